@@ -1,0 +1,39 @@
+# ivig-tracker: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint bench clean
+
+run: $(STAMP) .env ## set up, migrate a SQLite file, load the demo once, serve on :8000
+	$(BIN)/tracker db upgrade
+	$(BIN)/tracker demo --once --admin-login-file .demo-login
+	$(BIN)/tracker serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) ## set up and run the whole test suite
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "ivig-tracker needs Python 3.11 or newer"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# A random secret for this checkout only; .env is never committed.
+.env:
+	@$(PYTHON) -c 'import secrets; print("TRACKER_SECRET_KEY=" + secrets.token_urlsafe(48))' > .env
+	@chmod 600 .env
+	@echo "wrote .env with a new TRACKER_SECRET_KEY"
+
+clean:
+	rm -rf $(VENV) tracker.db tracker.db-wal tracker.db-shm .demo-login

@@ -1,0 +1,59 @@
+"""The engine's SQLite tuning, UTC instants and the caller-owned session scope."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from tracker.store.engine import make_engine, session_scope
+from tracker.store import migrate
+from tracker.store.models import Patient
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_instants_come_back_aware_in_utc(session):
+    local = datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=2)))
+    patient = Patient(mrn="UTC-1", given_name="A", family_name="B",
+                      birth_date=date(1970, 1, 1), created_at=local)
+    session.add(patient)
+    session.commit()
+    session.expire_all()
+    stored = session.exec(select(Patient).where(Patient.mrn == "UTC-1")).one()
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at.utcoffset() == timedelta(0)
+    assert stored.created_at == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+
+
+def test_naive_instants_are_refused(session):
+    session.add(Patient(mrn="NAIVE", given_name="A", family_name="B",
+                        birth_date=date(1970, 1, 1), created_at=datetime(2026, 1, 1)))
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
+
+
+def test_session_scope_rolls_back_everything_on_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'scope.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        session.add(Patient(mrn="HALF", given_name="A", family_name="B",
+                            birth_date=date(1970, 1, 1)))
+        session.flush()
+        raise RuntimeError("crash after the first write")
+    with session_scope(engine, write=False) as session:
+        assert session.exec(select(Patient).where(Patient.mrn == "HALF")).first() is None
+    with session_scope(engine) as session:
+        session.add(Patient(mrn="WHOLE", given_name="A", family_name="B",
+                            birth_date=date(1970, 1, 1)))
+    with session_scope(engine, write=False) as session:
+        assert session.exec(select(Patient).where(Patient.mrn == "WHOLE")).first() is not None
+    engine.dispose()

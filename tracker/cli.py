@@ -1,0 +1,156 @@
+"""The `tracker` command line: database, users, serving, the demo cohort and jobs."""
+
+import secrets
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from tracker.settings import get_settings
+
+app = typer.Typer(help="ivig-tracker: maintenance IVIG tracking.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
+    """Migrate the configured database to the newest schema (creates a SQLite file if needed)."""
+    from tracker.store import migrate
+
+    migrate.upgrade(get_settings().database_url, revision)
+    console.print(f"database at revision {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="target revision, e.g. base")) -> None:
+    """Migrate the configured database down to an older revision."""
+    from tracker.store import migrate
+
+    migrate.downgrade(get_settings().database_url, revision)
+    console.print(f"database at revision {revision}")
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: str = typer.Option(..., help="admin, pharmacist, nurse or viewer"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password"),
+    email: str | None = typer.Option(None, help="e-mail address"),
+    full_name: str = typer.Option("", help="name shown in the app"),
+) -> None:
+    """Make a staff account; the password is read from standard input."""
+    from tracker.services import staff
+    from tracker.services.actors import SYSTEM
+    from tracker.services.errors import ServiceError
+    from tracker.store.engine import session_scope
+
+    if not password_stdin:
+        _fail("pass --password-stdin and give the password on standard input", 2)
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with session_scope() as session:
+            user = staff.create_user(
+                session, actor=SYSTEM, username=username, role=role, password=password,
+                email=email, full_name=full_name,
+            )
+    except ServiceError as exc:
+        _fail(f"{exc.field or 'user'}: {exc.message}")
+    console.print(f"created {user.role} {user.username}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """Run the web app."""
+    import uvicorn
+
+    from tracker.web.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True,
+                log_level="info")
+
+
+@app.command()
+def demo(
+    patients: int = typer.Option(40, min=1, max=100_000, help="how many patients"),
+    seed: int = typer.Option(1, help="random seed: the same seed gives the same cohort"),
+    today: str | None = typer.Option(None, help="the day the histories end (default today)"),
+    once: bool = typer.Option(False, help="do nothing if the demo cohort is already loaded"),
+    admin_login_file: Path | None = typer.Option(
+        None, help="also make a demo admin; its login is kept in (and read from) this file"
+    ),
+) -> None:
+    """Load a realistic synthetic cohort (never on a database that holds real patients)."""
+    from rich.progress import Progress
+
+    from tracker.demo import DemoRefused, has_demo, load_demo
+    from tracker.store.engine import session_scope
+
+    end = date.fromisoformat(today) if today else _site_today()
+    with session_scope() as session:
+        if once and has_demo(session):
+            console.print("demo cohort already loaded")
+        else:
+            try:
+                with Progress(console=console, transient=True) as progress:
+                    task = progress.add_task("demo cohort", total=patients)
+                    summary = load_demo(
+                        session, patients=patients, seed=seed, today=end,
+                        progress=lambda done, total: progress.update(task, completed=done),
+                    )
+            except DemoRefused as exc:
+                _fail(str(exc))
+            console.print(f"loaded {summary}")
+    if admin_login_file is not None:
+        _ensure_demo_admin(admin_login_file)
+
+
+def _ensure_demo_admin(path: Path) -> None:
+    from sqlmodel import select
+
+    from tracker.services import staff
+    from tracker.services.actors import SYSTEM
+    from tracker.store.engine import session_scope
+    from tracker.store.models import StaffUser
+
+    username = "demo-admin"
+    with session_scope() as session:
+        exists = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+        if exists is None or not path.exists():
+            password = secrets.token_urlsafe(12)
+            if exists is None:
+                staff.create_user(session, actor=SYSTEM, username=username, role="admin",
+                                  password=password, full_name="Demo Admin")
+            else:
+                from tracker.services.passwords import hash_password
+
+                exists.password_hash = hash_password(password)
+            path.write_text(f"{username} {password}\n")
+            path.chmod(0o600)
+    user, password = path.read_text().split()
+    base = get_settings().base_url
+    typer.echo(f"Demo login for {base}: username {user}  password {password}")
+
+
+def _site_today() -> date:
+    from datetime import datetime
+
+    return datetime.now(get_settings().zone).date()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,229 @@
+"""Staff accounts, logins, web sessions and API tokens."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Conflict, Invalid
+from tracker.services.passwords import (
+    DUMMY_HASH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from tracker.store.models import ROLES, ApiToken, LoginAttempt, StaffUser, WebSession
+from tracker.store.types import utcnow
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 under which a session or API token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh 256-bit random token, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def actor_for(user: StaffUser, ip_address: str | None = None) -> Actor:
+    """The audit identity of a logged-in user."""
+    return Actor(id=user.id, username=user.username, role=user.role, ip_address=ip_address)
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse passwords that are too short or too long."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise Invalid(
+            f"the password must have at most {MAX_PASSWORD_LENGTH} characters", field="password"
+        )
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+    full_name: str = "",
+) -> StaffUser:
+    """Make a staff account with an argon2id password hash."""
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not set(username) <= USERNAME_CHARS:
+        raise Invalid(
+            "the username must be 1 to 64 of a-z, 0-9, '.', '_', '-', '@'", field="username"
+        )
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
+    check_password_rules(password)
+    if session.exec(select(StaffUser.id).where(StaffUser.username == username)).first():
+        raise Conflict(f"the username {username!r} is taken", field="username")
+    user = StaffUser(
+        username=username,
+        role=role,
+        email=email,
+        full_name=full_name,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        entity="staff_user",
+        entity_id=user.id,
+        changes={"username": username, "role": role, "email": email},
+    )
+    return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """A successful login's user."""
+
+    user: StaffUser
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, ip_address: str | None
+) -> StaffUser | None:
+    """The active user with this username and password, else None; every try is recorded."""
+    username = username.strip().lower()[:64]
+    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+    ok = verify_password(user.password_hash if user else DUMMY_HASH, password[:1024])
+    ok = ok and user is not None and user.is_active
+    session.add(LoginAttempt(username=username, ip_address=ip_address, succeeded=ok))
+    who = Actor(id=user.id if user else None, username=username, role="viewer",
+                ip_address=ip_address)
+    if not ok:
+        audit.record(session, actor=who, action="login.failed", entity="staff_user",
+                     entity_id=user.id if user else None)
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record(session, actor=who, action="login", entity="staff_user", entity_id=user.id)
+    return user
+
+
+def start_web_session(
+    session: Session,
+    *,
+    user: StaffUser,
+    max_hours: int,
+    ip_address: str | None,
+    user_agent: str | None,
+) -> tuple[str, WebSession]:
+    """A new server-side session for the user: the cookie token and its row."""
+    token = new_token()
+    now = utcnow()
+    row = WebSession(
+        token_hash=token_digest(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=max_hours),
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:300],
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def resume_web_session(
+    session: Session, *, token: str, idle_minutes: int
+) -> tuple[WebSession, StaffUser] | None:
+    """The live session and its user for a cookie token, touching its last-seen time."""
+    row = session.exec(
+        select(WebSession).where(WebSession.token_hash == token_digest(token))
+    ).first()
+    now = utcnow()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    if now - row.last_seen_at > timedelta(minutes=idle_minutes):
+        row.ended_at = now
+        return None
+    user = session.get(StaffUser, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    # Touch at most once a minute: a page view need not always be a write.
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+    return row, user
+
+
+def end_web_session(session: Session, *, token: str, actor: Actor) -> None:
+    """Log out: end the session that this cookie token names."""
+    row = session.exec(
+        select(WebSession).where(WebSession.token_hash == token_digest(token))
+    ).first()
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        audit.record(session, actor=actor, action="logout", entity="staff_user",
+                     entity_id=row.user_id)
+
+
+def issue_api_token(
+    session: Session, *, user: StaffUser, hours: int | None, kind: str = "login", name: str = ""
+) -> tuple[str, ApiToken]:
+    """A new bearer token for the user; `hours=None` never expires (integration tokens)."""
+    token = new_token()
+    row = ApiToken(
+        token_hash=token_digest(token),
+        user_id=user.id,
+        kind=kind,
+        name=name,
+        expires_at=None if hours is None else utcnow() + timedelta(hours=hours),
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def user_for_api_token(session: Session, *, token: str) -> StaffUser | None:
+    """The active user behind a live bearer token, else None."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    user = session.get(StaffUser, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def end_all_sessions(session: Session, *, user_id: int, at: datetime | None = None) -> int:
+    """End every live web session and login token of a user; the number ended."""
+    at = at or utcnow()
+    ended = 0
+    for row in session.exec(
+        select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+    ):
+        row.ended_at = at
+        ended += 1
+    for token in session.exec(
+        select(ApiToken).where(
+            ApiToken.user_id == user_id, ApiToken.kind == "login", ApiToken.revoked_at.is_(None)
+        )
+    ):
+        token.revoked_at = at
+        ended += 1
+    return ended

@@ -1,0 +1,80 @@
+"""Site settings, read once from TRACKER_* environment variables (and an optional .env)."""
+
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    """Every TRACKER_ variable of the API contract, plus a few of our own."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
+
+    # The contract's variables.
+    database_url: str = "sqlite:///./tracker.db"
+    secret_key: str = PLACEHOLDER_SECRET
+    timezone: str = "UTC"
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "ivig-tracker@localhost"
+    pharmacy_email: str | None = None
+
+    # Our own.
+    env: Literal["development", "production", "test"] = "development"
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=72)
+    api_token_hours: int = Field(default=8, ge=1, le=24 * 30)
+    sweep_time: str = "06:00"
+    max_body_bytes: int = Field(default=2_000_000, ge=10_000)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("sweep_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("sweep_time must be HH:MM")
+        return value
+
+    @model_validator(mode="after")
+    def _real_secret_outside_development(self) -> "Settings":
+        # A placeholder secret would make the audit chain's HMAC forgeable by anyone who read
+        # the source, so production refuses to start with one.
+        if self.env == "production" and (
+            self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError("TRACKER_SECRET_KEY must be set to a random value of 32+ characters")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site time zone, in which clinical days are counted."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the store is an embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings (cached; tests clear the cache after changing the environment)."""
+    return Settings()

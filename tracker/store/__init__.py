@@ -1,0 +1,1 @@
+"""The SQLModel store: tables, engine and the caller-owned session scope."""

@@ -1,0 +1,70 @@
+"""Strength and disability scores, reviews and decisions on recommendations."""
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from tracker.store.types import UTCDateTime, utcnow
+
+
+class Assessment(SQLModel, table=True):
+    """One score of one measure (and side), taken before or after an infusion or in clinic."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (
+        CheckConstraint(
+            "timing IN ('pre_infusion', 'post_infusion', 'clinic')", name="timing"
+        ),
+        CheckConstraint("side IS NULL OR side IN ('left', 'right')", name="side"),
+        Index("ix_assessment_patient_day", "patient_id", "taken_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE")
+    taken_on: date
+    measure: str = Field(max_length=30)
+    side: str | None = Field(default=None, max_length=5)
+    value: float
+    timing: str = Field(max_length=15)
+    infusion_id: int | None = Field(default=None, foreign_key="infusion.id")
+    recorded_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Review(SQLModel, table=True):
+    """A formal reassessment of whether treatment continues, changes or stops."""
+
+    __tablename__ = "review"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('continue', 'change', 'stop')", name="outcome"),
+        Index("ix_review_patient_day", "patient_id", "reviewed_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE")
+    reviewed_on: date
+    outcome: str = Field(max_length=10)
+    notes: str | None = Field(default=None, max_length=4000)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RecommendationDecision(SQLModel, table=True):
+    """A person's answer to a recommended action: accepted (a new regimen) or dismissed."""
+
+    __tablename__ = "recommendation_decision"
+    __table_args__ = (
+        CheckConstraint("decision IN ('accepted', 'dismissed')", name="decision"),
+        Index("ix_decision_regimen", "regimen_id", "action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", index=True)
+    regimen_id: int = Field(foreign_key="regimen.id", ondelete="CASCADE")
+    action: str = Field(max_length=30)
+    decision: str = Field(max_length=10)
+    reason: str = Field(default="", max_length=1000)
+    new_regimen_id: int | None = Field(default=None, foreign_key="regimen.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

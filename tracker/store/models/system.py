@@ -1,0 +1,127 @@
+"""The site policy, each patient's evaluated state, the audit trail, the outbox and leases."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Index
+from sqlmodel import Column, Field, SQLModel
+
+from tracker.store.types import UTCDateTime, utcnow
+
+
+class SitePolicyRow(SQLModel, table=True):
+    """The site's clinical policy: one row holding the values that differ from the defaults."""
+
+    __tablename__ = "site_policy"
+
+    id: int = Field(default=1, primary_key=True)
+    values: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PatientState(SQLModel, table=True):
+    """A patient's evaluation, kept current whenever their data change.
+
+    The worklist for any day is one indexed query over this table: the date-driven flags are
+    stored as the days on which they begin, the clinical ones as they were evaluated.
+    """
+
+    __tablename__ = "patient_state"
+    __table_args__ = (
+        Index("ix_state_overdue_from", "overdue_from"),
+        Index("ix_state_needs_booking_from", "needs_booking_from"),
+        Index("ix_state_review_due_from", "review_due_from"),
+        Index("ix_state_window_start", "window_start"),
+        Index("ix_state_action", "recommendation_action"),
+    )
+
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", primary_key=True)
+    status: str = Field(default="active", max_length=20)
+    evaluated_on: date
+    evaluated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    regimen_id: int | None = None
+    due_on: date | None = None
+    window_start: date | None = None
+    window_end: date | None = None
+    next_booking_id: int | None = None
+    next_booking_on: date | None = None
+    # The latest booked (not yet given) course: with none on or after day X, X needs booking.
+    last_booking_on: date | None = None
+    needs_booking_from: date | None = None
+    overdue_from: date | None = None
+    review_due_from: date | None = None
+    next_review_on: date | None = None
+    weight_stale_from: date | None = None
+    waning_patterns: str | None = Field(default=None, max_length=40)
+    waning_detail: str | None = Field(default=None, max_length=1000)
+    recommendation_action: str | None = Field(default=None, max_length=30)
+    proposed_interval_days: int | None = None
+    proposed_dose_g_per_kg: float | None = None
+    recommendation_reason: str | None = Field(default=None, max_length=1000)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One entry of the append-only audit trail, HMAC-chained to the entry before it."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_patient", "patient_id", "at"),
+        Index("ix_audit_actor", "actor_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    actor_name: str = Field(default="", max_length=64)
+    action: str = Field(max_length=40)
+    entity: str = Field(default="", max_length=40)
+    entity_id: str | None = Field(default=None, max_length=40)
+    patient_id: int | None = None
+    changes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ip_address: str | None = Field(default=None, max_length=45)
+    prev_hmac: str = Field(default="", max_length=64)
+    hmac: str = Field(default="", max_length=64)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An e-mail waiting to be sent, sent, or given up on; the key makes each send unique."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'withdrawn')",
+            name="status",
+        ),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    infusion_id: int | None = Field(default=None, foreign_key="infusion.id", index=True)
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=200)
+    body_text: str
+    body_html: str | None = None
+    attachments: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_id: str | None = Field(default=None, max_length=250)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """A named lease: only its holder may act until it expires (the scheduler's lock)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(max_length=40, primary_key=True)
+    holder: str = Field(max_length=80)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,42 @@
+"""Bearer tokens for the JSON API (OAuth2 password flow)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import Depends
+from pydantic import BaseModel
+
+from tracker.services import staff
+from tracker.web.deps import DbSession, client_ip
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class TokenAnswer(BaseModel):
+    """A bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+@router.post("/token", response_model=TokenAnswer)
+def issue_token(
+    request: Request, db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenAnswer:
+    """Exchange a username and password for a bearer token."""
+    user = staff.authenticate(
+        db, username=form.username, password=form.password, ip_address=client_ip(request)
+    )
+    if user is None:
+        # The failed attempt must be kept even though the answer is an error.
+        db.commit()
+        raise HTTPException(
+            status_code=401,
+            detail="Unknown username or wrong password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    hours = request.app.state.settings.api_token_hours
+    token, _ = staff.issue_api_token(db, user=user, hours=hours)
+    return TokenAnswer(access_token=token, expires_in=hours * 3600)

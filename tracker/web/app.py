@@ -1,0 +1,101 @@
+"""The FastAPI application: pages, the JSON API, health and error handling."""
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Connection, Engine, text
+
+from tracker import __version__
+from tracker.services.errors import ServiceError
+from tracker.settings import Settings, get_settings
+from tracker.store.engine import get_engine, session_scope
+from tracker.web.api import auth as api_auth
+from tracker.web.deps import LoginRequired
+from tracker.web.pages import auth as page_auth
+from tracker.web.pages import home
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | Connection | None = None,
+    *,
+    lifespan=None,
+) -> FastAPI:
+    """Build the app for these settings and engine (default: the process's own)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI):
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan(app):
+                yield
+
+    app = FastAPI(
+        title="ivig-tracker",
+        version=__version__,
+        description="Maintenance IVIG tracking around each patient's measured response.",
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or get_engine()
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(page_auth.router)
+    app.include_router(home.router)
+    app.include_router(api_auth.router)
+    from tracker.web import docs  # after the routers: the schema must see every route
+
+    app.include_router(docs.router)
+    _add_health(app)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict:
+        """200 when the database answers; no login needed."""
+        try:
+            with session_scope(app.state.engine, write=False) as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return {"status": "ok"}
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, _exc: LoginRequired):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError):
+        if exc.field and exc.status_code == 422:
+            detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
+        elif exc.field:
+            detail = {"msg": exc.message, "field": exc.field}
+        else:
+            detail = exc.message
+        return JSONResponse({"detail": detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        # FastAPI's own shape, minus the echoed input (it may hold health information).
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)

@@ -1,0 +1,135 @@
+"""Request dependencies: the unit-of-work session, the logged-in user and role checks."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from tracker.services import staff
+from tracker.services.actors import Actor
+from tracker.settings import Settings
+from tracker.store.engine import session_scope
+from tracker.store.models import StaffUser, WebSession
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+class LoginRequired(Exception):
+    """Raised on a page when nobody is logged in; the app answers with a redirect."""
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    return request.app.state.settings
+
+
+def _db(request: Request) -> Iterator[Session]:
+    # Reads do not take SQLite's write lock; writes queue on it from their first statement.
+    with session_scope(request.app.state.engine, write=request.method not in READ_METHODS) as s:
+        yield s
+
+
+# scope="function": the commit happens before the answer is sent, so a client that sees
+# 201 can read what it wrote in its very next request, and a failed commit is a 500.
+DbSession = Annotated[Session, Depends(_db, scope="function")]
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address as the server saw it (behind a proxy: set forwarded-allow-ips)."""
+    return request.client.host if request.client else None
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """`__Host-` prefixed in production (Secure, no Domain, Path=/), plain in development."""
+    return "__Host-tracker_session" if settings.env == "production" else "tracker_session"
+
+
+def _api_user(
+    request: Request, db: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> StaffUser:
+    user = staff.user_for_api_token(db, token=token) if token else None
+    if user is None:
+        raise HTTPException(
+            status_code=401,
+            detail="Not authenticated: send Authorization: Bearer TOKEN",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    request.state.user = user
+    return user
+
+
+ApiUser = Annotated[StaffUser, Depends(_api_user, scope="function")]
+
+
+def _page_login(request: Request, db: DbSession) -> tuple[WebSession, StaffUser]:
+    settings: Settings = request.app.state.settings
+    token = request.cookies.get(session_cookie_name(settings))
+    found = (
+        staff.resume_web_session(db, token=token, idle_minutes=settings.session_idle_minutes)
+        if token
+        else None
+    )
+    if found is None:
+        raise LoginRequired()
+    request.state.user = found[1]
+    request.state.web_session = found[0]
+    return found
+
+
+def _page_user(login: Annotated[tuple, Depends(_page_login, scope="function")]) -> StaffUser:
+    return login[1]
+
+
+PageUser = Annotated[StaffUser, Depends(_page_user, scope="function")]
+PageLogin = Annotated[tuple[WebSession, StaffUser], Depends(_page_login, scope="function")]
+
+
+def _any_user(
+    request: Request, db: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> StaffUser:
+    """A bearer token or a page session: for the API docs, which people and tools both read."""
+    if token:
+        return _api_user(request, db, token)
+    try:
+        return _page_login(request, db)[1]
+    except LoginRequired:
+        raise HTTPException(
+            status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+
+
+AnyUser = Annotated[StaffUser, Depends(_any_user, scope="function")]
+
+
+def actor(request: Request, user: StaffUser) -> Actor:
+    """The audit identity of the request's user."""
+    return staff.actor_for(user, client_ip(request))
+
+
+def require_role(user: StaffUser, role: str) -> None:
+    """Refuse with 403 unless the user holds `role` or a higher one."""
+    if not staff.actor_for(user).can(role):
+        raise HTTPException(status_code=403, detail=f"this needs the {role} role or above")
+
+
+def _role_dependency(base, role: str):
+    def check(user: base) -> StaffUser:  # type: ignore[valid-type]
+        require_role(user, role)
+        return user
+
+    check.required_role = role  # read by the route-by-role test
+    return Annotated[StaffUser, Depends(check, scope="function")]
+
+
+# The API's role gates (viewer = any logged-in user).
+ApiNurse = _role_dependency(ApiUser, "nurse")
+ApiPharmacist = _role_dependency(ApiUser, "pharmacist")
+ApiAdmin = _role_dependency(ApiUser, "admin")
+# The pages' role gates.
+PageNurse = _role_dependency(PageUser, "nurse")
+PagePharmacist = _role_dependency(PageUser, "pharmacist")
+PageAdmin = _role_dependency(PageUser, "admin")
