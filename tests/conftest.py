@@ -159,3 +159,51 @@ def api_as(client, make_user):
 def today() -> date:
     """A fixed evaluation day for tests that do not care which day it is."""
     return date(2026, 3, 1)
+
+
+SEEDED_TABLES = {"product", "chair"}
+
+
+def wipe(engine: Engine) -> None:
+    """Delete every row a test committed (the seeded products and chairs stay)."""
+    from sqlmodel import SQLModel
+
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            if table.name not in SEEDED_TABLES:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def committed_engine(engine) -> Iterator[Engine]:
+    """The test database for tests that must really commit (concurrency, processes)."""
+    wipe(engine)
+    yield engine
+    wipe(engine)
+
+
+@pytest.fixture
+def live_server(settings, committed_engine):
+    """A real uvicorn server on a free loopback port, serving the app; its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from tracker.web.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, committed_engine),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,9 +1,18 @@
-"""Patients: create, read, change, search."""
+"""Patients and their weights: create, read, change, search."""
+
+from datetime import date
 
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from tracker.store.models import Patient
+from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Conflict, Invalid, NotFound
+from tracker.services.evaluation import refresh_state
+from tracker.store.models import Patient, Weight
+from tracker.store.types import utcnow
 
 
 def search_patients(
@@ -30,3 +39,94 @@ def search_patients(
         .offset(offset)
     ).all()
     return total, list(rows)
+
+
+def get_patient(session: Session, patient_id: int) -> Patient:
+    """The patient with this id, or NotFound."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    return patient
+
+
+def create_patient(
+    session: Session, *, actor: Actor, data: PatientCreate, today: date, is_demo: bool = False
+) -> Patient:
+    """Register a patient; the MRN must be new."""
+    if session.exec(select(Patient.id).where(Patient.mrn == data.mrn)).first():
+        raise Conflict(f"a patient with MRN {data.mrn} exists", field="mrn")
+    patient = Patient(**data.model_dump(), is_demo=is_demo)
+    session.add(patient)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent request took the MRN first
+        raise Conflict(f"a patient with MRN {data.mrn} exists", field="mrn") from exc
+    audit.record(session, actor=actor, action="patient.create", entity="patient",
+                 entity_id=patient.id, patient_id=patient.id, changes=data.model_dump())
+    refresh_state(session, patient_id=patient.id, today=today)
+    return patient
+
+
+def update_patient(
+    session: Session, *, actor: Actor, patient_id: int, data: PatientUpdate, today: date
+) -> Patient:
+    """Change the given fields of a patient."""
+    patient = get_patient(session, patient_id)
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("mrn", "given_name", "family_name", "birth_date", "diagnosis", "status"):
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name} cannot be emptied", field=name)
+    if "mrn" in changes and changes["mrn"] != patient.mrn and session.exec(
+        select(Patient.id).where(Patient.mrn == changes["mrn"])
+    ).first():
+        raise Conflict(f"a patient with MRN {changes['mrn']} exists", field="mrn")
+    low = changes.get("min_interval_days", patient.min_interval_days)
+    high = changes.get("max_interval_days", patient.max_interval_days)
+    if low is not None and high is not None and low > high:
+        raise Invalid("min_interval_days must not be above max_interval_days",
+                      field="min_interval_days")
+    before = {k: getattr(patient, k) for k in changes}
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    patient.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="patient.update", entity="patient",
+                 entity_id=patient.id, patient_id=patient.id,
+                 changes=audit.diff(before, changes))
+    refresh_state(session, patient_id=patient.id, today=today)
+    return patient
+
+
+def add_weight(
+    session: Session, *, actor: Actor, patient_id: int, data: WeightCreate, today: date
+) -> Weight:
+    """Record a weight."""
+    get_patient(session, patient_id)
+    if data.measured_on > today:
+        raise Invalid("measured_on is in the future", field="measured_on")
+    weight = Weight(patient_id=patient_id, measured_on=data.measured_on,
+                    weight_kg=data.weight_kg, recorded_by_id=actor.id)
+    session.add(weight)
+    session.flush()
+    audit.record(session, actor=actor, action="weight.create", entity="weight",
+                 entity_id=weight.id, patient_id=patient_id, changes=data.model_dump())
+    refresh_state(session, patient_id=patient_id, today=today)
+    return weight
+
+
+def weights(session: Session, *, patient_id: int) -> list[Weight]:
+    """A patient's weights, oldest first."""
+    return list(session.exec(
+        select(Weight).where(Weight.patient_id == patient_id)
+        .order_by(Weight.measured_on, Weight.id)
+    ).all())
+
+
+def weight_on(session: Session, *, patient_id: int, day: date) -> Weight | None:
+    """The latest weight measured on or before `day`."""
+    return session.exec(
+        select(Weight)
+        .where(Weight.patient_id == patient_id, Weight.measured_on <= day)
+        .order_by(Weight.measured_on.desc(), Weight.id.desc())
+        .limit(1)
+    ).first()

@@ -15,6 +15,9 @@ from tracker.services.errors import ServiceError
 from tracker.settings import Settings, get_settings
 from tracker.store.engine import get_engine, session_scope
 from tracker.web.api import auth as api_auth
+from tracker.web.api import infusions as api_infusions
+from tracker.web.api import patients as api_patients
+from tracker.web.api import worklist as api_worklist
 from tracker.web.deps import LoginRequired
 from tracker.web.pages import auth as page_auth
 from tracker.web.pages import home
@@ -55,6 +58,9 @@ def create_app(
     app.include_router(page_auth.router)
     app.include_router(home.router)
     app.include_router(api_auth.router)
+    app.include_router(api_patients.router)
+    app.include_router(api_infusions.router)
+    app.include_router(api_worklist.router)
     from tracker.web import docs  # after the routers: the schema must see every route
 
     app.include_router(docs.router)

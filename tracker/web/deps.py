@@ -1,6 +1,7 @@
 """Request dependencies: the unit-of-work session, the logged-in user and role checks."""
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -133,3 +134,11 @@ ApiAdmin = _role_dependency(ApiUser, "admin")
 PageNurse = _role_dependency(PageUser, "nurse")
 PagePharmacist = _role_dependency(PageUser, "pharmacist")
 PageAdmin = _role_dependency(PageUser, "admin")
+
+
+def site_today(request: Request) -> date:
+    """Today in the site time zone: the clinical day."""
+    return datetime.now(request.app.state.settings.zone).date()
+
+
+Today = Annotated[date, Depends(site_today)]

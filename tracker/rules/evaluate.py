@@ -1,0 +1,223 @@
+"""The one entry point: everything the tracker shows or flags about a patient on a day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tracker.rules.dosing import intensity_g_per_kg_28d
+from tracker.rules.facts import (
+    PATIENT_STATUSES,
+    CourseFact,
+    PatientFacts,
+    RegimenFact,
+    ScoreFact,
+)
+from tracker.rules.policy import SitePolicy
+from tracker.rules.recommend import Recommendation, recommend
+from tracker.rules.response import ResponseAssessment, assess_response
+from tracker.rules.window import current_regimen, date_flags, given_days
+
+__all__ = [
+    "FLAG_ORDER",
+    "CourseFact",
+    "Evaluation",
+    "Flag",
+    "PatientFacts",
+    "Recommendation",
+    "RegimenFact",
+    "ScoreFact",
+    "evaluate",
+]
+
+OVERDUE = "overdue"
+NEEDS_BOOKING = "needs_booking"
+BOOKING_OUTSIDE_WINDOW = "booking_outside_window"
+WANING_RESPONSE = "waning_response"
+REVIEW_DUE = "review_due"
+WEIGHT_STALE = "weight_stale"
+FLAG_ORDER = (
+    OVERDUE,
+    NEEDS_BOOKING,
+    BOOKING_OUTSIDE_WINDOW,
+    WANING_RESPONSE,
+    REVIEW_DUE,
+    WEIGHT_STALE,
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something a person should look at; patterns only for waning_response."""
+
+    code: str
+    patterns: tuple[str, ...] = ()
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON shape: `patterns` only for waning_response."""
+        if self.code == WANING_RESPONSE:
+            return {"code": self.code, "patterns": list(self.patterns)}
+        return {"code": self.code}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A patient's schedule, flags and recommended action as of one day."""
+
+    on: date
+    regimen_id: int | None
+    due_on: date | None
+    window_start: date | None
+    window_end: date | None
+    next_booking: CourseFact | None
+    flags: tuple[Flag, ...]
+    recommendation: Recommendation | None
+    needs_booking_from: date | None
+    overdue_from: date | None
+    review_due_from: date | None
+    next_review_on: date | None
+    weight_stale_from: date | None
+    status: str = "active"
+    intensity_g_per_kg_28d: float | None = None
+    response: ResponseAssessment | None = None
+
+    @property
+    def flag_codes(self) -> tuple[str, ...]:
+        """The codes of the flags that are on, in display order."""
+        return tuple(f.code for f in self.flags)
+
+    def has_flag(self, code: str) -> bool:
+        """True when the flag with this code is on."""
+        return code in self.flag_codes
+
+    def to_schedule_dict(self) -> dict[str, Any]:
+        """The contract's schedule answer, without patient_id (the caller adds it)."""
+        booking = self.next_booking
+        return {
+            "on": self.on.isoformat(),
+            "regimen_id": self.regimen_id,
+            "due_on": _iso(self.due_on),
+            "window_start": _iso(self.window_start),
+            "window_end": _iso(self.window_end),
+            "next_booking": (
+                None
+                if booking is None
+                else {"id": booking.id, "scheduled_on": booking.starts_on.isoformat()}
+            ),
+            "flags": [f.to_dict() for f in self.flags],
+            "recommendation": (
+                None if self.recommendation is None else self.recommendation.to_dict()
+            ),
+        }
+
+
+def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation:
+    """Evaluate one patient on day `on` under the site policy and the patient's own bounds."""
+    if facts.status not in PATIENT_STATUSES:
+        raise ValueError(f"status: unknown patient status {facts.status!r}")
+    policy = policy.with_patient_bounds(facts.min_interval_days, facts.max_interval_days)
+    regimen = current_regimen(facts.regimens, on)
+    if regimen is None:
+        # No prescription, nothing to plan: null dates and no flags, not even weight_stale,
+        # because the weight only matters once a regimen is being dosed (and the regimen
+        # route asks for a current weight itself).
+        return Evaluation(
+            on=on,
+            regimen_id=None,
+            due_on=None,
+            window_start=None,
+            window_end=None,
+            next_booking=None,
+            flags=(),
+            recommendation=None,
+            needs_booking_from=None,
+            overdue_from=None,
+            review_due_from=None,
+            next_review_on=None,
+            weight_stale_from=None,
+            status=facts.status,
+        )
+
+    dates = date_flags(
+        regimen=regimen,
+        courses=facts.courses,
+        on=on,
+        policy=policy,
+        review_dates=facts.review_dates,
+        latest_weight_on=facts.latest_weight_on,
+    )
+    response = assess_response(
+        scores=facts.scores,
+        given_days=given_days(facts.courses, on),
+        regimen_starts_on=regimen.starts_on,
+        on=on,
+        policy=policy,
+    )
+    active = facts.status == "active"
+    flags: list[Flag] = []
+    recommendation = None
+    if active:
+        window = dates.window
+        if dates.overdue:
+            flags.append(Flag(OVERDUE, detail=f"the window closed on {window.window_end}"))
+        if dates.needs_booking:
+            flags.append(
+                Flag(NEEDS_BOOKING, detail=f"book for {window.window_start} to {window.window_end}")
+            )
+        if dates.booking_outside_window and dates.next_booking is not None:
+            flags.append(
+                Flag(
+                    BOOKING_OUTSIDE_WINDOW,
+                    detail=f"booked {dates.next_booking.starts_on}, window "
+                    f"{window.window_start} to {window.window_end}",
+                )
+            )
+        if response.patterns:
+            evidence = (
+                response.describe_end_of_dose() if response.end_of_dose else "",
+                response.describe_progressive(),
+            )
+            detail = "; ".join(text for text in evidence if text)
+            flags.append(Flag(WANING_RESPONSE, response.patterns, detail))
+        if dates.review_due:
+            flags.append(Flag(REVIEW_DUE, detail=f"review due by {dates.next_review_on}"))
+        if dates.weight_stale:
+            flags.append(Flag(WEIGHT_STALE, detail=_weight_detail(facts.latest_weight_on)))
+        recommendation = recommend(
+            regimen=regimen, response=response, on=on, policy=policy, dismissed=facts.dismissed
+        )
+
+    # For a patient on hold or discharged no flag can come on, so no flag has a start day;
+    # the schedule and the next review are still shown.
+    return Evaluation(
+        on=on,
+        regimen_id=regimen.id,
+        due_on=dates.window.due_on,
+        window_start=dates.window.window_start,
+        window_end=dates.window.window_end,
+        next_booking=dates.next_booking,
+        flags=tuple(flags),
+        recommendation=recommendation,
+        needs_booking_from=dates.needs_booking_from if active else None,
+        overdue_from=dates.overdue_from if active else None,
+        review_due_from=dates.review_due_from if active else None,
+        next_review_on=dates.next_review_on,
+        weight_stale_from=dates.weight_stale_from if active else None,
+        status=facts.status,
+        intensity_g_per_kg_28d=round(
+            intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days), 2
+        ),
+        response=response,
+    )
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _weight_detail(latest_weight_on: date | None) -> str:
+    if latest_weight_on is None:
+        return "no weight recorded"
+    return f"last weighed on {latest_weight_on}"

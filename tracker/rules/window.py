@@ -1,0 +1,163 @@
+"""Due date, booking window and the date-driven flags (section 4 of the clinical rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tracker.rules.facts import BOOKED, GIVEN, CourseFact, RegimenFact
+from tracker.rules.policy import SitePolicy
+
+# A flag that has been on for ever (a weight that was never recorded) starts on this day, so
+# that "on for day X" is always `from is not None and from <= X`.
+ALWAYS = date.min
+
+
+@dataclass(frozen=True)
+class DueWindow:
+    """When the next course is due and the days it may be booked on."""
+
+    due_on: date
+    window_start: date
+    window_end: date
+
+
+@dataclass(frozen=True)
+class DateFlags:
+    """The date-driven flags on one day, and the day each of them starts.
+
+    A `*_from` date answers "is this flag on for day X" as `from is not None and from <= X`,
+    as long as the facts stay as they are; None means the flag cannot come on until they
+    change (e.g. while a booking stands, needs_booking is not on whatever the day).
+    """
+
+    window: DueWindow
+    next_booking: CourseFact | None
+    overdue: bool
+    needs_booking: bool
+    booking_outside_window: bool
+    review_due: bool
+    weight_stale: bool
+    overdue_from: date
+    needs_booking_from: date | None
+    review_due_from: date | None
+    next_review_on: date | None
+    weight_stale_from: date
+
+
+def current_regimen(regimens: Iterable[RegimenFact], on: date) -> RegimenFact | None:
+    """The regimen with the latest start on or before `on`, else the first one to come."""
+    # Regimens are never edited, only followed: two starting the same day are told apart by
+    # id, the later record winning.
+    ordered = sorted(regimens, key=lambda r: (r.starts_on, r.id))
+    if not ordered:
+        return None
+    started = [r for r in ordered if r.starts_on <= on]
+    # A first regimen that starts after `on` is planned from already, so it can be booked.
+    return started[-1] if started else ordered[0]
+
+
+def given_days(courses: Iterable[CourseFact], on: date) -> tuple[date, ...]:
+    """The distinct first days of courses given on or before `on`, in order."""
+    return tuple(sorted({c.starts_on for c in courses if c.status == GIVEN and c.starts_on <= on}))
+
+
+def upcoming_bookings(courses: Iterable[CourseFact], on: date) -> tuple[CourseFact, ...]:
+    """Courses on the calendar on or after `on`, earliest first."""
+    # A course recorded as given after `on` was, as seen from `on`, still a booking: this
+    # keeps an evaluation of a past day true to that day.
+    upcoming = [
+        c
+        for c in courses
+        if (c.status == BOOKED and c.starts_on >= on) or (c.status == GIVEN and c.starts_on > on)
+    ]
+    return tuple(sorted(upcoming, key=lambda c: (c.starts_on, c.id)))
+
+
+def due_window(
+    *, regimen: RegimenFact, last_given_on: date | None, policy: SitePolicy
+) -> DueWindow:
+    """The due day and booking window after the last given course (or at the regimen start)."""
+    tolerance = timedelta(days=policy.due_tolerance_days)
+    if last_given_on is None:
+        due = regimen.starts_on
+        return DueWindow(due, due, due + tolerance)
+    due = last_given_on + timedelta(days=regimen.interval_days)
+    # A regimen prescribed outside the bounds (with an override reason) widens them to its own
+    # interval: otherwise the clamped window would be empty or would exclude the due day.
+    shortest = min(policy.min_interval_days, regimen.interval_days)
+    longest = max(policy.max_interval_days, regimen.interval_days)
+    start = max(due - tolerance, last_given_on + timedelta(days=shortest))
+    end = min(due + tolerance, last_given_on + timedelta(days=longest))
+    return DueWindow(due, start, end)
+
+
+def next_review_on(
+    *, review_dates: Iterable[date], first_given_on: date | None, on: date, policy: SitePolicy
+) -> date | None:
+    """The next review: a year after the last one, or half a year after the first course."""
+    past_reviews = [d for d in review_dates if d <= on]
+    if past_reviews:
+        return max(past_reviews) + timedelta(days=policy.review_every_days)
+    if first_given_on is None:
+        return None  # treatment has not started: nothing to review yet
+    return first_given_on + timedelta(days=policy.first_review_days)
+
+
+def date_flags(
+    *,
+    regimen: RegimenFact,
+    courses: Iterable[CourseFact],
+    on: date,
+    policy: SitePolicy,
+    review_dates: Iterable[date] = (),
+    latest_weight_on: date | None = None,
+) -> DateFlags:
+    """Compute the window and the flags overdue, needs_booking, booking_outside_window,
+    review_due and weight_stale for day `on`."""
+    courses = tuple(courses)
+    given = given_days(courses, on)
+    window = due_window(regimen=regimen, last_given_on=given[-1] if given else None, policy=policy)
+    bookings = upcoming_bookings(courses, on)
+    booking = bookings[0] if bookings else None
+
+    overdue_from = window.window_end + timedelta(days=1)
+    needs_booking_from = (
+        None
+        if booking is not None
+        else window.window_start - timedelta(days=policy.booking_lookahead_days)
+    )
+    outside = booking is not None and not (
+        window.window_start <= booking.starts_on <= window.window_end
+    )
+
+    review_on = next_review_on(
+        review_dates=review_dates,
+        first_given_on=given[0] if given else None,
+        on=on,
+        policy=policy,
+    )
+    review_due_from = (
+        None if review_on is None else review_on - timedelta(days=policy.review_warning_days)
+    )
+    weight_stale_from = (
+        ALWAYS
+        if latest_weight_on is None
+        # "Older than 180 days": a weight 180 days old is still current, 181 is stale.
+        else latest_weight_on + timedelta(days=policy.weight_stale_days + 1)
+    )
+    return DateFlags(
+        window=window,
+        next_booking=booking,
+        overdue=on >= overdue_from,
+        needs_booking=needs_booking_from is not None and on >= needs_booking_from,
+        booking_outside_window=outside,
+        review_due=review_due_from is not None and on >= review_due_from,
+        weight_stale=on >= weight_stale_from,
+        overdue_from=overdue_from,
+        needs_booking_from=needs_booking_from,
+        review_due_from=review_due_from,
+        next_review_on=review_on,
+        weight_stale_from=weight_stale_from,
+    )

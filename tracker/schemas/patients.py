@@ -1,0 +1,102 @@
+"""Patients and weights."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints, model_validator
+
+from tracker.schemas.common import Day, Input, Name, Output
+
+Mrn = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+    ),
+]
+Sex = Literal["female", "male"]
+Status = Literal["active", "on_hold", "discharged"]
+IntervalBound = Annotated[int, Field(ge=7, le=120)]
+
+
+class _IntervalBounds:
+    @model_validator(mode="after")
+    def _bounds_in_order(self):
+        low, high = self.min_interval_days, self.max_interval_days
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_interval_days must not be above max_interval_days")
+        return self
+
+
+class PatientCreate(_IntervalBounds, Input):
+    """A new patient."""
+
+    mrn: Mrn
+    given_name: Name
+    family_name: Name
+    birth_date: Day
+    sex: Sex | None
+    height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
+    email: EmailStr | None = None
+    reminder_consent: bool = False
+    diagnosis: Name = "MMN"
+    min_interval_days: IntervalBound | None = None
+    max_interval_days: IntervalBound | None = None
+
+    @model_validator(mode="after")
+    def _born_in_the_past(self):
+        if self.birth_date > date.today():
+            raise ValueError("birth_date is in the future")
+        return self
+
+
+class PatientUpdate(_IntervalBounds, Input):
+    """A change to a patient: only the fields given are changed."""
+
+    mrn: Mrn | None = None
+    given_name: Name | None = None
+    family_name: Name | None = None
+    birth_date: Day | None = None
+    sex: Sex | None = None
+    height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
+    email: EmailStr | None = None
+    reminder_consent: bool | None = None
+    diagnosis: Name | None = None
+    status: Status | None = None
+    min_interval_days: IntervalBound | None = None
+    max_interval_days: IntervalBound | None = None
+
+
+class PatientRead(Output):
+    """A patient as the API shows it."""
+
+    id: int
+    mrn: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    sex: str | None
+    height_cm: float | None
+    email: str | None
+    reminder_consent: bool
+    diagnosis: str
+    status: str
+    min_interval_days: int | None
+    max_interval_days: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WeightCreate(Input):
+    """A weight measured on a day."""
+
+    measured_on: Day
+    weight_kg: Annotated[float, Field(gt=2, le=400)]
+
+
+class WeightRead(Output):
+    """A recorded weight."""
+
+    id: int
+    patient_id: int
+    measured_on: date
+    weight_kg: float

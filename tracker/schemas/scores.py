@@ -1,0 +1,65 @@
+"""Assessments, reviews and decisions on recommendations."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from tracker.schemas.common import Day, Input, Note, Output, Reason
+
+MeasureCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+
+
+class AssessmentCreate(Input):
+    """One score; the measure's unit, range and side rules are checked by the rules core."""
+
+    taken_on: Day
+    measure: MeasureCode
+    side: Literal["left", "right"] | None = None
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    timing: Literal["pre_infusion", "post_infusion", "clinic"]
+    infusion_id: int | None = None
+
+
+class AssessmentRead(Output):
+    """A recorded score with its unit."""
+
+    id: int
+    patient_id: int
+    taken_on: date
+    measure: str
+    side: str | None
+    value: float
+    unit: str
+    timing: str
+    infusion_id: int | None
+
+
+class ReviewCreate(Input):
+    """A formal review of the treatment."""
+
+    reviewed_on: Day
+    outcome: Literal["continue", "change", "stop"]
+    notes: Note | None = None
+
+
+class ReviewRead(Output):
+    """A recorded review."""
+
+    id: int
+    patient_id: int
+    reviewed_on: date
+    outcome: str
+    notes: str | None
+
+
+class AcceptRecommendation(Input):
+    """Accepting the recommended action: a new regimen from `on` (default today)."""
+
+    on: Day | None = None
+
+
+class DismissRecommendation(Input):
+    """Dismissing the recommended action, with the reason."""
+
+    reason: Reason

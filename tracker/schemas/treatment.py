@@ -1,0 +1,146 @@
+"""Regimens, chairs and infusion courses."""
+
+from datetime import date, time
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from tracker.schemas.common import Day, Input, Note, Output, Reason, ShortText
+
+ProductCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+ChairCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Grams = Annotated[float, Field(gt=0, le=400)]
+
+
+class RegimenCreate(Input):
+    """A new regimen; it follows (never edits) the one before."""
+
+    starts_on: Day
+    dose_g_per_kg: Annotated[float, Field(gt=0, le=5)]
+    interval_days: Annotated[int, Field(ge=1, le=365)]
+    days_per_course: Annotated[int, Field(ge=1, le=5)] = 1
+    product_code: ProductCode | None = None
+    weight_basis: Literal["auto", "actual", "adjusted"] = "auto"
+    reason: ShortText = ""
+    override_reason: Reason | None = None
+
+
+class VialRead(Output):
+    """So many vials of one size."""
+
+    size_g: float
+    count: int
+
+
+class RegimenRead(Output):
+    """A regimen with the dose calculated for the patient's weight."""
+
+    id: int
+    patient_id: int
+    starts_on: date
+    dose_g_per_kg: float
+    interval_days: int
+    days_per_course: int
+    product_code: str | None
+    weight_basis: str
+    reason: str
+    override_reason: str | None
+    dosing_weight_kg: float | None
+    weight_basis_used: str | None
+    weight_note: str = ""
+    dose_g: float | None
+    dose_g_per_day: float | None
+    intensity_g_per_kg_28d: float
+    vials: list[VialRead]
+    vial_waste_g: float | None
+    from_action: str | None = None
+
+
+class ChairRead(Output):
+    """An infusion chair."""
+
+    code: str
+    name: str
+
+
+class LotInput(Input):
+    """A lot used in a course."""
+
+    lot_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ]
+    vials: Annotated[int, Field(ge=1, le=200)]
+    size_g: Grams | None = None
+    expires_on: Day | None = None
+
+
+class InfusionCreate(Input):
+    """A booking, or a course recorded as already given."""
+
+    scheduled_on: Day
+    start_time: time | None = None
+    chair: ChairCode | None = None
+    days: Annotated[int, Field(ge=1, le=5)] = 1
+    status: Literal["booked", "given"] = "booked"
+    dose_g: Grams | None = None
+    product_code: ProductCode | None = None
+    lots: Annotated[list[LotInput], Field(max_length=20)] = []
+    reactions: Note | None = None
+    premedication: ShortText | None = None
+    notes: Note | None = None
+
+
+class InfusionAdminister(Input):
+    """Recording a booked course as given."""
+
+    given_on: Day | None = None
+    dose_g: Grams
+    product_code: ProductCode | None = None
+    lots: Annotated[list[LotInput], Field(max_length=20)] = []
+    reactions: Note | None = None
+    premedication: ShortText | None = None
+    notes: Note | None = None
+
+
+class InfusionReschedule(Input):
+    """Moving a booked course to another day, time or chair."""
+
+    scheduled_on: Day
+    start_time: time | None = None
+    chair: ChairCode | None = None
+
+
+class InfusionCancel(Input):
+    """Cancelling a booked course."""
+
+    reason: Reason
+
+
+class LotRead(Output):
+    """A lot used in a course."""
+
+    lot_number: str
+    vials: int
+    size_g: float | None
+    expires_on: date | None
+
+
+class InfusionRead(Output):
+    """An infusion course."""
+
+    id: int
+    patient_id: int
+    regimen_id: int | None
+    scheduled_on: date
+    start_time: time | None
+    chair: str | None
+    days: int
+    chair_minutes: int | None
+    status: str
+    dose_g: float | None
+    product_code: str | None
+    lots: list[LotRead]
+    reactions: str | None
+    premedication: str | None
+    notes: str | None
+    cancel_reason: str | None

@@ -1,0 +1,80 @@
+"""Scores and reviews."""
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from tracker.rules import MEASURES, ScoreError, validate_score
+from tracker.schemas.scores import AssessmentCreate, ReviewCreate
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Invalid
+from tracker.services.evaluation import refresh_state
+from tracker.services.patients import get_patient
+from tracker.store.models import Assessment, Infusion, Review
+
+
+def record_assessment(
+    session: Session, *, actor: Actor, patient_id: int, data: AssessmentCreate, today: date,
+    refresh: bool = True,
+) -> Assessment:
+    """Record one score, checked against its measure's unit, range and side rules."""
+    get_patient(session, patient_id)
+    try:
+        validate_score(data.measure, data.side, data.value)
+    except ScoreError as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+    if data.taken_on > today:
+        raise Invalid("taken_on is in the future", field="taken_on")
+    if data.infusion_id is not None:
+        infusion = session.get(Infusion, data.infusion_id)
+        if infusion is None or infusion.patient_id != patient_id:
+            raise Invalid("no such infusion for this patient", field="infusion_id")
+    row = Assessment(patient_id=patient_id, recorded_by_id=actor.id, **data.model_dump())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="assessment.create", entity="assessment",
+                 entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
+    if refresh:
+        refresh_state(session, patient_id=patient_id, today=today)
+    return row
+
+
+def assessment_view(row: Assessment) -> dict:
+    """A score with its unit."""
+    measure = MEASURES.get(row.measure)
+    return {**row.model_dump(include={"id", "patient_id", "taken_on", "measure", "side",
+                                      "value", "timing", "infusion_id"}),
+            "unit": measure.unit if measure else ""}
+
+
+def assessments(session: Session, *, patient_id: int) -> list[Assessment]:
+    """A patient's scores, oldest first."""
+    return list(session.exec(
+        select(Assessment).where(Assessment.patient_id == patient_id)
+        .order_by(Assessment.taken_on, Assessment.id)
+    ).all())
+
+
+def record_review(
+    session: Session, *, actor: Actor, patient_id: int, data: ReviewCreate, today: date
+) -> Review:
+    """Record a formal review of the treatment."""
+    get_patient(session, patient_id)
+    if data.reviewed_on > today:
+        raise Invalid("reviewed_on is in the future", field="reviewed_on")
+    row = Review(patient_id=patient_id, reviewed_by_id=actor.id, **data.model_dump())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="review.create", entity="review",
+                 entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
+    refresh_state(session, patient_id=patient_id, today=today)
+    return row
+
+
+def reviews(session: Session, *, patient_id: int) -> list[Review]:
+    """A patient's reviews, oldest first."""
+    return list(session.exec(
+        select(Review).where(Review.patient_id == patient_id)
+        .order_by(Review.reviewed_on, Review.id)
+    ).all())

@@ -1,0 +1,313 @@
+"""Infusion courses: booking a chair, recording a course as given, rescheduling, cancelling."""
+
+from datetime import date, time, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from tracker.rules import DosingError, current_regimen, estimated_chair_minutes
+from tracker.rules.facts import RegimenFact
+from tracker.schemas.treatment import (
+    InfusionAdminister,
+    InfusionCreate,
+    InfusionReschedule,
+    LotInput,
+)
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Conflict, Invalid, NotFound
+from tracker.services.evaluation import refresh_state
+from tracker.services.patients import get_patient, weight_on
+from tracker.services.regimens import product_by_code
+from tracker.store.models import Chair, Infusion, InfusionLot, Product, Regimen
+from tracker.store.types import utcnow
+
+WHOLE_DAY_MINUTES = 24 * 60
+DEFAULT_CHAIR_MINUTES = 240
+
+
+def chairs(session: Session) -> list[Chair]:
+    """The site's active infusion chairs, by code."""
+    return list(session.exec(select(Chair).where(Chair.active).order_by(Chair.code)).all())
+
+
+def chair_by_code(session: Session, code: str | None) -> Chair | None:
+    """The active chair with this code (None for None), or Invalid naming `chair`."""
+    if code is None:
+        return None
+    chair = session.exec(select(Chair).where(Chair.code == code, Chair.active)).first()
+    if chair is None:
+        raise Invalid(f"unknown chair {code!r}", field="chair")
+    return chair
+
+
+def get_infusion(session: Session, infusion_id: int) -> Infusion:
+    """The course with this id, or NotFound."""
+    infusion = session.get(Infusion, infusion_id)
+    if infusion is None:
+        raise NotFound(f"no infusion with id {infusion_id}")
+    return infusion
+
+
+def _regimen_on(session: Session, patient_id: int, day: date) -> Regimen | None:
+    rows = session.exec(select(Regimen).where(Regimen.patient_id == patient_id)).all()
+    fact = current_regimen(
+        [RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days) for r in rows], day
+    )
+    return next((r for r in rows if fact and r.id == fact.id), None)
+
+
+def estimate_chair_minutes(
+    session: Session, *, patient_id: int, day: date, dose_g: float | None,
+    product: Product | None,
+) -> int:
+    """Minutes a course will hold the chair, from the dose, weight and product's rates."""
+    weight = weight_on(session, patient_id=patient_id, day=day)
+    if not (dose_g and product and weight):
+        return DEFAULT_CHAIR_MINUTES
+    per_ml = 10 * product.concentration_percent  # mg of IgG in one mL
+    try:
+        return estimated_chair_minutes(
+            dose_g=dose_g, weight_kg=weight.weight_kg,
+            concentration_percent=product.concentration_percent,
+            max_rate_ml_per_kg_per_min=product.max_rate_mg_per_kg_per_min / per_ml,
+            start_rate_ml_per_kg_per_min=product.start_rate_mg_per_kg_per_min / per_ml,
+        )
+    except DosingError:
+        return DEFAULT_CHAIR_MINUTES
+
+
+def _minutes_span(start: time | None, minutes: int | None) -> tuple[int, int]:
+    if start is None:
+        return 0, WHOLE_DAY_MINUTES  # no time given: the chair is held all day
+    begin = start.hour * 60 + start.minute
+    return begin, begin + (minutes or DEFAULT_CHAIR_MINUTES)
+
+
+def _days(first: date, count: int) -> set[date]:
+    return {first + timedelta(days=i) for i in range(count)}
+
+
+def _claim_chair(
+    session: Session, *, chair: Chair, first_day: date, days: int, start: time | None,
+    minutes: int, ignore_id: int | None = None,
+) -> None:
+    """Hold the chair for these days and hours, or raise Conflict if someone has it."""
+    # Bumping the chair's version takes its row lock (PostgreSQL) or the write lock
+    # (SQLite) first, so two bookings of one chair are checked one after the other.
+    session.exec(
+        update(Chair).where(Chair.id == chair.id)
+        .values(booking_version=Chair.booking_version + 1)
+    )
+    wanted_days = _days(first_day, days)
+    begin, end = _minutes_span(start, minutes)
+    others = session.exec(
+        select(Infusion).where(
+            Infusion.chair_id == chair.id,
+            Infusion.status.in_(("booked", "given")),
+            Infusion.scheduled_on >= first_day - timedelta(days=4),
+            Infusion.scheduled_on <= first_day + timedelta(days=days),
+        )
+    ).all()
+    for other in others:
+        if other.id == ignore_id or not (_days(other.scheduled_on, other.days) & wanted_days):
+            continue
+        o_begin, o_end = _minutes_span(other.start_time, other.chair_minutes)
+        if begin < o_end and o_begin < end:
+            taken = other.start_time.strftime("%H:%M") if other.start_time else "all day"
+            raise Conflict(
+                f"chair {chair.code} is taken on {other.scheduled_on.isoformat()} "
+                f"({taken}, {other.chair_minutes or DEFAULT_CHAIR_MINUTES} min)",
+                field="chair",
+            )
+
+
+def _lots(infusion_id: int, lots: list[LotInput], given_on: date) -> list[InfusionLot]:
+    rows = []
+    for i, lot in enumerate(lots):
+        if lot.expires_on is not None and lot.expires_on < given_on:
+            raise Invalid(f"lot {lot.lot_number} expired on {lot.expires_on.isoformat()}",
+                          field=f"lots.{i}.expires_on")
+        rows.append(InfusionLot(infusion_id=infusion_id, **lot.model_dump()))
+    return rows
+
+
+def book_infusion(
+    session: Session, *, actor: Actor, patient_id: int, data: InfusionCreate, today: date
+) -> Infusion:
+    """Book a course (or record one given already); a chair is never double-booked."""
+    patient = get_patient(session, patient_id)
+    if patient.status == "discharged":
+        raise Conflict("the patient is discharged", field="patient_id")
+    given = data.status == "given"
+    if given and data.dose_g is None:
+        raise Invalid("dose_g is required when status is given", field="dose_g")
+    if not given and data.lots:
+        raise Invalid("lots are recorded when the course is given, not booked", field="lots")
+    if given and data.scheduled_on > today:
+        raise Invalid("a course cannot be given in the future", field="scheduled_on")
+    if not given and data.scheduled_on < today:
+        raise Invalid("a booking cannot be in the past", field="scheduled_on")
+    regimen = _regimen_on(session, patient_id, data.scheduled_on)
+    product = product_by_code(session, data.product_code) or (
+        session.get(Product, regimen.product_id) if regimen and regimen.product_id else None
+    )
+    dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
+    chair = chair_by_code(session, data.chair)
+    minutes = estimate_chair_minutes(session, patient_id=patient_id, day=data.scheduled_on,
+                                     dose_g=dose_g, product=product)
+    if chair is not None:
+        _claim_chair(session, chair=chair, first_day=data.scheduled_on, days=data.days,
+                     start=data.start_time, minutes=minutes)
+    infusion = Infusion(
+        patient_id=patient_id,
+        regimen_id=regimen.id if regimen else None,
+        scheduled_on=data.scheduled_on,
+        start_time=data.start_time,
+        chair_id=chair.id if chair else None,
+        days=data.days,
+        chair_minutes=minutes,
+        status=data.status,
+        dose_g=data.dose_g if given else None,
+        product_id=product.id if product else None,
+        reactions=data.reactions if given else None,
+        premedication=data.premedication,
+        notes=data.notes,
+        given_by_id=actor.id if given else None,
+        given_at=utcnow() if given else None,
+        created_by_id=actor.id,
+    )
+    session.add(infusion)
+    _flush_booking(session, chair)
+    if given:
+        session.add_all(_lots(infusion.id, data.lots, data.scheduled_on))
+        session.flush()
+    audit.record(session, actor=actor, action="infusion.create", entity="infusion",
+                 entity_id=infusion.id, patient_id=patient_id, changes=data.model_dump())
+    refresh_state(session, patient_id=patient_id, today=today)
+    return infusion
+
+
+def _flush_booking(session: Session, chair: Chair | None) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the unique start index: a same-start booking won
+        raise Conflict(f"chair {chair.code if chair else ''} is taken at that time",
+                       field="chair") from exc
+
+
+def administer_infusion(
+    session: Session, *, actor: Actor, infusion_id: int, data: InfusionAdminister, today: date
+) -> Infusion:
+    """Record a booked course as given, with its dose, product, lots and reactions."""
+    infusion = get_infusion(session, infusion_id)
+    if infusion.status != "booked":
+        raise Conflict(f"the course is {infusion.status}, not booked", field="status")
+    given_on = data.given_on or infusion.scheduled_on
+    if given_on > today:
+        raise Invalid("a course cannot be given in the future", field="given_on")
+    product = product_by_code(session, data.product_code)
+    if given_on != infusion.scheduled_on and infusion.chair_id is not None:
+        chair = session.get(Chair, infusion.chair_id)
+        _claim_chair(session, chair=chair, first_day=given_on, days=infusion.days,
+                     start=infusion.start_time, minutes=infusion.chair_minutes or 0,
+                     ignore_id=infusion.id)
+    infusion.scheduled_on = given_on
+    infusion.status = "given"
+    infusion.dose_g = data.dose_g
+    if product is not None:
+        infusion.product_id = product.id
+    infusion.reactions = data.reactions
+    infusion.premedication = data.premedication or infusion.premedication
+    infusion.notes = data.notes or infusion.notes
+    infusion.given_by_id = actor.id
+    infusion.given_at = utcnow()
+    infusion.updated_at = utcnow()
+    session.add_all(_lots(infusion.id, data.lots, given_on))
+    session.flush()
+    audit.record(session, actor=actor, action="infusion.administer", entity="infusion",
+                 entity_id=infusion.id, patient_id=infusion.patient_id,
+                 changes=data.model_dump())
+    refresh_state(session, patient_id=infusion.patient_id, today=today)
+    return infusion
+
+
+def reschedule_infusion(
+    session: Session, *, actor: Actor, infusion_id: int, data: InfusionReschedule, today: date
+) -> Infusion:
+    """Move a booked course to another day, time or chair."""
+    infusion = get_infusion(session, infusion_id)
+    if infusion.status != "booked":
+        raise Conflict(f"the course is {infusion.status}, not booked", field="status")
+    if data.scheduled_on < today:
+        raise Invalid("a booking cannot be in the past", field="scheduled_on")
+    chair = chair_by_code(session, data.chair)
+    if chair is not None:
+        _claim_chair(session, chair=chair, first_day=data.scheduled_on, days=infusion.days,
+                     start=data.start_time, minutes=infusion.chair_minutes or 0,
+                     ignore_id=infusion.id)
+    before = {"scheduled_on": infusion.scheduled_on, "start_time": infusion.start_time,
+              "chair_id": infusion.chair_id}
+    infusion.scheduled_on = data.scheduled_on
+    infusion.start_time = data.start_time
+    infusion.chair_id = chair.id if chair else None
+    infusion.updated_at = utcnow()
+    _flush_booking(session, chair)
+    audit.record(session, actor=actor, action="infusion.reschedule", entity="infusion",
+                 entity_id=infusion.id, patient_id=infusion.patient_id,
+                 changes=audit.diff(before, {"scheduled_on": data.scheduled_on,
+                                             "start_time": data.start_time,
+                                             "chair_id": infusion.chair_id}))
+    refresh_state(session, patient_id=infusion.patient_id, today=today)
+    return infusion
+
+
+def cancel_infusion(
+    session: Session, *, actor: Actor, infusion_id: int, reason: str, today: date,
+    status: str = "cancelled",
+) -> Infusion:
+    """Cancel a booked course (or mark it missed), with the reason."""
+    infusion = get_infusion(session, infusion_id)
+    if infusion.status != "booked":
+        raise Conflict(f"the course is {infusion.status}, not booked", field="status")
+    infusion.status = status
+    infusion.cancel_reason = reason
+    infusion.cancelled_at = utcnow()
+    infusion.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action=f"infusion.{status}", entity="infusion",
+                 entity_id=infusion.id, patient_id=infusion.patient_id,
+                 changes={"reason": reason})
+    refresh_state(session, patient_id=infusion.patient_id, today=today)
+    return infusion
+
+
+def infusions(session: Session, *, patient_id: int) -> list[Infusion]:
+    """A patient's courses, oldest first."""
+    return list(session.exec(
+        select(Infusion).where(Infusion.patient_id == patient_id)
+        .order_by(Infusion.scheduled_on, Infusion.id)
+    ).all())
+
+
+def infusion_view(session: Session, infusion: Infusion) -> dict:
+    """A course as the API and pages show it, with its chair code, product and lots."""
+    chair = session.get(Chair, infusion.chair_id) if infusion.chair_id else None
+    product = session.get(Product, infusion.product_id) if infusion.product_id else None
+    lots = session.exec(
+        select(InfusionLot).where(InfusionLot.infusion_id == infusion.id)
+        .order_by(InfusionLot.id)
+    ).all()
+    return {
+        **infusion.model_dump(include={
+            "id", "patient_id", "regimen_id", "scheduled_on", "start_time", "days",
+            "chair_minutes", "status", "dose_g", "reactions", "premedication", "notes",
+            "cancel_reason"}),
+        "chair": chair.code if chair else None,
+        "product_code": product.code if product else None,
+        "lots": [lot.model_dump(include={"lot_number", "vials", "size_g", "expires_on"})
+                 for lot in lots],
+    }
+
+

@@ -1,0 +1,75 @@
+"""Accepting (a new regimen) or dismissing (remembered per regimen) the recommended action."""
+
+from datetime import date
+
+from sqlmodel import Session
+
+from tracker.rules import Recommendation
+from tracker.schemas.treatment import RegimenCreate
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Conflict
+from tracker.services.evaluation import evaluate_patient, refresh_state
+from tracker.services.regimens import create_regimen, get_regimen, product_by_code
+from tracker.store.models import Product, RecommendationDecision, Regimen
+
+
+def _current(session: Session, *, patient_id: int, on: date) -> tuple[Recommendation, Regimen]:
+    evaluation = evaluate_patient(session, patient_id=patient_id, on=on)
+    if evaluation.recommendation is None or evaluation.regimen_id is None:
+        raise Conflict("there is no recommended action for this patient", field="action")
+    return evaluation.recommendation, get_regimen(session, evaluation.regimen_id)
+
+
+def accept_recommendation(
+    session: Session, *, actor: Actor, patient_id: int, on: date, today: date
+) -> Regimen:
+    """Accept the recommended action: a new regimen from `on` with the proposed values."""
+    recommendation, regimen = _current(session, patient_id=patient_id, on=on)
+    if recommendation.action == "max_dose_reached":
+        raise Conflict(
+            "max_dose_reached proposes no new regimen: dismiss it with a reason, or write a "
+            "regimen with an override reason", field="action")
+    product = session.get(Product, regimen.product_id) if regimen.product_id else None
+    data = RegimenCreate(
+        starts_on=on,
+        dose_g_per_kg=recommendation.proposed_dose_g_per_kg or regimen.dose_g_per_kg,
+        interval_days=recommendation.proposed_interval_days or regimen.interval_days,
+        days_per_course=regimen.days_per_course,
+        product_code=product.code if product else None,
+        weight_basis=regimen.weight_basis,
+        reason=recommendation.reason[:500],
+    )
+    product_by_code(session, data.product_code)
+    new = create_regimen(session, actor=actor, patient_id=patient_id, data=data, today=today,
+                         from_action=recommendation.action)
+    session.add(RecommendationDecision(
+        patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
+        decision="accepted", reason=recommendation.reason[:1000], new_regimen_id=new.id,
+        decided_by_id=actor.id,
+    ))
+    audit.record(session, actor=actor, action="recommendation.accept", entity="regimen",
+                 entity_id=new.id, patient_id=patient_id,
+                 changes={"action": recommendation.action, "from_regimen_id": regimen.id})
+    session.flush()
+    return new
+
+
+def dismiss_recommendation(
+    session: Session, *, actor: Actor, patient_id: int, reason: str, today: date
+) -> RecommendationDecision:
+    """Dismiss the recommended action; it is not raised again for the current regimen."""
+    recommendation, regimen = _current(session, patient_id=patient_id, on=today)
+    decision = RecommendationDecision(
+        patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
+        decision="dismissed", reason=reason, decided_by_id=actor.id,
+    )
+    session.add(decision)
+    session.flush()
+    audit.record(session, actor=actor, action="recommendation.dismiss",
+                 entity="recommendation_decision", entity_id=decision.id,
+                 patient_id=patient_id,
+                 changes={"action": recommendation.action, "regimen_id": regimen.id,
+                          "reason": reason})
+    refresh_state(session, patient_id=patient_id, today=today)
+    return decision

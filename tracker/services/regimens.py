@@ -1,0 +1,192 @@
+"""Regimens: written with their dose calculation, never edited, only followed."""
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from tracker.rules import (
+    DoseCalculation,
+    DosingError,
+    SitePolicy,
+    calculate_dose,
+    exceeds_intensity_cap,
+    intensity_g_per_kg_28d,
+    vial_plan,
+)
+from tracker.schemas.treatment import RegimenCreate
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Invalid, NotFound
+from tracker.services.evaluation import refresh_state
+from tracker.services.patients import get_patient, weight_on
+from tracker.services.policy import load_policy
+from tracker.store.models import Patient, Product, Regimen
+
+
+def product_by_code(session: Session, code: str | None, *, field: str = "product_code"):
+    """The product with this code (None for None), or Invalid naming the field."""
+    if code is None:
+        return None
+    product = session.exec(select(Product).where(Product.code == code)).first()
+    if product is None or not product.active:
+        raise Invalid(f"unknown product {code!r}", field=field)
+    return product
+
+
+def calculate_for(
+    session: Session,
+    *,
+    patient: Patient,
+    dose_g_per_kg: float,
+    days_per_course: int,
+    weight_basis: str,
+    day: date,
+    policy: SitePolicy,
+) -> DoseCalculation:
+    """The dose for a patient's latest weight on or before `day`."""
+    weight = weight_on(session, patient_id=patient.id, day=day)
+    if weight is None:
+        raise Invalid(
+            f"no weight recorded on or before {day.isoformat()}: record a weight first",
+            field="starts_on",
+        )
+    try:
+        return calculate_dose(
+            sex=patient.sex, height_cm=patient.height_cm, weight_kg=weight.weight_kg,
+            dose_g_per_kg=dose_g_per_kg, days_per_course=days_per_course,
+            basis=weight_basis, policy=policy,
+        )
+    except DosingError as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+
+
+def check_regimen_limits(
+    *, dose_g_per_kg: float, interval_days: int, override_reason: str | None,
+    policy: SitePolicy,
+) -> None:
+    """Refuse a regimen above the cap or outside the interval bounds, unless overridden."""
+    if override_reason:
+        return
+    if not policy.min_interval_days <= interval_days <= policy.max_interval_days:
+        raise Invalid(
+            f"interval_days must be between {policy.min_interval_days} and "
+            f"{policy.max_interval_days} unless an override_reason is given",
+            field="interval_days",
+        )
+    if exceeds_intensity_cap(dose_g_per_kg, interval_days, policy):
+        intensity = intensity_g_per_kg_28d(dose_g_per_kg, interval_days)
+        raise Invalid(
+            f"{dose_g_per_kg} g/kg every {interval_days} days is {intensity:.2f} g/kg per 28 "
+            f"days, above the cap of {policy.max_intensity_g_per_kg_28d}; give an "
+            "override_reason to prescribe it",
+            field="dose_g_per_kg",
+        )
+
+
+def create_regimen(
+    session: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    data: RegimenCreate,
+    today: date,
+    from_action: str | None = None,
+) -> Regimen:
+    """Write a new regimen with its dose calculation (it follows the current one)."""
+    patient = get_patient(session, patient_id)
+    policy = load_policy(session).with_patient_bounds(
+        patient.min_interval_days, patient.max_interval_days
+    )
+    check_regimen_limits(dose_g_per_kg=data.dose_g_per_kg, interval_days=data.interval_days,
+                         override_reason=data.override_reason, policy=policy)
+    product = product_by_code(session, data.product_code)
+    calc = calculate_for(
+        session, patient=patient, dose_g_per_kg=data.dose_g_per_kg,
+        days_per_course=data.days_per_course, weight_basis=data.weight_basis,
+        # The latest weight on the day the regimen is written (or, for one entered after
+        # the fact, on its start day).
+        day=min(data.starts_on, today),
+        policy=policy,
+    )
+    regimen = Regimen(
+        patient_id=patient_id,
+        starts_on=data.starts_on,
+        dose_g_per_kg=data.dose_g_per_kg,
+        interval_days=data.interval_days,
+        days_per_course=data.days_per_course,
+        product_id=product.id if product else None,
+        weight_basis=data.weight_basis,
+        reason=data.reason,
+        override_reason=data.override_reason,
+        dosing_weight_kg=calc.dosing_weight_kg,
+        weight_basis_used=calc.weight_basis_used,
+        dose_g=calc.dose_g,
+        from_action=from_action,
+        created_by_id=actor.id,
+    )
+    session.add(regimen)
+    session.flush()
+    audit.record(session, actor=actor, action="regimen.create", entity="regimen",
+                 entity_id=regimen.id, patient_id=patient_id,
+                 changes={**data.model_dump(), "dose_g": calc.dose_g})
+    refresh_state(session, patient_id=patient_id, today=today)
+    return regimen
+
+
+def regimens(session: Session, *, patient_id: int) -> list[Regimen]:
+    """A patient's regimens in the order they start."""
+    get_patient(session, patient_id)
+    return list(session.exec(
+        select(Regimen).where(Regimen.patient_id == patient_id)
+        .order_by(Regimen.starts_on, Regimen.id)
+    ).all())
+
+
+def get_regimen(session: Session, regimen_id: int) -> Regimen:
+    """The regimen with this id, or NotFound."""
+    regimen = session.get(Regimen, regimen_id)
+    if regimen is None:
+        raise NotFound(f"no regimen with id {regimen_id}")
+    return regimen
+
+
+def regimen_view(session: Session, regimen: Regimen) -> dict:
+    """A regimen as the API and pages show it: with intensity, vials and the weight note."""
+    product = session.get(Product, regimen.product_id) if regimen.product_id else None
+    policy = load_policy(session)
+    patient = session.get(Patient, regimen.patient_id)
+    note = ""
+    if regimen.dose_g:
+        weight = weight_on(session, patient_id=regimen.patient_id,
+                           day=regimen.starts_on) or weight_on(
+            session, patient_id=regimen.patient_id, day=date.max)
+        if weight is not None:
+            note = calculate_dose(
+                sex=patient.sex, height_cm=patient.height_cm, weight_kg=weight.weight_kg,
+                dose_g_per_kg=regimen.dose_g_per_kg, days_per_course=regimen.days_per_course,
+                basis=regimen.weight_basis, policy=policy,
+            ).note
+    plan = vial_plan(regimen.dose_g, product.vial_sizes) if product and regimen.dose_g else None
+    return {
+        "id": regimen.id,
+        "patient_id": regimen.patient_id,
+        "starts_on": regimen.starts_on,
+        "dose_g_per_kg": regimen.dose_g_per_kg,
+        "interval_days": regimen.interval_days,
+        "days_per_course": regimen.days_per_course,
+        "product_code": product.code if product else None,
+        "weight_basis": regimen.weight_basis,
+        "reason": regimen.reason,
+        "override_reason": regimen.override_reason,
+        "dosing_weight_kg": regimen.dosing_weight_kg,
+        "weight_basis_used": regimen.weight_basis_used,
+        "weight_note": note,
+        "dose_g": regimen.dose_g,
+        "dose_g_per_day": round(regimen.dose_g / regimen.days_per_course, 2)
+        if regimen.dose_g else None,
+        "intensity_g_per_kg_28d": round(
+            intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days), 3),
+        "vials": [{"size_g": v.size_g, "count": v.count} for v in plan.vials] if plan else [],
+        "vial_waste_g": plan.waste_g if plan else None,
+        "from_action": regimen.from_action,
+    }

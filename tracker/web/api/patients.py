@@ -1,0 +1,177 @@
+"""Patients, weights, regimens, scores, reviews, the schedule and recommendations."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from tracker.schemas.evaluation import ScheduleRead
+from tracker.schemas.patients import (
+    PatientCreate,
+    PatientRead,
+    PatientUpdate,
+    WeightCreate,
+    WeightRead,
+)
+from tracker.schemas.scores import (
+    AcceptRecommendation,
+    AssessmentCreate,
+    AssessmentRead,
+    DismissRecommendation,
+    ReviewCreate,
+    ReviewRead,
+)
+from tracker.schemas.treatment import RegimenCreate, RegimenRead
+from tracker.services import assessments as assessment_service
+from tracker.services import audit
+from tracker.services import patients as patient_service
+from tracker.services import recommendations as recommendation_service
+from tracker.services import regimens as regimen_service
+from tracker.services.evaluation import evaluate_patient
+from tracker.web.deps import ApiNurse, ApiPharmacist, ApiUser, DbSession, Today, actor
+
+router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+
+
+@router.post("", status_code=201, response_model=PatientRead)
+def create_patient(
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, body: PatientCreate
+):
+    """Register a patient (409 when the MRN exists)."""
+    return patient_service.create_patient(db, actor=actor(request, user), data=body, today=today)
+
+
+@router.get("", response_model=list[PatientRead])
+def list_patients(
+    db: DbSession,
+    user: ApiUser,
+    q: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+):
+    """Patients whose MRN or name contains `q`, by family name."""
+    return patient_service.search_patients(db, query=q, limit=limit, offset=offset)[1]
+
+
+@router.get("/{patient_id}", response_model=PatientRead)
+def read_patient(request: Request, db: DbSession, user: ApiUser, patient_id: int):
+    """One patient."""
+    patient = patient_service.get_patient(db, patient_id)
+    audit.record(db, actor=actor(request, user), action="patient.view", entity="patient",
+                 entity_id=patient_id, patient_id=patient_id)
+    return patient
+
+
+@router.patch("/{patient_id}", response_model=PatientRead)
+def update_patient(
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    body: PatientUpdate,
+):
+    """Change some fields of a patient, including the status."""
+    return patient_service.update_patient(db, actor=actor(request, user), patient_id=patient_id,
+                                          data=body, today=today)
+
+
+@router.post("/{patient_id}/weights", status_code=201, response_model=WeightRead)
+def add_weight(
+    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: int,
+    body: WeightCreate,
+):
+    """Record a weight."""
+    return patient_service.add_weight(db, actor=actor(request, user), patient_id=patient_id,
+                                      data=body, today=today)
+
+
+@router.get("/{patient_id}/weights", response_model=list[WeightRead])
+def list_weights(db: DbSession, user: ApiUser, patient_id: int):
+    """A patient's weights, oldest first."""
+    patient_service.get_patient(db, patient_id)
+    return patient_service.weights(db, patient_id=patient_id)
+
+
+@router.post("/{patient_id}/regimens", status_code=201, response_model=RegimenRead)
+def create_regimen(
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    body: RegimenCreate,
+):
+    """Write a new regimen; the answer carries the dose calculation and vial plan."""
+    regimen = regimen_service.create_regimen(db, actor=actor(request, user),
+                                             patient_id=patient_id, data=body, today=today)
+    return regimen_service.regimen_view(db, regimen)
+
+
+@router.get("/{patient_id}/regimens", response_model=list[RegimenRead])
+def list_regimens(db: DbSession, user: ApiUser, patient_id: int):
+    """A patient's regimens in the order they start."""
+    return [regimen_service.regimen_view(db, r)
+            for r in regimen_service.regimens(db, patient_id=patient_id)]
+
+
+@router.post("/{patient_id}/assessments", status_code=201, response_model=AssessmentRead)
+def record_assessment(
+    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: int,
+    body: AssessmentCreate,
+):
+    """Record a score (422 for an unknown measure, a missing side or a value out of range)."""
+    row = assessment_service.record_assessment(db, actor=actor(request, user),
+                                               patient_id=patient_id, data=body, today=today)
+    return assessment_service.assessment_view(row)
+
+
+@router.get("/{patient_id}/assessments", response_model=list[AssessmentRead])
+def list_assessments(db: DbSession, user: ApiUser, patient_id: int):
+    """A patient's scores, oldest first."""
+    patient_service.get_patient(db, patient_id)
+    return [assessment_service.assessment_view(a)
+            for a in assessment_service.assessments(db, patient_id=patient_id)]
+
+
+@router.post("/{patient_id}/reviews", status_code=201, response_model=ReviewRead)
+def record_review(
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    body: ReviewCreate,
+):
+    """Record a formal review."""
+    return assessment_service.record_review(db, actor=actor(request, user),
+                                            patient_id=patient_id, data=body, today=today)
+
+
+@router.get("/{patient_id}/reviews", response_model=list[ReviewRead])
+def list_reviews(db: DbSession, user: ApiUser, patient_id: int):
+    """A patient's reviews, oldest first."""
+    patient_service.get_patient(db, patient_id)
+    return assessment_service.reviews(db, patient_id=patient_id)
+
+
+@router.get("/{patient_id}/schedule", response_model=ScheduleRead)
+def schedule(
+    db: DbSession, user: ApiUser, today: Today, patient_id: int, on: date | None = None
+):
+    """When the next course is due, its window, the flags and the recommended action."""
+    evaluation = evaluate_patient(db, patient_id=patient_id, on=on or today)
+    return {"patient_id": patient_id, **evaluation.to_schedule_dict()}
+
+
+@router.post("/{patient_id}/recommendation/accept", status_code=201,
+             response_model=RegimenRead)
+def accept_recommendation(
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    body: AcceptRecommendation | None = None,
+):
+    """Accept the recommended action: a new regimen with the proposed values and reason."""
+    on = (body.on if body else None) or today
+    regimen = recommendation_service.accept_recommendation(
+        db, actor=actor(request, user), patient_id=patient_id, on=on, today=today)
+    return regimen_service.regimen_view(db, regimen)
+
+
+@router.post("/{patient_id}/recommendation/dismiss")
+def dismiss_recommendation(
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    body: DismissRecommendation,
+) -> dict:
+    """Dismiss the recommended action; it is not raised again for this regimen."""
+    decision = recommendation_service.dismiss_recommendation(
+        db, actor=actor(request, user), patient_id=patient_id, reason=body.reason, today=today)
+    return {"action": decision.action, "regimen_id": decision.regimen_id,
+            "reason": decision.reason, "dismissed": True}

@@ -1,0 +1,49 @@
+"""The worklist and the site policy."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from tracker.schemas.evaluation import Worklist
+from tracker.services import evaluation as evaluation_service
+from tracker.services import policy as policy_service
+from tracker.services import worklist as worklist_service
+from tracker.web.deps import ApiAdmin, ApiUser, DbSession, Today, actor
+
+router = APIRouter(prefix="/api/v1", tags=["worklist"])
+
+
+@router.get("/worklist", response_model=Worklist)
+def worklist(
+    db: DbSession,
+    user: ApiUser,
+    today: Today,
+    on: date | None = None,
+    flag: Annotated[str | None, Query(max_length=40)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+):
+    """Patients with something to do on day `on`, most urgent first."""
+    total, items = worklist_service.worklist(db, on=on or today, flag=flag, action=action,
+                                             query=q, limit=limit, offset=offset)
+    return {"total": total, "items": items}
+
+
+@router.get("/policy")
+def read_policy(db: DbSession, user: ApiUser) -> dict[str, Any]:
+    """The site policy in force."""
+    return policy_service.load_policy(db).to_dict()
+
+
+@router.put("/policy")
+def update_policy(
+    request: Request, db: DbSession, user: ApiAdmin, today: Today,
+    body: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """Change policy values (validated as a whole); every patient is then re-evaluated."""
+    policy = policy_service.update_policy(db, actor=actor(request, user), changes=body)
+    evaluation_service.refresh_all(db, today=today)
+    return policy.to_dict()
