@@ -100,7 +100,7 @@ def demo(
     from tracker.demo import DemoRefused, has_demo, load_demo
     from tracker.store.engine import session_scope
 
-    end = date.fromisoformat(today) if today else _site_today()
+    end = _parse_day(today, "today") if today else _site_today()
     with session_scope() as session:
         if once and has_demo(session):
             console.print("demo cohort already loaded")
@@ -144,6 +144,25 @@ def _ensure_demo_admin(path: Path) -> None:
     user, password = path.read_text().split()
     base = get_settings().base_url
     typer.echo(f"Demo login for {base}: username {user}  password {password}")
+
+
+@app.command()
+def sweep(
+    on: str | None = typer.Option(None, help="the day to sweep for, YYYY-MM-DD (default today)"),
+) -> None:
+    """Run the daily sweep once (statuses, flags, reminders into the outbox) and exit."""
+    from tracker.jobs.sweep import run_sweep
+
+    day = _parse_day(on, "on") if on else _site_today()
+    result = run_sweep(on=day)
+    console.print(f"swept {result.patients} patients for {result.on.isoformat()}")
+
+
+def _parse_day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--{name} must be a date as YYYY-MM-DD, not {value!r}", 2)
 
 
 def _site_today() -> date:

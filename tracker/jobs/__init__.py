@@ -1,0 +1,1 @@
+"""Scheduled jobs: plain functions that the scheduler runs and the CLI can run once."""
