@@ -175,6 +175,7 @@ def test_round_dose_to_another_step():
     assert round_dose_g(71.2, 2.5) == 70.0
     assert round_dose_g(70.6, 2.5) == 70.0
     assert round_dose_g(0.4, 2.5) == 2.5
+    assert round_dose_g(dose=71.3, step=2.5) == 72.5  # the keyword names callers use
 
 
 def test_round_dose_refuses_nonsense():

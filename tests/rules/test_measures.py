@@ -5,7 +5,7 @@ import pytest
 from tracker.rules import MEASURES, ScoreError, improvement, is_better, validate_score
 from tracker.rules.measures import reaches_mcid, series_label
 
-# Section 2 of the clinical rules, plus the ranges and sides of the brief.
+# Section 2 of the clinical rules, plus the ranges and sides the tracker accepts.
 SPEC = {
     "grip_vigorimeter": ("kPa", True, 8, 0, 200, True),
     "grip_dynamometer": ("kg", True, 6, 0, 100, True),

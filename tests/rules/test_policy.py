@@ -6,7 +6,7 @@ import pytest
 
 from tracker.rules import PolicyError, SitePolicy
 
-# Section 2 of the clinical rules, copied key by key, plus the two site extras of the brief.
+# Section 2 of the clinical rules, key by key, plus two site settings of our own.
 SPEC_DEFAULTS = {
     "min_interval_days": 14,
     "max_interval_days": 42,

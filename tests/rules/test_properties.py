@@ -15,6 +15,7 @@ from tracker.rules import (
     RegimenFact,
     ScoreFact,
     SitePolicy,
+    accepted_regimen,
     dosing_weight,
     due_window,
     evaluate,
@@ -140,9 +141,8 @@ def test_an_overridden_interval_still_has_a_window_around_its_due_day(policy, in
 
 
 def _applied(regimen: RegimenFact, rec) -> tuple[int, float]:
-    interval = rec.proposed_interval_days or regimen.interval_days
-    dose = rec.proposed_dose_g_per_kg or regimen.dose_g_per_kg
-    return interval, dose
+    new = accepted_regimen(regimen, rec, accepted_on=regimen.starts_on)
+    return new.interval_days, new.dose_g_per_kg
 
 
 @PROPERTY_SETTINGS

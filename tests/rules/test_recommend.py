@@ -1,12 +1,15 @@
 """The one recommended action (section 6) and the evaluation that carries it."""
 
+from dataclasses import fields
 from datetime import date, timedelta
 
 import pytest
 
 from tracker.rules import (
     Evaluation,
+    Flag,
     PatientFacts,
+    Recommendation,
     SitePolicy,
     evaluate,
     exceeds_intensity_cap,
@@ -388,3 +391,42 @@ def test_schedule_dict_has_the_contract_shape():
     assert out["recommendation"]["proposed_dose_g_per_kg"] is None
     assert out["recommendation"]["reason"]
     assert "patient_id" not in out
+
+
+def test_the_names_other_code_is_written_against():
+    # The web, the sweep and the CLI construct and read these by name.
+    names = [f.name for f in fields(Evaluation)]
+    assert names[:13] == [
+        "on",
+        "regimen_id",
+        "due_on",
+        "window_start",
+        "window_end",
+        "next_booking",
+        "flags",
+        "recommendation",
+        "needs_booking_from",
+        "overdue_from",
+        "review_due_from",
+        "next_review_on",
+        "weight_stale_from",
+    ]
+    assert [f.name for f in fields(PatientFacts)] == [
+        "status",
+        "regimens",
+        "courses",
+        "scores",
+        "review_dates",
+        "latest_weight_on",
+        "min_interval_days",
+        "max_interval_days",
+        "dismissed",
+    ]
+    assert [f.name for f in fields(Recommendation)] == [
+        "action",
+        "proposed_interval_days",
+        "proposed_dose_g_per_kg",
+        "reason",
+    ]
+    assert [f.name for f in fields(Flag)] == ["code", "patterns", "detail"]
+    assert Flag("overdue") == Flag(code="overdue", patterns=(), detail="")

@@ -169,7 +169,8 @@ def test_a_booking_on_or_after_the_day_stops_needs_booking():
     on = L + timedelta(days=20)
     f = flags_on(on, courses=given([L]) + (booked(on),))
     assert not f.needs_booking
-    assert f.needs_booking_from is None
+    # The start day is kept, for when the booking passes without being given.
+    assert f.needs_booking_from == L + timedelta(days=25 - 14)
 
 
 def test_a_past_booking_never_given_does_not_count():
@@ -279,3 +280,16 @@ def test_flag_start_days_answer_for_later_days_without_replaying():
         assert ("needs_booking" in fresh) == (x >= stored.needs_booking_from)
         assert ("review_due" in fresh) == (x >= stored.review_due_from)
         assert ("weight_stale" in fresh) == (x >= stored.weight_stale_from)
+
+
+def test_needs_booking_start_day_with_a_booking_that_passes_ungiven():
+    # Stored rule: on for X when needs_booking_from <= X and no booking is dated X or later.
+    bookings = (booked(L + timedelta(days=27)),)
+    history = facts(regimens=(regimen(),), courses=given([L]) + bookings)
+    stored = evaluate(history, on=L, policy=POLICY)
+    for n in range(0, 60):
+        x = L + timedelta(days=n)
+        fresh = evaluate(history, on=x, policy=POLICY).flag_codes
+        booked_ahead = any(b.starts_on >= x for b in bookings)
+        expected = x >= stored.needs_booking_from and not booked_ahead
+        assert ("needs_booking" in fresh) == expected

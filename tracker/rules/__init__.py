@@ -28,11 +28,23 @@ from tracker.rules.measures import (
     validate_score,
 )
 from tracker.rules.policy import PolicyError, SitePolicy
+from tracker.rules.prescription import (
+    RegimenError,
+    accepted_regimen,
+    check_regimen,
+    latest_weight,
+    regimen_overrides_needed,
+)
 from tracker.rules.recommend import ACTIONS, Recommendation, recommend
 from tracker.rules.response import ResponseAssessment, assess_response
 from tracker.rules.window import ALWAYS, DueWindow, current_regimen, due_window
 
 __all__ = [
+    "RegimenError",
+    "accepted_regimen",
+    "check_regimen",
+    "latest_weight",
+    "regimen_overrides_needed",
     "ACTIONS",
     "ALWAYS",
     "FLAG_ORDER",

@@ -174,15 +174,17 @@ def dosing_weight(
     )
 
 
-def round_dose_g(dose_g: float, step_g: float = 5) -> float:
-    """Round a dose to the nearest multiple of the step, halves up, never below one step."""
-    _require_positive("step_g", step_g)
-    if not math.isfinite(dose_g) or dose_g < 0:
-        raise DosingError("dose_g", "must be a finite number, not negative")
+def round_dose_g(dose: float, step: float = 5) -> float:
+    """Round a dose in grams to the nearest multiple of `step`, halves up, at least one step."""
+    _require_positive("step", step)
+    if isinstance(dose, bool) or not isinstance(dose, int | float) or not math.isfinite(dose):
+        raise DosingError("dose", "must be a finite number")
+    if dose < 0:
+        raise DosingError("dose", "must not be negative")
     # Round the quotient to 9 places first so that 72.49999999999999 (a float artefact of
     # 72.5) rounds up, while a genuine 82.4999999 still rounds down.
-    steps = math.floor(round(dose_g / step_g, 9) + 0.5)
-    return _tidy(max(steps, 1) * step_g)
+    steps = math.floor(round(dose / step, 9) + 0.5)
+    return _tidy(max(steps, 1) * step)
 
 
 def calculate_dose(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -144,8 +145,7 @@ class ResponseAssessment:
         return tuple(c for c in self.cycles if c.counting)
 
     def describe_end_of_dose(self) -> str:
-        """E.g. "right grip (Vigorimeter) fell 12 kPa from peak to trough in each of the last
-        2 cycles"."""
+        """Say how the last counting cycles wore off, e.g. "right grip ... fell 12 kPa ..."."""
         return describe_wear_off(self.end_of_dose_cycles)
 
     def describe_progressive(self) -> str:
@@ -164,13 +164,19 @@ def assess_response(
     """Build the completed cycles and find end-of-dose and progressive waning."""
     days = sorted({d for d in given_days if d <= on})
     # Scores of unknown measures or dated after `on` say nothing about the cycles as of `on`.
-    known = [s for s in scores if s.taken_on <= on and s.measure in MEASURES]
+    # Sorting is stable, so same-day scores keep their recorded order.
+    known = sorted(
+        (s for s in scores if s.taken_on <= on and s.measure in MEASURES),
+        key=lambda s: s.taken_on,
+    )
+    taken = [s.taken_on for s in known]
+    # Years of history are common: each cycle reads only the scores dated within it.
     cycles = tuple(
         _cycle(
             number,
             start,
             end,
-            known,
+            known[bisect_left(taken, start) : bisect_right(taken, end)],
             counting=regimen_starts_on is not None and start >= regimen_starts_on,
             policy=policy,
         )
@@ -231,7 +237,7 @@ def _cycle(
     number: int,
     start: date,
     end: date,
-    scores: Sequence[ScoreFact],
+    scores: Sequence[ScoreFact],  # dated within [start, end], in date order
     *,
     counting: bool,
     policy: SitePolicy,
@@ -249,11 +255,8 @@ def _cycle(
     # previous cycle's trough, even in a cycle shorter than the window.
     trough_from = max(end - timedelta(days=policy.trough_window_days), start + timedelta(days=1))
     troughs: dict[Series, Reading] = {}
-    for s in sorted(
-        (s for s in scores if s.timing == PRE_INFUSION and _is_series(s)),
-        key=lambda s: s.taken_on,  # stable: same-day scores keep their recorded order
-    ):
-        if trough_from <= s.taken_on <= end:
+    for s in scores:  # in date order, same-day scores in recorded order
+        if s.timing == PRE_INFUSION and trough_from <= s.taken_on <= end and _is_series(s):
             troughs[(s.measure, s.side)] = _reading(s)  # the last such wins
     both = sorted((key for key in peaks if key in troughs), key=_series_order)
     swings = tuple(Swing(peaks[key], troughs[key]) for key in both)

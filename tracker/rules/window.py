@@ -27,9 +27,9 @@ class DueWindow:
 class DateFlags:
     """The date-driven flags on one day, and the day each of them starts.
 
-    A `*_from` date answers "is this flag on for day X" as `from is not None and from <= X`,
-    as long as the facts stay as they are; None means the flag cannot come on until they
-    change (e.g. while a booking stands, needs_booking is not on whatever the day).
+    With the facts as they are, a flag is on for day X when its `*_from` date is not None and
+    is on or before X; needs_booking also needs no booking dated on or after X, so a stored
+    state can tell once a booking has passed without being given.
     """
 
     window: DueWindow
@@ -40,7 +40,7 @@ class DateFlags:
     review_due: bool
     weight_stale: bool
     overdue_from: date
-    needs_booking_from: date | None
+    needs_booking_from: date
     review_due_from: date | None
     next_review_on: date | None
     weight_stale_from: date
@@ -114,8 +114,7 @@ def date_flags(
     review_dates: Iterable[date] = (),
     latest_weight_on: date | None = None,
 ) -> DateFlags:
-    """Compute the window and the flags overdue, needs_booking, booking_outside_window,
-    review_due and weight_stale for day `on`."""
+    """The window, the date-driven flags on day `on`, and the day each flag starts."""
     courses = tuple(courses)
     given = given_days(courses, on)
     window = due_window(regimen=regimen, last_given_on=given[-1] if given else None, policy=policy)
@@ -123,11 +122,9 @@ def date_flags(
     booking = bookings[0] if bookings else None
 
     overdue_from = window.window_end + timedelta(days=1)
-    needs_booking_from = (
-        None
-        if booking is not None
-        else window.window_start - timedelta(days=policy.booking_lookahead_days)
-    )
+    # Kept even while a booking stands: if that booking passes without being given, the flag
+    # is on again from this day, and a stored state must be able to say so.
+    needs_booking_from = window.window_start - timedelta(days=policy.booking_lookahead_days)
     outside = booking is not None and not (
         window.window_start <= booking.starts_on <= window.window_end
     )
@@ -151,7 +148,7 @@ def date_flags(
         window=window,
         next_booking=booking,
         overdue=on >= overdue_from,
-        needs_booking=needs_booking_from is not None and on >= needs_booking_from,
+        needs_booking=booking is None and on >= needs_booking_from,
         booking_outside_window=outside,
         review_due=review_due_from is not None and on >= review_due_from,
         weight_stale=on >= weight_stale_from,

@@ -1,0 +1,100 @@
+"""Checks on a new regimen, and the weight a dose is calculated on."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date
+
+from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d
+from tracker.rules.facts import RegimenFact
+from tracker.rules.policy import SitePolicy
+from tracker.rules.recommend import Recommendation
+
+
+class RegimenError(ValueError):
+    """A regimen that cannot be recorded as given; `field` names the offending value."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def regimen_overrides_needed(
+    *, dose_g_per_kg: float, interval_days: int, policy: SitePolicy
+) -> tuple[RegimenError, ...]:
+    """What a regimen breaks that only an override reason allows: the cap and the bounds."""
+    needed = []
+    if exceeds_intensity_cap(dose_g_per_kg, interval_days, policy):
+        intensity = intensity_g_per_kg_28d(dose_g_per_kg, interval_days)
+        needed.append(
+            RegimenError(
+                "dose_g_per_kg",
+                f"{intensity:.2f} g/kg per 28 days is above the cap of "
+                f"{policy.max_intensity_g_per_kg_28d:g}",
+            )
+        )
+    if not policy.min_interval_days <= interval_days <= policy.max_interval_days:
+        needed.append(
+            RegimenError(
+                "interval_days",
+                f"{interval_days} days is outside {policy.min_interval_days} to "
+                f"{policy.max_interval_days} days",
+            )
+        )
+    return tuple(needed)
+
+
+def check_regimen(
+    *,
+    dose_g_per_kg: float,
+    interval_days: int,
+    policy: SitePolicy,
+    override_reason: str | None = None,
+) -> None:
+    """Raise RegimenError unless the regimen is sane and within limits or carries a reason."""
+    if (
+        isinstance(dose_g_per_kg, bool)
+        or not isinstance(dose_g_per_kg, int | float)
+        or not math.isfinite(dose_g_per_kg)
+        or dose_g_per_kg <= 0
+    ):
+        raise RegimenError("dose_g_per_kg", "must be greater than zero")
+    if isinstance(interval_days, bool) or not isinstance(interval_days, int) or interval_days < 1:
+        raise RegimenError("interval_days", "must be a whole number of days, at least 1")
+    # Pass the policy with the patient's own bounds applied (SitePolicy.with_patient_bounds).
+    needed = regimen_overrides_needed(
+        dose_g_per_kg=dose_g_per_kg, interval_days=interval_days, policy=policy
+    )
+    if needed and not (override_reason and override_reason.strip()):
+        raise needed[0]
+
+
+def accepted_regimen(
+    current: RegimenFact, recommendation: Recommendation, *, accepted_on: date, new_id: int = 0
+) -> RegimenFact:
+    """The regimen that accepting a recommendation records: proposed values, else current ones."""
+    # max_dose_reached proposes nothing: accepting it records the same prescription anew,
+    # which restarts the evaluation; dismissing it is usually what is meant.
+    return RegimenFact(
+        id=new_id,
+        starts_on=accepted_on,
+        dose_g_per_kg=(
+            recommendation.proposed_dose_g_per_kg
+            if recommendation.proposed_dose_g_per_kg is not None
+            else current.dose_g_per_kg
+        ),
+        interval_days=(
+            recommendation.proposed_interval_days
+            if recommendation.proposed_interval_days is not None
+            else current.interval_days
+        ),
+    )
+
+
+def latest_weight(weights: Iterable[tuple[date, float]], on: date) -> tuple[date, float] | None:
+    """The latest (measured_on, weight_kg) on or before `on`, or None."""
+    known = [w for w in weights if w[0] <= on]
+    # Two weights on one day: the later record (last in the list) wins.
+    return max(enumerate(known), key=lambda iw: (iw[1][0], iw[0]))[1] if known else None
