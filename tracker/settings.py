@@ -34,7 +34,22 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=12, ge=1, le=72)
     api_token_hours: int = Field(default=8, ge=1, le=24 * 30)
     sweep_time: str = "06:00"
+    # The infusion suite's day, for free-chair suggestions.
+    clinic_opens: str = "08:00"
+    clinic_closes: str = "18:00"
     max_body_bytes: int = Field(default=2_000_000, ge=10_000)
+
+    # E-mail and the scheduler's jobs.
+    site_name: str = "Infusion unit"
+    pharmacy_phone: str = ""
+    mail_backend: Literal["smtp", "log"] = "smtp"
+    smtp_timeout_seconds: float = Field(default=30, gt=0, le=300)
+    dispatch_interval_seconds: int = Field(default=60, ge=1, le=3600)
+    outbox_batch_size: int = Field(default=20, ge=1, le=1000)
+    # A row left 'sending' this long by a dispatcher that died is taken up again.
+    outbox_claim_timeout_seconds: int = Field(default=300, ge=0, le=24 * 3600)
+    outbox_retry_hours: float = Field(default=24, gt=0, le=24 * 7)
+    scheduler_lease_seconds: int = Field(default=90, ge=3, le=3600)
 
     @field_validator("timezone")
     @classmethod
@@ -45,12 +60,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("sweep_time")
+    @field_validator("sweep_time", "clinic_opens", "clinic_closes")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         hours, _, minutes = value.partition(":")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
-            raise ValueError("sweep_time must be HH:MM")
+            raise ValueError("must be a time as HH:MM")
         return value
 
     @model_validator(mode="after")

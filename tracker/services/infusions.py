@@ -293,21 +293,29 @@ def infusions(session: Session, *, patient_id: int) -> list[Infusion]:
 
 def infusion_view(session: Session, infusion: Infusion) -> dict:
     """A course as the API and pages show it, with its chair code, product and lots."""
-    chair = session.get(Chair, infusion.chair_id) if infusion.chair_id else None
-    product = session.get(Product, infusion.product_id) if infusion.product_id else None
-    lots = session.exec(
-        select(InfusionLot).where(InfusionLot.infusion_id == infusion.id)
-        .order_by(InfusionLot.id)
-    ).all()
-    return {
-        **infusion.model_dump(include={
-            "id", "patient_id", "regimen_id", "scheduled_on", "start_time", "days",
-            "chair_minutes", "status", "dose_g", "reactions", "premedication", "notes",
-            "cancel_reason"}),
-        "chair": chair.code if chair else None,
-        "product_code": product.code if product else None,
-        "lots": [lot.model_dump(include={"lot_number", "vials", "size_g", "expires_on"})
-                 for lot in lots],
-    }
+    return infusion_views(session, [infusion])[0]
 
 
+def infusion_views(session: Session, courses: list[Infusion]) -> list[dict]:
+    """Several courses as shown, with chairs, products and lots in one query each."""
+    ids = [c.id for c in courses]
+    lots: dict[int, list[dict]] = {i: [] for i in ids}
+    for lot in session.exec(
+        select(InfusionLot).where(InfusionLot.infusion_id.in_(ids)).order_by(InfusionLot.id)
+    ) if ids else ():
+        lots[lot.infusion_id].append(
+            lot.model_dump(include={"lot_number", "vials", "size_g", "expires_on"}))
+    chair_codes = {c.id: c.code for c in session.exec(select(Chair))}
+    product_codes = {p.id: p.code for p in session.exec(select(Product))}
+    return [
+        {
+            **c.model_dump(include={
+                "id", "patient_id", "regimen_id", "scheduled_on", "start_time", "days",
+                "chair_minutes", "status", "dose_g", "reactions", "premedication", "notes",
+                "cancel_reason"}),
+            "chair": chair_codes.get(c.chair_id),
+            "product_code": product_codes.get(c.product_id),
+            "lots": lots[c.id],
+        }
+        for c in courses
+    ]

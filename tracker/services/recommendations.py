@@ -4,13 +4,14 @@ from datetime import date
 
 from sqlmodel import Session
 
-from tracker.rules import Recommendation
+from tracker.rules import Recommendation, RegimenFact
+from tracker.rules.prescription import accepted_regimen
 from tracker.schemas.treatment import RegimenCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict
 from tracker.services.evaluation import evaluate_patient, refresh_state
-from tracker.services.regimens import create_regimen, get_regimen, product_by_code
+from tracker.services.regimens import create_regimen, get_regimen
 from tracker.store.models import Product, RecommendationDecision, Regimen
 
 
@@ -31,16 +32,18 @@ def accept_recommendation(
             "max_dose_reached proposes no new regimen: dismiss it with a reason, or write a "
             "regimen with an override reason", field="action")
     product = session.get(Product, regimen.product_id) if regimen.product_id else None
+    proposed = accepted_regimen(
+        RegimenFact(regimen.id, regimen.starts_on, regimen.dose_g_per_kg, regimen.interval_days),
+        recommendation, accepted_on=on)
     data = RegimenCreate(
-        starts_on=on,
-        dose_g_per_kg=recommendation.proposed_dose_g_per_kg or regimen.dose_g_per_kg,
-        interval_days=recommendation.proposed_interval_days or regimen.interval_days,
+        starts_on=proposed.starts_on,
+        dose_g_per_kg=proposed.dose_g_per_kg,
+        interval_days=proposed.interval_days,
         days_per_course=regimen.days_per_course,
         product_code=product.code if product else None,
         weight_basis=regimen.weight_basis,
         reason=recommendation.reason[:500],
     )
-    product_by_code(session, data.product_code)
     new = create_regimen(session, actor=actor, patient_id=patient_id, data=data, today=today,
                          from_action=recommendation.action)
     session.add(RecommendationDecision(

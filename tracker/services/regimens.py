@@ -9,10 +9,10 @@ from tracker.rules import (
     DosingError,
     SitePolicy,
     calculate_dose,
-    exceeds_intensity_cap,
     intensity_g_per_kg_28d,
     vial_plan,
 )
+from tracker.rules.prescription import RegimenError, check_regimen
 from tracker.schemas.treatment import RegimenCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -65,22 +65,12 @@ def check_regimen_limits(
     policy: SitePolicy,
 ) -> None:
     """Refuse a regimen above the cap or outside the interval bounds, unless overridden."""
-    if override_reason:
-        return
-    if not policy.min_interval_days <= interval_days <= policy.max_interval_days:
-        raise Invalid(
-            f"interval_days must be between {policy.min_interval_days} and "
-            f"{policy.max_interval_days} unless an override_reason is given",
-            field="interval_days",
-        )
-    if exceeds_intensity_cap(dose_g_per_kg, interval_days, policy):
-        intensity = intensity_g_per_kg_28d(dose_g_per_kg, interval_days)
-        raise Invalid(
-            f"{dose_g_per_kg} g/kg every {interval_days} days is {intensity:.2f} g/kg per 28 "
-            f"days, above the cap of {policy.max_intensity_g_per_kg_28d}; give an "
-            "override_reason to prescribe it",
-            field="dose_g_per_kg",
-        )
+    try:
+        check_regimen(dose_g_per_kg=dose_g_per_kg, interval_days=interval_days, policy=policy,
+                      override_reason=override_reason)
+    except RegimenError as exc:
+        raise Invalid(f"{exc.message}: give an override_reason to prescribe it",
+                      field=exc.field) from exc
 
 
 def create_regimen(

@@ -1,12 +1,12 @@
 """The worklist: one indexed query over each patient's stored evaluation."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, case, false, func, literal, or_
 from sqlmodel import Session, select
 
 from tracker.services.errors import Invalid
-from tracker.store.models import Patient, PatientState
+from tracker.store.models import OutboxMessage, Patient, PatientState
 
 FLAG_CODES = (
     "overdue",
@@ -41,28 +41,61 @@ def flag_conditions(day: date) -> dict:
     }
 
 
+def _has_action():
+    return and_(PatientState.status == "active", PatientState.recommendation_action.is_not(None))
+
+
+def view_conditions(day: date) -> dict:
+    """The worklist's tabs as SQL conditions: every flag, plus bookings and actions."""
+    s = PatientState
+    flags = flag_conditions(day)
+    return {
+        "all": or_(_has_action(), *flags.values()),
+        **flags,
+        "booked_this_week": and_(s.status == "active", s.next_booking_on >= day,
+                                 s.next_booking_on <= day + timedelta(days=6)),
+        "taper_candidates": and_(_has_action(), s.recommendation_action == "consider_taper"),
+        "recommendations": _has_action(),
+    }
+
+
+def view_counts(session: Session, *, on: date) -> dict[str, int]:
+    """How many patients each tab holds on day `on` (one query)."""
+    views = view_conditions(on)
+    row = session.exec(
+        select(*[func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name)
+                 for name, cond in views.items()])
+    ).one()
+    return dict(zip(views, (int(v) for v in row), strict=True))
+
+
 def worklist(
     session: Session,
     *,
     on: date,
     flag: str | None = None,
     action: str | None = None,
+    view: str | None = None,
     query: str = "",
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[dict]]:
     """Patients with something to do on day `on`, most urgent first: (total, one page)."""
     conditions = flag_conditions(on)
+    views = view_conditions(on)
     if flag is not None and flag not in conditions:
         raise Invalid(f"flag must be one of {', '.join(FLAG_CODES)}", field="flag")
     if action is not None and action not in ACTIONS:
         raise Invalid(f"action must be one of {', '.join(ACTIONS)}", field="action")
-    has_action = and_(PatientState.status == "active",
-                      PatientState.recommendation_action.is_not(None))
+    if view is not None and view not in views:
+        raise Invalid(f"view must be one of {', '.join(views)}", field="view")
+    has_action = _has_action()
     if flag is not None:
         where = conditions[flag]
     elif action is not None:
         where = and_(has_action, PatientState.recommendation_action == action)
+    elif view is not None:
+        where = views[view]
     else:
         where = or_(has_action, *conditions.values())
     if query.strip():
@@ -121,3 +154,10 @@ def _item(row) -> dict:
             "reason": state.recommendation_reason or "",
         },
     }
+
+
+def failed_email_count(session: Session) -> int:
+    """How many e-mails the outbox gave up on."""
+    return session.exec(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
+    ).one()

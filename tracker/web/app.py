@@ -5,10 +5,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection, Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tracker import __version__
 from tracker.services.errors import ServiceError
@@ -20,7 +22,9 @@ from tracker.web.api import patients as api_patients
 from tracker.web.api import worklist as api_worklist
 from tracker.web.deps import LoginRequired
 from tracker.web.pages import auth as page_auth
-from tracker.web.pages import home
+from tracker.web.pages import booking, home, nurse, patient, patient_forms, worklist
+from tracker.web.pages import outbox as outbox_page
+from tracker.web.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -56,7 +60,13 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(page_auth.router)
+    app.include_router(worklist.router)
     app.include_router(home.router)
+    app.include_router(patient_forms.router)  # before /patients/{id}: "new" is not an id
+    app.include_router(patient.router)
+    app.include_router(booking.router)
+    app.include_router(nurse.router)
+    app.include_router(outbox_page.router)
     app.include_router(api_auth.router)
     app.include_router(api_patients.router)
     app.include_router(api_infusions.router)
@@ -81,14 +91,30 @@ def _add_health(app: FastAPI) -> None:
         return {"status": "ok"}
 
 
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/openapi.json", "/healthz")
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, _exc: LoginRequired):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        if _wants_json(request):
+            return await http_exception_handler(request, exc)
+        return render(request, "error.html", {"status": exc.status_code, "message": exc.detail},
+                      status_code=exc.status_code)
+
     @app.exception_handler(ServiceError)
-    async def _service_error(_request: Request, exc: ServiceError):
+    async def _service_error(request: Request, exc: ServiceError):
+        if not _wants_json(request):
+            return render(request, "error.html", {"status": exc.status_code,
+                                                  "message": exc.message},
+                          status_code=exc.status_code)
         if exc.field and exc.status_code == 422:
             detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
         elif exc.field:

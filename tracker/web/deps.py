@@ -59,8 +59,16 @@ def _api_user(
             detail="Not authenticated: send Authorization: Bearer TOKEN",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    request.state.user = user
+    _remember(request, user)
     return user
+
+
+def _remember(request: Request, user: StaffUser, csrf_token: str = "") -> None:
+    # Plain copies: an error page is rendered after the transaction rolled back, when the
+    # ORM rows can no longer be read.
+    request.state.identity = {"id": user.id, "username": user.username,
+                              "full_name": user.full_name, "role": user.role}
+    request.state.csrf_token = csrf_token
 
 
 ApiUser = Annotated[StaffUser, Depends(_api_user, scope="function")]
@@ -76,8 +84,7 @@ def _page_login(request: Request, db: DbSession) -> tuple[WebSession, StaffUser]
     )
     if found is None:
         raise LoginRequired()
-    request.state.user = found[1]
-    request.state.web_session = found[0]
+    _remember(request, found[1], csrf_token=found[0].csrf_token)
     return found
 
 

@@ -13,7 +13,7 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 def render(request: Request, name: str, context: dict, status_code: int = 200):
     """Render a page with an explicit context plus the logged-in user and CSRF token."""
     base = {
-        "user": getattr(request.state, "user", None),
-        "csrf_token": getattr(getattr(request.state, "web_session", None), "csrf_token", ""),
+        "user": getattr(request.state, "identity", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)

@@ -53,8 +53,8 @@ def book_infusion(
 def list_infusions(db: DbSession, user: ApiUser, patient_id: int):
     """A patient's courses, oldest first."""
     patient_service.get_patient(db, patient_id)
-    return [infusion_service.infusion_view(db, i)
-            for i in infusion_service.infusions(db, patient_id=patient_id)]
+    return infusion_service.infusion_views(
+        db, infusion_service.infusions(db, patient_id=patient_id))
 
 
 @router.get("/infusions/{infusion_id}", response_model=InfusionRead)

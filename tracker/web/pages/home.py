@@ -1,4 +1,4 @@
-"""The home page and the patient list (the worklist replaces the home page later)."""
+"""The patient list."""
 
 from typing import Annotated
 from urllib.parse import urlencode
@@ -12,7 +12,6 @@ from tracker.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
 @router.get("/patients")
 def patients_page(
     request: Request,

@@ -1,0 +1,369 @@
+"""The e-mail outbox: rows written once per deduplication key, claimed, sent, retried.
+
+A message's life: pending -> sending (claimed by one dispatcher) -> sent; or back to pending
+with a later next_attempt_at after a temporary failure; or failed, after a permanent refusal
+or a day of retries; or withdrawn, when what it announced no longer holds.
+"""
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from tracker.mail.message import new_message_id
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Conflict, NotFound
+from tracker.store.models import Infusion, OutboxMessage, Patient
+from tracker.store.types import utcnow
+
+REMINDER = "infusion_reminder"
+WINDOW_OPEN = "window_open"
+DIGEST = "pharmacy_digest"
+ALERT = "clinical_alert"
+PATIENT_KINDS = (REMINDER, WINDOW_OPEN)
+
+# The page's tabs: 'sending' is shown with pending, since for a person it is still to go.
+TABS = {
+    "pending": ("pending", "sending"),
+    "sent": ("sent",),
+    "failed": ("failed",),
+    "withdrawn": ("withdrawn",),
+}
+
+
+# The deduplication keys: each says what makes a message the same message.
+
+def reminder_key(infusion_id: int, day: date, start_time: time | None) -> str:
+    """A course's reminder; moving it to another day or time makes a new one."""
+    when = day.isoformat() + (f"T{start_time:%H:%M}" if start_time else "")
+    return f"infusion-reminder:{infusion_id}:{when}"
+
+
+def window_open_key(patient_id: int, window_start: date) -> str:
+    """The notice that a patient's booking window has opened."""
+    return f"window-open:{patient_id}:{window_start.isoformat()}"
+
+
+def digest_key(day: date) -> str:
+    """The pharmacy's digest for one site day."""
+    return f"digest:{day.isoformat()}"
+
+
+def waning_alert_key(patient_id: int, regimen_id: int | None, patterns: Sequence[str]) -> str:
+    """A waning-response alert: once per regimen and set of patterns."""
+    return f"alert-waning:{patient_id}:{regimen_id}:{'+'.join(sorted(patterns))}"
+
+
+def max_dose_alert_key(patient_id: int, regimen_id: int | None) -> str:
+    """A maximum-dose alert: once per regimen."""
+    return f"alert-max-dose:{patient_id}:{regimen_id}"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message's fields, detached from any session."""
+
+    id: int
+    kind: str
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    attachments: list
+    message_id: str
+
+
+def enqueue(
+    session: Session,
+    *,
+    dedup_key: str,
+    kind: str,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    attachments: Sequence[dict] = (),
+    patient_id: int | None = None,
+    infusion_id: int | None = None,
+    revive_withdrawn: bool = False,
+) -> bool:
+    """Write a message unless its key exists; True when a row was written (or revived).
+
+    ON CONFLICT DO NOTHING: two sweeps at once write the row once, the second waits for the
+    first's commit and then skips. `revive_withdrawn` brings back a withdrawn row with new
+    content (a course moved away and back again: the earlier row was never sent).
+    """
+    values = {
+        "dedup_key": dedup_key, "kind": kind, "to_address": to_address,
+        "subject": subject[:200], "body_text": body_text, "body_html": body_html,
+        "attachments": list(attachments), "patient_id": patient_id,
+        "infusion_id": infusion_id, "status": "pending", "attempts": 0,
+        "next_attempt_at": utcnow(), "created_at": utcnow(),
+    }
+    table = OutboxMessage.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
+    written = session.execute(
+        insert(table).values(**values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(table.c.id)
+    ).first()
+    if written is not None:
+        return True
+    if not revive_withdrawn:
+        return False
+    revived = session.execute(
+        update(table)
+        .where(table.c.dedup_key == dedup_key, table.c.status == "withdrawn")
+        .values(**{k: v for k, v in values.items() if k not in ("dedup_key", "created_at")},
+                last_error=None, first_attempt_at=None, claimed_at=None, claimed_by=None)
+    )
+    return revived.rowcount == 1
+
+
+def withdraw_reminders(
+    session: Session, *, infusion_id: int, keep_key: str | None = None
+) -> int:
+    """Withdraw a course's pending reminders (call after cancelling or moving it); how many.
+
+    A reminder already being sent cannot be stopped; one already sent stays sent.
+    """
+    conditions = [
+        OutboxMessage.infusion_id == infusion_id,
+        OutboxMessage.kind == REMINDER,
+        OutboxMessage.status == "pending",
+    ]
+    if keep_key is not None:
+        conditions.append(OutboxMessage.dedup_key != keep_key)
+    result = session.execute(
+        update(OutboxMessage).where(*conditions).values(status="withdrawn")
+    )
+    return result.rowcount
+
+
+def withdraw_stale_reminders(session: Session) -> int:
+    """Withdraw every pending reminder whose course is no longer booked for its day and time."""
+    rows = session.exec(
+        select(OutboxMessage.id, OutboxMessage.dedup_key, Infusion.id, Infusion.status,
+               Infusion.scheduled_on, Infusion.start_time)
+        .join(Infusion, Infusion.id == OutboxMessage.infusion_id)
+        .where(OutboxMessage.kind == REMINDER, OutboxMessage.status == "pending")
+    ).all()
+    stale = [
+        row_id for row_id, key, infusion_id, status, day, start in rows
+        if status != "booked" or key != reminder_key(infusion_id, day, start)
+    ]
+    if stale:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(stale)).values(status="withdrawn")
+        )
+    return len(stale)
+
+
+def claim_due(
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    limit: int,
+    claim_timeout: timedelta,
+    mail_from: str,
+) -> list[Outgoing]:
+    """Claim up to `limit` messages that are due, or were left 'sending' by a dead worker.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent dispatchers take different rows.
+    SQLite: the caller's BEGIN IMMEDIATE makes claims one at a time.
+    """
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            or_(
+                and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                and_(
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_at <= now - claim_timeout,
+                    OutboxMessage.claimed_by != worker,
+                ),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    for row in rows:
+        row.status = "sending"
+        row.claimed_at = now
+        row.claimed_by = worker
+        # Fixed before the first send and kept for every retry (see build_message).
+        row.message_id = row.message_id or new_message_id(mail_from)
+        claimed.append(
+            Outgoing(id=row.id, kind=row.kind, to_address=row.to_address, subject=row.subject,
+                     body_text=row.body_text, body_html=row.body_html,
+                     attachments=list(row.attachments or []), message_id=row.message_id)
+        )
+    session.flush()
+    return claimed
+
+
+def confirm_claim(session: Session, *, outbox_id: int, worker: str, now: datetime) -> bool:
+    """Just before sending: still ours and still wanted? Counts the attempt; False to skip.
+
+    Renewing claimed_at here means a claim only goes stale while one send is stuck, never
+    because a long batch was slow; withdrawing here means a cancelled course, a withdrawn
+    consent or a changed address stops a message even if no sweep has run since.
+    """
+    row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None or row.status != "sending" or row.claimed_by != worker:
+        return False
+    if not _still_wanted(session, row):
+        row.status = "withdrawn"
+        session.flush()
+        return False
+    row.claimed_at = now
+    row.attempts += 1
+    row.first_attempt_at = row.first_attempt_at or now
+    session.flush()
+    return True
+
+
+def _still_wanted(session: Session, row: OutboxMessage) -> bool:
+    if row.kind not in PATIENT_KINDS or row.patient_id is None:
+        return True
+    patient = session.get(Patient, row.patient_id)
+    if (patient is None or patient.status != "active" or not patient.reminder_consent
+            or (patient.email or "").strip().lower() != row.to_address.strip().lower()):
+        return False
+    if row.kind == REMINDER and row.infusion_id is not None:
+        infusion = session.get(Infusion, row.infusion_id)
+        return (
+            infusion is not None
+            and infusion.status == "booked"
+            and row.dedup_key
+            == reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
+        )
+    return True
+
+
+def mark_sent(session: Session, *, outbox_id: int, now: datetime) -> None:
+    """Record that the server accepted the message (whoever holds the claim now)."""
+    # Unconditional: the send happened. If another dispatcher has reclaimed the row in the
+    # meantime, this makes its confirm_claim fail, which stops a duplicate.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="sent", sent_at=now, claimed_at=None, claimed_by=None)
+    )
+
+
+def record_failure(
+    session: Session,
+    *,
+    outbox_id: int,
+    worker: str,
+    now: datetime,
+    error: str,
+    permanent: bool,
+    retry_for: timedelta,
+    rng: random.Random | None = None,
+) -> str:
+    """After a failed send: retry later with backoff, or give up; the row's new status."""
+    row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None:
+        return "missing"
+    if row.status != "sending" or row.claimed_by != worker:
+        return row.status
+    row.last_error = error[:1000]
+    row.claimed_at = None
+    row.claimed_by = None
+    deadline = (row.first_attempt_at or now) + retry_for
+    if permanent or now >= deadline:
+        row.status = "failed"
+        row.failed_at = now
+    else:
+        row.status = "pending"
+        # The last try lands on the deadline itself, so "a day of retries" means a day.
+        row.next_attempt_at = min(now + backoff_delay(row.attempts, rng), deadline)
+    session.flush()
+    return row.status
+
+
+def backoff_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """2^attempts minutes, at most an hour, give or take 20% so retries do not march in step."""
+    minutes = min(2 ** max(attempts, 1), 60)
+    return timedelta(minutes=minutes * (rng or random).uniform(0.8, 1.2))
+
+
+def release(session: Session, *, outbox_ids: Iterable[int], worker: str) -> None:
+    """Hand back claimed messages that were not tried (a dispatcher stopping early)."""
+    ids = list(outbox_ids)
+    if ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending",
+                   OutboxMessage.claimed_by == worker)
+            .values(status="pending", claimed_at=None, claimed_by=None)
+        )
+
+
+def retry_failed(session: Session, *, actor: Actor, outbox_id: int) -> OutboxMessage:
+    """Put a failed message back in the queue for a fresh day of retries (audited)."""
+    row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"no outbox message with id {outbox_id}")
+    if row.status != "failed":
+        raise Conflict(f"the message is {row.status}, not failed", field="status")
+    row.status = "pending"
+    row.attempts = 0
+    row.first_attempt_at = None
+    row.failed_at = None
+    row.next_attempt_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="outbox.retry", entity="outbox_message",
+                 entity_id=row.id, patient_id=row.patient_id,
+                 changes={"kind": row.kind, "last_error": row.last_error})
+    return row
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many messages each tab holds."""
+    by_status = dict(session.exec(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all())
+    return {tab: sum(by_status.get(s, 0) for s in statuses) for tab, statuses in TABS.items()}
+
+
+def messages(
+    session: Session, *, tab: str, limit: int = 50, offset: int = 0
+) -> tuple[int, list[OutboxMessage]]:
+    """One tab's messages, a page at a time: (total, rows)."""
+    statuses = TABS[tab]
+    order = {
+        "pending": (OutboxMessage.next_attempt_at, OutboxMessage.id),
+        "sent": (OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()),
+        "failed": (OutboxMessage.failed_at.desc(), OutboxMessage.id.desc()),
+        "withdrawn": (OutboxMessage.id.desc(),),
+    }[tab]
+    where = OutboxMessage.status.in_(statuses)
+    total = session.exec(select(func.count()).select_from(OutboxMessage).where(where)).one()
+    rows = session.exec(
+        select(OutboxMessage).where(where).order_by(*order).limit(limit).offset(offset)
+    ).all()
+    return total, list(rows)
+
+
+def failed_since(session: Session, *, since: datetime, limit: int) -> tuple[int, list]:
+    """Messages given up on since an instant: (total, the first `limit` of them)."""
+    where = and_(OutboxMessage.status == "failed", OutboxMessage.failed_at > since)
+    total = session.exec(select(func.count()).select_from(OutboxMessage).where(where)).one()
+    rows = session.exec(
+        select(OutboxMessage).where(where).order_by(OutboxMessage.failed_at).limit(limit)
+    ).all()
+    return total, list(rows)

@@ -1,0 +1,77 @@
+"""Form handling for the pages: CSRF, parsing into the shared schemas, errors by field."""
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from tracker.services.errors import ServiceError
+from tracker.web.deps import PageLogin
+
+
+async def _verified_form(request: Request, login: PageLogin) -> FormData:
+    form = await request.form()
+    session = login[0]
+    token = form.get("csrf_token", "")
+    if session is None or not isinstance(token, str) or not secrets.compare_digest(
+        token, session.csrf_token
+    ):
+        raise HTTPException(status_code=403, detail="The form expired or came from elsewhere. "
+                            "Go back, reload the page and try again.")
+    return form
+
+
+# Every state-changing page form carries the session's CSRF token.
+VerifiedForm = Annotated[FormData, Depends(_verified_form)]
+
+
+class FormResult:
+    """A parsed form: the model when valid, else the errors by field; the typed values."""
+
+    def __init__(self, model: BaseModel | None, errors: dict[str, str], values: dict[str, Any]):
+        self.model = model
+        self.errors = errors
+        self.values = values
+
+    @property
+    def ok(self) -> bool:
+        """True when the form parsed without errors."""
+        return self.model is not None and not self.errors
+
+
+def form_values(form: FormData, fields: list[str]) -> dict[str, str]:
+    """The submitted text of these fields (to show back), blanks as empty strings."""
+    return {name: str(form.get(name, "")).strip() for name in fields}
+
+
+def parse(
+    model: type[BaseModel], data: dict[str, Any], values: dict[str, Any], *,
+    blanks: str = "omit",
+) -> FormResult:
+    """Validate `data` with the schema; blanks are left out, or sent as None ("clear")."""
+    if blanks == "omit":
+        cleaned = {k: v for k, v in data.items() if v not in ("", None)}
+    else:
+        cleaned = {k: (None if v == "" else v) for k, v in data.items()}
+    try:
+        return FormResult(model.model_validate(cleaned), {}, values)
+    except ValidationError as exc:
+        return FormResult(None, errors_by_field(exc), values)
+
+
+def errors_by_field(exc: ValidationError) -> dict[str, str]:
+    """A ValidationError as {field: message} (the first message per field)."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        field = ".".join(loc) if loc else "__all__"
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        errors.setdefault(field, message)
+    return errors
+
+
+def service_error(exc: ServiceError) -> dict[str, str]:
+    """A service's refusal as a field error (or a form-wide one)."""
+    return {exc.field or "__all__": exc.message}

@@ -1,0 +1,26 @@
+"""Words shown to staff for the codes of the rules and the store."""
+
+FLAG_LABELS = {
+    "overdue": "Overdue",
+    "needs_booking": "Needs booking",
+    "booking_outside_window": "Booked outside window",
+    "waning_response": "Waning response",
+    "review_due": "Review due",
+    "weight_stale": "Weight stale",
+}
+
+PATTERN_LABELS = {"end_of_dose": "end of dose", "progressive": "progressive"}
+
+ACTION_LABELS = {
+    "escalate_dose": "Escalate dose",
+    "shorten_interval": "Shorten interval",
+    "max_dose_reached": "Maximum dose reached",
+    "consider_taper": "Consider taper",
+}
+
+STATUS_LABELS = {"active": "Active", "on_hold": "On hold", "discharged": "Discharged",
+                 "booked": "Booked", "given": "Given", "cancelled": "Cancelled",
+                 "missed": "Missed"}
+
+TIMING_LABELS = {"pre_infusion": "Pre-infusion", "post_infusion": "Post-infusion",
+                 "clinic": "Clinic"}

@@ -1,0 +1,127 @@
+"""Booking a chair inside the due window; rescheduling and cancelling bookings."""
+
+from datetime import date, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+
+from tracker.schemas.treatment import InfusionCreate, InfusionReschedule
+from tracker.services import chair_plan
+from tracker.services import infusions as infusion_service
+from tracker.services import patients as patient_service
+from tracker.services.errors import ServiceError
+from tracker.services.evaluation import evaluate_patient
+from tracker.services.regimens import regimens
+from tracker.store.models import Product
+from tracker.web.deps import DbSession, PagePharmacist, Today, actor
+from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+BOOKING_FIELDS = ["scheduled_on", "start_time", "chair"]
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _booking_page(request, db, user, today, patient_id, *, start=None, errors=None,
+                  values=None, status=200):
+    patient = patient_service.get_patient(db, patient_id)
+    ev = evaluate_patient(db, patient_id=patient_id, on=today)
+    current = next((r for r in regimens(db, patient_id=patient_id) if r.id == ev.regimen_id),
+                   None)
+    product = db.get(Product, current.product_id) if current and current.product_id else None
+    dose_g = current.dose_g if current else None
+    minutes = infusion_service.estimate_chair_minutes(db, patient_id=patient_id, day=today,
+                                                      dose_g=dose_g, product=product)
+    window = (ev.window_start, ev.window_end) if ev.window_start else None
+    # The weeks around the window: from a week before it (never the past) to two after.
+    first = start or max(today, (ev.window_start or today) - timedelta(days=7))
+    last = first + timedelta(days=27)
+    settings = request.app.state.settings
+    plans = chair_plan.chair_days(db, first=first, last=last, minutes=minutes,
+                                  opens=_clock(settings.clinic_opens),
+                                  closes=_clock(settings.clinic_closes))
+    days: dict[date, list] = {}
+    for plan in plans:
+        days.setdefault(plan.day, []).append(plan)
+    bookings = [c for c in infusion_service.infusion_views(
+        db, infusion_service.infusions(db, patient_id=patient_id)) if c["status"] == "booked"]
+    return render(request, "booking.html", {
+        "patient": patient, "ev": ev, "window": window, "minutes": minutes, "days": days,
+        "suggestions": chair_plan.suggestions(plans, window=window, today=today),
+        "bookings": bookings, "chairs": infusion_service.chairs(db), "today": today,
+        "first": first, "errors": errors or {}, "values": values or {},
+        "prev_start": first - timedelta(days=28), "next_start": first + timedelta(days=28),
+    }, status_code=status)
+
+
+@router.get("/patients/{patient_id}/book")
+def booking_page(request: Request, db: DbSession, user: PagePharmacist, today: Today,
+                 patient_id: int, start: Annotated[date | None, Query()] = None):
+    """Chairs by day around the window, free chairs inside the window suggested first."""
+    return _booking_page(request, db, user, today, patient_id,
+                         start=max(start, today) if start else None)
+
+
+@router.post("/patients/{patient_id}/book")
+def book(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+         today: Today, patient_id: int):
+    """Book the chair; a taken chair or bad input shows the page again with the reason."""
+    values = form_values(form, BOOKING_FIELDS)
+    result = parse(InfusionCreate, values, values)
+    if result.ok:
+        try:
+            infusion_service.book_infusion(db, actor=actor(request, user),
+                                           patient_id=patient_id, data=result.model,
+                                           today=today)
+            return RedirectResponse(f"/patients/{patient_id}/book?booked=1", status_code=303)
+        except ServiceError as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+    return _booking_page(request, db, user, today, patient_id, errors=result.errors,
+                         values=values, status=409 if "chair" in result.errors else 422)
+
+
+@router.post("/infusions/{infusion_id}/reschedule")
+def reschedule(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+               today: Today, infusion_id: int):
+    """Move a booking to another day, time or chair."""
+    infusion = infusion_service.get_infusion(db, infusion_id)
+    values = form_values(form, BOOKING_FIELDS)
+    result = parse(InfusionReschedule, values, values)
+    if result.ok:
+        try:
+            infusion_service.reschedule_infusion(db, actor=actor(request, user),
+                                                 infusion_id=infusion_id, data=result.model,
+                                                 today=today)
+            return RedirectResponse(f"/patients/{infusion.patient_id}/book", status_code=303)
+        except ServiceError as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+    errors = {f"{infusion_id}.{k}": v for k, v in result.errors.items()}
+    return _booking_page(request, db, user, today, infusion.patient_id, errors=errors,
+                         values={str(infusion_id): values}, status=422)
+
+
+@router.post("/infusions/{infusion_id}/cancel")
+def cancel(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+           today: Today, infusion_id: int):
+    """Cancel a booking, with the reason."""
+    infusion = infusion_service.get_infusion(db, infusion_id)
+    reason = str(form.get("reason", "")).strip()[:500]
+    if not reason:
+        return _booking_page(request, db, user, today, infusion.patient_id, status=422,
+                             errors={f"{infusion_id}.reason": "Say why it is cancelled."})
+    try:
+        infusion_service.cancel_infusion(db, actor=actor(request, user),
+                                         infusion_id=infusion_id, reason=reason, today=today)
+    except ServiceError as exc:
+        db.rollback()
+        return _booking_page(request, db, user, today, infusion.patient_id,
+                             errors=service_error(exc), status=exc.status_code)
+    return RedirectResponse(f"/patients/{infusion.patient_id}/book", status_code=303)

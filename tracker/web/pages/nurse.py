@@ -1,0 +1,142 @@
+"""The nurse's day: today's infusions and a one-submit log of each."""
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlmodel import select
+
+from tracker.schemas.scores import AssessmentCreate
+from tracker.schemas.treatment import InfusionAdminister
+from tracker.services import nurse_log
+from tracker.services.errors import ServiceError
+from tracker.services.infusions import get_infusion
+from tracker.services.patients import get_patient
+from tracker.store.models import Product
+from tracker.web.deps import DbSession, PageNurse, Today, actor
+from tracker.web.forms import VerifiedForm, errors_by_field, service_error
+from tracker.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+LOT_ROWS = 4
+# The scores asked for at each course: (form field, measure, side, timing, label).
+SCORE_FIELDS = [
+    (f"{timing}_{key}", measure, side, timing, label)
+    for timing in ("pre", "post")
+    for key, measure, side, label in (
+        ("grip_left", "grip", "left", "Grip left"),
+        ("grip_right", "grip", "right", "Grip right"),
+        ("mrc_sum", "mrc_sum", None, "MRC sum score"),
+    )
+]
+GRIP_MEASURES = [
+    ("grip_vigorimeter", "Vigorimeter (kPa)"),
+    ("grip_dynamometer", "Dynamometer (kg)"),
+]
+
+
+@router.get("/log")
+def day_page(request: Request, db: DbSession, user: PageNurse, today: Today,
+             on: date | None = None):
+    """The day's infusions, each with a link to log it."""
+    day = on or today
+    return render(request, "nurse_day.html", {
+        "day": day, "today": today, "rows": nurse_log.day_list(db, day=day)})
+
+
+def _form_page(request, db, today, infusion_id, *, values=None, errors=None, status=200):
+    infusion = get_infusion(db, infusion_id)
+    patient = get_patient(db, infusion.patient_id)
+    products = db.exec(select(Product).where(Product.active).order_by(Product.name)).all()
+    if values is None:
+        pre = nurse_log.prefill(db, infusion=infusion)
+        values = {"given_on": infusion.scheduled_on.isoformat(),
+                  "dose_g": f"{pre['dose_g']:g}" if pre["dose_g"] else "",
+                  "product_code": pre["product_code"], "grip_measure": "grip_vigorimeter"}
+        for i, lot in enumerate(pre["lots"][:LOT_ROWS]):
+            values[f"lots.{i}.vials"] = str(lot["vials"])
+            values[f"lots.{i}.size_g"] = f"{lot['size_g']:g}"
+    return render(request, "nurse_log.html", {
+        "infusion": infusion, "patient": patient, "values": values, "errors": errors or {},
+        "products": [(p.code, p.name) for p in products], "lot_rows": range(LOT_ROWS),
+        "score_fields": SCORE_FIELDS, "grip_measures": GRIP_MEASURES, "today": today,
+    }, status_code=status)
+
+
+@router.get("/log/{infusion_id}")
+def log_form(request: Request, db: DbSession, user: PageNurse, today: Today, infusion_id: int):
+    """The log form, pre-filled from the regimen and its vial plan."""
+    return _form_page(request, db, today, infusion_id)
+
+
+@router.post("/log/{infusion_id}")
+def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
+               today: Today, infusion_id: int):
+    """Record the course as given with lots, reactions and scores; all or nothing."""
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    errors: dict[str, str] = {}
+    given = _administered(values, errors)
+    scores = _scores(values, errors)
+    if not errors:
+        try:
+            nurse_log.log_course(db, actor=actor(request, user), infusion_id=infusion_id,
+                                 given=given, scores=scores, today=today)
+            infusion = get_infusion(db, infusion_id)
+            return RedirectResponse(f"/log?on={infusion.scheduled_on.isoformat()}&logged="
+                                    f"{infusion_id}", status_code=303)
+        except ServiceError as exc:
+            db.rollback()
+            errors = service_error(exc)
+    errors = _form_rows(errors, values.pop("_lot_rows", []))
+    return _form_page(request, db, today, infusion_id, values=values, errors=errors,
+                      status=409 if "status" in errors else 422)
+
+
+def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
+    lots, rows = [], []
+    for i in range(LOT_ROWS):
+        row = {k: values.get(f"lots.{i}.{k}", "") for k in ("lot_number", "vials", "size_g",
+                                                             "expires_on")}
+        # A row the form pre-filled with vials but no lot number was not used.
+        if row["lot_number"] or row["expires_on"]:
+            lots.append({k: v for k, v in row.items() if v})
+            rows.append(i)
+    values["_lot_rows"] = rows
+    data = {k: values.get(k) for k in ("given_on", "dose_g", "product_code", "reactions",
+                                       "premedication", "notes") if values.get(k)}
+    try:
+        return InfusionAdminister.model_validate({**data, "lots": lots})
+    except ValidationError as exc:
+        errors.update(errors_by_field(exc))
+        return None
+
+
+def _form_rows(errors: dict, rows: list[int]) -> dict:
+    """Errors about the n-th lot sent, renamed to the form row it came from."""
+    renamed = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "lots" and parts[1].isdigit() and int(
+            parts[1]
+        ) < len(rows):
+            key = f"lots.{rows[int(parts[1])]}.{parts[2]}"
+        renamed[key] = message
+    return renamed
+
+
+def _scores(values: dict, errors: dict) -> list[tuple[str, AssessmentCreate]]:
+    grip = values.get("grip_measure") or "grip_vigorimeter"
+    day = values.get("given_on")
+    scores = []
+    for field, measure, side, timing, _label in SCORE_FIELDS:
+        if not values.get(field):
+            continue
+        try:
+            scores.append((field, AssessmentCreate.model_validate({
+                "taken_on": day, "measure": grip if measure == "grip" else measure,
+                "side": side, "value": values[field], "timing": f"{timing}_infusion"})))
+        except ValidationError as exc:
+            errors[field] = next(iter(errors_by_field(exc).values()))
+    return scores

@@ -1,0 +1,130 @@
+"""A patient's page: header, timeline, history; recommendation, review and weight forms."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from tracker.rules import MEASURES
+from tracker.schemas.patients import WeightCreate
+from tracker.schemas.scores import ReviewCreate
+from tracker.services import assessments as assessment_service
+from tracker.services import audit
+from tracker.services import patients as patient_service
+from tracker.services import recommendations as recommendation_service
+from tracker.services.errors import ServiceError
+from tracker.services.patient_record import patient_record
+from tracker.web.deps import DbSession, PageNurse, PagePharmacist, PageUser, Today, actor
+from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.labels import (
+    ACTION_LABELS,
+    FLAG_LABELS,
+    PATTERN_LABELS,
+    STATUS_LABELS,
+    TIMING_LABELS,
+)
+from tracker.web.patient_timeline import timeline_svg
+from tracker.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(request, db, user, today, patient_id, *, errors=None, values=None, status=200,
+          template="patient.html"):
+    record = patient_record(db, patient_id=patient_id, today=today)
+    audit.record(db, actor=actor(request, user), action="patient.view", entity="patient",
+                 entity_id=patient_id, patient_id=patient_id)
+    return render(request, template, {
+        "r": record, "p": record.patient, "ev": record.evaluation, "today": today,
+        "timeline": timeline_svg(record, today=today), "measures": MEASURES,
+        "flag_labels": FLAG_LABELS, "pattern_labels": PATTERN_LABELS,
+        "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS,
+        "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
+    }, status_code=status)
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, db: DbSession, user: PageUser, today: Today,
+                 patient_id: int):
+    """The patient's record with the timeline and the recommended action."""
+    return _page(request, db, user, today, patient_id)
+
+
+@router.get("/patients/{patient_id}/summary")
+def patient_summary(request: Request, db: DbSession, user: PageUser, today: Today,
+                    patient_id: int):
+    """A printable summary of the patient's treatment."""
+    return _page(request, db, user, today, patient_id, template="patient_summary.html")
+
+
+def _redirect(patient_id: int, note: str = "") -> RedirectResponse:
+    anchor = f"#{note}" if note else ""
+    return RedirectResponse(f"/patients/{patient_id}{anchor}", status_code=303)
+
+
+@router.post("/patients/{patient_id}/recommendation/accept")
+def accept(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+           today: Today, patient_id: int):
+    """Accept the recommended action: a new regimen from today."""
+    try:
+        recommendation_service.accept_recommendation(
+            db, actor=actor(request, user), patient_id=patient_id, on=today, today=today)
+    except ServiceError as exc:
+        db.rollback()
+        return _page(request, db, user, today, patient_id, errors=service_error(exc),
+                     status=exc.status_code)
+    return _redirect(patient_id, "regimens")
+
+
+@router.post("/patients/{patient_id}/recommendation/dismiss")
+def dismiss(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+            today: Today, patient_id: int):
+    """Dismiss the recommended action, with a reason."""
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        return _page(request, db, user, today, patient_id, status=422,
+                     errors={"reason": "Say why the recommendation is dismissed."})
+    try:
+        recommendation_service.dismiss_recommendation(
+            db, actor=actor(request, user), patient_id=patient_id, reason=reason[:500],
+            today=today)
+    except ServiceError as exc:
+        db.rollback()
+        return _page(request, db, user, today, patient_id, errors=service_error(exc),
+                     status=exc.status_code)
+    return _redirect(patient_id)
+
+
+@router.post("/patients/{patient_id}/reviews")
+def add_review(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+               today: Today, patient_id: int):
+    """Record a review."""
+    values = form_values(form, ["reviewed_on", "outcome", "notes"])
+    result = parse(ReviewCreate, values, values)
+    if result.ok:
+        try:
+            assessment_service.record_review(db, actor=actor(request, user),
+                                             patient_id=patient_id, data=result.model,
+                                             today=today)
+            return _redirect(patient_id, "reviews")
+        except ServiceError as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+    return _page(request, db, user, today, patient_id, errors=result.errors,
+                 values={"review": values}, status=422)
+
+
+@router.post("/patients/{patient_id}/weights")
+def add_weight(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
+               today: Today, patient_id: int):
+    """Record a weight."""
+    values = form_values(form, ["measured_on", "weight_kg"])
+    result = parse(WeightCreate, values, values)
+    if result.ok:
+        try:
+            patient_service.add_weight(db, actor=actor(request, user), patient_id=patient_id,
+                                       data=result.model, today=today)
+            return _redirect(patient_id, "weights")
+        except ServiceError as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+    return _page(request, db, user, today, patient_id, errors=result.errors,
+                 values={"weight": values}, status=422)

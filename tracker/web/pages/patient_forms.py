@@ -1,0 +1,161 @@
+"""Creating and editing patients, and writing a new regimen with its dose shown first."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import select
+
+from tracker.rules import DosingError, intensity_g_per_kg_28d, vial_plan
+from tracker.schemas.patients import PatientCreate, PatientUpdate
+from tracker.schemas.treatment import RegimenCreate
+from tracker.services import patients as patient_service
+from tracker.services import regimens as regimen_service
+from tracker.services.errors import ServiceError
+from tracker.services.policy import load_policy
+from tracker.services.regimens import product_by_code
+from tracker.store.models import Product
+from tracker.web.deps import DbSession, PagePharmacist, Today, actor
+from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PATIENT_FIELDS = ["mrn", "given_name", "family_name", "birth_date", "sex", "height_cm",
+                  "email", "reminder_consent", "diagnosis", "min_interval_days",
+                  "max_interval_days"]
+REGIMEN_FIELDS = ["starts_on", "dose_g_per_kg", "interval_days", "days_per_course",
+                  "product_code", "weight_basis", "reason", "override_reason"]
+
+
+def _patient_form(request, *, values, errors=None, patient=None, status=200):
+    return render(request, "patient_form.html",
+                  {"values": values, "errors": errors or {}, "patient": patient},
+                  status_code=status)
+
+
+@router.get("/patients/new")
+def new_patient_form(request: Request, user: PagePharmacist):
+    """The form for a new patient."""
+    return _patient_form(request, values={"diagnosis": "MMN"})
+
+
+@router.post("/patients/new")
+def create_patient(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+                   today: Today):
+    """Register the patient, or show the form again with each error by its field."""
+    values = form_values(form, PATIENT_FIELDS)
+    values["reminder_consent"] = "reminder_consent" in form
+    data = {**values, "sex": values["sex"] or None}
+    result = parse(PatientCreate, data, values)
+    if result.ok:
+        try:
+            patient = patient_service.create_patient(db, actor=actor(request, user),
+                                                     data=result.model, today=today)
+            return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+        except ServiceError as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+    return _patient_form(request, values=values, errors=result.errors, status=422)
+
+
+@router.get("/patients/{patient_id}/edit")
+def edit_patient_form(request: Request, db: DbSession, user: PagePharmacist, patient_id: int):
+    """The form to change a patient."""
+    patient = patient_service.get_patient(db, patient_id)
+    values = {name: getattr(patient, name) for name in PATIENT_FIELDS} | {
+        "status": patient.status}
+    return _patient_form(request, values=values, patient=patient)
+
+
+@router.post("/patients/{patient_id}/edit")
+def update_patient(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+                   today: Today, patient_id: int):
+    """Save the changes, or show the form again with each error by its field."""
+    patient = patient_service.get_patient(db, patient_id)
+    values = form_values(form, [*PATIENT_FIELDS, "status"])
+    values["reminder_consent"] = "reminder_consent" in form
+    # Blank optional fields mean "clear it" on the edit form.
+    result = parse(PatientUpdate, values, values, blanks="clear")
+    if result.ok:
+        try:
+            patient_service.update_patient(db, actor=actor(request, user), patient_id=patient_id,
+                                           data=result.model, today=today)
+            return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+        except ServiceError as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+    return _patient_form(request, values=values, errors=result.errors, patient=patient,
+                         status=422)
+
+
+def _regimen_form(request, db, patient, *, values, errors=None, preview=None, status=200):
+    products = db.exec(select(Product).where(Product.active).order_by(Product.name)).all()
+    return render(request, "regimen_form.html", {
+        "patient": patient, "values": values, "errors": errors or {}, "preview": preview,
+        "products": [(p.code, p.name) for p in products], "policy": load_policy(db),
+    }, status_code=status)
+
+
+@router.get("/patients/{patient_id}/regimens/new")
+def new_regimen_form(request: Request, db: DbSession, user: PagePharmacist, today: Today,
+                     patient_id: int):
+    """The new regimen form, filled from the current regimen."""
+    patient = patient_service.get_patient(db, patient_id)
+    current = regimen_service.regimens(db, patient_id=patient_id)
+    last = regimen_service.regimen_view(db, current[-1]) if current else None
+    values = {"starts_on": today.isoformat(), "weight_basis": "auto", "days_per_course": "1",
+              "dose_g_per_kg": str(last["dose_g_per_kg"]) if last else "1",
+              "interval_days": str(last["interval_days"]) if last else "28",
+              "product_code": last["product_code"] or "" if last else ""}
+    return _regimen_form(request, db, patient, values=values)
+
+
+@router.post("/patients/{patient_id}/regimens/new")
+def create_regimen(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
+                   today: Today, patient_id: int):
+    """Calculate and show the dose first; save only when the pharmacist confirms."""
+    patient = patient_service.get_patient(db, patient_id)
+    values = form_values(form, REGIMEN_FIELDS)
+    result = parse(RegimenCreate, values, values)
+    if not result.ok:
+        return _regimen_form(request, db, patient, values=values, errors=result.errors,
+                             status=422)
+    data = result.model
+    if form.get("confirm") != "save":
+        try:
+            preview = _preview(db, patient, data, today)
+        except ServiceError as exc:
+            return _regimen_form(request, db, patient, values=values,
+                                 errors=service_error(exc), status=422)
+        return _regimen_form(request, db, patient, values=values, preview=preview)
+    try:
+        regimen_service.create_regimen(db, actor=actor(request, user), patient_id=patient_id,
+                                       data=data, today=today)
+    except ServiceError as exc:
+        db.rollback()
+        return _regimen_form(request, db, patient, values=values, errors=service_error(exc),
+                             status=422)
+    return RedirectResponse(f"/patients/{patient_id}#regimens", status_code=303)
+
+
+def _preview(db, patient, data: RegimenCreate, today) -> dict:
+    """The dose, intensity and vials the regimen would give, and any limit it breaks."""
+    policy = load_policy(db).with_patient_bounds(patient.min_interval_days,
+                                                 patient.max_interval_days)
+    calc = regimen_service.calculate_for(
+        db, patient=patient, dose_g_per_kg=data.dose_g_per_kg,
+        days_per_course=data.days_per_course, weight_basis=data.weight_basis,
+        day=min(data.starts_on, today), policy=policy)
+    product = product_by_code(db, data.product_code)
+    try:
+        plan = vial_plan(calc.dose_g, product.vial_sizes) if product else None
+    except DosingError:
+        plan = None
+    limit_error = None
+    try:
+        regimen_service.check_regimen_limits(
+            dose_g_per_kg=data.dose_g_per_kg, interval_days=data.interval_days,
+            override_reason=data.override_reason, policy=policy)
+    except ServiceError as exc:
+        limit_error = exc.message
+    return {"calc": calc, "plan": plan, "product": product, "limit_error": limit_error,
+            "intensity": intensity_g_per_kg_28d(data.dose_g_per_kg, data.interval_days)}

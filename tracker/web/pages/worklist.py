@@ -1,0 +1,57 @@
+"""The worklist: the home page of pharmacy staff and nurses."""
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+
+from tracker.services import worklist as worklist_service
+from tracker.web.deps import DbSession, PageUser, Today
+from tracker.web.labels import ACTION_LABELS, FLAG_LABELS
+from tracker.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# The tabs in the order staff work through them: (view code, label).
+TABS = (
+    ("overdue", "Overdue"),
+    ("needs_booking", "Needs booking"),
+    ("booked_this_week", "Booked this week"),
+    ("waning_response", "Waning response"),
+    ("review_due", "Review due"),
+    ("taper_candidates", "Taper candidates"),
+)
+
+
+@router.get("/")
+def worklist_page(
+    request: Request,
+    db: DbSession,
+    user: PageUser,
+    today: Today,
+    view: Annotated[str, Query(max_length=40)] = "",
+    q: Annotated[str, Query(max_length=100)] = "",
+    on: date | None = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=10, le=200)] = 50,
+):
+    """Today's work: tabs with counts, the most urgent patients first."""
+    day = on or today
+    known = {code for code, _ in TABS}
+    chosen = view if view in known else None
+    total, items = worklist_service.worklist(
+        db, on=day, view=chosen, query=q, limit=limit, offset=offset
+    )
+    counts = worklist_service.view_counts(db, on=day)
+
+    def page_query(new_offset: int) -> str:
+        return urlencode({"view": view, "q": q, "offset": max(new_offset, 0), "limit": limit}
+                         | ({"on": day.isoformat()} if on else {}))
+
+    return render(request, "worklist.html", {
+        "tabs": TABS, "view": chosen or "", "counts": counts, "items": items, "total": total,
+        "q": q, "day": day, "today": today, "offset": offset, "limit": limit,
+        "page_query": page_query, "flag_labels": FLAG_LABELS, "action_labels": ACTION_LABELS,
+        "failed_emails": worklist_service.failed_email_count(db),
+    })
