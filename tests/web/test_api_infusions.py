@@ -96,6 +96,8 @@ def test_bad_infusion_input_names_the_field_and_saves_nothing(client, pharmacist
          "expires_on"),
         ({"scheduled_on": iso(TODAY), "status": "given", "dose_g": 70,
           "lots": [{"lot_number": "X", "vials": 0}]}, "vials"),
+        ({"scheduled_on": iso(TODAY), "status": "given", "dose_g": 70,
+          "lots": [{"lot_number": "X", "vials": 1, "size_g": 40}]}, "lots"),
     ]
     for body, field in cases:
         answer = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist, json=body)

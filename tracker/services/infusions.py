@@ -123,7 +123,16 @@ def _claim_chair(
             )
 
 
-def _lots(infusion_id: int, lots: list[LotInput], given_on: date) -> list[InfusionLot]:
+def _lots(
+    infusion_id: int, lots: list[LotInput], given_on: date, dose_g: float | None
+) -> list[InfusionLot]:
+    # A recall must find every vial: where each lot's vial size is known, the lots must
+    # cover the dose given.
+    if lots and dose_g and all(lot.size_g for lot in lots):
+        covered = sum(lot.vials * lot.size_g for lot in lots)
+        if covered + 1e-9 < dose_g:
+            raise Invalid(f"the lots hold {covered:g} g, less than the {dose_g:g} g given: "
+                          "add the other lots", field="lots")
     rows = []
     for i, lot in enumerate(lots):
         if lot.expires_on is not None and lot.expires_on < given_on:
@@ -181,7 +190,7 @@ def book_infusion(
     session.add(infusion)
     _flush_booking(session, chair)
     if given:
-        session.add_all(_lots(infusion.id, data.lots, data.scheduled_on))
+        session.add_all(_lots(infusion.id, data.lots, data.scheduled_on, data.dose_g))
         session.flush()
     audit.record(session, actor=actor, action="infusion.create", entity="infusion",
                  entity_id=infusion.id, patient_id=patient_id, changes=data.model_dump())
@@ -224,7 +233,7 @@ def administer_infusion(
     infusion.given_by_id = actor.id
     infusion.given_at = utcnow()
     infusion.updated_at = utcnow()
-    session.add_all(_lots(infusion.id, data.lots, given_on))
+    session.add_all(_lots(infusion.id, data.lots, given_on, data.dose_g))
     session.flush()
     audit.record(session, actor=actor, action="infusion.administer", entity="infusion",
                  entity_id=infusion.id, patient_id=infusion.patient_id,
