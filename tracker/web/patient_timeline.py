@@ -33,7 +33,7 @@ def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
         label = m.label if m else measure
         series.append(TimelineSeries(
             key=f"{measure}:{side}" if side else measure,
-            label=f"{label} {side}" if side else label,
+            label=_series_label(label, side),
             unit=m.unit if m else "",
             higher_is_better=m.higher_is_better if m else True,
             panel=PANEL_OF.get(measure, "other"),
@@ -63,6 +63,14 @@ def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
         series=series, courses=courses, regimens=regimens, window=window,
         next_booking=ev.next_booking.starts_on if ev.next_booking else None, today=today,
     )
+
+
+def _series_label(label: str, side: str | None) -> str:
+    # "grip (Vigorimeter)" + "right" reads best as "Grip right (Vigorimeter)".
+    if not side:
+        return label[:1].upper() + label[1:]
+    head, _, tail = label.partition(" (")
+    return f"{head[:1].upper()}{head[1:]} {side}" + (f" ({tail}" if tail else "")
 
 
 def _course_label(course: dict, products: dict[str, str]) -> str:
