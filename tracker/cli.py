@@ -15,6 +15,8 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+outbox_app = typer.Typer(help="The e-mail outbox.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 
 console = Console(stderr=True)
 
@@ -74,14 +76,25 @@ def users_create(
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
+    scheduler: bool | None = typer.Option(
+        None, "--scheduler/--no-scheduler",
+        help="run the scheduler in this process (default: on with SQLite, off otherwise)",
+    ),
 ) -> None:
-    """Run the web app."""
+    """Run the web app (and, by default on SQLite, the scheduler in the same process)."""
     import uvicorn
 
     from tracker.web.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=True,
-                log_level="info")
+    settings = get_settings()
+    lifespan = None
+    if settings.is_sqlite if scheduler is None else scheduler:
+        from tracker.jobs.scheduler import scheduler_lifespan
+
+        _log_to_stderr()
+        lifespan = scheduler_lifespan(settings)
+    uvicorn.run(create_app(settings, lifespan=lifespan), host=host, port=port,
+                proxy_headers=True, log_level="info")
 
 
 @app.command()
@@ -98,6 +111,7 @@ def demo(
     from rich.progress import Progress
 
     from tracker.demo import DemoRefused, has_demo, load_demo
+    from tracker.services.evaluation import refresh_all
     from tracker.store.engine import session_scope
 
     end = _parse_day(today, "today") if today else _site_today()
@@ -112,6 +126,8 @@ def demo(
                         session, patients=patients, seed=seed, today=end,
                         progress=lambda done, total: progress.update(task, completed=done),
                     )
+                # The worklist reads each patient's stored evaluation: make it now.
+                refresh_all(session, today=end)
             except DemoRefused as exc:
                 _fail(str(exc))
             console.print(f"loaded {summary}")
@@ -155,7 +171,42 @@ def sweep(
 
     day = _parse_day(on, "on") if on else _site_today()
     result = run_sweep(on=day)
-    console.print(f"swept {result.patients} patients for {result.on.isoformat()}")
+    console.print(result.describe())
+
+
+@app.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler as its own long-lived process (daily sweep, outbox every minute)."""
+    import signal
+    import threading
+
+    from tracker.jobs.scheduler import run_until_stopped
+    from tracker.store.engine import get_engine
+
+    _log_to_stderr()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_until_stopped(get_settings(), get_engine(), stop)
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Deliver what is pending in the e-mail outbox once and exit."""
+    from tracker.jobs.dispatch import run_dispatch
+
+    _log_to_stderr()
+    result = run_dispatch()
+    console.print(f"outbox: {result.describe()}")
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every run of every job at INFO: a line a minute nobody needs.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _parse_day(value: str, name: str) -> date:

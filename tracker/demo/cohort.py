@@ -1,0 +1,210 @@
+"""Load the synthetic demo cohort straight into the tables, deterministically from a seed."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from random import Random
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from tracker.demo import archetypes as arch
+from tracker.demo.guard import DemoRefused, ensure_demo_allowed, has_demo
+from tracker.demo.patient import Bundle, Context, Roles, build_patient
+from tracker.demo.pharmacy import ChairBook, LotPool
+from tracker.rules.policy import SitePolicy
+from tracker.store.models import Assessment, Chair, InfusionLot, Product, Review, Weight
+
+# Market shares of a sort; products an admin added later get a small share.
+PRODUCT_WEIGHTS = {
+    "privigen": 25, "gammagard": 20, "octagam10": 15, "panzyga": 15, "gamunexc": 15,
+    "flebogamma10": 10,
+}
+CHUNK = 10  # patients written per flush
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What `load_demo` wrote, for the CLI to print."""
+
+    patients: int
+    regimens: int
+    courses: int  # given courses
+    bookings: int  # booked courses still to come
+    assessments: int
+    weights: int
+    reviews: int
+    lots: int
+    by_archetype: dict[str, int]
+    archetype_of: dict[str, str]  # MRN -> archetype, to find an example of each
+
+    def __str__(self) -> str:
+        kinds = ", ".join(f"{k} {v}" for k, v in self.by_archetype.items() if v)
+        return (f"{self.patients} demo patients ({kinds}): {self.courses} courses given, "
+                f"{self.bookings} booked, {self.assessments} assessments")
+
+
+def load_demo(
+    session: Session,
+    *,
+    patients: int = 40,
+    seed: int = 1,
+    today: date,
+    progress: Callable[[int, int], None] | None = None,
+    zone: ZoneInfo | str | None = None,
+) -> DemoSummary:
+    """Write a synthetic cohort ending on `today` into the session (the caller commits)."""
+    # The same seed, size, day and zone give the same rows, ids included on an empty
+    # database. `zone` is the site time zone in which the clinical days' clock times are
+    # read (default: the configured one), so that stored UTC instants are local 08:00-17:00.
+    if patients < 1:
+        raise ValueError("patients must be at least 1")
+    ensure_demo_allowed(session)
+    if has_demo(session):
+        raise DemoRefused("the demo cohort is already loaded in this database")
+    products = {
+        p.code: p
+        for p in session.execute(
+            select(Product).where(Product.active.is_(True)).order_by(Product.code)
+        ).scalars()
+    }
+    if not products:
+        raise DemoRefused("no active products: migrate the database first (tracker db upgrade)")
+    chairs = session.execute(
+        select(Chair.id).where(Chair.active.is_(True)).order_by(Chair.code)
+    ).scalars().all()
+    codes = [c for c in PRODUCT_WEIGHTS if c in products]
+    codes += [c for c in products if c not in PRODUCT_WEIGHTS]
+    rng = Random(seed)
+    ctx = Context(
+        rng=rng, today=today, zone=_zone(zone), policy=SitePolicy(), products=products,
+        product_codes=codes, product_weights=[PRODUCT_WEIGHTS.get(c, 5) for c in codes],
+        chairs=ChairBook(chairs), lots=LotPool(),
+    )
+    counts = arch.archetype_counts(patients)
+    kinds = [kind for kind in arch.ARCHETYPES for _ in range(counts[kind])]
+    rng.shuffle(kinds)  # archetypes spread over the MRNs, not in blocks
+    roles = assign_roles(rng, kinds)
+    tally = _Tally()
+    chunk: list[Bundle] = []
+    for number, (kind, role) in enumerate(zip(kinds, roles, strict=True), start=1):
+        chunk.append(build_patient(ctx, number, kind, role))
+        if len(chunk) == CHUNK or number == patients:
+            _write(session, chunk)
+            tally.add(chunk)
+            chunk = []
+            if progress is not None:
+                progress(number, patients)
+    return tally.summary(counts)
+
+
+def assign_roles(rng: Random, kinds: Sequence[str]) -> list[Roles]:
+    """Decide who is overdue, unbooked, booked outside the window, stale or due a review."""
+    n = len(kinds)
+    roles = [Roles() for _ in kinds]
+
+    def of(*wanted: str) -> list[int]:
+        return [i for i, kind in enumerate(kinds) if kind in wanted]
+
+    stable = of(arch.STABLE)
+    overdue = rng.sample(stable, min(len(stable), max(1, int(0.05 * n + 0.5))))
+    for i in overdue:
+        roles[i].overdue = True
+        roles[i].booking = "none"
+    due = of(arch.LONG_STABLE)[:1]
+    spare = [i for i in stable if i not in overdue]
+    if n >= 20 and spare:
+        due.append(rng.choice(spare))
+    for i in due:
+        roles[i].review_due = True
+    stale_pool = [i for i in of(arch.STABLE, arch.WEAR_OFF, arch.LONG_STABLE)
+                  if i not in overdue and i not in due]
+    for i in rng.sample(stale_pool, min(len(stale_pool), max(1, int(0.04 * n + 0.5)))):
+        roles[i].stale_weight = True
+    for i in of(arch.ON_HOLD):
+        roles[i].booking = "hold"
+    for i in of(arch.BOOKED_AHEAD):
+        roles[i].booking = "ahead"
+    # About 70% of the active patients have a booking: all new starts, and a sample of the
+    # rest; a few of those bookings fall outside the window (no chair free inside it).
+    active = n - len(of(arch.ON_HOLD))
+    always = len(of(arch.NEW_START, arch.BOOKED_AHEAD))
+    others = [i for i in of(arch.STABLE, arch.WEAR_OFF, arch.PROGRESSIVE, arch.DOSE_CAP,
+                            arch.LONG_STABLE) if i not in overdue]
+    booked = rng.sample(others, max(0, min(len(others), round(0.7 * active) - always)))
+    for i in others:
+        if i not in booked:
+            roles[i].booking = "none"
+    for i in rng.sample(booked, max(0, min(len(booked) - 1, int(0.08 * n + 0.5)))):
+        roles[i].booking = "outside"
+    return roles
+
+
+def _write(session: Session, bundles: list[Bundle]) -> None:
+    # One flush per table level: the ids of one level are the foreign keys of the next.
+    session.add_all([b.patient for b in bundles])
+    session.flush()
+    for b in bundles:
+        for regimen in b.regimens:
+            regimen.patient_id = b.patient.id
+        session.add_all(b.regimens)
+    session.flush()
+    for b in bundles:
+        for infusion, regimen in b.infusions:
+            infusion.patient_id = b.patient.id
+            infusion.regimen_id = b.regimens[regimen].id
+            session.add(infusion)
+    session.flush()
+    lots, weights, reviews, assessments = [], [], [], []
+    for b in bundles:
+        pid = b.patient.id
+        lots += [{**row, "infusion_id": b.infusions[i][0].id} for row, i in b.lots]
+        weights += [{**row, "patient_id": pid} for row in b.weights]
+        reviews += [{**row, "patient_id": pid} for row in b.reviews]
+        assessments += [
+            {**row, "patient_id": pid,
+             "infusion_id": None if i is None else b.infusions[i][0].id}
+            for row, i in b.assessments
+        ]
+    # Bulk inserts through the same tables and transaction, in list order (so ids follow it).
+    # render_nulls: otherwise the ORM splits the batch wherever a different column is None.
+    for model, rows in ((InfusionLot, lots), (Weight, weights), (Review, reviews),
+                        (Assessment, assessments)):
+        if rows:
+            session.execute(insert(model).execution_options(render_nulls=True), rows)
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.numbers = dict.fromkeys(
+            ("patients", "regimens", "courses", "bookings", "assessments", "weights",
+             "reviews", "lots"), 0)
+        self.archetype_of: dict[str, str] = {}
+
+    def add(self, bundles: list[Bundle]) -> None:
+        n = self.numbers
+        for b in bundles:
+            n["patients"] += 1
+            n["regimens"] += len(b.regimens)
+            n["courses"] += sum(i.status == "given" for i, _ in b.infusions)
+            n["bookings"] += sum(i.status == "booked" for i, _ in b.infusions)
+            n["assessments"] += len(b.assessments)
+            n["weights"] += len(b.weights)
+            n["reviews"] += len(b.reviews)
+            n["lots"] += len(b.lots)
+            self.archetype_of[b.patient.mrn] = b.archetype
+
+    def summary(self, counts: dict[str, int]) -> DemoSummary:
+        return DemoSummary(**self.numbers, by_archetype=dict(counts),
+                           archetype_of=self.archetype_of)
+
+
+def _zone(zone: ZoneInfo | str | None) -> ZoneInfo:
+    if isinstance(zone, ZoneInfo):
+        return zone
+    if zone is not None:
+        return ZoneInfo(zone)
+    from tracker.settings import get_settings
+
+    return get_settings().zone
