@@ -1,0 +1,21 @@
+"""Gunicorn settings for the web workers (never the scheduler: that is its own process)."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("TRACKER_BIND", "127.0.0.1:8000")
+# Two workers per core is plenty for an I/O-bound app on PostgreSQL.
+workers = int(os.environ.get("TRACKER_WEB_WORKERS", max(2, multiprocessing.cpu_count())))
+worker_class = "uvicorn_worker.UvicornWorker"
+# The app is built by its factory in each worker; no scheduler runs inside web workers.
+wsgi_app = "tracker.web.app:create_app()"
+# Recycle workers now and then so a slow leak can never grow without bound.
+max_requests = 5000
+max_requests_jitter = 500
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+# Behind nginx on the same host: trust its X-Forwarded-* headers only from loopback.
+forwarded_allow_ips = os.environ.get("TRACKER_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
