@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30, gt=0, le=300)
     dispatch_interval_seconds: int = Field(default=60, ge=1, le=3600)
     outbox_batch_size: int = Field(default=20, ge=1, le=1000)
-    # A row left 'sending' this long by a dispatcher that died is taken up again.
-    outbox_claim_timeout_seconds: int = Field(default=300, ge=0, le=24 * 3600)
+    # A row left 'sending' this long by a dispatcher that died is taken up again; keep it
+    # well above the SMTP timeout, or a slow send may be made twice.
+    outbox_claim_timeout_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     outbox_retry_hours: float = Field(default=24, gt=0, le=24 * 7)
     scheduler_lease_seconds: int = Field(default=90, ge=3, le=3600)
 

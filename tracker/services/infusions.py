@@ -20,6 +20,7 @@ from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
 from tracker.services.patients import get_patient, weight_on
 from tracker.services.regimens import product_by_code
+from tracker.services.reminders import refresh_course_reminder
 from tracker.store.models import Chair, Infusion, InfusionLot, Product, Regimen
 from tracker.store.types import utcnow
 
@@ -195,6 +196,7 @@ def book_infusion(
     audit.record(session, actor=actor, action="infusion.create", entity="infusion",
                  entity_id=infusion.id, patient_id=patient_id, changes=data.model_dump())
     refresh_state(session, patient_id=patient_id, today=today)
+    refresh_course_reminder(session, infusion_id=infusion.id, today=today)
     return infusion
 
 
@@ -239,6 +241,7 @@ def administer_infusion(
                  entity_id=infusion.id, patient_id=infusion.patient_id,
                  changes=data.model_dump())
     refresh_state(session, patient_id=infusion.patient_id, today=today)
+    refresh_course_reminder(session, infusion_id=infusion.id, today=today)  # withdraws it
     return infusion
 
 
@@ -269,6 +272,8 @@ def reschedule_infusion(
                                              "start_time": data.start_time,
                                              "chair_id": infusion.chair_id}))
     refresh_state(session, patient_id=infusion.patient_id, today=today)
+    # A moved course gets a fresh reminder; the old one is withdrawn.
+    refresh_course_reminder(session, infusion_id=infusion.id, today=today)
     return infusion
 
 
@@ -289,6 +294,7 @@ def cancel_infusion(
                  entity_id=infusion.id, patient_id=infusion.patient_id,
                  changes={"reason": reason})
     refresh_state(session, patient_id=infusion.patient_id, today=today)
+    refresh_course_reminder(session, infusion_id=infusion.id, today=today)  # withdraws it
     return infusion
 
 

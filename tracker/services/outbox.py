@@ -249,6 +249,13 @@ def _still_wanted(session: Session, row: OutboxMessage) -> bool:
             and row.dedup_key
             == reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
         )
+    if row.kind == WINDOW_OPEN:
+        # "Time to book" is moot once a course has been booked (or moved) since the notice
+        # was queued.
+        booked = session.exec(select(Infusion.id).where(
+            Infusion.patient_id == row.patient_id, Infusion.status == "booked",
+            Infusion.updated_at >= row.created_at)).first()
+        return booked is None
     return True
 
 

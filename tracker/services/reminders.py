@@ -14,7 +14,8 @@ from tracker.mail.ics import appointment_ics
 from tracker.mail.render import long_date, render_email
 from tracker.rules import Evaluation, SitePolicy
 from tracker.services import outbox
-from tracker.settings import Settings
+from tracker.services.policy import load_policy
+from tracker.settings import Settings, get_settings
 from tracker.store.models import Chair, Infusion, OutboxMessage, Patient
 from tracker.store.types import utcnow
 
@@ -128,9 +129,16 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
 
 
 def refresh_course_reminder(
-    session: Session, *, infusion_id: int, today: date, policy: SitePolicy, settings: Settings
+    session: Session, *, infusion_id: int, today: date, policy: SitePolicy | None = None,
+    settings: Settings | None = None,
 ) -> bool:
-    """After a course is booked, moved or cancelled: withdraw stale reminders, queue a due one."""
+    """After a course is booked, moved or cancelled: withdraw stale reminders, queue a due one.
+
+    For the booking pages and API, in the same transaction as the change: a course booked
+    or moved to within reminder_days_before gets its reminder now, not at tomorrow's sweep.
+    """
+    policy = policy or load_policy(session)
+    settings = settings or get_settings()
     infusion = session.get(Infusion, infusion_id)
     if infusion is None or infusion.status != "booked":
         outbox.withdraw_reminders(session, infusion_id=infusion_id)

@@ -1,4 +1,5 @@
-"""The site policy, each patient's evaluated state, the audit trail, the outbox and leases."""
+"""The site policy, each patient's evaluated state, the audit trail, the outbox, leases and
+job runs."""
 
 from datetime import date, datetime
 
@@ -115,6 +116,10 @@ class OutboxMessage(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=250)
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Retries stop a fixed time after the first attempt, not after the row was written: a
+    # message queued while the dispatcher was down still gets its full day of retries.
+    first_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Lease(SQLModel, table=True):
@@ -125,3 +130,14 @@ class Lease(SQLModel, table=True):
     name: str = Field(max_length=40, primary_key=True)
     holder: str = Field(max_length=80)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class JobRun(SQLModel, table=True):
+    """The last site day a daily job ran for: what makes it run once per local day."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(max_length=40, primary_key=True)
+    last_on: date
+    last_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    detail: str = Field(default="", max_length=200)

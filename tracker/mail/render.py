@@ -1,0 +1,56 @@
+"""E-mail templates in templates/email/: a plain-text and an HTML part for each kind."""
+
+from dataclasses import dataclass
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+EMAIL_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """A subject line and the two bodies of one e-mail."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache
+def _environment() -> Environment:
+    # HTML parts are escaped (names come from the database); text parts are not HTML at all.
+    env = Environment(
+        loader=FileSystemLoader(str(EMAIL_TEMPLATES_DIR)),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["long_date"] = long_date
+    env.filters["clock"] = clock
+    return env
+
+
+def render_email(kind: str, subject: str, context: dict) -> RenderedEmail:
+    """Render `{kind}.txt` and `{kind}.html` with the same context."""
+    env = _environment()
+    context = {**context, "subject": subject}
+    return RenderedEmail(
+        subject=subject,
+        text=env.get_template(f"{kind}.txt").render(context),
+        html=env.get_template(f"{kind}.html").render(context),
+    )
+
+
+def long_date(day: date) -> str:
+    """A date as people read it: Thursday 5 March 2026."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def clock(moment: time) -> str:
+    """A time of day as HH:MM."""
+    return moment.strftime("%H:%M")
