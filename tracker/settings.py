@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
-    mail_from: str = "ivig-tracker@localhost"
+    # Neutral on purpose: a patient's mailbox shows the sender, so it names no treatment.
+    mail_from: str = "clinic@localhost"
     pharmacy_email: str | None = None
 
     # Our own.

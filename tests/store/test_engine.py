@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from tracker.store.engine import make_engine, session_scope
 from tracker.store import migrate
+from tracker.store.engine import make_engine, session_scope
 from tracker.store.models import Patient
 
 

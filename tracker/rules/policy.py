@@ -63,7 +63,7 @@ class SitePolicy:
     weight_stale_days: int = _setting(180, "a weight older than this is stale", "O")
     reminder_days_before: int = _setting(3, "patient e-mail this long before a booked course", "O")
     notify_window_open: bool = _setting(
-        True, "tell the pharmacy when a patient's booking window opens", "O"
+        True, "e-mail the patient when their booking window opens and nothing is booked", "O"
     )
     adjusted_weight_min_height_cm: float = _setting(
         152.4, "below this height (60 in) Devine's ideal weight is not used", "G"
