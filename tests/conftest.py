@@ -207,3 +207,27 @@ def live_server(settings, committed_engine):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def sqlite_database(tmp_path) -> Iterator[tuple[str, Engine]]:
+    """A fresh migrated SQLite file for tests about SQLite alone: (URL, engine)."""
+    url = f"sqlite:///{tmp_path / 'only-sqlite.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[tuple[str, Engine]]:
+    """A fresh migrated PostgreSQL database for tests about PostgreSQL alone: (URL, engine)."""
+    base = _postgres_or_skip()
+    url = create_postgres_database(base)
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(url)
+        yield url, engine
+    finally:
+        engine.dispose()
+        drop_postgres_database(base, url)

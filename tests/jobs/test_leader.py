@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
-
 from tests.conftest_mail import wait_until
 from tracker.jobs.leader import PostgresAdvisoryLock, SqliteLease, leadership_for
 from tracker.store.types import utcnow
@@ -38,9 +36,9 @@ def test_only_one_holds_the_lock_until_it_lets_go(committed_engine):
         second.release()
 
 
-def test_an_expired_lease_is_taken_over_and_the_old_holder_stops_acting(committed_engine):
-    if committed_engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL frees a dead session's lock itself: see the next test")
+def test_an_expired_lease_is_taken_over_and_the_old_holder_stops_acting(sqlite_database):
+    # SQLite's lease row only: PostgreSQL frees a dead session's lock itself (next test).
+    committed_engine = sqlite_database[1]
     clock = Clock()
     first = SqliteLease(committed_engine, "first", 90, clock=clock)
     second = SqliteLease(committed_engine, "second", 90, clock=clock)
@@ -55,9 +53,8 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_stops_acting(committe
     assert not first.ensure()  # the old holder, back from a pause, finds it taken
 
 
-def test_a_dead_postgres_session_frees_the_lock(committed_engine):
-    if committed_engine.dialect.name != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's")
+def test_a_dead_postgres_session_frees_the_lock(postgres_database):
+    committed_engine = postgres_database[1]
     first = PostgresAdvisoryLock(committed_engine, "first")
     second = PostgresAdvisoryLock(committed_engine, "second")
     try:

@@ -5,7 +5,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from sqlmodel import func, select
 
 from tests.conftest_mail import free_port, wait_until
@@ -116,10 +115,10 @@ def test_two_schedulers_started_together_send_each_reminder_once(
 
 
 def test_serve_on_sqlite_runs_the_scheduler_in_process_by_default(
-    committed_engine, database_url, smtp_server, tmp_path,
+    sqlite_database, smtp_server, tmp_path,
 ):
-    if committed_engine.dialect.name != "sqlite":
-        pytest.skip("the scheduler runs inside `tracker serve` by default on SQLite only")
+    # On SQLite only: there `tracker serve` runs the scheduler in-process by default.
+    database_url, committed_engine = sqlite_database
     _queue(committed_engine, 3, "web")
     port = free_port()
     log = tmp_path / "serve.log"
