@@ -21,6 +21,11 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# 10,000 patients on SQLite and PostgreSQL (BENCH_POSTGRES_URL, default the local server);
+# ARGS="--patients 100000" for the full run. Writes docs/benchmarks.md.
+bench: $(STAMP) ## build synthetic cohorts; time the sweep, the pages and the writes
+	$(BIN)/python bench/run.py $(ARGS)
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "ivig-tracker needs Python 3.11 or newer"; exit 1; }

@@ -222,5 +222,15 @@ def _site_today() -> date:
     return datetime.now(get_settings().zone).date()
 
 
+from tracker.cli_admin import register as _register_admin  # noqa: E402 (after the commands)
+
+_register_admin(app, users_app)  # audit verify; users disable, enable, set-password
+
+
+from tracker.cli_interop import register as _register_interop  # noqa: E402
+
+_register_interop(app)  # export fhir|csv, import csv
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

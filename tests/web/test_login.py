@@ -6,9 +6,11 @@ from sqlmodel import select
 
 from tests.conftest import TEST_PASSWORD
 from tracker.store.models import AuditEvent, LoginAttempt
+from tracker.web.feeds import TOKEN_AUTHENTICATED_PATHS
 from tracker.web.routes_index import iter_routes
 
-PUBLIC_PATHS = {"/healthz", "/login"}
+# Open to all, or (calendar feeds) opened by a secret token in the URL instead of a login.
+PUBLIC_PATHS = {"/healthz", "/login", *TOKEN_AUTHENTICATED_PATHS}
 
 
 def _fill(path: str) -> str:
@@ -114,3 +116,9 @@ def test_disabled_user_cannot_log_in(client, make_user, session):
         "/api/v1/auth/token", data={"username": "gone.user", "password": TEST_PASSWORD}
     )
     assert answer.status_code == 401
+
+
+def test_calendar_feeds_answer_404_to_an_unknown_token(client):
+    for path in TOKEN_AUTHENTICATED_PATHS:
+        answer = client.get(path.replace("{token}", "not-a-real-token"), follow_redirects=False)
+        assert answer.status_code == 404

@@ -17,8 +17,22 @@ from tracker.rules.dosing import (
     round_dose_g,
     vial_plan,
 )
-from tracker.rules.evaluate import FLAG_ORDER, Evaluation, Flag, evaluate
-from tracker.rules.facts import CourseFact, PatientFacts, RegimenFact, ScoreFact
+from tracker.rules.evaluate import (
+    FLAG_ORDER,
+    Evaluation,
+    Flag,
+    evaluate,
+    evaluate_packed,
+    scores_needed_from,
+)
+from tracker.rules.facts import (
+    CourseFact,
+    PackedFacts,
+    PatientFacts,
+    RegimenFact,
+    ScoreColumns,
+    ScoreFact,
+)
 from tracker.rules.measures import (
     MEASURES,
     Measure,
@@ -57,11 +71,13 @@ __all__ = [
     "Evaluation",
     "Flag",
     "Measure",
+    "PackedFacts",
     "PatientFacts",
     "PolicyError",
     "Recommendation",
     "RegimenFact",
     "ResponseAssessment",
+    "ScoreColumns",
     "ScoreError",
     "ScoreFact",
     "SitePolicy",
@@ -75,6 +91,7 @@ __all__ = [
     "due_window",
     "estimated_chair_minutes",
     "evaluate",
+    "evaluate_packed",
     "exceeds_intensity_cap",
     "ideal_body_weight_kg",
     "improvement",
@@ -83,6 +100,7 @@ __all__ = [
     "max_dose_g_per_kg",
     "recommend",
     "round_dose_g",
+    "scores_needed_from",
     "validate_score",
     "vial_plan",
 ]

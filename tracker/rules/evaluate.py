@@ -2,33 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from tracker.rules.dosing import intensity_g_per_kg_28d
 from tracker.rules.facts import (
+    GIVEN,
     PATIENT_STATUSES,
     CourseFact,
+    PackedFacts,
     PatientFacts,
     RegimenFact,
     ScoreFact,
 )
 from tracker.rules.policy import SitePolicy
 from tracker.rules.recommend import Recommendation, recommend
-from tracker.rules.response import ResponseAssessment, assess_response
-from tracker.rules.window import current_regimen, date_flags, given_days
+from tracker.rules.response import (
+    ResponseAssessment,
+    ResponseSummary,
+    assess_response,
+    summarize_response,
+)
+from tracker.rules.window import (
+    DateFlags,
+    current_regimen,
+    date_flags,
+    date_flags_from,
+    given_days,
+)
 
 __all__ = [
     "FLAG_ORDER",
     "CourseFact",
     "Evaluation",
     "Flag",
+    "PackedFacts",
     "PatientFacts",
     "Recommendation",
     "RegimenFact",
     "ScoreFact",
     "evaluate",
+    "evaluate_packed",
+    "scores_needed_from",
 ]
 
 OVERDUE = "overdue"
@@ -115,31 +132,11 @@ class Evaluation:
 
 def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation:
     """Evaluate one patient on day `on` under the site policy and the patient's own bounds."""
-    if facts.status not in PATIENT_STATUSES:
-        raise ValueError(f"status: unknown patient status {facts.status!r}")
+    _check_status(facts.status)
     policy = policy.with_patient_bounds(facts.min_interval_days, facts.max_interval_days)
     regimen = current_regimen(facts.regimens, on)
     if regimen is None:
-        # No prescription, nothing to plan: null dates and no flags, not even weight_stale,
-        # because the weight only matters once a regimen is being dosed (and the regimen
-        # route asks for a current weight itself).
-        return Evaluation(
-            on=on,
-            regimen_id=None,
-            due_on=None,
-            window_start=None,
-            window_end=None,
-            next_booking=None,
-            flags=(),
-            recommendation=None,
-            needs_booking_from=None,
-            overdue_from=None,
-            review_due_from=None,
-            next_review_on=None,
-            weight_stale_from=None,
-            status=facts.status,
-        )
-
+        return _unplanned(on, facts.status)
     dates = date_flags(
         regimen=regimen,
         courses=facts.courses,
@@ -155,7 +152,108 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
         on=on,
         policy=policy,
     )
-    active = facts.status == "active"
+    return _assemble(on, policy, regimen, dates, response, facts.status,
+                     facts.latest_weight_on, facts.dismissed, kept=response)
+
+
+def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Evaluation:
+    """The same evaluation as `evaluate` gives on the unpacked facts, with `response` None.
+
+    For the daily sweep: it builds only the cycles that the flags and the recommendation
+    quote, not every cycle of the patient's history.
+    """
+    _check_status(facts.status)
+    policy = policy.with_patient_bounds(facts.min_interval_days, facts.max_interval_days)
+    regimen = current_regimen(facts.regimens, on)
+    if regimen is None:
+        return _unplanned(on, facts.status)
+    today = on.toordinal()
+    given = [d for d in facts.given_days if d <= today]
+    # A course recorded as given after `on` was still a booking on `on` (upcoming_bookings).
+    later = [
+        CourseFact(course_id, date.fromordinal(d), GIVEN)
+        for d, course_id in zip(facts.given_days, facts.given_ids, strict=True)
+        if d > today
+    ]
+    bookings = [c for c in facts.bookings if c.starts_on >= on] + later
+    dates = date_flags_from(
+        regimen=regimen,
+        first_given_on=date.fromordinal(min(given)) if given else None,
+        last_given_on=date.fromordinal(max(given)) if given else None,
+        bookings=tuple(sorted(bookings, key=lambda c: (c.starts_on, c.id))),
+        on=on,
+        policy=policy,
+        review_dates=facts.review_dates,
+        latest_weight_on=facts.latest_weight_on,
+    )
+    summary = summarize_response(
+        scores=facts.scores,
+        given_days=given,
+        regimen_starts_on=regimen.starts_on,
+        on=on,
+        policy=policy,
+    )
+    return _assemble(on, policy, regimen, dates, summary, facts.status,
+                     facts.latest_weight_on, facts.dismissed, kept=None)
+
+
+def scores_needed_from(regimens: Iterable[RegimenFact], *, on: date,
+                       policy: SitePolicy) -> date:
+    """The first day whose scores can change what `evaluate_packed` says about day `on`.
+
+    Scores count in the cycles that start on or after the current regimen's start, and as
+    the reference of progressive waning: the best trough in the lookback before the earlier
+    of the last two counting troughs, which is itself dated after a counting cycle began.
+    So nothing dated before the regimen's start minus the lookback can change the flags,
+    the schedule or the recommendation; without a regimen no score does (date.max). The
+    full `evaluate` still wants every score, for its cycle-by-cycle `response`.
+    """
+    regimen = current_regimen(regimens, on)
+    if regimen is None:
+        return date.max
+    return regimen.starts_on - timedelta(days=policy.progressive_lookback_days)
+
+
+def _check_status(status: str) -> None:
+    if status not in PATIENT_STATUSES:
+        raise ValueError(f"status: unknown patient status {status!r}")
+
+
+def _unplanned(on: date, status: str) -> Evaluation:
+    # No prescription, nothing to plan: null dates and no flags, not even weight_stale,
+    # because the weight only matters once a regimen is being dosed (and the regimen
+    # route asks for a current weight itself).
+    return Evaluation(
+        on=on,
+        regimen_id=None,
+        due_on=None,
+        window_start=None,
+        window_end=None,
+        next_booking=None,
+        flags=(),
+        recommendation=None,
+        needs_booking_from=None,
+        overdue_from=None,
+        review_due_from=None,
+        next_review_on=None,
+        weight_stale_from=None,
+        status=status,
+    )
+
+
+def _assemble(
+    on: date,
+    policy: SitePolicy,
+    regimen: RegimenFact,
+    dates: DateFlags,
+    response: ResponseAssessment | ResponseSummary,
+    status: str,
+    latest_weight_on: date | None,
+    dismissed: frozenset[tuple[int, str]],
+    *,
+    kept: ResponseAssessment | None,
+) -> Evaluation:
+    active = status == "active"
     flags: list[Flag] = []
     recommendation = None
     if active:
@@ -184,9 +282,9 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
         if dates.review_due:
             flags.append(Flag(REVIEW_DUE, detail=f"review due by {dates.next_review_on}"))
         if dates.weight_stale:
-            flags.append(Flag(WEIGHT_STALE, detail=_weight_detail(facts.latest_weight_on)))
+            flags.append(Flag(WEIGHT_STALE, detail=_weight_detail(latest_weight_on)))
         recommendation = recommend(
-            regimen=regimen, response=response, on=on, policy=policy, dismissed=facts.dismissed
+            regimen=regimen, response=response, on=on, policy=policy, dismissed=dismissed
         )
 
     # For a patient on hold or discharged no flag can come on, so no flag has a start day;
@@ -205,11 +303,11 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
         review_due_from=dates.review_due_from if active else None,
         next_review_on=dates.next_review_on,
         weight_stale_from=dates.weight_stale_from if active else None,
-        status=facts.status,
+        status=status,
         intensity_g_per_kg_28d=round(
             intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days), 2
         ),
-        response=response,
+        response=kept,
     )
 
 

@@ -10,7 +10,11 @@ from datetime import date
 from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d, max_dose_g_per_kg
 from tracker.rules.facts import RegimenFact
 from tracker.rules.policy import SitePolicy
-from tracker.rules.response import ResponseAssessment
+from tracker.rules.response import ResponseAssessment, ResponseSummary
+
+# The recommendation reads the same things from the full assessment and from the sweep's
+# summary: the waning found, its descriptions and the taper evidence.
+Response = ResponseAssessment | ResponseSummary
 
 ESCALATE_DOSE = "escalate_dose"
 SHORTEN_INTERVAL = "shorten_interval"
@@ -60,7 +64,7 @@ def escalated_dose_g_per_kg(
 def recommend(
     *,
     regimen: RegimenFact,
-    response: ResponseAssessment,
+    response: Response,
     on: date,
     policy: SitePolicy,
     dismissed: Collection[tuple[int, str]] = frozenset(),
@@ -75,20 +79,19 @@ def recommend(
 
 
 def taper_evidence(
-    *, regimen: RegimenFact, response: ResponseAssessment, on: date, policy: SitePolicy
+    *, regimen: RegimenFact, response: Response, on: date, policy: SitePolicy
 ) -> int | None:
     """The number of stable cycles with data when a taper may be suggested, else None."""
     if (on - regimen.starts_on).days < policy.taper_stable_days:
         return None
-    counting = response.counting_cycles
-    if any(c.wear_off for c in counting):
+    if response.counting_wear_off:
         return None
-    with_data = sum(1 for c in counting if c.has_data)
+    with_data = response.counting_with_data
     return with_data if with_data >= policy.taper_min_cycles else None
 
 
 def _choose(
-    regimen: RegimenFact, response: ResponseAssessment, on: date, policy: SitePolicy
+    regimen: RegimenFact, response: Response, on: date, policy: SitePolicy
 ) -> Recommendation | None:
     dose, interval = regimen.dose_g_per_kg, regimen.interval_days
     if response.progressive:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from functools import lru_cache
 
-from tracker.rules.facts import ScoreFact
-from tracker.rules.measures import MEASURES, improvement, is_better, reaches_mcid, series_label
+from tracker.rules.cycles import (  # noqa: F401 (the timing and measure codes live there)
+    CYCLE_BITS,
+    CYCLE_MASK,
+    POST_INFUSION,
+    PRE_INFUSION,
+    SERIES,
+    WEAR_OFF_DAY,
+    CycleMarks,
+    given_ordinals,
+    mark_cycles,
+    series_key,
+)
+from tracker.rules.facts import ScoreColumns, ScoreFact
+from tracker.rules.measures import MEASURES, improvement, reaches_mcid, series_label
 from tracker.rules.policy import SitePolicy
 
 END_OF_DOSE = "end_of_dose"
 PROGRESSIVE = "progressive"
-PRE_INFUSION = "pre_infusion"
-POST_INFUSION = "post_infusion"
-WEAR_OFF_DAY = "wear_off_day"
 # Progressive waning compares the last two troughs (fixed by the rules, not a policy value).
 PROGRESSIVE_TROUGHS = 2
 
@@ -132,17 +142,22 @@ class ResponseAssessment:
     @property
     def patterns(self) -> tuple[str, ...]:
         """The waning patterns found, end_of_dose before progressive."""
-        found = []
-        if self.end_of_dose:
-            found.append(END_OF_DOSE)
-        if self.progressive:
-            found.append(PROGRESSIVE)
-        return tuple(found)
+        return _patterns(self.end_of_dose, self.progressive)
 
     @property
     def counting_cycles(self) -> tuple[Cycle, ...]:
         """Completed cycles that started under the current regimen."""
         return tuple(c for c in self.cycles if c.counting)
+
+    @property
+    def counting_wear_off(self) -> bool:
+        """True when some counting cycle showed wear-off."""
+        return any(c.wear_off for c in self.counting_cycles)
+
+    @property
+    def counting_with_data(self) -> int:
+        """How many counting cycles have data (a peak and a trough, or a report)."""
+        return sum(1 for c in self.counting_cycles if c.has_data)
 
     def describe_end_of_dose(self) -> str:
         """Say how the last counting cycles wore off, e.g. "right grip ... fell 12 kPa ..."."""
@@ -150,6 +165,34 @@ class ResponseAssessment:
 
     def describe_progressive(self) -> str:
         """One sentence per series that waned progressively."""
+        return "; ".join(f.describe() for f in self.progressive)
+
+
+@dataclass(frozen=True)
+class ResponseSummary:
+    """What the flags and the recommendation need of the cycles, without every cycle.
+
+    The daily sweep asks for this instead of a ResponseAssessment: building each cycle of
+    each patient, with its swings and readings, cost more than everything else it does.
+    """
+
+    end_of_dose: bool
+    end_of_dose_cycles: tuple[Cycle, ...]  # the last counting cycles, when they wore off
+    progressive: tuple[ProgressiveFinding, ...]
+    counting_wear_off: bool  # some counting cycle showed wear-off
+    counting_with_data: int  # counting cycles with data
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The waning patterns found, end_of_dose before progressive."""
+        return _patterns(self.end_of_dose, self.progressive)
+
+    def describe_end_of_dose(self) -> str:
+        """As ResponseAssessment.describe_end_of_dose."""
+        return describe_wear_off(self.end_of_dose_cycles)
+
+    def describe_progressive(self) -> str:
+        """As ResponseAssessment.describe_progressive."""
         return "; ".join(f.describe() for f in self.progressive)
 
 
@@ -162,25 +205,14 @@ def assess_response(
     policy: SitePolicy,
 ) -> ResponseAssessment:
     """Build the completed cycles and find end-of-dose and progressive waning."""
-    days = sorted({d for d in given_days if d <= on})
-    # Scores of unknown measures or dated after `on` say nothing about the cycles as of `on`.
-    # Sorting is stable, so same-day scores keep their recorded order.
-    known = sorted(
-        (s for s in scores if s.taken_on <= on and s.measure in MEASURES),
-        key=lambda s: s.taken_on,
-    )
-    taken = [s.taken_on for s in known]
-    # Years of history are common: each cycle reads only the scores dated within it.
+    given = given_ordinals((d.toordinal() for d in given_days), on.toordinal())
+    marks = mark_cycles(ScoreColumns.of(scores), given, policy.trough_window_days)
+    first_counting = _first_counting(given, regimen_starts_on)
+    peaks = _by_cycle(marks.peaks)
+    troughs = _by_cycle(marks.troughs)
     cycles = tuple(
-        _cycle(
-            number,
-            start,
-            end,
-            known[bisect_left(taken, start) : bisect_right(taken, end)],
-            counting=regimen_starts_on is not None and start >= regimen_starts_on,
-            policy=policy,
-        )
-        for number, (start, end) in enumerate(zip(days, days[1:], strict=False), start=1)
+        _cycle(marks, k, peaks.get(k, {}), troughs.get(k, {}), k >= first_counting, policy)
+        for k in range(marks.cycle_count)
     )
     counting = [c for c in cycles if c.counting]
     need = policy.wear_off_cycles
@@ -190,7 +222,55 @@ def assess_response(
         cycles=cycles,
         end_of_dose=end_of_dose,
         end_of_dose_cycles=last,
-        progressive=_progressive(cycles, policy),
+        progressive=_progressive(marks, first_counting, policy),
+    )
+
+
+def summarize_response(
+    *,
+    scores: ScoreColumns,
+    given_days: Iterable[int],
+    regimen_starts_on: date | None,
+    on: date,
+    policy: SitePolicy,
+) -> ResponseSummary:
+    """The same findings as assess_response, from columns, building only the cycles that
+    the flags' and the recommendation's texts quote (`given_days` are day numbers)."""
+    given = given_ordinals(given_days, on.toordinal())
+    marks = mark_cycles(scores, given, policy.trough_window_days)
+    first = _first_counting(given, regimen_starts_on)
+    completed = marks.cycle_count
+    values, peaks, troughs = marks.scores.values, marks.peaks, marks.troughs
+    # Counting cycles where some series has both a peak and a trough (Cycle.swings).
+    swings = [key for key in peaks.keys() & troughs.keys() if key & CYCLE_MASK >= first]
+    with_data = {key & CYCLE_MASK for key in swings}
+    wore_off: set[int] = set()
+    for key in swings:
+        # Swing.drop and Swing.wore_off, on plain numbers.
+        series = SERIES[key >> CYCLE_BITS]
+        peak, trough = values[peaks[key]], values[troughs[key]]
+        if (peak - trough if series.higher_is_better else trough - peak) >= series.mcid_floor:
+            wore_off.add(key & CYCLE_MASK)
+    margin = policy.reported_wear_off_margin_days
+    for k, reported_day in marks.reported.items():
+        if k >= first:
+            with_data.add(k)
+            if reported_day <= given[k + 1] - given[k] - margin:
+                wore_off.add(k)
+    need = policy.wear_off_cycles
+    last = range(completed - need, completed) if completed - first >= need else range(0)
+    end_of_dose = bool(last) and all(k in wore_off for k in last)
+    return ResponseSummary(
+        end_of_dose=end_of_dose,
+        # Only quoted when they wore off: built then, and only those.
+        end_of_dose_cycles=tuple(
+            _cycle(marks, k, _of_cycle(marks.peaks, k), _of_cycle(marks.troughs, k), True,
+                   policy)
+            for k in last
+        ) if end_of_dose else (),
+        progressive=_progressive(marks, first, policy),
+        counting_wear_off=bool(wore_off),
+        counting_with_data=len(with_data),
     )
 
 
@@ -233,47 +313,47 @@ def describe_wear_off(cycles: Sequence[Cycle]) -> str:
     return "; ".join(parts)
 
 
+def _first_counting(given: list[int], regimen_starts_on: date | None) -> int:
+    # Cycles that start on or after the current regimen's start count (a new regimen starts
+    # a fresh evaluation); without a regimen none do.
+    if regimen_starts_on is None:
+        return len(given)
+    return bisect_left(given, regimen_starts_on.toordinal())
+
+
+def _by_cycle(marked: dict[int, int]) -> dict[int, dict[Series, int]]:
+    out: dict[int, dict[Series, int]] = {}
+    for key, index in marked.items():
+        out.setdefault(key & CYCLE_MASK, {})[series_key(key)] = index
+    return out
+
+
+def _of_cycle(marked: dict[int, int], k: int) -> dict[Series, int]:
+    # In marking order, as _by_cycle: sorting by series keeps it for equal keys.
+    return {series_key(key): index for key, index in marked.items() if key & CYCLE_MASK == k}
+
+
 def _cycle(
-    number: int,
-    start: date,
-    end: date,
-    scores: Sequence[ScoreFact],  # dated within [start, end], in date order
-    *,
+    marks: CycleMarks,
+    k: int,
+    peaks: dict[Series, int],
+    troughs: dict[Series, int],
     counting: bool,
     policy: SitePolicy,
 ) -> Cycle:
-    # Post-infusion scores are taken on the course day itself, right after the infusion, so
-    # the peak window includes S_k and stops before S_k+1 (whose post score is the next peak).
-    peaks: dict[Series, Reading] = {}
-    for s in scores:
-        if s.timing == POST_INFUSION and start <= s.taken_on < end and _is_series(s):
-            r = _reading(s)
-            best = peaks.get(r.series)
-            if best is None or is_better(r.measure, r.value, best.value):
-                peaks[r.series] = r
-    # The trough window never reaches back to S_k itself: a pre-infusion score on S_k is the
-    # previous cycle's trough, even in a cycle shorter than the window.
-    trough_from = max(end - timedelta(days=policy.trough_window_days), start + timedelta(days=1))
-    troughs: dict[Series, Reading] = {}
-    for s in scores:  # in date order, same-day scores in recorded order
-        if s.timing == PRE_INFUSION and trough_from <= s.taken_on <= end and _is_series(s):
-            troughs[(s.measure, s.side)] = _reading(s)  # the last such wins
+    start, end = marks.given[k], marks.given[k + 1]
     both = sorted((key for key in peaks if key in troughs), key=_series_order)
-    swings = tuple(Swing(peaks[key], troughs[key]) for key in both)
-    # A wear-off day is usually reported at the next visit, on S_k+1 before the infusion:
-    # it belongs to the cycle that just ended, so the report window is (S_k, S_k+1].
-    reported = [
-        int(s.value) for s in scores if s.measure == WEAR_OFF_DAY and start < s.taken_on <= end
-    ]
-    earliest = min(reported) if reported else None
-    length = (end - start).days
+    swings = tuple(Swing(_reading(marks, peaks[key]), _reading(marks, troughs[key]))
+                   for key in both)
+    earliest = marks.reported.get(k)
+    length = end - start
     return Cycle(
-        number=number,
-        starts_on=start,
-        ends_on=end,
+        number=k + 1,
+        starts_on=_day(start),
+        ends_on=_day(end),
         counting=counting,
         swings=swings,
-        troughs=tuple(troughs[k] for k in sorted(troughs, key=_series_order)),
+        troughs=tuple(_reading(marks, troughs[key]) for key in sorted(troughs, key=_series_order)),
         reported_wear_off_day=earliest,
         reported_wear_off=(
             earliest is not None and earliest <= length - policy.reported_wear_off_margin_days
@@ -281,45 +361,72 @@ def _cycle(
     )
 
 
-def _progressive(cycles: Sequence[Cycle], policy: SitePolicy) -> tuple[ProgressiveFinding, ...]:
+def _progressive(
+    marks: CycleMarks, first_counting: int, policy: SitePolicy
+) -> tuple[ProgressiveFinding, ...]:
     # Every completed cycle's troughs may serve as the reference, including cycles from before
     # the current regimen: the rules say "the best trough taken in the year before", and a
     # decline is measured against the patient's best recent state, whatever the regimen was.
-    all_troughs: dict[Series, list[Reading]] = {}
-    counting_troughs: dict[Series, list[Reading]] = {}
-    for c in cycles:
-        for t in c.troughs:
-            all_troughs.setdefault(t.series, []).append(t)
-            if c.counting:
-                counting_troughs.setdefault(t.series, []).append(t)
+    days, values = marks.scores.days, marks.scores.values
+    given, troughs = marks.given, marks.troughs
     findings = []
-    for key in sorted(counting_troughs, key=_series_order):
-        recent = counting_troughs[key][-PROGRESSIVE_TROUGHS:]
+    for sid in sorted(marks.trough_series, key=lambda sid: _series_order(SERIES[sid].key)):
+        base = sid << CYCLE_BITS
+        # The last two counting cycles with a trough in this series, latest first.
+        recent: list[tuple[int, int]] = []
+        k = marks.cycle_count - 1
+        while k >= first_counting and len(recent) < PROGRESSIVE_TROUGHS:
+            index = troughs.get(base | k)
+            if index is not None:
+                recent.append((k, index))
+            k -= 1
         if len(recent) < PROGRESSIVE_TROUGHS:
             continue
-        earlier = recent[0].taken_on
-        since = earlier - timedelta(days=policy.progressive_lookback_days)
-        candidates = [t for t in all_troughs[key] if since <= t.taken_on < earlier]
+        (_, newer), (k, older) = recent
+        earlier = days[older]
+        since = earlier - policy.progressive_lookback_days
+        # Troughs before it in the lookback: cycle k's trough lies in (given[k], given[k + 1]].
+        candidates = []
+        k -= 1
+        while k >= 0 and given[k + 1] >= since:
+            index = troughs.get(base | k)
+            if index is not None and days[index] >= since:
+                candidates.append(index)
+            k -= 1
         if not candidates:
             continue
-        reference = candidates[0]
-        for t in candidates[1:]:
-            if is_better(t.measure, t.value, reference.value):
-                reference = t
-        if all(
-            reaches_mcid(t.measure, improvement(t.measure, t.value, reference.value))
-            for t in recent
-        ):
-            findings.append(ProgressiveFinding((recent[0], recent[1]), reference))
+        candidates.reverse()
+        series = SERIES[sid]
+        # The first of the best troughs (a strict "is better" keeps the first).
+        pick = max if series.higher_is_better else min
+        best = values[reference := pick(candidates, key=values.__getitem__)]
+        if all((best - values[i] if series.higher_is_better else values[i] - best)
+               >= series.mcid_floor for i in (older, newer)):
+            findings.append(ProgressiveFinding(
+                (_reading(marks, older), _reading(marks, newer)), _reading(marks, reference)))
     return tuple(findings)
 
 
-def _is_series(s: ScoreFact) -> bool:
-    return MEASURES[s.measure].mcid is not None
+def _reading(marks: CycleMarks, i: int) -> Reading:
+    scores = marks.scores
+    kind = scores.kinds[i]
+    measure, side, _timing = kind if scores.names is None else scores.names[kind]
+    return Reading(measure, side, scores.values[i], _day(scores.days[i]))
 
 
-def _reading(s: ScoreFact) -> Reading:
-    return Reading(s.measure, s.side, float(s.value), s.taken_on)
+@lru_cache(maxsize=20_000)
+def _day(day_number: int) -> date:
+    return date.fromordinal(day_number)
+
+
+def _patterns(end_of_dose: bool, progressive: Sequence[ProgressiveFinding]) -> tuple[str, ...]:
+    found = []
+    if end_of_dose:
+        found.append(END_OF_DOSE)
+    if progressive:
+        found.append(PROGRESSIVE)
+    return tuple(found)
+
 
 
 def _series_order(key: Series) -> tuple[str, str]:

@@ -117,8 +117,32 @@ def date_flags(
     """The window, the date-driven flags on day `on`, and the day each flag starts."""
     courses = tuple(courses)
     given = given_days(courses, on)
-    window = due_window(regimen=regimen, last_given_on=given[-1] if given else None, policy=policy)
-    bookings = upcoming_bookings(courses, on)
+    return date_flags_from(
+        regimen=regimen,
+        first_given_on=given[0] if given else None,
+        last_given_on=given[-1] if given else None,
+        bookings=upcoming_bookings(courses, on),
+        on=on,
+        policy=policy,
+        review_dates=review_dates,
+        latest_weight_on=latest_weight_on,
+    )
+
+
+def date_flags_from(
+    *,
+    regimen: RegimenFact,
+    first_given_on: date | None,
+    last_given_on: date | None,
+    bookings: tuple[CourseFact, ...],
+    on: date,
+    policy: SitePolicy,
+    review_dates: Iterable[date] = (),
+    latest_weight_on: date | None = None,
+) -> DateFlags:
+    """date_flags from the first and last course given by `on` and the upcoming bookings
+    (as `upcoming_bookings` lists them), for callers that keep courses as columns."""
+    window = due_window(regimen=regimen, last_given_on=last_given_on, policy=policy)
     booking = bookings[0] if bookings else None
 
     overdue_from = window.window_end + timedelta(days=1)
@@ -131,7 +155,7 @@ def date_flags(
 
     review_on = next_review_on(
         review_dates=review_dates,
-        first_given_on=given[0] if given else None,
+        first_given_on=first_given_on,
         on=on,
         policy=policy,
     )

@@ -18,7 +18,7 @@ class AssessmentCreate(Input):
     side: Literal["left", "right"] | None = None
     value: Annotated[float, Field(allow_inf_nan=False)]
     timing: Literal["pre_infusion", "post_infusion", "clinic"]
-    infusion_id: int | None = None
+    infusion_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
 
 
 class AssessmentRead(Output):

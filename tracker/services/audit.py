@@ -1,13 +1,17 @@
 """The audit trail: who did what, when; append-only and HMAC-chained."""
 
+import csv
 import hashlib
 import hmac
+import io
 import json
-from datetime import date, datetime, time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlmodel import Session, select
+from sqlalchemy import event, func, or_, text
+from sqlmodel import Session, col, select
 
 from tracker.services.actors import Actor
 from tracker.settings import get_settings
@@ -43,6 +47,12 @@ def record(
             ip_address=actor.ip_address,
         )
     )
+
+
+def patient_viewed(session: Session, *, actor: Actor, patient_id: int, part: str) -> None:
+    """Record that someone read a patient's record (`part`: which of it, e.g. "weights")."""
+    record(session, actor=actor, action="patient.view", entity="patient", entity_id=patient_id,
+           patient_id=patient_id, changes={"viewed": part})
 
 
 def diff(before: dict, after: dict) -> dict:
@@ -92,15 +102,20 @@ def _write_pending(session: Session) -> None:
     if bind.dialect.name == "postgresql":
         # Serialise appends so that two transactions never chain to the same predecessor.
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
-    prev = session.exec(
-        select(AuditEvent.hmac).order_by(AuditEvent.id.desc()).limit(1)
-    ).first() or ""
+    last = session.exec(
+        select(AuditEvent.id, AuditEvent.hmac).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    last_id, prev = (last[0], last[1]) if last else (0, "")
+    # The id is part of what the HMAC covers; taking the next one ourselves (appends are
+    # serialised) means each entry is written once, by INSERT only, never updated: a database
+    # role without UPDATE and DELETE on audit_event can run the app.
     for entry in pending:
-        session.add(entry)
-        session.flush()  # the id is part of what the HMAC covers
+        last_id += 1
+        entry.id = last_id
         entry.prev_hmac = prev
         entry.hmac = entry_mac(entry, prev)
         prev = entry.hmac
+        session.add(entry)
     session.flush()
 
 
@@ -131,3 +146,108 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> list[tuple[int,
             prev = entry.hmac
             last_id = entry.id
         session.expunge_all()
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to show: every field optional; days are UTC days, both ends included."""
+
+    actor: str = ""
+    patient_id: int | None = None
+    action: str = ""
+    from_day: date | None = None
+    to_day: date | None = None
+
+    def as_dict(self) -> dict:
+        """The filter's non-empty fields, to record who exported what."""
+        return {k: v for k, v in vars(self).items() if v not in ("", None)}
+
+    def where(self) -> list:
+        """The SQL conditions of this filter."""
+        conditions = []
+        if self.actor:
+            conditions.append(AuditEvent.actor_name == self.actor.strip().lower())
+        if self.patient_id is not None:
+            conditions.append(AuditEvent.patient_id == self.patient_id)
+        if self.action:
+            # "login" finds login, login.failed and login.throttled.
+            conditions.append(or_(AuditEvent.action == self.action,
+                                  col(AuditEvent.action).startswith(self.action + ".")))
+        if self.from_day:
+            conditions.append(AuditEvent.at >= _utc_midnight(self.from_day))
+        if self.to_day:
+            conditions.append(AuditEvent.at < _utc_midnight(self.to_day + timedelta(days=1)))
+        return conditions
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def search(
+    session: Session, *, where: AuditFilter, limit: int = 100, offset: int = 0
+) -> tuple[int, list[AuditEvent]]:
+    """Entries matching the filter, newest first; (total, one page)."""
+    conditions = where.where()
+    total = session.exec(
+        select(func.count()).select_from(AuditEvent).where(*conditions)
+    ).one()
+    rows = session.exec(
+        select(AuditEvent).where(*conditions)
+        .order_by(col(AuditEvent.id).desc()).limit(limit).offset(offset)
+    ).all()
+    return total, list(rows)
+
+
+def actions(session: Session) -> list[str]:
+    """The distinct actions recorded so far, for the filter's choices."""
+    return list(session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+CSV_COLUMNS = ("id", "at", "actor_id", "actor_name", "ip_address", "action", "entity",
+               "entity_id", "patient_id", "changes", "prev_hmac", "hmac")
+
+
+def last_id(session: Session) -> int:
+    """The id of the newest entry (0 when the trail is empty)."""
+    return session.exec(select(func.max(AuditEvent.id))).one() or 0
+
+
+def export_csv(
+    session: Session, *, where: AuditFilter, upto_id: int, batch_size: int = 2000
+) -> Iterator[str]:
+    """The matching entries up to `upto_id` as CSV text, oldest first, a batch at a time."""
+    conditions = [*where.where(), AuditEvent.id <= upto_id]
+    yield _csv_line(CSV_COLUMNS)
+    last_id = 0
+    while True:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.id > last_id, *conditions)
+            .order_by(AuditEvent.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        yield "".join(_csv_line(_csv_cells(entry)) for entry in rows)
+        last_id = rows[-1].id
+
+
+def _csv_cells(entry: AuditEvent) -> list:
+    return [entry.id, entry.at.isoformat(timespec="microseconds"), entry.actor_id,
+            entry.actor_name, entry.ip_address, entry.action, entry.entity, entry.entity_id,
+            entry.patient_id, json.dumps(entry.changes, sort_keys=True), entry.prev_hmac,
+            entry.hmac]
+
+
+def _csv_line(cells) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow([_defuse(c) for c in cells])
+    return out.getvalue()
+
+
+def _defuse(cell) -> str:
+    # A cell starting with = + - @ (or a tab/CR) runs as a formula when a spreadsheet opens
+    # the export (OWASP "CSV injection"); a leading apostrophe keeps it text.
+    text_cell = "" if cell is None else str(cell)
+    if text_cell and text_cell[0] in "=+-@\t\r":
+        return "'" + text_cell
+    return text_cell

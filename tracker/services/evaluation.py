@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from sqlalchemy import func
@@ -15,8 +16,11 @@ from tracker.rules import (
     ScoreFact,
     SitePolicy,
     evaluate,
+    evaluate_packed,
 )
 from tracker.services.errors import NotFound
+from tracker.services.packed_facts import load_packed
+from tracker.services.patient_states import state_values, write_states
 from tracker.services.policy import load_policy
 from tracker.store.models import (
     Assessment,
@@ -54,6 +58,8 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
     for row in session.exec(
         select(Assessment.patient_id, Assessment.taken_on, Assessment.measure, Assessment.side,
                Assessment.value, Assessment.timing).where(Assessment.patient_id.in_(ids))
+        # Same-day scores in the order they were recorded (the rules' tie-break).
+        .order_by(Assessment.patient_id, Assessment.taken_on, Assessment.id)
     ):
         scores[row[0]].append(ScoreFact(taken_on=row[1], measure=row[2], side=row[3],
                                         value=row[4], timing=row[5]))
@@ -106,13 +112,27 @@ def evaluate_patient(
 
 
 def refresh_state(session: Session, *, patient_id: int, today: date) -> Evaluation:
-    """Re-evaluate one patient for today and store the result (after any change to them)."""
+    """Re-evaluate one patient for today and store the result (after any change to them).
+
+    Returns the evaluation stored; like the sweep's, it carries no cycle-by-cycle
+    `response` (evaluate_patient gives that): every write of a course, score, weight or
+    regimen ends here, so it is read packed and stored in one statement.
+    """
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
-    facts = load_facts(session, [patient])[patient_id]
-    evaluation = evaluate(facts, on=today, policy=load_policy(session))
-    _store(session, patient_id, evaluation, facts)
+    session.flush()  # read with plain SQL below: let it see this unit of work's changes
+    policy = load_policy(session)
+    facts = load_packed(session.connection(), [(patient.id, patient.status,
+                                                patient.min_interval_days,
+                                                patient.max_interval_days)],
+                        today=today, policy=policy)[patient_id]
+    evaluation = evaluate_packed(facts, on=today, policy=policy)
+    write_states(session, [state_values(patient_id, evaluation, facts.bookings)])
+    # A state already loaded in this session is now behind the row: read it again if used.
+    stale = session.identity_map.get(session.identity_key(PatientState, patient_id))
+    if stale is not None:
+        session.expire(stale)
     return evaluation
 
 
@@ -124,37 +144,59 @@ def refresh_all(
     batch_size: int = SWEEP_BATCH,
     on_evaluated: Callable[[Patient, Evaluation], None] | None = None,
 ) -> int:
-    """Re-evaluate every patient for today, streamed in batches; the number evaluated."""
+    """Re-evaluate every patient for today, streamed in batches; the number evaluated.
+
+    The evaluations given to `on_evaluated` are those of `evaluate`, except that they carry
+    no cycle-by-cycle `response` (None): building every cycle of every patient was most of
+    the sweep's time, and only the flags, schedule and recommendation are stored or mailed.
+    """
     policy = load_policy(session)
+    session.flush()  # the batches are read with plain SQL: let it see pending changes
+    connection = session.connection()
     done = 0
-    last_id = 0
-    while True:
-        patients = session.exec(
-            select(Patient).where(Patient.id > last_id).order_by(Patient.id).limit(batch_size)
-        ).all()
-        if not patients:
-            return done
-        facts = load_facts(session, patients)
-        states = {
-            s.patient_id: s
-            for s in session.exec(
-                select(PatientState).where(
-                    PatientState.patient_id.in_([p.id for p in patients])
-                )
-            )
-        }
-        for patient in patients:
-            evaluation = evaluate(facts[patient.id], on=today, policy=policy)
-            _store(session, patient.id, evaluation, facts[patient.id], states.get(patient.id))
+    # While one batch is evaluated, a thread reads the next one: the database's work (or
+    # SQLite's, which runs without the GIL) then overlaps Python's. Only one of the two
+    # threads uses the connection at any time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-read") as reader:
+        batch = read_batch(connection, 0, batch_size, today=today, policy=policy)
+        while batch:
+            patients, facts = batch
+            upcoming = reader.submit(read_batch, connection, patients[-1][0], batch_size,
+                                     today=today, policy=policy)
+            evaluations = [evaluate_packed(facts[pid], on=today, policy=policy)
+                           for pid, *_ in patients]
+            batch = upcoming.result()
+            write_states(session, [
+                state_values(pid, evaluation, facts[pid].bookings)
+                for (pid, *_), evaluation in zip(patients, evaluations, strict=True)])
             if on_evaluated is not None:
-                on_evaluated(patient, evaluation)
-        done += len(patients)
-        last_id = patients[-1].id
-        session.flush()
-        # Never hold every patient in memory: forget this batch before the next one.
-        session.expunge_all()
-        if progress is not None:
-            progress(done)
+                entities = _entities(session, patients)
+                for (pid, *_), evaluation in zip(patients, evaluations, strict=True):
+                    on_evaluated(entities[pid], evaluation)
+            session.flush()
+            done += len(patients)
+            # Never hold every patient in memory: forget this batch before the next one.
+            session.expunge_all()
+            if progress is not None:
+                progress(done)
+    return done
+
+
+def read_batch(connection, after_id: int, size: int, *, today: date, policy: SitePolicy):
+    """The next `size` patients after `after_id` and their facts for `today`, or None."""
+    patients = connection.execute(
+        select(Patient.id, Patient.status, Patient.min_interval_days,
+               Patient.max_interval_days)
+        .where(Patient.id > after_id).order_by(Patient.id).limit(size)
+    ).all()
+    if not patients:
+        return None
+    return patients, load_packed(connection, patients, today=today, policy=policy)
+
+
+def _entities(session: Session, patients) -> dict[int, Patient]:
+    return {p.id: p for p in session.exec(
+        select(Patient).where(Patient.id.between(patients[0][0], patients[-1][0])))}
 
 
 def _store(
@@ -168,29 +210,7 @@ def _store(
     if state is None:
         state = PatientState(patient_id=patient_id, evaluated_on=ev.on)
         session.add(state)
-    waning = next((f for f in ev.flags if f.code == "waning_response"), None)
-    rec = ev.recommendation
-    booked_days = [c.starts_on for c in facts.courses if c.status == "booked"]
-    state.status = ev.status
-    state.evaluated_on = ev.on
+    for name, value in state_values(patient_id, ev, facts.courses).items():
+        setattr(state, name, value)
     state.evaluated_at = utcnow()
-    state.regimen_id = ev.regimen_id
-    state.due_on = ev.due_on
-    state.window_start = ev.window_start
-    state.window_end = ev.window_end
-    state.next_booking_id = ev.next_booking.id if ev.next_booking else None
-    state.next_booking_on = ev.next_booking.starts_on if ev.next_booking else None
-    state.last_booking_on = max(booked_days) if booked_days else None
-    state.needs_booking_from = ev.needs_booking_from
-    state.overdue_from = ev.overdue_from
-    state.review_due_from = ev.review_due_from
-    state.next_review_on = ev.next_review_on
-    state.weight_stale_from = ev.weight_stale_from
-    state.waning_patterns = ",".join(waning.patterns) if waning else None
-    state.waning_detail = waning.detail[:1000] if waning else None
-    state.recommendation_action = rec.action if rec else None
-    state.proposed_interval_days = rec.proposed_interval_days if rec else None
-    state.proposed_dose_g_per_kg = rec.proposed_dose_g_per_kg if rec else None
-    state.recommendation_reason = rec.reason[:1000] if rec else None
     return state
-

@@ -165,8 +165,10 @@ def book_infusion(
     )
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     chair = chair_by_code(session, data.chair)
+    # A course over several days holds the chair each day for that day's share of the dose.
     minutes = estimate_chair_minutes(session, patient_id=patient_id, day=data.scheduled_on,
-                                     dose_g=dose_g, product=product)
+                                     dose_g=dose_g / data.days if dose_g else None,
+                                     product=product)
     if chair is not None:
         _claim_chair(session, chair=chair, first_day=data.scheduled_on, days=data.days,
                      start=data.start_time, minutes=minutes)

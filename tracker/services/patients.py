@@ -6,11 +6,13 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from tracker.rules import PolicyError
 from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
+from tracker.services.policy import load_policy
 from tracker.store.models import Patient, Weight
 from tracker.store.types import utcnow
 
@@ -55,6 +57,7 @@ def create_patient(
     """Register a patient; the MRN must be new."""
     if session.exec(select(Patient.id).where(Patient.mrn == data.mrn)).first():
         raise Conflict(f"a patient with MRN {data.mrn} exists", field="mrn")
+    check_own_bounds(session, data.min_interval_days, data.max_interval_days)
     patient = Patient(**data.model_dump(), is_demo=is_demo)
     session.add(patient)
     try:
@@ -65,6 +68,14 @@ def create_patient(
                  entity_id=patient.id, patient_id=patient.id, changes=data.model_dump())
     refresh_state(session, patient_id=patient.id, today=today)
     return patient
+
+
+def check_own_bounds(session: Session, low: int | None, high: int | None) -> None:
+    """Refuse own interval bounds that clash with the site's other bound (one given alone)."""
+    try:
+        load_policy(session).with_patient_bounds(low, high)
+    except PolicyError as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
 
 
 def update_patient(
@@ -85,6 +96,7 @@ def update_patient(
     if low is not None and high is not None and low > high:
         raise Invalid("min_interval_days must not be above max_interval_days",
                       field="min_interval_days")
+    check_own_bounds(session, low, high)
     before = {k: getattr(patient, k) for k in changes}
     for name, value in changes.items():
         setattr(patient, name, value)

@@ -1,12 +1,13 @@
 """The site's clinical policy: stored as the values that differ from the defaults."""
 
-from sqlmodel import Session
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from tracker.rules import PolicyError, SitePolicy
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
-from tracker.store.models import SitePolicyRow
+from tracker.store.models import Patient, SitePolicyRow
 from tracker.store.types import utcnow
 
 
@@ -23,6 +24,7 @@ def update_policy(session: Session, *, actor: Actor, changes: dict) -> SitePolic
         updated = SitePolicy.from_dict({**current.to_dict(), **changes})
     except PolicyError as exc:
         raise Invalid(exc.message, field=exc.field) from exc
+    _check_patients_own_bounds(session, updated)
     defaults = SitePolicy().to_dict()
     values = {k: v for k, v in updated.to_dict().items() if defaults[k] != v}
     row = session.get(SitePolicyRow, 1)
@@ -36,3 +38,17 @@ def update_policy(session: Session, *, actor: Actor, changes: dict) -> SitePolic
     audit.record(session, actor=actor, action="policy.update", entity="site_policy",
                  entity_id=1, changes=audit.diff(before, updated.to_dict()))
     return updated
+
+
+def _check_patients_own_bounds(session: Session, policy: SitePolicy) -> None:
+    # A patient's own shortest interval must still fit under the site's longest (and the
+    # other way round), or that patient could no longer be evaluated.
+    with_own = session.exec(select(Patient).where(or_(
+        col(Patient.min_interval_days).is_not(None),
+        col(Patient.max_interval_days).is_not(None)))).all()
+    for patient in with_own:
+        try:
+            policy.with_patient_bounds(patient.min_interval_days, patient.max_interval_days)
+        except PolicyError as exc:
+            raise Invalid(f"patient {patient.mrn} has own interval bounds that clash: "
+                          f"{exc.message}", field=exc.field) from exc

@@ -1,6 +1,9 @@
 """Regimens: written with their dose calculation, never edited, only followed."""
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from sqlmodel import Session, select
 
@@ -8,6 +11,7 @@ from tracker.rules import (
     DoseCalculation,
     DosingError,
     SitePolicy,
+    VialPlan,
     calculate_dose,
     intensity_g_per_kg_28d,
     vial_plan,
@@ -20,7 +24,7 @@ from tracker.services.errors import Invalid, NotFound
 from tracker.services.evaluation import refresh_state
 from tracker.services.patients import get_patient, weight_on
 from tracker.services.policy import load_policy
-from tracker.store.models import Patient, Product, Regimen
+from tracker.store.models import Patient, Product, Regimen, Weight
 
 
 def product_by_code(session: Session, code: str | None, *, field: str = "product_code"):
@@ -142,21 +146,44 @@ def get_regimen(session: Session, regimen_id: int) -> Regimen:
 
 def regimen_view(session: Session, regimen: Regimen) -> dict:
     """A regimen as the API and pages show it: with intensity, vials and the weight note."""
-    product = session.get(Product, regimen.product_id) if regimen.product_id else None
+    return regimen_views(session, [regimen])[0]
+
+
+def regimen_views(session: Session, regimens: Sequence[Regimen]) -> list[dict]:
+    """Several regimens as shown, reading the policy, patients, products and weights once."""
+    if not regimens:
+        return []
     policy = load_policy(session)
-    patient = session.get(Patient, regimen.patient_id)
+    products = {p.id: p for p in session.exec(select(Product))}
+    patient_ids = {r.patient_id for r in regimens}
+    patients = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(patient_ids)))}
+    # Each patient's weights by day, to find the latest on or before each regimen's start
+    # (as weight_on does: the latest day, then the latest recorded that day).
+    weighed: dict[int, list[tuple[date, int, float]]] = {}
+    for pid, day, wid, kg in session.exec(
+        select(Weight.patient_id, Weight.measured_on, Weight.id, Weight.weight_kg)
+        .where(Weight.patient_id.in_(patient_ids))
+        .order_by(Weight.patient_id, Weight.measured_on, Weight.id)
+    ):
+        weighed.setdefault(pid, []).append((day, wid, kg))
+    return [_view(r, products.get(r.product_id), patients[r.patient_id],
+                  weighed.get(r.patient_id, []), policy) for r in regimens]
+
+
+def _view(regimen: Regimen, product: Product | None, patient: Patient,
+          weights: list[tuple[date, int, float]], policy: SitePolicy) -> dict:
     note = ""
-    if regimen.dose_g:
-        weight = weight_on(session, patient_id=regimen.patient_id,
-                           day=regimen.starts_on) or weight_on(
-            session, patient_id=regimen.patient_id, day=date.max)
-        if weight is not None:
-            note = calculate_dose(
-                sex=patient.sex, height_cm=patient.height_cm, weight_kg=weight.weight_kg,
-                dose_g_per_kg=regimen.dose_g_per_kg, days_per_course=regimen.days_per_course,
-                basis=regimen.weight_basis, policy=policy,
-            ).note
-    plan = vial_plan(regimen.dose_g, product.vial_sizes) if product and regimen.dose_g else None
+    if regimen.dose_g and weights:
+        # On or before the start, else the latest of all (an entry made after the fact).
+        at = bisect_right([w[0] for w in weights], regimen.starts_on)
+        kg = weights[at - 1][2] if at else weights[-1][2]
+        note = calculate_dose(
+            sex=patient.sex, height_cm=patient.height_cm, weight_kg=kg,
+            dose_g_per_kg=regimen.dose_g_per_kg, days_per_course=regimen.days_per_course,
+            basis=regimen.weight_basis, policy=policy,
+        ).note
+    plan = (_vial_plan(regimen.dose_g, product.vial_sizes)
+            if product and regimen.dose_g else None)
     return {
         "id": regimen.id,
         "patient_id": regimen.patient_id,
@@ -180,3 +207,10 @@ def regimen_view(session: Session, regimen: Regimen) -> dict:
         "vial_waste_g": plan.waste_g if plan else None,
         "from_action": regimen.from_action,
     }
+
+
+@lru_cache(maxsize=4096)
+def _vial_plan(dose_g: float, vial_sizes_g: tuple[float, ...]) -> VialPlan:
+    # The search runs over tenths of a gram and costs milliseconds for big doses; a site has
+    # few distinct (dose, product) pairs, and the answer never changes.
+    return vial_plan(dose_g, vial_sizes_g)

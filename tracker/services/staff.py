@@ -2,7 +2,6 @@
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -10,12 +9,13 @@ from sqlmodel import Session, select
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid
+from tracker.services.login_throttle import LoginThrottled, seconds_to_wait
 from tracker.services.passwords import (
     DUMMY_HASH,
     MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from tracker.store.models import ROLES, ApiToken, LoginAttempt, StaffUser, WebSession
@@ -39,16 +39,11 @@ def actor_for(user: StaffUser, ip_address: str | None = None) -> Actor:
     return Actor(id=user.id, username=user.username, role=user.role, ip_address=ip_address)
 
 
-def check_password_rules(password: str) -> None:
-    """Refuse passwords that are too short or too long."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise Invalid(
-            f"the password must have at most {MAX_PASSWORD_LENGTH} characters", field="password"
-        )
+def check_password_rules(password: str, *, username: str = "", field: str = "password") -> None:
+    """Refuse passwords that are too short, too long, common or about the account."""
+    problem = password_problem(password, username=username)
+    if problem:
+        raise Invalid(problem, field=field)
 
 
 def create_user(
@@ -69,7 +64,7 @@ def create_user(
         )
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
-    check_password_rules(password)
+    check_password_rules(password, username=username)
     if session.exec(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise Conflict(f"the username {username!r} is taken", field="username")
     user = StaffUser(
@@ -92,32 +87,48 @@ def create_user(
     return user
 
 
-@dataclass(frozen=True)
-class LoginResult:
-    """A successful login's user."""
-
-    user: StaffUser
-
-
 def authenticate(
     session: Session, *, username: str, password: str, ip_address: str | None
 ) -> StaffUser | None:
-    """The active user with this username and password, else None; every try is recorded."""
+    """The active user with this username and password, else None; every try is recorded.
+
+    Raises LoginThrottled, without looking at the password, after too many failures for the
+    account or the address (the caller must commit to keep its audit entry).
+    """
     username = username.strip().lower()[:64]
     user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
-    ok = verify_password(user.password_hash if user else DUMMY_HASH, password[:1024])
-    ok = ok and user is not None and user.is_active
-    session.add(LoginAttempt(username=username, ip_address=ip_address, succeeded=ok))
     who = Actor(id=user.id if user else None, username=username, role="viewer",
                 ip_address=ip_address)
+    wait = seconds_to_wait(session, username=username, ip_address=ip_address, now=utcnow())
+    if wait:
+        audit.record(session, actor=who, action="login.throttled", entity="staff_user",
+                     entity_id=user.id if user else None,
+                     changes={"retry_after_seconds": wait})
+        raise LoginThrottled(wait)
+    # Longer than any allowed password can be refused unread: argon2 of megabytes is a DoS.
+    ok = len(password) <= MAX_PASSWORD_LENGTH and verify_password(
+        user.password_hash if user else DUMMY_HASH, password)
+    ok = ok and user is not None and user.is_active
     if not ok:
-        audit.record(session, actor=who, action="login.failed", entity="staff_user",
-                     entity_id=user.id if user else None)
+        record_failed_login(session, username=username, user_id=user.id if user else None,
+                            ip_address=ip_address)
         return None
+    session.add(LoginAttempt(username=username, ip_address=ip_address, succeeded=True))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record(session, actor=who, action="login", entity="staff_user", entity_id=user.id)
     return user
+
+
+def record_failed_login(
+    session: Session, *, username: str, user_id: int | None, ip_address: str | None,
+    during: str = "",
+) -> None:
+    """Keep a failed password check: it counts towards throttling and is audited."""
+    session.add(LoginAttempt(username=username, ip_address=ip_address, succeeded=False))
+    who = Actor(id=user_id, username=username, role="viewer", ip_address=ip_address)
+    audit.record(session, actor=who, action="login.failed", entity="staff_user",
+                 entity_id=user_id, changes={"during": during} if during else None)
 
 
 def start_web_session(
@@ -168,14 +179,16 @@ def resume_web_session(
     return row, user
 
 
-def end_web_session(session: Session, *, token: str, actor: Actor) -> None:
+def end_web_session(
+    session: Session, *, token: str, actor: Actor, action: str = "logout"
+) -> None:
     """Log out: end the session that this cookie token names."""
     row = session.exec(
         select(WebSession).where(WebSession.token_hash == token_digest(token))
     ).first()
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
-        audit.record(session, actor=actor, action="logout", entity="staff_user",
+        audit.record(session, actor=actor, action=action, entity="staff_user",
                      entity_id=row.user_id)
 
 
@@ -184,12 +197,14 @@ def issue_api_token(
 ) -> tuple[str, ApiToken]:
     """A new bearer token for the user; `hours=None` never expires (integration tokens)."""
     token = new_token()
+    now = utcnow()
     row = ApiToken(
         token_hash=token_digest(token),
         user_id=user.id,
         kind=kind,
         name=name,
-        expires_at=None if hours is None else utcnow() + timedelta(hours=hours),
+        created_at=now,
+        expires_at=None if hours is None else now + timedelta(hours=hours),
     )
     session.add(row)
     session.flush()
@@ -207,6 +222,9 @@ def user_for_api_token(session: Session, *, token: str) -> StaffUser | None:
     user = session.get(StaffUser, row.user_id)
     if user is None or not user.is_active:
         return None
+    # Touch at most once a minute: admins see stale integration tokens without a write per call.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
     return user
 
 

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, false, func, literal, or_
+from sqlalchemy import and_, case, event, false, func, literal, or_
 from sqlmodel import Session, select
 
 from tracker.services.errors import Invalid
@@ -17,56 +17,79 @@ FLAG_CODES = (
     "weight_stale",
 )
 ACTIONS = ("escalate_dose", "shorten_interval", "max_dose_reached", "consider_taper")
+_COUNTS = "worklist_view_counts"  # session.info key of the counts memo
 
 
-def flag_conditions(day: date) -> dict:
-    """Each flag as a SQL condition on the stored state for `day` (the one definition)."""
+def flag_conditions(day: date, *, only_active: bool = True) -> dict:
+    """Each flag as a SQL condition on the stored state for `day` (the one definition).
+
+    Every flag is off for a patient who is not active; `only_active=False` leaves that test
+    out, for a query that keeps to active patients already.
+    """
     s = PatientState
-    active = s.status == "active"
+    active = (s.status == "active",) if only_active else ()
     return {
-        "overdue": and_(active, s.overdue_from <= day),
+        "overdue": and_(*active, s.overdue_from <= day),
         "needs_booking": and_(
-            active,
+            *active,
             s.needs_booking_from <= day,
             or_(s.last_booking_on.is_(None), s.last_booking_on < day),
         ),
         "booking_outside_window": and_(
-            active,
+            *active,
             s.next_booking_on >= day,
             or_(s.next_booking_on < s.window_start, s.next_booking_on > s.window_end),
         ),
-        "waning_response": and_(active, s.waning_patterns.is_not(None)),
-        "review_due": and_(active, s.review_due_from <= day),
-        "weight_stale": and_(active, s.weight_stale_from <= day),
+        "waning_response": and_(*active, s.waning_patterns.is_not(None)),
+        "review_due": and_(*active, s.review_due_from <= day),
+        "weight_stale": and_(*active, s.weight_stale_from <= day),
     }
 
 
-def _has_action():
-    return and_(PatientState.status == "active", PatientState.recommendation_action.is_not(None))
+def _has_action(only_active: bool = True):
+    active = (PatientState.status == "active",) if only_active else ()
+    return and_(*active, PatientState.recommendation_action.is_not(None))
 
 
-def view_conditions(day: date) -> dict:
-    """The worklist's tabs as SQL conditions: every flag, plus bookings and actions."""
+def view_conditions(day: date, *, only_active: bool = True) -> dict:
+    """The worklist's tabs as SQL conditions: every flag, plus bookings and actions (all of
+    them only for active patients; `only_active` as for flag_conditions)."""
     s = PatientState
-    flags = flag_conditions(day)
+    active = (s.status == "active",) if only_active else ()
+    flags = flag_conditions(day, only_active=only_active)
+    has_action = _has_action(only_active)
     return {
-        "all": or_(_has_action(), *flags.values()),
+        "all": or_(has_action, *flags.values()),
         **flags,
-        "booked_this_week": and_(s.status == "active", s.next_booking_on >= day,
+        "booked_this_week": and_(*active, s.next_booking_on >= day,
                                  s.next_booking_on <= day + timedelta(days=6)),
-        "taper_candidates": and_(_has_action(), s.recommendation_action == "consider_taper"),
-        "recommendations": _has_action(),
+        "taper_candidates": and_(has_action, s.recommendation_action == "consider_taper"),
+        "recommendations": has_action,
     }
 
 
 def view_counts(session: Session, *, on: date) -> dict[str, int]:
-    """How many patients each tab holds on day `on` (one query)."""
-    views = view_conditions(on)
-    row = session.exec(
-        select(*[func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name)
-                 for name, cond in views.items()])
-    ).one()
-    return dict(zip(views, (int(v) for v in row), strict=True))
+    """How many patients each tab holds on day `on` (one query, once per transaction)."""
+    # The worklist page asks for the counts and for its own total, which is one of them:
+    # at 100,000 patients each is a scan of every state, so the first answer is kept for
+    # the rest of the transaction (until something is flushed or it ends). Every tab is of
+    # active patients only: that test is made once, not once per tab.
+    memo = session.info.setdefault(_COUNTS, {})
+    if on not in memo:
+        views = view_conditions(on, only_active=False)
+        row = session.exec(
+            select(*[func.count().filter(cond).label(name) for name, cond in views.items()])
+            .where(PatientState.status == "active")
+        ).one()
+        memo[on] = dict(zip(views, (int(v) for v in row), strict=True))
+    return dict(memo[on])
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_counts(session, *_args) -> None:
+    session.info.pop(_COUNTS, None)
 
 
 def worklist(
@@ -90,15 +113,17 @@ def worklist(
     if view is not None and view not in views:
         raise Invalid(f"view must be one of {', '.join(views)}", field="view")
     has_action = _has_action()
+    tab = None
     if flag is not None:
-        where = conditions[flag]
+        where, tab = conditions[flag], flag
     elif action is not None:
         where = and_(has_action, PatientState.recommendation_action == action)
     elif view is not None:
-        where = views[view]
+        where, tab = views[view], view
     else:
-        where = or_(has_action, *conditions.values())
-    if query.strip():
+        where, tab = or_(has_action, *conditions.values()), "all"
+    searching = bool(query.strip())
+    if searching:
         like = f"%{query.strip().lower()}%"
         where = and_(where, or_(func.lower(Patient.mrn).like(like),
                                 func.lower(Patient.family_name).like(like),
@@ -114,18 +139,39 @@ def worklist(
     )
     flag_columns = [case((cond, True), else_=false()).label(code)
                     for code, cond in conditions.items()]
-    base = select(PatientState.patient_id).join(Patient, Patient.id == PatientState.patient_id)
-    total = session.exec(select(func.count()).select_from(base.where(where).subquery())).one()
-    rows = session.exec(
+    if tab is not None and not searching:
+        total = view_counts(session, on=on)[tab]  # the tab's count is the total
+    else:
+        counted = select(PatientState.patient_id).where(where)
+        if searching:
+            counted = counted.join(Patient, Patient.id == PatientState.patient_id)
+        total = session.exec(select(func.count()).select_from(counted.subquery())).one()
+    # Sort and cut the page on the states alone, then read the page's few patients: joining
+    # every matching state to its patient first cost more than the rest of the query.
+    within = (func.coalesce(PatientState.window_end, literal(date.max)), PatientState.patient_id)
+    ids = _page_ids(session, select(PatientState.patient_id).where(where), searching,
+                    overdue=conditions["overdue"], urgency=urgency, within=within,
+                    limit=limit, offset=offset)
+    found = {row[0].patient_id: row for row in session.exec(
         select(PatientState, Patient.mrn, Patient.given_name, Patient.family_name, *flag_columns)
         .join(Patient, Patient.id == PatientState.patient_id)
-        .where(where)
-        .order_by(urgency, func.coalesce(PatientState.window_end, literal(date.max)),
-                  PatientState.patient_id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+        .where(PatientState.patient_id.in_(ids))
+    )} if ids else {}
+    rows = [found[pid] for pid in ids]
     return total, [_item(row) for row in rows]
+
+
+def _page_ids(session, matching, searching, *, overdue, urgency, within, limit, offset):
+    if searching:
+        matching = matching.join(Patient, Patient.id == PatientState.patient_id)
+    # Overdue comes first (urgency 0), and the overdue are few and indexed: when they fill
+    # the page it is read from them alone, without ranking every other match.
+    first = list(session.exec(matching.where(overdue).order_by(*within)
+                              .limit(limit + offset)).all())
+    if len(first) == limit + offset:
+        return first[offset:]
+    return list(session.exec(matching.order_by(urgency, *within).limit(limit)
+                             .offset(offset)).all())
 
 
 def _item(row) -> dict:

@@ -17,14 +17,18 @@ from tracker import __version__
 from tracker.services.errors import ServiceError
 from tracker.settings import Settings, get_settings
 from tracker.store.engine import get_engine, session_scope
+from tracker.web.api import admin as api_admin
 from tracker.web.api import auth as api_auth
 from tracker.web.api import infusions as api_infusions
 from tracker.web.api import patients as api_patients
 from tracker.web.api import worklist as api_worklist
 from tracker.web.deps import LoginRequired
+from tracker.web.interop_routes import router as interop_router
+from tracker.web.pages import admin as admin_pages
 from tracker.web.pages import auth as page_auth
 from tracker.web.pages import booking, home, nurse, patient, patient_forms, worklist
 from tracker.web.pages import outbox as outbox_page
+from tracker.web.security import add_security_middleware
 from tracker.web.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -68,16 +72,20 @@ def create_app(
     app.include_router(booking.router)
     app.include_router(nurse.router)
     app.include_router(outbox_page.router)
+    app.include_router(admin_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_patients.router)
     app.include_router(api_infusions.router)
     app.include_router(api_worklist.router)
+    app.include_router(api_admin.router)
+    app.include_router(interop_router)  # FHIR, CSV, recall, review report, calendars
     from tracker.web import docs  # after the routers: the schema must see every route
 
     app.include_router(docs.router)
     _add_health(app)
     _add_error_handlers(app)
     _add_server_timing(app)
+    add_security_middleware(app, settings)  # outermost: headers and the body cap on all
     return app
 
 
@@ -129,8 +137,9 @@ def _add_error_handlers(app: FastAPI) -> None:
             return render(request, "error.html", {"status": exc.status_code,
                                                   "message": exc.message},
                           status_code=exc.status_code)
-        if exc.field and exc.status_code == 422:
-            detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
+        if exc.status_code == 422:  # the documented shape, even with no one field to name
+            loc = ["body", exc.field] if exc.field else ["body"]
+            detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
         elif exc.field:
             detail = {"msg": exc.message, "field": exc.field}
         else:

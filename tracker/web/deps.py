@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -15,6 +15,10 @@ from tracker.store.engine import session_scope
 from tracker.store.models import StaffUser, WebSession
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Row ids are PostgreSQL integers: a larger number in a path is refused (422), never sent
+# to the database to fail there (500).
+MAX_ROW_ID = 2_147_483_647
+IdPath = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -29,8 +33,13 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def _db(request: Request) -> Iterator[Session]:
-    # Reads do not take SQLite's write lock; writes queue on it from their first statement.
-    with session_scope(request.app.state.engine, write=request.method not in READ_METHODS) as s:
+    engine = request.app.state.engine
+    # Writes queue on SQLite's write lock from their first statement. So do reads there:
+    # reading a record is audited and a session notes when it was last used, so a read
+    # writes too, and a deferred SQLite transaction that read first fails at once
+    # (SQLITE_BUSY, no waiting) when it then writes after another writer got in between.
+    write = request.method not in READ_METHODS or engine.dialect.name == "sqlite"
+    with session_scope(engine, write=write) as s:
         yield s
 
 

@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from tracker.services import staff
+from tracker.services.login_throttle import LoginThrottled
 from tracker.web.deps import DbSession, client_ip
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -25,9 +26,14 @@ def issue_token(
     request: Request, db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenAnswer:
     """Exchange a username and password for a bearer token."""
-    user = staff.authenticate(
-        db, username=form.username, password=form.password, ip_address=client_ip(request)
-    )
+    try:
+        user = staff.authenticate(
+            db, username=form.username, password=form.password, ip_address=client_ip(request)
+        )
+    except LoginThrottled as exc:
+        db.commit()  # keep the audit entry of the refused try
+        raise HTTPException(status_code=429, detail=exc.message,
+                            headers={"Retry-After": str(exc.retry_after_seconds)}) from None
     if user is None:
         # The failed attempt must be kept even though the answer is an error.
         db.commit()

@@ -1,9 +1,6 @@
 """Chairs and infusion courses: booking, recording as given, rescheduling, cancelling."""
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
-from fastapi import Path as PathParam
 
 from tracker.schemas.treatment import (
     ChairRead,
@@ -13,6 +10,7 @@ from tracker.schemas.treatment import (
     InfusionRead,
     InfusionReschedule,
 )
+from tracker.services import audit
 from tracker.services import infusions as infusion_service
 from tracker.services import patients as patient_service
 from tracker.web.deps import (
@@ -20,6 +18,7 @@ from tracker.web.deps import (
     ApiPharmacist,
     ApiUser,
     DbSession,
+    IdPath,
     Today,
     actor,
     require_role,
@@ -27,7 +26,7 @@ from tracker.web.deps import (
 
 router = APIRouter(prefix="/api/v1", tags=["infusions"])
 
-InfusionId = Annotated[int, PathParam(ge=1)]
+InfusionId = IdPath
 
 
 @router.get("/chairs", response_model=list[ChairRead])
@@ -38,7 +37,7 @@ def list_chairs(db: DbSession, user: ApiUser):
 
 @router.post("/patients/{patient_id}/infusions", status_code=201, response_model=InfusionRead)
 def book_infusion(
-    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: IdPath,
     body: InfusionCreate,
 ):
     """Book a course, or record one as given (409 when the chair is taken at that time)."""
@@ -50,17 +49,22 @@ def book_infusion(
 
 
 @router.get("/patients/{patient_id}/infusions", response_model=list[InfusionRead])
-def list_infusions(db: DbSession, user: ApiUser, patient_id: int):
+def list_infusions(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's courses, oldest first."""
     patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
+                         part="infusions")
     return infusion_service.infusion_views(
         db, infusion_service.infusions(db, patient_id=patient_id))
 
 
 @router.get("/infusions/{infusion_id}", response_model=InfusionRead)
-def read_infusion(db: DbSession, user: ApiUser, infusion_id: InfusionId):
+def read_infusion(request: Request, db: DbSession, user: ApiUser, infusion_id: InfusionId):
     """One course."""
-    return infusion_service.infusion_view(db, infusion_service.get_infusion(db, infusion_id))
+    infusion = infusion_service.get_infusion(db, infusion_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=infusion.patient_id,
+                         part=f"infusion {infusion_id}")
+    return infusion_service.infusion_view(db, infusion)
 
 
 @router.post("/infusions/{infusion_id}/administer", response_model=InfusionRead)

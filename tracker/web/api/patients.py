@@ -1,10 +1,10 @@
 """Patients, weights, regimens, scores, reviews, the schedule and recommendations."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from tracker.schemas.common import Day
 from tracker.schemas.evaluation import ScheduleRead
 from tracker.schemas.patients import (
     PatientCreate,
@@ -28,7 +28,7 @@ from tracker.services import patients as patient_service
 from tracker.services import recommendations as recommendation_service
 from tracker.services import regimens as regimen_service
 from tracker.services.evaluation import evaluate_patient
-from tracker.web.deps import ApiNurse, ApiPharmacist, ApiUser, DbSession, Today, actor
+from tracker.web.deps import ApiNurse, ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
@@ -54,17 +54,16 @@ def list_patients(
 
 
 @router.get("/{patient_id}", response_model=PatientRead)
-def read_patient(request: Request, db: DbSession, user: ApiUser, patient_id: int):
+def read_patient(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """One patient."""
     patient = patient_service.get_patient(db, patient_id)
-    audit.record(db, actor=actor(request, user), action="patient.view", entity="patient",
-                 entity_id=patient_id, patient_id=patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="patient")
     return patient
 
 
 @router.patch("/{patient_id}", response_model=PatientRead)
 def update_patient(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
     body: PatientUpdate,
 ):
     """Change some fields of a patient, including the status."""
@@ -74,7 +73,7 @@ def update_patient(
 
 @router.post("/{patient_id}/weights", status_code=201, response_model=WeightRead)
 def add_weight(
-    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: IdPath,
     body: WeightCreate,
 ):
     """Record a weight."""
@@ -83,15 +82,16 @@ def add_weight(
 
 
 @router.get("/{patient_id}/weights", response_model=list[WeightRead])
-def list_weights(db: DbSession, user: ApiUser, patient_id: int):
+def list_weights(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's weights, oldest first."""
     patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="weights")
     return patient_service.weights(db, patient_id=patient_id)
 
 
 @router.post("/{patient_id}/regimens", status_code=201, response_model=RegimenRead)
 def create_regimen(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
     body: RegimenCreate,
 ):
     """Write a new regimen; the answer carries the dose calculation and vial plan."""
@@ -101,15 +101,17 @@ def create_regimen(
 
 
 @router.get("/{patient_id}/regimens", response_model=list[RegimenRead])
-def list_regimens(db: DbSession, user: ApiUser, patient_id: int):
+def list_regimens(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's regimens in the order they start."""
+    patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="regimens")
     return [regimen_service.regimen_view(db, r)
             for r in regimen_service.regimens(db, patient_id=patient_id)]
 
 
 @router.post("/{patient_id}/assessments", status_code=201, response_model=AssessmentRead)
 def record_assessment(
-    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: IdPath,
     body: AssessmentCreate,
 ):
     """Record a score (422 for an unknown measure, a missing side or a value out of range)."""
@@ -119,16 +121,18 @@ def record_assessment(
 
 
 @router.get("/{patient_id}/assessments", response_model=list[AssessmentRead])
-def list_assessments(db: DbSession, user: ApiUser, patient_id: int):
+def list_assessments(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's scores, oldest first."""
     patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
+                         part="assessments")
     return [assessment_service.assessment_view(a)
             for a in assessment_service.assessments(db, patient_id=patient_id)]
 
 
 @router.post("/{patient_id}/reviews", status_code=201, response_model=ReviewRead)
 def record_review(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
     body: ReviewCreate,
 ):
     """Record a formal review."""
@@ -137,25 +141,28 @@ def record_review(
 
 
 @router.get("/{patient_id}/reviews", response_model=list[ReviewRead])
-def list_reviews(db: DbSession, user: ApiUser, patient_id: int):
+def list_reviews(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's reviews, oldest first."""
     patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="reviews")
     return assessment_service.reviews(db, patient_id=patient_id)
 
 
 @router.get("/{patient_id}/schedule", response_model=ScheduleRead)
 def schedule(
-    db: DbSession, user: ApiUser, today: Today, patient_id: int, on: date | None = None
+    request: Request, db: DbSession, user: ApiUser, today: Today, patient_id: IdPath,
+    on: Annotated[Day | None, Query()] = None,
 ):
     """When the next course is due, its window, the flags and the recommended action."""
     evaluation = evaluate_patient(db, patient_id=patient_id, on=on or today)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="schedule")
     return {"patient_id": patient_id, **evaluation.to_schedule_dict()}
 
 
 @router.post("/{patient_id}/recommendation/accept", status_code=201,
              response_model=RegimenRead)
 def accept_recommendation(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
     body: AcceptRecommendation | None = None,
 ):
     """Accept the recommended action: a new regimen with the proposed values and reason."""
@@ -167,7 +174,7 @@ def accept_recommendation(
 
 @router.post("/{patient_id}/recommendation/dismiss")
 def dismiss_recommendation(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: int,
+    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
     body: DismissRecommendation,
 ) -> dict:
     """Dismiss the recommended action; it is not raised again for this regimen."""

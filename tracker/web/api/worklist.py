@@ -1,10 +1,10 @@
 """The worklist and the site policy."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
+from tracker.schemas.common import Day
 from tracker.schemas.evaluation import Worklist
 from tracker.services import evaluation as evaluation_service
 from tracker.services import policy as policy_service
@@ -19,7 +19,7 @@ def worklist(
     db: DbSession,
     user: ApiUser,
     today: Today,
-    on: date | None = None,
+    on: Annotated[Day | None, Query()] = None,
     flag: Annotated[str | None, Query(max_length=40)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str, Query(max_length=100)] = "",

@@ -6,21 +6,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
+from tracker.schemas.common import Day
 from tracker.schemas.treatment import InfusionCreate, InfusionReschedule
-from tracker.services import chair_plan
+from tracker.services import audit, chair_plan
 from tracker.services import infusions as infusion_service
 from tracker.services import patients as patient_service
 from tracker.services.errors import ServiceError
 from tracker.services.evaluation import evaluate_patient
 from tracker.services.regimens import regimens
 from tracker.store.models import Product
-from tracker.web.deps import DbSession, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-BOOKING_FIELDS = ["scheduled_on", "start_time", "chair"]
+BOOKING_FIELDS = ["scheduled_on", "start_time", "chair", "days"]
 
 
 def _clock(value: str) -> time:
@@ -31,13 +32,15 @@ def _clock(value: str) -> time:
 def _booking_page(request, db, user, today, patient_id, *, start=None, errors=None,
                   values=None, status=200):
     patient = patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="booking")
     ev = evaluate_patient(db, patient_id=patient_id, on=today)
     current = next((r for r in regimens(db, patient_id=patient_id) if r.id == ev.regimen_id),
                    None)
     product = db.get(Product, current.product_id) if current and current.product_id else None
-    dose_g = current.dose_g if current else None
+    days_per_course = current.days_per_course if current else 1
+    dose_per_day = current.dose_g / days_per_course if current and current.dose_g else None
     minutes = infusion_service.estimate_chair_minutes(db, patient_id=patient_id, day=today,
-                                                      dose_g=dose_g, product=product)
+                                                      dose_g=dose_per_day, product=product)
     window = (ev.window_start, ev.window_end) if ev.window_start else None
     # The weeks around the window: from a week before it (never the past) to two after.
     first = start or max(today, (ev.window_start or today) - timedelta(days=7))
@@ -53,6 +56,7 @@ def _booking_page(request, db, user, today, patient_id, *, start=None, errors=No
         db, infusion_service.infusions(db, patient_id=patient_id)) if c["status"] == "booked"]
     return render(request, "booking.html", {
         "patient": patient, "ev": ev, "window": window, "minutes": minutes, "days": days,
+        "days_per_course": days_per_course,
         "suggestions": chair_plan.suggestions(plans, window=window, today=today),
         "bookings": bookings, "chairs": infusion_service.chairs(db), "today": today,
         "first": first, "errors": errors or {}, "values": values or {},
@@ -62,7 +66,7 @@ def _booking_page(request, db, user, today, patient_id, *, start=None, errors=No
 
 @router.get("/patients/{patient_id}/book")
 def booking_page(request: Request, db: DbSession, user: PagePharmacist, today: Today,
-                 patient_id: int, start: Annotated[date | None, Query()] = None):
+                 patient_id: IdPath, start: Annotated[Day | None, Query()] = None):
     """Chairs by day around the window, free chairs inside the window suggested first."""
     return _booking_page(request, db, user, today, patient_id,
                          start=max(start, today) if start else None)
@@ -70,7 +74,7 @@ def booking_page(request: Request, db: DbSession, user: PagePharmacist, today: T
 
 @router.post("/patients/{patient_id}/book")
 def book(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-         today: Today, patient_id: int):
+         today: Today, patient_id: IdPath):
     """Book the chair; a taken chair or bad input shows the page again with the reason."""
     values = form_values(form, BOOKING_FIELDS)
     result = parse(InfusionCreate, values, values)
@@ -89,7 +93,7 @@ def book(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedFo
 
 @router.post("/infusions/{infusion_id}/reschedule")
 def reschedule(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-               today: Today, infusion_id: int):
+               today: Today, infusion_id: IdPath):
     """Move a booking to another day, time or chair."""
     infusion = infusion_service.get_infusion(db, infusion_id)
     values = form_values(form, BOOKING_FIELDS)
@@ -110,7 +114,7 @@ def reschedule(request: Request, db: DbSession, user: PagePharmacist, form: Veri
 
 @router.post("/infusions/{infusion_id}/cancel")
 def cancel(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-           today: Today, infusion_id: int):
+           today: Today, infusion_id: IdPath):
     """Cancel a booking, with the reason."""
     infusion = infusion_service.get_infusion(db, infusion_id)
     reason = str(form.get("reason", "")).strip()[:500]

@@ -1,20 +1,21 @@
 """The nurse's day: today's infusions and a one-submit log of each."""
 
-from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import select
 
+from tracker.schemas.common import Day
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionAdminister
-from tracker.services import nurse_log
+from tracker.services import audit, nurse_log
 from tracker.services.errors import ServiceError
 from tracker.services.infusions import get_infusion
 from tracker.services.patients import get_patient
 from tracker.store.models import Product
-from tracker.web.deps import DbSession, PageNurse, Today, actor
+from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor
 from tracker.web.forms import VerifiedForm, errors_by_field, service_error
 from tracker.web.templating import render
 
@@ -39,7 +40,7 @@ GRIP_MEASURES = [
 
 @router.get("/log")
 def day_page(request: Request, db: DbSession, user: PageNurse, today: Today,
-             on: date | None = None):
+             on: Annotated[Day | None, Query()] = None):
     """The day's infusions, each with a link to log it."""
     day = on or today
     return render(request, "nurse_day.html", {
@@ -66,14 +67,18 @@ def _form_page(request, db, today, infusion_id, *, values=None, errors=None, sta
 
 
 @router.get("/log/{infusion_id}")
-def log_form(request: Request, db: DbSession, user: PageNurse, today: Today, infusion_id: int):
+def log_form(request: Request, db: DbSession, user: PageNurse, today: Today,
+             infusion_id: IdPath):
     """The log form, pre-filled from the regimen and its vial plan."""
+    infusion = get_infusion(db, infusion_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=infusion.patient_id,
+                         part=f"log form, infusion {infusion_id}")
     return _form_page(request, db, today, infusion_id)
 
 
 @router.post("/log/{infusion_id}")
 def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
-               today: Today, infusion_id: int):
+               today: Today, infusion_id: IdPath):
     """Record the course as given with lots, reactions and scores; all or nothing."""
     values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
     errors: dict[str, str] = {}

@@ -12,7 +12,15 @@ from tracker.services import patients as patient_service
 from tracker.services import recommendations as recommendation_service
 from tracker.services.errors import ServiceError
 from tracker.services.patient_record import patient_record
-from tracker.web.deps import DbSession, PageNurse, PagePharmacist, PageUser, Today, actor
+from tracker.web.deps import (
+    DbSession,
+    IdPath,
+    PageNurse,
+    PagePharmacist,
+    PageUser,
+    Today,
+    actor,
+)
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.labels import (
     ACTION_LABELS,
@@ -30,8 +38,8 @@ router = APIRouter(include_in_schema=False)
 def _page(request, db, user, today, patient_id, *, errors=None, values=None, status=200,
           template="patient.html"):
     record = patient_record(db, patient_id=patient_id, today=today)
-    audit.record(db, actor=actor(request, user), action="patient.view", entity="patient",
-                 entity_id=patient_id, patient_id=patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
+                         part=template.removesuffix(".html"))
     return render(request, template, {
         "r": record, "p": record.patient, "ev": record.evaluation, "today": today,
         "timeline": timeline_svg(record, today=today), "measures": MEASURES,
@@ -43,14 +51,14 @@ def _page(request, db, user, today, patient_id, *, errors=None, values=None, sta
 
 @router.get("/patients/{patient_id}")
 def patient_page(request: Request, db: DbSession, user: PageUser, today: Today,
-                 patient_id: int):
+                 patient_id: IdPath):
     """The patient's record with the timeline and the recommended action."""
     return _page(request, db, user, today, patient_id)
 
 
 @router.get("/patients/{patient_id}/summary")
 def patient_summary(request: Request, db: DbSession, user: PageUser, today: Today,
-                    patient_id: int):
+                    patient_id: IdPath):
     """A printable summary of the patient's treatment."""
     return _page(request, db, user, today, patient_id, template="patient_summary.html")
 
@@ -62,7 +70,7 @@ def _redirect(patient_id: int, note: str = "") -> RedirectResponse:
 
 @router.post("/patients/{patient_id}/recommendation/accept")
 def accept(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-           today: Today, patient_id: int):
+           today: Today, patient_id: IdPath):
     """Accept the recommended action: a new regimen from today."""
     try:
         recommendation_service.accept_recommendation(
@@ -76,7 +84,7 @@ def accept(request: Request, db: DbSession, user: PagePharmacist, form: Verified
 
 @router.post("/patients/{patient_id}/recommendation/dismiss")
 def dismiss(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-            today: Today, patient_id: int):
+            today: Today, patient_id: IdPath):
     """Dismiss the recommended action, with a reason."""
     reason = str(form.get("reason", "")).strip()
     if not reason:
@@ -95,7 +103,7 @@ def dismiss(request: Request, db: DbSession, user: PagePharmacist, form: Verifie
 
 @router.post("/patients/{patient_id}/reviews")
 def add_review(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-               today: Today, patient_id: int):
+               today: Today, patient_id: IdPath):
     """Record a review."""
     values = form_values(form, ["reviewed_on", "outcome", "notes"])
     result = parse(ReviewCreate, values, values)
@@ -114,7 +122,7 @@ def add_review(request: Request, db: DbSession, user: PagePharmacist, form: Veri
 
 @router.post("/patients/{patient_id}/weights")
 def add_weight(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
-               today: Today, patient_id: int):
+               today: Today, patient_id: IdPath):
     """Record a weight."""
     values = form_values(form, ["measured_on", "weight_kg"])
     result = parse(WeightCreate, values, values)

@@ -7,13 +7,14 @@ from sqlmodel import select
 from tracker.rules import DosingError, intensity_g_per_kg_28d, vial_plan
 from tracker.schemas.patients import PatientCreate, PatientUpdate
 from tracker.schemas.treatment import RegimenCreate
+from tracker.services import audit
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
 from tracker.services.errors import ServiceError
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.store.models import Product
-from tracker.web.deps import DbSession, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.templating import render
 
@@ -58,9 +59,10 @@ def create_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
 
 
 @router.get("/patients/{patient_id}/edit")
-def edit_patient_form(request: Request, db: DbSession, user: PagePharmacist, patient_id: int):
+def edit_patient_form(request: Request, db: DbSession, user: PagePharmacist, patient_id: IdPath):
     """The form to change a patient."""
     patient = patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="edit form")
     values = {name: getattr(patient, name) for name in PATIENT_FIELDS} | {
         "status": patient.status}
     return _patient_form(request, values=values, patient=patient)
@@ -68,7 +70,7 @@ def edit_patient_form(request: Request, db: DbSession, user: PagePharmacist, pat
 
 @router.post("/patients/{patient_id}/edit")
 def update_patient(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-                   today: Today, patient_id: int):
+                   today: Today, patient_id: IdPath):
     """Save the changes, or show the form again with each error by its field."""
     patient = patient_service.get_patient(db, patient_id)
     values = form_values(form, [*PATIENT_FIELDS, "status"])
@@ -97,9 +99,11 @@ def _regimen_form(request, db, patient, *, values, errors=None, preview=None, st
 
 @router.get("/patients/{patient_id}/regimens/new")
 def new_regimen_form(request: Request, db: DbSession, user: PagePharmacist, today: Today,
-                     patient_id: int):
+                     patient_id: IdPath):
     """The new regimen form, filled from the current regimen."""
     patient = patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
+                         part="regimen form")
     current = regimen_service.regimens(db, patient_id=patient_id)
     last = regimen_service.regimen_view(db, current[-1]) if current else None
     values = {"starts_on": today.isoformat(), "weight_basis": "auto", "days_per_course": "1",
@@ -111,7 +115,7 @@ def new_regimen_form(request: Request, db: DbSession, user: PagePharmacist, toda
 
 @router.post("/patients/{patient_id}/regimens/new")
 def create_regimen(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-                   today: Today, patient_id: int):
+                   today: Today, patient_id: IdPath):
     """Calculate and show the dose first; save only when the pharmacist confirms."""
     patient = patient_service.get_patient(db, patient_id)
     values = form_values(form, REGIMEN_FIELDS)

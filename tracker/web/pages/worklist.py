@@ -1,11 +1,11 @@
 """The worklist: the home page of pharmacy staff and nurses."""
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
+from tracker.schemas.common import Day
 from tracker.services import worklist as worklist_service
 from tracker.web.deps import DbSession, PageUser, Today
 from tracker.web.labels import ACTION_LABELS, FLAG_LABELS
@@ -32,7 +32,7 @@ def worklist_page(
     today: Today,
     view: Annotated[str, Query(max_length=40)] = "",
     q: Annotated[str, Query(max_length=100)] = "",
-    on: date | None = None,
+    on: Annotated[Day | None, Query()] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=10, le=200)] = 50,
 ):

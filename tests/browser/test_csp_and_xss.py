@@ -1,0 +1,41 @@
+"""In a real Chromium: no page trips the Content-Security-Policy, Swagger UI still works
+under it, and a patient named <script>alert(1)</script> never runs."""
+
+from sqlmodel import select
+
+from tests.conftest import TEST_PASSWORD
+from tests.security.helpers import build_world
+from tracker.services.passwords import hash_password
+from tracker.store.engine import session_scope
+from tracker.store.models import StaffUser
+
+XSS_NAME = "<script>alert(1)</script>"
+
+
+def test_pages_run_under_the_csp_and_a_script_name_stays_text(chromium, browser_site):
+    base, engine = browser_site
+    with session_scope(engine) as session:
+        session.add(StaffUser(username="csp.admin", full_name=XSS_NAME, role="admin",
+                              password_hash=hash_password(TEST_PASSWORD)))
+        world = build_world(session, given_name=XSS_NAME, family_name=XSS_NAME)
+    with session_scope(engine) as session:
+        assert session.exec(select(StaffUser).where(StaffUser.username == "csp.admin")).one()
+    page = chromium.new_page()
+    dialogs, violations = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill("csp.admin")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+    for path in ("/?view=booked_this_week", "/patients", f"/patients/{world.patient_id}",
+                 f"/patients/{world.patient_id}/summary", f"/patients/{world.patient_id}/book",
+                 f"/log/{world.infusion_id}", "/admin/audit", "/admin/users", "/outbox"):
+        page.goto(f"{base}{path}")
+        assert XSS_NAME in page.inner_text("main") or path in ("/admin/users",), path
+    page.goto(f"{base}/docs")
+    page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI built the operations
+    assert page.locator(".opblock").count() >= 25
+    assert dialogs == [] and violations == []

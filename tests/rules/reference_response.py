@@ -1,0 +1,161 @@
+"""The response assessment as first written (before the sweep was made fast): the oracle.
+
+A verbatim copy of the original `assess_response` and its helpers, which built every cycle
+by slicing the sorted scores; the tests check that the current code gives equal results.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from tracker.rules.facts import ScoreFact
+from tracker.rules.measures import MEASURES, improvement, is_better, reaches_mcid
+from tracker.rules.policy import SitePolicy
+from tracker.rules.response import (
+    POST_INFUSION,
+    PRE_INFUSION,
+    PROGRESSIVE_TROUGHS,
+    WEAR_OFF_DAY,
+    Cycle,
+    ProgressiveFinding,
+    Reading,
+    ResponseAssessment,
+    Series,
+    Swing,
+)
+
+
+def assess_response(
+    *,
+    scores: Iterable[ScoreFact],
+    given_days: Sequence[date],
+    regimen_starts_on: date | None,
+    on: date,
+    policy: SitePolicy,
+) -> ResponseAssessment:
+    """Build the completed cycles and find end-of-dose and progressive waning."""
+    days = sorted({d for d in given_days if d <= on})
+    # Scores of unknown measures or dated after `on` say nothing about the cycles as of `on`.
+    # Sorting is stable, so same-day scores keep their recorded order.
+    known = sorted(
+        (s for s in scores if s.taken_on <= on and s.measure in MEASURES),
+        key=lambda s: s.taken_on,
+    )
+    taken = [s.taken_on for s in known]
+    # Years of history are common: each cycle reads only the scores dated within it.
+    cycles = tuple(
+        _cycle(
+            number,
+            start,
+            end,
+            known[bisect_left(taken, start) : bisect_right(taken, end)],
+            counting=regimen_starts_on is not None and start >= regimen_starts_on,
+            policy=policy,
+        )
+        for number, (start, end) in enumerate(zip(days, days[1:], strict=False), start=1)
+    )
+    counting = [c for c in cycles if c.counting]
+    need = policy.wear_off_cycles
+    last = tuple(counting[-need:]) if len(counting) >= need else ()
+    end_of_dose = bool(last) and all(c.wear_off for c in last)
+    return ResponseAssessment(
+        cycles=cycles,
+        end_of_dose=end_of_dose,
+        end_of_dose_cycles=last,
+        progressive=_progressive(cycles, policy),
+    )
+
+
+def _cycle(
+    number: int,
+    start: date,
+    end: date,
+    scores: Sequence[ScoreFact],  # dated within [start, end], in date order
+    *,
+    counting: bool,
+    policy: SitePolicy,
+) -> Cycle:
+    # Post-infusion scores are taken on the course day itself, right after the infusion, so
+    # the peak window includes S_k and stops before S_k+1 (whose post score is the next peak).
+    peaks: dict[Series, Reading] = {}
+    for s in scores:
+        if s.timing == POST_INFUSION and start <= s.taken_on < end and _is_series(s):
+            r = _reading(s)
+            best = peaks.get(r.series)
+            if best is None or is_better(r.measure, r.value, best.value):
+                peaks[r.series] = r
+    # The trough window never reaches back to S_k itself: a pre-infusion score on S_k is the
+    # previous cycle's trough, even in a cycle shorter than the window.
+    trough_from = max(end - timedelta(days=policy.trough_window_days), start + timedelta(days=1))
+    troughs: dict[Series, Reading] = {}
+    for s in scores:  # in date order, same-day scores in recorded order
+        if s.timing == PRE_INFUSION and trough_from <= s.taken_on <= end and _is_series(s):
+            troughs[(s.measure, s.side)] = _reading(s)  # the last such wins
+    both = sorted((key for key in peaks if key in troughs), key=_series_order)
+    swings = tuple(Swing(peaks[key], troughs[key]) for key in both)
+    # A wear-off day is usually reported at the next visit, on S_k+1 before the infusion:
+    # it belongs to the cycle that just ended, so the report window is (S_k, S_k+1].
+    reported = [
+        int(s.value) for s in scores if s.measure == WEAR_OFF_DAY and start < s.taken_on <= end
+    ]
+    earliest = min(reported) if reported else None
+    length = (end - start).days
+    return Cycle(
+        number=number,
+        starts_on=start,
+        ends_on=end,
+        counting=counting,
+        swings=swings,
+        troughs=tuple(troughs[k] for k in sorted(troughs, key=_series_order)),
+        reported_wear_off_day=earliest,
+        reported_wear_off=(
+            earliest is not None and earliest <= length - policy.reported_wear_off_margin_days
+        ),
+    )
+
+
+def _progressive(cycles: Sequence[Cycle], policy: SitePolicy) -> tuple[ProgressiveFinding, ...]:
+    # Every completed cycle's troughs may serve as the reference, including cycles from before
+    # the current regimen: the rules say "the best trough taken in the year before", and a
+    # decline is measured against the patient's best recent state, whatever the regimen was.
+    all_troughs: dict[Series, list[Reading]] = {}
+    counting_troughs: dict[Series, list[Reading]] = {}
+    for c in cycles:
+        for t in c.troughs:
+            all_troughs.setdefault(t.series, []).append(t)
+            if c.counting:
+                counting_troughs.setdefault(t.series, []).append(t)
+    findings = []
+    for key in sorted(counting_troughs, key=_series_order):
+        recent = counting_troughs[key][-PROGRESSIVE_TROUGHS:]
+        if len(recent) < PROGRESSIVE_TROUGHS:
+            continue
+        earlier = recent[0].taken_on
+        since = earlier - timedelta(days=policy.progressive_lookback_days)
+        candidates = [t for t in all_troughs[key] if since <= t.taken_on < earlier]
+        if not candidates:
+            continue
+        reference = candidates[0]
+        for t in candidates[1:]:
+            if is_better(t.measure, t.value, reference.value):
+                reference = t
+        if all(
+            reaches_mcid(t.measure, improvement(t.measure, t.value, reference.value))
+            for t in recent
+        ):
+            findings.append(ProgressiveFinding((recent[0], recent[1]), reference))
+    return tuple(findings)
+
+
+def _is_series(s: ScoreFact) -> bool:
+    return MEASURES[s.measure].mcid is not None
+
+
+def _reading(s: ScoreFact) -> Reading:
+    return Reading(s.measure, s.side, float(s.value), s.taken_on)
+
+
+def _series_order(key: Series) -> tuple[str, str]:
+    return (key[0], key[1] or "")

@@ -1,0 +1,232 @@
+"""The fast forms give the same answers as the originals, on generated histories.
+
+- `assess_response` (now built on the cycle marks) equals the original slicing version kept
+  in `reference_response.py`;
+- `summarize_response` agrees with `assess_response` on everything the flags and the
+  recommendation read;
+- `evaluate_packed` equals `evaluate`, but for the cycle-by-cycle `response` it leaves out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.rules import reference_response
+from tests.rules.test_properties import policies
+from tracker.rules import (
+    CourseFact,
+    PackedFacts,
+    PatientFacts,
+    RegimenFact,
+    ScoreColumns,
+    ScoreFact,
+    SitePolicy,
+    assess_response,
+    evaluate,
+    evaluate_packed,
+    response,
+    scores_needed_from,
+)
+from tracker.rules.response import summarize_response
+from tracker.rules.window import given_days
+
+START = date(2024, 1, 1)
+EQUIVALENCE = settings(max_examples=400, deadline=None)
+MEASURE_SIDES = (
+    ("grip_vigorimeter", "left"),
+    ("grip_vigorimeter", "right"),
+    ("grip_dynamometer", "right"),
+    ("mrc_sum", None),
+    ("incat", None),  # lower is better
+    ("onls", None),
+    ("wear_off_day", None),
+    ("not_a_measure", None),  # ignored by the rules
+)
+TIMINGS = ("pre_infusion", "post_infusion", "clinic")
+
+
+@st.composite
+def _scores_near(draw, days: list[date], span: int) -> list[ScoreFact]:
+    """Scattered scores of every kind, many of them near course days."""
+    scores = []
+    for _ in range(draw(st.integers(0, 60))):
+        if days and draw(st.booleans()):  # near a course day, where peaks and troughs are
+            taken = draw(st.sampled_from(days)) + timedelta(days=draw(st.integers(-4, 8)))
+        else:
+            taken = START + timedelta(days=draw(st.integers(-30, span + 30)))
+        measure, side = draw(st.sampled_from(MEASURE_SIDES))
+        value = draw(st.one_of(st.integers(0, 60), st.floats(0, 120, allow_nan=False),
+                               st.sampled_from((40.3, 48.3, 50.0, 58.0))))
+        scores.append(ScoreFact(taken, measure, side, value, draw(st.sampled_from(TIMINGS))))
+    return scores
+
+
+@st.composite
+def _cycles_of_scores(draw, days: list[date]) -> list[ScoreFact]:
+    """A peak after and a trough before each course in a few series, steady, wearing off
+    or declining, so that every pattern and action comes up."""
+    scores = []
+    for measure, side in draw(st.lists(st.sampled_from(MEASURE_SIDES[:5]), min_size=1,
+                                       max_size=3, unique=True)):
+        level = draw(st.integers(20, 50))
+        lower = measure == "incat"
+        for k, d in enumerate(days):
+            if k and draw(st.integers(0, 9)):
+                trough = max(0, level - draw(st.integers(-2, 12)) * (1 if not lower else -1))
+                scores.append(ScoreFact(d - timedelta(days=draw(st.integers(0, 4))), measure,
+                                        side, trough, "pre_infusion"))
+            if draw(st.integers(0, 9)):
+                swing = draw(st.integers(0, 16))
+                scores.append(ScoreFact(d + timedelta(days=draw(st.integers(0, 6))), measure,
+                                        side, level + (swing if not lower else -swing),
+                                        "post_infusion"))
+            level -= draw(st.sampled_from((0, 0, 0, 1, 3, 6)))
+    return scores
+
+
+@st.composite
+def histories(draw):
+    """Histories with everything that makes cycles awkward: same-day and unsorted scores,
+    several regimens (some still to come), bookings and courses given after `on`, ties."""
+    policy = draw(policies())
+    days, day = [], START
+    regular = draw(st.booleans())
+    for _ in range(draw(st.integers(0, 24))):
+        if regular:
+            day += timedelta(days=draw(st.integers(policy.min_interval_days,
+                                                   policy.min_interval_days + 14)))
+        else:
+            day += timedelta(days=draw(st.one_of(st.integers(0, 3), st.integers(7, 50))))
+        days.append(day)
+    span = (day - START).days
+    statuses = ("given",) if regular else ("given", "given", "given", "booked")
+    courses = [CourseFact(i + 1, d, draw(st.sampled_from(statuses))) for i, d in enumerate(days)]
+    if days and draw(st.booleans()):
+        courses.append(CourseFact(99, day + timedelta(days=draw(st.integers(-5, 30))), "booked"))
+    starts = [START - timedelta(days=20)] + days
+    regimens = tuple(
+        RegimenFact(i + 1, draw(st.sampled_from(starts)) + timedelta(
+                        days=draw(st.sampled_from((0, 0, 1, -1, 60)))),
+                    draw(st.sampled_from((0.5, 1.0, 1.6, 2.0))),
+                    draw(st.integers(7, 56)))
+        for i in range(draw(st.integers(0, 3)))
+    )
+    scores = draw(_cycles_of_scores(days)) if regular else []
+    scores += draw(_scores_near(days, span))
+    if draw(st.booleans()):
+        scores = draw(st.permutations(scores))
+    facts = PatientFacts(
+        status=draw(st.sampled_from(("active", "active", "active", "on_hold", "discharged"))),
+        regimens=regimens,
+        courses=tuple(courses),
+        scores=tuple(scores),
+        review_dates=tuple(sorted(
+            START + timedelta(days=draw(st.integers(0, span + 30)))
+            for _ in range(draw(st.integers(0, 3))))),
+        latest_weight_on=draw(st.one_of(st.none(), st.just(START + timedelta(days=span)))),
+        dismissed=frozenset(
+            (r.id, draw(st.sampled_from(("consider_taper", "escalate_dose", "shorten_interval"))))
+            for r in regimens if draw(st.booleans())
+        ),
+    )
+    on = START + timedelta(days=draw(st.integers(0, span + 60)))
+    if regular and days and draw(st.booleans()):
+        on = days[-1] + timedelta(days=draw(st.integers(0, 10)))
+    return policy, facts, on
+
+
+def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on):
+    return module.assess_response(
+        scores=facts.scores, given_days=given_days(facts.courses, on),
+        regimen_starts_on=starts_on, on=on, policy=policy,
+    )
+
+
+@EQUIVALENCE
+@given(history=histories(), data=st.data())
+def test_assess_response_equals_the_original(history, data):
+    policy, facts, on = history
+    starts_on = data.draw(st.one_of(st.none(), st.sampled_from([r.starts_on for r in
+                                                                facts.regimens] or [START])))
+    new = _assess(response, facts, on, policy, starts_on)
+    assert new == _assess(reference_response, facts, on, policy, starts_on)
+
+
+@EQUIVALENCE
+@given(history=histories(), data=st.data())
+def test_the_summary_agrees_with_the_full_assessment(history, data):
+    policy, facts, on = history
+    starts_on = data.draw(st.one_of(st.none(), st.just(START + timedelta(days=40))))
+    full = _assess(reference_response, facts, on, policy, starts_on)
+    summary = summarize_response(
+        scores=ScoreColumns.of(facts.scores),
+        given_days=[c.starts_on.toordinal() for c in facts.courses if c.status == "given"],
+        regimen_starts_on=starts_on, on=on, policy=policy,
+    )
+    assert summary.end_of_dose == full.end_of_dose
+    assert summary.end_of_dose_cycles == (full.end_of_dose_cycles if full.end_of_dose else ())
+    assert summary.progressive == full.progressive
+    assert summary.patterns == full.patterns
+    assert summary.counting_wear_off == any(c.wear_off for c in full.counting_cycles)
+    assert summary.counting_with_data == sum(c.has_data for c in full.counting_cycles)
+    if full.end_of_dose:  # the only time it is quoted
+        assert summary.describe_end_of_dose() == full.describe_end_of_dose()
+    assert summary.describe_progressive() == full.describe_progressive()
+
+
+@EQUIVALENCE
+@given(history=histories())
+def test_evaluate_packed_equals_evaluate_without_the_cycles(history):
+    policy, facts, on = history
+    expected = dataclasses.replace(evaluate(facts, on=on, policy=policy), response=None)
+    assert evaluate_packed(PackedFacts.of(facts), on=on, policy=policy) == expected
+
+
+def test_score_columns_keep_the_recorded_order():
+    scores = (ScoreFact(START, "mrc_sum", None, 50, "pre_infusion"),
+              ScoreFact(START - timedelta(days=1), "incat", None, 2, "clinic"))
+    columns = ScoreColumns.of(scores)
+    assert columns.days == [START.toordinal(), START.toordinal() - 1]
+    assert columns.values == [50.0, 2.0]
+    assert [columns.name(k) for k in columns.kinds] == [("mrc_sum", None, "pre_infusion"),
+                                                       ("incat", None, "clinic")]
+
+
+def test_a_same_day_retest_is_the_trough_whatever_the_column_order():
+    # The later of two same-day pre-infusion scores is the trough, also when the columns
+    # arrive out of date order (they are sorted stably).
+    s0, s1 = START, START + timedelta(days=28)
+    scores = [ScoreFact(s1, "mrc_sum", None, 50, "pre_infusion"),
+              ScoreFact(s0, "mrc_sum", None, 55, "post_infusion"),
+              ScoreFact(s1, "mrc_sum", None, 54, "pre_infusion")]
+    result = assess_response(scores=scores, given_days=[s0, s1], regimen_starts_on=s0,
+                             on=s1, policy=SitePolicy())
+    assert result.cycles[0].troughs[0].value == 54
+    assert not result.cycles[0].wear_off
+
+
+@EQUIVALENCE
+@given(history=histories(), lookback=st.sampled_from((20, 45, 120, 365)))
+def test_scores_before_the_horizon_change_nothing_the_sweep_stores(history, lookback):
+    # The sweep reads only scores from scores_needed_from on: dropping the older ones must
+    # leave the evaluation (without its cycle-by-cycle response) exactly as it was.
+    policy, facts, on = history
+    policy = dataclasses.replace(policy, progressive_lookback_days=lookback)
+    since = scores_needed_from(facts.regimens, on=on, policy=policy)
+    recent = dataclasses.replace(facts, scores=tuple(s for s in facts.scores
+                                                     if s.taken_on >= since))
+    expected = dataclasses.replace(evaluate(facts, on=on, policy=policy), response=None)
+    assert evaluate_packed(PackedFacts.of(recent), on=on, policy=policy) == expected
+
+
+def test_the_horizon_is_the_regimen_start_less_the_lookback():
+    regimens = (RegimenFact(1, START, 1.0, 28), RegimenFact(2, START + timedelta(days=300),
+                                                            1.0, 21))
+    policy = SitePolicy(progressive_lookback_days=100)
+    assert scores_needed_from(regimens, on=START + timedelta(days=400), policy=policy) == (
+        START + timedelta(days=200))
+    assert scores_needed_from((), on=START, policy=policy) == date.max

@@ -1,0 +1,198 @@
+"""The audit trail: every write and every read of a patient's record is recorded with who,
+when (UTC) and what changed; the admin page filters and exports it; entries are only ever
+inserted, and each is chained to the one before by an HMAC."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import event
+from sqlmodel import func, select
+
+from tests.security.helpers import WRITE_METHODS, build_world, fill, is_api, page_client, route_keys
+from tests.web.test_api_response import _wearing_off_patient
+from tracker.store.models import AuditEvent
+
+TODAY = date.today()
+
+
+class AuditedClient:
+    """Sends API writes and checks each successful one left entries naming its actor."""
+
+    def __init__(self, client, session):
+        self.client = client
+        self.session = session
+        self.covered: set[tuple[str, str]] = set()
+
+    def write(self, method, template, *, as_, ids=None, json=None, status=None):
+        headers, username = as_
+        last = self.session.exec(select(func.max(AuditEvent.id))).one() or 0
+        answer = self.client.request(method, fill(template, ids or {}), headers=headers,
+                                     json=json)
+        assert 200 <= answer.status_code < 300, (template, answer.status_code, answer.text)
+        entries = self.session.exec(select(AuditEvent).where(AuditEvent.id > last)).all()
+        assert entries, f"{method} {template} changed data but left no audit entry"
+        for entry in entries:
+            assert entry.actor_name == username and entry.actor_id is not None
+            assert entry.at.tzinfo is not None and entry.at.utcoffset() == timedelta(0)
+            assert abs(datetime.now(UTC) - entry.at) < timedelta(minutes=1)
+            assert entry.action and entry.entity
+        self.covered.add((method, template))
+        return answer.json(), entries
+
+
+def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, session):
+    pharmacist = (api_as("pharmacist", "pam.audit"), "pam.audit")
+    nurse = (api_as("nurse", "nia.audit"), "nia.audit")
+    admin = (api_as("admin", "ada.audit"), "ada.audit")
+    api = AuditedClient(client, session)
+    patient, entries = api.write("POST", "/api/v1/patients", as_=pharmacist, json={
+        "mrn": "AUD-1", "given_name": "Ada", "family_name": "Audit", "birth_date": "1960-01-01",
+        "sex": "female", "height_cm": 160})
+    assert entries[0].changes["given_name"] == "Ada" and entries[0].patient_id == patient["id"]
+    ids = {"patient_id": patient["id"]}
+    _, entries = api.write("PATCH", "/api/v1/patients/{patient_id}", as_=pharmacist, ids=ids,
+                           json={"height_cm": 162})
+    assert entries[0].action == "patient.update"
+    assert entries[0].changes == {"height_cm": [160.0, 162.0]}  # the changed fields only
+    api.write("POST", "/api/v1/patients/{patient_id}/weights", as_=nurse, ids=ids,
+              json={"measured_on": (TODAY - timedelta(days=2)).isoformat(), "weight_kg": 60})
+    api.write("POST", "/api/v1/patients/{patient_id}/regimens", as_=pharmacist, ids=ids,
+              json={"starts_on": TODAY.isoformat(), "dose_g_per_kg": 1, "interval_days": 28})
+
+    def book(day_offset):
+        made, _ = api.write("POST", "/api/v1/patients/{patient_id}/infusions", as_=pharmacist,
+                            ids=ids, json={"scheduled_on": (TODAY + timedelta(days=day_offset)
+                                                             ).isoformat()})
+        return {"infusion_id": made["id"]}
+
+    moved = book(1)
+    _, entries = api.write("POST", "/api/v1/infusions/{infusion_id}/reschedule", ids=moved,
+                           as_=pharmacist, json={"scheduled_on": (TODAY + timedelta(days=2)
+                                                                  ).isoformat()})
+    assert entries[0].patient_id == patient["id"]
+    api.write("POST", "/api/v1/infusions/{infusion_id}/cancel", ids=moved, as_=pharmacist,
+              json={"reason": "patient asked"})
+    api.write("POST", "/api/v1/infusions/{infusion_id}/administer", ids=book(0), as_=nurse,
+              json={"dose_g": 60})
+    api.write("POST", "/api/v1/infusions/{infusion_id}/missed", ids=book(3), as_=nurse,
+              json={"reason": "did not come"})
+    api.write("POST", "/api/v1/patients/{patient_id}/assessments", as_=nurse, ids=ids, json={
+        "taken_on": TODAY.isoformat(), "measure": "mrc_sum", "value": 50, "timing": "clinic"})
+    api.write("POST", "/api/v1/patients/{patient_id}/reviews", as_=pharmacist, ids=ids,
+              json={"reviewed_on": TODAY.isoformat(), "outcome": "continue"})
+    for path, body, mrn in (("accept", {}, "WEAR-A"), ("dismiss", {"reason": "away"}, "WEAR-D")):
+        waning = {"patient_id": _wearing_off_patient(client, pharmacist[0], mrn=mrn)}
+        api.write("POST", f"/api/v1/patients/{{patient_id}}/recommendation/{path}",
+                  as_=pharmacist, ids=waning, json=body)
+    api.write("PUT", "/api/v1/policy", as_=admin, json={"review_every_days": 300})
+    account, _ = api.write("POST", "/api/v1/admin/users", as_=admin, json={
+        "username": "new.viewer", "role": "viewer", "password": "a long enough password"})
+    user = {"user_id": account["id"]}
+    api.write("PATCH", "/api/v1/admin/users/{user_id}", ids=user, as_=admin,
+              json={"full_name": "New Viewer"})
+    api.write("POST", "/api/v1/admin/users/{user_id}/end-sessions", ids=user, as_=admin)
+    api.write("POST", "/api/v1/admin/users/{user_id}/reset-password", ids=user, as_=admin)
+    token, _ = api.write("POST", "/api/v1/admin/tokens", as_=admin,
+                         json={"user_id": account["id"], "name": "feed"})
+    api.write("POST", "/api/v1/admin/tokens/{token_id}/revoke", ids={"token_id": token["id"]},
+              as_=admin)
+    api_writes = {(m, p) for m, p in route_keys(app)
+                  if m in WRITE_METHODS and is_api(p) and p != "/api/v1/auth/token"}
+    assert sorted(api_writes - api.covered) == []
+
+
+def test_every_read_of_a_patients_record_is_audited(app, make_user, api_as, session):
+    world = build_world(session)
+    viewer = page_client(app, make_user, "admin", "val.reader")
+    bearer = api_as("viewer", "vic.reader")
+    reads = [p for m, p in route_keys(app) if m == "GET" and (
+        "{patient_id}" in p or "{infusion_id}" in p)]
+    assert len(reads) >= 14
+    for path in reads:
+        last = session.exec(select(func.max(AuditEvent.id))).one()
+        answer = viewer.get(fill(path, world.ids()), headers=bearer if is_api(path) else {})
+        assert answer.status_code == 200, path
+        views = session.exec(select(AuditEvent).where(
+            AuditEvent.id > last, AuditEvent.action == "patient.view")).all()
+        assert len(views) == 1, path
+        assert views[0].patient_id == world.patient_id and views[0].changes  # what was read
+        assert views[0].actor_name == ("vic.reader" if is_api(path) else "val.reader")
+
+
+def test_logins_failures_and_logouts_are_audited_with_the_address(client, make_user, session):
+    from tests.conftest import TEST_PASSWORD
+
+    make_user("lou.login", "viewer")
+    client.post("/api/v1/auth/token", data={"username": "lou.login", "password": "nope nope"})
+    client.post("/api/v1/auth/token", data={"username": "lou.login", "password": TEST_PASSWORD})
+    entries = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()[-2:]
+    assert [e.action for e in entries] == ["login.failed", "login"]
+    assert all(e.actor_name == "lou.login" and e.ip_address == "testclient" for e in entries)
+
+
+def test_an_entry_is_only_ever_inserted_never_updated(client, api_as, connection):
+    statements = []
+
+    @event.listens_for(connection, "before_cursor_execute")
+    def _seen(conn, cursor, statement, *args):
+        statements.append(statement.lower())
+
+    pharmacist = api_as("pharmacist", "ins.only")
+    client.post("/api/v1/patients", headers=pharmacist, json={
+        "mrn": "INS-1", "given_name": "I", "family_name": "Only", "birth_date": "1960-01-01",
+        "sex": None})
+    event.remove(connection, "before_cursor_execute", _seen)
+    assert any(s.startswith("insert into audit_event") for s in statements)
+    assert not any(s.startswith(("update audit_event", "delete from audit_event"))
+                   for s in statements)
+
+
+def _failed_login(client, username):
+    client.post("/api/v1/auth/token", data={"username": username, "password": "x"})
+
+
+def test_the_admin_page_filters_by_actor_patient_action_and_day(app, make_user, session):
+    world = build_world(session)
+    admin = page_client(app, make_user, "admin")
+    admin.get(f"/patients/{world.patient_id}")
+    by_patient = admin.get(f"/admin/audit?patient_id={world.patient_id}&action=patient")
+    assert "<td>patient.view</td>" in by_patient.text
+    assert "<td>patient.create</td>" in by_patient.text
+    assert "<td>weight.create</td>" not in by_patient.text  # "patient" is a prefix, not a word
+    assert "<td>user.create</td>" not in by_patient.text
+    by_actor = admin.get("/admin/audit?actor=admin.pages&action=patient.view").text
+    assert "<td>patient.view</td>" in by_actor
+    assert "<td>patient.create</td>" not in by_actor  # that was "system"
+    today = datetime.now(UTC).date()
+    assert "No entries match" in admin.get(
+        f"/admin/audit?to={(today - timedelta(days=1)).isoformat()}").text
+    assert "<td>patient.create</td>" in admin.get(
+        f"/admin/audit?from={today.isoformat()}&to={today.isoformat()}").text
+    assert admin.get("/admin/audit?from=not-a-day").status_code == 422
+
+
+def test_the_csv_export_follows_the_filter_and_defuses_formulas(app, client, make_user, session):
+    build_world(session)
+    _failed_login(client, '=HYPERLINK("http://evil.example","click")')
+    admin = page_client(app, make_user, "admin")
+    export = admin.get("/admin/audit.csv?action=login.failed")
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert [r["action"] for r in rows] == ["login.failed"]
+    assert rows[0]["actor_name"] == "'=hyperlink(\"http://evil.example\",\"click\")"
+    everything = list(csv.DictReader(io.StringIO(admin.get("/admin/audit.csv").text)))
+    ids = [int(r["id"]) for r in everything]
+    assert ids == sorted(ids) and len(ids) >= 10  # oldest first, the whole trail
+    assert all(len(r["hmac"]) == 64 for r in everything)
+    exported = session.exec(select(AuditEvent).where(AuditEvent.action == "audit.export")).all()
+    assert len(exported) == 2 and exported[0].changes["action"] == "login.failed"
+
+
+def test_the_admin_api_reads_the_trail_and_that_read_is_recorded(client, api_as, session):
+    admin = api_as("admin", "api.auditor")
+    _failed_login(client, "someone")
+    page = client.get("/api/v1/admin/audit?action=login.failed&limit=5", headers=admin).json()
+    assert page["total"] == 1 and page["items"][0]["actor_name"] == "someone"
+    assert session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first().action == (
+        "audit.read")

@@ -1,0 +1,218 @@
+"""Security headers on every answer, HSTS in production, and the cap on request bodies."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.security.helpers import page_client
+from tracker.settings import Settings
+from tracker.web.security import CONTENT_SECURITY_POLICY
+
+CSP_MUST_SAY = ["default-src 'self'", "script-src 'self'", "style-src 'self'",
+                "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+                "form-action 'self'"]
+
+
+def _assert_hardened(answer, *, cached: bool = False):
+    csp = answer.headers["content-security-policy"]
+    for directive in CSP_MUST_SAY:
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["x-frame-options"] == "DENY"
+    if not cached:
+        assert answer.headers["cache-control"] == "no-store"
+
+
+def test_every_kind_of_answer_carries_the_headers(app, make_user, api_as):
+    nobody = TestClient(app, base_url="http://testserver")
+    _assert_hardened(nobody.get("/login"))
+    _assert_hardened(nobody.get("/healthz"))
+    _assert_hardened(nobody.get("/", follow_redirects=False))  # the redirect to the login
+    _assert_hardened(nobody.get("/api/v1/patients"))  # 401
+    _assert_hardened(nobody.get("/static/app.css"), cached=True)
+    assert "no-store" not in nobody.get("/static/app.css").headers.get("cache-control", "")
+    viewer = page_client(app, make_user, "viewer")
+    _assert_hardened(viewer.get("/patients"))
+    _assert_hardened(viewer.get("/patients/999999"))  # 404 page
+    _assert_hardened(viewer.get("/admin/users"))  # 403 page
+    _assert_hardened(viewer.get("/docs"))
+    _assert_hardened(viewer.get("/openapi.json"))
+    bearer = api_as("viewer", "viewer.api")
+    _assert_hardened(nobody.get("/api/v1/chairs", headers=bearer))
+    _assert_hardened(nobody.get("/api/v1/worklist?limit=0", headers=bearer))  # 422
+    assert "strict-transport-security" not in nobody.get("/login").headers  # not over TLS
+
+
+def test_production_adds_hsts_and_secure_host_cookies(connection, make_user):
+    from tests.web.pages_helpers import log_in
+    from tracker.web.app import create_app
+
+    settings = Settings(env="production", secret_key="p" * 40)
+    client = TestClient(create_app(settings, connection), base_url="https://tracker.example")
+    login_page = client.get("/login")
+    assert login_page.headers["strict-transport-security"].startswith("max-age=63072000")
+    assert "secure" in login_page.headers["set-cookie"].lower()
+    log_in(client, make_user, "nurse")
+    cookie = client.cookies.jar
+    session_cookie = next(c for c in cookie if c.name.startswith("__Host-"))
+    assert session_cookie.name == "__Host-tracker_session"
+    assert session_cookie.secure and session_cookie.path == "/"
+    assert not session_cookie.domain_specified
+    assert client.get("/patients").status_code == 200
+
+
+def test_the_docs_page_starts_swagger_from_a_file_not_an_inline_script(app, make_user):
+    viewer = page_client(app, make_user, "viewer")
+    page = viewer.get("/docs").text
+    assert '<script src="/static/swagger-init.js"></script>' in page
+    assert "SwaggerUIBundle(" not in page
+    script = viewer.get("/static/swagger-init.js")
+    assert script.status_code == 200 and "SwaggerUIBundle(" in script.text
+    assert viewer.get("/docs").headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_a_body_over_the_limit_is_refused_with_413(connection, api_as, client):
+    from tracker.web.app import create_app
+
+    small = TestClient(create_app(Settings(env="test", max_body_bytes=10_000,
+                                           secret_key="s" * 40), connection))
+    headers = api_as("pharmacist", "big.body")
+    big = {"mrn": "BIG-1", "given_name": "x" * 20_000, "family_name": "Big",
+           "birth_date": "1970-01-01", "sex": None}
+    declared = small.post("/api/v1/patients", json=big, headers=headers)
+    assert declared.status_code == 413
+    assert "larger than 10000 bytes" in declared.json()["detail"]
+    _assert_hardened(declared)
+
+    def chunks():  # no Content-Length: the size is only known by counting
+        for _ in range(30):
+            yield b"x" * 1000
+
+    streamed = small.post("/api/v1/patients", content=chunks(),
+                          headers=headers | {"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    page = small.post("/login", content=chunks(),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert page.status_code == 413 and page.text.startswith("the request body")
+    assert small.get("/healthz").status_code == 200  # a normal request still goes through
+    fine = small.post("/api/v1/patients", headers=headers, json=big | {"given_name": "Ann"})
+    assert fine.status_code == 201
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/patients/2147483648", "/api/v1/infusions/99999999999999999999",
+    "/api/v1/patients/1/schedule?on=9999-12-31", "/api/v1/worklist?on=0001-01-01",
+    "/api/v1/admin/audit?patient_id=2147483648", "/api/v1/patients?limit=100000",
+])
+def test_numbers_and_dates_out_of_range_are_refused_not_sent_to_the_database(client, api_as, url):
+    answer = client.get(url, headers=api_as("admin", "range.admin"))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"][0] in ("path", "query")
+
+
+@pytest.mark.parametrize("url", ["/patients/2147483648", "/log/2147483648",
+                                 "/?on=9999-12-31", "/log?on=0001-01-01",
+                                 "/patients/1/book?start=9999-12-31"])
+def test_pages_refuse_out_of_range_ids_and_days(app, make_user, url):
+    admin = page_client(app, make_user, "admin")
+    assert admin.get(url).status_code == 422
+
+
+# Inputs whose bounds are checked elsewhere, and where.
+UNBOUNDED_BY_DESIGN = {
+    # OAuth2's standard form: the body cap bounds it; passwords over 256 are refused unread.
+    "POST /api/v1/auth/token body",
+    # Any policy key: the rules validate each value's range (tracker/rules/policy.py).
+    "PUT /api/v1/policy body",
+    # The range depends on the measure: the rules check it (tracker/rules/measures.py).
+    "POST /api/v1/patients/{patient_id}/assessments body.value",
+}
+
+
+def _unbounded(schema: dict, where: str, components: dict) -> list[str]:
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    if any(where.startswith(exempt) for exempt in UNBOUNDED_BY_DESIGN):
+        return []
+    found = [problem for key in ("anyOf", "oneOf", "allOf") for sub in schema.get(key, [])
+             for problem in _unbounded(sub, where, components)]
+    kind = schema.get("type")
+    if kind == "object":
+        for name, sub in schema.get("properties", {}).items():
+            found += _unbounded(sub, f"{where}.{name}", components)
+        if schema.get("additionalProperties") not in (None, False):
+            found.append(f"{where}: any keys")
+    elif kind == "array":
+        found += [] if "maxItems" in schema else [f"{where}: no maxItems"]
+        found += _unbounded(schema.get("items", {}), f"{where}[]", components)
+    elif kind == "string" and not ({"maxLength", "enum", "const"} & schema.keys()) and (
+            schema.get("format") not in ("date", "date-time", "time", "email")):
+        found.append(f"{where}: no maxLength")
+    elif kind in ("integer", "number") and not (
+            {"maximum", "exclusiveMaximum"} & schema.keys()
+            and {"minimum", "exclusiveMinimum"} & schema.keys()):
+        found.append(f"{where}: no range")
+    return found
+
+
+def test_every_api_input_has_bounds_on_text_numbers_and_lists(client, api_as):
+    schema = client.get("/openapi.json", headers=api_as("viewer", "schema.reader")).json()
+    components = schema["components"]["schemas"]
+    problems = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            label = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                problems += _unbounded(parameter["schema"],
+                                       f"{label} {parameter['in']}:{parameter['name']}",
+                                       components)
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                problems += _unbounded(content["schema"], f"{label} body", components)
+    assert problems == []
+
+
+def test_every_input_day_is_a_plausible_day():
+    # Dates have no range in the OpenAPI schema: every input model uses schemas.common.Day.
+    import datetime
+    import typing
+
+    import tracker.schemas.patients  # noqa: F401 (the models register as Input subclasses)
+    import tracker.schemas.scores  # noqa: F401
+    import tracker.schemas.staff  # noqa: F401
+    import tracker.schemas.treatment  # noqa: F401
+    from tracker.schemas.common import Day, Input
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    checked = 0
+    for model in subclasses(Input):
+        for name, field in model.model_fields.items():
+            hint = typing.get_type_hints(model, include_extras=True)[name]
+            text = repr(hint)
+            if "datetime.date" in text and "datetime.datetime" not in text:
+                assert repr(Day) in text or hint == Day, f"{model.__name__}.{name}"
+                checked += 1
+            assert not isinstance(field.default, datetime.date)
+    assert checked >= 8
+
+
+def test_a_nul_character_in_any_text_is_refused_before_the_database_sees_it(
+    client, api_as, make_user
+):
+    # PostgreSQL refuses NUL in text columns: unchecked, each of these was a 500 there.
+    headers = api_as("pharmacist", "nul.checker")
+    patient = {"mrn": "NUL-1", "given_name": "A\x00b", "family_name": "Nul",
+               "birth_date": "1970-01-01", "sex": None}
+    body = client.post("/api/v1/patients", headers=headers, json=patient)
+    assert body.status_code == 422
+    assert body.json()["detail"][0]["msg"] == "text must not contain NUL characters"
+    assert client.get("/api/v1/patients?q=a%00b", headers=headers).status_code == 422
+    login = client.post("/api/v1/auth/token", data={"username": "x\x00", "password": "y"})
+    assert login.status_code == 422
+    assert client.get("/login?next=/%00").status_code == 422
+    fine = client.post("/api/v1/patients", headers=headers, json=patient | {"given_name": "Ab"})
+    assert fine.status_code == 201

@@ -1,0 +1,385 @@
+"""Checking one CSV row: the API's own input schema first, then the same rules its service
+applies, so that a row the API would refuse is refused here too, with the same message."""
+
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from sqlmodel import Session
+
+from tracker.interop.csv_format import TEXT_COLUMNS, decode_lots, unsafe_text
+from tracker.interop.csv_state import Caseload, CourseRef, PatientEntry, RegimenEntry
+from tracker.rules import (
+    DoseCalculation,
+    DosingError,
+    ScoreError,
+    SitePolicy,
+    calculate_dose,
+    estimated_chair_minutes,
+    validate_score,
+)
+from tracker.schemas.common import Day, Reason
+from tracker.schemas.patients import PatientCreate, Status, WeightCreate
+from tracker.schemas.scores import AssessmentCreate
+from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
+from tracker.services.errors import ServiceError
+from tracker.services.infusions import DEFAULT_CHAIR_MINUTES
+from tracker.services.regimens import check_regimen_limits
+
+Problems = list[tuple[str, str]]  # (column, message)
+COURSE_STATUSES = ("given", "booked", "cancelled", "missed")
+_STATUS = TypeAdapter(Status)
+_DAY = TypeAdapter(Day)
+_REASON = TypeAdapter(Reason)
+_MINUTES = TypeAdapter(Annotated[int, Field(ge=1, le=24 * 60)])
+
+
+class RowRefused(Exception):
+    """A row broke a rule; the problems name their columns."""
+
+    def __init__(self, problems: Problems) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+        self.problems = problems
+
+
+@dataclass
+class RowContext:
+    """What every row is checked against."""
+
+    session: Session
+    caseload: Caseload
+    today: date
+    policy: SitePolicy
+
+
+def cells(header: list[str], values: list[str]) -> dict[str, str]:
+    """A row as {column: text}, stripped, blanks left out (as a blank form field is)."""
+    row = {}
+    for column, value in zip(header, values, strict=False):
+        value = value.strip()
+        if value:
+            row[column] = unsafe_text(value) if column in TEXT_COLUMNS else value
+    return row
+
+
+@dataclass
+class PatientRow:
+    """A patient to create."""
+
+    data: PatientCreate
+    status: str
+
+
+def check_patient(row: dict[str, str], ctx: RowContext) -> PatientRow:
+    """A patients.csv row, as POST /patients checks it (409 becomes a refusal here)."""
+    values: dict[str, Any] = dict(row)
+    status = values.pop("status", "active")
+    values.setdefault("sex", None)  # required by the schema, but may be unknown
+    data, problems = _validate(PatientCreate, values)
+    problems += _problems(_STATUS, status, "status")
+    if problems:
+        raise RowRefused(problems)
+    if ctx.caseload.mrn_taken(data.mrn):
+        raise RowRefused([("mrn", f"a patient with MRN {data.mrn} exists")])
+    return PatientRow(data=data, status=status)
+
+
+def patient_of(row: dict[str, str], ctx: RowContext) -> PatientEntry:
+    """The patient a row belongs to, by its MRN (stored, or imported by patients.csv)."""
+    mrn = row.get("mrn", "")
+    entry = ctx.caseload.patient(ctx.session, mrn) if mrn else None
+    if entry is None:
+        raise RowRefused([("mrn", f"no patient with MRN {mrn!r}" if mrn else
+                           "Field required")])
+    return entry
+
+
+def check_weight(row: dict[str, str], ctx: RowContext) -> WeightCreate:
+    """A weights.csv row, as POST /patients/{id}/weights checks it."""
+    data, problems = _validate(WeightCreate, _without(row, "mrn"))
+    if problems:
+        raise RowRefused(problems)
+    if data.measured_on > ctx.today:
+        raise RowRefused([("measured_on", "measured_on is in the future")])
+    return data
+
+
+@dataclass
+class RegimenRow:
+    """A regimen with its dose calculated as the regimen service calculates it."""
+
+    data: RegimenCreate
+    product_id: int | None
+    calc: DoseCalculation
+
+
+def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> RegimenRow:
+    """A regimens.csv row, as POST /patients/{id}/regimens checks it."""
+    data, problems = _validate(RegimenCreate, _without(row, "mrn"))
+    if problems:
+        raise RowRefused(problems)
+    policy = ctx.policy.with_patient_bounds(entry.min_interval_days, entry.max_interval_days)
+    _service_rule(lambda: check_regimen_limits(
+        dose_g_per_kg=data.dose_g_per_kg, interval_days=data.interval_days,
+        override_reason=data.override_reason, policy=policy))
+    product_id = _product_id(data.product_code, ctx, "product_code")
+    day = min(data.starts_on, ctx.today)
+    weight = entry.weight_on(day)
+    if weight is None:
+        raise RowRefused([("starts_on", f"no weight recorded on or before {day.isoformat()}: "
+                                        "record a weight first")])
+    try:
+        calc = calculate_dose(sex=entry.sex, height_cm=entry.height_cm, weight_kg=weight,
+                              dose_g_per_kg=data.dose_g_per_kg,
+                              days_per_course=data.days_per_course,
+                              basis=data.weight_basis, policy=policy)
+    except DosingError as exc:
+        raise RowRefused([(exc.field, exc.message)]) from exc
+    return RegimenRow(data=data, product_id=product_id, calc=calc)
+
+
+@dataclass
+class CourseRow:
+    """A course to write, with what the booking service would have derived."""
+
+    scheduled_on: date
+    start_time: time | None
+    status: str
+    days: int
+    chair_id: int | None
+    chair_minutes: int
+    dose_g: float | None
+    product_id: int | None
+    regimen: RegimenEntry | None
+    lots: list[LotInput]
+    reactions: str | None
+    premedication: str | None
+    notes: str | None
+    cancel_reason: str | None
+
+
+def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> CourseRow:
+    """A courses.csv row: given and booked as POST /patients/{id}/infusions checks them;
+    cancelled and missed as a booking that was then cancelled or marked missed."""
+    values: dict[str, Any] = _without(row, "mrn")
+    status = values.pop("status", "")
+    minutes_text = values.pop("chair_minutes", None)
+    cancel_reason_text = values.pop("cancel_reason", None)
+    problems: Problems = []
+    if status not in COURSE_STATUSES:
+        problems.append(("status", "must be given, booked, cancelled or missed"))
+    given = status == "given"
+    if "lots" in values:
+        values["lots"], lot_problems = _lots(values["lots"])
+        problems += lot_problems
+    data, schema_problems = _validate(InfusionCreate,
+                                      {**values, "status": "given" if given else "booked"})
+    problems += schema_problems
+    minutes = None
+    if minutes_text is not None:
+        minutes = _problems_or_value(_MINUTES, minutes_text, "chair_minutes", problems)
+    cancel_reason = None
+    if cancel_reason_text is not None:
+        if status not in ("cancelled", "missed"):
+            problems.append(("cancel_reason", "only a cancelled or missed course has one"))
+        else:
+            cancel_reason = _problems_or_value(_REASON, cancel_reason_text, "cancel_reason",
+                                               problems)
+    elif status == "cancelled":
+        problems.append(("cancel_reason", "say why the course was cancelled"))
+    if problems:
+        raise RowRefused(problems)
+    _course_rules(data, status, entry, ctx)
+    regimen = entry.regimen_on(data.scheduled_on)
+    product_id = _product_id(data.product_code, ctx, "product_code") or (
+        regimen.product_id if regimen else None)
+    chair = _chair(data.chair, ctx)
+    dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
+    if minutes is None:
+        minutes = _estimated_minutes(entry, data.scheduled_on, dose_g, product_id, ctx)
+    if chair is not None and status == "booked" and data.start_time is not None:
+        starts = ctx.caseload.live_chair_starts(ctx.session)
+        key = (chair.id, data.scheduled_on, data.start_time)
+        if key in starts:
+            raise RowRefused([("chair", f"chair {chair.code} is taken on "
+                                        f"{data.scheduled_on.isoformat()} at "
+                                        f"{data.start_time:%H:%M} ({starts[key]})")])
+    return CourseRow(
+        scheduled_on=data.scheduled_on, start_time=data.start_time, status=status,
+        days=data.days, chair_id=chair.id if chair else None, chair_minutes=minutes,
+        dose_g=data.dose_g if given else None, product_id=product_id, regimen=regimen,
+        lots=list(data.lots), reactions=data.reactions if given else None,
+        premedication=data.premedication, notes=data.notes, cancel_reason=cancel_reason,
+    )
+
+
+def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry,
+                  ctx: RowContext) -> None:
+    # The booking service's rules. History (given, cancelled, missed) is recorded as it
+    # happened, so the two rules about new bookings apply to booked rows only.
+    if status == "given":
+        if data.dose_g is None:
+            raise RowRefused([("dose_g", "dose_g is required when status is given")])
+        if data.scheduled_on > ctx.today:
+            raise RowRefused([("scheduled_on", "a course cannot be given in the future")])
+        _lot_rules(data)
+    elif data.lots:
+        raise RowRefused([("lots", "lots are recorded when the course is given, not "
+                                   f"{status}")])
+    if status == "booked":
+        if entry.status == "discharged":
+            raise RowRefused([("mrn", "the patient is discharged")])
+        if data.scheduled_on < ctx.today:
+            raise RowRefused([("scheduled_on", "a booking cannot be in the past")])
+
+
+def _lot_rules(data: InfusionCreate) -> None:
+    # A recall must find every vial: where each lot's vial size is known, the lots must
+    # cover the dose given (as services.infusions does).
+    lots = data.lots
+    if lots and data.dose_g and all(lot.size_g for lot in lots):
+        covered = sum(lot.vials * lot.size_g for lot in lots)
+        if covered + 1e-9 < data.dose_g:
+            raise RowRefused([("lots", f"the lots hold {covered:g} g, less than the "
+                                       f"{data.dose_g:g} g given: add the other lots")])
+    for n, lot in enumerate(lots, start=1):
+        if lot.expires_on is not None and lot.expires_on < data.scheduled_on:
+            raise RowRefused([("lots", f"lot {n} ({lot.lot_number}) expired on "
+                                       f"{lot.expires_on.isoformat()}")])
+
+
+@dataclass
+class ScoreRow:
+    """A score, with the course it belongs to (by key) when the row names one."""
+
+    data: AssessmentCreate
+    course: CourseRef | None
+
+
+def check_score(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> ScoreRow:
+    """A scores.csv row, as POST /patients/{id}/assessments checks it."""
+    values = _without(row, "mrn")
+    course_text = values.pop("course_on", None)
+    data, problems = _validate(AssessmentCreate, values)
+    course_on = None
+    if course_text is not None:
+        course_on = _problems_or_value(_DAY, course_text, "course_on", problems)
+    if problems:
+        raise RowRefused(problems)
+    try:
+        validate_score(data.measure, data.side, data.value)
+    except ScoreError as exc:
+        raise RowRefused([(exc.field, exc.message)]) from exc
+    if data.taken_on > ctx.today:
+        raise RowRefused([("taken_on", "taken_on is in the future")])
+    course = None
+    if course_on is not None:
+        found = entry.courses.get(course_on, [])
+        if not found:
+            raise RowRefused([("course_on", f"no course of MRN {entry.mrn} on "
+                                            f"{course_on.isoformat()}")])
+        given = [ref for ref in found if ref.status == "given"]
+        course = given[0] if given else found[0]
+    return ScoreRow(data=data, course=course)
+
+
+def _estimated_minutes(entry: PatientEntry, day: date, dose_g: float | None,
+                       product_id: int | None, ctx: RowContext) -> int:
+    # The same arithmetic as services.infusions.estimate_chair_minutes, on the weights the
+    # import knows (a dry run has not stored them).
+    product = ctx.caseload.products_by_id.get(product_id)
+    weight = entry.weight_on(day)
+    if not (dose_g and product and weight):
+        return DEFAULT_CHAIR_MINUTES
+    per_ml = 10 * product.concentration_percent
+    try:
+        return estimated_chair_minutes(
+            dose_g=dose_g, weight_kg=weight,
+            concentration_percent=product.concentration_percent,
+            max_rate_ml_per_kg_per_min=product.max_rate_mg_per_kg_per_min / per_ml,
+            start_rate_ml_per_kg_per_min=product.start_rate_mg_per_kg_per_min / per_ml,
+        )
+    except DosingError:
+        return DEFAULT_CHAIR_MINUTES
+
+
+def _product_id(code: str | None, ctx: RowContext, column: str) -> int | None:
+    if code is None:
+        return None
+    product = ctx.caseload.products.get(code)
+    if product is None or not product.active:
+        raise RowRefused([(column, f"unknown product {code!r}")])
+    return product.id
+
+
+def _chair(code: str | None, ctx: RowContext):
+    if code is None:
+        return None
+    chair = ctx.caseload.chairs.get(code)
+    if chair is None or not chair.active:
+        raise RowRefused([("chair", f"unknown chair {code!r}")])
+    return chair
+
+
+def _lots(cell: str) -> tuple[list[dict], Problems]:
+    lots, problems = [], []
+    names = ("lot_number", "vials", "size_g", "expires_on")
+    for n, parts in enumerate(decode_lots(cell), start=1):
+        if len(parts) > len(names):
+            problems.append(("lots", f"lot {n}: write LOT:VIALS[:SIZE_G[:EXPIRES_ON]]"))
+            continue
+        lots.append({k: v for k, v in zip(names, parts, strict=False) if v})
+    return lots, problems
+
+
+def _service_rule(check) -> None:
+    try:
+        check()
+    except ServiceError as exc:
+        raise RowRefused([(exc.field or "row", exc.message)]) from exc
+
+
+def _without(row: dict[str, str], column: str) -> dict[str, Any]:
+    values: dict[str, Any] = dict(row)
+    values.pop(column, None)
+    return values
+
+
+def _validate(model: type[BaseModel], values: dict[str, Any]) -> tuple[Any, Problems]:
+    try:
+        return model.model_validate(values), []
+    except ValidationError as exc:
+        return None, _schema_problems(exc, list(values))
+
+
+def _schema_problems(exc: ValidationError, columns: list[str]) -> Problems:
+    problems = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        if not loc:  # a rule across fields: its message starts with the field it is about
+            loc = [next((c for c in columns if message.startswith(c)), "row")]
+        if loc[0] == "lots" and len(loc) > 1:
+            detail = f" {loc[2]}" if len(loc) > 2 else ""
+            message = f"lot {int(loc[1]) + 1}{detail}: {message}"
+        problems.append((loc[0], message))
+    return problems
+
+
+def _problems(adapter: TypeAdapter, value: Any, column: str) -> Problems:
+    try:
+        adapter.validate_python(value)
+    except ValidationError as exc:
+        return [(column, e.get("msg", "invalid").removeprefix("Value error, "))
+                for e in exc.errors()]
+    return []
+
+
+def _problems_or_value(adapter: TypeAdapter, value: Any, column: str, problems: Problems):
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        problems += [(column, e.get("msg", "invalid").removeprefix("Value error, "))
+                     for e in exc.errors()]
+        return None

@@ -1,0 +1,133 @@
+"""What an import knows about each patient it touches: the rows already stored and the rows
+of the files read so far, so that every row is checked against both."""
+
+from bisect import bisect_right, insort
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, time
+from itertools import count
+
+from sqlmodel import Session, select
+
+from tracker.rules import RegimenFact, current_regimen
+from tracker.store.models import Chair, Infusion, Patient, Product, Regimen, Weight
+
+
+@dataclass
+class RegimenEntry:
+    """A regimen as a course row needs it."""
+
+    key: int  # the database id, or a negative stand-in before it is written
+    starts_on: date
+    dose_g_per_kg: float
+    interval_days: int
+    product_id: int | None
+    dose_g: float | None
+
+
+@dataclass
+class CourseRef:
+    """A course as a score row may name it (by day)."""
+
+    key: int  # the database id, or a negative stand-in before it is written
+    status: str
+
+
+@dataclass
+class PatientEntry:
+    """One patient's facts that later rows are checked against."""
+
+    key: int
+    mrn: str
+    sex: str | None
+    height_cm: float | None
+    status: str
+    min_interval_days: int | None
+    max_interval_days: int | None
+    stored: bool  # True when the patient was in the database before this import
+    weights: list[tuple[date, float]] = field(default_factory=list)  # sorted
+    regimens: list[RegimenEntry] = field(default_factory=list)
+    courses: dict[date, list[CourseRef]] = field(
+        default_factory=lambda: defaultdict(list))  # by first day
+    loaded: bool = False  # the stored weights, regimens and courses have been read
+
+    def add_weight(self, day: date, weight_kg: float) -> None:
+        """Remember a weight (kept in date order)."""
+        insort(self.weights, (day, weight_kg))
+
+    def weight_on(self, day: date) -> float | None:
+        """The latest weight measured on or before `day` (the dose calculation's weight)."""
+        at = bisect_right(self.weights, (day, float("inf")))
+        return self.weights[at - 1][1] if at else None
+
+    def regimen_on(self, day: date) -> RegimenEntry | None:
+        """The regimen current on `day`, as the booking service picks it."""
+        facts = [RegimenFact(r.key, r.starts_on, r.dose_g_per_kg, r.interval_days)
+                 for r in self.regimens]
+        chosen = current_regimen(facts, day)
+        if chosen is None:
+            return None
+        return next(r for r in self.regimens if r.key == chosen.id)
+
+
+class Caseload:
+    """Patients by MRN (stored or imported), products and chairs, and live chair starts."""
+
+    def __init__(self, session: Session) -> None:
+        self._stand_ins = count(-1, -1)
+        self.patients: dict[str, PatientEntry] = {}
+        self._stored_ids: dict[str, int] = dict(
+            session.exec(select(Patient.mrn, Patient.id)).all())
+        self.products = {p.code: p for p in session.exec(select(Product))}
+        self.products_by_id = {p.id: p for p in self.products.values()}
+        self.chairs = {c.code: c for c in session.exec(select(Chair))}
+        self.chair_starts: dict[tuple[int, date, time], str] = {}
+        self._starts_loaded = False
+
+    def stand_in(self) -> int:
+        """A negative key for a row not written (yet, or ever: a dry run)."""
+        return next(self._stand_ins)
+
+    def mrn_taken(self, mrn: str) -> bool:
+        """True when a stored patient or an earlier imported row has this MRN."""
+        return mrn in self._stored_ids or mrn in self.patients
+
+    def patient(self, session: Session, mrn: str) -> PatientEntry | None:
+        """The patient with this MRN, with their stored rows read in on first use."""
+        entry = self.patients.get(mrn)
+        if entry is None and mrn in self._stored_ids:
+            row = session.get(Patient, self._stored_ids[mrn])
+            entry = PatientEntry(key=row.id, mrn=mrn, sex=row.sex, height_cm=row.height_cm,
+                                 status=row.status, min_interval_days=row.min_interval_days,
+                                 max_interval_days=row.max_interval_days, stored=True)
+            self.patients[mrn] = entry
+        if entry is not None and entry.stored and not entry.loaded:
+            _load_stored(session, entry)
+        return entry
+
+    def live_chair_starts(self, session: Session) -> dict[tuple[int, date, time], str]:
+        """(chair id, day, start) of every live booking: no two may share one."""
+        if not self._starts_loaded:
+            for chair_id, day, start in session.exec(
+                select(Infusion.chair_id, Infusion.scheduled_on, Infusion.start_time).where(
+                    Infusion.status == "booked", Infusion.chair_id.is_not(None),
+                    Infusion.start_time.is_not(None))
+            ):
+                self.chair_starts[(chair_id, day, start)] = "an existing booking"
+            self._starts_loaded = True
+        return self.chair_starts
+
+
+def _load_stored(session: Session, entry: PatientEntry) -> None:
+    for day, kg in session.exec(select(Weight.measured_on, Weight.weight_kg)
+                                .where(Weight.patient_id == entry.key)):
+        entry.add_weight(day, kg)
+    for r in session.exec(select(Regimen).where(Regimen.patient_id == entry.key)):
+        entry.regimens.append(RegimenEntry(r.id, r.starts_on, r.dose_g_per_kg,
+                                           r.interval_days, r.product_id, r.dose_g))
+    for course_id, day, status in session.exec(
+        select(Infusion.id, Infusion.scheduled_on, Infusion.status)
+        .where(Infusion.patient_id == entry.key)
+    ):
+        entry.courses[day].append(CourseRef(course_id, status))
+    entry.loaded = True

@@ -1,0 +1,196 @@
+"""Where each score falls among the completed cycles: one pass over the scores in date order.
+
+Both the full response (every cycle, for the patient's page) and the sweep's summary are
+built from these marks, so the rules of section 5 that place a score in a cycle are written
+once, here. A cycle k runs from given[k] to given[k+1] (day numbers):
+
+- a post-infusion score on a day in [given[k], given[k+1]) may be the cycle's peak (the
+  best one, the first of equals);
+- a pre-infusion score on a day in [given[k+1] - trough window, given[k+1]], never on
+  given[k] itself, may be its trough (the last one recorded);
+- a patient-reported wear-off day recorded in (given[k], given[k+1]] belongs to it (the
+  earliest reported day counts).
+
+The pass runs once per patient per day for the whole cohort, so it is written for speed:
+marks are keyed by one integer, `series << CYCLE_BITS | cycle`, and the cycle is found by
+walking along the sorted course days rather than by searching for each score.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from itertools import islice
+from operator import le
+
+from tracker.rules.facts import ScoreColumns
+from tracker.rules.measures import _EPSILON, MEASURES
+
+PRE_INFUSION = "pre_infusion"
+POST_INFUSION = "post_infusion"
+WEAR_OFF_DAY = "wear_off_day"
+SIDES = (None, "left", "right")
+
+CYCLE_BITS = 20
+CYCLE_MASK = (1 << CYCLE_BITS) - 1
+PEAK, TROUGH, REPORT, IGNORED = 1, 2, 3, 0
+
+Series = tuple[str, str | None]  # (measure code, side)
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """A series and what comparing its scores needs."""
+
+    key: Series
+    higher_is_better: bool
+    mcid_floor: float  # a change of at least this reaches the MCID (float dust allowed for)
+
+
+# Series and score kinds get small numbers the first time they are seen; the known ones at
+# import. The web server evaluates in several threads, hence the lock on the rare new one.
+SERIES: list[SeriesInfo] = []
+_SERIES_IDS: dict[Series, int] = {}
+_ROLES: dict[tuple[str, str | None, str], tuple[int, int]] = {}
+_LOCK = threading.Lock()
+
+
+def series_id(key: Series) -> int:
+    """The number of a (measure, side) series of a measure with an MCID."""
+    found = _SERIES_IDS.get(key)
+    if found is not None:
+        return found
+    with _LOCK:
+        if key not in _SERIES_IDS:
+            measure = MEASURES[key[0]]
+            SERIES.append(SeriesInfo(key, measure.higher_is_better, measure.mcid - _EPSILON))
+            _SERIES_IDS[key] = len(SERIES) - 1
+        return _SERIES_IDS[key]
+
+
+def role(name: tuple[str, str | None, str]) -> tuple[int, int]:
+    """(PEAK, TROUGH, REPORT or IGNORED; the series number or -1) of a score kind."""
+    found = _ROLES.get(name)
+    if found is not None:
+        return found
+    measure, side, timing = name
+    known = MEASURES.get(measure)
+    # Unknown measures say nothing; a measure without an MCID forms no series.
+    if known is None:
+        found = (IGNORED, -1)
+    elif measure == WEAR_OFF_DAY:
+        found = (REPORT, -1)
+    elif known.mcid is None or timing not in (PRE_INFUSION, POST_INFUSION):
+        found = (IGNORED, -1)
+    else:
+        found = (PEAK if timing == POST_INFUSION else TROUGH, series_id((measure, side)))
+    _ROLES[name] = found
+    return found
+
+
+for _code, _measure in MEASURES.items():
+    for _side in SIDES:
+        for _timing in (PRE_INFUSION, POST_INFUSION, "clinic"):
+            role((_code, _side, _timing))
+
+
+@dataclass(frozen=True)
+class CycleMarks:
+    """The completed cycles' peaks and troughs as indexes into the (date-ordered) columns.
+
+    Dicts keep insertion order, and scores are marked in date order, so each series'
+    entries come in cycle order.
+    """
+
+    given: list[int]  # distinct given day numbers up to the evaluation day, in order
+    scores: ScoreColumns  # in date order
+    peaks: dict[int, int]  # series << CYCLE_BITS | cycle -> score index
+    troughs: dict[int, int]
+    reported: dict[int, int]  # cycle -> earliest reported wear-off day
+    trough_series: frozenset[int] = frozenset()  # series with pre-infusion scores
+
+    @property
+    def cycle_count(self) -> int:
+        """How many completed cycles there are."""
+        return max(0, len(self.given) - 1)
+
+    def name(self, i: int) -> tuple[str, str | None, str]:
+        """(measure, side, timing) of score i."""
+        return self.scores.name(self.scores.kinds[i])
+
+
+def given_ordinals(days, on_ordinal: int) -> list[int]:
+    """The distinct day numbers up to `on_ordinal`, in order."""
+    return sorted({d for d in days if d <= on_ordinal})
+
+
+def mark_cycles(scores: ScoreColumns, given: list[int], trough_window_days: int) -> CycleMarks:
+    """Mark each score as a peak, trough or reported wear-off of its cycle, or as nothing."""
+    scores = _in_date_order(scores)
+    peaks: dict[int, int] = {}
+    troughs: dict[int, int] = {}
+    reported: dict[int, int] = {}
+    completed = len(given) - 1
+    if completed < 1:
+        return CycleMarks(given, scores, peaks, troughs, reported)
+    days, values = scores.days, scores.values
+    roles = {kind: role(scores.name(kind)) for kind in set(scores.kinds)}
+    marks = CycleMarks(given, scores, peaks, troughs, reported,
+                       frozenset(sid for what, sid in roles.values() if what == TROUGH))
+    # Per kind, what the loop needs: its role, its series already shifted into a key, and
+    # whether higher is better (the hot loop below runs for every score of every patient).
+    kinds = {kind: (what, sid << CYCLE_BITS, sid >= 0 and SERIES[sid].higher_is_better)
+             for kind, (what, sid) in roles.items()}
+    # Only scores between the first and the last given course fall in a cycle.
+    lo, hi = bisect_left(days, given[0]), bisect_right(days, given[-1])
+    ends = [*given, given[-1] + 1]  # ends[k + 1] is where cycle k stops (a sentinel last)
+    k, start, nxt = 0, given[0], ends[1]  # start = given[k] <= day < nxt = given[k + 1]
+    window = zip(range(lo, hi), islice(days, lo, hi), islice(scores.kinds, lo, hi), strict=True)
+    for i, day, kind in window:
+        while day >= nxt:
+            k += 1
+            start, nxt = nxt, ends[k + 1]
+        what, series, higher = kinds[kind]
+        if what == PEAK:
+            if k < completed:
+                key = series | k
+                best = peaks.get(key)
+                # Strictly better replaces: of equal peaks the first is kept.
+                if best is None or (values[i] > values[best] if higher
+                                    else values[i] < values[best]):
+                    peaks[key] = i
+        elif what:
+            # Troughs and reports belong to the cycle that ends on or after their day: on a
+            # course day itself, the cycle that ends there.
+            j = k if day == start else k + 1
+            if not j:
+                continue
+            if what == TROUGH:
+                if day >= given[j] - trough_window_days:
+                    troughs[series | (j - 1)] = i  # the last recorded wins
+            else:
+                reported_day = int(values[i])
+                if j - 1 not in reported or reported_day < reported[j - 1]:
+                    reported[j - 1] = reported_day
+    return marks
+
+
+def _in_date_order(scores: ScoreColumns) -> ScoreColumns:
+    # Same-day scores keep their recorded order (a stable sort). The sweep reads them
+    # already in order, so nothing is copied then.
+    days = scores.days
+    if all(map(le, days, islice(days, 1, None))):
+        return scores
+    order = sorted(range(len(days)), key=days.__getitem__)
+    return ScoreColumns(
+        days=[days[i] for i in order],
+        kinds=[scores.kinds[i] for i in order],
+        values=[scores.values[i] for i in order],
+        names=scores.names,
+    )
+
+
+def series_key(mark_key: int) -> Series:
+    """The (measure, side) of a mark's key."""
+    return SERIES[mark_key >> CYCLE_BITS].key

@@ -1,0 +1,227 @@
+"""The sweep's reading of a batch of patients: one row per patient for the long lists.
+
+A patient has some 40 given courses and 150-200 scores for three years of care; at 100,000
+patients that is millions of rows, and fetching each as a row object cost more than
+evaluating it. So the database packs each patient's course days and scores (in date order,
+same-day scores in the order they were recorded) into arrays on PostgreSQL, read in binary,
+or into strings on SQLite, split in C. The queries go straight to the driver's cursor, in
+the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from functools import lru_cache
+
+from sqlalchemy import Connection
+
+from tracker.rules import (
+    MEASURES,
+    CourseFact,
+    PackedFacts,
+    RegimenFact,
+    ScoreColumns,
+    SitePolicy,
+    scores_needed_from,
+)
+
+SEP = "\x1f"  # between numbers in SQLite's strings (char(31) in the SQL)
+# A score's measure, side and timing travel as one character: KIND_BASE + (measure * 3 +
+# side) * 3 + timing, measure 0 being one the rules do not know.
+MEASURE_CODES = tuple(MEASURES)
+KIND_BASE = 48
+Patient = tuple[int, str, int | None, int | None]  # id, status, min and max interval days
+
+
+def day_number_sql(column: str, dialect: str) -> str:
+    """SQL for a date column as its day number (`date.toordinal()`), on either database."""
+    if dialect == "postgresql":
+        return f"({column} - DATE '0001-01-01' + 1)"
+    return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
+
+
+def load_packed(
+    connection: Connection, patients: Sequence[Patient], *, today: date, policy: SitePolicy
+) -> dict[int, PackedFacts]:
+    """PackedFacts for evaluating patients on `today`, given as (id, status, min, max), ids
+    ascending and forming every patient id from the first to the last (as a keyset batch
+    does, or one patient). Only the scores that can matter are read (scores_needed_from)."""
+    if not patients:
+        return {}
+    reader = _Reader(connection)
+    day = reader.day
+    between = "WHERE patient_id BETWEEN :lo AND :hi"
+    span = {"lo": patients[0][0], "hi": patients[-1][0]}
+    (regimen_rows,) = reader.run([
+        f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days "
+        f"FROM regimen {between}"], span)
+    regimens: dict[int, list[RegimenFact]] = {}
+    for pid, rid, starts, dose, interval in regimen_rows:
+        regimens.setdefault(pid, []).append(RegimenFact(rid, _date(starts), dose, interval))
+    since = {pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
+             for pid, *_ in patients}
+    (booked_rows, given_rows, score_rows, review_rows, weight_rows, dismissed_rows) = reader.run([
+        f"SELECT patient_id, id, {day('scheduled_on')} FROM infusion {between} "
+        "AND status = 'booked'",
+        reader.given_sql(),
+        reader.scores_sql(len(patients)),
+        f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
+        f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
+        "GROUP BY patient_id",
+        f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
+        "AND decision = 'dismissed'",
+    ], {**span, **reader.since_params(since)})
+    bookings: dict[int, list[CourseFact]] = {}
+    for pid, cid, starts in booked_rows:
+        bookings.setdefault(pid, []).append(CourseFact(cid, _date(starts), "booked"))
+    given = reader.given(given_rows)
+    scores = reader.scores(score_rows)
+    reviews: dict[int, list[date]] = {}
+    for pid, reviewed in review_rows:
+        reviews.setdefault(pid, []).append(_date(reviewed))
+    weighed = dict(weight_rows)
+    dismissed: dict[int, set[tuple[int, str]]] = {}
+    for pid, rid, action in dismissed_rows:
+        dismissed.setdefault(pid, set()).add((rid, action))
+    out = {}
+    no_courses = ([], [])
+    for pid, status, min_days, max_days in patients:
+        given_days, given_ids = given.get(pid, no_courses)
+        latest = weighed.get(pid)
+        out[pid] = PackedFacts(
+            status=status,
+            regimens=tuple(regimens.get(pid, ())),
+            given_days=given_days,
+            given_ids=given_ids,
+            bookings=tuple(bookings.get(pid, ())),
+            scores=scores.get(pid) or ScoreColumns(),
+            review_dates=tuple(sorted(reviews.get(pid, ()))),
+            latest_weight_on=None if latest is None else _date(latest),
+            min_interval_days=min_days,
+            max_interval_days=max_days,
+            dismissed=frozenset(dismissed.get(pid, ())),
+        )
+    return out
+
+
+class _Reader:
+    """The batch's queries on the driver's own cursor: on PostgreSQL sent all at once (one
+    round trip, in pipeline mode) with binary results."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.dialect = connection.dialect.name
+        self.raw = connection.connection.dbapi_connection
+        self.postgres = self.dialect == "postgresql"
+
+    def day(self, column: str) -> str:
+        return day_number_sql(column, self.dialect)
+
+    def run(self, queries: list[str], params: dict) -> list[list[tuple]]:
+        """Run the queries, in one round trip on PostgreSQL; their rows, in order."""
+        if not self.postgres:
+            cursor = self.raw.cursor()
+            try:
+                return [cursor.execute(sql, params).fetchall() for sql in queries]
+            finally:
+                cursor.close()
+        cursors = [self.raw.cursor(binary=True) for _ in queries]
+        with self.raw.pipeline():
+            for cursor, sql in zip(cursors, queries, strict=True):
+                cursor.execute(sql.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s"), params)
+        try:
+            return [cursor.fetchall() for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def given_sql(self) -> str:
+        # Each patient's given courses as day numbers and ids (in no particular order).
+        day = self.day("scheduled_on")
+        where = "WHERE patient_id BETWEEN :lo AND :hi AND status = 'given' GROUP BY patient_id"
+        if self.postgres:
+            return f"SELECT patient_id, array_agg({day}), array_agg(id) FROM infusion {where}"
+        return (f"SELECT patient_id, group_concat({day}, char(31)), group_concat(id, char(31)) "
+                f"FROM infusion {where}")
+
+    def given(self, rows) -> dict[int, tuple[list[int], list[int]]]:
+        if self.postgres:
+            return {pid: (days, ids) for pid, days, ids in rows}
+        return {pid: (_ints(days), _ints(ids)) for pid, days, ids in rows}
+
+    def since_params(self, since: dict[int, date]) -> dict:
+        """The patients and the day each one's scores are read from, as parameters."""
+        if self.postgres:
+            return {"ids": list(since), "since": list(since.values())}
+        params = {}
+        for n, (pid, day) in enumerate(since.items()):
+            params[f"p{n}"], params[f"s{n}"] = pid, day.isoformat()
+        return params
+
+    def scores_sql(self, patients: int) -> str:
+        # Each patient's scores from their first relevant day, by day and then as recorded
+        # (id): day numbers, values and one kind character per score.
+        day, kind = self.day("a.taken_on"), _kind_sql("chr" if self.postgres else "char")
+        if self.postgres:
+            # One aggregate per patient (LATERAL) rather than one GROUP BY over the batch:
+            # the batch's rows are not sorted all together (that spilled to disk).
+            order = "ORDER BY a.taken_on, a.id"
+            return ("SELECT h.pid, s.days, s.scores, s.kinds FROM unnest(%(ids)s::int4[], "
+                    "%(since)s::date[]) AS h(pid, since) CROSS JOIN LATERAL (SELECT "
+                    f"array_agg({day} {order}) AS days, array_agg(a.value {order}) AS scores, "
+                    f"string_agg({kind}, '' {order}) AS kinds FROM assessment a "
+                    "WHERE a.patient_id = h.pid AND a.taken_on >= h.since) AS s "
+                    "WHERE s.days IS NOT NULL")
+        # SQLite before 3.44 has no ORDER BY inside group_concat: an ordered subquery per
+        # patient feeds it in order (the index on (patient_id, taken_on) yields rows by day,
+        # then rowid). Values must come back as the same doubles: '%!.17g' prints enough.
+        rows = ", ".join(f"(:p{n}, :s{n})" for n in range(patients))
+        ordered = ("FROM assessment a WHERE a.patient_id = h.pid AND a.taken_on >= h.since "
+                   "ORDER BY a.taken_on, a.id")
+        return (
+            f"WITH h(pid, since) AS (VALUES {rows}) SELECT h.pid, "
+            f"(SELECT group_concat(x, char(31)) FROM (SELECT {day} || char(31) || "
+            f"printf('%!.17g', a.value) AS x {ordered})), "
+            f"(SELECT group_concat(x, '') FROM (SELECT {kind} AS x {ordered})) FROM h")
+
+    def scores(self, rows) -> dict[int, ScoreColumns]:
+        if self.postgres:
+            return {pid: ScoreColumns(days, kinds, values, KIND_NAMES)
+                    for pid, days, values, kinds in rows}
+        out = {}
+        for pid, pairs, kinds in rows:
+            if pairs:
+                parts = pairs.split(SEP)
+                out[pid] = ScoreColumns(list(map(int, parts[0::2])), kinds,
+                                        list(map(float, parts[1::2])), KIND_NAMES)
+        return out
+
+
+def _kind_sql(char_function: str) -> str:
+    measures = " ".join(f"WHEN '{code}' THEN {n}" for n, code in enumerate(MEASURE_CODES, 1))
+    return (
+        f"{char_function}({KIND_BASE} + ((CASE measure {measures} ELSE 0 END) * 3 + "
+        "(CASE side WHEN 'left' THEN 1 WHEN 'right' THEN 2 ELSE 0 END)) * 3 + "
+        "(CASE timing WHEN 'pre_infusion' THEN 0 WHEN 'post_infusion' THEN 1 ELSE 2 END))"
+    )
+
+
+def _kind_names() -> dict[str, tuple[str, str | None, str]]:
+    names = {}
+    for m, measure in enumerate(("?", *MEASURE_CODES)):  # "?": a measure the rules ignore
+        for n, side in enumerate((None, "left", "right")):
+            for t, timing in enumerate(("pre_infusion", "post_infusion", "clinic")):
+                names[chr(KIND_BASE + (m * 3 + n) * 3 + t)] = (measure, side, timing)
+    return names
+
+
+KIND_NAMES = _kind_names()
+
+
+def _ints(packed: str) -> list[int]:
+    return list(map(int, packed.split(SEP)))
+
+
+@lru_cache(maxsize=20_000)
+def _date(day_number: int) -> date:
+    return date.fromordinal(day_number)

@@ -1,0 +1,79 @@
+"""Each patient's stored evaluation: the row values, and writing many rows at once."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from functools import cache
+
+from sqlmodel import Session
+
+from tracker.rules import CourseFact, Evaluation
+from tracker.store.models import PatientState
+from tracker.store.types import utcnow
+
+DETAIL_CHARS = 1000  # waning_detail and recommendation_reason are kept this long
+
+
+def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact]) -> dict:
+    """The patient_state row for an evaluation (`courses`: any of theirs; booked ones count)."""
+    waning = next((f for f in ev.flags if f.code == "waning_response"), None)
+    rec = ev.recommendation
+    booked_days = [c.starts_on for c in courses if c.status == "booked"]
+    return {
+        "patient_id": patient_id,
+        "status": ev.status,
+        "evaluated_on": ev.on,
+        "regimen_id": ev.regimen_id,
+        "due_on": ev.due_on,
+        "window_start": ev.window_start,
+        "window_end": ev.window_end,
+        "next_booking_id": ev.next_booking.id if ev.next_booking else None,
+        "next_booking_on": ev.next_booking.starts_on if ev.next_booking else None,
+        "last_booking_on": max(booked_days) if booked_days else None,
+        "needs_booking_from": ev.needs_booking_from,
+        "overdue_from": ev.overdue_from,
+        "review_due_from": ev.review_due_from,
+        "next_review_on": ev.next_review_on,
+        "weight_stale_from": ev.weight_stale_from,
+        "waning_patterns": ",".join(waning.patterns) if waning else None,
+        "waning_detail": waning.detail[:DETAIL_CHARS] if waning else None,
+        "recommendation_action": rec.action if rec else None,
+        "proposed_interval_days": rec.proposed_interval_days if rec else None,
+        "proposed_dose_g_per_kg": rec.proposed_dose_g_per_kg if rec else None,
+        "recommendation_reason": rec.reason[:DETAIL_CHARS] if rec else None,
+    }
+
+
+def write_states(session: Session, rows: Sequence[dict]) -> None:
+    """Insert or replace these patients' states in one statement (not ORM objects: the
+    sweep writes a row per patient, and the unit of work cost more than the SQL)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    sql, columns = _upsert(dialect)
+    now = utcnow()
+    if dialect == "sqlite":
+        # The driver gets plain values, as SQLAlchemy would store them: ISO dates, and
+        # instants as naive UTC text (UTCDateTime on SQLite).
+        stamp = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        values = [tuple(stamp if c == "evaluated_at" else _sqlite(row[c]) for c in columns)
+                  for row in rows]
+    else:
+        values = [tuple(now if c == "evaluated_at" else row[c] for c in columns)
+                  for row in rows]
+    # Straight to the driver: SQLAlchemy's per-row handling of 23 columns cost more than
+    # the database's work on the rows.
+    session.connection().exec_driver_sql(sql, values)
+
+
+def _sqlite(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@cache
+def _upsert(dialect: str) -> tuple[str, tuple[str, ...]]:
+    columns = tuple(c.name for c in PatientState.__table__.columns)
+    mark = "%s" if dialect == "postgresql" else "?"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "patient_id")
+    return (f"INSERT INTO patient_state ({', '.join(columns)}) VALUES "
+            f"({', '.join(mark for _ in columns)}) "
+            f"ON CONFLICT (patient_id) DO UPDATE SET {updates}", columns)

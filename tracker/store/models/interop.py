@@ -1,0 +1,41 @@
+"""Calendar feeds: the secret links that calendar apps subscribe to."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from tracker.store.types import UTCDateTime, utcnow
+
+FEED_KINDS = ("patient", "chair")
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A calendar feed of one patient's or one chair's courses, behind a secret token.
+
+    Calendar apps cannot log in, so the token in the feed's address is the credential: only
+    its SHA-256 is kept, and a revoked feed answers 404 for ever after.
+    """
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (
+        CheckConstraint("kind IN ('patient', 'chair')", name="kind"),
+        CheckConstraint(
+            "(kind = 'patient' AND patient_id IS NOT NULL AND chair_id IS NULL)"
+            " OR (kind = 'chair' AND chair_id IS NOT NULL AND patient_id IS NULL)",
+            name="subject",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=10)
+    patient_id: int | None = Field(
+        default=None, foreign_key="patient.id", ondelete="CASCADE", index=True
+    )
+    chair_id: int | None = Field(default=None, foreign_key="chair.id", ondelete="CASCADE",
+                                 index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,45 @@
+"""The JSON API for other systems: a patient as a FHIR R4 Bundle, and lot recall."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from tracker.interop.fhir_export import patient_bundle
+from tracker.services import audit, recall
+from tracker.services import patients as patient_service
+from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
+
+router = APIRouter(prefix="/api/v1", tags=["interoperability"])
+
+FHIR_JSON = "application/fhir+json"
+
+
+@router.get("/patients/{patient_id}/fhir", response_class=JSONResponse,
+            responses={200: {"content": {FHIR_JSON: {}},
+                             "description": "A FHIR R4 collection Bundle"}})
+def patient_fhir(request: Request, db: DbSession, user: ApiUser, today: Today,
+                 patient_id: IdPath):
+    """The patient as a FHIR R4 Bundle: Patient, MedicationRequest, MedicationAdministration,
+    Observation and Appointment resources."""
+    patient = patient_service.get_patient(db, patient_id)
+    bundle = patient_bundle(db, patient=patient, today=today,
+                            settings=request.app.state.settings)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="fhir")
+    return JSONResponse(bundle, media_type=FHIR_JSON)
+
+
+@router.get("/recall")
+def lot_recall(
+    request: Request, db: DbSession, user: ApiPharmacist,
+    lot: Annotated[str, Query(min_length=1, max_length=60)],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+):
+    """Every patient who received the lot, with the course, dose, product and vials
+    (`format=csv` for a spreadsheet)."""
+    rows = recall.lot_recall(db, actor=actor(request, user), lot=lot, via=f"api-{format}")
+    if format == "csv":
+        return Response(recall.recall_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="recall.csv"'})
+    return {"lot": lot.strip(), "patients": recall.patient_count(rows),
+            "courses": [r.to_dict() for r in rows]}

@@ -1,0 +1,207 @@
+"""Middleware on every answer: security headers, a cap on the size of request bodies, and
+no NUL characters in text."""
+
+import contextlib
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tracker.settings import Settings
+
+# No inline script or style anywhere: templates link app.css and static JS files only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """The headers every answer carries (HSTS only in production, which is served over TLS)."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        # Page addresses carry patient ids and searched names: never send them elsewhere.
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    }
+    if settings.env == "production":
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP answer; pages and API answers are not cached."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings):
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode())
+                        for k, v in security_headers(settings).items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # Protected health information must not linger in browser or proxy caches; the
+        # vendored static files may.
+        no_store = not scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                if no_store:
+                    extra = [(k, v) for k, v in extra if k != b"cache-control"]
+                    extra.append((b"cache-control", b"no-store"))
+                    message["headers"] = [(k, v) for k, v in message.get("headers", [])
+                                          if k.lower() != b"cache-control"]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuses request bodies over `max_bytes` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, send)
+            return
+        received = 0
+        too_large = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_large:
+                return  # the app's answer to a body it could not read: ours replaces it
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        # Raised from our receive when the app did not turn it into an answer itself.
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, counting_receive, guarded_send)
+        if too_large and not started:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        detail = f"the request body is larger than {self.max_bytes} bytes"
+        if scope["path"].startswith("/api/"):
+            body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
+        else:
+            body, kind = detail.encode(), b"text/plain; charset=utf-8"
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", kind),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+# A NUL character in text: PostgreSQL refuses it in any text column (a 500 if it got that
+# far) and no person types one. As sent: raw, URL-encoded, or escaped in JSON.
+_URL_NUL = (b"\x00", b"%00")
+_JSON_NUL = (b"\x00", b"\\u0000")
+
+
+class _HasNul(Exception):
+    pass
+
+
+class RefuseNulCharacters:
+    """Refuses (422) a path, query or text body that carries a NUL character."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
+        if _has_nul(target, _URL_NUL):
+            await _refuse_nul(scope, send)
+            return
+        kind = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        if kind.startswith(b"application/json"):
+            markers = _JSON_NUL
+        elif kind.startswith(b"application/x-www-form-urlencoded"):
+            markers = _URL_NUL
+        else:
+            await self.app(scope, receive, send)  # files may hold any byte
+            return
+        tail = b""
+        found = False
+        started = False
+
+        async def scanning_receive() -> Message:
+            nonlocal tail, found
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = tail + message.get("body", b"")
+                if _has_nul(chunk, markers):
+                    found = True
+                    raise _HasNul()
+                tail = chunk[-5:]  # a marker split across two chunks
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if found:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(_HasNul):
+            await self.app(scope, scanning_receive, guarded_send)
+        if found and not started:
+            await _refuse_nul(scope, send)
+
+
+def _has_nul(data: bytes, markers: tuple[bytes, ...]) -> bool:
+    return any(marker in data for marker in markers)
+
+
+async def _refuse_nul(scope: Scope, send: Send) -> None:
+    message = "text must not contain NUL characters"
+    if scope["path"].startswith("/api/"):
+        body = json.dumps({"detail": [{"loc": ["body"], "msg": message,
+                                       "type": "value_error"}]}).encode()
+        kind = b"application/json"
+    else:
+        body, kind = message.encode(), b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def add_security_middleware(app, settings: Settings) -> None:
+    """Wrap the app: headers outermost, so that even a 413 carries them."""
+    app.add_middleware(RefuseNulCharacters)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, settings=settings)
