@@ -83,12 +83,16 @@ def _targets(runs: dict) -> list[str]:
 FIGURES = (
     ("sweep, wall", lambda r: r["sweep"]["seconds"], "s"),
     ("sweep, CPU of the Python process", lambda r: r["sweep"]["cpu_seconds"], "s"),
+    ("sweep, CPU of the PostgreSQL backend", lambda r: r["sweep"]["database_cpu_seconds"],
+     "s"),
     ("sweep, peak memory of the process", lambda r: r["sweep"]["peak_rss_mb"], "MB"),
     ("raw read of the sweep's rows, wall", lambda r: r["raw_rows"]["seconds"], "s"),
     ("rows in that raw read", lambda r: r["raw_rows"]["rows"], ""),
     ("sweep / raw read", _ratio, "x"),
     ("the sweep's own packed read alone, wall", lambda r: r["packed_read"]["seconds"], "s"),
     ("first sweep (every state inserted), wall", lambda r: r["first_sweep"]["seconds"], "s"),
+    ("stored states checked against the full evaluation / differing",
+     lambda r: (r["verify"]["patients"], r["verify"]["rows"]), "#"),
     ("worklist first page, p50 / p95", lambda r: _pair(r, "worklist, first page"), "ms"),
     ("worklist filtered (needs booking), p50 / p95",
      lambda r: _pair(r, "worklist, filtered (needs booking)"), "ms"),
@@ -113,6 +117,8 @@ def _pair(run: dict, page: str) -> tuple[float, float]:
 def _cell(value, unit: str) -> str:
     if value is None:
         return "—"
+    if unit == "#":
+        return " / ".join(f"{v:,}" for v in value)
     if isinstance(value, tuple):
         return " / ".join(_n(v, "") if unit == "" else f"{v:.1f}" for v in value) + f" {unit}"
     if unit == "" and isinstance(value, int):
@@ -121,7 +127,7 @@ def _cell(value, unit: str) -> str:
 
 
 def _growth(small, big) -> str:
-    if small is None or big is None:
+    if small is None or big is None or (isinstance(small, tuple) and not small[-1]):
         return "—"
     if isinstance(small, tuple):
         small, big = small[-1], big[-1]

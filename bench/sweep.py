@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -164,12 +165,27 @@ def verify(engine, today: date, sample: int = 2000) -> tuple[int, int]:
     return checked, differing
 
 
+def backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds used so far by a PostgreSQL backend on this host (None if unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(url: str, what: str, today: date, batch: int) -> dict:
     """Run one measurement and describe it."""
-    engine = make_engine(url)
+    # A pool of one connection: the measured work then runs on the backend whose CPU time
+    # is read before and after (PostgreSQL on the same host).
+    engine = make_engine(url, pool_size=1, max_overflow=0) if url.startswith("postgres") \
+        else make_engine(url)
     with engine.connect() as connection:  # connect and import everything before timing
         connection.execute(text("SELECT 1"))
+        pid = (connection.execute(text("SELECT pg_backend_pid()")).scalar()
+               if engine.dialect.name == "postgresql" else None)
     base = rss_mb()
+    database_cpu = backend_cpu(pid)
     started, cpu = time.perf_counter(), time.process_time()
     rows = None
     if what == "sweep":
@@ -192,8 +208,11 @@ def measure(url: str, what: str, today: date, batch: int) -> dict:
         patients, rows = verify(engine, today)
     else:
         raise SystemExit(f"unknown measurement {what!r}")
+    after = backend_cpu(pid)
     return {"what": what, "seconds": time.perf_counter() - started,
-            "cpu_seconds": time.process_time() - cpu, "peak_rss_mb": rss_mb(),
+            "cpu_seconds": time.process_time() - cpu,
+            "database_cpu_seconds": None if after is None else after - database_cpu,
+            "peak_rss_mb": rss_mb(),
             "base_rss_mb": base, "patients": patients, "rows": rows}
 
 

@@ -232,5 +232,10 @@ from tracker.cli_interop import register as _register_interop  # noqa: E402
 _register_interop(app)  # export fhir|csv, import csv
 
 
+from tracker.cli_ops import backup as _backup  # noqa: E402
+
+app.command("backup")(_backup)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -216,3 +216,25 @@ def test_a_nul_character_in_any_text_is_refused_before_the_database_sees_it(
     assert client.get("/login?next=/%00").status_code == 422
     fine = client.post("/api/v1/patients", headers=headers, json=patient | {"given_name": "Ab"})
     assert fine.status_code == 201
+
+
+def test_what_schemathesis_found_is_a_422_now(client, api_as):
+    # Each of these answered 500 before (see docs/security.md).
+    headers = api_as("admin", "found.admin")
+    made = client.post("/api/v1/patients", headers=headers, json={
+        "mrn": "FOUND-1", "given_name": "F", "family_name": "Ound", "birth_date": "1970-01-01",
+        "sex": None, "min_interval_days": 100})  # above the site's longest interval, 42
+    assert made.status_code == 422 and made.json()["detail"][0]["loc"] == [
+        "body", "min_interval_days"]
+    made = client.post("/api/v1/patients", headers=headers, json={
+        "mrn": "FOUND-1", "given_name": "F", "family_name": "Ound", "birth_date": "1970-01-01",
+        "sex": None, "min_interval_days": 40})
+    assert made.status_code == 201
+    pid = made.json()["id"]
+    assert client.patch(f"/api/v1/patients/{pid}", headers=headers,
+                        json={"reminder_consent": None}).status_code == 422
+    # The site's longest interval may not drop below a patient's own shortest one.
+    policy = client.put("/api/v1/policy", headers=headers, json={"max_interval_days": 35})
+    assert policy.status_code == 422 and "FOUND-1" in policy.json()["detail"][0]["msg"]
+    odd_key = client.put("/api/v1/policy", headers=headers, json={"": 1})
+    assert odd_key.status_code == 422 and odd_key.json()["detail"][0]["loc"] == ["body"]

@@ -84,7 +84,8 @@ def update_patient(
     """Change the given fields of a patient."""
     patient = get_patient(session, patient_id)
     changes = data.model_dump(exclude_unset=True)
-    for name in ("mrn", "given_name", "family_name", "birth_date", "diagnosis", "status"):
+    for name in ("mrn", "given_name", "family_name", "birth_date", "diagnosis", "status",
+                 "reminder_consent"):
         if name in changes and changes[name] is None:
             raise Invalid(f"{name} cannot be emptied", field=name)
     if "mrn" in changes and changes["mrn"] != patient.mrn and session.exec(
