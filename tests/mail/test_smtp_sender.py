@@ -1,11 +1,10 @@
 """The SMTP sender against a real server: STARTTLS and login when set, and error kinds."""
 
-import shutil
 import smtplib
 import ssl
-import subprocess
 
 import pytest
+import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.conftest_mail import SmtpServer, free_port
@@ -26,24 +25,22 @@ def _message(to: str = "ann@example.org"):
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1 (needs the openssl command)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
+    """A certificate for 127.0.0.1 and localhost from a throwaway authority: (cert, key, ca)."""
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1", "localhost")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return cert, key
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    ca = folder / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca))
+    return cert, key, ca
 
 
 @pytest.fixture
 def tls_server(certificate):
     """A server that insists on STARTTLS and then on a login."""
-    cert, key = certificate
+    cert, key, _ = certificate
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     logins: list[tuple[bytes, bytes]] = []
@@ -64,7 +61,7 @@ def tls_server(certificate):
 
 
 def test_starttls_and_login_when_set(tls_server, certificate, monkeypatch):
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust our test certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[2]))  # trust the test authority
     settings = mail_settings(tls_server.port, smtp_starttls=True, smtp_username="tracker",
                              smtp_password="s3cret")
     with SmtpSender(settings) as sender:

@@ -176,3 +176,24 @@ def test_viewer_cannot_open_pharmacy_forms(client, make_user, pharmacist_api):
     assert client.get(f"/patients/{pid}/book").status_code == 403
     assert client.get("/patients/new").status_code == 403
     assert client.get("/log").status_code == 403
+
+
+def test_every_link_in_the_menus_opens_for_the_role_that_sees_it(
+        client, make_user, pharmacist_api):
+    import re
+
+    pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY)
+    for role, hidden in (("pharmacist", {"/admin/users"}),
+                         ("viewer", {"/recall", "/import", f"/patients/{pid}/calendar",
+                                     f"/patients/{pid}/book", "/outbox"})):
+        client.cookies.clear()
+        log_in(client, make_user, role, username=f"menu.{role}")
+        page = client.get(f"/patients/{pid}").text
+        menus = re.findall(r'<nav[^>]*>(.*?)</nav>', page, flags=re.S)
+        links = set(re.findall(r'href="([^"]+)"', "".join(menus)))
+        assert not links & hidden, (role, links & hidden)
+        for link in links:
+            assert client.get(link).status_code == 200, (role, link)
+        if role == "pharmacist":
+            assert {"/recall", "/import", f"/patients/{pid}/calendar",
+                    f"/patients/{pid}/review-report"} <= links
