@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # well above the SMTP timeout, or a slow send may be made twice.
     outbox_claim_timeout_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     outbox_retry_hours: float = Field(default=24, gt=0, le=24 * 7)
+    # The text of finished e-mails (it names patients) is cleared this many days on.
+    outbox_keep_days: int = Field(default=90, ge=1, le=3650)
     scheduler_lease_seconds: int = Field(default=90, ge=3, le=3600)
 
     @field_validator("timezone")

@@ -3,12 +3,15 @@
 import threading
 from datetime import date, time, timedelta
 
+import pytest
 from sqlmodel import select
 
 from tests.jobs.builders import PHARMACY, add_patient, book, give, mail_settings
 from tracker.jobs.sweep import run_sweep
 from tracker.rules import Evaluation, Flag, Recommendation
 from tracker.services import outbox
+from tracker.services.actors import SYSTEM
+from tracker.services.errors import Conflict
 from tracker.services.reminders import Finding, queue_alerts, refresh_course_reminder
 from tracker.store.engine import session_scope
 from tracker.store.models import OutboxMessage, SitePolicyRow
@@ -278,3 +281,40 @@ def test_booking_pages_can_queue_and_withdraw_a_reminder_at_once(session):
         (outbox.reminder_key(course.id, day, time(9, 30)), "withdrawn"),
         (outbox.reminder_key(course.id, day, time(13, 0)), "withdrawn"),
     ]
+
+
+def test_the_sweep_clears_the_text_of_long_finished_mail_and_never_resends_it(
+        session, connection):
+    patient = add_patient(session, "K-1", regimen_from=D - timedelta(days=20))
+    book(session, patient, D + timedelta(days=2))
+    session.commit()
+    _sweep(connection, D)
+    (reminder,) = _rows(session, outbox.REMINDER)
+    long_ago, lately = utcnow() - timedelta(days=91), utcnow() - timedelta(days=89)
+    for key, status, when in (("old-sent", "sent", long_ago), ("new-sent", "sent", lately),
+                              ("old-failed", "failed", long_ago),
+                              ("old-pending", "pending", long_ago)):
+        outbox.enqueue(session, dedup_key=key, kind=outbox.DIGEST, subject="s",
+                       to_address="pharmacy@example.org", body_text="Ann Lee, Friday")
+        session.execute(OutboxMessage.__table__.update().where(OutboxMessage.dedup_key == key)
+                        .values(status=status, sent_at=when, failed_at=when, created_at=when))
+    session.execute(OutboxMessage.__table__.update()
+                    .where(OutboxMessage.id == reminder.id).values(status="sent", sent_at=long_ago))
+    session.commit()
+
+    result = _sweep(connection, D + timedelta(days=1))
+    assert result.cleared == 3 and "cleared the text of 3" in result.describe()
+    texts = {row.dedup_key: (row.status, row.body_text) for row in _rows(session)}
+    assert texts["old-sent"] == ("sent", "") and texts["old-failed"] == ("failed", "")
+    assert texts[reminder.dedup_key] == ("sent", "")
+    assert texts["new-sent"][1] and texts["old-pending"][1]  # recent or still to go: kept
+    # The same reminder is not written again: its key is still there.
+    assert not outbox.enqueue(session, dedup_key=reminder.dedup_key, kind=outbox.REMINDER,
+                              to_address="a@b.c", subject="s", body_text="again")
+    with pytest.raises(Conflict, match="retention"):
+        outbox.retry_failed(session, actor=SYSTEM, outbox_id=_by_key(session, "old-failed"))
+    assert _sweep(connection, D + timedelta(days=2)).cleared == 0
+
+
+def _by_key(session, key: str) -> int:
+    return session.exec(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)).one()

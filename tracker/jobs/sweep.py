@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
@@ -20,6 +20,7 @@ from tracker.services.reminders import (
 )
 from tracker.settings import Settings, get_settings
 from tracker.store.engine import session_scope
+from tracker.store.types import utcnow
 
 JOB_NAME = "daily-sweep"
 
@@ -32,6 +33,7 @@ class SweepResult:
     patients: int
     queued: dict[str, int] = field(default_factory=dict)
     withdrawn: int = 0
+    cleared: int = 0
     skipped: bool = False
 
     def describe(self) -> str:
@@ -40,7 +42,8 @@ class SweepResult:
             return f"already swept for {self.on.isoformat()}"
         mails = ", ".join(f"{n} {kind}" for kind, n in sorted(self.queued.items()) if n)
         return (f"swept {self.patients} patients for {self.on.isoformat()}; "
-                f"queued {mails or 'no e-mails'}; withdrew {self.withdrawn}")
+                f"queued {mails or 'no e-mails'}; withdrew {self.withdrawn}; "
+                f"cleared the text of {self.cleared} old e-mails")
 
 
 def run_sweep(
@@ -82,7 +85,9 @@ def run_sweep(
             queued[outbox.ALERT] += len(written)
             alerts.extend(written)
         queued[outbox.DIGEST] += queue_digest(session, on=on, settings=settings, alerts=alerts)
+        cleared = outbox.clear_old_bodies(
+            session, before=utcnow() - timedelta(days=settings.outbox_keep_days))
         result = SweepResult(on=on, patients=evaluated, queued=dict(queued),
-                             withdrawn=withdrawn)
+                             withdrawn=withdrawn, cleared=cleared)
         job_runs.finish(session, name=JOB_NAME, detail=result.describe())
     return result

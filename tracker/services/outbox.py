@@ -327,6 +327,9 @@ def retry_failed(session: Session, *, actor: Actor, outbox_id: int) -> OutboxMes
         raise NotFound(f"no outbox message with id {outbox_id}")
     if row.status != "failed":
         raise Conflict(f"the message is {row.status}, not failed", field="status")
+    if not row.body_text:
+        raise Conflict("the message's text was cleared after the retention period; "
+                       "it can no longer be sent", field="status")
     row.status = "pending"
     row.attempts = 0
     row.first_attempt_at = None
@@ -337,6 +340,26 @@ def retry_failed(session: Session, *, actor: Actor, outbox_id: int) -> OutboxMes
                  entity_id=row.id, patient_id=row.patient_id,
                  changes={"kind": row.kind, "last_error": row.last_error})
     return row
+
+
+def clear_old_bodies(session: Session, *, before: datetime) -> int:
+    """Clear the text and attachments of messages finished before `before`; how many.
+
+    A reminder's text names the patient and the day: once it is long sent (or withdrawn, or
+    given up on), the row's who, when, subject and Message-ID are record enough. The row and
+    its deduplication key stay, so nothing is ever sent twice.
+    """
+    finished = or_(
+        and_(OutboxMessage.status == "sent", OutboxMessage.sent_at < before),
+        and_(OutboxMessage.status == "failed", OutboxMessage.failed_at < before),
+        and_(OutboxMessage.status == "withdrawn", OutboxMessage.created_at < before),
+    )
+    result = session.execute(
+        update(OutboxMessage)
+        .where(finished, OutboxMessage.body_text != "")
+        .values(body_text="", body_html=None, attachments=[])
+    )
+    return result.rowcount
 
 
 def counts(session: Session) -> dict[str, int]:
