@@ -52,16 +52,21 @@ def first_free_start(
 
 
 def chair_days(
-    session: Session, *, first: date, last: date, minutes: int, opens: time, closes: time
+    session: Session, *, first: date, last: date, minutes: int, opens: time, closes: time,
+    course_days: int = 1,
 ) -> list[ChairDay]:
-    """Every active chair on every day from `first` to `last`, with free starts for a course."""
+    """Every active chair on every day from `first` to `last`, with free starts for a course.
+
+    A course given over `course_days` days keeps its chair and start time on each of them,
+    so a start is free only if it fits on every one of those days.
+    """
     active = chairs(session)
     rows = session.exec(
         select(Infusion, Patient.family_name, Patient.given_name)
         .join(Patient, Patient.id == Infusion.patient_id)
         .where(Infusion.status.in_(("booked", "given")), Infusion.chair_id.is_not(None),
                Infusion.scheduled_on >= first - timedelta(days=4),
-               Infusion.scheduled_on <= last)
+               Infusion.scheduled_on <= last + timedelta(days=course_days - 1))
     ).all()
     held: dict[tuple[int, date], list[Booking]] = defaultdict(list)
     for infusion, family, given in rows:
@@ -76,8 +81,9 @@ def chair_days(
     while day <= last:
         for chair in active:
             bookings = sorted(held.get((chair.id, day), []), key=lambda b: b.begin)
-            start = first_free_start([(b.begin, b.end) for b in bookings], minutes=minutes,
-                                     opens=open_at, closes=close_at)
+            taken = [(b.begin, b.end) for i in range(course_days)
+                     for b in held.get((chair.id, day + timedelta(days=i)), [])]
+            start = first_free_start(taken, minutes=minutes, opens=open_at, closes=close_at)
             plans.append(ChairDay(chair, day, bookings,
                                   None if start is None else time(start // 60, start % 60)))
         day += timedelta(days=1)

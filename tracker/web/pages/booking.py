@@ -48,7 +48,8 @@ def _booking_page(request, db, user, today, patient_id, *, start=None, errors=No
     settings = request.app.state.settings
     plans = chair_plan.chair_days(db, first=first, last=last, minutes=minutes,
                                   opens=_clock(settings.clinic_opens),
-                                  closes=_clock(settings.clinic_closes))
+                                  closes=_clock(settings.clinic_closes),
+                                  course_days=days_per_course)
     days: dict[date, list] = {}
     for plan in plans:
         days.setdefault(plan.day, []).append(plan)
