@@ -2,7 +2,7 @@
 
 import csv
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import date, time
 from pathlib import Path
 from typing import IO
@@ -10,6 +10,7 @@ from typing import IO
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from tracker.interop.batches import patient_batches
 from tracker.interop.csv_format import COLUMNS, KINDS, TEXT_COLUMNS, LotCell, encode_lots, safe_text
 from tracker.interop.csv_format import file_name as csv_file_name
 from tracker.store.models import (
@@ -64,7 +65,7 @@ def write_caseload_to(
     chairs = {c.id: c.code for c in session.exec(select(Chair))}
     total = session.exec(select(func.count()).select_from(Patient)).one()
     done = 0
-    for patients in _batches(session, batch_size):
+    for patients in patient_batches(session, batch_size):
         mrn = {p.id: p.mrn for p in patients}
         rows = _batch_rows(session, list(mrn), mrn, products, chairs, patients)
         for kind in KINDS:
@@ -76,18 +77,6 @@ def write_caseload_to(
         if progress is not None:
             progress(done, total)
     return counts
-
-
-def _batches(session: Session, batch_size: int) -> Iterator[Sequence[Patient]]:
-    last_id = 0
-    while True:
-        patients = session.exec(
-            select(Patient).where(Patient.id > last_id).order_by(Patient.id).limit(batch_size)
-        ).all()
-        if not patients:
-            return
-        yield patients
-        last_id = patients[-1].id
 
 
 def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list[dict]]:

@@ -2,7 +2,7 @@
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tracker.interop import fhir
+from tracker.interop.batches import patient_batches
 from tracker.rules import RegimenFact, current_regimen
 from tracker.settings import Settings
 from tracker.store.models import (
@@ -78,7 +79,7 @@ def write_bulk_ndjson(
              for kind in RESOURCE_TYPES}
     try:
         done = 0
-        for patients in _patient_batches(session, batch_size):
+        for patients in patient_batches(session, batch_size):
             rows, lots = _load(session, [p.id for p in patients])
             for patient in patients:
                 for kind, resources in _resources(patient, rows[patient.id], lots, today,
@@ -94,18 +95,6 @@ def write_bulk_ndjson(
         for handle in files.values():
             handle.close()
     return counts
-
-
-def _patient_batches(session: Session, batch_size: int) -> Iterator[Sequence[Patient]]:
-    last_id = 0
-    while True:
-        patients = session.exec(
-            select(Patient).where(Patient.id > last_id).order_by(Patient.id).limit(batch_size)
-        ).all()
-        if not patients:
-            return
-        yield patients
-        last_id = patients[-1].id
 
 
 def _load(
