@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.schemas.common import Day
-from tracker.schemas.treatment import InfusionCreate, InfusionReschedule
+from tracker.schemas.treatment import InfusionCancel, InfusionCreate, InfusionReschedule
 from tracker.services import audit, chair_plan
 from tracker.services import infusions as infusion_service
 from tracker.services import patients as patient_service
@@ -73,21 +73,28 @@ def booking_page(request: Request, db: DbSession, user: PagePharmacist, today: T
                          start=max(start, today) if start else None)
 
 
+def _carried_out(db, result, change) -> bool:
+    """Make the change if the form parsed; on a refusal undo it and keep the reason shown."""
+    if not result.ok:
+        return False
+    try:
+        change(result.model)
+    except ServiceError as exc:
+        db.rollback()
+        result.errors = service_error(exc)
+        return False
+    return True
+
+
 @router.post("/patients/{patient_id}/book")
 def book(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
          today: Today, patient_id: IdPath):
     """Book the chair; a taken chair or bad input shows the page again with the reason."""
     values = form_values(form, BOOKING_FIELDS)
     result = parse(InfusionCreate, values, values)
-    if result.ok:
-        try:
-            infusion_service.book_infusion(db, actor=actor(request, user),
-                                           patient_id=patient_id, data=result.model,
-                                           today=today)
-            return RedirectResponse(f"/patients/{patient_id}/book?booked=1", status_code=303)
-        except ServiceError as exc:
-            db.rollback()
-            result.errors = service_error(exc)
+    if _carried_out(db, result, lambda data: infusion_service.book_infusion(
+            db, actor=actor(request, user), patient_id=patient_id, data=data, today=today)):
+        return RedirectResponse(f"/patients/{patient_id}/book?booked=1", status_code=303)
     return _booking_page(request, db, user, today, patient_id, errors=result.errors,
                          values=values, status=409 if "chair" in result.errors else 422)
 
@@ -99,15 +106,9 @@ def reschedule(request: Request, db: DbSession, user: PagePharmacist, form: Veri
     infusion = infusion_service.get_infusion(db, infusion_id)
     values = form_values(form, BOOKING_FIELDS)
     result = parse(InfusionReschedule, values, values)
-    if result.ok:
-        try:
-            infusion_service.reschedule_infusion(db, actor=actor(request, user),
-                                                 infusion_id=infusion_id, data=result.model,
-                                                 today=today)
-            return RedirectResponse(f"/patients/{infusion.patient_id}/book", status_code=303)
-        except ServiceError as exc:
-            db.rollback()
-            result.errors = service_error(exc)
+    if _carried_out(db, result, lambda data: infusion_service.reschedule_infusion(
+            db, actor=actor(request, user), infusion_id=infusion_id, data=data, today=today)):
+        return RedirectResponse(f"/patients/{infusion.patient_id}/book", status_code=303)
     errors = {f"{infusion_id}.{k}": v for k, v in result.errors.items()}
     return _booking_page(request, db, user, today, infusion.patient_id, errors=errors,
                          values={str(infusion_id): values}, status=422)
@@ -118,10 +119,14 @@ def cancel(request: Request, db: DbSession, user: PagePharmacist, form: Verified
            today: Today, infusion_id: IdPath):
     """Cancel a booking, with the reason."""
     infusion = infusion_service.get_infusion(db, infusion_id)
-    reason = str(form.get("reason", "")).strip()[:500]
-    if not reason:
+    values = form_values(form, ["reason"])
+    result = parse(InfusionCancel, values, values)
+    if not result.ok:  # blank, or too long: refused, never cut short without a word
+        message = result.errors.get("reason") if values["reason"] else None
         return _booking_page(request, db, user, today, infusion.patient_id, status=422,
-                             errors={f"{infusion_id}.reason": "Say why it is cancelled."})
+                             errors={f"{infusion_id}.reason": message or
+                                     "Say why it is cancelled."})
+    reason = result.model.reason
     try:
         infusion_service.cancel_infusion(db, actor=actor(request, user),
                                          infusion_id=infusion_id, reason=reason, today=today)
