@@ -99,6 +99,20 @@ def test_booking_page_suggests_days_inside_the_window(client, make_user, pharmac
     taken = post_form(client, f"/patients/{clash}/book", f"/patients/{clash}/book", {
         "scheduled_on": iso(suggested[0]), "start_time": "09:30", "chair": "C1"})
     assert taken.status_code == 409 and "chair C1 is taken" in taken.text
+    # Moving the clashing patient's own booking onto the taken chair is refused the same way,
+    # beside that booking's fields; onto another chair it is made.
+    own = post_form(client, f"/patients/{clash}/book", f"/patients/{clash}/book", {
+        "scheduled_on": iso(suggested[0]), "start_time": "09:30", "chair": "C2"})
+    assert own.status_code == 303
+    (course,) = client.get(f"/api/v1/patients/{clash}/infusions",
+                           headers=pharmacist_api).json()
+    move = {"scheduled_on": iso(suggested[0]), "start_time": "10:00", "chair": "C1"}
+    refused = post_form(client, f"/patients/{clash}/book",
+                        f"/infusions/{course['id']}/reschedule", move)
+    assert refused.status_code == 422 and "chair C1 is taken" in refused.text
+    moved = post_form(client, f"/patients/{clash}/book",
+                      f"/infusions/{course['id']}/reschedule", move | {"chair": "C3"})
+    assert moved.status_code == 303
 
 
 def test_nurse_log_records_course_lots_and_scores_in_one_submit(
