@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     clinic_opens: str = "08:00"
     clinic_closes: str = "18:00"
     max_body_bytes: int = Field(default=2_000_000, ge=10_000)
+    # The caseload import page alone (POST /import) takes bodies up to this size.
+    max_import_bytes: int = Field(default=50_000_000, ge=10_000, le=2_000_000_000)
 
     # E-mail and the scheduler's jobs.
     site_name: str = "Infusion unit"

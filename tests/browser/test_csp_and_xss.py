@@ -30,11 +30,20 @@ def test_pages_run_under_the_csp_and_a_script_name_stays_text(chromium, browser_
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/")
-    for path in ("/?view=booked_this_week", "/patients", f"/patients/{world.patient_id}",
-                 f"/patients/{world.patient_id}/summary", f"/patients/{world.patient_id}/book",
-                 f"/log/{world.infusion_id}", "/admin/audit", "/admin/users", "/outbox"):
-        page.goto(f"{base}{path}")
+    # Every page that shows a patient's name (the worklist, the record and its timeline, the
+    # printable summary and review report, booking, the nurses' day and log form, the
+    # outbox, a lot recall, the calendar page, the audit trail), and one that shows the
+    # staff member's: each shows the name as text, and nothing runs.
+    pid = world.patient_id
+    for path in ("/?view=booked_this_week", "/patients", f"/patients/{pid}",
+                 f"/patients/{pid}/summary", f"/patients/{pid}/review-report",
+                 f"/patients/{pid}/book", f"/patients/{pid}/edit", f"/patients/{pid}/calendar",
+                 "/log", f"/log/{world.infusion_id}", "/outbox", "/recall?lot=P1",
+                 "/admin/audit", "/admin/users"):
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, path
         assert XSS_NAME in page.inner_text("main") or path in ("/admin/users",), path
+        assert page.locator("main script").count() == 0, path  # text, never an element
     page.goto(f"{base}/docs")
     page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI built the operations
     assert page.locator(".opblock").count() >= 25

@@ -4,7 +4,7 @@ inserted, and each is chained to the one before by an HMAC."""
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import event
 from sqlmodel import func, select
@@ -71,10 +71,16 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
                            as_=pharmacist, json={"scheduled_on": (TODAY + timedelta(days=2)
                                                                   ).isoformat()})
     assert entries[0].patient_id == patient["id"]
-    api.write("POST", "/api/v1/infusions/{infusion_id}/cancel", ids=moved, as_=pharmacist,
-              json={"reason": "patient asked"})
-    api.write("POST", "/api/v1/infusions/{infusion_id}/administer", ids=book(0), as_=nurse,
-              json={"dose_g": 60})
+    assert entries[0].changes["scheduled_on"] == [
+        (TODAY + timedelta(days=1)).isoformat(), (TODAY + timedelta(days=2)).isoformat()]
+    _, entries = api.write("POST", "/api/v1/infusions/{infusion_id}/cancel", ids=moved,
+                           as_=pharmacist, json={"reason": "patient asked"})
+    assert entries[0].changes == {"status": ["booked", "cancelled"],
+                                  "cancel_reason": [None, "patient asked"]}
+    _, entries = api.write("POST", "/api/v1/infusions/{infusion_id}/administer", ids=book(0),
+                           as_=nurse, json={"dose_g": 60})
+    assert entries[0].changes["status"] == ["booked", "given"]
+    assert entries[0].changes["dose_g"] == [None, 60.0] and "scheduled_on" not in entries[0].changes
     api.write("POST", "/api/v1/infusions/{infusion_id}/missed", ids=book(3), as_=nurse,
               json={"reason": "did not come"})
     api.write("POST", "/api/v1/patients/{patient_id}/assessments", as_=nurse, ids=ids, json={
@@ -85,12 +91,15 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
         waning = {"patient_id": _wearing_off_patient(client, pharmacist[0], mrn=mrn)}
         api.write("POST", f"/api/v1/patients/{{patient_id}}/recommendation/{path}",
                   as_=pharmacist, ids=waning, json=body)
-    api.write("PUT", "/api/v1/policy", as_=admin, json={"review_every_days": 300})
+    _, entries = api.write("PUT", "/api/v1/policy", as_=admin, json={"review_every_days": 300})
+    assert entries[0].changes["review_every_days"][1] == 300
+    assert len(entries[0].changes) == 1  # the changed fields only
     account, _ = api.write("POST", "/api/v1/admin/users", as_=admin, json={
         "username": "new.viewer", "role": "viewer", "password": "a long enough password"})
     user = {"user_id": account["id"]}
-    api.write("PATCH", "/api/v1/admin/users/{user_id}", ids=user, as_=admin,
-              json={"full_name": "New Viewer"})
+    _, entries = api.write("PATCH", "/api/v1/admin/users/{user_id}", ids=user, as_=admin,
+                           json={"full_name": "New Viewer", "role": "viewer"})
+    assert entries[0].changes == {"full_name": ["", "New Viewer"]}  # role did not change
     api.write("POST", "/api/v1/admin/users/{user_id}/end-sessions", ids=user, as_=admin)
     api.write("POST", "/api/v1/admin/users/{user_id}/reset-password", ids=user, as_=admin)
     token, _ = api.write("POST", "/api/v1/admin/tokens", as_=admin,
@@ -120,7 +129,9 @@ def test_every_read_of_a_patients_record_is_audited(app, make_user, api_as, sess
         assert views[0].actor_name == ("vic.reader" if is_api(path) else "val.reader")
 
 
-def test_logins_failures_and_logouts_are_audited_with_the_address(client, make_user, session):
+def test_logins_failures_and_logouts_are_audited_with_the_address(
+    app, client, make_user, session
+):
     from tests.conftest import TEST_PASSWORD
 
     make_user("lou.login", "viewer")
@@ -129,6 +140,14 @@ def test_logins_failures_and_logouts_are_audited_with_the_address(client, make_u
     entries = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()[-2:]
     assert [e.action for e in entries] == ["login.failed", "login"]
     assert all(e.actor_name == "lou.login" and e.ip_address == "testclient" for e in entries)
+    # The pages' login and logout, too.
+    browser = page_client(app, make_user, "nurse", "lia.logout")
+    assert browser.post("/logout", data={"csrf_token": browser.csrf},
+                        follow_redirects=False).status_code == 303
+    entries = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()[-2:]
+    assert [e.action for e in entries] == ["login", "logout"]
+    assert all(e.actor_name == "lia.logout" and e.ip_address == "testclient"
+               and e.at.utcoffset() == timedelta(0) for e in entries)
 
 
 def test_an_entry_is_only_ever_inserted_never_updated(client, api_as, connection):
@@ -196,3 +215,108 @@ def test_the_admin_api_reads_the_trail_and_that_read_is_recorded(client, api_as,
     assert page["total"] == 1 and page["items"][0]["actor_name"] == "someone"
     assert session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first().action == (
         "audit.read")
+
+
+# Every GET route is one or the other: a read of one patient's record, audited as
+# patient.view naming the patient; or not such a read, for the reason given. A new GET route
+# that is neither fails test_every_get_route_is_classified_for_the_audit_trail.
+PATIENT_RECORD_READS = {
+    # By their path (checked by test_every_read_of_a_patients_record_is_audited)...
+    "/api/v1/infusions/{infusion_id}", "/api/v1/patients/{patient_id}",
+    "/api/v1/patients/{patient_id}/assessments", "/api/v1/patients/{patient_id}/fhir",
+    "/api/v1/patients/{patient_id}/infusions", "/api/v1/patients/{patient_id}/regimens",
+    "/api/v1/patients/{patient_id}/reviews", "/api/v1/patients/{patient_id}/schedule",
+    "/api/v1/patients/{patient_id}/weights", "/log/{infusion_id}", "/patients/{patient_id}",
+    "/patients/{patient_id}/book", "/patients/{patient_id}/calendar",
+    "/patients/{patient_id}/edit", "/patients/{patient_id}/regimens/new",
+    "/patients/{patient_id}/review-report", "/patients/{patient_id}/summary",
+    # ... and by what they are asked for (test_feeds_and_recalls_are_audited_as_reads).
+    "/calendar/patient/{token}.ics", "/calendar/chair/{token}.ics", "/recall", "/recall.csv",
+    "/api/v1/recall",
+}
+NOT_A_PATIENT_RECORD = {
+    "/": "the worklist: names, due days and flags to pick a patient from",
+    "/patients": "the patient search: names and MRNs to pick a patient from",
+    "/api/v1/patients": "the same search for other systems",
+    "/api/v1/worklist": "the worklist for other systems",
+    "/log": "today's chairs: who is booked where, for the nurses",
+    "/outbox": "e-mail delivery status; retrying one is audited",
+    "/patients/new": "an empty form",
+    "/import": "an empty form; each imported file and patient is audited",
+    "/import/progress/{run_id}": "row counts of the user's own running import",
+    "/export/caseload.zip": "the whole caseload: audited as export.csv",
+    "/admin/audit": "the trail itself (admins)",
+    "/admin/audit.csv": "the trail itself: audited as audit.export",
+    "/api/v1/admin/audit": "the trail itself: audited as audit.read",
+    "/admin/users": "staff accounts", "/admin/tokens": "staff tokens",
+    "/api/v1/admin/users": "staff accounts", "/api/v1/admin/tokens": "staff tokens",
+    "/chairs/calendars": "chairs and their feeds", "/api/v1/chairs": "chairs",
+    "/api/v1/policy": "the site policy", "/account/password": "one's own password form",
+    "/login": "public", "/healthz": "public", "/docs": "API docs",
+    "/openapi.json": "API schema",
+}
+
+
+def test_every_get_route_is_classified_for_the_audit_trail(app):
+    gets = {path for method, path in route_keys(app) if method == "GET"}
+    assert PATIENT_RECORD_READS.isdisjoint(NOT_A_PATIENT_RECORD)
+    assert sorted(gets - PATIENT_RECORD_READS - NOT_A_PATIENT_RECORD.keys()) == [], (
+        "a new GET route: add it to PATIENT_RECORD_READS (and audit it) or say why not")
+    assert sorted((PATIENT_RECORD_READS | NOT_A_PATIENT_RECORD.keys()) - gets) == []
+    by_path = {p for p in gets if "{patient_id}" in p or "{infusion_id}" in p}
+    assert by_path <= PATIENT_RECORD_READS
+
+
+def test_feeds_and_recalls_are_audited_as_reads(app, client, make_user, api_as, session):
+    from tracker.schemas.treatment import InfusionCreate
+    from tracker.services import calendar_feeds, infusions
+    from tracker.services.actors import SYSTEM
+    from tracker.store.models import Chair
+
+    world = build_world(session)
+    patient_token, patient_feed = calendar_feeds.issue_feed(
+        session, actor=SYSTEM, kind="patient", subject_id=world.patient_id)
+    chair = session.exec(select(Chair).where(Chair.active).order_by(Chair.id)).first()
+    infusions.book_infusion(session, actor=SYSTEM, patient_id=world.patient_id, today=TODAY,
+                            data=InfusionCreate(scheduled_on=TODAY + timedelta(days=1),
+                                                start_time=time(9, 0), chair=chair.code))
+    chair_id = chair.id
+    chair_token, chair_feed = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="chair",
+                                                        subject_id=chair_id)
+    session.commit()
+
+    def entries_after(last, **where):
+        query = select(AuditEvent).where(AuditEvent.id > last)
+        for name, value in where.items():
+            query = query.where(getattr(AuditEvent, name) == value)
+        return session.exec(query).all()
+
+    last = session.exec(select(func.max(AuditEvent.id))).one()
+    assert client.get(f"/calendar/patient/{patient_token}.ics").status_code == 200
+    (view,) = entries_after(last, action="patient.view")
+    assert view.patient_id == world.patient_id and view.actor_id is None
+    assert view.actor_name == f"calendar-feed:{patient_feed.id}"
+    assert view.ip_address == "testclient" and view.changes["viewed"].startswith("calendar")
+    last = session.exec(select(func.max(AuditEvent.id))).one()
+    assert client.get(f"/calendar/chair/{chair_token}.ics").status_code == 200
+    (read,) = entries_after(last, action="calendar_feed.read")
+    assert read.actor_name == f"calendar-feed:{chair_feed.id}"
+    assert world.patient_id in read.changes["patient_ids"]
+    # An unknown address reads nothing and records nothing.
+    last = session.exec(select(func.max(AuditEvent.id))).one()
+    assert client.get("/calendar/patient/" + "x" * 43 + ".ics").status_code == 404
+    assert entries_after(last) == []
+
+    pharmacist = page_client(app, make_user, "pharmacist", "rex.recall")
+    bearer = api_as("pharmacist", "rex.api")
+    for url, headers, who in (("/recall?lot=P1", {}, "rex.recall"),
+                              ("/recall.csv?lot=P1", {}, "rex.recall"),
+                              ("/api/v1/recall?lot=P1", bearer, "rex.api")):
+        last = session.exec(select(func.max(AuditEvent.id))).one()
+        answer = pharmacist.get(url, headers=headers)
+        assert answer.status_code == 200 and "SEC-1" in answer.text, url
+        (view,) = entries_after(last, action="patient.view")
+        assert view.patient_id == world.patient_id and view.actor_name == who, url
+        assert "P1" in view.changes["viewed"]
+        (lookup,) = entries_after(last, action="recall.lookup")
+        assert lookup.changes["patient_ids"] == [world.patient_id]

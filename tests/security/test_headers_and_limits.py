@@ -100,6 +100,53 @@ def test_a_body_over_the_limit_is_refused_with_413(connection, api_as, client):
     assert fine.status_code == 201
 
 
+def _patients_csv(rows: int) -> bytes:
+    import csv
+    import io
+
+    from tracker.interop.csv_format import COLUMNS
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS["patients"])
+    writer.writeheader()
+    for n in range(rows):
+        writer.writerow({"mrn": f"BIG-{n}", "given_name": "Ann", "family_name": "Big" * 10,
+                         "birth_date": "1961-05-06", "sex": "female"})
+    return out.getvalue().encode()
+
+
+def test_the_caseload_import_alone_takes_bodies_up_to_its_own_larger_cap(
+    connection, make_user
+):
+    # TRACKER_MAX_IMPORT_BYTES (50 MB by default) for POST /import; every other body keeps
+    # TRACKER_MAX_BODY_BYTES (2 MB by default).
+    from tests.web.pages_helpers import csrf_of, log_in
+    from tracker.web.app import create_app
+
+    assert Settings().max_import_bytes >= 50_000_000 > 2_000_000 == Settings().max_body_bytes
+    settings = Settings(env="test", max_body_bytes=10_000, max_import_bytes=300_000,
+                        secret_key="s" * 40)
+    client = TestClient(create_app(settings, connection), base_url="http://testserver")
+    log_in(client, make_user, "pharmacist", "big.importer")
+    token = csrf_of(client.get("/import").text)
+    fits = _patients_csv(800)  # some 70 kB: over the general cap, under the import's
+    assert 10_000 < len(fits) < 300_000
+    checked = client.post("/import", data={"csrf_token": token, "action": "check"},
+                          files={"patients": ("patients.csv", fits, "text/csv")})
+    assert checked.status_code == 200, checked.text[:500]
+    assert "800" in checked.text  # the dry run read every row
+    big = _patients_csv(8000)
+    assert len(big) > 300_000
+    too_big = client.post("/import", data={"csrf_token": token, "action": "check"},
+                          files={"patients": ("patients.csv", big, "text/csv")})
+    assert too_big.status_code == 413 and "larger than 300000 bytes" in too_big.text
+    _assert_hardened(too_big)
+    # The larger cap is for that one route: the same body anywhere else is refused.
+    for path in ("/patients/new", "/admin/users", "/login"):
+        other = client.post(path, data={"csrf_token": token, "padding": "x" * 70_000})
+        assert other.status_code == 413, path
+
+
 @pytest.mark.parametrize("url", [
     "/api/v1/patients/2147483648", "/api/v1/infusions/99999999999999999999",
     "/api/v1/patients/1/schedule?on=9999-12-31", "/api/v1/worklist?on=0001-01-01",
@@ -170,6 +217,104 @@ def test_every_api_input_has_bounds_on_text_numbers_and_lists(client, api_as):
             for content in operation.get("requestBody", {}).get("content", {}).values():
                 problems += _unbounded(content["schema"], f"{label} body", components)
     assert problems == []
+
+
+# Page parameters checked elsewhere, and where.
+PAGE_PARAMETERS_BOUNDED_ELSEWHERE = {
+    # Matched against ^[A-Za-z0-9_-]{40,64}$ before any query; a bare 404 either way, so
+    # that an address cannot be probed (tracker/services/calendar_feeds.py).
+    "GET /calendar/patient/{token}.ics path:token",
+    "GET /calendar/chair/{token}.ics path:token",
+}
+
+
+def _parameters(dependant):
+    # Form fields declared with Form() are body parameters (POST /login's).
+    yield from dependant.path_params + dependant.query_params + dependant.body_params
+    for sub in dependant.dependencies:
+        yield from _parameters(sub)
+
+
+def test_every_page_parameter_has_bounds(app):
+    # The OpenAPI test above sees the API; the pages are not in the schema, so their path,
+    # query and form parameters are read from the routes themselves. Form bodies parsed
+    # by hand go through the shared schemas (tracker/web/forms.py parse()).
+    import datetime
+    import typing
+
+    from tracker.schemas.common import Day
+    from tracker.web.routes_index import iter_routes
+
+    problems, checked = [], 0
+    for route in iter_routes(app):
+        if route.include_in_schema:
+            continue
+        for method in route.methods - {"HEAD"}:
+            for field in _parameters(route.dependant):
+                kind = ("path" if field in route.dependant.path_params else
+                        "form" if field in route.dependant.body_params else "query")
+                where = f"{method} {route.path} {kind}:{field.name}"
+                if where in PAGE_PARAMETERS_BOUNDED_ELSEWHERE:
+                    continue
+                checked += 1
+                hint = field.field_info.annotation
+                bare = {a for a in typing.get_args(hint) if a is not type(None)} or {hint}
+                limits = {type(m).__name__ for m in field.field_info.metadata}
+                if bare <= {bool} or typing.get_origin(hint) is typing.Literal:
+                    continue
+                if bare <= {str}:
+                    if "MaxLen" not in limits:
+                        problems.append(f"{where}: no max_length")
+                elif bare <= {int, float}:
+                    if not ({"Le", "Lt"} & limits and {"Ge", "Gt"} & limits):
+                        problems.append(f"{where}: no range")
+                elif any(a is datetime.date for a in bare) or "date" in repr(hint):
+                    if repr(Day) not in repr(hint) and Day not in bare:
+                        problems.append(f"{where}: a date that is not a Day")
+                else:
+                    problems.append(f"{where}: {hint!r} unchecked")
+    assert problems == []
+    assert checked >= 40
+
+
+@pytest.mark.parametrize("url", ["/patients/{pid}/review-report?end=0001-01-01",
+                                 "/patients/{pid}/review-report?end=9999-12-31",
+                                 "/patients/{pid}/review-report?months=99999999999999999999",
+                                 "/import/progress/" + "x" * 65])
+def test_pages_refuse_out_of_range_parameters(app, make_user, session, url):
+    from tests.security.helpers import build_world
+
+    world = build_world(session)
+    admin = page_client(app, make_user, "admin")
+    assert admin.get(url.format(pid=world.patient_id)).status_code == 422
+
+
+def test_out_of_range_ids_in_page_forms_are_refused(app, make_user):
+    admin = page_client(app, make_user, "admin")
+    answer = admin.post("/outbox/2147483648/retry", data={"csrf_token": admin.csrf})
+    assert answer.status_code == 422
+
+
+def test_page_texts_over_their_length_are_refused_not_cut_short(app, make_user, session):
+    from tests.security.helpers import build_world
+    from tracker.store.models import Infusion
+
+    world = build_world(session)
+    admin = page_client(app, make_user, "admin")
+    long_reason = {"csrf_token": admin.csrf, "reason": "x" * 501}
+    cancel = admin.post(f"/infusions/{world.infusion_id}/cancel", data=long_reason)
+    assert cancel.status_code == 422 and "500 characters" in cancel.text
+    session.expire_all()
+    assert session.get(Infusion, world.infusion_id).status == "booked"
+    dismiss = admin.post(f"/patients/{world.patient_id}/recommendation/dismiss",
+                         data=long_reason)
+    assert dismiss.status_code == 422  # (this patient has no recommendation to show it on)
+
+
+def test_a_login_redirect_target_too_long_to_post_back_goes_to_the_start_page(client):
+    page = client.get("/login?next=/patients/" + "1" * 600)
+    assert page.status_code == 200 and 'name="next" value="/"' in page.text
+    assert client.get("/login?next=/" + "a" * 5000).status_code == 422
 
 
 def test_every_input_day_is_a_plausible_day():

@@ -18,10 +18,14 @@ XSS_NAME = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # Pages that show the patient's name (the rest must merely not run it).
 PAGES_WITH_THE_NAME = {
-    "/patients", "/patients/{patient_id}", "/patients/{patient_id}/summary",
-    "/patients/{patient_id}/edit", "/patients/{patient_id}/regimens/new",
-    "/patients/{patient_id}/book", "/log", "/log/{infusion_id}", "/outbox", "/admin/audit",
+    "/?view=booked_this_week", "/patients", "/patients/{patient_id}",
+    "/patients/{patient_id}/summary", "/patients/{patient_id}/edit",
+    "/patients/{patient_id}/regimens/new", "/patients/{patient_id}/book",
+    "/patients/{patient_id}/review-report", "/patients/{patient_id}/calendar", "/log",
+    "/log/{infusion_id}", "/outbox", "/recall?lot=P1", "/admin/audit",
 }
+# Pages that show patients only when asked for something: walked with these queries too.
+PAGES_WITH_A_QUERY = ("/?view=booked_this_week", "/recall?lot=P1")
 
 
 class PageAudit(HTMLParser):
@@ -67,6 +71,10 @@ def _pages(app, client, session):
             if knows_every_id(path, world.ids()) and answer.status_code != 422:
                 assert answer.status_code in (200, 303), (path, answer.status_code)
             yield path, answer  # error pages, too, must keep to the CSP
+    for url in PAGES_WITH_A_QUERY:
+        answer = client.get(url, follow_redirects=False)
+        assert answer.status_code == 200, url
+        yield url, answer
 
 
 @pytest.fixture

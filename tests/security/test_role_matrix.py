@@ -12,13 +12,44 @@ from tests.security.helpers import (
     route_keys,
 )
 from tests.security.role_matrix import ROLE_MATRIX
+from tracker.web.routes_index import unchecked_routes
+
+
+def _unruled(app) -> list[str]:
+    return sorted({f"{method} {path}" for method, path in route_keys(app)} - ROLE_MATRIX.keys())
 
 
 def test_every_route_has_a_rule_and_every_rule_a_route(app):
     routes = {f"{method} {path}" for method, path in route_keys(app)}
-    assert sorted(routes - ROLE_MATRIX.keys()) == [], "routes with no rule in role_matrix.py"
+    assert _unruled(app) == [], "routes with no rule in role_matrix.py"
     assert sorted(ROLE_MATRIX.keys() - routes) == [], "rules for routes that no longer exist"
     assert set(ROLE_MATRIX.values()) <= {"public", "login", *STAFF_ROLES}
+    # Pages and API alike, the feeds, the docs and the interoperability routes among them.
+    for key in ("GET /calendar/patient/{token}.ics", "GET /calendar/chair/{token}.ics",
+                "GET /docs", "GET /openapi.json", "POST /import", "GET /recall",
+                "GET /patients/{patient_id}/review-report", "GET /admin/audit.csv",
+                "GET /api/v1/patients/{patient_id}/fhir", "GET /healthz"):
+        assert key in routes, key
+    # Nothing answers outside the walkers' sight: no bare Starlette route, no websocket, no
+    # mount but the static files.
+    assert unchecked_routes(app) == []
+
+
+def test_a_new_route_without_a_rule_fails_the_suite(app):
+    from fastapi import APIRouter, FastAPI
+
+    extra = APIRouter()
+
+    @extra.get("/patients/{patient_id}/new-thing")
+    def new_thing(patient_id: int):
+        return {}
+
+    app.include_router(extra, prefix="/api/v1")
+    assert _unruled(app) == ["GET /api/v1/patients/{patient_id}/new-thing"]
+    bare = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    bare.add_route("/raw", lambda request: None)
+    bare.router.add_websocket_route("/ws", lambda websocket: None)
+    assert unchecked_routes(bare) == ["Route /raw", "WebSocketRoute /ws"]
 
 
 def _allowed(rule: str, role: str | None) -> bool:

@@ -105,12 +105,18 @@ def feed_for_token(session: Session, token: str, kind: str) -> CalendarFeed | No
 
 
 def render_feed(
-    session: Session, *, token: str, kind: str, today: date, settings: Settings
+    session: Session, *, token: str, kind: str, today: date, settings: Settings,
+    ip_address: str | None = None,
 ) -> str | None:
-    """The .ics text of the feed behind a token, or None when there is no such live feed."""
+    """The .ics text of the feed behind a token, or None when there is no such live feed;
+    each fetch is audited, the feed itself as the actor."""
     feed = feed_for_token(session, token, kind)
     if feed is None:
         return None
+    # No one logs in to fetch a feed: the trail names the feed (and the address it was
+    # fetched from), so an address that leaked shows up as reads of the patient's record.
+    reader = Actor(id=None, username=f"calendar-feed:{feed.id}", role="viewer",
+                   ip_address=ip_address)
     since = today - timedelta(days=LOOKBACK_DAYS)
     stamp = utcnow()
     chairs = {c.id: c for c in session.exec(select(Chair))}
@@ -127,6 +133,8 @@ def render_feed(
             chair_name=chairs[c.chair_id].name if c.chair_id in chairs else None,
             cancelled=c.status == "cancelled", settings=settings) for c in courses]
         name = calendars.PATIENT_FEED_NAME
+        audit.patient_viewed(session, actor=reader, patient_id=feed.patient_id,
+                             part="calendar feed (.ics)")
     else:
         chair = chairs[feed.chair_id]
         rows = session.exec(
@@ -142,6 +150,11 @@ def render_feed(
             mrn=p.mrn, cancelled=c.status == "cancelled", settings=settings)
             for c, p in rows]
         name = f"{chair.name} ({settings.site_name})"
+        # A chair's feed shows many patients' initials and MRNs: one entry naming them all.
+        audit.record(session, actor=reader, action="calendar_feed.read", entity="calendar_feed",
+                     entity_id=feed.id,
+                     changes={"kind": "chair", "chair_id": feed.chair_id,
+                              "patient_ids": sorted({p.id for _, p in rows})})
     return calendars.feed_ics(events, name=name, zone=settings.zone, stamp=stamp,
                               settings=settings)
 

@@ -77,10 +77,14 @@ def lot_recall(session: Session, *, actor: Actor, lot: str, via: str) -> list[Re
             expires_on=lot_row.expires_on)
     rows = list(merged.values())
     patients = sorted({r.patient_id for r in rows})
-    # A recall lists many patients at once: the trail names each of them.
+    # A recall lists many patients at once: the trail names each of them, in the lookup's
+    # entry and as a read of each one's record (so that a patient's own trail shows it).
     audit.record(session, actor=actor, action="recall.lookup", entity="lot",
                  changes={"lot": wanted, "via": via, "courses": len(rows),
                           "patients": len(patients), "patient_ids": patients})
+    for patient_id in patients:
+        audit.patient_viewed(session, actor=actor, patient_id=patient_id,
+                             part=f"recall of lot {wanted}")
     return rows
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tracker.services import calendar_feeds
-from tracker.web.deps import DbSession, Today
+from tracker.web.deps import DbSession, Today, client_ip
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,7 +41,8 @@ def chair_feed(request: Request, db: DbSession, today: Today, token: str):
 
 def _answer(request: Request, db, today, token: str, kind: str) -> Response:
     text = calendar_feeds.render_feed(db, token=token, kind=kind, today=today,
-                                      settings=request.app.state.settings)
+                                      settings=request.app.state.settings,
+                                      ip_address=client_ip(request))
     if text is None:
         return Response("Not found\n", status_code=404, media_type="text/plain",
                         headers=_HEADERS)

@@ -69,19 +69,30 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Refuses request bodies over `max_bytes` with 413, declared or streamed."""
+    """Refuses request bodies over `max_bytes` with 413, declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int):
+    `larger` raises the cap for a few routes by (method, exact path): the caseload import
+    takes files far bigger than any form or JSON body.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 larger: dict[tuple[str, str], int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
+
+    def limit_for(self, method: str, path: str) -> int:
+        """The most bytes a body of this request may have."""
+        return self.larger.get((method.upper(), path), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope.get("method", "GET"), scope["path"])
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await self._refuse(scope, send, max_bytes)
             return
         received = 0
         too_large = False
@@ -92,7 +103,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     raise _BodyTooLarge()
             return message
@@ -108,10 +119,10 @@ class BodySizeLimit:
         with contextlib.suppress(_BodyTooLarge):
             await self.app(scope, counting_receive, guarded_send)
         if too_large and not started:
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, max_bytes)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        detail = f"the request body is larger than {self.max_bytes} bytes"
+    async def _refuse(self, scope: Scope, send: Send, max_bytes: int) -> None:
+        detail = f"the request body is larger than {max_bytes} bytes"
         if scope["path"].startswith("/api/"):
             body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
         else:
@@ -200,8 +211,14 @@ async def _refuse_nul(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# Routes whose bodies may reach TRACKER_MAX_IMPORT_BYTES instead of TRACKER_MAX_BODY_BYTES:
+# a caseload's CSV files run to tens of megabytes.
+LARGE_BODY_ROUTES = (("POST", "/import"),)
+
+
 def add_security_middleware(app, settings: Settings) -> None:
     """Wrap the app: headers outermost, so that even a 413 carries them."""
     app.add_middleware(RefuseNulCharacters)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       larger={route: settings.max_import_bytes for route in LARGE_BODY_ROUTES})
     app.add_middleware(SecurityHeaders, settings=settings)

@@ -4,7 +4,7 @@ import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.services import staff, staff_admin
@@ -20,17 +20,22 @@ router = APIRouter()
 LOGIN_CSRF_COOKIE = "tracker_login_csrf"
 
 
+# The login form posts `next` back with at most this many characters.
+MAX_NEXT_LENGTH = 500
+
+
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login would be a phishing aid.
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(
-        target
-    ).netloc or "\\" in target:
+    # Only same-site paths: an open redirect after login would be a phishing aid. A target
+    # too long to post back goes to the start page rather than failing the login.
+    if not target or len(target) > MAX_NEXT_LENGTH or not target.startswith("/"):
+        return "/"
+    if target.startswith("//") or urlsplit(target).netloc or "\\" in target:
         return "/"
     return target
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, next: str = "/"):
+def login_page(request: Request, next: Annotated[str, Query(max_length=4000)] = "/"):
     """The login form."""
     return _login_form(request, next_page=next)
 
@@ -55,7 +60,7 @@ def login_submit(
     db: DbSession,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    next: Annotated[str, Form(max_length=500)] = "/",
+    next: Annotated[str, Form(max_length=MAX_NEXT_LENGTH)] = "/",
     login_csrf: Annotated[str, Form(max_length=100)] = "",
 ):
     """Check the credentials and start a new server-side session."""

@@ -12,8 +12,10 @@ import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
@@ -79,7 +81,8 @@ def import_files(request: Request, db: DbSession, user: PagePharmacist, today: T
 
 
 @router.get("/import/progress/{run_id}")
-def import_progress(user: PagePharmacist, run_id: str):
+def import_progress(user: PagePharmacist,
+                    run_id: Annotated[str, PathParam(min_length=16, max_length=64)]):
     """How far an import of this user has got (for the progress bar)."""
     state = import_runs.read(run_id, user.id)
     return JSONResponse(state or {"unknown": True}, headers={"Cache-Control": "no-store"})

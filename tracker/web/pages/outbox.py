@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from tracker.jobs.sweep import JOB_NAME as SWEEP_RUN_NAME
 from tracker.services import job_runs, outbox, staff
-from tracker.web.deps import DbSession, PagePharmacist, client_ip
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, client_ip
 from tracker.web.forms import VerifiedForm
 from tracker.web.templating import render
 
@@ -54,7 +54,7 @@ def retry_message(
     db: DbSession,
     user: PagePharmacist,
     form: VerifiedForm,  # the session's CSRF token, compared in constant time
-    message_id: int,
+    message_id: IdPath,
 ):
     """Put a failed e-mail back in the queue (audited)."""
     outbox.retry_failed(db, actor=staff.actor_for(user, client_ip(request)),

@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 
 from tracker.rules import MEASURES
 from tracker.schemas.patients import WeightCreate
-from tracker.schemas.scores import ReviewCreate
+from tracker.schemas.scores import DismissRecommendation, ReviewCreate
 from tracker.services import assessments as assessment_service
 from tracker.services import audit
 from tracker.services import patients as patient_service
@@ -86,14 +86,17 @@ def accept(request: Request, db: DbSession, user: PagePharmacist, form: Verified
 def dismiss(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
             today: Today, patient_id: IdPath):
     """Dismiss the recommended action, with a reason."""
-    reason = str(form.get("reason", "")).strip()
-    if not reason:
+    values = form_values(form, ["reason"])
+    result = parse(DismissRecommendation, values, values)
+    if not values["reason"]:
         return _page(request, db, user, today, patient_id, status=422,
                      errors={"reason": "Say why the recommendation is dismissed."})
+    if not result.ok:  # too long: refused, never cut short without a word
+        return _page(request, db, user, today, patient_id, status=422, errors=result.errors)
     try:
         recommendation_service.dismiss_recommendation(
-            db, actor=actor(request, user), patient_id=patient_id, reason=reason[:500],
-            today=today)
+            db, actor=actor(request, user), patient_id=patient_id,
+            reason=result.model.reason, today=today)
     except ServiceError as exc:
         db.rollback()
         return _page(request, db, user, today, patient_id, errors=service_error(exc),

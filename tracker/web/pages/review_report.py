@@ -1,10 +1,10 @@
 """The printable review report of a patient, for the 6-month and yearly reviews."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from tracker.schemas.common import Day
 from tracker.services import audit
 from tracker.services.review_report import PERIOD_DAYS, review_report
 from tracker.web.deps import DbSession, IdPath, PageUser, Today, actor
@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/patients/{patient_id}/review-report")
 def review_report_page(
     request: Request, db: DbSession, user: PageUser, today: Today, patient_id: IdPath,
-    months: Annotated[int, Query()] = 6, end: Annotated[date | None, Query()] = None,
+    months: Annotated[int, Query(ge=1, le=120)] = 6, end: Annotated[Day | None, Query()] = None,
 ):
     """Baseline and latest scores against their MCIDs, doses, reactions and timeliness."""
     months = months if months in PERIOD_DAYS else 6
