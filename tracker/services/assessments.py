@@ -19,7 +19,9 @@ def record_assessment(
     refresh: bool = True,
 ) -> Assessment:
     """Record one score, checked against its measure's unit, range and side rules."""
-    get_patient(session, patient_id)
+    # Held, not only checked: the session keeps rows only while they are referenced, and
+    # refresh_state reads this patient again (a second SELECT if it had been let go).
+    patient = get_patient(session, patient_id)
     try:
         validate_score(data.measure, data.side, data.value)
     except ScoreError as exc:
@@ -36,7 +38,7 @@ def record_assessment(
     audit.record(session, actor=actor, action="assessment.create", entity="assessment",
                  entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
     if refresh:
-        refresh_state(session, patient_id=patient_id, today=today)
+        refresh_state(session, patient_id=patient.id, today=today)
     return row
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, or_, text
+from sqlalchemy import event, func, insert, or_
 from sqlmodel import Session, col, select
 
 from tracker.services.actors import Actor
@@ -98,30 +98,90 @@ def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        # Serialise appends so that two transactions never chain to the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
-    last = session.exec(
-        select(AuditEvent.id, AuditEvent.hmac).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    last_id, prev = (last[0], last[1]) if last else (0, "")
+    # The transaction's own changes go first, so that the chain's lock (held until the
+    # commit ends) covers only the few statements that append to the chain.
+    session.flush()
+    last_id, prev = _lock_chain_tail(session)
     # The id is part of what the HMAC covers; taking the next one ourselves (appends are
     # serialised) means each entry is written once, by INSERT only, never updated: a database
     # role without UPDATE and DELETE on audit_event can run the app.
+    rows = []
     for entry in pending:
         last_id += 1
         entry.id = last_id
         entry.prev_hmac = prev
         entry.hmac = entry_mac(entry, prev)
         prev = entry.hmac
-        session.add(entry)
-    session.flush()
+        rows.append({c: getattr(entry, c) for c in _COLUMNS})
+    # A plain INSERT, not the unit of work: its bookkeeping would run while others wait.
+    session.execute(insert(AuditEvent.__table__), rows)
+
+
+_COLUMNS = tuple(c.name for c in AuditEvent.__table__.columns)
+_TAIL_SQL = "SELECT id, hmac FROM audit_event ORDER BY id DESC LIMIT 1"
+
+
+def _lock_chain_tail(session: Session) -> tuple[int, str]:
+    """Take the chain's lock and read its last entry: (id, hmac), or (0, "") when empty."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        # SQLite: the write transaction began IMMEDIATE, so appends are serialised already.
+        last = connection.exec_driver_sql(_TAIL_SQL).first()
+        return (last[0], last[1]) if last else (0, "")
+    # Serialise appends so that two transactions never chain to the same predecessor. The
+    # lock and the read go in one round trip (pipeline mode); the read is a statement of its
+    # own, so under READ COMMITTED its snapshot is taken after the lock is granted and it
+    # sees the entry committed by whoever held the lock before.
+    raw = connection.connection.dbapi_connection
+    # A top-level commit does not wait for its WAL flush while holding the lock (the
+    # flush is waited for just after, see _wait_until_durable); a savepoint's release
+    # (the tests' joined sessions) is no commit, so the transaction is left as it is.
+    commit_early = not connection.in_nested_transaction()
+    lock_sql = ("SELECT set_config('synchronous_commit', 'off', true), "
+                "pg_advisory_xact_lock(%s)" if commit_early
+                else "SELECT pg_advisory_xact_lock(%s)")
+    with raw.cursor() as lock, raw.cursor() as tail:
+        with raw.pipeline():
+            lock.execute(lock_sql, (_CHAIN_LOCK_KEY,))
+            tail.execute(_TAIL_SQL)
+        last = tail.fetchone()
+    if commit_early:
+        session.info[_FLUSH_WAIT] = raw
+    return (last[0], last[1]) if last else (0, "")
+
+
+# Why the commit does not wait for its WAL flush, and why nothing is lost by it:
+# the chain's lock is held until the commit ends, and a synchronous commit ends only after
+# the WAL is flushed to disk (here 1-4 ms, most of a write's time under the lock), so
+# appends could never share a flush and the flush time bounded the writes per second. So
+# the appending transaction commits without waiting (SET LOCAL synchronous_commit = off:
+# the commit record is written, the lock released), and then, before the caller is told
+# the write succeeded, waits for the flush outside the lock: a one-statement transaction
+# with an id commits synchronously, which waits until the WAL is flushed past its own
+# commit record, and so past ours. Concurrent waits share one flush. After a crash the
+# WAL is replayed up to where it was flushed, a prefix, so an entry lost with a
+# not-yet-acknowledged write takes every later entry (chained to it) with it: the chain
+# stays whole and nothing acknowledged is lost.
+_FLUSH_WAIT = "audit_flush_wait"
+
+
+@event.listens_for(Session, "after_commit")
+def _wait_until_durable(session: Session) -> None:
+    raw = session.info.pop(_FLUSH_WAIT, None)
+    if raw is None:
+        return
+    autocommit = raw.autocommit
+    raw.autocommit = True
+    try:
+        raw.execute("SELECT txid_current()")
+    finally:
+        raw.autocommit = autocommit
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_FLUSH_WAIT, None)
 
 
 def verify_chain(session: Session, *, batch_size: int = 5000) -> list[tuple[int, str]]:

@@ -111,18 +111,21 @@ def evaluate_patient(
     return evaluate(facts, on=on, policy=policy or load_policy(session))
 
 
-def refresh_state(session: Session, *, patient_id: int, today: date) -> Evaluation:
+def refresh_state(
+    session: Session, *, patient_id: int, today: date, policy: SitePolicy | None = None
+) -> Evaluation:
     """Re-evaluate one patient for today and store the result (after any change to them).
 
     Returns the evaluation stored; like the sweep's, it carries no cycle-by-cycle
     `response` (evaluate_patient gives that): every write of a course, score, weight or
-    regimen ends here, so it is read packed and stored in one statement.
+    regimen ends here, so it is read packed and stored in one statement. A caller that
+    read the policy already passes it (`policy`), saving a round trip.
     """
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
     session.flush()  # read with plain SQL below: let it see this unit of work's changes
-    policy = load_policy(session)
+    policy = policy or load_policy(session)
     facts = load_packed(session.connection(), [(patient.id, patient.status,
                                                 patient.min_interval_days,
                                                 patient.max_interval_days)],

@@ -19,6 +19,7 @@ from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
 from tracker.services.patients import get_patient, weight_on
+from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
 from tracker.store.models import Chair, Infusion, InfusionLot, Product, Regimen
@@ -197,9 +198,18 @@ def book_infusion(
         session.flush()
     audit.record(session, actor=actor, action="infusion.create", entity="infusion",
                  entity_id=infusion.id, patient_id=patient_id, changes=data.model_dump())
-    refresh_state(session, patient_id=patient_id, today=today)
-    refresh_course_reminder(session, infusion_id=infusion.id, today=today)
+    _refresh(session, infusion, today=today, new_course=True)
     return infusion
+
+
+def _refresh(session: Session, infusion: Infusion, *, today: date,
+             new_course: bool = False) -> None:
+    """After a change to a course: the patient's state and the course's reminder."""
+    # One read of the policy for both (each read is a round trip).
+    policy = load_policy(session)
+    refresh_state(session, patient_id=infusion.patient_id, today=today, policy=policy)
+    refresh_course_reminder(session, infusion_id=infusion.id, today=today, policy=policy,
+                            new_course=new_course)
 
 
 def _flush_booking(session: Session, chair: Chair | None) -> None:
@@ -208,6 +218,11 @@ def _flush_booking(session: Session, chair: Chair | None) -> None:
     except IntegrityError as exc:  # the unique start index: a same-start booking won
         raise Conflict(f"chair {chair.code if chair else ''} is taken at that time",
                        field="chair") from exc
+
+
+# What recording a course as given may change, for its audit entry's [old, new] pairs.
+_GIVEN_FIELDS = ("status", "scheduled_on", "dose_g", "product_id", "reactions", "premedication",
+                 "notes", "given_by_id")
 
 
 def administer_infusion(
@@ -226,6 +241,7 @@ def administer_infusion(
         _claim_chair(session, chair=chair, first_day=given_on, days=infusion.days,
                      start=infusion.start_time, minutes=infusion.chair_minutes or 0,
                      ignore_id=infusion.id)
+    before = {name: getattr(infusion, name) for name in _GIVEN_FIELDS}
     infusion.scheduled_on = given_on
     infusion.status = "given"
     infusion.dose_g = data.dose_g
@@ -241,9 +257,10 @@ def administer_infusion(
     session.flush()
     audit.record(session, actor=actor, action="infusion.administer", entity="infusion",
                  entity_id=infusion.id, patient_id=infusion.patient_id,
-                 changes=data.model_dump())
-    refresh_state(session, patient_id=infusion.patient_id, today=today)
-    refresh_course_reminder(session, infusion_id=infusion.id, today=today)  # withdraws it
+                 changes={**audit.diff(before, {name: getattr(infusion, name)
+                                                for name in _GIVEN_FIELDS}),
+                          "lots": [lot.model_dump() for lot in data.lots]})
+    _refresh(session, infusion, today=today)  # withdraws its reminder
     return infusion
 
 
@@ -273,9 +290,8 @@ def reschedule_infusion(
                  changes=audit.diff(before, {"scheduled_on": data.scheduled_on,
                                              "start_time": data.start_time,
                                              "chair_id": infusion.chair_id}))
-    refresh_state(session, patient_id=infusion.patient_id, today=today)
     # A moved course gets a fresh reminder; the old one is withdrawn.
-    refresh_course_reminder(session, infusion_id=infusion.id, today=today)
+    _refresh(session, infusion, today=today)
     return infusion
 
 
@@ -287,6 +303,7 @@ def cancel_infusion(
     infusion = get_infusion(session, infusion_id)
     if infusion.status != "booked":
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
+    before = {"status": infusion.status, "cancel_reason": infusion.cancel_reason}
     infusion.status = status
     infusion.cancel_reason = reason
     infusion.cancelled_at = utcnow()
@@ -294,9 +311,8 @@ def cancel_infusion(
     session.flush()
     audit.record(session, actor=actor, action=f"infusion.{status}", entity="infusion",
                  entity_id=infusion.id, patient_id=infusion.patient_id,
-                 changes={"reason": reason})
-    refresh_state(session, patient_id=infusion.patient_id, today=today)
-    refresh_course_reminder(session, infusion_id=infusion.id, today=today)  # withdraws it
+                 changes=audit.diff(before, {"status": status, "cancel_reason": reason}))
+    _refresh(session, infusion, today=today)  # withdraws its reminder
     return infusion
 
 
@@ -314,25 +330,38 @@ def infusion_view(session: Session, infusion: Infusion) -> dict:
 
 
 def infusion_views(session: Session, courses: list[Infusion]) -> list[dict]:
-    """Several courses as shown, with chairs, products and lots in one query each."""
+    """Several courses as shown, with their chair and product codes and lots, in one query."""
     ids = [c.id for c in courses]
+    chair_codes: dict[int, str | None] = {}
+    product_codes: dict[int, str | None] = {}
     lots: dict[int, list[dict]] = {i: [] for i in ids}
-    for lot in session.exec(
-        select(InfusionLot).where(InfusionLot.infusion_id.in_(ids)).order_by(InfusionLot.id)
+    # Only the courses' own chairs and products: reading every chair and product of the
+    # site as ORM rows cost more than the rest of a booking.
+    for course_id, chair, product, *lot in session.exec(
+        select(Infusion.id, Chair.code, Product.code, InfusionLot.lot_number,
+               InfusionLot.vials, InfusionLot.size_g, InfusionLot.expires_on)
+        .select_from(Infusion)
+        .outerjoin(Chair, Chair.id == Infusion.chair_id)
+        .outerjoin(Product, Product.id == Infusion.product_id)
+        .outerjoin(InfusionLot, InfusionLot.infusion_id == Infusion.id)
+        .where(Infusion.id.in_(ids))
+        .order_by(InfusionLot.id)
     ) if ids else ():
-        lots[lot.infusion_id].append(
-            lot.model_dump(include={"lot_number", "vials", "size_g", "expires_on"}))
-    chair_codes = {c.id: c.code for c in session.exec(select(Chair))}
-    product_codes = {p.id: p.code for p in session.exec(select(Product))}
+        chair_codes[course_id], product_codes[course_id] = chair, product
+        if lot[0] is not None:
+            lots[course_id].append(dict(zip(_LOT_FIELDS, lot, strict=True)))
     return [
         {
             **c.model_dump(include={
                 "id", "patient_id", "regimen_id", "scheduled_on", "start_time", "days",
                 "chair_minutes", "status", "dose_g", "reactions", "premedication", "notes",
                 "cancel_reason"}),
-            "chair": chair_codes.get(c.chair_id),
-            "product_code": product_codes.get(c.product_id),
+            "chair": chair_codes.get(c.id),
+            "product_code": product_codes.get(c.id),
             "lots": lots[c.id],
         }
         for c in courses
     ]
+
+
+_LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from tracker.interop.calendars import PATIENT_SUMMARY, course_location, course_uid, how_to_change
 from tracker.mail.ics import appointment_ics
 from tracker.mail.render import long_date, render_email
 from tracker.rules import Evaluation, SitePolicy
@@ -84,7 +85,7 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
         return False
     key = outbox.reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
     chair = session.get(Chair, infusion.chair_id) if infusion.chair_id else None
-    location = f"{settings.site_name}, {chair.name}" if chair else settings.site_name
+    location = course_location(settings, chair.name if chair else None)
     context = {
         "first_name": _first_name(patient.given_name),
         "day": infusion.scheduled_on,
@@ -104,19 +105,17 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
             OutboxMessage.infusion_id == infusion.id, OutboxMessage.kind == outbox.REMINDER,
             OutboxMessage.dedup_key != key)
     ).one()
-    how_to_change = (f"To change it, call {settings.pharmacy_phone}." if settings.pharmacy_phone
-                     else f"To change it, contact {settings.site_name}.")
     ics = appointment_ics(
-        uid=f"infusion-{infusion.id}@{_domain(settings)}",
+        uid=course_uid(infusion.id, settings),
         sequence=earlier,
         day=infusion.scheduled_on,
         start_time=infusion.start_time,
         minutes=infusion.chair_minutes,
         days=infusion.days,
         zone=settings.zone,
-        summary="Infusion appointment",
+        summary=PATIENT_SUMMARY,
         location=location,
-        description=how_to_change,
+        description=how_to_change(settings),
         stamp=utcnow(),
     )
     return outbox.enqueue(
@@ -130,21 +129,25 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
 
 def refresh_course_reminder(
     session: Session, *, infusion_id: int, today: date, policy: SitePolicy | None = None,
-    settings: Settings | None = None,
+    settings: Settings | None = None, new_course: bool = False,
 ) -> bool:
     """After a course is booked, moved or cancelled: withdraw stale reminders, queue a due one.
 
     For the booking pages and API, in the same transaction as the change: a course booked
     or moved to within reminder_days_before gets its reminder now, not at tomorrow's sweep.
+    `new_course`: the course was created in this transaction, so no reminder can name it yet
+    and there is nothing to withdraw (one statement saved on every booking).
     """
     policy = policy or load_policy(session)
     settings = settings or get_settings()
     infusion = session.get(Infusion, infusion_id)
     if infusion is None or infusion.status != "booked":
-        outbox.withdraw_reminders(session, infusion_id=infusion_id)
+        if not new_course:
+            outbox.withdraw_reminders(session, infusion_id=infusion_id)
         return False
     key = outbox.reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
-    outbox.withdraw_reminders(session, infusion_id=infusion_id, keep_key=key)
+    if not new_course:
+        outbox.withdraw_reminders(session, infusion_id=infusion_id, keep_key=key)
     if not today < infusion.scheduled_on <= today + timedelta(days=policy.reminder_days_before):
         return False
     return queue_course_reminder(session, infusion_id=infusion_id, settings=settings)
@@ -233,8 +236,3 @@ def patient_link(settings: Settings, patient_id: int) -> str:
     """The patient's page in the tracker, for staff e-mails."""
     return f"{settings.base_url.rstrip('/')}/patients/{patient_id}"
 
-
-def _domain(settings: Settings) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(settings.mail_from)[1].rpartition("@")[2] or "ivig-tracker.invalid"

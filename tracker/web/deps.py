@@ -97,7 +97,9 @@ def _page_login(request: Request, db: DbSession) -> tuple[WebSession, StaffUser]
     return found
 
 
-def _page_user(login: Annotated[tuple, Depends(_page_login, scope="function")]) -> StaffUser:
+async def _page_user(
+    login: Annotated[tuple, Depends(_page_login, scope="function")],
+) -> StaffUser:
     return login[1]
 
 
@@ -134,7 +136,9 @@ def require_role(user: StaffUser, role: str) -> None:
 
 
 def _role_dependency(base, role: str):
-    def check(user: base) -> StaffUser:  # type: ignore[valid-type]
+    # async: a plain function dependency is run on the thread pool, a hand-over that costs
+    # more than the check itself (the checks and site_today do no I/O).
+    async def check(user: base) -> StaffUser:  # type: ignore[valid-type]
         require_role(user, role)
         return user
 
@@ -152,7 +156,7 @@ PagePharmacist = _role_dependency(PageUser, "pharmacist")
 PageAdmin = _role_dependency(PageUser, "admin")
 
 
-def site_today(request: Request) -> date:
+async def site_today(request: Request) -> date:
     """Today in the site time zone: the clinical day."""
     return datetime.now(request.app.state.settings.zone).date()
 

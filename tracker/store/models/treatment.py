@@ -92,6 +92,8 @@ class Infusion(SQLModel, table=True):
         CheckConstraint("days BETWEEN 1 AND 5", name="days"),
         Index("ix_infusion_patient_day", "patient_id", "scheduled_on"),
         Index("ix_infusion_day_status", "scheduled_on", "status"),
+        # A booking's clash check reads one chair's courses around the day, booked or given.
+        Index("ix_infusion_chair_day", "chair_id", "scheduled_on"),
         # Backstop for the chair lock: two live bookings can never share a chair's start.
         Index(
             "uq_infusion_chair_start",
