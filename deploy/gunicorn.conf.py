@@ -19,3 +19,7 @@ keepalive = 5
 forwarded_allow_ips = os.environ.get("TRACKER_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
+# gunicorn 25+ opens a control socket in the service user's home by default: an admin
+# interface nobody here uses, which fails to start (a warning on every start) under the
+# systemd unit's ProtectSystem=strict, and which two instances on one host would share.
+control_socket_disable = True

@@ -35,13 +35,13 @@ def start_tracker(args: list[str], env: dict[str, str], log: Path) -> subprocess
                                 cwd=log.parent, stdout=out, stderr=subprocess.STDOUT)
 
 
-def run_tracker(args: list[str], env: dict[str, str], log: Path,
-                timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `tracker ARGS...` to the end; fails the test on a non-zero exit."""
+def run_tracker(args: list[str], env: dict[str, str], log: Path, timeout: float = 120,
+                stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run `tracker ARGS...` to the end (`stdin` fed to it); fails the test on a non-zero exit."""
     with log.open("ab") as out:
         done = subprocess.run([sys.executable, "-m", "tracker.cli", *args], env=env,
                               cwd=log.parent, stdout=out, stderr=subprocess.STDOUT,
-                              timeout=timeout)
+                              timeout=timeout, input=stdin.encode() if stdin else None)
     assert done.returncode == 0, log.read_text()[-3000:]
     return done
 
