@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from tracker.schemas.common import Day
@@ -164,22 +164,31 @@ AuditFrom = Annotated[Day | None, Query(alias="from")]
 AuditTo = Annotated[Day | None, Query(alias="to")]
 
 
-@router.get("/audit")
-def audit_page(
-    request: Request,
-    db: DbSession,
-    user: PageAdmin,
+def audit_filter(
     actor_name: AuditActor = "",
     patient_id: AuditPatient = None,
     action: AuditAction = "",
     from_day: AuditFrom = None,
     to_day: AuditTo = None,
+) -> audit.AuditFilter:
+    """The audit page's filter, from its query string (the page and its CSV share it)."""
+    return audit.AuditFilter(actor=actor_name, patient_id=patient_id, action=action,
+                             from_day=from_day, to_day=to_day)
+
+
+AuditWhere = Annotated[audit.AuditFilter, Depends(audit_filter)]
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    db: DbSession,
+    user: PageAdmin,
+    where: AuditWhere,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=10, le=500)] = 100,
 ):
     """The audit trail, newest first, filtered by actor, patient, action and UTC days."""
-    where = audit.AuditFilter(actor=actor_name, patient_id=patient_id, action=action,
-                              from_day=from_day, to_day=to_day)
     total, rows = audit.search(db, where=where, limit=limit, offset=offset)
     query = _filter_query(where)
 
@@ -201,19 +210,8 @@ def _filter_query(where: audit.AuditFilter) -> dict:
 
 
 @router.get("/audit.csv")
-def audit_export(
-    request: Request,
-    db: DbSession,
-    user: PageAdmin,
-    actor_name: AuditActor = "",
-    patient_id: AuditPatient = None,
-    action: AuditAction = "",
-    from_day: AuditFrom = None,
-    to_day: AuditTo = None,
-):
+def audit_export(request: Request, db: DbSession, user: PageAdmin, where: AuditWhere):
     """The filtered trail as CSV, oldest first; the export itself is recorded."""
-    where = audit.AuditFilter(actor=actor_name, patient_id=patient_id, action=action,
-                              from_day=from_day, to_day=to_day)
     upto_id = audit.last_id(db)  # the export ends where the trail stood when it was asked for
     audit.record(db, actor=actor(request, user), action="audit.export", entity="audit_event",
                  changes={"format": "csv", "upto_id": upto_id, **where.as_dict()})
