@@ -43,13 +43,15 @@ def swings(
     measure: str = "grip_vigorimeter",
     side: str | None = "right",
 ) -> tuple[ScoreFact, ...]:
-    """A post-infusion peak on each course day and a pre-infusion trough on each next one."""
+    """A post-infusion peak the day after each course (a score on the course day is no
+    peak) and a pre-infusion trough on each next course day."""
     scores = []
     for k, d in enumerate(days):
         if k:
             scores.append(ScoreFact(d, measure, side, trough, "pre_infusion"))
         if k < len(days) - 1:
-            scores.append(ScoreFact(d, measure, side, peak, "post_infusion"))
+            scores.append(ScoreFact(d + timedelta(days=1), measure, side, peak,
+                                    "post_infusion"))
     return tuple(scores)
 
 
@@ -67,5 +69,5 @@ def reports(pairs: list[tuple[date, int]]) -> tuple[ScoreFact, ...]:
 
 def facts(**kwargs: object) -> PatientFacts:
     """PatientFacts with a fresh weight unless told otherwise."""
-    kwargs.setdefault("latest_weight_on", START)
+    kwargs.setdefault("weight_dates", (START,))
     return PatientFacts(**kwargs)  # type: ignore[arg-type]

@@ -1,7 +1,9 @@
-"""The response assessment as first written (before the sweep was made fast): the oracle.
+"""The response assessment written plainly, sentence by sentence of section 5: the oracle.
 
-A verbatim copy of the original `assess_response` and its helpers, which built every cycle
-by slicing the sorted scores; the tests check that the current code gives equal results.
+First a verbatim copy of the original `assess_response`, which built every cycle by slicing
+the sorted scores; revised with the clinical rules of 2026-12-04 (no peak on a course day,
+the interval then prescribed, late cycles not evaluated, "the last 2 cycles with data").
+The tests check that the fast code gives equal results.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from tracker.rules.facts import ScoreFact
+from tracker.rules.facts import CourseFact, RegimenFact, ScoreFact
 from tracker.rules.measures import MEASURES, improvement, is_better, reaches_mcid
 from tracker.rules.policy import SitePolicy
 from tracker.rules.response import (
@@ -30,13 +32,19 @@ from tracker.rules.response import (
 def assess_response(
     *,
     scores: Iterable[ScoreFact],
-    given_days: Sequence[date],
+    courses: Iterable[CourseFact],
+    regimens: Sequence[RegimenFact],
     regimen_starts_on: date | None,
     on: date,
     policy: SitePolicy,
+    resumed_on: date | None = None,
 ) -> ResponseAssessment:
     """Build the completed cycles and find end-of-dose and progressive waning."""
-    days = sorted({d for d in given_days if d <= on})
+    lengths: dict[date, int] = {}
+    for c in courses:
+        if c.status == "given" and c.starts_on <= on:
+            lengths[c.starts_on] = max(c.days, lengths.get(c.starts_on, 1))
+    days = sorted(lengths)
     # Scores of unknown measures or dated after `on` say nothing about the cycles as of `on`.
     # Sorting is stable, so same-day scores keep their recorded order.
     known = sorted(
@@ -44,27 +52,39 @@ def assess_response(
         key=lambda s: s.taken_on,
     )
     taken = [s.taken_on for s in known]
-    # Years of history are common: each cycle reads only the scores dated within it.
-    cycles = tuple(
-        _cycle(
+    ordered = sorted(regimens, key=lambda r: (r.starts_on, r.id))
+
+    def interval_on(day: date) -> int:
+        started = [r for r in ordered if r.starts_on <= day]
+        return (started[-1] if started else ordered[0]).interval_days
+
+    cycles = []
+    for number, (start, end) in enumerate(zip(days, days[1:], strict=False), start=1):
+        interval = interval_on(start) if ordered else (end - start).days
+        late = (end - start).days > interval + policy.due_tolerance_days
+        spans_hold = resumed_on is not None and start < resumed_on <= end
+        evaluated = not late and not spans_hold
+        cycles.append(_cycle(
             number,
             start,
             end,
-            known[bisect_left(taken, start) : bisect_right(taken, end)],
+            known[bisect_left(taken, start) : bisect_right(taken, end)] if evaluated else [],
             counting=regimen_starts_on is not None and start >= regimen_starts_on,
             policy=policy,
-        )
-        for number, (start, end) in enumerate(zip(days, days[1:], strict=False), start=1)
-    )
-    counting = [c for c in cycles if c.counting]
+            last_course_day=start + timedelta(days=lengths[start] - 1),
+            interval=interval,
+            evaluated=evaluated,
+        ))
+    with_data = [c for c in cycles if c.counting and c.has_data]
     need = policy.wear_off_cycles
-    last = tuple(counting[-need:]) if len(counting) >= need else ()
-    end_of_dose = bool(last) and all(c.wear_off for c in last)
+    last = tuple(with_data[-need:]) if len(with_data) >= need else ()
+    since = on - timedelta(days=policy.taper_stable_days)
     return ResponseAssessment(
-        cycles=cycles,
-        end_of_dose=end_of_dose,
+        cycles=tuple(cycles),
+        end_of_dose=bool(last) and all(c.wear_off for c in last),
         end_of_dose_cycles=last,
         progressive=_progressive(cycles, policy),
+        recent_wear_off=any(c.wear_off and c.ends_on >= since for c in with_data),
     )
 
 
@@ -76,12 +96,14 @@ def _cycle(
     *,
     counting: bool,
     policy: SitePolicy,
+    last_course_day: date,
+    interval: int,
+    evaluated: bool,
 ) -> Cycle:
-    # Post-infusion scores are taken on the course day itself, right after the infusion, so
-    # the peak window includes S_k and stops before S_k+1 (whose post score is the next peak).
+    # The peak: the best post-infusion score after the course's last day and before S_k+1.
     peaks: dict[Series, Reading] = {}
     for s in scores:
-        if s.timing == POST_INFUSION and start <= s.taken_on < end and _is_series(s):
+        if s.timing == POST_INFUSION and last_course_day < s.taken_on < end and _is_series(s):
             r = _reading(s)
             best = peaks.get(r.series)
             if best is None or is_better(r.measure, r.value, best.value):
@@ -101,7 +123,7 @@ def _cycle(
         int(s.value) for s in scores if s.measure == WEAR_OFF_DAY and start < s.taken_on <= end
     ]
     earliest = min(reported) if reported else None
-    length = (end - start).days
+    limit = min((end - start).days, interval) - policy.reported_wear_off_margin_days
     return Cycle(
         number=number,
         starts_on=start,
@@ -110,9 +132,10 @@ def _cycle(
         swings=swings,
         troughs=tuple(troughs[k] for k in sorted(troughs, key=_series_order)),
         reported_wear_off_day=earliest,
-        reported_wear_off=(
-            earliest is not None and earliest <= length - policy.reported_wear_off_margin_days
-        ),
+        reported_wear_off=earliest is not None and earliest <= limit,
+        interval_days=interval,
+        evaluated=evaluated,
+        peaks=tuple(peaks[k] for k in sorted(peaks, key=_series_order)),
     )
 
 

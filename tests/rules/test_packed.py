@@ -31,8 +31,8 @@ from tracker.rules import (
     response,
     scores_needed_from,
 )
+from tracker.rules.cycles import plan_cycles
 from tracker.rules.response import summarize_response
-from tracker.rules.window import given_days
 
 START = date(2024, 1, 1)
 EQUIVALENCE = settings(max_examples=400, deadline=None)
@@ -104,7 +104,9 @@ def histories(draw):
         days.append(day)
     span = (day - START).days
     statuses = ("given",) if regular else ("given", "given", "given", "booked")
-    courses = [CourseFact(i + 1, d, draw(st.sampled_from(statuses))) for i, d in enumerate(days)]
+    courses = [CourseFact(i + 1, d, draw(st.sampled_from(statuses)),
+                          draw(st.sampled_from((1, 1, 1, 2, 5))))
+               for i, d in enumerate(days)]
     if days and draw(st.booleans()):
         courses.append(CourseFact(99, day + timedelta(days=draw(st.integers(-5, 30))), "booked"))
     starts = [START - timedelta(days=20)] + days
@@ -127,7 +129,11 @@ def histories(draw):
         review_dates=tuple(sorted(
             START + timedelta(days=draw(st.integers(0, span + 30)))
             for _ in range(draw(st.integers(0, 3))))),
-        latest_weight_on=draw(st.one_of(st.none(), st.just(START + timedelta(days=span)))),
+        weight_dates=tuple(sorted(
+            START + timedelta(days=draw(st.integers(-200, span + 60)))
+            for _ in range(draw(st.integers(0, 3))))),
+        resumed_on=draw(st.one_of(st.none(), st.just(START + timedelta(
+            days=draw(st.integers(0, span + 30)))))),
         dismissed=frozenset(
             (r.id, draw(st.sampled_from(("consider_taper", "escalate_dose", "shorten_interval"))))
             for r in regimens if draw(st.booleans())
@@ -139,9 +145,20 @@ def histories(draw):
     return policy, facts, on
 
 
+def _plan(facts: PatientFacts, on: date, policy: SitePolicy):
+    return plan_cycles(
+        [(c.starts_on.toordinal(), c.days) for c in facts.courses if c.status == "given"],
+        regimens=facts.regimens, on_ordinal=on.toordinal(),
+        tolerance_days=policy.due_tolerance_days, resumed_on=facts.resumed_on)
+
+
 def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on):
+    if module is reference_response:
+        return module.assess_response(
+            scores=facts.scores, courses=facts.courses, regimens=facts.regimens,
+            regimen_starts_on=starts_on, on=on, policy=policy, resumed_on=facts.resumed_on)
     return module.assess_response(
-        scores=facts.scores, given_days=given_days(facts.courses, on),
+        scores=[s for s in facts.scores if s.taken_on <= on], plan=_plan(facts, on, policy),
         regimen_starts_on=starts_on, on=on, policy=policy,
     )
 
@@ -163,15 +180,15 @@ def test_the_summary_agrees_with_the_full_assessment(history, data):
     starts_on = data.draw(st.one_of(st.none(), st.just(START + timedelta(days=40))))
     full = _assess(reference_response, facts, on, policy, starts_on)
     summary = summarize_response(
-        scores=ScoreColumns.of(facts.scores),
-        given_days=[c.starts_on.toordinal() for c in facts.courses if c.status == "given"],
+        scores=ScoreColumns.of([s for s in facts.scores if s.taken_on <= on]),
+        plan=_plan(facts, on, policy),
         regimen_starts_on=starts_on, on=on, policy=policy,
     )
     assert summary.end_of_dose == full.end_of_dose
     assert summary.end_of_dose_cycles == (full.end_of_dose_cycles if full.end_of_dose else ())
     assert summary.progressive == full.progressive
     assert summary.patterns == full.patterns
-    assert summary.counting_wear_off == any(c.wear_off for c in full.counting_cycles)
+    assert summary.recent_wear_off == full.recent_wear_off
     assert summary.counting_with_data == sum(c.has_data for c in full.counting_cycles)
     if full.end_of_dose:  # the only time it is quoted
         assert summary.describe_end_of_dose() == full.describe_end_of_dose()
@@ -203,8 +220,10 @@ def test_a_same_day_retest_is_the_trough_whatever_the_column_order():
     scores = [ScoreFact(s1, "mrc_sum", None, 50, "pre_infusion"),
               ScoreFact(s0, "mrc_sum", None, 55, "post_infusion"),
               ScoreFact(s1, "mrc_sum", None, 54, "pre_infusion")]
-    result = assess_response(scores=scores, given_days=[s0, s1], regimen_starts_on=s0,
-                             on=s1, policy=SitePolicy())
+    facts = PatientFacts(regimens=(RegimenFact(1, s0, 1.0, 28),),
+                         courses=(CourseFact(1, s0, "given"), CourseFact(2, s1, "given")))
+    result = assess_response(scores=scores, plan=_plan(facts, s1, SitePolicy()),
+                             regimen_starts_on=s0, on=s1, policy=SitePolicy())
     assert result.cycles[0].troughs[0].value == 54
     assert not result.cycles[0].wear_off
 
@@ -223,10 +242,11 @@ def test_scores_before_the_horizon_change_nothing_the_sweep_stores(history, look
     assert evaluate_packed(PackedFacts.of(recent), on=on, policy=policy) == expected
 
 
-def test_the_horizon_is_the_regimen_start_less_the_lookback():
+def test_with_a_regimen_every_score_may_matter_and_without_one_none_does():
+    # No response compares each series' baseline before the first course, however old.
     regimens = (RegimenFact(1, START, 1.0, 28), RegimenFact(2, START + timedelta(days=300),
                                                             1.0, 21))
     policy = SitePolicy(progressive_lookback_days=100)
     assert scores_needed_from(regimens, on=START + timedelta(days=400), policy=policy) == (
-        START + timedelta(days=200))
+        date.min)
     assert scores_needed_from((), on=START, policy=policy) == date.max

@@ -91,7 +91,7 @@ def histories(draw, policy: SitePolicy | None = None):
         regimens=(RegimenFact(1, starts_on, dose, interval),),
         courses=tuple(CourseFact(i + 1, d, "given") for i, d in enumerate(days)),
         scores=tuple(scores),
-        latest_weight_on=START,
+        weight_dates=(START,),
     )
     on = days[-1] + timedelta(days=draw(st.integers(1, 30)))
     return policy, facts, on
@@ -212,7 +212,7 @@ def test_an_accepted_action_is_not_proposed_again_before_two_new_cycles(history,
         courses=facts.courses
         + tuple(CourseFact(100 + i, d, "given") for i, d in enumerate(new_days)),
         scores=facts.scores + tuple(new_scores),
-        latest_weight_on=START,
+        weight_dates=(START,),
     )
     last = new_days[-1] if new_days else on
     later = last + timedelta(days=data.draw(st.integers(0, 60)))

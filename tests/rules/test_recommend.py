@@ -229,9 +229,29 @@ def test_taper_by_dose_when_a_week_more_would_pass_the_longest_interval():
 
 
 def test_taper_dose_rounds_to_2_decimals():
-    # 0.9 x 0.75 = 0.675 (0.67499... in floats) rounds half up.
+    # 1.3 x 0.75 = 0.975 (0.97499... in floats) rounds half up.
+    ev = run(dose=1.3, interval=42, courses=5, scores=steady, on=day(180))
+    assert action(ev) == ("consider_taper", None, 0.98)
+
+
+def test_a_taper_below_the_label_minimum_is_a_trial_off_with_no_values():
+    # 0.9 x 0.75 = 0.68 g/kg every 42 days is 0.45 g/kg per 28 days, under the label's 0.5.
     ev = run(dose=0.9, interval=42, courses=5, scores=steady, on=day(180))
-    assert action(ev) == ("consider_taper", None, 0.68)
+    assert action(ev) == ("consider_trial_off", None, None)
+    assert "trial off" in ev.recommendation.reason
+    assert "0.45 g/kg per 28 days" in ev.recommendation.reason
+
+
+def test_a_taper_exactly_at_the_label_minimum_is_still_a_dose_taper():
+    # 1.0 x 0.75 = 0.75 g/kg every 42 days is 0.5 g/kg per 28 days exactly.
+    ev = run(dose=1.0, interval=42, courses=5, scores=steady, on=day(180))
+    assert action(ev) == ("consider_taper", None, 0.75)
+
+
+def test_a_trial_off_is_not_raised_again_once_dismissed():
+    ev = run(dose=0.9, interval=42, courses=5, scores=steady, on=day(180),
+             dismissed=frozenset({(1, "consider_trial_off")}))
+    assert ev.recommendation is None
 
 
 def test_patient_max_interval_turns_a_taper_into_a_dose_taper():
@@ -330,7 +350,7 @@ def test_flags_in_the_contract_order():
 
 @pytest.mark.parametrize("status", ["on_hold", "discharged"])
 def test_a_patient_on_hold_or_discharged_gets_no_flags_and_no_action(status):
-    ev = run(status=status, latest_weight_on=None, on=day(400))
+    ev = run(status=status, weight_dates=(), on=day(400))
     assert ev.flags == ()
     assert ev.recommendation is None
     assert ev.due_on == day(4 * 28 + 28)  # the schedule is still shown
@@ -417,10 +437,11 @@ def test_the_names_other_code_is_written_against():
         "courses",
         "scores",
         "review_dates",
-        "latest_weight_on",
+        "weight_dates",
         "min_interval_days",
         "max_interval_days",
         "dismissed",
+        "resumed_on",
     ]
     assert [f.name for f in fields(Recommendation)] == [
         "action",

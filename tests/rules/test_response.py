@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from tracker.rules import ScoreFact, SitePolicy, assess_response
+from tracker.rules import RegimenFact, ScoreFact, SitePolicy, assess_response
+from tracker.rules.cycles import plan_cycles
 
 from .builders import START, course_days, day, reports, swings, troughs
 
@@ -10,13 +11,22 @@ POLICY = SitePolicy()
 S = course_days(START, 28, 8)  # S[0] .. S[7], 28 days apart
 
 
-def assess(scores, days=None, regimen_start=START, on=None, policy=POLICY):
+def assess(scores, days=None, regimen_start=START, on=None, policy=POLICY, *, interval=28,
+           lengths=None, regimens=None, resumed_on=None):
+    """Assess scores over given courses on `days` (1 day long unless `lengths` says), under
+    one regimen of `interval` days from START unless `regimens` are given."""
     days = S if days is None else days
+    on = on or max(days) + timedelta(days=1)
+    regimens = regimens or (RegimenFact(1, min(START, *days), 1.0, interval),)
+    plan = plan_cycles(
+        [(d.toordinal(), n) for d, n in zip(days, lengths or [1] * len(days), strict=True)],
+        regimens=regimens, on_ordinal=on.toordinal(),
+        tolerance_days=policy.due_tolerance_days, resumed_on=resumed_on)
     return assess_response(
-        scores=scores,
-        given_days=days,
+        scores=[s for s in scores if s.taken_on <= on],
+        plan=plan,
         regimen_starts_on=regimen_start,
-        on=on or days[-1] + timedelta(days=1),
+        on=on,
         policy=policy,
     )
 
@@ -43,15 +53,33 @@ def test_courses_are_taken_in_date_order_and_later_courses_are_ignored():
 # --- peak ---------------------------------------------------------------------------------
 
 
-def test_a_post_infusion_score_on_the_course_day_is_the_peak():
+def test_a_post_infusion_score_on_the_course_day_is_no_peak():
+    # "A score on a course day, before the IVIG has acted, is no peak."
     result = assess([score(S[0], 60, "post_infusion"), score(S[1], 50, "pre_infusion")], S[:2])
-    (swing,) = result.cycles[0].swings
-    assert (swing.peak.value, swing.trough.value, swing.drop) == (60, 50, 10)
+    assert result.cycles[0].swings == ()
+    assert result.cycles[0].peaks == ()
 
 
-def test_a_post_infusion_score_on_the_next_course_day_peaks_the_next_cycle():
+def test_the_peak_is_the_best_post_infusion_score_after_the_course():
+    scores = [score(S[0] + timedelta(days=1), 60, "post_infusion"),
+              score(S[0] + timedelta(days=9), 64, "post_infusion"),
+              score(S[1], 50, "pre_infusion")]
+    (swing,) = assess(scores, S[:2]).cycles[0].swings
+    assert (swing.peak.value, swing.trough.value, swing.drop) == (64, 50, 14)
+
+
+def test_a_multi_day_course_has_no_peak_before_its_last_day():
+    # A 3-day course from S[0]: days S[0], S[0]+1 and S[0]+2 are course days.
+    scores = [score(S[0] + timedelta(days=2), 70, "post_infusion"),
+              score(S[0] + timedelta(days=3), 61, "post_infusion"),
+              score(S[1], 50, "pre_infusion")]
+    (swing,) = assess(scores, S[:2], lengths=[3, 1]).cycles[0].swings
+    assert swing.peak.value == 61
+
+
+def test_a_post_infusion_score_on_the_next_course_day_is_no_peak_of_either_cycle():
     scores = [
-        score(S[0], 52, "post_infusion"),
+        score(S[0] + timedelta(days=1), 52, "post_infusion"),
         score(S[1], 48, "pre_infusion"),
         score(S[1], 70, "post_infusion"),
         score(S[2], 60, "pre_infusion"),
@@ -59,8 +87,8 @@ def test_a_post_infusion_score_on_the_next_course_day_peaks_the_next_cycle():
     first, second = assess(scores, S[:3]).cycles
     assert first.swings[0].peak.value == 52
     assert not first.wear_off  # 52 -> 48 is under the MCID; 70 -> 48 would not be
-    assert second.swings[0].peak.value == 70
-    assert second.wear_off
+    assert second.swings == ()  # the 70 was taken on S[1], a course day
+    assert not second.wear_off
 
 
 def test_the_best_post_infusion_score_of_the_cycle_is_the_peak():
@@ -110,7 +138,8 @@ def test_the_last_pre_infusion_score_in_the_window_is_the_trough():
 
 
 def test_trough_window_follows_the_policy():
-    scores = [score(S[0], 60, "post_infusion"), score(S[1] - timedelta(days=5), 50, "pre_infusion")]
+    scores = [score(S[0] + timedelta(days=1), 60, "post_infusion"),
+              score(S[1] - timedelta(days=5), 50, "pre_infusion")]
     assert assess(scores, S[:2], policy=SitePolicy(trough_window_days=5)).cycles[0].swings
     assert not assess(scores, S[:2]).cycles[0].swings
 
@@ -218,8 +247,20 @@ def test_the_last_cycles_must_be_the_ones_wearing_off():
     assert not assess(scores, S[:4]).end_of_dose
 
 
-def test_a_cycle_without_data_breaks_the_run():
+def test_a_cycle_without_data_is_passed_over():
+    # "The last 2 completed counting cycles with data": a cycle with no peak and trough and
+    # no report says nothing, so the two around it are the last two with data.
     scores = swings(S[:2], peak=60, trough=48) + swings(S[2:4], peak=60, trough=48)
+    result = assess(scores, S[:4])
+    assert [c.wear_off for c in result.cycles] == [True, False, True]
+    assert [c.has_data for c in result.cycles] == [True, False, True]
+    assert result.end_of_dose
+    assert [c.number for c in result.end_of_dose_cycles] == [1, 3]
+
+
+def test_a_cycle_with_data_and_no_wear_off_breaks_the_run():
+    scores = (swings(S[:2], peak=60, trough=48) + swings(S[1:3], peak=60, trough=56)
+              + swings(S[2:4], peak=60, trough=48))
     result = assess(scores, S[:4])
     assert [c.wear_off for c in result.cycles] == [True, False, True]
     assert not result.end_of_dose

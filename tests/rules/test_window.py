@@ -112,12 +112,23 @@ def test_patient_bounds_clamp_the_window():
 
 
 def test_an_overridden_interval_outside_the_bounds_keeps_a_window_around_its_due_day():
-    # Every 7 days prescribed with an override while the site minimum is 14.
+    # Every 7 days prescribed with an override while the site minimum is 14: the bounds
+    # become lo = min(14, 7 - 3) = 4 and hi = max(42, 7 + 3) = 42.
     w = due_window(regimen=regimen(interval=7, dose=0.5), last_given_on=L, policy=POLICY)
     assert w.window_start <= w.due_on <= w.window_end
-    assert w.window_start == L + timedelta(days=7)
+    assert (w.window_start, w.window_end) == (L + timedelta(days=4), L + timedelta(days=10))
+    # Every 56 days: lo = 14, hi = max(42, 56 + 3) = 59, so the window is the whole tolerance.
     w = due_window(regimen=regimen(interval=56), last_given_on=L, policy=POLICY)
-    assert (w.window_start, w.window_end) == (L + timedelta(days=53), L + timedelta(days=56))
+    assert (w.window_start, w.window_end) == (L + timedelta(days=53), L + timedelta(days=59))
+
+
+def test_an_interval_inside_the_bounds_is_clamped_by_them():
+    # 15 days with the minimum at 14: due - 3 = L + 12 is before L + 14, so the window
+    # opens at L + 14.
+    w = due_window(regimen=regimen(interval=15), last_given_on=L, policy=POLICY)
+    assert (w.window_start, w.window_end) == (L + timedelta(days=14), L + timedelta(days=18))
+    w = due_window(regimen=regimen(interval=41), last_given_on=L, policy=POLICY)
+    assert (w.window_start, w.window_end) == (L + timedelta(days=38), L + timedelta(days=42))
 
 
 def test_the_last_given_course_counts_not_a_booking_or_a_later_one():
@@ -270,7 +281,7 @@ def test_no_weight_is_stale_since_always():
 def test_flag_start_days_answer_for_later_days_without_replaying():
     # The stored start days must agree with evaluating each later day afresh.
     history = facts(
-        regimens=(regimen(),), courses=given([L]), latest_weight_on=L, review_dates=(L,)
+        regimens=(regimen(),), courses=given([L]), weight_dates=(L,), review_dates=(L,)
     )
     stored = evaluate(history, on=L, policy=POLICY)
     for n in range(0, 400, 3):

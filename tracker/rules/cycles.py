@@ -4,12 +4,16 @@ Both the full response (every cycle, for the patient's page) and the sweep's sum
 built from these marks, so the rules of section 5 that place a score in a cycle are written
 once, here. A cycle k runs from given[k] to given[k+1] (day numbers):
 
-- a post-infusion score on a day in [given[k], given[k+1]) may be the cycle's peak (the
-  best one, the first of equals);
+- a post-infusion score after the last day of course k and before given[k+1] may be the
+  cycle's peak (the best one, the first of equals); one on a course day is no peak, since
+  the IVIG has not acted yet;
 - a pre-infusion score on a day in [given[k+1] - trough window, given[k+1]], never on
   given[k] itself, may be its trough (the last one recorded);
 - a patient-reported wear-off day recorded in (given[k], given[k+1]] belongs to it (the
   earliest reported day counts).
+
+A cycle that is not evaluated (a late course: longer than the interval then prescribed
+plus the tolerance; or one that spans a return from hold) gets no marks at all.
 
 The pass runs once per patient per day for the whole cohort, so it is written for speed:
 marks are keyed by one integer, `series << CYCLE_BITS | cycle`, and the cycle is found by
@@ -20,16 +24,19 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from itertools import islice
 from operator import le
 
-from tracker.rules.facts import ScoreColumns
+from tracker.rules.facts import RegimenFact, ScoreColumns
 from tracker.rules.measures import _EPSILON, MEASURES
+from tracker.rules.vocabulary import MeasureCode, Timing
 
-PRE_INFUSION = "pre_infusion"
-POST_INFUSION = "post_infusion"
-WEAR_OFF_DAY = "wear_off_day"
+PRE_INFUSION = Timing.PRE_INFUSION
+POST_INFUSION = Timing.POST_INFUSION
+WEAR_OFF_DAY = MeasureCode.WEAR_OFF_DAY
 SIDES = (None, "left", "right")
 
 CYCLE_BITS = 20
@@ -91,7 +98,7 @@ def role(name: tuple[str, str | None, str]) -> tuple[int, int]:
 
 for _code, _measure in MEASURES.items():
     for _side in SIDES:
-        for _timing in (PRE_INFUSION, POST_INFUSION, "clinic"):
+        for _timing in Timing:
             role((_code, _side, _timing))
 
 
@@ -103,7 +110,7 @@ class CycleMarks:
     entries come in cycle order.
     """
 
-    given: list[int]  # distinct given day numbers up to the evaluation day, in order
+    plan: CyclePlan
     scores: ScoreColumns  # in date order
     peaks: dict[int, int]  # series << CYCLE_BITS | cycle -> score index
     troughs: dict[int, int]
@@ -111,32 +118,85 @@ class CycleMarks:
     trough_series: frozenset[int] = frozenset()  # series with pre-infusion scores
 
     @property
+    def given(self) -> list[int]:
+        """The distinct given day numbers up to the evaluation day, in order."""
+        return self.plan.given
+
+    @property
     def cycle_count(self) -> int:
         """How many completed cycles there are."""
-        return max(0, len(self.given) - 1)
+        return self.plan.cycle_count
 
     def name(self, i: int) -> tuple[str, str | None, str]:
         """(measure, side, timing) of score i."""
         return self.scores.name(self.scores.kinds[i])
 
 
-def given_ordinals(days, on_ordinal: int) -> list[int]:
-    """The distinct day numbers up to `on_ordinal`, in order."""
-    return sorted({d for d in days if d <= on_ordinal})
+@dataclass(frozen=True)
+class CyclePlan:
+    """The completed cycles before any score is read: where each starts, from which day a
+    peak may be taken, the interval prescribed on its first day, and whether it counts."""
+
+    given: list[int]  # distinct first days of the given courses, up to the evaluation day
+    peak_from: list[int]  # per cycle: the day after its course's last day
+    interval_days: list[int]  # per cycle: the interval of the regimen current on its first day
+    evaluated: list[bool]  # per cycle: False for a late cycle or one spanning a hold
+
+    @property
+    def cycle_count(self) -> int:
+        """How many completed cycles there are."""
+        return max(0, len(self.given) - 1)
+
+    def length_days(self, k: int) -> int:
+        """Days from course k to course k+1."""
+        return self.given[k + 1] - self.given[k]
 
 
-def mark_cycles(scores: ScoreColumns, given: list[int], trough_window_days: int) -> CycleMarks:
+def plan_cycles(
+    courses: Iterable[tuple[int, int]],
+    *,
+    regimens: Sequence[RegimenFact],
+    on_ordinal: int,
+    tolerance_days: int,
+    resumed_on: date | None = None,
+) -> CyclePlan:
+    """The cycles of the given courses (first day number, length in days) up to a day."""
+    lengths: dict[int, int] = {}
+    for day, days in courses:
+        if day <= on_ordinal:
+            # Two courses on one first day are one course: the longer one says when it ends.
+            lengths[day] = max(days, lengths.get(day, 1))
+    given = sorted(lengths)
+    starts = sorted((r.starts_on.toordinal(), r.id, r.interval_days) for r in regimens)
+    first_days = [s[0] for s in starts]
+    back = resumed_on.toordinal() if resumed_on is not None else None
+    peak_from, intervals, evaluated = [], [], []
+    for k in range(len(given) - 1):
+        start, end = given[k], given[k + 1]
+        peak_from.append(start + lengths[start])
+        # The regimen with the latest start on or before the cycle's first day (the first
+        # regimen for a course given before any was written).
+        at = bisect_right(first_days, start) - 1
+        interval = starts[max(at, 0)][2] if starts else end - start
+        intervals.append(interval)
+        spans_hold = back is not None and start < back <= end
+        evaluated.append(end - start <= interval + tolerance_days and not spans_hold)
+    return CyclePlan(given, peak_from, intervals, evaluated)
+
+
+def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) -> CycleMarks:
     """Mark each score as a peak, trough or reported wear-off of its cycle, or as nothing."""
     scores = _in_date_order(scores)
     peaks: dict[int, int] = {}
     troughs: dict[int, int] = {}
     reported: dict[int, int] = {}
-    completed = len(given) - 1
+    given = plan.given
+    completed = plan.cycle_count
     if completed < 1:
-        return CycleMarks(given, scores, peaks, troughs, reported)
+        return CycleMarks(plan, scores, peaks, troughs, reported)
     days, values = scores.days, scores.values
     roles = {kind: role(scores.name(kind)) for kind in set(scores.kinds)}
-    marks = CycleMarks(given, scores, peaks, troughs, reported,
+    marks = CycleMarks(plan, scores, peaks, troughs, reported,
                        frozenset(sid for what, sid in roles.values() if what == TROUGH))
     # Per kind, what the loop needs: its role, its series already shifted into a key, and
     # whether higher is better (the hot loop below runs for every score of every patient).
@@ -146,6 +206,7 @@ def mark_cycles(scores: ScoreColumns, given: list[int], trough_window_days: int)
     lo, hi = bisect_left(days, given[0]), bisect_right(days, given[-1])
     ends = [*given, given[-1] + 1]  # ends[k + 1] is where cycle k stops (a sentinel last)
     k, start, nxt = 0, given[0], ends[1]  # start = given[k] <= day < nxt = given[k + 1]
+    peak_from, evaluated = plan.peak_from, [*plan.evaluated, False]
     window = zip(range(lo, hi), islice(days, lo, hi), islice(scores.kinds, lo, hi), strict=True)
     for i, day, kind in window:
         while day >= nxt:
@@ -153,7 +214,7 @@ def mark_cycles(scores: ScoreColumns, given: list[int], trough_window_days: int)
             start, nxt = nxt, ends[k + 1]
         what, series, higher = kinds[kind]
         if what == PEAK:
-            if k < completed:
+            if evaluated[k] and day >= peak_from[k]:
                 key = series | k
                 best = peaks.get(key)
                 # Strictly better replaces: of equal peaks the first is kept.
@@ -164,7 +225,7 @@ def mark_cycles(scores: ScoreColumns, given: list[int], trough_window_days: int)
             # Troughs and reports belong to the cycle that ends on or after their day: on a
             # course day itself, the cycle that ends there.
             j = k if day == start else k + 1
-            if not j:
+            if not j or not evaluated[j - 1]:
                 continue
             if what == TROUGH:
                 if day >= given[j] - trough_window_days:

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tracker.rules.policy import SitePolicy
+from tracker.rules.vocabulary import WeightBasis, codes
 
 CM_PER_INCH = 2.54
 # Devine: base weight at 60 inches (152.4 cm), plus 2.3 kg per inch above.
 _DEVINE_BASE_KG = {"male": 50.0, "female": 45.5}
 _DEVINE_KG_PER_INCH = 2.3
 _DEVINE_BASE_INCHES = 60
-WEIGHT_BASES = ("auto", "actual", "adjusted")
+WEIGHT_BASES = codes(WeightBasis)
 # Products are sized in tenths of a gram at the finest (2.5 g vials).
 _TENTHS = 10
 # A rate above this (mL/kg/min, i.e. 15 mL/kg/h) is three times any IVIG label maximum:
@@ -34,11 +35,16 @@ class DosingError(ValueError):
 class DosingWeight:
     """The weight a dose is calculated on, and why that one."""
 
-    kg: float
+    kg: float  # to 2 decimals, as shown
     basis_used: str  # "actual" or "adjusted"
     ideal_body_weight_kg: float | None
     bmi: float | None
     note: str
+    exact_kg: float = 0.0  # never rounded: what the dose is multiplied by
+
+    def __post_init__(self) -> None:
+        if not self.exact_kg:
+            object.__setattr__(self, "exact_kg", float(self.kg))
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,8 @@ def dosing_weight(
 
     def actual(note: str, ibw: float | None = None, bmi: float | None = None) -> DosingWeight:
         shown_bmi = None if bmi is None else _bmi_shown(bmi)
-        return DosingWeight(_r2(weight_kg), "actual", _r2_or_none(ibw), shown_bmi, note)
+        return DosingWeight(_r2(weight_kg), "actual", _r2_or_none(ibw), shown_bmi, note,
+                            float(weight_kg))
 
     if height_cm is None or sex is None:
         missing = "height" if height_cm is None else "sex"
@@ -171,6 +178,7 @@ def dosing_weight(
         _bmi_shown(bmi),
         f"adjusted weight ({why}): ideal {_fmt(_r2(ibw))} kg + "
         f"{_fmt(policy.adjusted_weight_factor)} x ({_fmt(weight_kg)} - {_fmt(_r2(ibw))}) kg",
+        adjusted_kg,
     )
 
 
@@ -206,9 +214,9 @@ def calculate_dose(
     weight = dosing_weight(
         sex=sex, height_cm=height_cm, weight_kg=weight_kg, basis=basis, policy=policy
     )
-    # The dose is calculated on the weight as displayed (2 decimals) so that a pharmacist
-    # multiplying the shown figures by hand gets the same answer.
-    dose_g = round_dose_g(dose_g_per_kg * weight.kg, policy.dose_rounding_g)
+    # The dosing weight is shown to 2 decimals but never rounded before it is multiplied:
+    # 2.0 g/kg x 73.7457 kg is 147.49 g, 145 g; on the shown 73.75 kg it would be 150 g.
+    dose_g = round_dose_g(dose_g_per_kg * weight.exact_kg, policy.dose_rounding_g)
     return DoseCalculation(
         dosing_weight_kg=weight.kg,
         weight_basis_used=weight.basis_used,

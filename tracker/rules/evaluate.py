@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from tracker.rules.dosing import intensity_g_per_kg_28d
+from tracker.rules.benefit import changes_after
+from tracker.rules.cycles import CyclePlan, plan_cycles
+from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d
 from tracker.rules.facts import (
     GIVEN,
     PATIENT_STATUSES,
@@ -15,6 +17,7 @@ from tracker.rules.facts import (
     PackedFacts,
     PatientFacts,
     RegimenFact,
+    ScoreColumns,
     ScoreFact,
 )
 from tracker.rules.policy import SitePolicy
@@ -25,12 +28,13 @@ from tracker.rules.response import (
     assess_response,
     summarize_response,
 )
+from tracker.rules.vocabulary import FlagCode, codes
 from tracker.rules.window import (
     DateFlags,
     current_regimen,
     date_flags,
     date_flags_from,
-    given_days,
+    latest_on_or_before,
 )
 
 __all__ = [
@@ -48,20 +52,19 @@ __all__ = [
     "scores_needed_from",
 ]
 
-OVERDUE = "overdue"
-NEEDS_BOOKING = "needs_booking"
-BOOKING_OUTSIDE_WINDOW = "booking_outside_window"
-WANING_RESPONSE = "waning_response"
-REVIEW_DUE = "review_due"
-WEIGHT_STALE = "weight_stale"
-FLAG_ORDER = (
-    OVERDUE,
-    NEEDS_BOOKING,
-    BOOKING_OUTSIDE_WINDOW,
-    WANING_RESPONSE,
-    REVIEW_DUE,
-    WEIGHT_STALE,
-)
+OVERDUE = FlagCode.OVERDUE
+NEEDS_BOOKING = FlagCode.NEEDS_BOOKING
+BOOKING_OUTSIDE_WINDOW = FlagCode.BOOKING_OUTSIDE_WINDOW
+WANING_RESPONSE = FlagCode.WANING_RESPONSE
+REFRACTORY = FlagCode.REFRACTORY
+NO_RESPONSE = FlagCode.NO_RESPONSE
+REVIEW_DUE = FlagCode.REVIEW_DUE
+WEIGHT_STALE = FlagCode.WEIGHT_STALE
+FLAG_ORDER = codes(FlagCode)
+# No response is judged after this many courses of the first regimen (section 11).
+NO_RESPONSE_MIN_COURSES = 3
+# Refractory needs this many completed cycles of the regimen at the cap (section 11).
+REFRACTORY_MIN_CYCLES = 2
 
 
 @dataclass(frozen=True)
@@ -131,29 +134,37 @@ class Evaluation:
 
 
 def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation:
-    """Evaluate one patient on day `on` under the site policy and the patient's own bounds."""
+    """Evaluate one patient on day `on` under the site policy and the patient's own bounds.
+
+    Everything dated after `on` is ignored (weights, reviews, scores, courses given), except
+    that a course booked or given after it counts as booked.
+    """
     _check_status(facts.status)
     policy = policy.with_patient_bounds(facts.min_interval_days, facts.max_interval_days)
     regimen = current_regimen(facts.regimens, on)
     if regimen is None:
         return _unplanned(on, facts.status)
+    latest_weight_on = latest_on_or_before(facts.weight_dates, on)
     dates = date_flags(
         regimen=regimen,
         courses=facts.courses,
         on=on,
         policy=policy,
         review_dates=facts.review_dates,
-        latest_weight_on=facts.latest_weight_on,
+        latest_weight_on=latest_weight_on,
+        resumed_on=facts.resumed_on,
     )
+    given = [(c.starts_on.toordinal(), c.days) for c in facts.courses if c.status == GIVEN]
+    plan = _plan(given, facts.regimens, on, policy, facts.resumed_on)
+    scores = tuple(s for s in facts.scores if s.taken_on <= on)
     response = assess_response(
-        scores=facts.scores,
-        given_days=given_days(facts.courses, on),
-        regimen_starts_on=regimen.starts_on,
-        on=on,
-        policy=policy,
+        scores=scores, plan=plan, regimen_starts_on=regimen.starts_on, on=on, policy=policy
     )
     return _assemble(on, policy, regimen, dates, response, facts.status,
-                     facts.latest_weight_on, facts.dismissed, kept=response)
+                     latest_weight_on, facts.dismissed, kept=response,
+                     no_response=_no_response(ScoreColumns.of(scores), plan, facts.regimens,
+                                              on),
+                     counting_cycles=_counting_cycles(plan, regimen))
 
 
 def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Evaluation:
@@ -170,12 +181,9 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     today = on.toordinal()
     given = [d for d in facts.given_days if d <= today]
     # A course recorded as given after `on` was still a booking on `on` (upcoming_bookings).
-    later = [
-        CourseFact(course_id, date.fromordinal(d), GIVEN)
-        for d, course_id in zip(facts.given_days, facts.given_ids, strict=True)
-        if d > today
-    ]
+    later = [c for c in facts.given_courses() if c.starts_on.toordinal() > today]
     bookings = [c for c in facts.bookings if c.starts_on >= on] + later
+    latest_weight_on = latest_on_or_before(facts.weight_dates, on)
     dates = date_flags_from(
         regimen=regimen,
         first_given_on=date.fromordinal(min(given)) if given else None,
@@ -184,34 +192,76 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
         on=on,
         policy=policy,
         review_dates=facts.review_dates,
-        latest_weight_on=facts.latest_weight_on,
+        latest_weight_on=latest_weight_on,
+        resumed_on=facts.resumed_on,
     )
+    lengths = facts.given_lengths or [1] * len(facts.given_days)
+    plan = _plan(zip(facts.given_days, lengths, strict=True), facts.regimens, on, policy,
+                 facts.resumed_on)
+    scores = _up_to(facts.scores, today)
     summary = summarize_response(
-        scores=facts.scores,
-        given_days=given,
-        regimen_starts_on=regimen.starts_on,
-        on=on,
-        policy=policy,
+        scores=scores, plan=plan, regimen_starts_on=regimen.starts_on, on=on, policy=policy
     )
     return _assemble(on, policy, regimen, dates, summary, facts.status,
-                     facts.latest_weight_on, facts.dismissed, kept=None)
+                     latest_weight_on, facts.dismissed, kept=None,
+                     no_response=_no_response(scores, plan, facts.regimens, on),
+                     counting_cycles=_counting_cycles(plan, regimen))
+
+
+def _plan(given, regimens, on: date, policy: SitePolicy, resumed_on: date | None) -> CyclePlan:
+    return plan_cycles(given, regimens=regimens, on_ordinal=on.toordinal(),
+                       tolerance_days=policy.due_tolerance_days, resumed_on=resumed_on)
+
+
+def _up_to(scores: ScoreColumns, today: int) -> ScoreColumns:
+    # Scores dated after the day evaluated are ignored; the sweep reads none, so no copy.
+    days = scores.days
+    if not days or max(days) <= today:
+        return scores
+    keep = [i for i, d in enumerate(days) if d <= today]
+    return ScoreColumns(days=[days[i] for i in keep], kinds=[scores.kinds[i] for i in keep],
+                        values=[scores.values[i] for i in keep], names=scores.names)
+
+
+def _counting_cycles(plan: CyclePlan, regimen: RegimenFact) -> int:
+    # Completed cycles that started on or after the regimen's start.
+    start = regimen.starts_on.toordinal()
+    return sum(1 for k in range(plan.cycle_count) if plan.given[k] >= start)
+
+
+def _no_response(scores: ScoreColumns, plan: CyclePlan, regimens, on: date) -> str | None:
+    """Section 11: the first regimen has had 3 courses and no series got better; the
+    flag's detail, else None."""
+    if not plan.given:
+        return None
+    ordered = sorted(regimens, key=lambda r: (r.starts_on, r.id))
+    first = ordered[0]
+    # The first regimen's courses: those given while it was the current one.
+    until = ordered[1].starts_on.toordinal() if len(ordered) > 1 else on.toordinal() + 1
+    courses = sum(1 for d in plan.given if first.starts_on.toordinal() <= d < until)
+    if courses < NO_RESPONSE_MIN_COURSES:
+        return None
+    started = date.fromordinal(plan.given[0])
+    changes = changes_after(scores, baseline_on=started,
+                            first_day=started + timedelta(days=1), last_day=on)
+    if not changes or any(c.improved for c in changes):
+        return None
+    return (f"{courses} courses of the first regimen since {started.isoformat()} and no "
+            f"measure better than its baseline by its MCID ({len(changes)} compared)")
 
 
 def scores_needed_from(regimens: Iterable[RegimenFact], *, on: date,
                        policy: SitePolicy) -> date:
     """The first day whose scores can change what `evaluate_packed` says about day `on`.
 
-    Scores count in the cycles that start on or after the current regimen's start, and as
-    the reference of progressive waning: the best trough in the lookback before the earlier
-    of the last two counting troughs, which is itself dated after a counting cycle began.
-    So nothing dated before the regimen's start minus the lookback can change the flags,
-    the schedule or the recommendation; without a regimen no score does (date.max). The
-    full `evaluate` still wants every score, for its cycle-by-cycle `response`.
+    Without a regimen no score matters (date.max). With one, every score may: no response
+    (section 11) compares each series' baseline, its latest score on or before the first
+    course ever, however old, with everything after it.
     """
     regimen = current_regimen(regimens, on)
     if regimen is None:
         return date.max
-    return regimen.starts_on - timedelta(days=policy.progressive_lookback_days)
+    return date.min
 
 
 def _check_status(status: str) -> None:
@@ -252,6 +302,8 @@ def _assemble(
     dismissed: frozenset[tuple[int, str]],
     *,
     kept: ResponseAssessment | None,
+    no_response: str | None = None,
+    counting_cycles: int = 0,
 ) -> Evaluation:
     active = status == "active"
     flags: list[Flag] = []
@@ -279,6 +331,14 @@ def _assemble(
             )
             detail = "; ".join(text for text in evidence if text)
             flags.append(Flag(WANING_RESPONSE, response.patterns, detail))
+            if _at_cap(regimen, policy) and counting_cycles >= REFRACTORY_MIN_CYCLES:
+                intensity = intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days)
+                flags.append(Flag(REFRACTORY, detail=(
+                    f"waning at {_g(intensity)} g/kg per 28 days, at or above the cap of "
+                    f"{_g(policy.max_intensity_g_per_kg_28d)}, after {counting_cycles} "
+                    "cycles of this regimen")))
+        if no_response is not None:
+            flags.append(Flag(NO_RESPONSE, detail=no_response))
         if dates.review_due:
             flags.append(Flag(REVIEW_DUE, detail=f"review due by {dates.next_review_on}"))
         if dates.weight_stale:
@@ -309,6 +369,17 @@ def _assemble(
         ),
         response=kept,
     )
+
+
+def _at_cap(regimen: RegimenFact, policy: SitePolicy) -> bool:
+    # At or above the cap: exactly at it, or above it by an override.
+    intensity = intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days)
+    return exceeds_intensity_cap(regimen.dose_g_per_kg, regimen.interval_days, policy) or (
+        abs(intensity - policy.max_intensity_g_per_kg_28d) <= 1e-9)
+
+
+def _g(value: float) -> str:
+    return f"{round(value, 2):g}"
 
 
 def _iso(day: date | None) -> str | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-GIVEN = "given"
-BOOKED = "booked"
-PATIENT_STATUSES = ("active", "on_hold", "discharged")
+from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
+
+GIVEN = CourseStatus.GIVEN
+BOOKED = CourseStatus.BOOKED
+PATIENT_STATUSES = codes(PatientStatus)
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,17 @@ class RegimenFact:
 
 @dataclass(frozen=True)
 class CourseFact:
-    """An infusion course by its first day; status "given" or "booked"."""
+    """An infusion course by its first day and its length; status "given" or "booked"."""
 
     id: int
     starts_on: date
     status: str
+    days: int = 1  # a course may run over several days (2 g/kg over 2 to 5 days)
+
+    @property
+    def last_day(self) -> date:
+        """The course's last day."""
+        return self.starts_on + timedelta(days=self.days - 1)
 
 
 @dataclass(frozen=True)
@@ -50,10 +58,11 @@ class PatientFacts:
     courses: tuple[CourseFact, ...] = ()
     scores: tuple[ScoreFact, ...] = ()
     review_dates: tuple[date, ...] = ()
-    latest_weight_on: date | None = None
+    weight_dates: tuple[date, ...] = ()  # every day a weight was recorded
     min_interval_days: int | None = None
     max_interval_days: int | None = None
     dismissed: frozenset[tuple[int, str]] = frozenset()
+    resumed_on: date | None = None  # the day the patient last came back from hold
 
 
 @dataclass(frozen=True)
@@ -90,22 +99,25 @@ class ScoreColumns:
 class PackedFacts:
     """PatientFacts with the long lists as columns: what the daily sweep evaluates.
 
-    Given courses are day numbers with their ids alongside; `bookings` are the booked
-    courses. `evaluate_packed` gives the same evaluation as `evaluate` on the PatientFacts
-    this packs, without the cycle-by-cycle `response`.
+    Given courses are day numbers with their ids and lengths in days alongside; `bookings`
+    are the booked courses. `weight_dates` may hold only the latest weight on or before the
+    day evaluated (the sweep reads no more). `evaluate_packed` gives the same evaluation as
+    `evaluate` on the PatientFacts this packs, without the cycle-by-cycle `response`.
     """
 
     status: str = "active"
     regimens: tuple[RegimenFact, ...] = ()
     given_days: Sequence[int] = ()
     given_ids: Sequence[int] = ()
+    given_lengths: Sequence[int] = ()  # days of each given course; empty means 1 each
     bookings: tuple[CourseFact, ...] = ()
     scores: ScoreColumns = field(default_factory=ScoreColumns)
     review_dates: tuple[date, ...] = ()
-    latest_weight_on: date | None = None
+    weight_dates: tuple[date, ...] = ()
     min_interval_days: int | None = None
     max_interval_days: int | None = None
     dismissed: frozenset[tuple[int, str]] = frozenset()
+    resumed_on: date | None = None
 
     @classmethod
     def of(cls, facts: PatientFacts) -> PackedFacts:
@@ -117,11 +129,22 @@ class PackedFacts:
             regimens=facts.regimens,
             given_days=[c.starts_on.toordinal() for c in given],
             given_ids=[c.id for c in given],
+            given_lengths=[c.days for c in given],
             bookings=tuple(c for c in facts.courses if c.status == BOOKED),
             scores=ScoreColumns.of(facts.scores),
             review_dates=facts.review_dates,
-            latest_weight_on=facts.latest_weight_on,
+            weight_dates=facts.weight_dates,
             min_interval_days=facts.min_interval_days,
             max_interval_days=facts.max_interval_days,
             dismissed=facts.dismissed,
+            resumed_on=facts.resumed_on,
+        )
+
+    def given_courses(self) -> tuple[CourseFact, ...]:
+        """The given courses as CourseFacts (day order is not promised)."""
+        lengths = self.given_lengths or [1] * len(self.given_days)
+        return tuple(
+            CourseFact(course_id, date.fromordinal(day), GIVEN, days)
+            for day, course_id, days in zip(self.given_days, self.given_ids, lengths,
+                                            strict=True)
         )

@@ -11,16 +11,21 @@ from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d, 
 from tracker.rules.facts import RegimenFact
 from tracker.rules.policy import SitePolicy
 from tracker.rules.response import ResponseAssessment, ResponseSummary
+from tracker.rules.vocabulary import Action, codes
 
 # The recommendation reads the same things from the full assessment and from the sweep's
 # summary: the waning found, its descriptions and the taper evidence.
 Response = ResponseAssessment | ResponseSummary
 
-ESCALATE_DOSE = "escalate_dose"
-SHORTEN_INTERVAL = "shorten_interval"
-MAX_DOSE_REACHED = "max_dose_reached"
-CONSIDER_TAPER = "consider_taper"
-ACTIONS = (ESCALATE_DOSE, SHORTEN_INTERVAL, MAX_DOSE_REACHED, CONSIDER_TAPER)
+ESCALATE_DOSE = Action.ESCALATE_DOSE
+SHORTEN_INTERVAL = Action.SHORTEN_INTERVAL
+MAX_DOSE_REACHED = Action.MAX_DOSE_REACHED
+CONSIDER_TAPER = Action.CONSIDER_TAPER
+CONSIDER_TRIAL_OFF = Action.CONSIDER_TRIAL_OFF
+ACTIONS = codes(Action)
+# The label's lowest maintenance intensity (Gammagard Liquid, MMN: 0.5 to 2.4 g/kg a month):
+# a taper below it is no longer a dose step but a trial off treatment.
+LABEL_MIN_INTENSITY_G_PER_KG_28D = 0.5
 
 # Comparisons of g/kg values tolerate float dust (1.7142857 vs 1.71428570000001).
 _EPSILON = 1e-9
@@ -84,7 +89,8 @@ def taper_evidence(
     """The number of stable cycles with data when a taper may be suggested, else None."""
     if (on - regimen.starts_on).days < policy.taper_stable_days:
         return None
-    if response.counting_wear_off:
+    # Only the counting cycles that ended within the stable period must be free of wear-off.
+    if response.recent_wear_off:
         return None
     with_data = response.counting_with_data
     return with_data if with_data >= policy.taper_min_cycles else None
@@ -137,6 +143,17 @@ def _choose(
             f"{evidence} Consider lengthening the interval from {interval} to {longer} days.",
         )
     lower = _round2(dose * policy.taper_factor)
+    if intensity_g_per_kg_28d(lower, interval) < LABEL_MIN_INTENSITY_G_PER_KG_28D - _EPSILON:
+        return Recommendation(
+            CONSIDER_TRIAL_OFF,
+            None,
+            None,
+            f"{evidence} The interval of {interval} days cannot grow past "
+            f"{policy.max_interval_days}, and {_g(lower)} g/kg would be "
+            f"{_g(intensity_g_per_kg_28d(lower, interval))} g/kg per 28 days, under the "
+            f"label's lowest of {_g(LABEL_MIN_INTENSITY_G_PER_KG_28D)}; consider a supervised "
+            "trial off treatment (about a fifth of patients stay in remission).",
+        )
     return Recommendation(
         CONSIDER_TAPER,
         None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from tracker.rules.cycles import (  # noqa: F401 (the timing and measure codes live there)
@@ -16,16 +16,17 @@ from tracker.rules.cycles import (  # noqa: F401 (the timing and measure codes l
     SERIES,
     WEAR_OFF_DAY,
     CycleMarks,
-    given_ordinals,
+    CyclePlan,
     mark_cycles,
     series_key,
 )
 from tracker.rules.facts import ScoreColumns, ScoreFact
 from tracker.rules.measures import MEASURES, improvement, reaches_mcid, series_label
 from tracker.rules.policy import SitePolicy
+from tracker.rules.vocabulary import WaningPattern
 
-END_OF_DOSE = "end_of_dose"
-PROGRESSIVE = "progressive"
+END_OF_DOSE = WaningPattern.END_OF_DOSE
+PROGRESSIVE = WaningPattern.PROGRESSIVE
 # Progressive waning compares the last two troughs (fixed by the rules, not a policy value).
 PROGRESSIVE_TROUGHS = 2
 
@@ -77,6 +78,9 @@ class Cycle:
     troughs: tuple[Reading, ...]
     reported_wear_off_day: int | None  # earliest reported in the cycle
     reported_wear_off: bool
+    interval_days: int = 0  # the interval prescribed on the cycle's first day
+    evaluated: bool = True  # False for a late cycle or one spanning a hold: no marks
+    peaks: tuple[Reading, ...] = ()  # every series' peak, with a trough or not
 
     @property
     def length_days(self) -> int:
@@ -136,8 +140,9 @@ class ResponseAssessment:
 
     cycles: tuple[Cycle, ...]
     end_of_dose: bool
-    end_of_dose_cycles: tuple[Cycle, ...]  # the last counting cycles that were examined
+    end_of_dose_cycles: tuple[Cycle, ...]  # the last counting cycles with data, examined
     progressive: tuple[ProgressiveFinding, ...]
+    recent_wear_off: bool = False  # a counting cycle that ended in the stable period wore off
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -148,11 +153,6 @@ class ResponseAssessment:
     def counting_cycles(self) -> tuple[Cycle, ...]:
         """Completed cycles that started under the current regimen."""
         return tuple(c for c in self.cycles if c.counting)
-
-    @property
-    def counting_wear_off(self) -> bool:
-        """True when some counting cycle showed wear-off."""
-        return any(c.wear_off for c in self.counting_cycles)
 
     @property
     def counting_with_data(self) -> int:
@@ -179,7 +179,7 @@ class ResponseSummary:
     end_of_dose: bool
     end_of_dose_cycles: tuple[Cycle, ...]  # the last counting cycles, when they wore off
     progressive: tuple[ProgressiveFinding, ...]
-    counting_wear_off: bool  # some counting cycle showed wear-off
+    recent_wear_off: bool  # a counting cycle that ended in the stable period wore off
     counting_with_data: int  # counting cycles with data
 
     @property
@@ -199,47 +199,46 @@ class ResponseSummary:
 def assess_response(
     *,
     scores: Iterable[ScoreFact],
-    given_days: Sequence[date],
+    plan: CyclePlan,
     regimen_starts_on: date | None,
     on: date,
     policy: SitePolicy,
 ) -> ResponseAssessment:
     """Build the completed cycles and find end-of-dose and progressive waning."""
-    given = given_ordinals((d.toordinal() for d in given_days), on.toordinal())
-    marks = mark_cycles(ScoreColumns.of(scores), given, policy.trough_window_days)
-    first_counting = _first_counting(given, regimen_starts_on)
+    marks = mark_cycles(ScoreColumns.of(scores), plan, policy.trough_window_days)
+    first_counting = _first_counting(plan.given, regimen_starts_on)
     peaks = _by_cycle(marks.peaks)
     troughs = _by_cycle(marks.troughs)
     cycles = tuple(
         _cycle(marks, k, peaks.get(k, {}), troughs.get(k, {}), k >= first_counting, policy)
         for k in range(marks.cycle_count)
     )
-    counting = [c for c in cycles if c.counting]
+    with_data = [c for c in cycles if c.counting and c.has_data]
     need = policy.wear_off_cycles
-    last = tuple(counting[-need:]) if len(counting) >= need else ()
-    end_of_dose = bool(last) and all(c.wear_off for c in last)
+    last = tuple(with_data[-need:]) if len(with_data) >= need else ()
+    since = on - timedelta(days=policy.taper_stable_days)
     return ResponseAssessment(
         cycles=cycles,
-        end_of_dose=end_of_dose,
+        end_of_dose=bool(last) and all(c.wear_off for c in last),
         end_of_dose_cycles=last,
         progressive=_progressive(marks, first_counting, policy),
+        recent_wear_off=any(c.wear_off and c.ends_on >= since for c in with_data),
     )
 
 
 def summarize_response(
     *,
     scores: ScoreColumns,
-    given_days: Iterable[int],
+    plan: CyclePlan,
     regimen_starts_on: date | None,
     on: date,
     policy: SitePolicy,
 ) -> ResponseSummary:
     """The same findings as assess_response, from columns, building only the cycles that
-    the flags' and the recommendation's texts quote (`given_days` are day numbers)."""
-    given = given_ordinals(given_days, on.toordinal())
-    marks = mark_cycles(scores, given, policy.trough_window_days)
+    the flags' and the recommendation's texts quote."""
+    marks = mark_cycles(scores, plan, policy.trough_window_days)
+    given = plan.given
     first = _first_counting(given, regimen_starts_on)
-    completed = marks.cycle_count
     values, peaks, troughs = marks.scores.values, marks.peaks, marks.troughs
     # Counting cycles where some series has both a peak and a trough (Cycle.swings).
     swings = [key for key in peaks.keys() & troughs.keys() if key & CYCLE_MASK >= first]
@@ -251,15 +250,16 @@ def summarize_response(
         peak, trough = values[peaks[key]], values[troughs[key]]
         if (peak - trough if series.higher_is_better else trough - peak) >= series.mcid_floor:
             wore_off.add(key & CYCLE_MASK)
-    margin = policy.reported_wear_off_margin_days
     for k, reported_day in marks.reported.items():
         if k >= first:
             with_data.add(k)
-            if reported_day <= given[k + 1] - given[k] - margin:
+            if reported_day <= _report_limit(plan, k, policy):
                 wore_off.add(k)
     need = policy.wear_off_cycles
-    last = range(completed - need, completed) if completed - first >= need else range(0)
+    ordered = sorted(with_data)
+    last = ordered[-need:] if len(ordered) >= need else []
     end_of_dose = bool(last) and all(k in wore_off for k in last)
+    since = (on - timedelta(days=policy.taper_stable_days)).toordinal()
     return ResponseSummary(
         end_of_dose=end_of_dose,
         # Only quoted when they wore off: built then, and only those.
@@ -269,9 +269,17 @@ def summarize_response(
             for k in last
         ) if end_of_dose else (),
         progressive=_progressive(marks, first, policy),
-        counting_wear_off=bool(wore_off),
+        recent_wear_off=any(given[k + 1] >= since for k in wore_off),
         counting_with_data=len(with_data),
     )
+
+
+def _report_limit(plan: CyclePlan, k: int, policy: SitePolicy) -> int:
+    # A reported wear-off day counts when it came a margin before the next course was due:
+    # due by the cycle's own length, or by the interval then prescribed if that is shorter
+    # (a course given late does not make an early wear-off look timely).
+    length = min(plan.length_days(k), plan.interval_days[k])
+    return length - policy.reported_wear_off_margin_days
 
 
 def describe_wear_off(cycles: Sequence[Cycle]) -> str:
@@ -341,12 +349,12 @@ def _cycle(
     counting: bool,
     policy: SitePolicy,
 ) -> Cycle:
-    start, end = marks.given[k], marks.given[k + 1]
+    plan = marks.plan
+    start, end = plan.given[k], plan.given[k + 1]
     both = sorted((key for key in peaks if key in troughs), key=_series_order)
     swings = tuple(Swing(_reading(marks, peaks[key]), _reading(marks, troughs[key]))
                    for key in both)
     earliest = marks.reported.get(k)
-    length = end - start
     return Cycle(
         number=k + 1,
         starts_on=_day(start),
@@ -355,9 +363,10 @@ def _cycle(
         swings=swings,
         troughs=tuple(_reading(marks, troughs[key]) for key in sorted(troughs, key=_series_order)),
         reported_wear_off_day=earliest,
-        reported_wear_off=(
-            earliest is not None and earliest <= length - policy.reported_wear_off_margin_days
-        ),
+        reported_wear_off=earliest is not None and earliest <= _report_limit(plan, k, policy),
+        interval_days=plan.interval_days[k],
+        evaluated=plan.evaluated[k],
+        peaks=tuple(_reading(marks, peaks[key]) for key in sorted(peaks, key=_series_order)),
     )
 
 

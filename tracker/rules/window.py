@@ -79,18 +79,41 @@ def due_window(
     *, regimen: RegimenFact, last_given_on: date | None, policy: SitePolicy
 ) -> DueWindow:
     """The due day and booking window after the last given course (or at the regimen start)."""
-    tolerance = timedelta(days=policy.due_tolerance_days)
+    tolerance = policy.due_tolerance_days
     if last_given_on is None:
         due = regimen.starts_on
-        return DueWindow(due, due, due + tolerance)
-    due = last_given_on + timedelta(days=regimen.interval_days)
-    # A regimen prescribed outside the bounds (with an override reason) widens them to its own
-    # interval: otherwise the clamped window would be empty or would exclude the due day.
-    shortest = min(policy.min_interval_days, regimen.interval_days)
-    longest = max(policy.max_interval_days, regimen.interval_days)
-    start = max(due - tolerance, last_given_on + timedelta(days=shortest))
-    end = min(due + tolerance, last_given_on + timedelta(days=longest))
+        return DueWindow(due, due, due + timedelta(days=tolerance))
+    interval = regimen.interval_days
+    due = last_given_on + timedelta(days=interval)
+    shortest, longest = policy.min_interval_days, policy.max_interval_days
+    if not shortest <= interval <= longest:
+        # A regimen prescribed outside the bounds (with an override reason) widens them to
+        # its own interval and tolerance: otherwise the clamped window would be empty, or
+        # would hold the due day alone.
+        shortest = min(shortest, interval - tolerance)
+        longest = max(longest, interval + tolerance)
+    start = max(due - timedelta(days=tolerance), last_given_on + timedelta(days=shortest))
+    end = min(due + timedelta(days=tolerance), last_given_on + timedelta(days=longest))
     return DueWindow(due, start, end)
+
+
+def last_course_for_window(
+    *, regimen: RegimenFact, last_given_on: date | None, resumed_on: date | None, on: date
+) -> date | None:
+    """The L of the due window: the last given course, or, after a return from hold with
+    no course since, the return day minus the interval (so the course is due at once)."""
+    if resumed_on is None or resumed_on > on:
+        return last_given_on
+    if last_given_on is not None and last_given_on >= resumed_on:
+        return last_given_on
+    if last_given_on is None and regimen.starts_on >= resumed_on:
+        return None  # treatment starts after the return: due at the regimen start
+    return resumed_on - timedelta(days=regimen.interval_days)
+
+
+def latest_on_or_before(days: Iterable[date], on: date) -> date | None:
+    """The latest of these days on or before `on` (days after it are ignored), or None."""
+    return max((d for d in days if d <= on), default=None)
 
 
 def next_review_on(
@@ -113,6 +136,7 @@ def date_flags(
     policy: SitePolicy,
     review_dates: Iterable[date] = (),
     latest_weight_on: date | None = None,
+    resumed_on: date | None = None,
 ) -> DateFlags:
     """The window, the date-driven flags on day `on`, and the day each flag starts."""
     courses = tuple(courses)
@@ -126,6 +150,7 @@ def date_flags(
         policy=policy,
         review_dates=review_dates,
         latest_weight_on=latest_weight_on,
+        resumed_on=resumed_on,
     )
 
 
@@ -139,10 +164,16 @@ def date_flags_from(
     policy: SitePolicy,
     review_dates: Iterable[date] = (),
     latest_weight_on: date | None = None,
+    resumed_on: date | None = None,
 ) -> DateFlags:
     """date_flags from the first and last course given by `on` and the upcoming bookings
-    (as `upcoming_bookings` lists them), for callers that keep courses as columns."""
-    window = due_window(regimen=regimen, last_given_on=last_given_on, policy=policy)
+    (as `upcoming_bookings` lists them), for callers that keep courses as columns.
+
+    `latest_weight_on` is the latest weight on or before `on` (`latest_weight_on_or_before`).
+    """
+    last = last_course_for_window(regimen=regimen, last_given_on=last_given_on,
+                                  resumed_on=resumed_on, on=on)
+    window = due_window(regimen=regimen, last_given_on=last, policy=policy)
     booking = bookings[0] if bookings else None
 
     overdue_from = window.window_end + timedelta(days=1)

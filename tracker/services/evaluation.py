@@ -1,11 +1,10 @@
 """Each patient's evaluation: facts loaded in batches, the rules asked, the state stored."""
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tracker.rules import (
@@ -18,6 +17,7 @@ from tracker.rules import (
     evaluate,
     evaluate_packed,
 )
+from tracker.rules.vocabulary import CourseStatus, Decision
 from tracker.services.errors import NotFound
 from tracker.services.packed_facts import load_packed
 from tracker.services.patient_states import state_values, write_states
@@ -32,72 +32,98 @@ from tracker.store.models import (
     Review,
     Weight,
 )
-from tracker.store.types import utcnow
 
 SWEEP_BATCH = 500
+# The courses the rules read: booked and given (cancelled and missed ones say nothing).
+COUNTED_STATUSES = (CourseStatus.BOOKED, CourseStatus.GIVEN)
+
+
+def build_facts(
+    patient: Patient,
+    *,
+    regimens: Iterable,
+    courses: Iterable,
+    scores: Iterable,
+    review_dates: Iterable[date],
+    weight_dates: Iterable[date],
+    dismissed: Iterable[tuple[int, str]],
+) -> PatientFacts:
+    """The rules' facts from a patient's rows (anything with the tables' column names, as
+    attributes; courses as mappings or objects), however the caller read them."""
+    return PatientFacts(
+        status=patient.status,
+        regimens=tuple(RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days)
+                       for r in regimens),
+        courses=tuple(sorted(
+            (CourseFact(_get(c, "id"), _get(c, "scheduled_on"), _get(c, "status"),
+                        _get(c, "days") or 1)
+             for c in courses if _get(c, "status") in COUNTED_STATUSES),
+            key=lambda c: (c.starts_on, c.id))),
+        # Same-day scores in the order they were recorded (the rules' tie-break).
+        scores=tuple(ScoreFact(s.taken_on, s.measure, s.side, s.value, s.timing)
+                     for s in scores),
+        review_dates=tuple(sorted(review_dates)),
+        weight_dates=tuple(sorted(weight_dates)),
+        min_interval_days=patient.min_interval_days,
+        max_interval_days=patient.max_interval_days,
+        dismissed=frozenset(dismissed),
+        resumed_on=patient.resumed_on,
+    )
+
+
+def dismissed_actions(session: Session, patient_ids: Sequence[int]) -> dict[int, set]:
+    """Each patient's dismissed (regimen id, action) pairs."""
+    dismissed: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for patient_id, regimen_id, action in session.exec(
+        select(RecommendationDecision.patient_id, RecommendationDecision.regimen_id,
+               RecommendationDecision.action).where(
+            RecommendationDecision.patient_id.in_(patient_ids),
+            RecommendationDecision.decision == Decision.DISMISSED,
+        )
+    ):
+        dismissed[patient_id].add((regimen_id, action))
+    return dismissed
 
 
 def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, PatientFacts]:
     """The rules' facts for several patients, in one query per table."""
     ids = [p.id for p in patients]
-    regimens: dict[int, list[RegimenFact]] = defaultdict(list)
-    for row in session.exec(
-        select(Regimen.patient_id, Regimen.id, Regimen.starts_on, Regimen.dose_g_per_kg,
-               Regimen.interval_days).where(Regimen.patient_id.in_(ids))
-    ):
-        regimens[row[0]].append(RegimenFact(id=row[1], starts_on=row[2],
-                                            dose_g_per_kg=row[3], interval_days=row[4]))
-    courses: dict[int, list[CourseFact]] = defaultdict(list)
-    for row in session.exec(
-        select(Infusion.patient_id, Infusion.id, Infusion.scheduled_on, Infusion.status).where(
-            Infusion.patient_id.in_(ids), Infusion.status.in_(("booked", "given"))
-        )
-    ):
-        courses[row[0]].append(CourseFact(id=row[1], starts_on=row[2], status=row[3]))
-    scores: dict[int, list[ScoreFact]] = defaultdict(list)
-    for row in session.exec(
-        select(Assessment.patient_id, Assessment.taken_on, Assessment.measure, Assessment.side,
-               Assessment.value, Assessment.timing).where(Assessment.patient_id.in_(ids))
-        # Same-day scores in the order they were recorded (the rules' tie-break).
-        .order_by(Assessment.patient_id, Assessment.taken_on, Assessment.id)
-    ):
-        scores[row[0]].append(ScoreFact(taken_on=row[1], measure=row[2], side=row[3],
-                                        value=row[4], timing=row[5]))
-    reviews: dict[int, list[date]] = defaultdict(list)
-    for patient_id, day in session.exec(
-        select(Review.patient_id, Review.reviewed_on).where(Review.patient_id.in_(ids))
-    ):
-        reviews[patient_id].append(day)
-    latest_weight = dict(
-        session.exec(
-            select(Weight.patient_id, func.max(Weight.measured_on))
-            .where(Weight.patient_id.in_(ids))
-            .group_by(Weight.patient_id)
-        ).all()
-    )
-    dismissed: dict[int, set[tuple[int, str]]] = defaultdict(set)
-    for patient_id, regimen_id, action in session.exec(
-        select(RecommendationDecision.patient_id, RecommendationDecision.regimen_id,
-               RecommendationDecision.action).where(
-            RecommendationDecision.patient_id.in_(ids),
-            RecommendationDecision.decision == "dismissed",
-        )
-    ):
-        dismissed[patient_id].add((regimen_id, action))
+
+    def by_patient(*columns, where=(), order=()) -> dict[int, list]:
+        rows: dict[int, list] = defaultdict(list)
+        model = columns[0].class_
+        for row in session.exec(select(model.patient_id, *columns)
+                                .where(model.patient_id.in_(ids), *where).order_by(*order)):
+            rows[row[0]].append(row)
+        return rows
+
+    regimens = by_patient(Regimen.id, Regimen.starts_on, Regimen.dose_g_per_kg,
+                          Regimen.interval_days)
+    courses = by_patient(Infusion.id, Infusion.scheduled_on, Infusion.status, Infusion.days,
+                         where=(Infusion.status.in_(COUNTED_STATUSES),))
+    scores = by_patient(Assessment.taken_on, Assessment.measure, Assessment.side,
+                        Assessment.value, Assessment.timing,
+                        order=(Assessment.patient_id, Assessment.taken_on, Assessment.id))
+    reviews = by_patient(Review.reviewed_on)
+    weights = by_patient(Weight.measured_on)
+    dismissed = dismissed_actions(session, ids)
     return {
-        p.id: PatientFacts(
-            status=p.status,
-            regimens=tuple(regimens[p.id]),
-            courses=tuple(sorted(courses[p.id], key=lambda c: (c.starts_on, c.id))),
-            scores=tuple(scores[p.id]),
-            review_dates=tuple(sorted(reviews[p.id])),
-            latest_weight_on=latest_weight.get(p.id),
-            min_interval_days=p.min_interval_days,
-            max_interval_days=p.max_interval_days,
-            dismissed=frozenset(dismissed[p.id]),
+        p.id: build_facts(
+            p,
+            regimens=regimens[p.id],
+            courses=courses[p.id],
+            scores=scores[p.id],
+            review_dates=(r.reviewed_on for r in reviews[p.id]),
+            weight_dates=(w.measured_on for w in weights[p.id]),
+            dismissed=dismissed[p.id],
         )
         for p in patients
     }
+
+
+def _get(row, name: str):
+    # Courses come as mappings from the patient page and as rows from load_facts.
+    return row[name] if isinstance(row, Mapping) else getattr(row, name)
 
 
 def evaluate_patient(
@@ -128,7 +154,7 @@ def refresh_state(
     policy = policy or load_policy(session)
     facts = load_packed(session.connection(), [(patient.id, patient.status,
                                                 patient.min_interval_days,
-                                                patient.max_interval_days)],
+                                                patient.max_interval_days, patient.resumed_on)],
                         today=today, policy=policy)[patient_id]
     evaluation = evaluate_packed(facts, on=today, policy=policy)
     write_states(session, [state_values(patient_id, evaluation, facts.bookings)])
@@ -189,7 +215,7 @@ def read_batch(connection, after_id: int, size: int, *, today: date, policy: Sit
     """The next `size` patients after `after_id` and their facts for `today`, or None."""
     patients = connection.execute(
         select(Patient.id, Patient.status, Patient.min_interval_days,
-               Patient.max_interval_days)
+               Patient.max_interval_days, Patient.resumed_on)
         .where(Patient.id > after_id).order_by(Patient.id).limit(size)
     ).all()
     if not patients:
@@ -200,20 +226,3 @@ def read_batch(connection, after_id: int, size: int, *, today: date, policy: Sit
 def _entities(session: Session, patients) -> dict[int, Patient]:
     return {p.id: p for p in session.exec(
         select(Patient).where(Patient.id.between(patients[0][0], patients[-1][0])))}
-
-
-def _store(
-    session: Session,
-    patient_id: int,
-    ev: Evaluation,
-    facts: PatientFacts,
-    state: PatientState | None = None,
-) -> PatientState:
-    state = state or session.get(PatientState, patient_id)
-    if state is None:
-        state = PatientState(patient_id=patient_id, evaluated_on=ev.on)
-        session.add(state)
-    for name, value in state_values(patient_id, ev, facts.courses).items():
-        setattr(state, name, value)
-    state.evaluated_at = utcnow()
-    return state

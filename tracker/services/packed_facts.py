@@ -25,13 +25,16 @@ from tracker.rules import (
     SitePolicy,
     scores_needed_from,
 )
+from tracker.rules.vocabulary import CourseStatus
 
+BOOKED = CourseStatus.BOOKED
 SEP = "\x1f"  # between numbers in SQLite's strings (char(31) in the SQL)
 # A score's measure, side and timing travel as one character: KIND_BASE + (measure * 3 +
 # side) * 3 + timing, measure 0 being one the rules do not know.
 MEASURE_CODES = tuple(MEASURES)
 KIND_BASE = 48
-Patient = tuple[int, str, int | None, int | None]  # id, status, min and max interval days
+# id, status, min and max interval days, and (optional) the day they came back from hold
+Patient = tuple  # (int, str, int | None, int | None[, date | None])
 
 
 def day_number_sql(column: str, dialect: str) -> str:
@@ -62,19 +65,20 @@ def load_packed(
     since = {pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
              for pid, *_ in patients}
     (booked_rows, given_rows, score_rows, review_rows, weight_rows, dismissed_rows) = reader.run([
-        f"SELECT patient_id, id, {day('scheduled_on')} FROM infusion {between} "
+        f"SELECT patient_id, id, {day('scheduled_on')}, days FROM infusion {between} "
         "AND status = 'booked'",
         reader.given_sql(),
         reader.scores_sql(len(patients)),
         f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
+        # Only a weight on or before the day evaluated counts (a later one is ignored).
         f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
-        "GROUP BY patient_id",
+        "AND measured_on <= :today GROUP BY patient_id",
         f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
         "AND decision = 'dismissed'",
-    ], {**span, **reader.since_params(since)})
+    ], {**span, **reader.since_params(since), **reader.today_param(today)})
     bookings: dict[int, list[CourseFact]] = {}
-    for pid, cid, starts in booked_rows:
-        bookings.setdefault(pid, []).append(CourseFact(cid, _date(starts), "booked"))
+    for pid, cid, starts, days in booked_rows:
+        bookings.setdefault(pid, []).append(CourseFact(cid, _date(starts), BOOKED, days))
     given = reader.given(given_rows)
     scores = reader.scores(score_rows)
     reviews: dict[int, list[date]] = {}
@@ -85,22 +89,24 @@ def load_packed(
     for pid, rid, action in dismissed_rows:
         dismissed.setdefault(pid, set()).add((rid, action))
     out = {}
-    no_courses = ([], [])
-    for pid, status, min_days, max_days in patients:
-        given_days, given_ids = given.get(pid, no_courses)
+    no_courses = ([], [], [])
+    for pid, status, min_days, max_days, *resumed in patients:
+        given_days, given_ids, given_lengths = given.get(pid, no_courses)
         latest = weighed.get(pid)
         out[pid] = PackedFacts(
             status=status,
             regimens=tuple(regimens.get(pid, ())),
             given_days=given_days,
             given_ids=given_ids,
+            given_lengths=given_lengths,
             bookings=tuple(bookings.get(pid, ())),
             scores=scores.get(pid) or ScoreColumns(),
             review_dates=tuple(sorted(reviews.get(pid, ()))),
-            latest_weight_on=None if latest is None else _date(latest),
+            weight_dates=() if latest is None else (_date(latest),),
             min_interval_days=min_days,
             max_interval_days=max_days,
             dismissed=frozenset(dismissed.get(pid, ())),
+            resumed_on=resumed[0] if resumed else None,
         )
     return out
 
@@ -128,7 +134,8 @@ class _Reader:
         cursors = [self.raw.cursor(binary=True) for _ in queries]
         with self.raw.pipeline():
             for cursor, sql in zip(cursors, queries, strict=True):
-                cursor.execute(sql.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s"), params)
+                cursor.execute(sql.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s")
+                               .replace(":today", "%(today)s"), params)
         try:
             return [cursor.fetchall() for cursor in cursors]
         finally:
@@ -136,18 +143,30 @@ class _Reader:
                 cursor.close()
 
     def given_sql(self) -> str:
-        # Each patient's given courses as day numbers and ids (in no particular order).
+        # Each patient's given courses as day numbers, ids and lengths in days (in no
+        # particular order, but the three lists in the same one).
         day = self.day("scheduled_on")
-        where = "WHERE patient_id BETWEEN :lo AND :hi AND status = 'given' GROUP BY patient_id"
+        where = "WHERE patient_id BETWEEN :lo AND :hi AND status = 'given'"
         if self.postgres:
-            return f"SELECT patient_id, array_agg({day}), array_agg(id) FROM infusion {where}"
-        return (f"SELECT patient_id, group_concat({day}, char(31)), group_concat(id, char(31)) "
-                f"FROM infusion {where}")
+            return (f"SELECT patient_id, array_agg({day}), array_agg(id), "
+                    f"array_agg(days) FROM infusion {where} GROUP BY patient_id")
+        # SQLite: day, id and length of each course in one string, the three kept together.
+        return ("SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
+                f"{day} || char(31) || id || char(31) || days AS x FROM infusion {where}) "
+                "GROUP BY patient_id")
 
-    def given(self, rows) -> dict[int, tuple[list[int], list[int]]]:
+    def given(self, rows) -> dict[int, tuple[list[int], list[int], list[int]]]:
         if self.postgres:
-            return {pid: (days, ids) for pid, days, ids in rows}
-        return {pid: (_ints(days), _ints(ids)) for pid, days, ids in rows}
+            return {pid: (days, ids, lengths) for pid, days, ids, lengths in rows}
+        out = {}
+        for pid, packed in rows:
+            numbers = _ints(packed)
+            out[pid] = (numbers[0::3], numbers[1::3], numbers[2::3])
+        return out
+
+    def today_param(self, today: date) -> dict:
+        """The day evaluated, as a parameter."""
+        return {"today": today if self.postgres else today.isoformat()}
 
     def since_params(self, since: dict[int, date]) -> dict:
         """The patients and the day each one's scores are read from, as parameters."""

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from tracker.rules import CourseFact, Evaluation, PatientFacts, RegimenFact, ScoreFact, evaluate
+from tracker.rules import Evaluation, evaluate
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
+from tracker.services.evaluation import build_facts, dismissed_actions
 from tracker.services.policy import load_policy
 from tracker.store.models import (
     Assessment,
@@ -22,7 +23,6 @@ from tracker.store.models import (
     InfusionLot,
     Patient,
     Product,
-    RecommendationDecision,
     Regimen,
     Review,
     Weight,
@@ -64,7 +64,11 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
         select(Regimen).where(Regimen.patient_id == patient_id)
         .order_by(Regimen.starts_on, Regimen.id)).all())
     courses = course_views(session, patient_id)
-    facts = _facts(session, patient, regimen_rows, courses, scores, reviews, weights)
+    facts = build_facts(
+        patient, regimens=regimen_rows, courses=courses, scores=scores,
+        review_dates=(r.reviewed_on for r in reviews),
+        weight_dates=(w.measured_on for w in weights),
+        dismissed=dismissed_actions(session, [patient_id])[patient_id])
     evaluation = evaluate(facts, on=today, policy=load_policy(session))
     regimens = regimen_service.regimen_views(session, regimen_rows)
     return PatientRecord(
@@ -104,25 +108,3 @@ def _rows(session: Session, model, patient_id: int, *order) -> list:
     table = model.__table__
     return list(session.execute(
         select(table).where(table.c.patient_id == patient_id).order_by(*order)).all())
-
-
-def _facts(session, patient, regimens, courses, scores, reviews, weights) -> PatientFacts:
-    # The same facts as evaluation.load_facts, from the rows the page reads anyway.
-    dismissed = session.execute(
-        select(RecommendationDecision.regimen_id, RecommendationDecision.action).where(
-            RecommendationDecision.patient_id == patient.id,
-            RecommendationDecision.decision == "dismissed")).all()
-    return PatientFacts(
-        status=patient.status,
-        regimens=tuple(RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days)
-                       for r in regimens),
-        courses=tuple(CourseFact(c["id"], c["scheduled_on"], c["status"]) for c in courses
-                      if c["status"] in ("booked", "given")),
-        scores=tuple(ScoreFact(s.taken_on, s.measure, s.side, s.value, s.timing)
-                     for s in scores),
-        review_dates=tuple(r.reviewed_on for r in reviews),
-        latest_weight_on=max((w.measured_on for w in weights), default=None),
-        min_interval_days=patient.min_interval_days,
-        max_interval_days=patient.max_interval_days,
-        dismissed=frozenset((rid, action) for rid, action in dismissed),
-    )

@@ -7,6 +7,7 @@ from functools import cache
 from sqlmodel import Session
 
 from tracker.rules import CourseFact, Evaluation
+from tracker.rules.vocabulary import CourseStatus, FlagCode
 from tracker.store.models import PatientState
 from tracker.store.types import utcnow
 
@@ -15,9 +16,12 @@ DETAIL_CHARS = 1000  # waning_detail and recommendation_reason are kept this lon
 
 def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact]) -> dict:
     """The patient_state row for an evaluation (`courses`: any of theirs; booked ones count)."""
-    waning = next((f for f in ev.flags if f.code == "waning_response"), None)
+    flags = {f.code: f for f in ev.flags}
+    waning = flags.get(FlagCode.WANING_RESPONSE)
+    refractory = flags.get(FlagCode.REFRACTORY)
+    no_response = flags.get(FlagCode.NO_RESPONSE)
     rec = ev.recommendation
-    booked_days = [c.starts_on for c in courses if c.status == "booked"]
+    booked_days = [c.starts_on for c in courses if c.status == CourseStatus.BOOKED]
     return {
         "patient_id": patient_id,
         "status": ev.status,
@@ -36,6 +40,8 @@ def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact])
         "weight_stale_from": ev.weight_stale_from,
         "waning_patterns": ",".join(waning.patterns) if waning else None,
         "waning_detail": waning.detail[:DETAIL_CHARS] if waning else None,
+        "refractory_detail": refractory.detail[:DETAIL_CHARS] if refractory else None,
+        "no_response_detail": no_response.detail[:DETAIL_CHARS] if no_response else None,
         "recommendation_action": rec.action if rec else None,
         "proposed_interval_days": rec.proposed_interval_days if rec else None,
         "proposed_dose_g_per_kg": rec.proposed_dose_g_per_kg if rec else None,

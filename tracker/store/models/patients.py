@@ -35,6 +35,8 @@ class Patient(SQLModel, table=True):
     # A patient's own interval bounds, where the neurologist set them (else the site policy's).
     min_interval_days: int | None = None
     max_interval_days: int | None = None
+    # The day the patient last came back from hold: the next course is due from it.
+    resumed_on: date | None = None
     # Rows made by `tracker demo`, so that it never touches a database with real patients.
     is_demo: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

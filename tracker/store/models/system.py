@@ -55,6 +55,9 @@ class PatientState(SQLModel, table=True):
     weight_stale_from: date | None = None
     waning_patterns: str | None = Field(default=None, max_length=40)
     waning_detail: str | None = Field(default=None, max_length=1000)
+    # Section 11's flags, as evaluated: their detail, or None when the flag is off.
+    refractory_detail: str | None = Field(default=None, max_length=1000)
+    no_response_detail: str | None = Field(default=None, max_length=1000)
     recommendation_action: str | None = Field(default=None, max_length=30)
     proposed_interval_days: int | None = None
     proposed_dose_g_per_kg: float | None = None
