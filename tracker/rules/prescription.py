@@ -93,6 +93,17 @@ def accepted_regimen(
     )
 
 
+def carried_override_reason(
+    proposed: RegimenFact, *, current_override_reason: str | None, policy: SitePolicy
+) -> str | None:
+    """The override reason an accepted regimen keeps: the current one's, where the proposal
+    is still outside the limits (the tracker never raises an action it would then refuse
+    to record); else none. `policy` carries the patient's own bounds."""
+    needed = regimen_overrides_needed(dose_g_per_kg=proposed.dose_g_per_kg,
+                                      interval_days=proposed.interval_days, policy=policy)
+    return current_override_reason if needed else None
+
+
 def latest_weight(weights: Iterable[tuple[date, float]], on: date) -> tuple[date, float] | None:
     """The latest (measured_on, weight_kg) on or before `on`, or None."""
     known = [w for w in weights if w[0] <= on]

@@ -10,7 +10,7 @@ from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
 from tracker.services.evaluation import refresh_state
-from tracker.services.patients import get_patient
+from tracker.services.patients import get_patient, put_on_hold_after_review
 from tracker.store.models import Assessment, Infusion, Review
 
 
@@ -70,6 +70,8 @@ def record_review(
     session.flush()
     audit.record(session, actor=actor, action="review.create", entity="review",
                  entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
+    put_on_hold_after_review(session, actor=actor, patient_id=patient_id,
+                             outcome=data.outcome, today=today)
     refresh_state(session, patient_id=patient_id, today=today)
     return row
 

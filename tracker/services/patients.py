@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from tracker.rules import PolicyError
+from tracker.rules.hold import resumed_on_after, status_after_review
 from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -98,6 +99,9 @@ def update_patient(
         raise Invalid("min_interval_days must not be above max_interval_days",
                       field="min_interval_days")
     check_own_bounds(session, low, high)
+    if "status" in changes:
+        changes["resumed_on"] = resumed_on_after(patient.status, changes["status"], today=today,
+                                                 resumed_on=patient.resumed_on)
     before = {k: getattr(patient, k) for k in changes}
     for name, value in changes.items():
         setattr(patient, name, value)
@@ -108,6 +112,23 @@ def update_patient(
                  changes=audit.diff(before, changes))
     refresh_state(session, patient_id=patient.id, today=today)
     return patient
+
+
+def put_on_hold_after_review(
+    session: Session, *, actor: Actor, patient_id: int, outcome: str, today: date
+) -> None:
+    """A review that stops treatment puts the patient on hold (audited as a change)."""
+    patient = get_patient(session, patient_id)
+    status = status_after_review(outcome, patient.status)
+    if status == patient.status:
+        return
+    before = patient.status
+    patient.status = status
+    patient.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="patient.update", entity="patient",
+                 entity_id=patient.id, patient_id=patient.id,
+                 changes={"status": [before, status], "reason": "review outcome stop"})
 
 
 def add_weight(

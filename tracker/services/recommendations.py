@@ -5,12 +5,15 @@ from datetime import date
 from sqlmodel import Session
 
 from tracker.rules import Recommendation, RegimenFact
-from tracker.rules.prescription import accepted_regimen
+from tracker.rules.prescription import accepted_regimen, carried_override_reason
+from tracker.rules.vocabulary import Action
 from tracker.schemas.treatment import RegimenCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict
 from tracker.services.evaluation import evaluate_patient, refresh_state
+from tracker.services.patients import get_patient
+from tracker.services.policy import load_policy
 from tracker.services.regimens import create_regimen, get_regimen
 from tracker.store.models import Product, RecommendationDecision, Regimen
 
@@ -27,14 +30,22 @@ def accept_recommendation(
 ) -> Regimen:
     """Accept the recommended action: a new regimen from `on` with the proposed values."""
     recommendation, regimen = _current(session, patient_id=patient_id, on=on)
-    if recommendation.action == "max_dose_reached":
+    if recommendation.action == Action.MAX_DOSE_REACHED:
         raise Conflict(
             "max_dose_reached proposes no new regimen: dismiss it with a reason, or write a "
             "regimen with an override reason", field="action")
+    if recommendation.action == Action.CONSIDER_TRIAL_OFF:
+        raise Conflict(
+            "consider_trial_off proposes no new regimen: a trial off treatment is decided at "
+            "a review (record one with outcome stop, which puts the patient on hold), or "
+            "dismiss it with a reason", field="action")
     product = session.get(Product, regimen.product_id) if regimen.product_id else None
     proposed = accepted_regimen(
         RegimenFact(regimen.id, regimen.starts_on, regimen.dose_g_per_kg, regimen.interval_days),
         recommendation, accepted_on=on)
+    patient = get_patient(session, patient_id)
+    policy = load_policy(session).with_patient_bounds(patient.min_interval_days,
+                                                      patient.max_interval_days)
     data = RegimenCreate(
         starts_on=proposed.starts_on,
         dose_g_per_kg=proposed.dose_g_per_kg,
@@ -43,6 +54,8 @@ def accept_recommendation(
         product_code=product.code if product else None,
         weight_basis=regimen.weight_basis,
         reason=recommendation.reason[:500],
+        override_reason=carried_override_reason(
+            proposed, current_override_reason=regimen.override_reason, policy=policy),
     )
     new = create_regimen(session, actor=actor, patient_id=patient_id, data=data, today=today,
                          from_action=recommendation.action)

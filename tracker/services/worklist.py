@@ -5,18 +5,12 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, event, false, func, literal, or_
 from sqlmodel import Session, select
 
+from tracker.rules.vocabulary import Action, FlagCode, PatientStatus, WorklistTab, codes
 from tracker.services.errors import Invalid
 from tracker.store.models import OutboxMessage, Patient, PatientState
 
-FLAG_CODES = (
-    "overdue",
-    "needs_booking",
-    "booking_outside_window",
-    "waning_response",
-    "review_due",
-    "weight_stale",
-)
-ACTIONS = ("escalate_dose", "shorten_interval", "max_dose_reached", "consider_taper")
+FLAG_CODES = codes(FlagCode)
+ACTIONS = codes(Action)
 _COUNTS = "worklist_view_counts"  # session.info key of the counts memo
 
 
@@ -27,27 +21,31 @@ def flag_conditions(day: date, *, only_active: bool = True) -> dict:
     out, for a query that keeps to active patients already.
     """
     s = PatientState
-    active = (s.status == "active",) if only_active else ()
-    return {
-        "overdue": and_(*active, s.overdue_from <= day),
-        "needs_booking": and_(
+    active = (s.status == PatientStatus.ACTIVE,) if only_active else ()
+    conditions = {
+        FlagCode.OVERDUE: and_(*active, s.overdue_from <= day),
+        FlagCode.NEEDS_BOOKING: and_(
             *active,
             s.needs_booking_from <= day,
             or_(s.last_booking_on.is_(None), s.last_booking_on < day),
         ),
-        "booking_outside_window": and_(
+        FlagCode.BOOKING_OUTSIDE_WINDOW: and_(
             *active,
             s.next_booking_on >= day,
             or_(s.next_booking_on < s.window_start, s.next_booking_on > s.window_end),
         ),
-        "waning_response": and_(*active, s.waning_patterns.is_not(None)),
-        "review_due": and_(*active, s.review_due_from <= day),
-        "weight_stale": and_(*active, s.weight_stale_from <= day),
+        FlagCode.WANING_RESPONSE: and_(*active, s.waning_patterns.is_not(None)),
+        FlagCode.REFRACTORY: and_(*active, s.refractory_detail.is_not(None)),
+        FlagCode.NO_RESPONSE: and_(*active, s.no_response_detail.is_not(None)),
+        FlagCode.REVIEW_DUE: and_(*active, s.review_due_from <= day),
+        FlagCode.WEIGHT_STALE: and_(*active, s.weight_stale_from <= day),
     }
+    # In the vocabulary's order, which is the order the flags are shown in.
+    return {str(code): conditions[code] for code in FlagCode}
 
 
 def _has_action(only_active: bool = True):
-    active = (PatientState.status == "active",) if only_active else ()
+    active = (PatientState.status == PatientStatus.ACTIVE,) if only_active else ()
     return and_(*active, PatientState.recommendation_action.is_not(None))
 
 
@@ -55,16 +53,18 @@ def view_conditions(day: date, *, only_active: bool = True) -> dict:
     """The worklist's tabs as SQL conditions: every flag, plus bookings and actions (all of
     them only for active patients; `only_active` as for flag_conditions)."""
     s = PatientState
-    active = (s.status == "active",) if only_active else ()
+    active = (s.status == PatientStatus.ACTIVE,) if only_active else ()
     flags = flag_conditions(day, only_active=only_active)
     has_action = _has_action(only_active)
     return {
-        "all": or_(has_action, *flags.values()),
+        WorklistTab.ALL: or_(has_action, *flags.values()),
         **flags,
-        "booked_this_week": and_(*active, s.next_booking_on >= day,
-                                 s.next_booking_on <= day + timedelta(days=6)),
-        "taper_candidates": and_(has_action, s.recommendation_action == "consider_taper"),
-        "recommendations": has_action,
+        WorklistTab.BOOKED_THIS_WEEK: and_(*active, s.next_booking_on >= day,
+                                           s.next_booking_on <= day + timedelta(days=6)),
+        WorklistTab.TAPER_CANDIDATES: and_(
+            has_action, s.recommendation_action.in_((Action.CONSIDER_TAPER,
+                                                     Action.CONSIDER_TRIAL_OFF))),
+        WorklistTab.RECOMMENDATIONS: has_action,
     }
 
 
@@ -79,7 +79,7 @@ def view_counts(session: Session, *, on: date) -> dict[str, int]:
         views = view_conditions(on, only_active=False)
         row = session.exec(
             select(*[func.count().filter(cond).label(name) for name, cond in views.items()])
-            .where(PatientState.status == "active")
+            .where(PatientState.status == PatientStatus.ACTIVE)
         ).one()
         memo[on] = dict(zip(views, (int(v) for v in row), strict=True))
     return dict(memo[on])
@@ -121,7 +121,7 @@ def worklist(
     elif view is not None:
         where, tab = views[view], view
     else:
-        where, tab = or_(has_action, *conditions.values()), "all"
+        where, tab = or_(has_action, *conditions.values()), WorklistTab.ALL
     searching = bool(query.strip())
     if searching:
         like = f"%{query.strip().lower()}%"
@@ -129,12 +129,13 @@ def worklist(
                                 func.lower(Patient.family_name).like(like),
                                 func.lower(Patient.given_name).like(like)))
     urgency = case(
-        (conditions["overdue"], 0),
-        (conditions["needs_booking"], 1),
-        (conditions["booking_outside_window"], 2),
-        (conditions["waning_response"], 3),
+        (conditions[FlagCode.OVERDUE], 0),
+        (conditions[FlagCode.NEEDS_BOOKING], 1),
+        (conditions[FlagCode.BOOKING_OUTSIDE_WINDOW], 2),
+        (conditions[FlagCode.WANING_RESPONSE], 3),
+        (conditions[FlagCode.NO_RESPONSE], 3),
         (has_action, 4),
-        (conditions["review_due"], 5),
+        (conditions[FlagCode.REVIEW_DUE], 5),
         else_=6,
     )
     flag_columns = [case((cond, True), else_=false()).label(code)
@@ -150,7 +151,7 @@ def worklist(
     # every matching state to its patient first cost more than the rest of the query.
     within = (func.coalesce(PatientState.window_end, literal(date.max)), PatientState.patient_id)
     ids = _page_ids(session, select(PatientState.patient_id).where(where), searching,
-                    overdue=conditions["overdue"], urgency=urgency, within=within,
+                    overdue=conditions[FlagCode.OVERDUE], urgency=urgency, within=within,
                     limit=limit, offset=offset)
     found = {row[0].patient_id: row for row in session.exec(
         select(PatientState, Patient.mrn, Patient.given_name, Patient.family_name, *flag_columns)
@@ -176,7 +177,7 @@ def _page_ids(session, matching, searching, *, overdue, urgency, within, limit, 
 
 def _item(row) -> dict:
     state, mrn, given, family, *flags = row
-    codes = [code for code, on in zip(FLAG_CODES, flags, strict=True) if on]
+    shown = [code for code, on in zip(FLAG_CODES, flags, strict=True) if on]
     return {
         "patient_id": state.patient_id,
         "mrn": mrn,
@@ -187,12 +188,12 @@ def _item(row) -> dict:
         "next_booking_on": state.next_booking_on,
         "flags": [
             {"code": c, "patterns": state.waning_patterns.split(",")}
-            if c == "waning_response"
+            if c == FlagCode.WANING_RESPONSE
             else {"code": c}
-            for c in codes
+            for c in shown
         ],
         "recommendation": None
-        if state.recommendation_action is None or state.status != "active"
+        if state.recommendation_action is None or state.status != PatientStatus.ACTIVE
         else {
             "action": state.recommendation_action,
             "proposed_interval_days": state.proposed_interval_days,

@@ -5,6 +5,8 @@ FLAG_LABELS = {
     "needs_booking": "Needs booking",
     "booking_outside_window": "Booked outside window",
     "waning_response": "Waning response",
+    "refractory": "Refractory",
+    "no_response": "No response",
     "review_due": "Review due",
     "weight_stale": "Weight stale",
 }
@@ -16,6 +18,7 @@ ACTION_LABELS = {
     "shorten_interval": "Shorten interval",
     "max_dose_reached": "Maximum dose reached",
     "consider_taper": "Consider taper",
+    "consider_trial_off": "Consider a trial off treatment",
 }
 
 STATUS_LABELS = {"active": "Active", "on_hold": "On hold", "discharged": "Discharged",

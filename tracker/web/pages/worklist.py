@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
+from tracker.rules.vocabulary import FlagCode, WorklistTab
 from tracker.schemas.common import Day
 from tracker.services import worklist as worklist_service
 from tracker.web.deps import DbSession, PageUser, Today
@@ -15,12 +16,14 @@ router = APIRouter(include_in_schema=False)
 
 # The tabs in the order staff work through them: (view code, label).
 TABS = (
-    ("overdue", "Overdue"),
-    ("needs_booking", "Needs booking"),
-    ("booked_this_week", "Booked this week"),
-    ("waning_response", "Waning response"),
-    ("review_due", "Review due"),
-    ("taper_candidates", "Taper candidates"),
+    (FlagCode.OVERDUE, FLAG_LABELS[FlagCode.OVERDUE]),
+    (FlagCode.NEEDS_BOOKING, FLAG_LABELS[FlagCode.NEEDS_BOOKING]),
+    (WorklistTab.BOOKED_THIS_WEEK, "Booked this week"),
+    (FlagCode.WANING_RESPONSE, FLAG_LABELS[FlagCode.WANING_RESPONSE]),
+    (FlagCode.REFRACTORY, FLAG_LABELS[FlagCode.REFRACTORY]),
+    (FlagCode.NO_RESPONSE, FLAG_LABELS[FlagCode.NO_RESPONSE]),
+    (FlagCode.REVIEW_DUE, FLAG_LABELS[FlagCode.REVIEW_DUE]),
+    (WorklistTab.TAPER_CANDIDATES, "Taper candidates"),
 )
 
 
