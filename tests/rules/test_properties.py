@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import dataclasses
 import math
 from datetime import date, timedelta
 
@@ -69,7 +70,8 @@ def histories(draw, policy: SitePolicy | None = None):
     for k, d in enumerate(days):
         if mode == "random":
             if draw(st.booleans()):
-                scores.append(_grip(d, draw(st.integers(20, 120)), "post_infusion"))
+                scores.append(_grip(d + timedelta(days=draw(st.integers(0, 3))),
+                                    draw(st.integers(20, 120)), "post_infusion"))
             if k and draw(st.booleans()):
                 scores.append(_grip(d, draw(st.integers(20, 120)), "pre_infusion"))
             if k and draw(st.booleans()):
@@ -80,7 +82,7 @@ def histories(draw, policy: SitePolicy | None = None):
                 day_of = draw(st.integers(1, 40))
                 scores.append(ScoreFact(d, "wear_off_day", None, day_of, "pre_infusion"))
             continue
-        scores.append(_grip(d, 80, "post_infusion"))
+        scores.append(_grip(d + timedelta(days=1), 80, "post_infusion"))
         if k:
             drop = draw(st.integers(0, 7) if mode == "steady" else st.integers(8, 30))
             scores.append(_grip(d, 80 - drop, "pre_infusion"))
@@ -267,3 +269,33 @@ def test_vial_plan_is_the_smallest_total_then_the_fewest_vials(dose_tenths, size
             key = (total, sum(counts))
             best = key if best is None or key < best else best
     assert (plan.total_g, plan.vial_count) == best
+
+
+# --- nothing dated after the evaluation day counts ----------------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(history=histories(), data=st.data())
+def test_nothing_dated_after_the_evaluation_day_changes_its_answer(history, data):
+    # Section 4: weights, reviews, scores and courses dated after the day are ignored, but
+    # for a course booked or given after it, which counts as booked. So adding any of them
+    # after `on` changes nothing, once given courses after `on` are read as bookings.
+    policy, facts, on = history
+    later = st.integers(1, 400).map(lambda n: on + timedelta(days=n))
+    extra_scores = data.draw(st.lists(st.builds(
+        ScoreFact, later, st.sampled_from(("grip_vigorimeter", "mrc_sum", "wear_off_day")),
+        st.just(None), st.integers(0, 40), st.sampled_from(("pre_infusion", "post_infusion",
+                                                           "clinic"))), max_size=6))
+    extra_scores = [dataclasses.replace(s, side="right") if s.measure.startswith("grip")
+                    else s for s in extra_scores]
+    booked_after = data.draw(later)
+    changed = dataclasses.replace(
+        facts,
+        scores=facts.scores + tuple(extra_scores),
+        weight_dates=facts.weight_dates + tuple(data.draw(st.lists(later, max_size=2))),
+        review_dates=facts.review_dates + tuple(data.draw(st.lists(later, max_size=2))),
+        courses=facts.courses + (CourseFact(500, booked_after, "given"),),
+    )
+    as_booked = dataclasses.replace(
+        facts, courses=facts.courses + (CourseFact(500, booked_after, "booked"),))
+    assert evaluate(changed, on=on, policy=policy) == evaluate(as_booked, on=on, policy=policy)

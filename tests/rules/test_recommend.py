@@ -14,6 +14,7 @@ from tracker.rules import (
     evaluate,
     exceeds_intensity_cap,
 )
+from tracker.rules.prescription import carried_override_reason
 from tracker.rules.recommend import escalated_dose_g_per_kg
 
 from .builders import (
@@ -212,6 +213,16 @@ def test_one_wear_off_cycle_in_the_regimen_blocks_a_taper():
         return steady(days[2:]) + swings(days[:2], peak=60, trough=48)
 
     assert run(courses=7, scores=one_bad, on=day(180)).recommendation is None
+
+
+def test_a_wear_off_cycle_that_ended_over_180_days_ago_does_not_block_a_taper():
+    # "None of the counting cycles that ended in the last 180 days showed wear-off."
+    def long_ago(days):
+        return swings(days[:2], peak=60, trough=48) + steady(days[1:])
+
+    # The wear-off cycle ended on day 28; 180 days later it still blocks, 181 it does not.
+    assert run(courses=9, scores=long_ago, on=day(208)).recommendation is None
+    assert action(run(courses=9, scores=long_ago, on=day(209)))[0] == "consider_taper"
 
 
 def test_taper_by_dose_at_the_longest_interval():
@@ -451,3 +462,24 @@ def test_the_names_other_code_is_written_against():
     ]
     assert [f.name for f in fields(Flag)] == ["code", "patterns", "detail"]
     assert Flag("overdue") == Flag(code="overdue", patterns=(), detail="")
+
+
+# --- accepting keeps an override where the proposal still needs it -------------------------
+
+
+def test_a_taper_of_a_regimen_above_the_cap_keeps_its_override_reason():
+    # The case: 2.0 g/kg every 21 days (2.67 per 28 days) prescribed with an override;
+    # the taper to 28 days gives 2.0 per 28 days, within the cap: nothing is carried.
+    within = carried_override_reason(regimen(dose=2.0, interval=28),
+                                     current_override_reason="refractory", policy=POLICY)
+    assert within is None
+    # 2.2 g/kg: the taper to 28 days is 2.2, still within; at 3.0 g/kg it is 3.0, above.
+    above = carried_override_reason(regimen(dose=3.0, interval=28),
+                                    current_override_reason="refractory", policy=POLICY)
+    assert above == "refractory"
+
+
+def test_the_accepted_interval_outside_the_patients_bounds_keeps_the_reason():
+    policy = SitePolicy().with_patient_bounds(21, 28)
+    assert carried_override_reason(regimen(interval=35), current_override_reason="why",
+                                   policy=policy) == "why"

@@ -207,6 +207,60 @@ def test_a_reported_wear_off_day_a_week_before_the_next_course_counts():
     assert late.has_data  # a report is data even without wear-off
 
 
+def test_a_reported_day_is_measured_against_the_interval_then_prescribed():
+    # Prescribed every 21 days, the next course came on day 24 (late, within tolerance):
+    # day 16 is 8 days before the cycle's end but only 5 before the course was due.
+    days = [S[0], S[0] + timedelta(days=24)]
+    cycle = assess(reports([(days[1], 16)]), days, interval=21).cycles[0]
+    assert cycle.interval_days == 21
+    assert not cycle.wear_off
+    assert assess(reports([(days[1], 14)]), days, interval=21).cycles[0].wear_off
+
+
+def test_the_shorter_of_the_cycle_and_the_interval_bounds_the_report():
+    # Prescribed every 28 days, the next course came early on day 21: day 15 is 6 days
+    # before it, so it does not count, though it is 13 days before day 28.
+    days = [S[0], S[0] + timedelta(days=21)]
+    assert not assess(reports([(days[1], 15)]), days).cycles[0].wear_off
+    assert assess(reports([(days[1], 14)]), days).cycles[0].wear_off
+
+
+def test_a_late_cycle_is_not_evaluated():
+    # Every 28 days with a tolerance of 3: a cycle of 31 days is evaluated, one of 32 is not.
+    for length, evaluated in ((31, True), (32, False)):
+        days = [S[0], S[0] + timedelta(days=length)]
+        scores = (swings(days, peak=60, trough=40) + troughs([(days[1], 40)])
+                  + reports([(days[1], 3)]))
+        cycle = assess(scores, days).cycles[0]
+        assert cycle.evaluated is evaluated
+        assert cycle.has_data is evaluated
+        assert cycle.wear_off is evaluated
+
+
+def test_a_late_cycle_does_not_count_among_the_last_cycles_with_data():
+    days = [S[0], S[1], S[2], S[2] + timedelta(days=40)]
+    scores = swings(days, peak=60, trough=48)
+    result = assess(scores, days)
+    assert [c.evaluated for c in result.cycles] == [True, True, False]
+    assert result.end_of_dose
+    assert [c.number for c in result.end_of_dose_cycles] == [1, 2]
+
+
+def test_the_cycle_that_spans_a_hold_is_not_evaluated():
+    days = [S[0], S[1], S[1] + timedelta(days=28)]
+    scores = swings(days, peak=60, trough=48)
+    result = assess(scores, days, resumed_on=S[1] + timedelta(days=27))
+    assert [c.evaluated for c in result.cycles] == [True, False]
+    assert not result.cycles[1].has_data
+
+
+def test_recent_wear_off_is_about_cycles_that_ended_in_the_stable_period():
+    scores = swings(S[:2], peak=60, trough=48) + swings(S[1:8], peak=60, trough=57)
+    # The one wear-off cycle ended on S[1], day 28.
+    assert assess(scores, S, on=S[1] + timedelta(days=180)).recent_wear_off
+    assert not assess(scores, S, on=S[1] + timedelta(days=181)).recent_wear_off
+
+
 def test_the_margin_comes_from_the_policy():
     policy = SitePolicy(reported_wear_off_margin_days=3)
     assert assess(reports([(S[1], 25)]), S[:2], policy=policy).cycles[0].wear_off

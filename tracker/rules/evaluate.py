@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from tracker.rules.benefit import changes_after
 from tracker.rules.cycles import CyclePlan, plan_cycles
 from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d
 from tracker.rules.facts import (
+    BOOKED,
     GIVEN,
     PATIENT_STATUSES,
     CourseFact,
@@ -181,7 +182,8 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     today = on.toordinal()
     given = [d for d in facts.given_days if d <= today]
     # A course recorded as given after `on` was still a booking on `on` (upcoming_bookings).
-    later = [c for c in facts.given_courses() if c.starts_on.toordinal() > today]
+    later = [replace(c, status=BOOKED) for c in facts.given_courses()
+             if c.starts_on.toordinal() > today]
     bookings = [c for c in facts.bookings if c.starts_on >= on] + later
     latest_weight_on = latest_on_or_before(facts.weight_dates, on)
     dates = date_flags_from(

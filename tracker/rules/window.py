@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from tracker.rules.facts import BOOKED, GIVEN, CourseFact, RegimenFact
@@ -68,7 +68,7 @@ def upcoming_bookings(courses: Iterable[CourseFact], on: date) -> tuple[CourseFa
     # A course recorded as given after `on` was, as seen from `on`, still a booking: this
     # keeps an evaluation of a past day true to that day.
     upcoming = [
-        c
+        c if c.status == BOOKED else replace(c, status=BOOKED)
         for c in courses
         if (c.status == BOOKED and c.starts_on >= on) or (c.status == GIVEN and c.starts_on > on)
     ]
