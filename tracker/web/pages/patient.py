@@ -29,8 +29,8 @@ from tracker.web.labels import (
     STATUS_LABELS,
     TIMING_LABELS,
 )
-from tracker.web.patient_timeline import timeline_svg
 from tracker.web.templating import render
+from tracker.web.timeline import timeline_svg
 
 router = APIRouter(include_in_schema=False)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from tracker.web.timeline_scale import TimeScale, ValueScale, value_scale
-from tracker.web.timeline_style import (
+from tracker.web.timeline.scale import TimeScale, ValueScale, value_scale
+from tracker.web.timeline.style import (
     DASHES,
     FRAME,
     GRID,
@@ -18,10 +17,8 @@ from tracker.web.timeline_style import (
     PANEL_ORDER,
     PANEL_TITLES,
 )
-from tracker.web.timeline_text import esc, fit, fmt_day, fmt_value, num, text_width
-
-if TYPE_CHECKING:
-    from tracker.web.timeline import TimelinePoint, TimelineSeries
+from tracker.web.timeline.text import esc, fit, fmt_day, fmt_value, num, text_width
+from tracker.web.timeline.values import TimelinePoint, TimelineSeries
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
-from tracker.web.timeline_style import (
+from tracker.web.timeline.panels import Panel
+from tracker.web.timeline.style import (
     COURSE,
     FONT,
     INK,
@@ -16,10 +16,7 @@ from tracker.web.timeline_style import (
     REGIMEN_FILLS,
     WINDOW,
 )
-from tracker.web.timeline_text import esc, fmt_day, num, text_width
-
-if TYPE_CHECKING:
-    from tracker.web.timeline_panels import Panel
+from tracker.web.timeline.text import esc, fmt_day, num, text_width
 
 TITLE_ID = "tl-title"
 DESC_ID = "tl-desc"

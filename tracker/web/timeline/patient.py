@@ -6,12 +6,12 @@ from markupsafe import Markup
 
 from tracker.rules import MEASURES
 from tracker.services.patient_record import PatientRecord
-from tracker.web.timeline import (
+from tracker.web.timeline.render import render_timeline
+from tracker.web.timeline.values import (
     TimelineCourse,
     TimelinePoint,
     TimelineRegimen,
     TimelineSeries,
-    render_timeline,
 )
 
 PANEL_OF = {"grip_vigorimeter": "grip", "grip_dynamometer": "grip", "mrc_sum": "mrc",

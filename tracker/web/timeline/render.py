@@ -16,14 +16,13 @@ classes and data-* attributes so tests can count and locate them:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup
 
-from tracker.web import timeline_marks as marks
-from tracker.web.timeline_legend import draw_legend, empty_state, legend_rows, summary, svg_open
-from tracker.web.timeline_panels import (
+from tracker.web.timeline import marks
+from tracker.web.timeline.legend import draw_legend, empty_state, legend_rows, summary, svg_open
+from tracker.web.timeline.panels import (
     Panel,
     draw_panel_frame,
     draw_panel_header,
@@ -31,8 +30,8 @@ from tracker.web.timeline_panels import (
     group_panels,
     panel_scale,
 )
-from tracker.web.timeline_scale import TimeScale, time_domain
-from tracker.web.timeline_style import (
+from tracker.web.timeline.scale import TimeScale, time_domain
+from tracker.web.timeline.style import (
     FRAME,
     LEFT,
     MIN_WIDTH,
@@ -41,56 +40,13 @@ from tracker.web.timeline_style import (
     Layout,
     make_layout,
 )
-from tracker.web.timeline_text import num
-
-__all__ = [
-    "TimelineCourse",
-    "TimelinePoint",
-    "TimelineRegimen",
-    "TimelineSeries",
-    "render_timeline",
-]
-
-
-@dataclass(frozen=True)
-class TimelinePoint:
-    """One score on one day."""
-
-    day: date
-    value: float
-    kind: str  # "trough" (pre-infusion score), "peak" (post-infusion score) or "clinic"
-
-
-@dataclass(frozen=True)
-class TimelineSeries:
-    """One measure (and side) over time; series with the same panel share a y axis."""
-
-    key: str  # e.g. "grip_vigorimeter:right", "mrc_sum", "incat"
-    label: str  # e.g. "Grip right (Vigorimeter)"
-    unit: str  # "kPa", "kg", "points", "centile"
-    higher_is_better: bool
-    panel: str  # "grip", "mrc", "disability", "rods", "wear_off"
-    points: tuple[TimelinePoint, ...]
-
-
-@dataclass(frozen=True)
-class TimelineCourse:
-    """One infusion course, given or booked."""
-
-    day: date
-    dose_g: float | None
-    status: str  # "given" or "booked"
-    label: str = ""  # e.g. "70 g Privigen, lots P4711" (for the tooltip)
-
-
-@dataclass(frozen=True)
-class TimelineRegimen:
-    """One regimen period, shaded behind the panels."""
-
-    starts_on: date
-    ends_on: date | None  # None = current
-    label: str  # e.g. "1.0 g/kg (70 g) every 28 d"
-    reason: str  # why it started, e.g. "Wear-off from day 18: interval shortened"
+from tracker.web.timeline.text import num
+from tracker.web.timeline.values import (
+    COURSE_STATUSES,
+    TimelineCourse,
+    TimelineRegimen,
+    TimelineSeries,
+)
 
 
 def _legend_keys(panels: list[Panel], courses: Sequence[TimelineCourse], regimens: bool,
@@ -121,7 +77,7 @@ def render_timeline(*, series: Sequence[TimelineSeries], courses: Sequence[Timel
     if width < MIN_WIDTH:
         raise ValueError(f"timeline width must be at least {MIN_WIDTH}px, not {width}")
     for c in courses:
-        if c.status not in marks.COURSE_STATUSES:
+        if c.status not in COURSE_STATUSES:
             raise ValueError(f"unknown course status {c.status!r} on {c.day}")
     data_days = [p.day for s in series for p in s.points] + [c.day for c in courses]
     if not data_days:
