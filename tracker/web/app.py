@@ -22,6 +22,7 @@ from tracker.store.engine import get_engine, session_scope
 from tracker.web.api import admin as api_admin
 from tracker.web.api import auth as api_auth
 from tracker.web.api import infusions as api_infusions
+from tracker.web.api import other_treatments as api_other_treatments
 from tracker.web.api import patients as api_patients
 from tracker.web.api import worklist as api_worklist
 from tracker.web.deps import LoginRequired
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(api_auth.router)
     app.include_router(api_patients.router)
     app.include_router(api_infusions.router)
+    app.include_router(api_other_treatments.router)
     app.include_router(api_worklist.router)
     app.include_router(api_admin.router)
     app.include_router(interop_router)  # FHIR, CSV, recall, review report, calendars
