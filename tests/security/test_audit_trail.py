@@ -238,6 +238,7 @@ PATIENT_RECORD_READS = {
     "/api/v1/patients/{patient_id}/weights", "/log/{infusion_id}", "/patients/{patient_id}",
     "/patients/{patient_id}/book", "/patients/{patient_id}/calendar",
     "/patients/{patient_id}/edit", "/patients/{patient_id}/regimens/new",
+    "/patients/{patient_id}/other-treatments",
     "/patients/{patient_id}/review-report", "/patients/{patient_id}/summary",
     # ... and by what they are asked for (test_feeds_and_recalls_are_audited_as_reads).
     "/calendar/patient/{token}.ics", "/calendar/chair/{token}.ics", "/recall", "/recall.csv",

@@ -30,6 +30,7 @@ from tracker.web.interop_routes import router as interop_router
 from tracker.web.pages import admin as admin_pages
 from tracker.web.pages import auth as page_auth
 from tracker.web.pages import booking, home, nurse, patient, patient_forms, worklist
+from tracker.web.pages import other_treatments as other_treatment_pages
 from tracker.web.pages import outbox as outbox_page
 from tracker.web.security import add_security_middleware
 from tracker.web.templating import render
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(home.router)
     app.include_router(patient_forms.router)  # before /patients/{id}: "new" is not an id
     app.include_router(patient.router)
+    app.include_router(other_treatment_pages.router)
     app.include_router(booking.router)
     app.include_router(nurse.router)
     app.include_router(outbox_page.router)
