@@ -46,6 +46,9 @@ def test_record_a_treatment_with_errors_beside_their_fields(
     patient_page = client.get(f"/patients/{pid}").text
     section = patient_page[patient_page.index('id="other-treatments"'):]
     assert "Trial drug: ARGX-117" in section and "ongoing" in section
+    # And on the timeline, beside the IVIG history: a lane from its start, still open.
+    assert (f'class="tl-treatment tl-treatment-trial_drug tl-ongoing" '
+            f'data-from="{iso(TODAY - timedelta(days=30))}" data-to=""') in patient_page
     assert f'href="/patients/{pid}/other-treatments"' in patient_page
 
 

@@ -14,7 +14,11 @@ class TimelinePoint:
 
     day: date
     value: float
-    kind: str  # "trough" (pre-infusion score), "peak" (post-infusion score) or "clinic"
+    # "trough" or "peak": a score the evaluation used as one; "plain": a score before or after
+    # an infusion that it did not use (outside the trough window, not its cycle's best);
+    # "clinic": a score taken in clinic, apart from any infusion.
+    kind: str
+    note: str = ""  # added to the tooltip, e.g. "before infusion"
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,13 @@ class TimelineRegimen:
     ends_on: date | None  # None = current
     label: str  # e.g. "1.0 g/kg (70 g) every 28 d"
     reason: str  # why it started, e.g. "Wear-off from day 18: interval shortened"
+
+
+@dataclass(frozen=True)
+class TimelineTreatment:
+    """A treatment besides IVIG, drawn as a lane from its first to its last day."""
+
+    starts_on: date
+    ends_on: date | None  # its last day; None = ongoing (the lane runs to the right edge)
+    label: str  # e.g. "Rituximab" or "Trial drug: ARGX-117"
+    kind: str = ""  # "cyclophosphamide", "rituximab", "trial_drug", "other"
