@@ -27,6 +27,7 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /api/v1/patients/{patient_id}/regimens": "viewer",
     "GET /api/v1/patients/{patient_id}/assessments": "viewer",
     "GET /api/v1/patients/{patient_id}/reviews": "viewer",
+    "GET /api/v1/patients/{patient_id}/other-treatments": "viewer",
     "GET /api/v1/patients/{patient_id}/schedule": "viewer",
     "GET /api/v1/patients/{patient_id}/infusions": "viewer",
     "GET /api/v1/infusions/{infusion_id}": "viewer",
@@ -54,6 +55,9 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /patients/{patient_id}/recommendation/accept": "pharmacist",
     "POST /patients/{patient_id}/recommendation/dismiss": "pharmacist",
     "POST /patients/{patient_id}/reviews": "pharmacist",
+    "GET /patients/{patient_id}/other-treatments": "pharmacist",
+    "POST /patients/{patient_id}/other-treatments": "pharmacist",
+    "POST /patients/{patient_id}/other-treatments/{treatment_id}/stop": "pharmacist",
     "GET /patients/{patient_id}/book": "pharmacist",
     "POST /patients/{patient_id}/book": "pharmacist",
     "POST /infusions/{infusion_id}/reschedule": "pharmacist",
@@ -68,6 +72,9 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /api/v1/patients/{patient_id}/recommendation/dismiss": "pharmacist",
     "POST /api/v1/infusions/{infusion_id}/reschedule": "pharmacist",
     "POST /api/v1/infusions/{infusion_id}/cancel": "pharmacist",
+    # Other treatments besides IVIG: written like regimens, by the pharmacy.
+    "POST /api/v1/patients/{patient_id}/other-treatments": "pharmacist",
+    "POST /api/v1/other-treatments/{treatment_id}/stop": "pharmacist",
     # Admins: accounts, integration tokens, the site policy, the audit trail.
     "PUT /api/v1/policy": "admin",
     "GET /admin/users": "admin",

@@ -87,6 +87,14 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
         "taken_on": TODAY.isoformat(), "measure": "mrc_sum", "value": 50, "timing": "clinic"})
     api.write("POST", "/api/v1/patients/{patient_id}/reviews", as_=pharmacist, ids=ids,
               json={"reviewed_on": TODAY.isoformat(), "outcome": "continue"})
+    treatment, entries = api.write("POST", "/api/v1/patients/{patient_id}/other-treatments",
+                                   as_=pharmacist, ids=ids, json={
+                                       "kind": "rituximab", "started_on": TODAY.isoformat()})
+    assert entries[0].action == "other_treatment.create"
+    _, entries = api.write("POST", "/api/v1/other-treatments/{treatment_id}/stop",
+                           as_=pharmacist, ids={"treatment_id": treatment["id"]},
+                           json={"stopped_on": TODAY.isoformat()})
+    assert entries[0].changes == {"stopped_on": [None, TODAY.isoformat()]}
     for path, body, mrn in (("accept", {}, "WEAR-A"), ("dismiss", {"reason": "away"}, "WEAR-D")):
         waning = {"patient_id": _wearing_off_patient(client, pharmacist[0], mrn=mrn)}
         api.write("POST", f"/api/v1/patients/{{patient_id}}/recommendation/{path}",
@@ -226,9 +234,11 @@ PATIENT_RECORD_READS = {
     "/api/v1/patients/{patient_id}/assessments", "/api/v1/patients/{patient_id}/fhir",
     "/api/v1/patients/{patient_id}/infusions", "/api/v1/patients/{patient_id}/regimens",
     "/api/v1/patients/{patient_id}/reviews", "/api/v1/patients/{patient_id}/schedule",
+    "/api/v1/patients/{patient_id}/other-treatments",
     "/api/v1/patients/{patient_id}/weights", "/log/{infusion_id}", "/patients/{patient_id}",
     "/patients/{patient_id}/book", "/patients/{patient_id}/calendar",
     "/patients/{patient_id}/edit", "/patients/{patient_id}/regimens/new",
+    "/patients/{patient_id}/other-treatments",
     "/patients/{patient_id}/review-report", "/patients/{patient_id}/summary",
     # ... and by what they are asked for (test_feeds_and_recalls_are_audited_as_reads).
     "/calendar/patient/{token}.ics", "/calendar/chair/{token}.ics", "/recall", "/recall.csv",

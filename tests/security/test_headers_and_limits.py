@@ -322,6 +322,7 @@ def test_every_input_day_is_a_plausible_day():
     import datetime
     import typing
 
+    import tracker.schemas.other_treatments  # noqa: F401
     import tracker.schemas.patients  # noqa: F401 (the models register as Input subclasses)
     import tracker.schemas.scores  # noqa: F401
     import tracker.schemas.staff  # noqa: F401

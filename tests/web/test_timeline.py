@@ -10,17 +10,23 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from markupsafe import Markup
 
+from tracker.rules import CourseFact, PatientFacts, RegimenFact, ScoreFact, SitePolicy, evaluate
+from tracker.services.patient_record import PatientRecord
 from tracker.web.timeline import (
     TimelineCourse,
     TimelinePoint,
     TimelineRegimen,
     TimelineSeries,
     render_timeline,
+    timeline_svg,
 )
+from tracker.web.timeline.patient import rules_used
+from tracker.web.timeline.values import TimelineTreatment
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -177,7 +183,7 @@ def test_one_point_per_score_with_kind_class(data, root):
 
 
 def test_point_shapes_by_kind(root):
-    shapes = {"tl-trough": "path", "tl-peak": "circle", "tl-clinic": "rect"}
+    shapes = {"tl-trough": "path", "tl-peak": "circle", "tl-plain": "circle", "tl-clinic": "rect"}
     for e in by_class(root, "tl-point"):
         kind = e.get("class").split()[1]
         assert e.tag == SVG + shapes[kind]
@@ -420,3 +426,189 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="before"):
         _render([_series("grip", "kPa", True, "grip", [50])],
                 start=date(2024, 5, 1), end=date(2024, 1, 1))
+
+
+# --- What the rules used: a patient's record through timeline_svg ---------------------------
+
+D0 = date(2025, 1, 6)  # the first course; courses every 28 days, the fourth one booked
+
+
+def d(n: int) -> date:
+    return D0 + timedelta(days=n)
+
+
+GRIP = (  # (timing, day, value) of right grip scores
+    ("post_infusion", 3, 70), ("post_infusion", 10, 75),  # cycle 1: the peak is the best, 75
+    ("pre_infusion", 18, 58),  # 10 days before course 2: outside the 3-day trough window
+    ("pre_infusion", 28, 60), ("post_infusion", 28, 60),  # course 2's day: trough; no peak
+    ("post_infusion", 31, 72), ("pre_infusion", 55, 61),  # cycle 2: peak and trough
+    ("post_infusion", 59, 74),  # cycle 3 has not ended (today is day 70): no peak yet
+)
+
+
+def record(*, regimen: bool = True, treatments: tuple[dict, ...] = ()) -> PatientRecord:
+    """A record as patient_record builds it, from plain values and the rules' evaluation."""
+    scores = [SimpleNamespace(taken_on=d(n), measure="grip_vigorimeter", side="right",
+                              value=float(v), timing=t) for t, n, v in GRIP]
+    scores.append(SimpleNamespace(taken_on=d(40), measure="mrc_sum", side=None, value=54.0,
+                                  timing="clinic"))
+    courses = [{"scheduled_on": d(28 * i), "dose_g": 70.0, "status": "given" if i < 3 else
+                "booked", "product_code": None, "lots": [], "reactions": None}
+               for i in range(4)]
+    regimens = [{"starts_on": D0, "dose_g_per_kg": 1.0, "dose_g": 70.0, "interval_days": 28,
+                 "reason": "maintenance"}] if regimen else []
+    facts = PatientFacts(
+        regimens=(RegimenFact(id=1, starts_on=D0, dose_g_per_kg=1.0, interval_days=28),)
+        if regimen else (),
+        courses=tuple(CourseFact(id=i + 1, starts_on=c["scheduled_on"], status=c["status"])
+                      for i, c in enumerate(courses)),
+        scores=tuple(ScoreFact(taken_on=s.taken_on, measure=s.measure, side=s.side,
+                               value=s.value, timing=s.timing) for s in scores))
+    evaluation = evaluate(facts, on=d(70), policy=SitePolicy())
+    return PatientRecord(patient=None, evaluation=evaluation, regimens=regimens,
+                         current_regimen=regimens[0] if regimens else None, courses=courses,
+                         scores=scores, reviews=[], weights=[], products={},
+                         other_treatments=list(treatments))
+
+
+def kinds_by_day(root: ET.Element, series: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for e in by_class(root, "tl-point"):
+        if e.get("data-series") == series:
+            found.setdefault(e.get("data-day"), []).append(e.get("class").split()[1])
+    return {day: sorted(kinds) for day, kinds in found.items()}
+
+
+def test_only_the_peaks_and_troughs_the_evaluation_used_are_marked_as_such():
+    root = parse(timeline_svg(record(), today=d(70)))
+    assert kinds_by_day(root, "grip_vigorimeter:right") == {
+        d(3).isoformat(): ["tl-plain"], d(10).isoformat(): ["tl-peak"],
+        d(18).isoformat(): ["tl-plain"], d(28).isoformat(): ["tl-plain", "tl-trough"],
+        d(31).isoformat(): ["tl-peak"], d(55).isoformat(): ["tl-trough"],
+        d(59).isoformat(): ["tl-plain"]}
+    assert kinds_by_day(root, "mrc_sum") == {d(40).isoformat(): ["tl-clinic"]}
+    # The marks are the rules' own answer, nothing worked out again.
+    response = record().evaluation.response
+    used_peaks = {s.peak.taken_on.isoformat() for c in response.cycles for s in c.swings}
+    used_troughs = {r.taken_on.isoformat() for c in response.cycles for r in c.troughs}
+    assert {e.get("data-day") for e in by_class(root, "tl-peak")} == used_peaks
+    assert {e.get("data-day") for e in by_class(root, "tl-trough")} == used_troughs
+
+
+def test_a_pre_infusion_score_ten_days_before_a_course_is_a_plain_score_not_a_trough():
+    root = parse(timeline_svg(record(), today=d(70)))
+    (point,) = [e for e in by_class(root, "tl-point") if e.get("data-day") == d(18).isoformat()]
+    assert "tl-plain" in point.get("class") and "tl-trough" not in point.get("class")
+    assert point.tag == f"{SVG}circle" and point.get("fill") == "#ffffff"  # a small ring
+    tip = point.find(f"{SVG}title").text
+    assert "before infusion, not a peak or trough the evaluation used" in tip
+    # The trough line joins only the troughs the rules counted.
+    (line,) = [e for e in by_class(root, "tl-line-trough")]
+    assert len(line.get("points").split()) == 2
+
+
+def test_a_post_infusion_score_that_is_not_its_cycles_best_is_not_a_peak():
+    root = parse(timeline_svg(record(), today=d(70)))
+    cycle_one = {e.get("data-day"): e.get("class").split()[1] for e in by_class(root, "tl-point")
+                 if d(1) <= date.fromisoformat(e.get("data-day")) < d(28)
+                 and e.get("data-series") == "grip_vigorimeter:right"}
+    assert cycle_one[d(10).isoformat()] == "tl-peak"  # 75, the best
+    assert cycle_one[d(3).isoformat()] == "tl-plain"  # 70, after the infusion but not the best
+
+
+def test_the_legend_explains_the_plain_score():
+    root = parse(timeline_svg(record(), today=d(70)))
+    legend = "".join(by_class(root, "tl-legend")[0].itertext())
+    assert "score not used as peak or trough" in legend
+    assert "before infusion (trough)" in legend and "after infusion (peak)" in legend
+    # Without plain scores the legend does not mention them.
+    assert "not used" not in "".join(parse(render_timeline(**history())).itertext())
+
+
+def test_with_no_evaluation_of_the_response_no_score_is_a_peak_or_trough():
+    no_regimen = record(regimen=False)
+    assert no_regimen.evaluation.response is None
+    root = parse(timeline_svg(no_regimen, today=d(70)))
+    assert not by_class(root, "tl-peak") and not by_class(root, "tl-trough")
+    assert len(by_class(root, "tl-plain")) == len(GRIP)
+
+
+def test_a_reading_marks_one_score_and_prefers_the_fitting_timing():
+    same_day = [SimpleNamespace(taken_on=d(28), measure="grip_vigorimeter", side="right",
+                                value=60.0, timing=t) for t in ("post_infusion", "pre_infusion")]
+    response = record().evaluation.response
+    # The post-infusion score comes first but has the same key: the trough is the pre one.
+    assert rules_used(same_day, response) == [None, "trough"]
+    assert rules_used(same_day, None) == [None, None]
+
+
+# --- Other treatments as lanes ---------------------------------------------------------------
+
+def _lane(root: ET.Element, label: str) -> ET.Element:
+    return next(e for e in by_class(root, "tl-treatment")
+                if label in "".join(e.itertext()))
+
+
+def test_other_treatments_are_lanes_from_their_start_to_their_stop(data):
+    stopped = TimelineTreatment(date(2023, 5, 1), date(2023, 9, 30), "Cyclophosphamide",
+                                "cyclophosphamide")
+    ongoing = TimelineTreatment(date(2024, 11, 4), None, "Trial drug: ARGX-117", "trial_drug")
+    root = parse(render_timeline(**data, treatments=[ongoing, stopped]))
+    lanes = by_class(root, "tl-treatment")
+    assert [e.get("data-from") for e in lanes] == ["2023-05-01", "2024-11-04"]  # by start
+    assert [e.get("data-to") for e in lanes] == ["2023-09-30", ""]
+    x_by_day = {e.get("data-day"): line_x(e) for e in by_class(root, "tl-course")}
+    days = sorted((date.fromisoformat(k), v) for k, v in x_by_day.items())
+    (d0, x0), (d1, x1) = days[0], days[-1]
+    per_day = (x1 - x0) / (d1 - d0).days
+
+    def x_of(day: date) -> float:
+        return x0 + (day - d0).days * per_day
+
+    def edges(lane: ET.Element) -> tuple[float, float]:
+        xs = [float(v) for v in re.findall(r"[MH](-?[\d.]+)", lane.find(f"{SVG}path").get("d"))]
+        return min(xs), max(xs)
+
+    left, right = edges(_lane(root, "Cyclophosphamide"))
+    assert left == pytest.approx(x_of(stopped.starts_on), abs=0.2)
+    assert right == pytest.approx(x_of(stopped.ends_on + timedelta(days=1)), abs=0.2)
+    trial = _lane(root, "ARGX-117")
+    assert "tl-ongoing" in trial.get("class") and "tl-treatment-trial_drug" in trial.get("class")
+    left, _ = edges(trial)
+    assert left == pytest.approx(x_of(ongoing.starts_on), abs=0.2)
+    # An ongoing lane's body ends 7 px before the right edge, where its arrow points.
+    body = float(re.search(r"H(-?[\d.]+)", trial.find(f"{SVG}path").get("d")).group(1))
+    assert body + 7 == pytest.approx(float(root.get("width")) - 16, abs=0.2)
+    assert trial.find(f"{SVG}title").text == "Trial drug: ARGX-117, from 4 Nov 2024, ongoing"
+    assert _lane(root, "Cyclophosphamide").find(f"{SVG}title").text == (
+        "Cyclophosphamide, from 1 May 2023 to 30 Sep 2023")
+    assert "other treatment (arrow: ongoing)" in "".join(
+        by_class(root, "tl-legend")[0].itertext())
+    assert "Other treatments: Cyclophosphamide, from 1 May 2023 to 30 Sep 2023; " in (
+        root.find(f"{SVG}desc").text)
+    # The lanes push the panels down, not over them.
+    without = parse(render_timeline(**data))
+    assert float(root.get("height")) > float(without.get("height"))
+
+
+def test_a_patients_other_treatments_are_drawn_beside_the_ivig_history():
+    treatments = ({"kind": "rituximab", "description": "", "started_on": d(-120),
+                   "stopped_on": d(-90)},
+                  {"kind": "trial_drug", "description": "ARGX-117", "started_on": d(40),
+                   "stopped_on": None})
+    root = parse(timeline_svg(record(treatments=treatments), today=d(70)))
+    lanes = by_class(root, "tl-treatment")
+    assert [(e.get("data-from"), e.get("data-to")) for e in lanes] == [
+        (d(-120).isoformat(), d(-90).isoformat()), (d(40).isoformat(), "")]
+    assert ["".join(e.itertext()).split(",")[0] for e in lanes] == [
+        "Rituximab", "Trial drug: ARGX-117"]
+    # The rituximab before the first course widens the drawn span to show it whole.
+    start = re.match(r"M(-?[\d.]+) ", lanes[0].find(f"{SVG}path").get("d")).group(1)
+    assert float(start) > 52  # inside the frame, not held at its left edge
+    assert "tl-treatment-rituximab" in lanes[0].get("class")
+
+
+def test_a_treatment_that_ends_before_it_starts_is_refused():
+    with pytest.raises(ValueError, match="before it starts"):
+        _render([_series("grip", "kPa", True, "grip", [50])], treatments=[
+            TimelineTreatment(date(2024, 5, 1), date(2024, 4, 1), "Rituximab")])

@@ -118,6 +118,20 @@ class Action(StrEnum):
 ACTIONS_WITHOUT_REGIMEN = frozenset({Action.MAX_DOSE_REACHED, Action.CONSIDER_TRIAL_OFF})
 
 
+class OtherTreatmentKind(StrEnum):
+    """What kind of other treatment; a trial drug and "other" must say which in words."""
+
+    CYCLOPHOSPHAMIDE = "cyclophosphamide"
+    RITUXIMAB = "rituximab"
+    TRIAL_DRUG = "trial_drug"
+    OTHER = "other"
+
+    @property
+    def needs_description(self) -> bool:
+        """True when the kind alone does not name the drug."""
+        return self in (OtherTreatmentKind.TRIAL_DRUG, OtherTreatmentKind.OTHER)
+
+
 class WorklistTab(StrEnum):
     """The worklist's tabs beyond one per flag."""
 

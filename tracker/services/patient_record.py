@@ -5,13 +5,14 @@ once each, as plain rows (an ORM object per score cost more than all the rest), 
 evaluation is built from the same rows instead of being read again.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
 
 from tracker.rules import Evaluation, evaluate
+from tracker.services import other_treatments as other_treatment_service
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
 from tracker.services.evaluation import build_facts, dismissed_actions
@@ -52,6 +53,7 @@ class PatientRecord:
     reviews: list[Any]
     weights: list[Any]
     products: dict[str, str]
+    other_treatments: list[dict] = field(default_factory=list)  # besides IVIG, by start
 
 
 def patient_record(session: Session, *, patient_id: int, today: date) -> PatientRecord:
@@ -81,6 +83,7 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
         reviews=reviews,
         weights=weights,
         products={p.code: p.name for p in session.exec(select(Product))},
+        other_treatments=other_treatment_service.other_treatments(session, patient_id=patient_id),
     )
 
 

@@ -25,5 +25,8 @@ STATUS_LABELS = {"active": "Active", "on_hold": "On hold", "discharged": "Discha
                  "booked": "Booked", "given": "Given", "cancelled": "Cancelled",
                  "missed": "Missed"}
 
+OTHER_TREATMENT_LABELS = {"cyclophosphamide": "Cyclophosphamide", "rituximab": "Rituximab",
+                          "trial_drug": "Trial drug", "other": "Other"}
+
 TIMING_LABELS = {"pre_infusion": "Pre-infusion", "post_infusion": "Post-infusion",
                  "clinic": "Clinic"}

@@ -15,6 +15,7 @@ SQLModel.metadata.naming_convention = {
 # ruff: noqa: E402 (the convention must be set before the tables are declared)
 
 from tracker.store.models.interop import CalendarFeed as CalendarFeed
+from tracker.store.models.other_treatments import OtherTreatment, OtherTreatmentKind
 from tracker.store.models.patients import PATIENT_STATUSES, SEXES, Patient, Weight
 from tracker.store.models.scores import Assessment, RecommendationDecision, Review
 from tracker.store.models.staff import ROLES, ApiToken, LoginAttempt, StaffUser, WebSession
@@ -49,6 +50,8 @@ __all__ = [
     "InfusionLot",
     "Lease",
     "LoginAttempt",
+    "OtherTreatment",
+    "OtherTreatmentKind",
     "OutboxMessage",
     "Patient",
     "PatientState",

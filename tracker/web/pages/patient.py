@@ -25,12 +25,13 @@ from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.labels import (
     ACTION_LABELS,
     FLAG_LABELS,
+    OTHER_TREATMENT_LABELS,
     PATTERN_LABELS,
     STATUS_LABELS,
     TIMING_LABELS,
 )
-from tracker.web.patient_timeline import timeline_svg
 from tracker.web.templating import render
+from tracker.web.timeline import timeline_svg
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,6 +47,7 @@ def _page(request, db, user, today, patient_id, *, errors=None, values=None, sta
         "flag_labels": FLAG_LABELS, "pattern_labels": PATTERN_LABELS,
         "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS,
         "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
+        "treatment_labels": OTHER_TREATMENT_LABELS,
     }, status_code=status)
 
 

@@ -22,6 +22,8 @@ FRAME = "#a9b6c0"
 COURSE = "#6f7e8a"
 WINDOW = "#E69F00"
 NEXT = "#1d5c7a"
+TREATMENT_FILL = "#ece3f2"  # other treatments: a light violet, apart from regimens and window
+TREATMENT_LINE = "#6a4c93"
 HALO = "#ffffff"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
@@ -37,6 +39,7 @@ PANEL_TITLES = {
 KIND_NAMES = {
     "trough": "trough (before infusion)",
     "peak": "peak (after infusion)",
+    "plain": "not a peak or trough the evaluation used",
     "clinic": "clinic",
 }
 
@@ -45,6 +48,7 @@ LEFT = 52.0  # room for y tick labels like "100" or "12.5"
 RIGHT_PAD = 16.0
 TOP_PAD = 6.0
 REGIMEN_ROW = 18.0
+TREATMENT_ROW = 17.0  # one lane per other treatment
 FLAG_ROW = 28.0  # "next 21 Mar" over "today", each written left of its line
 HEADER_ROW = 22.0  # panel heading and its series legend
 AXIS_ROW = 36.0  # month labels, then year labels
@@ -62,6 +66,7 @@ class Layout:
     left: float
     right: float
     regimen_top: float
+    treatment_top: float  # the first other-treatment lane
     flag_top: float
     dose_bottom: float  # rotated dose labels stand on this line; course lines start here
     plots: tuple[tuple[float, float], ...]  # (top, bottom) of each panel's plot area
@@ -81,11 +86,13 @@ class Layout:
 
 
 def make_layout(width: int, *, regimen_row: bool, dose_row: float, panels: int,
-                legend_rows: int) -> Layout:
-    """Stack the rows: regimen labels, flags, dose labels, panels, time axis, legend."""
+                legend_rows: int, treatment_rows: int = 0) -> Layout:
+    """Stack the rows: regimens, other treatments, flags, doses, panels, axis, legend."""
     y = TOP_PAD
     regimen_top = y
     y += REGIMEN_ROW if regimen_row else 0.0
+    treatment_top = y
+    y += treatment_rows * TREATMENT_ROW
     flag_top = y
     y += FLAG_ROW + dose_row
     dose_bottom = y
@@ -99,5 +106,5 @@ def make_layout(width: int, *, regimen_row: bool, dose_row: float, panels: int,
     y += AXIS_ROW
     legend_top = y
     y += legend_rows * LEGEND_ROW + 4
-    return Layout(float(width), LEFT, width - RIGHT_PAD, regimen_top, flag_top, dose_bottom,
-                  tuple(plots), axis_top, legend_top, y)
+    return Layout(float(width), LEFT, width - RIGHT_PAD, regimen_top, treatment_top, flag_top,
+                  dose_bottom, tuple(plots), axis_top, legend_top, y)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from tracker.web.timeline_scale import TimeScale, ValueScale, value_scale
-from tracker.web.timeline_style import (
+from tracker.web.timeline.scale import TimeScale, ValueScale, value_scale
+from tracker.web.timeline.style import (
     DASHES,
     FRAME,
     GRID,
@@ -18,10 +17,8 @@ from tracker.web.timeline_style import (
     PANEL_ORDER,
     PANEL_TITLES,
 )
-from tracker.web.timeline_text import esc, fit, fmt_day, fmt_value, num, text_width
-
-if TYPE_CHECKING:
-    from tracker.web.timeline import TimelinePoint, TimelineSeries
+from tracker.web.timeline.text import esc, fit, fmt_day, fmt_value, num, text_width
+from tracker.web.timeline.values import TimelinePoint, TimelineSeries
 
 
 @dataclass(frozen=True)
@@ -134,8 +131,12 @@ def draw_panel_header(out: list[str], panel: Panel, top: float, left: float,
 
 # Marker shapes per kind, centred on (x, y) and scaled by k. A trough is a hollow downward
 # triangle: the white fill keeps it visibly hollow yet hoverable (fill="none" would not
-# catch the pointer).
+# catch the pointer). A plain score (one the evaluation did not use) is a small ring: there,
+# but quieter than the peaks and troughs the rules counted.
 def _shape(kind: str, x: float, y: float, colour: str, k: float) -> str:
+    if kind == "plain":
+        return (f'circle cx="{num(x)}" cy="{num(y)}" r="{num(2.6 * k)}" fill="#ffffff" '
+                f'stroke="{colour}" stroke-width="1.2"')
     if kind == "trough":
         return (f'path d="M{num(x)} {num(y)}m{num(-4.5 * k)} {num(-2.6 * k)}h{num(9 * k)}'
                 f'l{num(-4.5 * k)} {num(7.8 * k)}z" fill="#ffffff" stroke="{colour}" '
@@ -150,12 +151,13 @@ def _shape(kind: str, x: float, y: float, colour: str, k: float) -> str:
 
 def _marker_scale(panel: Panel, width: float) -> float:
     """Smaller markers when a series is dense, so years of troughs do not merge into a band."""
-    counts = [sum(p.kind == kind for p in s.points) for s in panel.series for kind in _LINE_STYLE]
+    counts = [sum(p.kind == kind for p in s.points) for s in panel.series for kind in KIND_NAMES]
     spacing = width / max(max(counts), 1)
     return min(1.0, max(0.6, spacing / 12))
 
 
-# How each kind's joining line looks: troughs are the trend clinicians watch.
+# How each kind's joining line looks: troughs are the trend clinicians watch. Plain scores are
+# not joined: they are no series of their own.
 _LINE_STYLE = {
     "trough": 'stroke-width="1.6"',
     "peak": 'stroke-width="1" stroke-opacity="0.45"',
@@ -183,7 +185,8 @@ def draw_series(out: list[str], panel: Panel, ys: ValueScale, xs: TimeScale) -> 
             shape = _shape(p.kind, x, y, s.colour, k)
             tag = shape.split(" ", 1)[0]
             day = p.day.isoformat()
+            what = f"{esc(p.note)}, {KIND_NAMES[p.kind]}" if p.note else KIND_NAMES[p.kind]
             out.append(f'<{shape} class="tl-point tl-{p.kind}" data-series="{key}" '
                        f'data-day="{day}"><title>{fmt_day(p.day)} · {label}: '
-                       f'{fmt_value(p.value)} {unit} · {KIND_NAMES[p.kind]}</title></{tag}>')
+                       f'{fmt_value(p.value)} {unit} · {what}</title></{tag}>')
         out.append("</g>")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
-from tracker.web.timeline_style import (
+from tracker.web.timeline.panels import Panel
+from tracker.web.timeline.style import (
     COURSE,
     FONT,
     INK,
@@ -14,12 +14,11 @@ from tracker.web.timeline_style import (
     MUTED,
     NEXT,
     REGIMEN_FILLS,
+    TREATMENT_FILL,
+    TREATMENT_LINE,
     WINDOW,
 )
-from tracker.web.timeline_text import esc, fmt_day, num, text_width
-
-if TYPE_CHECKING:
-    from tracker.web.timeline_panels import Panel
+from tracker.web.timeline.text import esc, fmt_day, num, text_width
 
 TITLE_ID = "tl-title"
 DESC_ID = "tl-desc"
@@ -33,6 +32,8 @@ _GLYPHS: dict[str, tuple[Glyph, str]] = {
                f'fill="#ffffff" stroke="{INK}" stroke-width="1.5"/>', "before infusion (trough)"),
     "peak": (lambda x, y: f'<circle cx="{num(x + 11)}" cy="{num(y)}" r="3.6" fill="{INK}"/>',
              "after infusion (peak)"),
+    "plain": (lambda x, y: f'<circle cx="{num(x + 11)}" cy="{num(y)}" r="2.6" fill="#ffffff" '
+              f'stroke="{INK}" stroke-width="1.2"/>', "score not used as peak or trough"),
     "clinic": (lambda x, y: f'<rect x="{num(x + 8)}" y="{num(y - 3)}" width="6" height="6" '
                f'fill="{INK}"/>', "clinic score"),
     "lines": (lambda x, y: f'<path d="M{num(x)} {num(y - 2)}h20" stroke="{INK}" '
@@ -45,6 +46,9 @@ _GLYPHS: dict[str, tuple[Glyph, str]] = {
     "regimen": (lambda x, y: f'<rect x="{num(x)}" y="{num(y - 6)}" width="10" height="12" '
                 f'fill="{REGIMEN_FILLS[0]}"/><rect x="{num(x + 10)}" y="{num(y - 6)}" '
                 f'width="10" height="12" fill="{REGIMEN_FILLS[1]}"/>', "regimen periods"),
+    "treatment": (lambda x, y: f'<path d="M{num(x)} {num(y - 5)}h14l6 5-6 5h-14z" '
+                  f'fill="{TREATMENT_FILL}" stroke="{TREATMENT_LINE}"/>',
+                  "other treatment (arrow: ongoing)"),
     "window": (lambda x, y: f'<rect x="{num(x + 3)}" y="{num(y - 6)}" width="14" height="12" '
                f'fill="{WINDOW}" fill-opacity="0.35"/>', "due window"),
     "next": (lambda x, y: f'<path d="M{num(x + 11)} {num(y - 5)}l5 5-5 5-5-5z" '
@@ -87,7 +91,7 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def summary(*, first: date, last: date, panels: Sequence[Panel], given: int, booked: int,
             regimens: int, current: str | None, window: tuple[date, date] | None,
-            next_booking: date | None, today: date) -> str:
+            next_booking: date | None, today: date, treatments: Sequence[str] = ()) -> str:
     """Plain-text summary for the <desc> (unescaped); first/last are the drawn data's span."""
     series = [s for p in panels for s in p.series]
     scores = sum(len(s.points) for s in series)
@@ -102,6 +106,8 @@ def summary(*, first: date, last: date, panels: Sequence[Panel], given: int, boo
                      "always better.")
     parts.append(f"{_plural(regimens, 'regimen period')}"
                  + (f"; current regimen {current}." if current else "."))
+    if treatments:
+        parts.append(f"Other treatments: {'; '.join(treatments)}.")
     if window:
         parts.append(f"Next infusion due {fmt_day(window[0])} to {fmt_day(window[1])}.")
     if next_booking:

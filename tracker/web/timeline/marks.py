@@ -5,10 +5,9 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
-from tracker.web.timeline_scale import TimeScale, month_step, month_ticks, year_starts
-from tracker.web.timeline_style import (
+from tracker.web.timeline.scale import TimeScale, month_step, month_ticks, year_starts
+from tracker.web.timeline.style import (
     COURSE,
     DOSE_FONT,
     GRID_YEAR,
@@ -20,12 +19,9 @@ from tracker.web.timeline_style import (
     WINDOW,
     Layout,
 )
-from tracker.web.timeline_text import MONTHS, esc, fit, fmt_day, fmt_short, num, text_width
+from tracker.web.timeline.text import MONTHS, esc, fit, fmt_day, fmt_short, num, text_width
+from tracker.web.timeline.values import TimelineCourse, TimelineRegimen
 
-if TYPE_CHECKING:
-    from tracker.web.timeline import TimelineCourse, TimelineRegimen
-
-COURSE_STATUSES = ("given", "booked")
 _ROTATED_GAP = DOSE_FONT * 1.15  # rotated labels need one line height between them
 
 

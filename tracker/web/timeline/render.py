@@ -1,29 +1,33 @@
 """The patient timeline: infusion courses, regimens and scores as one server-side SVG.
 
 Staff read it to judge whether the effect of IVIG wears off before the next infusion: the
-troughs (scores just before an infusion) against the peaks (just after), with every course,
-regimen change and the next due window on the same time axis.
+troughs (scores just before an infusion) against the peaks (just after), exactly those the
+evaluation counted, with every course, regimen change, other treatment and the next due
+window on the same time axis.
 
 The output is plain SVG markup: no scripts and no inline styles (the site's CSP forbids
 both), every text escaped, and the same input always gives the same bytes. Marks carry
 classes and data-* attributes so tests can count and locate them:
 
 - ``.tl-course.tl-given`` / ``.tl-course.tl-booked`` with ``data-day``, one per course;
-- ``.tl-point.tl-trough|tl-peak|tl-clinic`` with ``data-series`` and ``data-day``;
+- ``.tl-point.tl-trough|tl-peak|tl-plain|tl-clinic`` with ``data-series`` and ``data-day``
+  (trough and peak: scores the evaluation used as such; plain: the other scores taken
+  before or after an infusion);
+- ``.tl-treatment`` lanes (``.tl-ongoing`` when open) with ``data-from`` and ``data-to``;
 - ``.tl-regimen`` bands, ``.tl-window``, ``.tl-next-booking``, ``.tl-today``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup
 
-from tracker.web import timeline_marks as marks
-from tracker.web.timeline_legend import draw_legend, empty_state, legend_rows, summary, svg_open
-from tracker.web.timeline_panels import (
+from tracker.web.timeline import marks
+from tracker.web.timeline.lanes import draw_treatments, treatment_tip, visible_treatments
+from tracker.web.timeline.legend import draw_legend, empty_state, legend_rows, summary, svg_open
+from tracker.web.timeline.panels import (
     Panel,
     draw_panel_frame,
     draw_panel_header,
@@ -31,8 +35,8 @@ from tracker.web.timeline_panels import (
     group_panels,
     panel_scale,
 )
-from tracker.web.timeline_scale import TimeScale, time_domain
-from tracker.web.timeline_style import (
+from tracker.web.timeline.scale import TimeScale, time_domain
+from tracker.web.timeline.style import (
     FRAME,
     LEFT,
     MIN_WIDTH,
@@ -41,69 +45,29 @@ from tracker.web.timeline_style import (
     Layout,
     make_layout,
 )
-from tracker.web.timeline_text import num
-
-__all__ = [
-    "TimelineCourse",
-    "TimelinePoint",
-    "TimelineRegimen",
-    "TimelineSeries",
-    "render_timeline",
-]
-
-
-@dataclass(frozen=True)
-class TimelinePoint:
-    """One score on one day."""
-
-    day: date
-    value: float
-    kind: str  # "trough" (pre-infusion score), "peak" (post-infusion score) or "clinic"
-
-
-@dataclass(frozen=True)
-class TimelineSeries:
-    """One measure (and side) over time; series with the same panel share a y axis."""
-
-    key: str  # e.g. "grip_vigorimeter:right", "mrc_sum", "incat"
-    label: str  # e.g. "Grip right (Vigorimeter)"
-    unit: str  # "kPa", "kg", "points", "centile"
-    higher_is_better: bool
-    panel: str  # "grip", "mrc", "disability", "rods", "wear_off"
-    points: tuple[TimelinePoint, ...]
-
-
-@dataclass(frozen=True)
-class TimelineCourse:
-    """One infusion course, given or booked."""
-
-    day: date
-    dose_g: float | None
-    status: str  # "given" or "booked"
-    label: str = ""  # e.g. "70 g Privigen, lots P4711" (for the tooltip)
-
-
-@dataclass(frozen=True)
-class TimelineRegimen:
-    """One regimen period, shaded behind the panels."""
-
-    starts_on: date
-    ends_on: date | None  # None = current
-    label: str  # e.g. "1.0 g/kg (70 g) every 28 d"
-    reason: str  # why it started, e.g. "Wear-off from day 18: interval shortened"
+from tracker.web.timeline.text import num
+from tracker.web.timeline.values import (
+    COURSE_STATUSES,
+    TimelineCourse,
+    TimelineRegimen,
+    TimelineSeries,
+    TimelineTreatment,
+)
 
 
 def _legend_keys(panels: list[Panel], courses: Sequence[TimelineCourse], regimens: bool,
                  window: tuple[date, date] | None, next_booking: date | None, today: date,
-                 xs: TimeScale) -> list[str]:
+                 xs: TimeScale, treatments: bool = False) -> list[str]:
     """Legend entries for what is actually drawn, in a fixed order."""
     kinds = {p.kind for panel in panels for s in panel.series for p in s.points}
-    keys = [k for k in ("trough", "peak", "clinic") if k in kinds]
+    keys = [k for k in ("trough", "peak", "plain", "clinic") if k in kinds]
     if kinds & {"trough", "peak"}:
         keys.append("lines")
     keys += [s for s in ("given", "booked") if any(c.status == s for c in courses)]
     if regimens:
         keys.append("regimen")
+    if treatments:
+        keys.append("treatment")
     if window is not None and window[0] <= xs.last and window[1] >= xs.first:
         keys.append("window")
     if next_booking is not None and xs.contains(next_booking):
@@ -116,14 +80,19 @@ def _legend_keys(panels: list[Panel], courses: Sequence[TimelineCourse], regimen
 def render_timeline(*, series: Sequence[TimelineSeries], courses: Sequence[TimelineCourse],
                     regimens: Sequence[TimelineRegimen], window: tuple[date, date] | None,
                     next_booking: date | None, today: date, start: date | None = None,
-                    end: date | None = None, width: int = 1100) -> Markup:
+                    end: date | None = None, width: int = 1100,
+                    treatments: Sequence[TimelineTreatment] = ()) -> Markup:
     """The patient's timeline as an inline SVG (safe markup, every text escaped)."""
     if width < MIN_WIDTH:
         raise ValueError(f"timeline width must be at least {MIN_WIDTH}px, not {width}")
     for c in courses:
-        if c.status not in marks.COURSE_STATUSES:
+        if c.status not in COURSE_STATUSES:
             raise ValueError(f"unknown course status {c.status!r} on {c.day}")
-    data_days = [p.day for s in series for p in s.points] + [c.day for c in courses]
+    for t in treatments:
+        if t.ends_on is not None and t.ends_on < t.starts_on:
+            raise ValueError(f"treatment {t.label!r} ends on {t.ends_on}, before it starts")
+    data_days = ([p.day for s in series for p in s.points] + [c.day for c in courses]
+                 + [d for t in treatments for d in (t.starts_on, t.ends_on) if d])
     if not data_days:
         return Markup(empty_state(width, next_booking))
 
@@ -135,24 +104,27 @@ def render_timeline(*, series: Sequence[TimelineSeries], courses: Sequence[Timel
     shown = sorted((c for c in courses if xs.contains(c.day)), key=lambda c: c.day)
     visible = [r for r in regimens
                if r.starts_on <= last and (r.ends_on is None or r.ends_on >= first)]
+    lanes = visible_treatments(treatments, xs)
     rotated = marks.dose_labels_rotated(shown, xs)
     rows = legend_rows(_legend_keys(panels, shown, bool(visible), window, next_booking, today,
-                                    xs), xs.x1 - xs.x0)
+                                    xs, bool(lanes)), xs.x1 - xs.x0)
     lay = make_layout(width, regimen_row=bool(visible),
                       dose_row=marks.dose_row_height(shown, rotated), panels=len(panels),
-                      legend_rows=len(rows))
+                      legend_rows=len(rows), treatment_rows=len(lanes))
     current = next((r.label for r in sorted(regimens, key=lambda r: r.starts_on, reverse=True)
                     if r.ends_on is None), None)
     drawn = [c.day for c in shown] + [p.day for pa in panels for s in pa.series for p in s.points]
     desc = summary(first=min(drawn, default=first), last=max(drawn, default=last), panels=panels,
                    given=sum(c.status == "given" for c in shown),
                    booked=sum(c.status == "booked" for c in shown), regimens=len(visible),
-                   current=current, window=window, next_booking=next_booking, today=today)
+                   current=current, window=window, next_booking=next_booking, today=today,
+                   treatments=[treatment_tip(t) for t in lanes])
 
     out = [svg_open(width, lay.height, "Infusion and score timeline", desc),
            f'<rect class="tl-bg" width="{width}" height="{num(lay.height)}" fill="#ffffff"/>']
     marks.draw_regimens(out, regimens, xs, lay)
     marks.draw_window(out, window, xs, lay)
+    draw_treatments(out, lanes, xs, lay)
     _draw_panels(out, panels, xs, lay, series)
     marks.draw_time_axis(out, xs, lay)
     marks.draw_courses(out, shown, xs, lay, rotated)
@@ -164,8 +136,9 @@ def render_timeline(*, series: Sequence[TimelineSeries], courses: Sequence[Timel
     return Markup("".join(out))
 
 
-# Painter's order, back to front: regimen shading and the due window, panel grids, the time
-# axis, course/today/booking markers, then trend lines, points and panel headings on top.
+# Painter's order, back to front: regimen shading and the due window, other-treatment lanes,
+# panel grids, the time axis, course/today/booking markers, then trend lines, points and
+# panel headings on top.
 def _draw_panels(out: list[str], panels: list[Panel], xs: TimeScale, lay: Layout,
                  series: Sequence[TimelineSeries]) -> None:
     """Each panel's frame and y grid, or a placeholder strip when there are no panels."""
