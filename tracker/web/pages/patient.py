@@ -29,6 +29,7 @@ from tracker.web.labels import (
     STATUS_LABELS,
     TIMING_LABELS,
 )
+from tracker.web.pages.diagnosis import diagnosis_panel
 from tracker.web.patient_timeline import timeline_svg
 from tracker.web.templating import render
 
@@ -46,6 +47,7 @@ def _page(request, db, user, today, patient_id, *, errors=None, values=None, sta
         "flag_labels": FLAG_LABELS, "pattern_labels": PATTERN_LABELS,
         "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS,
         "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
+        "dx": diagnosis_panel(db, patient_id=patient_id, today=today),
     }, status_code=status)
 
 
