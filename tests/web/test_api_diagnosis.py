@@ -241,8 +241,8 @@ def test_the_form_records_an_assessment_and_the_patient_page_shows_the_panel(
     assert row.sensory_conduction_normal is True and row.marked_bulbar is False
     assert row.anti_gm1_igm_raised is None and row.notes == "Grip weak on the left"
     panel = client.get(f"/patients/{patient}").text
-    assert "Incomplete" in panel and "could be definite mmn or probable mmn" in panel
-    assert "Would be settled by: motor nerves with definite conduction block." in panel
+    assert "Incomplete</span>: could be definite or probable" in panel
+    assert "<li>Motor nerves with definite conduction block</li>" in panel
     assert "Weakness in 2 or more nerve territories without sensory loss" in panel
     assert "Normal sensory nerve conduction" in panel
     assert "Upper motor neuron signs (exclusion)" in panel

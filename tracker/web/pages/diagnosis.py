@@ -61,6 +61,13 @@ CLASSIFICATION_LABELS = {
     Classification.EXCLUDED: "Excluded",
     Classification.INCOMPLETE: "Incomplete",
 }
+# The classes an incomplete diagnosis could still turn out to be, within a sentence.
+POSSIBLE_LABELS = {
+    Classification.DEFINITE: "definite",
+    Classification.PROBABLE: "probable",
+    Classification.NOT_MET: "criteria not met",
+    Classification.EXCLUDED: "excluded",
+}
 
 
 def _text(value) -> str:
@@ -117,4 +124,5 @@ def diagnosis_panel(session: Session, *, patient_id: int, today: date) -> dict:
     """What the patient page's diagnosis panel shows: the latest assessment on `today`."""
     return {"view": diagnosis_service.latest_diagnosis(session, patient_id=patient_id,
                                                        on=today),
-            "labels": FINDING_LABELS, "classes": CLASSIFICATION_LABELS}
+            "labels": FINDING_LABELS, "classes": CLASSIFICATION_LABELS,
+            "possible": POSSIBLE_LABELS}
