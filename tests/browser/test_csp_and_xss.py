@@ -38,6 +38,7 @@ def test_pages_run_under_the_csp_and_a_script_name_stays_text(chromium, browser_
     for path in ("/?view=booked_this_week", "/patients", f"/patients/{pid}",
                  f"/patients/{pid}/summary", f"/patients/{pid}/review-report",
                  f"/patients/{pid}/book", f"/patients/{pid}/edit", f"/patients/{pid}/calendar",
+                 f"/patients/{pid}/diagnosis/new",
                  "/log", f"/log/{world.infusion_id}", "/outbox", "/recall?lot=P1",
                  "/admin/audit", "/admin/users"):
         response = page.goto(f"{base}{path}")

@@ -8,10 +8,19 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 
 from tests.web.pages_helpers import csrf_of, log_in
+from tracker.schemas.diagnosis import DiagnosisCreate
 from tracker.schemas.patients import PatientCreate, WeightCreate
 from tracker.schemas.scores import AssessmentCreate, ReviewCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
-from tracker.services import assessments, infusions, patients, regimens, staff, staff_admin
+from tracker.services import (
+    assessments,
+    diagnosis,
+    infusions,
+    patients,
+    regimens,
+    staff,
+    staff_admin,
+)
 from tracker.services.actors import SYSTEM
 from tracker.store.models import OutboxMessage
 from tracker.web.routes_index import iter_routes
@@ -77,8 +86,9 @@ class World:
 
 def build_world(session, *, given_name="Ann", family_name="Lee", today: date | None = None
                 ) -> World:
-    """A patient with a weight, a regimen, a booked and a given course, a score, a review, an
-    e-mail in the outbox, and a staff account with an integration token."""
+    """A patient with a weight, a regimen, a booked and a given course, a score, a review, a
+    diagnostic assessment, an e-mail in the outbox, and a staff account with an integration
+    token."""
     today = today or date.today()
     patient = patients.create_patient(session, actor=SYSTEM, today=today, data=PatientCreate(
         mrn="SEC-1", given_name=given_name, family_name=family_name,
@@ -104,6 +114,10 @@ def build_world(session, *, given_name="Ann", family_name="Lee", today: date | N
     assessments.record_review(session, actor=SYSTEM, patient_id=patient.id, today=today,
                               data=ReviewCreate(reviewed_on=today - timedelta(days=2),
                                                 outcome="continue"))
+    diagnosis.record_diagnosis(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                               data=DiagnosisCreate(assessed_on=today - timedelta(days=1),
+                                                    symptom_onset_on=today - timedelta(days=90),
+                                                    weak_nerves=2, notes="Wrist drop"))
     message = OutboxMessage(dedup_key="security-test", kind="infusion_reminder",
                             patient_id=patient.id, to_address="ann@example.org",
                             subject=f"Reminder for {given_name} {family_name}",

@@ -34,6 +34,7 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /api/v1/chairs": "viewer",
     "GET /api/v1/worklist": "viewer",
     "GET /api/v1/policy": "viewer",
+    "GET /api/v1/patients/{patient_id}/diagnosis": "viewer",
     # Nurses: weights, scores and given infusions.
     "GET /log": "nurse",
     "GET /log/{infusion_id}": "nurse",
@@ -75,6 +76,10 @@ ROLE_MATRIX: dict[str, str] = {
     # Other treatments besides IVIG: written like regimens, by the pharmacy.
     "POST /api/v1/patients/{patient_id}/other-treatments": "pharmacist",
     "POST /api/v1/other-treatments/{treatment_id}/stop": "pharmacist",
+    # Diagnostic assessments are recorded as reviews are (clinical rules 7).
+    "GET /patients/{patient_id}/diagnosis/new": "pharmacist",
+    "POST /patients/{patient_id}/diagnosis/new": "pharmacist",
+    "POST /api/v1/patients/{patient_id}/diagnosis": "pharmacist",
     # Admins: accounts, integration tokens, the site policy, the audit trail.
     "PUT /api/v1/policy": "admin",
     "GET /admin/users": "admin",

@@ -95,6 +95,9 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
                            as_=pharmacist, ids={"treatment_id": treatment["id"]},
                            json={"stopped_on": TODAY.isoformat()})
     assert entries[0].changes == {"stopped_on": [None, TODAY.isoformat()]}
+    _, entries = api.write("POST", "/api/v1/patients/{patient_id}/diagnosis", as_=pharmacist,
+                           ids=ids, json={"assessed_on": TODAY.isoformat(), "weak_nerves": 2})
+    assert entries[0].action == "diagnosis.create" and entries[0].changes["weak_nerves"] == 2
     for path, body, mrn in (("accept", {}, "WEAR-A"), ("dismiss", {"reason": "away"}, "WEAR-D")):
         waning = {"patient_id": _wearing_off_patient(client, pharmacist[0], mrn=mrn)}
         api.write("POST", f"/api/v1/patients/{{patient_id}}/recommendation/{path}",
@@ -240,6 +243,7 @@ PATIENT_RECORD_READS = {
     "/patients/{patient_id}/edit", "/patients/{patient_id}/regimens/new",
     "/patients/{patient_id}/other-treatments",
     "/patients/{patient_id}/review-report", "/patients/{patient_id}/summary",
+    "/api/v1/patients/{patient_id}/diagnosis", "/patients/{patient_id}/diagnosis/new",
     # ... and by what they are asked for (test_feeds_and_recalls_are_audited_as_reads).
     "/calendar/patient/{token}.ics", "/calendar/chair/{token}.ics", "/recall", "/recall.csv",
     "/api/v1/recall",

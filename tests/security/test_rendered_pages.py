@@ -24,6 +24,7 @@ PAGES_WITH_THE_NAME = {
     "/patients/{patient_id}/review-report", "/patients/{patient_id}/calendar", "/log",
     "/log/{infusion_id}", "/outbox", "/recall?lot=P1", "/admin/audit",
     "/patients/{patient_id}/other-treatments",
+    "/patients/{patient_id}/diagnosis/new",
 }
 # Pages that show patients only when asked for something: walked with these queries too.
 PAGES_WITH_A_QUERY = ("/?view=booked_this_week", "/recall?lot=P1")

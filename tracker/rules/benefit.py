@@ -9,14 +9,14 @@ span after it, against the measure's MCID; scores of any timing count.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from tracker.rules.facts import ScoreColumns
 from tracker.rules.measures import MEASURES, reaches_mcid
 
-Series = tuple[str, str | None]  # (measure, side)
+Series = tuple  # (measure, side) or (measure, side, source): the measure first
 
 
 @dataclass(frozen=True)
@@ -39,33 +39,51 @@ class SeriesChange:
 def changes_after(
     scores: ScoreColumns, *, baseline_on: date, first_day: date, last_day: date
 ) -> tuple[SeriesChange, ...]:
-    """Each series with both a baseline (latest score on or before `baseline_on`) and a
-    score in [first_day, last_day]: the baseline and the best of those scores."""
+    """changes_in for scores as columns, each (measure, side) a series."""
+    names: dict[Hashable, tuple[str, str | None]] = {}
+    for kind in set(scores.kinds):
+        measure, side, _timing = scores.name(kind)
+        names[kind] = (measure, side)
+    return changes_in(
+        zip(scores.days, (names[k] for k in scores.kinds), scores.values, strict=True),
+        baseline_on=baseline_on, first_day=first_day, last_day=last_day)
+
+
+def changes_in(
+    readings: Iterable[tuple[int, tuple, float]],
+    *,
+    baseline_on: date,
+    first_day: date,
+    last_day: date,
+) -> tuple[SeriesChange, ...]:
+    """Each series with both a baseline (its latest score on or before `baseline_on`) and a
+    score in [first_day, last_day]: the baseline and the best of those scores.
+
+    `readings` are (day number, series, value) in recorded order; a series is a tuple whose
+    first item is the measure code, such as (measure, side) or (measure, side, source).
+    Measures without an MCID (the wear-off day) and unknown ones form no series.
+    """
     base_day, lo, hi = baseline_on.toordinal(), first_day.toordinal(), last_day.toordinal()
-    baselines: dict[Series, tuple[int, int]] = {}  # series -> (day, index); later wins
-    best: dict[Series, int] = {}
-    series_of: dict[Hashable, Series | None] = {}
-    values = scores.values
-    for i, (day, kind) in enumerate(zip(scores.days, scores.kinds, strict=True)):
-        if kind not in series_of:
-            measure, side, _timing = scores.name(kind)
-            known = MEASURES.get(measure)
-            # A measure without an MCID (the wear-off day) forms no series here.
-            series_of[kind] = (measure, side) if known and known.mcid is not None else None
-        series = series_of[kind]
-        if series is None:
+    baselines: dict[tuple, tuple[int, float]] = {}  # series -> (day, value); later wins
+    best: dict[tuple, float] = {}
+    for day, series, value in readings:
+        measure = MEASURES.get(series[0])
+        if measure is None or measure.mcid is None:
             continue
         if day <= base_day:
             seen = baselines.get(series)
             if seen is None or day >= seen[0]:  # the same day: the later record wins
-                baselines[series] = (day, i)
+                baselines[series] = (day, value)
         if lo <= day <= hi:
             current = best.get(series)
-            higher = MEASURES[series[0]].higher_is_better
-            if current is None or (values[i] > values[current] if higher
-                                   else values[i] < values[current]):
-                best[series] = i
+            if current is None or (value > current if measure.higher_is_better
+                                   else value < current):
+                best[series] = value
     return tuple(
-        SeriesChange(series, values[baselines[series][1]], values[best[series]])
-        for series in sorted(baselines.keys() & best.keys(), key=lambda s: (s[0], s[1] or ""))
+        SeriesChange(series, baselines[series][1], best[series])
+        for series in sorted(baselines.keys() & best.keys(), key=_order)
     )
+
+
+def _order(series: tuple) -> tuple:
+    return tuple(part or "" for part in series)

@@ -21,6 +21,7 @@ from tracker.settings import Settings, get_settings
 from tracker.store.engine import get_engine, session_scope
 from tracker.web.api import admin as api_admin
 from tracker.web.api import auth as api_auth
+from tracker.web.api import diagnosis as api_diagnosis
 from tracker.web.api import infusions as api_infusions
 from tracker.web.api import other_treatments as api_other_treatments
 from tracker.web.api import patients as api_patients
@@ -29,7 +30,7 @@ from tracker.web.deps import LoginRequired
 from tracker.web.interop_routes import router as interop_router
 from tracker.web.pages import admin as admin_pages
 from tracker.web.pages import auth as page_auth
-from tracker.web.pages import booking, home, nurse, patient, patient_forms, worklist
+from tracker.web.pages import booking, diagnosis, home, nurse, patient, patient_forms, worklist
 from tracker.web.pages import other_treatments as other_treatment_pages
 from tracker.web.pages import outbox as outbox_page
 from tracker.web.security import add_security_middleware
@@ -78,12 +79,14 @@ def create_app(
     app.include_router(patient_forms.router)  # before /patients/{id}: "new" is not an id
     app.include_router(patient.router)
     app.include_router(other_treatment_pages.router)
+    app.include_router(diagnosis.router)
     app.include_router(booking.router)
     app.include_router(nurse.router)
     app.include_router(outbox_page.router)
     app.include_router(admin_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_patients.router)
+    app.include_router(api_diagnosis.router)
     app.include_router(api_infusions.router)
     app.include_router(api_other_treatments.router)
     app.include_router(api_worklist.router)

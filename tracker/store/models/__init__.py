@@ -14,6 +14,7 @@ SQLModel.metadata.naming_convention = {
 
 # ruff: noqa: E402 (the convention must be set before the tables are declared)
 
+from tracker.store.models.diagnosis import DiagnosticAssessment
 from tracker.store.models.interop import CalendarFeed as CalendarFeed
 from tracker.store.models.other_treatments import OtherTreatment, OtherTreatmentKind
 from tracker.store.models.patients import PATIENT_STATUSES, SEXES, Patient, Weight
@@ -46,6 +47,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Chair",
+    "DiagnosticAssessment",
     "Infusion",
     "InfusionLot",
     "Lease",

@@ -30,6 +30,7 @@ from tracker.web.labels import (
     STATUS_LABELS,
     TIMING_LABELS,
 )
+from tracker.web.pages.diagnosis import diagnosis_panel
 from tracker.web.templating import render
 from tracker.web.timeline import timeline_svg
 
@@ -48,6 +49,7 @@ def _page(request, db, user, today, patient_id, *, errors=None, values=None, sta
         "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS,
         "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
         "treatment_labels": OTHER_TREATMENT_LABELS,
+        "dx": diagnosis_panel(db, patient_id=patient_id, today=today),
     }, status_code=status)
 
 
