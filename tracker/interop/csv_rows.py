@@ -16,15 +16,14 @@ from tracker.rules import (
     ScoreError,
     SitePolicy,
     calculate_dose,
-    estimated_chair_minutes,
     validate_score,
 )
+from tracker.rules.chairs import chair_minutes
 from tracker.schemas.common import Day, Reason
 from tracker.schemas.patients import PatientCreate, Status, WeightCreate
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
 from tracker.services.errors import ServiceError
-from tracker.services.infusions import DEFAULT_CHAIR_MINUTES
 from tracker.services.regimens import check_regimen_limits
 
 Problems = list[tuple[str, str]]  # (column, message)
@@ -286,22 +285,15 @@ def check_score(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> Sc
 
 def _estimated_minutes(entry: PatientEntry, day: date, dose_g: float | None,
                        product_id: int | None, ctx: RowContext) -> int:
-    # The same arithmetic as services.infusions.estimate_chair_minutes, on the weights the
-    # import knows (a dry run has not stored them).
+    # As services.infusions.estimate_chair_minutes, on the weights the import knows (a dry
+    # run has not stored them).
     product = ctx.caseload.products_by_id.get(product_id)
-    weight = entry.weight_on(day)
-    if not (dose_g and product and weight):
-        return DEFAULT_CHAIR_MINUTES
-    per_ml = 10 * product.concentration_percent
-    try:
-        return estimated_chair_minutes(
-            dose_g=dose_g, weight_kg=weight,
-            concentration_percent=product.concentration_percent,
-            max_rate_ml_per_kg_per_min=product.max_rate_mg_per_kg_per_min / per_ml,
-            start_rate_ml_per_kg_per_min=product.start_rate_mg_per_kg_per_min / per_ml,
-        )
-    except DosingError:
-        return DEFAULT_CHAIR_MINUTES
+    return chair_minutes(
+        dose_g=dose_g, weight_kg=entry.weight_on(day),
+        concentration_percent=product.concentration_percent if product else None,
+        max_rate_mg_per_kg_per_min=product.max_rate_mg_per_kg_per_min if product else None,
+        start_rate_mg_per_kg_per_min=product.start_rate_mg_per_kg_per_min if product else None,
+    )
 
 
 def _product_id(code: str | None, ctx: RowContext, column: str) -> int | None:

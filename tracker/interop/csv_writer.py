@@ -11,13 +11,10 @@ from sqlmodel import Session, select
 from tracker.interop import csv_rows
 from tracker.interop.csv_rows import RowContext
 from tracker.interop.csv_state import CourseRef, PatientEntry, RegimenEntry
-from tracker.rules import evaluate
+from tracker.rules.chairs import chair_span, spans_clash
 from tracker.services import audit
 from tracker.services.actors import Actor
-from tracker.services.evaluation import load_facts
-from tracker.services.infusions import DEFAULT_CHAIR_MINUTES
-from tracker.services.patient_states import state_values, write_states
-from tracker.services.policy import load_policy
+from tracker.services.evaluation import refresh_states
 from tracker.store.models import (
     Assessment,
     Infusion,
@@ -29,7 +26,6 @@ from tracker.store.models import (
 from tracker.store.types import utcnow
 
 BATCH_ROWS = 5000
-EVALUATE_BATCH = 500
 MAX_WARNINGS = 500
 
 
@@ -184,7 +180,7 @@ class FileWriter:
 
     def _hold(self, chair_id: int, day: date, start: time | None, minutes: int | None,
               days: int, who: str) -> None:
-        begin, end = _span(start, minutes)
+        begin, end = chair_span(start, minutes)
         for offset in range(days):
             self.held[(chair_id, day + timedelta(days=offset))].append((begin, end, who))
 
@@ -195,30 +191,16 @@ class FileWriter:
         codes = {c.id: c.code for c in self.ctx.caseload.chairs.values()}
         warnings = []
         for line, chair_id, day, start, minutes, days in self.bookings:
-            begin, end = _span(start, minutes)
+            span = chair_span(start, minutes)
             clashes = ((key[1], who) for key in ((chair_id, day + timedelta(days=offset))
                                                  for offset in range(days))
-                       for b, e, who in self.held[key] if begin < e and b < end)
+                       for b, e, who in self.held[key] if spans_clash(span, (b, e)))
             clash = next(clashes, None)
             if clash is not None and len(warnings) < MAX_WARNINGS:
                 warnings.append((line, "chair", f"chair {codes.get(chair_id)} is also held "
                                  f"on {clash[0].isoformat()} by {clash[1]}"))
             self._hold(chair_id, day, start, minutes, days, f"line {line}")
         return warnings
-
-
-def refresh_states(session: Session, patient_ids: Sequence[int], *, today: date) -> None:
-    """Evaluate these patients for today and store the result, a batch at a time."""
-    policy = load_policy(session)
-    ids = sorted(set(patient_ids))
-    for start in range(0, len(ids), EVALUATE_BATCH):
-        patients = session.exec(
-            select(Patient).where(Patient.id.in_(ids[start:start + EVALUATE_BATCH]))).all()
-        facts = load_facts(session, patients)
-        write_states(session, [
-            state_values(p.id, evaluate(facts[p.id], on=today, policy=policy),
-                         facts[p.id].courses) for p in patients])
-        session.expunge_all()
 
 
 def _regimen_row(entry: PatientEntry, checked: csv_rows.RegimenRow, actor: Actor, now) -> dict:
@@ -282,10 +264,3 @@ def _allocate_ids(session: Session, table, count: int) -> list[int]:
     # the ids after the largest one.
     first = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
     return list(range(first, first + count))
-
-
-def _span(start: time | None, minutes: int | None) -> tuple[int, int]:
-    if start is None:
-        return 0, 24 * 60  # no time given: the chair is held all day
-    begin = start.hour * 60 + start.minute
-    return begin, begin + (minutes or DEFAULT_CHAIR_MINUTES)

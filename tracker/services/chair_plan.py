@@ -6,7 +6,8 @@ from datetime import date, time, timedelta
 
 from sqlmodel import Session, select
 
-from tracker.services.infusions import DEFAULT_CHAIR_MINUTES, WHOLE_DAY_MINUTES, chairs
+from tracker.rules.chairs import chair_span, spans_clash
+from tracker.services.infusions import chairs
 from tracker.store.models import Chair, Infusion, Patient
 
 SLOT_STEP_MINUTES = 30
@@ -32,13 +33,6 @@ class ChairDay:
     first_free: time | None
 
 
-def _span(start: time | None, minutes: int | None) -> tuple[int, int]:
-    if start is None:
-        return 0, WHOLE_DAY_MINUTES
-    begin = start.hour * 60 + start.minute
-    return begin, begin + (minutes or DEFAULT_CHAIR_MINUTES)
-
-
 def first_free_start(
     taken: list[tuple[int, int]], *, minutes: int, opens: int, closes: int,
     step: int = SLOT_STEP_MINUTES,
@@ -46,7 +40,7 @@ def first_free_start(
     """The earliest start (minutes after midnight) on the step grid that fits between bookings."""
     for begin in range(opens, closes - minutes + 1, step):
         end = begin + minutes
-        if all(end <= b or e <= begin for b, e in taken):
+        if not any(spans_clash((begin, end), held) for held in taken):
             return begin
     return None
 
@@ -70,7 +64,7 @@ def chair_days(
     ).all()
     held: dict[tuple[int, date], list[Booking]] = defaultdict(list)
     for infusion, family, given in rows:
-        begin, end = _span(infusion.start_time, infusion.chair_minutes)
+        begin, end = chair_span(infusion.start_time, infusion.chair_minutes)
         for i in range(infusion.days):
             held[(infusion.chair_id, infusion.scheduled_on + timedelta(days=i))].append(
                 Booking(infusion.id, f"{family}, {given}", begin, end))

@@ -165,6 +165,21 @@ def refresh_state(
     return evaluation
 
 
+def refresh_states(session: Session, patient_ids: Sequence[int], *, today: date) -> None:
+    """Evaluate these patients for today and store the results, a batch at a time (after a
+    write that touched many patients at once, such as an import)."""
+    policy = load_policy(session)
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), SWEEP_BATCH):
+        patients = session.exec(
+            select(Patient).where(Patient.id.in_(ids[start:start + SWEEP_BATCH]))).all()
+        facts = load_facts(session, patients)
+        write_states(session, [
+            state_values(p.id, evaluate(facts[p.id], on=today, policy=policy),
+                         facts[p.id].courses) for p in patients])
+        session.expunge_all()
+
+
 def refresh_all(
     session: Session,
     *,

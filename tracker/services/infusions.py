@@ -6,7 +6,14 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from tracker.rules import DosingError, current_regimen, estimated_chair_minutes
+from tracker.rules import current_regimen
+from tracker.rules.chairs import (
+    DEFAULT_CHAIR_MINUTES,
+    chair_minutes,
+    chair_span,
+    course_days,
+    spans_clash,
+)
 from tracker.rules.facts import RegimenFact
 from tracker.schemas.treatment import (
     InfusionAdminister,
@@ -24,9 +31,6 @@ from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
 from tracker.store.models import Chair, Infusion, InfusionLot, Product, Regimen
 from tracker.store.types import utcnow
-
-WHOLE_DAY_MINUTES = 24 * 60
-DEFAULT_CHAIR_MINUTES = 240
 
 
 def chairs(session: Session) -> list[Chair]:
@@ -66,29 +70,12 @@ def estimate_chair_minutes(
 ) -> int:
     """Minutes a course will hold the chair, from the dose, weight and product's rates."""
     weight = weight_on(session, patient_id=patient_id, day=day)
-    if not (dose_g and product and weight):
-        return DEFAULT_CHAIR_MINUTES
-    per_ml = 10 * product.concentration_percent  # mg of IgG in one mL
-    try:
-        return estimated_chair_minutes(
-            dose_g=dose_g, weight_kg=weight.weight_kg,
-            concentration_percent=product.concentration_percent,
-            max_rate_ml_per_kg_per_min=product.max_rate_mg_per_kg_per_min / per_ml,
-            start_rate_ml_per_kg_per_min=product.start_rate_mg_per_kg_per_min / per_ml,
-        )
-    except DosingError:
-        return DEFAULT_CHAIR_MINUTES
-
-
-def _minutes_span(start: time | None, minutes: int | None) -> tuple[int, int]:
-    if start is None:
-        return 0, WHOLE_DAY_MINUTES  # no time given: the chair is held all day
-    begin = start.hour * 60 + start.minute
-    return begin, begin + (minutes or DEFAULT_CHAIR_MINUTES)
-
-
-def _days(first: date, count: int) -> set[date]:
-    return {first + timedelta(days=i) for i in range(count)}
+    return chair_minutes(
+        dose_g=dose_g, weight_kg=weight.weight_kg if weight else None,
+        concentration_percent=product.concentration_percent if product else None,
+        max_rate_mg_per_kg_per_min=product.max_rate_mg_per_kg_per_min if product else None,
+        start_rate_mg_per_kg_per_min=product.start_rate_mg_per_kg_per_min if product else None,
+    )
 
 
 def _claim_chair(
@@ -102,8 +89,8 @@ def _claim_chair(
         update(Chair).where(Chair.id == chair.id)
         .values(booking_version=Chair.booking_version + 1)
     )
-    wanted_days = _days(first_day, days)
-    begin, end = _minutes_span(start, minutes)
+    wanted_days = course_days(first_day, days)
+    span = chair_span(start, minutes)
     others = session.exec(
         select(Infusion).where(
             Infusion.chair_id == chair.id,
@@ -113,10 +100,10 @@ def _claim_chair(
         )
     ).all()
     for other in others:
-        if other.id == ignore_id or not (_days(other.scheduled_on, other.days) & wanted_days):
+        if other.id == ignore_id or not (course_days(other.scheduled_on, other.days)
+                                         & wanted_days):
             continue
-        o_begin, o_end = _minutes_span(other.start_time, other.chair_minutes)
-        if begin < o_end and o_begin < end:
+        if spans_clash(span, chair_span(other.start_time, other.chair_minutes)):
             taken = other.start_time.strftime("%H:%M") if other.start_time else "all day"
             raise Conflict(
                 f"chair {chair.code} is taken on {other.scheduled_on.isoformat()} "
