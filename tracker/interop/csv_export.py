@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from tracker.interop.batches import patient_batches
 from tracker.interop.csv_format import COLUMNS, KINDS, TEXT_COLUMNS, LotCell, encode_lots, safe_text
 from tracker.interop.csv_format import file_name as csv_file_name
+from tracker.rules.vocabulary import CourseStatus
 from tracker.store.models import (
     Assessment,
     Chair,
@@ -112,7 +113,7 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
                           .where(Infusion.patient_id.in_(ids))
                           .order_by(Infusion.patient_id, Infusion.scheduled_on, Infusion.id)):
         course_day[c.id] = c.scheduled_on
-        given = c.status == "given"
+        given = c.status == CourseStatus.GIVEN
         out["courses"].append({
             "mrn": mrn[c.patient_id], "scheduled_on": c.scheduled_on, "status": c.status,
             "start_time": c.start_time, "chair": chairs.get(c.chair_id), "days": c.days,
@@ -123,7 +124,8 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
                         _text(lot.expires_on)) for lot in lots[c.id]]) if given else None,
             "reactions": c.reactions if given else None, "premedication": c.premedication,
             "notes": c.notes,
-            "cancel_reason": c.cancel_reason if c.status in ("cancelled", "missed") else None,
+            "cancel_reason": c.cancel_reason
+            if c.status in (CourseStatus.CANCELLED, CourseStatus.MISSED) else None,
         })
     for a in session.exec(_columns(Assessment, SCORE_COLUMNS)
                           .where(Assessment.patient_id.in_(ids))

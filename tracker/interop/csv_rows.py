@@ -19,6 +19,7 @@ from tracker.rules import (
     validate_score,
 )
 from tracker.rules.chairs import chair_minutes
+from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
 from tracker.schemas.common import Day, Reason
 from tracker.schemas.patients import PatientCreate, Status, WeightCreate
 from tracker.schemas.scores import AssessmentCreate
@@ -27,7 +28,7 @@ from tracker.services.errors import ServiceError
 from tracker.services.regimens import check_regimen_limits
 
 Problems = list[tuple[str, str]]  # (column, message)
-COURSE_STATUSES = ("given", "booked", "cancelled", "missed")
+COURSE_STATUSES = codes(CourseStatus)
 _STATUS = TypeAdapter(Status)
 _DAY = TypeAdapter(Day)
 _REASON = TypeAdapter(Reason)
@@ -73,7 +74,7 @@ class PatientRow:
 def check_patient(row: dict[str, str], ctx: RowContext) -> PatientRow:
     """A patients.csv row, as POST /patients checks it (409 becomes a refusal here)."""
     values: dict[str, Any] = dict(row)
-    status = values.pop("status", "active")
+    status = values.pop("status", PatientStatus.ACTIVE)
     values.setdefault("sex", None)  # required by the schema, but may be unknown
     data, problems = _validate(PatientCreate, values)
     problems += _problems(_STATUS, status, "status")
@@ -168,24 +169,25 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
     problems: Problems = []
     if status not in COURSE_STATUSES:
         problems.append(("status", "must be given, booked, cancelled or missed"))
-    given = status == "given"
+    given = status == CourseStatus.GIVEN
     if "lots" in values:
         values["lots"], lot_problems = _lots(values["lots"])
         problems += lot_problems
     data, schema_problems = _validate(InfusionCreate,
-                                      {**values, "status": "given" if given else "booked"})
+                                      {**values, "status": CourseStatus.GIVEN if given
+                                       else CourseStatus.BOOKED})
     problems += schema_problems
     minutes = None
     if minutes_text is not None:
         minutes = _problems_or_value(_MINUTES, minutes_text, "chair_minutes", problems)
     cancel_reason = None
     if cancel_reason_text is not None:
-        if status not in ("cancelled", "missed"):
+        if status not in (CourseStatus.CANCELLED, CourseStatus.MISSED):
             problems.append(("cancel_reason", "only a cancelled or missed course has one"))
         else:
             cancel_reason = _problems_or_value(_REASON, cancel_reason_text, "cancel_reason",
                                                problems)
-    elif status == "cancelled":
+    elif status == CourseStatus.CANCELLED:
         problems.append(("cancel_reason", "say why the course was cancelled"))
     if problems:
         raise RowRefused(problems)
@@ -197,7 +199,7 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     if minutes is None:
         minutes = _estimated_minutes(entry, data.scheduled_on, dose_g, product_id, ctx)
-    if chair is not None and status == "booked" and data.start_time is not None:
+    if chair is not None and status == CourseStatus.BOOKED and data.start_time is not None:
         starts = ctx.caseload.live_chair_starts(ctx.session)
         key = (chair.id, data.scheduled_on, data.start_time)
         if key in starts:
@@ -217,7 +219,7 @@ def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry,
                   ctx: RowContext) -> None:
     # The booking service's rules. History (given, cancelled, missed) is recorded as it
     # happened, so the two rules about new bookings apply to booked rows only.
-    if status == "given":
+    if status == CourseStatus.GIVEN:
         if data.dose_g is None:
             raise RowRefused([("dose_g", "dose_g is required when status is given")])
         if data.scheduled_on > ctx.today:
@@ -226,8 +228,8 @@ def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry,
     elif data.lots:
         raise RowRefused([("lots", "lots are recorded when the course is given, not "
                                    f"{status}")])
-    if status == "booked":
-        if entry.status == "discharged":
+    if status == CourseStatus.BOOKED:
+        if entry.status == PatientStatus.DISCHARGED:
             raise RowRefused([("mrn", "the patient is discharged")])
         if data.scheduled_on < ctx.today:
             raise RowRefused([("scheduled_on", "a booking cannot be in the past")])
@@ -278,7 +280,7 @@ def check_score(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> Sc
         if not found:
             raise RowRefused([("course_on", f"no course of MRN {entry.mrn} on "
                                             f"{course_on.isoformat()}")])
-        given = [ref for ref in found if ref.status == "given"]
+        given = [ref for ref in found if ref.status == CourseStatus.GIVEN]
         course = given[0] if given else found[0]
     return ScoreRow(data=data, course=course)
 

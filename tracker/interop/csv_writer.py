@@ -12,6 +12,7 @@ from tracker.interop import csv_rows
 from tracker.interop.csv_rows import RowContext
 from tracker.interop.csv_state import CourseRef, PatientEntry, RegimenEntry
 from tracker.rules.chairs import chair_span, spans_clash
+from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.evaluation import refresh_states
@@ -99,10 +100,10 @@ class FileWriter:
             course = csv_rows.check_course(row, entry, ctx)
             ref = CourseRef(ctx.caseload.stand_in(), course.status)
             entry.courses[course.scheduled_on].append(ref)
-            if course.status == "given" and course.chair_id is not None:
+            if course.status == CourseStatus.GIVEN and course.chair_id is not None:
                 self._hold(course.chair_id, course.scheduled_on, course.start_time,
                            course.chair_minutes, course.days, f"line {line}")
-            if course.status == "booked" and course.chair_id is not None:
+            if course.status == CourseStatus.BOOKED and course.chair_id is not None:
                 if course.start_time is not None:
                     ctx.caseload.chair_starts[
                         (course.chair_id, course.scheduled_on, course.start_time)] = (
@@ -173,7 +174,8 @@ class FileWriter:
         # lasts up to 5 days) can overlap them; read before this file writes any course.
         since = self.ctx.today - timedelta(days=5)
         for i in self.ctx.session.exec(select(Infusion).where(
-                Infusion.chair_id.is_not(None), Infusion.status.in_(("booked", "given")),
+                Infusion.chair_id.is_not(None),
+                Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
                 Infusion.scheduled_on >= since)):
             self._hold(i.chair_id, i.scheduled_on, i.start_time, i.chair_minutes, i.days,
                        "an existing booking")
@@ -220,7 +222,7 @@ def _course_row(entry: PatientEntry, c: csv_rows.CourseRow, actor: Actor, now) -
             "chair_id": c.chair_id, "days": c.days, "chair_minutes": c.chair_minutes,
             "status": c.status, "dose_g": c.dose_g, "product_id": c.product_id,
             "reactions": c.reactions, "premedication": c.premedication, "notes": c.notes,
-            "given_by_id": actor.id if c.status == "given" else None, "given_at": None,
+            "given_by_id": actor.id if c.status == CourseStatus.GIVEN else None, "given_at": None,
             "cancel_reason": c.cancel_reason, "cancelled_at": None,
             "created_by_id": actor.id, "created_at": now, "updated_at": now}
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from tracker.interop import fhir
 from tracker.interop.batches import patient_batches
 from tracker.rules import RegimenFact, current_regimen
+from tracker.rules.vocabulary import CourseStatus
 from tracker.settings import Settings
 from tracker.store.models import (
     Assessment,
@@ -136,7 +137,7 @@ def _resources(
         status = fhir.regimen_status(regimen, current=current, patient_status=patient.status)
         requests.append(fhir.medication_request(regimen, status=status, ends_on=ends_on,
                                                 ctx=ctx))
-    given = [i for i in rows.infusions if i.status == "given"]
+    given = [i for i in rows.infusions if i.status == CourseStatus.GIVEN]
     administered = {i.id for i in given}
     return {
         "Patient": [fhir.patient_resource(patient, ctx)],

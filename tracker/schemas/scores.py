@@ -1,10 +1,11 @@
 """Assessments, reviews and decisions on recommendations."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from tracker.rules.vocabulary import ReviewOutcome, Side, Timing
 from tracker.schemas.common import Day, Input, Note, Output, Reason
 
 MeasureCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
@@ -15,9 +16,9 @@ class AssessmentCreate(Input):
 
     taken_on: Day
     measure: MeasureCode
-    side: Literal["left", "right"] | None = None
+    side: Side | None = None
     value: Annotated[float, Field(allow_inf_nan=False)]
-    timing: Literal["pre_infusion", "post_infusion", "clinic"]
+    timing: Timing
     infusion_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
 
 
@@ -39,7 +40,7 @@ class ReviewCreate(Input):
     """A formal review of the treatment."""
 
     reviewed_on: Day
-    outcome: Literal["continue", "change", "stop"]
+    outcome: ReviewOutcome
     notes: Note | None = None
 
 

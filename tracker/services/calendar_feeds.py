@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from tracker.interop import calendars
+from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit, outbox
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid, NotFound
@@ -131,7 +132,7 @@ def render_feed(
             infusion_id=c.id, sequence=sequences[c.id], day=c.scheduled_on,
             start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
             chair_name=chairs[c.chair_id].name if c.chair_id in chairs else None,
-            cancelled=c.status == "cancelled", settings=settings) for c in courses]
+            cancelled=c.status == CourseStatus.CANCELLED, settings=settings) for c in courses]
         name = calendars.PATIENT_FEED_NAME
         audit.patient_viewed(session, actor=reader, patient_id=feed.patient_id,
                              part="calendar feed (.ics)")
@@ -147,7 +148,7 @@ def render_feed(
             infusion_id=c.id, sequence=sequences[c.id], day=c.scheduled_on,
             start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
             chair_name=chair.name, initials=calendars.initials(p.given_name, p.family_name),
-            mrn=p.mrn, cancelled=c.status == "cancelled", settings=settings)
+            mrn=p.mrn, cancelled=c.status == CourseStatus.CANCELLED, settings=settings)
             for c, p in rows]
         name = f"{chair.name} ({settings.site_name})"
         # A chair's feed shows many patients' initials and MRNs: one entry naming them all.
@@ -175,7 +176,7 @@ def _sequences(session: Session, courses: list[Infusion]) -> dict[int, int]:
     sequences = {}
     for c in courses:
         sent = keys.get(c.id, [])
-        if c.status == "cancelled":
+        if c.status == CourseStatus.CANCELLED:
             sequences[c.id] = len(sent) + 1
         else:
             current = outbox.reminder_key(c.id, c.scheduled_on, c.start_time)

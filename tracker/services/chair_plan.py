@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 from sqlmodel import Session, select
 
 from tracker.rules.chairs import chair_span, spans_clash
+from tracker.rules.vocabulary import CourseStatus
 from tracker.services.infusions import chairs
 from tracker.store.models import Chair, Infusion, Patient
 
@@ -58,7 +59,8 @@ def chair_days(
     rows = session.exec(
         select(Infusion, Patient.family_name, Patient.given_name)
         .join(Patient, Patient.id == Infusion.patient_id)
-        .where(Infusion.status.in_(("booked", "given")), Infusion.chair_id.is_not(None),
+        .where(Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
+               Infusion.chair_id.is_not(None),
                Infusion.scheduled_on >= first - timedelta(days=4),
                Infusion.scheduled_on <= last + timedelta(days=course_days - 1))
     ).all()

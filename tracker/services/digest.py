@@ -8,6 +8,7 @@ from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
 from tracker.mail.render import long_date, render_email
+from tracker.rules.vocabulary import FlagCode, PatientStatus
 from tracker.services import outbox
 from tracker.services.reminders import Alert, patient_link
 from tracker.services.worklist import flag_conditions
@@ -53,9 +54,9 @@ def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list
     since_at = previous[1] if previous else utcnow() - timedelta(days=1)
     flags = flag_conditions(on)
     sections = [
-        _state_section(session, settings, "Overdue", flags["overdue"],
+        _state_section(session, settings, "Overdue", flags[FlagCode.OVERDUE],
                        lambda s: f"window closed on {long_date(s.window_end)}"),
-        _state_section(session, settings, "Needs booking", flags["needs_booking"],
+        _state_section(session, settings, "Needs booking", flags[FlagCode.NEEDS_BOOKING],
                        lambda s: f"book between {long_date(s.window_start)} and "
                                  f"{long_date(s.window_end)}"),
         _state_section(session, settings, "Booked outside the window",
@@ -99,10 +100,10 @@ def _new_flags(
               "link": patient_link(settings, a.patient_id)} for a in alerts]
     s = PatientState
     started = {
-        "review due": and_(s.status == "active", s.review_due_from > since_day,
+        "review due": and_(s.status == PatientStatus.ACTIVE, s.review_due_from > since_day,
                            s.review_due_from <= on),
-        "weight out of date": and_(s.status == "active", s.weight_stale_from > since_day,
-                                   s.weight_stale_from <= on),
+        "weight out of date": and_(s.status == PatientStatus.ACTIVE,
+                                   s.weight_stale_from > since_day, s.weight_stale_from <= on),
     }
     for text, condition in started.items():
         for patient_id, mrn in session.exec(

@@ -15,6 +15,7 @@ from tracker.rules.chairs import (
     spans_clash,
 )
 from tracker.rules.facts import RegimenFact
+from tracker.rules.vocabulary import CourseStatus, PatientStatus
 from tracker.schemas.treatment import (
     InfusionAdminister,
     InfusionCreate,
@@ -94,7 +95,7 @@ def _claim_chair(
     others = session.exec(
         select(Infusion).where(
             Infusion.chair_id == chair.id,
-            Infusion.status.in_(("booked", "given")),
+            Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
             Infusion.scheduled_on >= first_day - timedelta(days=4),
             Infusion.scheduled_on <= first_day + timedelta(days=days),
         )
@@ -136,9 +137,9 @@ def book_infusion(
 ) -> Infusion:
     """Book a course (or record one given already); a chair is never double-booked."""
     patient = get_patient(session, patient_id)
-    if patient.status == "discharged":
+    if patient.status == PatientStatus.DISCHARGED:
         raise Conflict("the patient is discharged", field="patient_id")
-    given = data.status == "given"
+    given = data.status == CourseStatus.GIVEN
     if given and data.dose_g is None:
         raise Invalid("dose_g is required when status is given", field="dose_g")
     if not given and data.lots:
@@ -217,7 +218,7 @@ def administer_infusion(
 ) -> Infusion:
     """Record a booked course as given, with its dose, product, lots and reactions."""
     infusion = get_infusion(session, infusion_id)
-    if infusion.status != "booked":
+    if infusion.status != CourseStatus.BOOKED:
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
     given_on = data.given_on or infusion.scheduled_on
     if given_on > today:
@@ -230,7 +231,7 @@ def administer_infusion(
                      ignore_id=infusion.id)
     before = {name: getattr(infusion, name) for name in _GIVEN_FIELDS}
     infusion.scheduled_on = given_on
-    infusion.status = "given"
+    infusion.status = CourseStatus.GIVEN
     infusion.dose_g = data.dose_g
     if product is not None:
         infusion.product_id = product.id
@@ -256,7 +257,7 @@ def reschedule_infusion(
 ) -> Infusion:
     """Move a booked course to another day, time or chair."""
     infusion = get_infusion(session, infusion_id)
-    if infusion.status != "booked":
+    if infusion.status != CourseStatus.BOOKED:
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
     if data.scheduled_on < today:
         raise Invalid("a booking cannot be in the past", field="scheduled_on")
@@ -284,11 +285,11 @@ def reschedule_infusion(
 
 def cancel_infusion(
     session: Session, *, actor: Actor, infusion_id: int, reason: str, today: date,
-    status: str = "cancelled",
+    status: str = CourseStatus.CANCELLED,
 ) -> Infusion:
     """Cancel a booked course (or mark it missed), with the reason."""
     infusion = get_infusion(session, infusion_id)
-    if infusion.status != "booked":
+    if infusion.status != CourseStatus.BOOKED:
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
     before = {"status": infusion.status, "cancel_reason": infusion.cancel_reason}
     infusion.status = status

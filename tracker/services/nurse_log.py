@@ -5,6 +5,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from tracker.rules import DosingError, vial_plan
+from tracker.rules.vocabulary import CourseStatus
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionAdminister
 from tracker.services.actors import Actor
@@ -21,7 +22,8 @@ def day_list(session: Session, *, day: date) -> list[dict]:
         select(Infusion, Patient, Chair.code)
         .join(Patient, Patient.id == Infusion.patient_id)
         .join(Chair, Chair.id == Infusion.chair_id, isouter=True)
-        .where(Infusion.scheduled_on == day, Infusion.status.in_(("booked", "given")))
+        .where(Infusion.scheduled_on == day,
+               Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)))
         .order_by(Infusion.start_time, Chair.code, Infusion.id)
     ).all()
     return [{"infusion": i, "patient": p, "chair": code} for i, p, code in rows]

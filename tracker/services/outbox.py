@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from tracker.mail.message import new_message_id
+from tracker.rules.vocabulary import CourseStatus, PatientStatus
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, NotFound
@@ -158,7 +159,7 @@ def withdraw_stale_reminders(session: Session) -> int:
     ).all()
     stale = [
         row_id for row_id, key, infusion_id, status, day, start in rows
-        if status != "booked" or key != reminder_key(infusion_id, day, start)
+        if status != CourseStatus.BOOKED or key != reminder_key(infusion_id, day, start)
     ]
     if stale:
         session.execute(
@@ -238,14 +239,14 @@ def _still_wanted(session: Session, row: OutboxMessage) -> bool:
     if row.kind not in PATIENT_KINDS or row.patient_id is None:
         return True
     patient = session.get(Patient, row.patient_id)
-    if (patient is None or patient.status != "active" or not patient.reminder_consent
+    if (patient is None or patient.status != PatientStatus.ACTIVE or not patient.reminder_consent
             or (patient.email or "").strip().lower() != row.to_address.strip().lower()):
         return False
     if row.kind == REMINDER and row.infusion_id is not None:
         infusion = session.get(Infusion, row.infusion_id)
         return (
             infusion is not None
-            and infusion.status == "booked"
+            and infusion.status == CourseStatus.BOOKED
             and row.dedup_key
             == reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
         )
@@ -253,7 +254,7 @@ def _still_wanted(session: Session, row: OutboxMessage) -> bool:
         # "Time to book" is moot once a course has been booked (or moved) since the notice
         # was queued.
         booked = session.exec(select(Infusion.id).where(
-            Infusion.patient_id == row.patient_id, Infusion.status == "booked",
+            Infusion.patient_id == row.patient_id, Infusion.status == CourseStatus.BOOKED,
             Infusion.updated_at >= row.created_at)).first()
         return booked is None
     return True

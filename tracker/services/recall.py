@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tracker.interop.csv_format import safe_text
+from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
@@ -57,7 +58,7 @@ def lot_recall(session: Session, *, actor: Actor, lot: str, via: str) -> list[Re
         .join(Patient, Patient.id == Infusion.patient_id)
         .outerjoin(Product, Product.id == Infusion.product_id)
         .where(func.upper(InfusionLot.lot_number) == wanted.upper(),
-               Infusion.status == "given")
+               Infusion.status == CourseStatus.GIVEN)
         .order_by(Patient.family_name, Patient.given_name, Patient.id,
                   Infusion.scheduled_on, InfusionLot.id)
     ).all()

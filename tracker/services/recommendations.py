@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from tracker.rules import Recommendation, RegimenFact
 from tracker.rules.prescription import accepted_regimen, carried_override_reason
-from tracker.rules.vocabulary import Action
+from tracker.rules.vocabulary import Action, Decision
 from tracker.schemas.treatment import RegimenCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -61,7 +61,7 @@ def accept_recommendation(
                          from_action=recommendation.action)
     session.add(RecommendationDecision(
         patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
-        decision="accepted", reason=recommendation.reason[:1000], new_regimen_id=new.id,
+        decision=Decision.ACCEPTED, reason=recommendation.reason[:1000], new_regimen_id=new.id,
         decided_by_id=actor.id,
     ))
     audit.record(session, actor=actor, action="recommendation.accept", entity="regimen",
@@ -78,7 +78,7 @@ def dismiss_recommendation(
     recommendation, regimen = _current(session, patient_id=patient_id, on=today)
     decision = RecommendationDecision(
         patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
-        decision="dismissed", reason=reason, decided_by_id=actor.id,
+        decision=Decision.DISMISSED, reason=reason, decided_by_id=actor.id,
     )
     session.add(decision)
     session.flush()

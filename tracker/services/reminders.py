@@ -14,6 +14,7 @@ from tracker.interop.calendars import PATIENT_SUMMARY, course_location, course_u
 from tracker.mail.ics import appointment_ics
 from tracker.mail.render import long_date, render_email
 from tracker.rules import Evaluation, SitePolicy
+from tracker.rules.vocabulary import Action, CourseStatus, FlagCode, PatientStatus
 from tracker.services import outbox
 from tracker.services.policy import load_policy
 from tracker.settings import Settings, get_settings
@@ -35,11 +36,12 @@ class Finding:
 
 def finding_for(patient: Patient, evaluation: Evaluation) -> Finding | None:
     """The patient's finding if anything in the evaluation could lead to an e-mail."""
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         return None
     rec = evaluation.recommendation
-    if not (evaluation.has_flag("needs_booking") or evaluation.has_flag("waning_response")
-            or (rec is not None and rec.action == "max_dose_reached")):
+    if not (evaluation.has_flag(FlagCode.NEEDS_BOOKING)
+            or evaluation.has_flag(FlagCode.WANING_RESPONSE)
+            or (rec is not None and rec.action == Action.MAX_DOSE_REACHED)):
         return None
     return Finding(patient_id=patient.id, mrn=patient.mrn, first_name=patient.given_name,
                    email=patient.email, consent=patient.reminder_consent,
@@ -65,10 +67,10 @@ def queue_reminders(
         select(Infusion.id)
         .join(Patient, Patient.id == Infusion.patient_id)
         .where(
-            Infusion.status == "booked",
+            Infusion.status == CourseStatus.BOOKED,
             Infusion.scheduled_on > on,
             Infusion.scheduled_on <= on + timedelta(days=policy.reminder_days_before),
-            Patient.status == "active",
+            Patient.status == PatientStatus.ACTIVE,
             Patient.reminder_consent,
             Patient.email.is_not(None),
         )
@@ -81,7 +83,8 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
     """Write the reminder for one booked course (with its .ics); True when it is new."""
     infusion = session.get(Infusion, infusion_id)
     patient = session.get(Patient, infusion.patient_id)
-    if infusion.status != "booked" or not _reachable(patient.email, patient.reminder_consent):
+    if infusion.status != CourseStatus.BOOKED or not _reachable(patient.email,
+                                                                 patient.reminder_consent):
         return False
     key = outbox.reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
     chair = session.get(Chair, infusion.chair_id) if infusion.chair_id else None
@@ -141,7 +144,7 @@ def refresh_course_reminder(
     policy = policy or load_policy(session)
     settings = settings or get_settings()
     infusion = session.get(Infusion, infusion_id)
-    if infusion is None or infusion.status != "booked":
+    if infusion is None or infusion.status != CourseStatus.BOOKED:
         if not new_course:
             outbox.withdraw_reminders(session, infusion_id=infusion_id)
         return False
@@ -158,7 +161,7 @@ def queue_window_open(
 ) -> bool:
     """Tell a patient their booking window is open when nothing is booked; True when new."""
     ev = finding.evaluation
-    if not (policy.notify_window_open and ev.has_flag("needs_booking")
+    if not (policy.notify_window_open and ev.has_flag(FlagCode.NEEDS_BOOKING)
             and _reachable(finding.email, finding.consent)
             and ev.window_start is not None and ev.window_start <= on <= ev.window_end):
         return False
@@ -199,7 +202,7 @@ def queue_alerts(session: Session, *, finding: Finding, settings: Settings) -> l
     ev = finding.evaluation
     link = patient_link(settings, finding.patient_id)
     written = []
-    waning = next((f for f in ev.flags if f.code == "waning_response"), None)
+    waning = next((f for f in ev.flags if f.code == FlagCode.WANING_RESPONSE), None)
     if waning is not None:
         patterns = ", ".join(p.replace("_", "-") for p in waning.patterns)
         details = [f"Pattern: {patterns}"] + ([waning.detail] if waning.detail else [])

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from tracker.rules import MEASURES, RegimenFact, current_regimen, improvement
 from tracker.rules.adherence import CourseTiming, count_in_window, course_timings
 from tracker.rules.measures import reaches_mcid, series_label
+from tracker.rules.vocabulary import CourseStatus, Timing
 from tracker.services import regimens as regimen_service
 from tracker.services.errors import Invalid
 from tracker.services.patients import get_patient
@@ -87,7 +88,8 @@ def review_report(session: Session, *, patient_id: int, end: date, months: int) 
     facts = [RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days)
              for r in regimens]
     courses = session.exec(
-        select(Infusion).where(Infusion.patient_id == patient_id, Infusion.status == "given")
+        select(Infusion).where(Infusion.patient_id == patient_id,
+                               Infusion.status == CourseStatus.GIVEN)
         .order_by(Infusion.scheduled_on, Infusion.id)
     ).all()
     policy = load_policy(session).with_patient_bounds(patient.min_interval_days,
@@ -156,7 +158,7 @@ def baseline(scores: list[Assessment], first_course_on: date | None) -> Assessme
     """
     if first_course_on is not None:
         before = [s for s in scores if s.taken_on < first_course_on or (
-            s.taken_on == first_course_on and s.timing != "post_infusion")]
+            s.taken_on == first_course_on and s.timing != Timing.POST_INFUSION)]
         if before:
             return before[-1]
     return scores[0]

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
-from tracker.rules.vocabulary import OtherTreatmentKind
+from tracker.rules.vocabulary import OtherTreatmentKind, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
 
@@ -18,7 +18,7 @@ class OtherTreatment(SQLModel, table=True):
 
     __tablename__ = "other_treatment"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_quoted(OtherTreatmentKind)})", name="kind"),
+        CheckConstraint(sql_in("kind", OtherTreatmentKind), name="kind"),
         CheckConstraint("stopped_on IS NULL OR stopped_on >= started_on", name="stop_after_start"),
         CheckConstraint(
             f"kind NOT IN ({_quoted(k for k in OtherTreatmentKind if k.needs_description)})"

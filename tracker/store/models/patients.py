@@ -5,10 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
+from tracker.rules.vocabulary import PatientStatus, Sex, codes, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
-PATIENT_STATUSES = ("active", "on_hold", "discharged")
-SEXES = ("female", "male")
+PATIENT_STATUSES = codes(PatientStatus)
+SEXES = codes(Sex)
 
 
 class Patient(SQLModel, table=True):
@@ -16,8 +17,8 @@ class Patient(SQLModel, table=True):
 
     __tablename__ = "patient"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'on_hold', 'discharged')", name="status"),
-        CheckConstraint("sex IS NULL OR sex IN ('female', 'male')", name="sex"),
+        CheckConstraint(sql_in("status", PatientStatus), name="status"),
+        CheckConstraint(sql_in("sex", Sex, nullable=True), name="sex"),
         Index("ix_patient_family_name", "family_name", "given_name"),
     )
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
+from tracker.rules.vocabulary import Decision, ReviewOutcome, Side, Timing, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
 
@@ -13,10 +14,8 @@ class Assessment(SQLModel, table=True):
 
     __tablename__ = "assessment"
     __table_args__ = (
-        CheckConstraint(
-            "timing IN ('pre_infusion', 'post_infusion', 'clinic')", name="timing"
-        ),
-        CheckConstraint("side IS NULL OR side IN ('left', 'right')", name="side"),
+        CheckConstraint(sql_in("timing", Timing), name="timing"),
+        CheckConstraint(sql_in("side", Side, nullable=True), name="side"),
         Index("ix_assessment_patient_day", "patient_id", "taken_on"),
     )
 
@@ -37,7 +36,7 @@ class Review(SQLModel, table=True):
 
     __tablename__ = "review"
     __table_args__ = (
-        CheckConstraint("outcome IN ('continue', 'change', 'stop')", name="outcome"),
+        CheckConstraint(sql_in("outcome", ReviewOutcome), name="outcome"),
         Index("ix_review_patient_day", "patient_id", "reviewed_on"),
     )
 
@@ -55,7 +54,7 @@ class RecommendationDecision(SQLModel, table=True):
 
     __tablename__ = "recommendation_decision"
     __table_args__ = (
-        CheckConstraint("decision IN ('accepted', 'dismissed')", name="decision"),
+        CheckConstraint(sql_in("decision", Decision), name="decision"),
         Index("ix_decision_regimen", "regimen_id", "action"),
     )
 

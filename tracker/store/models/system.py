@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Index
 from sqlmodel import Column, Field, SQLModel
 
+from tracker.rules.vocabulary import PatientStatus
 from tracker.store.types import UTCDateTime, utcnow
 
 
@@ -37,7 +38,7 @@ class PatientState(SQLModel, table=True):
     )
 
     patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", primary_key=True)
-    status: str = Field(default="active", max_length=20)
+    status: str = Field(default=PatientStatus.ACTIVE, max_length=20)
     evaluated_on: date
     evaluated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     regimen_id: int | None = None

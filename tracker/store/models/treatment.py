@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
+from tracker.rules.vocabulary import CourseStatus, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
 INFUSION_STATUSES = ("booked", "given", "cancelled", "missed")
@@ -86,9 +87,7 @@ class Infusion(SQLModel, table=True):
 
     __tablename__ = "infusion"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('booked', 'given', 'cancelled', 'missed')", name="status"
-        ),
+        CheckConstraint(sql_in("status", CourseStatus), name="status"),
         CheckConstraint("days BETWEEN 1 AND 5", name="days"),
         Index("ix_infusion_patient_day", "patient_id", "scheduled_on"),
         Index("ix_infusion_day_status", "scheduled_on", "status"),

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 
+from tracker.rules.vocabulary import CourseStatus
 from tracker.schemas.treatment import (
     ChairRead,
     InfusionAdminister,
@@ -41,7 +42,7 @@ def book_infusion(
     body: InfusionCreate,
 ):
     """Book a course, or record one as given (409 when the chair is taken at that time)."""
-    if body.status == "booked":
+    if body.status == CourseStatus.BOOKED:
         require_role(user, "pharmacist")  # bookings are the pharmacy's; nurses record given
     infusion = infusion_service.book_infusion(db, actor=actor(request, user),
                                               patient_id=patient_id, data=body, today=today)
@@ -108,5 +109,5 @@ def mark_missed(
     """Mark a booked course as missed (the patient did not come), with the reason."""
     infusion = infusion_service.cancel_infusion(
         db, actor=actor(request, user), infusion_id=infusion_id, reason=body.reason,
-        today=today, status="missed")
+        today=today, status=CourseStatus.MISSED)
     return infusion_service.infusion_view(db, infusion)

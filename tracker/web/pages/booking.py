@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
+from tracker.rules.vocabulary import CourseStatus
 from tracker.schemas.common import Day
 from tracker.schemas.treatment import InfusionCancel, InfusionCreate, InfusionReschedule
 from tracker.services import audit, chair_plan
@@ -54,7 +55,8 @@ def _booking_page(request, db, user, today, patient_id, *, start=None, errors=No
     for plan in plans:
         days.setdefault(plan.day, []).append(plan)
     bookings = [c for c in infusion_service.infusion_views(
-        db, infusion_service.infusions(db, patient_id=patient_id)) if c["status"] == "booked"]
+        db, infusion_service.infusions(db, patient_id=patient_id))
+        if c["status"] == CourseStatus.BOOKED]
     return render(request, "booking.html", {
         "patient": patient, "ev": ev, "window": window, "minutes": minutes, "days": days,
         "days_per_course": days_per_course,

@@ -6,6 +6,7 @@ from bisect import bisect_left, insort
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from tracker.rules.vocabulary import CourseStatus
 from tracker.web.timeline.scale import TimeScale, month_step, month_ticks, year_starts
 from tracker.web.timeline.style import (
     COURSE,
@@ -165,7 +166,7 @@ def draw_courses(out: list[str], courses: Sequence[TimelineCourse], xs: TimeScal
     out.append(f'<g class="tl-courses" font-size="{num(DOSE_FONT)}">')
     for i, c in enumerate(courses):
         x, day = xs_list[i], c.day.isoformat()
-        given = c.status == "given"
+        given = c.status == CourseStatus.GIVEN
         what = c.label or texts[i] or "dose not recorded"
         tip = f"{'Given' if given else 'Booked'} {fmt_day(c.day)}: {what}"
         dash = "" if given else ' stroke-dasharray="3 3"'

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from markupsafe import Markup
 
 from tracker.rules import MEASURES, ResponseAssessment
+from tracker.rules.vocabulary import CourseStatus, Timing
 from tracker.services.patient_record import PatientRecord
 from tracker.web.labels import OTHER_TREATMENT_LABELS
 from tracker.web.timeline.render import render_timeline
@@ -22,8 +23,8 @@ PANEL_OF = {"grip_vigorimeter": "grip", "grip_dynamometer": "grip", "mrc_sum": "
             "rods": "rods", "incat": "disability", "onls": "disability",
             "wear_off_day": "wear_off"}
 # The timing a peak or a trough is taken at (preferred when two scores look alike).
-TIMING_OF = {"trough": "pre_infusion", "peak": "post_infusion"}
-NOTE_OF = {"pre_infusion": "before infusion", "post_infusion": "after infusion"}
+TIMING_OF = {"trough": Timing.PRE_INFUSION, "peak": Timing.POST_INFUSION}
+NOTE_OF = {Timing.PRE_INFUSION: "before infusion", Timing.POST_INFUSION: "after infusion"}
 
 ScoreKey = tuple[str, str | None, date, float]  # measure, side, taken_on, value
 
@@ -56,7 +57,7 @@ def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
             day=c["scheduled_on"], dose_g=c["dose_g"], status=c["status"],
             label=_course_label(c, record.products),
         )
-        for c in record.courses if c["status"] in ("given", "booked")
+        for c in record.courses if c["status"] in (CourseStatus.GIVEN, CourseStatus.BOOKED)
     ]
     regimens = []
     for i, r in enumerate(record.regimens):

@@ -24,6 +24,7 @@ from datetime import date
 
 from markupsafe import Markup
 
+from tracker.rules.vocabulary import CourseStatus
 from tracker.web.timeline import marks
 from tracker.web.timeline.lanes import draw_treatments, treatment_tip, visible_treatments
 from tracker.web.timeline.legend import draw_legend, empty_state, legend_rows, summary, svg_open
@@ -63,7 +64,8 @@ def _legend_keys(panels: list[Panel], courses: Sequence[TimelineCourse], regimen
     keys = [k for k in ("trough", "peak", "plain", "clinic") if k in kinds]
     if kinds & {"trough", "peak"}:
         keys.append("lines")
-    keys += [s for s in ("given", "booked") if any(c.status == s for c in courses)]
+    keys += [s for s in (CourseStatus.GIVEN, CourseStatus.BOOKED)
+             if any(c.status == s for c in courses)]
     if regimens:
         keys.append("regimen")
     if treatments:
@@ -115,8 +117,9 @@ def render_timeline(*, series: Sequence[TimelineSeries], courses: Sequence[Timel
                     if r.ends_on is None), None)
     drawn = [c.day for c in shown] + [p.day for pa in panels for s in pa.series for p in s.points]
     desc = summary(first=min(drawn, default=first), last=max(drawn, default=last), panels=panels,
-                   given=sum(c.status == "given" for c in shown),
-                   booked=sum(c.status == "booked" for c in shown), regimens=len(visible),
+                   given=sum(c.status == CourseStatus.GIVEN for c in shown),
+                   booked=sum(c.status == CourseStatus.BOOKED for c in shown),
+                   regimens=len(visible),
                    current=current, window=window, next_booking=next_booking, today=today,
                    treatments=[treatment_tip(t) for t in lanes])
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-COURSE_STATUSES = ("given", "booked")
+from tracker.rules.vocabulary import CourseStatus
+
+COURSE_STATUSES = (CourseStatus.GIVEN, CourseStatus.BOOKED)
 
 
 @dataclass(frozen=True)
