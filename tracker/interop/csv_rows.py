@@ -112,6 +112,7 @@ class RegimenRow:
     data: RegimenCreate
     product_id: int | None
     calc: DoseCalculation
+    weight_kg: float  # the measured weight the dose was calculated on
 
 
 def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> RegimenRow:
@@ -136,7 +137,7 @@ def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> 
                               basis=data.weight_basis, policy=policy)
     except DosingError as exc:
         raise RowRefused([(exc.field, exc.message)]) from exc
-    return RegimenRow(data=data, product_id=product_id, calc=calc)
+    return RegimenRow(data=data, product_id=product_id, calc=calc, weight_kg=weight)
 
 
 @dataclass

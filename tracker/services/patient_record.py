@@ -11,7 +11,15 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from tracker.rules import CourseFact, Evaluation, PatientFacts, RegimenFact, ScoreFact, evaluate
+from tracker.rules import (
+    CourseFact,
+    Evaluation,
+    PatientFacts,
+    RegimenFact,
+    ScoreFact,
+    evaluate,
+    latest_weight,
+)
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
 from tracker.services.policy import load_policy
@@ -64,7 +72,7 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
         select(Regimen).where(Regimen.patient_id == patient_id)
         .order_by(Regimen.starts_on, Regimen.id)).all())
     courses = course_views(session, patient_id)
-    facts = _facts(session, patient, regimen_rows, courses, scores, reviews, weights)
+    facts = _facts(session, patient, regimen_rows, courses, scores, reviews, weights, today)
     evaluation = evaluate(facts, on=today, policy=load_policy(session))
     regimens = regimen_service.regimen_views(session, regimen_rows)
     return PatientRecord(
@@ -106,7 +114,8 @@ def _rows(session: Session, model, patient_id: int, *order) -> list:
         select(table).where(table.c.patient_id == patient_id).order_by(*order)).all())
 
 
-def _facts(session, patient, regimens, courses, scores, reviews, weights) -> PatientFacts:
+def _facts(session, patient, regimens, courses, scores, reviews, weights, today: date
+           ) -> PatientFacts:
     # The same facts as evaluation.load_facts, from the rows the page reads anyway.
     dismissed = session.execute(
         select(RecommendationDecision.regimen_id, RecommendationDecision.action).where(
@@ -121,8 +130,14 @@ def _facts(session, patient, regimens, courses, scores, reviews, weights) -> Pat
         scores=tuple(ScoreFact(s.taken_on, s.measure, s.side, s.value, s.timing)
                      for s in scores),
         review_dates=tuple(r.reviewed_on for r in reviews),
-        latest_weight_on=max((w.measured_on for w in weights), default=None),
+        latest_weight_on=_latest_weight_on(weights, today),
         min_interval_days=patient.min_interval_days,
         max_interval_days=patient.max_interval_days,
         dismissed=frozenset((rid, action) for rid, action in dismissed),
     )
+
+
+def _latest_weight_on(weights: list[Any], today: date) -> date | None:
+    # A weight dated after the day evaluated does not count for it.
+    found = latest_weight(weights, today, measured_on=lambda w: w.measured_on)
+    return None if found is None else found.measured_on
