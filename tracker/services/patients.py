@@ -17,6 +17,10 @@ from tracker.store.models import Patient, Weight
 from tracker.store.types import utcnow
 
 
+class WeightChangeUnconfirmed(Invalid):
+    """A weight more than 10% from the previous one, not confirmed (422 on weight_kg)."""
+
+
 def search_patients(
     session: Session, *, query: str = "", limit: int = 50, offset: int = 0
 ) -> tuple[int, list[Patient]]:
@@ -123,7 +127,7 @@ def add_weight(
             measured_on=data.measured_on, weight_kg=data.weight_kg,
             confirmed=data.confirm_weight_change)
     except WeightChangeError as exc:
-        raise Invalid(exc.message, field=exc.field) from exc
+        raise WeightChangeUnconfirmed(exc.message, field=exc.field) from exc
     weight = Weight(patient_id=patient_id, measured_on=data.measured_on,
                     weight_kg=data.weight_kg, recorded_by_id=actor.id)
     session.add(weight)
