@@ -1,4 +1,4 @@
-"""A policy change queues every patient's re-evaluation; the scheduler's job (or a sweep) runs it."""
+"""A policy change queues every patient's re-evaluation; the scheduler (or a sweep) runs it."""
 
 from datetime import date, timedelta
 

@@ -89,7 +89,7 @@ class FileWriter:
     def _check(self, row: dict[str, str], entry: PatientEntry, line: int):
         ctx = self.ctx
         if self.kind == "weights":
-            data = csv_rows.check_weight(row, ctx)
+            data = csv_rows.check_weight(row, entry, ctx)
             entry.add_weight(data.measured_on, data.weight_kg)
             return data
         if self.kind == "regimens":

@@ -137,7 +137,7 @@ def add_weight(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
     result = parse(WeightCreate, {"measured_on": values["measured_on"], "weight_kg": weight_kg,
                                   "confirm_weight_change": confirmed}, values)
     if errors:  # an unknown unit: said beside the figure it belongs to
-        result.errors = {"weight_kg": f"weight_unit {message}" for message in errors.values()}
+        result.errors = {"weight_kg": f"weight_unit {errors['weight_unit']}"}
     elif result.ok:
         try:
             patient_service.add_weight(db, actor=actor(request, user), patient_id=patient_id,
