@@ -124,7 +124,7 @@ def test_the_regimen_shows_its_own_dosing_weight_and_note_after_a_later_weight(
     _weigh(client, pharmacist, pid, TODAY, 72, confirm_weight_change=True)
     shown = client.get(f"/api/v1/patients/{pid}/regimens", headers=pharmacist).json()[0]
     assert shown["dosing_weight_kg"] == made["dosing_weight_kg"]
-    assert shown["weight_note"] == note
+    assert shown["weight_note"] == note and shown["actual_weight_kg"] == 95
     stored = session.get(Regimen, made["id"])
     assert (stored.actual_weight_kg, stored.weight_note) == (95, note)
 

@@ -227,6 +227,7 @@ def _view(regimen: Regimen, product: Product | None, note: str) -> dict:
         "override_reason": regimen.override_reason,
         "dosing_weight_kg": regimen.dosing_weight_kg,
         "weight_basis_used": regimen.weight_basis_used,
+        "actual_weight_kg": regimen.actual_weight_kg,
         "weight_note": note,
         "dose_g": regimen.dose_g,
         "dose_g_per_day": round(regimen.dose_g / regimen.days_per_course, 2)
