@@ -229,7 +229,7 @@ def test_a_same_day_retest_is_the_trough_whatever_the_column_order():
 
 
 @EQUIVALENCE
-@given(history=histories(), lookback=st.sampled_from((20, 45, 120, 365)))
+@given(history=histories(), lookback=st.sampled_from((90, 120, 365, 730)))
 def test_scores_before_the_horizon_change_nothing_the_sweep_stores(history, lookback):
     # The sweep reads only scores from scores_needed_from on: dropping the older ones must
     # leave the evaluation (without its cycle-by-cycle response) exactly as it was.

@@ -1,4 +1,4 @@
-"""Checks on a new regimen, accepting a recommendation, and the weight used for a dose."""
+"""Checks on a new regimen and accepting a recommendation (weights: test_weights.py)."""
 
 from datetime import date
 
@@ -11,7 +11,6 @@ from tracker.rules import (
     SitePolicy,
     accepted_regimen,
     check_regimen,
-    latest_weight,
     regimen_overrides_needed,
 )
 
@@ -81,12 +80,3 @@ def test_accepting_keeps_the_current_value_where_nothing_is_proposed():
     )
     escalate = Recommendation("escalate_dose", None, 1.25, "r")
     assert accepted_regimen(current, escalate, accepted_on=on) == RegimenFact(0, on, 1.25, 28)
-
-
-def test_latest_weight_on_or_before_the_day():
-    weights = [(date(2026, 1, 1), 70.0), (date(2026, 3, 1), 72.0), (date(2026, 5, 1), 75.0)]
-    assert latest_weight(weights, date(2026, 4, 30)) == (date(2026, 3, 1), 72.0)
-    assert latest_weight(weights, date(2026, 5, 1)) == (date(2026, 5, 1), 75.0)
-    assert latest_weight(weights, date(2025, 12, 31)) is None
-    same_day = [(date(2026, 1, 1), 70.0), (date(2026, 1, 1), 71.0)]
-    assert latest_weight(same_day, date(2026, 1, 1)) == (date(2026, 1, 1), 71.0)

@@ -32,16 +32,16 @@ PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
 
 @st.composite
 def policies(draw) -> SitePolicy:
-    """Site policies with varied bounds, tolerance and steps."""
+    """Site policies with varied bounds, tolerance and steps (each within its range)."""
     shortest = draw(st.integers(7, 28))
     return SitePolicy(
         min_interval_days=shortest,
-        max_interval_days=draw(st.integers(shortest, 70)),
-        due_tolerance_days=draw(st.integers(0, 10)),
+        max_interval_days=draw(st.integers(max(shortest, 14), 70)),
+        due_tolerance_days=draw(st.integers(0, 7)),
         step_interval_days=draw(st.integers(1, 14)),
         escalate_factor=draw(st.sampled_from([1.1, 1.2, 1.25, 1.5])),
         taper_factor=draw(st.sampled_from([0.5, 0.75, 0.8, 0.9])),
-        taper_stable_days=draw(st.sampled_from([60, 120, 180])),
+        taper_stable_days=draw(st.sampled_from([90, 120, 180])),
         taper_min_cycles=draw(st.integers(1, 4)),
     )
 
@@ -116,7 +116,7 @@ def test_window_always_lies_within_the_interval_bounds(policy, data):
 @PROPERTY_SETTINGS
 @given(policy=policies(), data=st.data())
 def test_window_within_a_patients_own_bounds(policy, data):
-    shortest = data.draw(st.integers(5, 30))
+    shortest = data.draw(st.integers(7, 30))
     longest = data.draw(st.integers(shortest, 60))
     interval = data.draw(st.integers(shortest, longest))
     days = [START + timedelta(days=interval * i) for i in range(data.draw(st.integers(1, 4)))]
@@ -132,7 +132,7 @@ def test_window_within_a_patients_own_bounds(policy, data):
 
 
 @PROPERTY_SETTINGS
-@given(policy=policies(), interval=st.integers(1, 120), tolerance=st.integers(0, 10))
+@given(policy=policies(), interval=st.integers(1, 120), tolerance=st.integers(0, 7))
 def test_an_overridden_interval_still_has_a_window_around_its_due_day(policy, interval, tolerance):
     policy = SitePolicy.from_dict({**policy.to_dict(), "due_tolerance_days": tolerance})
     w = due_window(regimen=RegimenFact(1, START, 0.1, interval), last_given_on=START, policy=policy)

@@ -66,6 +66,7 @@ def worklist(
         (conditions["needs_booking"], 1),
         (conditions["booking_outside_window"], 2),
         (conditions["waning_response"], 3),
+        (conditions["no_response"], 3),
         (has_action, 4),
         (conditions["review_due"], 5),
         else_=6,

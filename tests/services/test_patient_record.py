@@ -41,7 +41,8 @@ def _regimen_view_one_by_one(session, regimen) -> dict:
         "weight_basis": regimen.weight_basis, "reason": regimen.reason,
         "override_reason": regimen.override_reason,
         "dosing_weight_kg": regimen.dosing_weight_kg,
-        "weight_basis_used": regimen.weight_basis_used, "weight_note": note,
+        "weight_basis_used": regimen.weight_basis_used,
+        "actual_weight_kg": regimen.actual_weight_kg, "weight_note": note,
         "dose_g": regimen.dose_g,
         "dose_g_per_day": round(regimen.dose_g / regimen.days_per_course, 2)
         if regimen.dose_g else None,

@@ -21,6 +21,7 @@ from tracker.rules.dosing import (
     vial_plan,
 )
 from tracker.rules.policy import SitePolicy
+from tracker.rules.weights import latest_weight
 from tracker.store.models import Infusion, Patient, Product, Regimen
 
 PREMEDICATION = (
@@ -165,12 +166,10 @@ class _Builder:
         return out
 
     def _weight_on(self, day: date) -> float:
-        kg = self.weights[0][1]
-        for measured, value in self.weights:
-            if measured > day:
-                break
-            kg = value
-        return kg
+        # The rules' weight for the day; before the first weighing, the first (the story's
+        # referral weight, which the history starts from).
+        found = latest_weight(self.weights, day)
+        return self.weights[0][1] if found is None else found[1]
 
     def _dose(self, spec: RegSpec, weight_kg: float) -> DoseCalculation:
         return calculate_dose(
@@ -184,7 +183,8 @@ class _Builder:
     def _regimens(self, bundle: Bundle, story: Story, timeline: Timeline) -> None:
         zone = self.ctx.zone
         for spec, start in zip(story.regimens, timeline.starts, strict=True):
-            calc = self._dose(spec, self._weight_on(min(start, self.today)))
+            kg = self._weight_on(min(start, self.today))
+            calc = self._dose(spec, kg)
             if spec.kind == "induction":
                 decided = at(story.referral, 11, 0, zone)
             elif spec.kind == "maintenance":
@@ -197,7 +197,7 @@ class _Builder:
                 product_id=self.ctx.products[spec.product].id, weight_basis="auto",
                 reason=spec.reason, dosing_weight_kg=calc.dosing_weight_kg,
                 weight_basis_used=calc.weight_basis_used, dose_g=calc.dose_g,
-                created_at=decided,
+                actual_weight_kg=kg, weight_note=calc.note, created_at=decided,
             ))
 
     def _courses(self, bundle: Bundle, story: Story, timeline: Timeline) -> list[int]:

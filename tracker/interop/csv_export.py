@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from tracker.interop.batches import patient_batches
 from tracker.interop.csv_format import COLUMNS, KINDS, TEXT_COLUMNS, LotCell, encode_lots, safe_text
 from tracker.interop.csv_format import file_name as csv_file_name
+from tracker.rules import weight_change
 from tracker.rules.vocabulary import CourseStatus
 from tracker.store.models import (
     Assessment,
@@ -90,11 +91,17 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
             "diagnosis": p.diagnosis, "status": p.status,
             "min_interval_days": p.min_interval_days, "max_interval_days": p.max_interval_days,
         })
+    written: dict[int, list[tuple]] = {}
     for w in session.exec(select(Weight.patient_id, Weight.measured_on, Weight.weight_kg)
                           .where(Weight.patient_id.in_(ids))
                           .order_by(Weight.patient_id, Weight.measured_on, Weight.id)):
-        out["weights"].append({"mrn": mrn[w.patient_id], "measured_on": w.measured_on,
-                               "weight_kg": w.weight_kg})
+        before = written.setdefault(w.patient_id, [])
+        # A jump kept after a confirmation is marked so that importing the file keeps it too.
+        change = weight_change(before, measured_on=w.measured_on, weight_kg=w.weight_kg)
+        out["weights"].append({
+            "mrn": mrn[w.patient_id], "measured_on": w.measured_on, "weight_kg": w.weight_kg,
+            "confirm_weight_change": "true" if change and change.needs_confirmation else None})
+        before.append((w.measured_on, w.weight_kg))
     for r in session.exec(_columns(Regimen, REGIMEN_COLUMNS)
                           .where(Regimen.patient_id.in_(ids))
                           .order_by(Regimen.patient_id, Regimen.starts_on, Regimen.id)):

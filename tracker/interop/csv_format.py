@@ -13,7 +13,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": ("mrn", "given_name", "family_name", "birth_date", "sex", "height_cm",
                  "email", "reminder_consent", "diagnosis", "status", "min_interval_days",
                  "max_interval_days"),
-    "weights": ("mrn", "measured_on", "weight_kg"),
+    "weights": ("mrn", "measured_on", "weight_kg", "confirm_weight_change"),
     "regimens": ("mrn", "starts_on", "dose_g_per_kg", "interval_days", "days_per_course",
                  "product_code", "weight_basis", "reason", "override_reason"),
     "courses": ("mrn", "scheduled_on", "status", "start_time", "chair", "days",

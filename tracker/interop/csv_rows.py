@@ -15,7 +15,9 @@ from tracker.rules import (
     DosingError,
     ScoreError,
     SitePolicy,
+    WeightChangeError,
     calculate_dose,
+    check_weight_change,
     validate_score,
 )
 from tracker.rules.chairs import chair_minutes
@@ -95,13 +97,18 @@ def patient_of(row: dict[str, str], ctx: RowContext) -> PatientEntry:
     return entry
 
 
-def check_weight(row: dict[str, str], ctx: RowContext) -> WeightCreate:
-    """A weights.csv row, as POST /patients/{id}/weights checks it."""
+def check_weight(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> WeightCreate:
+    """A weights.csv row, as POST /patients/{id}/weights checks it (the 10% rule included)."""
     data, problems = _validate(WeightCreate, _without(row, "mrn"))
     if problems:
         raise RowRefused(problems)
     if data.measured_on > ctx.today:
         raise RowRefused([("measured_on", "measured_on is in the future")])
+    try:
+        check_weight_change(entry.weights, measured_on=data.measured_on,
+                            weight_kg=data.weight_kg, confirmed=data.confirm_weight_change)
+    except WeightChangeError as exc:
+        raise RowRefused([(exc.field, exc.message)]) from exc
     return data
 
 
@@ -112,6 +119,7 @@ class RegimenRow:
     data: RegimenCreate
     product_id: int | None
     calc: DoseCalculation
+    weight_kg: float  # the measured weight the dose was calculated on
 
 
 def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> RegimenRow:
@@ -136,7 +144,7 @@ def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> 
                               basis=data.weight_basis, policy=policy)
     except DosingError as exc:
         raise RowRefused([(exc.field, exc.message)]) from exc
-    return RegimenRow(data=data, product_id=product_id, calc=calc)
+    return RegimenRow(data=data, product_id=product_id, calc=calc, weight_kg=weight)
 
 
 @dataclass

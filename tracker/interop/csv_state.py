@@ -1,7 +1,6 @@
 """What an import knows about each patient it touches: the rows already stored and the rows
 of the files read so far, so that every row is checked against both."""
 
-from bisect import bisect_right, insort
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -9,7 +8,7 @@ from itertools import count
 
 from sqlmodel import Session, select
 
-from tracker.rules import RegimenFact, current_regimen
+from tracker.rules import RegimenFact, current_regimen, latest_weight
 from tracker.store.models import Chair, Infusion, Patient, Product, Regimen, Weight
 
 
@@ -45,20 +44,20 @@ class PatientEntry:
     min_interval_days: int | None
     max_interval_days: int | None
     stored: bool  # True when the patient was in the database before this import
-    weights: list[tuple[date, float]] = field(default_factory=list)  # sorted
+    weights: list[tuple[date, float]] = field(default_factory=list)  # in the order recorded
     regimens: list[RegimenEntry] = field(default_factory=list)
     courses: dict[date, list[CourseRef]] = field(
         default_factory=lambda: defaultdict(list))  # by first day
     loaded: bool = False  # the stored weights, regimens and courses have been read
 
     def add_weight(self, day: date, weight_kg: float) -> None:
-        """Remember a weight (kept in date order)."""
-        insort(self.weights, (day, weight_kg))
+        """Remember a weight (after those recorded before it)."""
+        self.weights.append((day, weight_kg))
 
     def weight_on(self, day: date) -> float | None:
-        """The latest weight measured on or before `day` (the dose calculation's weight)."""
-        at = bisect_right(self.weights, (day, float("inf")))
-        return self.weights[at - 1][1] if at else None
+        """The weight that counts on `day` (the rules' latest_weight), or None."""
+        found = latest_weight(self.weights, day)
+        return None if found is None else found[1]
 
     def regimen_on(self, day: date) -> RegimenEntry | None:
         """The regimen current on `day`, as the booking service picks it."""
@@ -120,7 +119,7 @@ class Caseload:
 
 def _load_stored(session: Session, entry: PatientEntry) -> None:
     for day, kg in session.exec(select(Weight.measured_on, Weight.weight_kg)
-                                .where(Weight.patient_id == entry.key)):
+                                .where(Weight.patient_id == entry.key).order_by(Weight.id)):
         entry.add_weight(day, kg)
     for r in session.exec(select(Regimen).where(Regimen.patient_id == entry.key)):
         entry.regimens.append(RegimenEntry(r.id, r.starts_on, r.dose_g_per_kg,

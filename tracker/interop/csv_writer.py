@@ -86,7 +86,7 @@ class FileWriter:
     def _check(self, row: dict[str, str], entry: PatientEntry, line: int):
         ctx = self.ctx
         if self.kind == "weights":
-            data = csv_rows.check_weight(row, ctx)
+            data = csv_rows.check_weight(row, entry, ctx)
             entry.add_weight(data.measured_on, data.weight_kg)
             return data
         if self.kind == "regimens":
@@ -213,6 +213,7 @@ def _regimen_row(entry: PatientEntry, checked: csv_rows.RegimenRow, actor: Actor
             "weight_basis": d.weight_basis, "reason": d.reason,
             "override_reason": d.override_reason, "dosing_weight_kg": calc.dosing_weight_kg,
             "weight_basis_used": calc.weight_basis_used, "dose_g": calc.dose_g,
+            "actual_weight_kg": checked.weight_kg, "weight_note": calc.note,
             "from_action": None, "created_by_id": actor.id, "created_at": now}
 
 

@@ -1,4 +1,5 @@
-"""The scheduler: the daily sweep at a local time and the outbox dispatcher every minute.
+"""The scheduler: the daily sweep at a local time, the outbox dispatcher every minute, and
+the re-evaluation a policy change queued, at the next tick.
 
 One APScheduler 3 process (`tracker scheduler`, or inside `tracker serve` on SQLite). Jobs
 have fixed ids, replace_existing, coalesce and a generous misfire grace time, and each one
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 
 from tracker.jobs.dispatch import run_dispatch, worker_name
 from tracker.jobs.leader import Leadership, leadership_for
+from tracker.jobs.re_evaluation import run_queued_re_evaluation
 from tracker.jobs.sweep import JOB_NAME as SWEEP_RUN_NAME
 from tracker.jobs.sweep import SweepResult, run_sweep
 from tracker.mail.sender import make_sender
@@ -32,6 +34,7 @@ log = logging.getLogger("tracker.jobs.scheduler")
 SWEEP_JOB = "daily-sweep"
 DISPATCH_JOB = "outbox-dispatch"
 LEASE_JOB = "scheduler-lease"
+POLICY_JOB = "policy-re-evaluation"
 # A sweep held up (a suspended host, a long previous job) still runs the same day.
 SWEEP_MISFIRE_GRACE_SECONDS = 12 * 3600
 
@@ -70,7 +73,7 @@ class TrackerScheduler:
         self._stopping = threading.Event()
 
     def configure(self) -> None:
-        """Add the three jobs (again, replacing any with the same id)."""
+        """Add the four jobs (again, replacing any with the same id)."""
         s = self.settings
         now = datetime.now(s.zone)
         common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
@@ -84,6 +87,11 @@ class TrackerScheduler:
         self.scheduler.add_job(
             self.dispatch_outbox, IntervalTrigger(seconds=s.dispatch_interval_seconds),
             id=DISPATCH_JOB, name="send the e-mail outbox", next_run_time=now,
+            misfire_grace_time=None, **common)
+        self.scheduler.add_job(
+            self.re_evaluate_after_policy_change,
+            IntervalTrigger(seconds=s.dispatch_interval_seconds), id=POLICY_JOB,
+            name="re-evaluate every patient after a policy change", next_run_time=now,
             misfire_grace_time=None, **common)
 
     def start(self) -> None:
@@ -133,6 +141,15 @@ class TrackerScheduler:
         if not result.skipped:
             self.sweeps.append(result)
         log.info("daily sweep: %s", result.describe())
+
+    def re_evaluate_after_policy_change(self) -> None:
+        """Re-evaluate every patient for today if a policy change queued it since the last run."""
+        if self._stopping.is_set() or not self.leadership.ensure():
+            return
+        result = run_queued_re_evaluation(self.engine,
+                                          on=datetime.now(self.settings.zone).date())
+        if result.ran:
+            log.info("policy change: %s", result.describe())
 
     def dispatch_outbox(self) -> None:
         """Send what is due, stopping between messages if we lose the lock or shut down."""

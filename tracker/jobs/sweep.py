@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 
 from tracker.services import job_runs, outbox
+from tracker.services import policy as policy_service
 from tracker.services.digest import queue_digest
 from tracker.services.evaluation import refresh_all
 from tracker.services.policy import load_policy
@@ -64,6 +65,8 @@ def run_sweep(
         if not job_runs.begin_day(session, name=JOB_NAME, on=on, once=once_per_day):
             return SweepResult(on=on, patients=0, skipped=True)
         policy = load_policy(session)
+        # Every patient is re-evaluated below: that is the run a policy change queued.
+        policy_change = policy_service.queued_re_evaluation(session)
         findings: list[Finding] = []
 
         def collect(patient, evaluation) -> None:
@@ -72,6 +75,8 @@ def run_sweep(
                 findings.append(found)
 
         evaluated = refresh_all(session, today=on, progress=progress, on_evaluated=collect)
+        if policy_change is not None:
+            policy_service.clear_re_evaluation(session, seen=policy_change)
         queued: Counter[str] = Counter()
         # Correctness never rests on the booking pages remembering to withdraw.
         withdrawn = outbox.withdraw_stale_reminders(session)

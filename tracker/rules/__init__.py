@@ -41,24 +41,67 @@ from tracker.rules.measures import (
     is_better,
     validate_score,
 )
-from tracker.rules.policy import PolicyError, SitePolicy
+from tracker.rules.policy import (
+    DISPLAY_SETTINGS,
+    LABEL_MAX_INTENSITY_G_PER_KG_28D,
+    PolicyError,
+    SitePolicy,
+    changed_settings,
+    check_policy_change,
+)
 from tracker.rules.prescription import (
     RegimenError,
     accepted_regimen,
     check_regimen,
-    latest_weight,
     regimen_overrides_needed,
 )
 from tracker.rules.recommend import ACTIONS, Recommendation, recommend
 from tracker.rules.response import ResponseAssessment, assess_response
+from tracker.rules.units import (
+    HeightUnit,
+    UnitError,
+    WeightUnit,
+    from_cm,
+    from_kg,
+    height_text,
+    to_cm,
+    to_kg,
+    weight_text,
+)
+from tracker.rules.weights import (
+    WEIGHT_CHANGE_LIMIT,
+    WeightChange,
+    WeightChangeError,
+    check_weight_change,
+    latest_weight,
+    weight_change,
+)
 from tracker.rules.window import ALWAYS, DueWindow, current_regimen, due_window
 
 __all__ = [
     "RegimenError",
     "accepted_regimen",
     "check_regimen",
-    "latest_weight",
     "regimen_overrides_needed",
+    "DISPLAY_SETTINGS",
+    "LABEL_MAX_INTENSITY_G_PER_KG_28D",
+    "changed_settings",
+    "check_policy_change",
+    "HeightUnit",
+    "UnitError",
+    "WeightUnit",
+    "from_cm",
+    "from_kg",
+    "height_text",
+    "to_cm",
+    "to_kg",
+    "weight_text",
+    "WEIGHT_CHANGE_LIMIT",
+    "WeightChange",
+    "WeightChangeError",
+    "check_weight_change",
+    "latest_weight",
+    "weight_change",
     "ACTIONS",
     "ALWAYS",
     "FLAG_ORDER",

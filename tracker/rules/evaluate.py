@@ -30,12 +30,12 @@ from tracker.rules.response import (
     summarize_response,
 )
 from tracker.rules.vocabulary import FlagCode, codes
+from tracker.rules.weights import latest_weight
 from tracker.rules.window import (
     DateFlags,
     current_regimen,
     date_flags,
     date_flags_from,
-    latest_on_or_before,
 )
 
 __all__ = [
@@ -145,7 +145,7 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
     regimen = current_regimen(facts.regimens, on)
     if regimen is None:
         return _unplanned(on, facts.status)
-    latest_weight_on = latest_on_or_before(facts.weight_dates, on)
+    latest_weight_on = latest_weight(facts.weight_dates, on, measured_on=_itself)
     dates = date_flags(
         regimen=regimen,
         courses=facts.courses,
@@ -185,7 +185,7 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     later = [replace(c, status=BOOKED) for c in facts.given_courses()
              if c.starts_on.toordinal() > today]
     bookings = [c for c in facts.bookings if c.starts_on >= on] + later
-    latest_weight_on = latest_on_or_before(facts.weight_dates, on)
+    latest_weight_on = latest_weight(facts.weight_dates, on, measured_on=_itself)
     dates = date_flags_from(
         regimen=regimen,
         first_given_on=date.fromordinal(min(given)) if given else None,
@@ -208,6 +208,10 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
                      latest_weight_on, facts.dismissed, kept=None,
                      no_response=_no_response(scores, plan, facts.regimens, on),
                      counting_cycles=_counting_cycles(plan, regimen))
+
+
+def _itself(day: date) -> date:
+    return day
 
 
 def _plan(given, regimens, on: date, policy: SitePolicy, resumed_on: date | None) -> CyclePlan:

@@ -1,9 +1,8 @@
-"""Checks on a new regimen, and the weight a dose is calculated on."""
+"""Checks on a new regimen (the weight a dose is calculated on is in weights.py)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from datetime import date
 
 from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d
@@ -103,9 +102,3 @@ def carried_override_reason(
                                       interval_days=proposed.interval_days, policy=policy)
     return current_override_reason if needed else None
 
-
-def latest_weight(weights: Iterable[tuple[date, float]], on: date) -> tuple[date, float] | None:
-    """The latest (measured_on, weight_kg) on or before `on`, or None."""
-    known = [w for w in weights if w[0] <= on]
-    # Two weights on one day: the later record (last in the list) wins.
-    return max(enumerate(known), key=lambda iw: (iw[1][0], iw[0]))[1] if known else None

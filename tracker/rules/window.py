@@ -111,11 +111,6 @@ def last_course_for_window(
     return resumed_on - timedelta(days=regimen.interval_days)
 
 
-def latest_on_or_before(days: Iterable[date], on: date) -> date | None:
-    """The latest of these days on or before `on` (days after it are ignored), or None."""
-    return max((d for d in days if d <= on), default=None)
-
-
 def next_review_on(
     *, review_dates: Iterable[date], first_given_on: date | None, on: date, policy: SitePolicy
 ) -> date | None:
@@ -169,7 +164,7 @@ def date_flags_from(
     """date_flags from the first and last course given by `on` and the upcoming bookings
     (as `upcoming_bookings` lists them), for callers that keep courses as columns.
 
-    `latest_weight_on` is the latest weight on or before `on` (`latest_weight_on_or_before`).
+    `latest_weight_on` is the day of the weight that counts on `on` (rules.weights).
     """
     last = last_course_for_window(regimen=regimen, last_given_on=last_given_on,
                                   resumed_on=resumed_on, on=on)

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
+from tracker.rules.policy import PATIENT_INTERVAL_DAYS
 from tracker.schemas.common import Day, Input, Name, Output
 
 Mrn = Annotated[
@@ -15,7 +16,7 @@ Mrn = Annotated[
 ]
 Sex = Literal["female", "male"]
 Status = Literal["active", "on_hold", "discharged"]
-IntervalBound = Annotated[int, Field(ge=7, le=120)]
+IntervalBound = Annotated[int, Field(ge=PATIENT_INTERVAL_DAYS.low, le=PATIENT_INTERVAL_DAYS.high)]
 
 
 class _IntervalBounds:
@@ -91,6 +92,9 @@ class WeightCreate(Input):
 
     measured_on: Day
     weight_kg: Annotated[float, Field(gt=2, le=400)]
+    # A weight more than 10% from the previous one is kept only with this set (lb typed as
+    # kg is the usual cause).
+    confirm_weight_change: bool = False
 
 
 class WeightRead(Output):

@@ -47,6 +47,9 @@ class RegimenRead(Output):
     override_reason: str | None
     dosing_weight_kg: float | None
     weight_basis_used: str | None
+    # The measured weight the dose was calculated on (null for regimens written before it
+    # was kept).
+    actual_weight_kg: float | None = None
     weight_note: str = ""
     dose_g: float | None
     dose_g_per_day: float | None

@@ -6,7 +6,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from tracker.rules import PolicyError
+from tracker.rules import PolicyError, WeightChangeError, check_weight_change, latest_weight
 from tracker.rules.hold import resumed_on_after, status_after_review
 from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
 from tracker.services import audit
@@ -16,6 +16,10 @@ from tracker.services.evaluation import refresh_state
 from tracker.services.policy import load_policy
 from tracker.store.models import Patient, Weight
 from tracker.store.types import utcnow
+
+
+class WeightChangeUnconfirmed(Invalid):
+    """A weight more than 10% from the previous one, not confirmed (422 on weight_kg)."""
 
 
 def search_patients(
@@ -134,16 +138,29 @@ def put_on_hold_after_review(
 def add_weight(
     session: Session, *, actor: Actor, patient_id: int, data: WeightCreate, today: date
 ) -> Weight:
-    """Record a weight."""
+    """Record a weight; one more than 10% from the previous is kept only when confirmed."""
     get_patient(session, patient_id)
     if data.measured_on > today:
         raise Invalid("measured_on is in the future", field="measured_on")
+    try:
+        change = check_weight_change(
+            _weights_on_or_before(session, patient_id=patient_id, day=data.measured_on),
+            measured_on=data.measured_on, weight_kg=data.weight_kg,
+            confirmed=data.confirm_weight_change)
+    except WeightChangeError as exc:
+        raise WeightChangeUnconfirmed(exc.message, field=exc.field) from exc
     weight = Weight(patient_id=patient_id, measured_on=data.measured_on,
                     weight_kg=data.weight_kg, recorded_by_id=actor.id)
     session.add(weight)
     session.flush()
+    changes = data.model_dump(exclude={"confirm_weight_change"})
+    if change is not None and change.needs_confirmation:
+        # What the person confirmed, kept with who confirmed it.
+        changes |= {"confirm_weight_change": True, "previous_weight_kg": change.previous_kg,
+                    "previous_measured_on": change.previous_on.isoformat(),
+                    "change_percent": round(change.fraction * 100, 1)}
     audit.record(session, actor=actor, action="weight.create", entity="weight",
-                 entity_id=weight.id, patient_id=patient_id, changes=data.model_dump())
+                 entity_id=weight.id, patient_id=patient_id, changes=changes)
     refresh_state(session, patient_id=patient_id, today=today)
     return weight
 
@@ -157,10 +174,19 @@ def weights(session: Session, *, patient_id: int) -> list[Weight]:
 
 
 def weight_on(session: Session, *, patient_id: int, day: date) -> Weight | None:
-    """The latest weight measured on or before `day`."""
-    return session.exec(
-        select(Weight)
+    """The weight that counts on `day` (the rules' latest_weight), or None."""
+    rows = session.exec(
+        select(Weight).where(Weight.patient_id == patient_id, Weight.measured_on <= day)
+        .order_by(Weight.id)
+    ).all()
+    return latest_weight(rows, day, measured_on=lambda w: w.measured_on)
+
+
+def _weights_on_or_before(session: Session, *, patient_id: int, day: date
+                          ) -> list[tuple[date, float]]:
+    # The candidates in the order recorded; the rules choose among them.
+    return list(session.exec(
+        select(Weight.measured_on, Weight.weight_kg)
         .where(Weight.patient_id == patient_id, Weight.measured_on <= day)
-        .order_by(Weight.measured_on.desc(), Weight.id.desc())
-        .limit(1)
-    ).first()
+        .order_by(Weight.id)
+    ).all())

@@ -1,6 +1,5 @@
 """Regimens: written with their dose calculation, never edited, only followed."""
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
@@ -14,6 +13,7 @@ from tracker.rules import (
     VialPlan,
     calculate_dose,
     intensity_g_per_kg_28d,
+    latest_weight,
     vial_plan,
 )
 from tracker.rules.prescription import RegimenError, check_regimen
@@ -47,7 +47,23 @@ def calculate_for(
     day: date,
     policy: SitePolicy,
 ) -> DoseCalculation:
-    """The dose for a patient's latest weight on or before `day`."""
+    """The dose for the patient's weight that counts on `day` (the latest on or before it)."""
+    return weighed_calculation(session, patient=patient, dose_g_per_kg=dose_g_per_kg,
+                               days_per_course=days_per_course, weight_basis=weight_basis,
+                               day=day, policy=policy)[1]
+
+
+def weighed_calculation(
+    session: Session,
+    *,
+    patient: Patient,
+    dose_g_per_kg: float,
+    days_per_course: int,
+    weight_basis: str,
+    day: date,
+    policy: SitePolicy,
+) -> tuple[Weight, DoseCalculation]:
+    """The weight that counts on `day` and the dose calculated on it."""
     weight = weight_on(session, patient_id=patient.id, day=day)
     if weight is None:
         raise Invalid(
@@ -55,7 +71,7 @@ def calculate_for(
             field="starts_on",
         )
     try:
-        return calculate_dose(
+        return weight, calculate_dose(
             sex=patient.sex, height_cm=patient.height_cm, weight_kg=weight.weight_kg,
             dose_g_per_kg=dose_g_per_kg, days_per_course=days_per_course,
             basis=weight_basis, policy=policy,
@@ -94,7 +110,7 @@ def create_regimen(
     check_regimen_limits(dose_g_per_kg=data.dose_g_per_kg, interval_days=data.interval_days,
                          override_reason=data.override_reason, policy=policy)
     product = product_by_code(session, data.product_code)
-    calc = calculate_for(
+    weight, calc = weighed_calculation(
         session, patient=patient, dose_g_per_kg=data.dose_g_per_kg,
         days_per_course=data.days_per_course, weight_basis=data.weight_basis,
         # The latest weight on the day the regimen is written (or, for one entered after
@@ -115,6 +131,8 @@ def create_regimen(
         dosing_weight_kg=calc.dosing_weight_kg,
         weight_basis_used=calc.weight_basis_used,
         dose_g=calc.dose_g,
+        actual_weight_kg=weight.weight_kg,
+        weight_note=calc.note,
         from_action=from_action,
         created_by_id=actor.id,
     )
@@ -150,38 +168,50 @@ def regimen_view(session: Session, regimen: Regimen) -> dict:
 
 
 def regimen_views(session: Session, regimens: Sequence[Regimen]) -> list[dict]:
-    """Several regimens as shown, reading the policy, patients, products and weights once."""
+    """Several regimens as shown, reading the products once (and, for old rows, weights)."""
     if not regimens:
         return []
-    policy = load_policy(session)
     products = {p.id: p for p in session.exec(select(Product))}
-    patient_ids = {r.patient_id for r in regimens}
+    notes = _notes_of_old_rows(session, [r for r in regimens if r.weight_note is None])
+    return [_view(r, products.get(r.product_id), notes.get(r.id, r.weight_note or ""))
+            for r in regimens]
+
+
+def _notes_of_old_rows(session: Session, old: Sequence[Regimen]) -> dict[int, str]:
+    # Regimens written before the note was kept: calculated again on the regimen's own weight
+    # (the latest on or before the day it was calculated for, among those recorded by then),
+    # and shown only when that gives the dosing weight the regimen stored.
+    if not old:
+        return {}
+    policy = load_policy(session)
+    patient_ids = {r.patient_id for r in old}
     patients = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(patient_ids)))}
-    # Each patient's weights by day, to find the latest on or before each regimen's start
-    # (as weight_on does: the latest day, then the latest recorded that day).
-    weighed: dict[int, list[tuple[date, int, float]]] = {}
-    for pid, day, wid, kg in session.exec(
-        select(Weight.patient_id, Weight.measured_on, Weight.id, Weight.weight_kg)
-        .where(Weight.patient_id.in_(patient_ids))
-        .order_by(Weight.patient_id, Weight.measured_on, Weight.id)
-    ):
-        weighed.setdefault(pid, []).append((day, wid, kg))
-    return [_view(r, products.get(r.product_id), patients[r.patient_id],
-                  weighed.get(r.patient_id, []), policy) for r in regimens]
+    weighed: dict[int, list[Weight]] = {}
+    for weight in session.exec(select(Weight).where(Weight.patient_id.in_(patient_ids))
+                               .order_by(Weight.id)):
+        weighed.setdefault(weight.patient_id, []).append(weight)
+    notes = {}
+    for regimen in old:
+        known = [w for w in weighed.get(regimen.patient_id, [])
+                 if w.recorded_at <= regimen.created_at]
+        own = latest_weight(known, min(regimen.starts_on, regimen.created_at.date()),
+                            measured_on=lambda w: w.measured_on)
+        if own is None or not regimen.dose_g:
+            continue
+        patient = patients[regimen.patient_id]
+        try:
+            calc = calculate_dose(
+                sex=patient.sex, height_cm=patient.height_cm, weight_kg=own.weight_kg,
+                dose_g_per_kg=regimen.dose_g_per_kg, days_per_course=regimen.days_per_course,
+                basis=regimen.weight_basis, policy=policy)
+        except DosingError:
+            continue
+        if calc.dosing_weight_kg == regimen.dosing_weight_kg:
+            notes[regimen.id] = calc.note
+    return notes
 
 
-def _view(regimen: Regimen, product: Product | None, patient: Patient,
-          weights: list[tuple[date, int, float]], policy: SitePolicy) -> dict:
-    note = ""
-    if regimen.dose_g and weights:
-        # On or before the start, else the latest of all (an entry made after the fact).
-        at = bisect_right([w[0] for w in weights], regimen.starts_on)
-        kg = weights[at - 1][2] if at else weights[-1][2]
-        note = calculate_dose(
-            sex=patient.sex, height_cm=patient.height_cm, weight_kg=kg,
-            dose_g_per_kg=regimen.dose_g_per_kg, days_per_course=regimen.days_per_course,
-            basis=regimen.weight_basis, policy=policy,
-        ).note
+def _view(regimen: Regimen, product: Product | None, note: str) -> dict:
     plan = (_vial_plan(regimen.dose_g, product.vial_sizes)
             if product and regimen.dose_g else None)
     return {
@@ -197,6 +227,7 @@ def _view(regimen: Regimen, product: Product | None, patient: Patient,
         "override_reason": regimen.override_reason,
         "dosing_weight_kg": regimen.dosing_weight_kg,
         "weight_basis_used": regimen.weight_basis_used,
+        "actual_weight_kg": regimen.actual_weight_kg,
         "weight_note": note,
         "dose_g": regimen.dose_g,
         "dose_g_per_day": round(regimen.dose_g / regimen.days_per_course, 2)

@@ -1,12 +1,15 @@
 """Form handling for the pages: CSRF, parsing into the shared schemas, errors by field."""
 
+import math
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from tracker.rules import UnitError
 from tracker.services.errors import ServiceError
 from tracker.web.deps import PageLogin
 
@@ -75,3 +78,22 @@ def errors_by_field(exc: ValidationError) -> dict[str, str]:
 def service_error(exc: ServiceError) -> dict[str, str]:
     """A service's refusal as a field error (or a form-wide one)."""
     return {exc.field or "__all__": exc.message}
+
+
+def in_stored_unit(
+    text: str, unit: str, convert: Callable[[float, str], float]
+) -> tuple[Any, dict[str, str]]:
+    """A figure typed in `unit`, converted by the rules (to kg, cm); errors by field.
+
+    Text that is not a number is passed on as typed, for the schema to name its field.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        return text, {}
+    if not math.isfinite(value):
+        return text, {}
+    try:
+        return convert(value, unit), {}
+    except UnitError as exc:
+        return text, {exc.field: exc.message}

@@ -19,6 +19,11 @@ class SitePolicyRow(SQLModel, table=True):
     values: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Why the intensity cap is above the label's 2.4 (given with the change that set it).
+    max_intensity_reason: str | None = Field(default=None, max_length=500)
+    # Set by a policy change, cleared by the run that re-evaluates every patient after it:
+    # the scheduler's next tick, or a sweep that started after it was set.
+    re_evaluation_queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PatientState(SQLModel, table=True):

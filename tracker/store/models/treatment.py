@@ -76,6 +76,10 @@ class Regimen(SQLModel, table=True):
     dosing_weight_kg: float | None = None
     weight_basis_used: str | None = Field(default=None, max_length=10)
     dose_g: float | None = None
+    # The measured weight the dose was calculated on, and the note saying which weight was
+    # used and why: a later weight or policy never rewrites what the page shows.
+    actual_weight_kg: float | None = None
+    weight_note: str | None = Field(default=None, max_length=500)
     # When the regimen came from accepting a recommendation, which action it was.
     from_action: str | None = Field(default=None, max_length=30)
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Body, Query, Request
 
 from tracker.schemas.common import Day
 from tracker.schemas.evaluation import Worklist
-from tracker.services import evaluation as evaluation_service
 from tracker.services import policy as policy_service
 from tracker.services import worklist as worklist_service
 from tracker.web.deps import ApiAdmin, ApiUser, DbSession, Today, actor
@@ -40,10 +39,16 @@ def read_policy(db: DbSession, user: ApiUser) -> dict[str, Any]:
 
 @router.put("/policy")
 def update_policy(
-    request: Request, db: DbSession, user: ApiAdmin, today: Today,
+    request: Request, db: DbSession, user: ApiAdmin,
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
-    """Change policy values (validated as a whole); every patient is then re-evaluated."""
-    policy = policy_service.update_policy(db, actor=actor(request, user), changes=body)
-    evaluation_service.refresh_all(db, today=today)
-    return policy.to_dict()
+    """Change policy values (validated as a whole); every patient's re-evaluation is queued.
+
+    A cap above the label's 2.4 g/kg per 28 days needs a `reason` in the same body.
+    """
+    changes = dict(body)
+    reason = changes.pop("reason", None)
+    change = policy_service.update_policy(db, actor=actor(request, user), changes=changes,
+                                          reason=reason)
+    return {**change.policy.to_dict(), "max_intensity_reason": change.max_intensity_reason,
+            "re_evaluation": change.re_evaluation}

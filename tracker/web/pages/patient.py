@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from tracker.rules import MEASURES
+from tracker.rules import MEASURES, to_kg
 from tracker.schemas.patients import WeightCreate
 from tracker.schemas.scores import DismissRecommendation, ReviewCreate
 from tracker.services import assessments as assessment_service
@@ -12,6 +12,7 @@ from tracker.services import patients as patient_service
 from tracker.services import recommendations as recommendation_service
 from tracker.services.errors import ServiceError
 from tracker.services.patient_record import patient_record
+from tracker.services.policy import display_units
 from tracker.web.deps import (
     DbSession,
     IdPath,
@@ -21,7 +22,7 @@ from tracker.web.deps import (
     Today,
     actor,
 )
-from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.forms import VerifiedForm, form_values, in_stored_unit, parse, service_error
 from tracker.web.labels import (
     ACTION_LABELS,
     FLAG_LABELS,
@@ -50,6 +51,7 @@ def _page(request, db, user, today, patient_id, *, errors=None, values=None, sta
         "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
         "treatment_labels": OTHER_TREATMENT_LABELS,
         "dx": diagnosis_panel(db, patient_id=patient_id, today=today),
+        "units": display_units(db),
     }, status_code=status)
 
 
@@ -130,14 +132,25 @@ def add_review(request: Request, db: DbSession, user: PagePharmacist, form: Veri
 @router.post("/patients/{patient_id}/weights")
 def add_weight(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
                today: Today, patient_id: IdPath):
-    """Record a weight."""
-    values = form_values(form, ["measured_on", "weight_kg"])
-    result = parse(WeightCreate, values, values)
-    if result.ok:
+    """Record a weight typed in kg or lb; a jump of more than 10% needs the confirmation box."""
+    values = form_values(form, ["measured_on", "weight", "weight_unit", "weight_kg"])
+    if not values["weight"]:  # the form before units: a figure in kg
+        values |= {"weight": values["weight_kg"], "weight_unit": "kg"}
+    confirmed = form.get("confirm_weight_change") == "1"
+    weight_kg, errors = in_stored_unit(values["weight"], values["weight_unit"] or "kg", to_kg)
+    result = parse(WeightCreate, {"measured_on": values["measured_on"], "weight_kg": weight_kg,
+                                  "confirm_weight_change": confirmed}, values)
+    if errors:  # an unknown unit: said beside the figure it belongs to
+        result.errors = {"weight_kg": f"weight_unit {errors['weight_unit']}"}
+    elif result.ok:
         try:
             patient_service.add_weight(db, actor=actor(request, user), patient_id=patient_id,
                                        data=result.model, today=today)
             return _redirect(patient_id, "weights")
+        except patient_service.WeightChangeUnconfirmed as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+            values["ask_confirmation"] = True
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)

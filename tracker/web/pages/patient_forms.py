@@ -4,18 +4,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
-from tracker.rules import DosingError, intensity_g_per_kg_28d, vial_plan
+from tracker.rules import (
+    DosingError,
+    HeightUnit,
+    from_cm,
+    intensity_g_per_kg_28d,
+    to_cm,
+    vial_plan,
+)
+from tracker.rules.units import typed_number
 from tracker.schemas.patients import PatientCreate, PatientUpdate
 from tracker.schemas.treatment import RegimenCreate
 from tracker.services import audit
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
 from tracker.services.errors import ServiceError
-from tracker.services.policy import load_policy
+from tracker.services.policy import display_units, load_policy
 from tracker.services.regimens import product_by_code
 from tracker.store.models import Product
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
-from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.forms import VerifiedForm, form_values, in_stored_unit, parse, service_error
 from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,31 +31,48 @@ router = APIRouter(include_in_schema=False)
 PATIENT_FIELDS = ["mrn", "given_name", "family_name", "birth_date", "sex", "height_cm",
                   "email", "reminder_consent", "diagnosis", "min_interval_days",
                   "max_interval_days"]
+# The height is typed in cm or in (`height`, `height_unit`) and stored as height_cm.
+HEIGHT_FIELDS = ["height", "height_unit"]
 REGIMEN_FIELDS = ["starts_on", "dose_g_per_kg", "interval_days", "days_per_course",
                   "product_code", "weight_basis", "reason", "override_reason"]
 
 
-def _patient_form(request, *, values, errors=None, patient=None, status=200):
+def _patient_form(request, db, *, values, errors=None, patient=None, status=200):
+    units = display_units(db)
+    values = values | {"height_unit": values.get("height_unit") or units.height}
     return render(request, "patient_form.html",
-                  {"values": values, "errors": errors or {}, "patient": patient},
-                  status_code=status)
+                  {"values": values, "errors": errors or {}, "patient": patient,
+                   "units": units}, status_code=status)
+
+
+def _patient_values(form) -> tuple[dict, dict, dict]:
+    """What was typed (to show back), the data for the schema, and unit errors."""
+    values = form_values(form, [*PATIENT_FIELDS, *HEIGHT_FIELDS, "status"])
+    values["reminder_consent"] = "reminder_consent" in form
+    if not values["height"] and values["height_cm"]:  # the form before units: cm
+        values |= {"height": values["height_cm"], "height_unit": "cm"}
+    height_cm, errors = in_stored_unit(values["height"], values["height_unit"] or "cm", to_cm)
+    data = {k: values[k] for k in PATIENT_FIELDS} | {"height_cm": height_cm}
+    return values, data, errors
 
 
 @router.get("/patients/new")
-def new_patient_form(request: Request, user: PagePharmacist):
+def new_patient_form(request: Request, db: DbSession, user: PagePharmacist):
     """The form for a new patient."""
-    return _patient_form(request, values={"diagnosis": "MMN"})
+    return _patient_form(request, db, values={"diagnosis": "MMN"})
 
 
 @router.post("/patients/new")
 def create_patient(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
                    today: Today):
     """Register the patient, or show the form again with each error by its field."""
-    values = form_values(form, PATIENT_FIELDS)
-    values["reminder_consent"] = "reminder_consent" in form
-    data = {**values, "sex": values["sex"] or None}
+    values, data, unit_errors = _patient_values(form)
+    data = {**data, "sex": data["sex"] or None}
+    data.pop("status", None)
     result = parse(PatientCreate, data, values)
-    if result.ok:
+    if unit_errors:
+        result.errors = unit_errors | result.errors
+    elif result.ok:
         try:
             patient = patient_service.create_patient(db, actor=actor(request, user),
                                                      data=result.model, today=today)
@@ -55,7 +80,7 @@ def create_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)
-    return _patient_form(request, values=values, errors=result.errors, status=422)
+    return _patient_form(request, db, values=values, errors=result.errors, status=422)
 
 
 @router.get("/patients/{patient_id}/edit")
@@ -63,9 +88,15 @@ def edit_patient_form(request: Request, db: DbSession, user: PagePharmacist, pat
     """The form to change a patient."""
     patient = patient_service.get_patient(db, patient_id)
     audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="edit form")
+    unit = display_units(db).height
     values = {name: getattr(patient, name) for name in PATIENT_FIELDS} | {
-        "status": patient.status}
-    return _patient_form(request, values=values, patient=patient)
+        "status": patient.status, "height_unit": unit,
+        "height": _height_shown(patient.height_cm, unit)}
+    return _patient_form(request, db, values=values, patient=patient)
+
+
+def _height_shown(height_cm: float | None, unit: str) -> str:
+    return typed_number(from_cm(height_cm, unit)) if height_cm else ""
 
 
 @router.post("/patients/{patient_id}/edit")
@@ -73,11 +104,18 @@ def update_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
                    today: Today, patient_id: IdPath):
     """Save the changes, or show the form again with each error by its field."""
     patient = patient_service.get_patient(db, patient_id)
-    values = form_values(form, [*PATIENT_FIELDS, "status"])
-    values["reminder_consent"] = "reminder_consent" in form
+    values, data, unit_errors = _patient_values(form)
+    data["status"] = values["status"]
+    unit = values["height_unit"] or "cm"
+    if unit in {u.value for u in HeightUnit} and values["height"] == _height_shown(
+            patient.height_cm, unit):
+        # Left as shown: the stored figure, not its round trip through inches.
+        data["height_cm"] = patient.height_cm
     # Blank optional fields mean "clear it" on the edit form.
-    result = parse(PatientUpdate, values, values, blanks="clear")
-    if result.ok:
+    result = parse(PatientUpdate, data, values, blanks="clear")
+    if unit_errors:
+        result.errors = unit_errors | result.errors
+    elif result.ok:
         try:
             patient_service.update_patient(db, actor=actor(request, user), patient_id=patient_id,
                                            data=result.model, today=today)
@@ -85,7 +123,7 @@ def update_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)
-    return _patient_form(request, values=values, errors=result.errors, patient=patient,
+    return _patient_form(request, db, values=values, errors=result.errors, patient=patient,
                          status=422)
 
 
@@ -94,6 +132,7 @@ def _regimen_form(request, db, patient, *, values, errors=None, preview=None, st
     return render(request, "regimen_form.html", {
         "patient": patient, "values": values, "errors": errors or {}, "preview": preview,
         "products": [(p.code, p.name) for p in products], "policy": load_policy(db),
+        "units": display_units(db),
     }, status_code=status)
 
 
