@@ -102,3 +102,13 @@ def test_the_previous_is_the_latest_on_or_before_the_new_day_same_day_included()
     # Back-dated between two: compared with the one before it, not the later one.
     change = weight_change(weights, measured_on=D - timedelta(days=1), weight_kg=72)
     assert change.previous_kg == 100.0 and change.needs_confirmation
+
+
+def test_a_dose_on_a_weight_over_180_days_old_says_so():
+    from tracker.rules.weights import stale_weight_note
+
+    weighed = date(2026, 1, 1)
+    assert stale_weight_note(weighed, date(2026, 6, 30), weight_stale_days=180) is None
+    note = stale_weight_note(weighed, date(2026, 7, 1), weight_stale_days=180)
+    assert note == ("dosed on a stale weight: measured 2026-01-01, 181 days before, more "
+                    "than 180; weigh the patient")

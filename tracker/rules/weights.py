@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from operator import itemgetter
 from typing import TypeVar
 
@@ -25,6 +25,20 @@ class WeightChangeError(ValueError):
         self.field = "weight_kg"
         self.change = change
         self.message = change.message
+
+
+def weight_stale_from(weighed_on: date, *, weight_stale_days: int) -> date:
+    """The first day a weight is stale: "older than 180 days", so 180 days old is current."""
+    return weighed_on + timedelta(days=weight_stale_days + 1)
+
+
+def stale_weight_note(weighed_on: date, on: date, *, weight_stale_days: int) -> str | None:
+    """What a dose calculated on `on` says about its weight when that weight is stale."""
+    if on < weight_stale_from(weighed_on, weight_stale_days=weight_stale_days):
+        return None
+    age = (on - weighed_on).days
+    return (f"dosed on a stale weight: measured {weighed_on.isoformat()}, {age} days before, "
+            f"more than {weight_stale_days}; weigh the patient")
 
 
 def latest_weight(

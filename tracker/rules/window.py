@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from tracker.rules.facts import BOOKED, GIVEN, CourseFact, RegimenFact
 from tracker.rules.policy import SitePolicy
+from tracker.rules.weights import weight_stale_from as stale_from
 
 # A flag that has been on for ever (a weight that was never recorded) starts on this day, so
 # that "on for day X" is always `from is not None and from <= X`.
@@ -191,8 +192,7 @@ def date_flags_from(
     weight_stale_from = (
         ALWAYS
         if latest_weight_on is None
-        # "Older than 180 days": a weight 180 days old is still current, 181 is stale.
-        else latest_weight_on + timedelta(days=policy.weight_stale_days + 1)
+        else stale_from(latest_weight_on, weight_stale_days=policy.weight_stale_days)
     )
     return DateFlags(
         window=window,

@@ -17,6 +17,7 @@ from tracker.rules import (
     vial_plan,
 )
 from tracker.rules.prescription import RegimenError, check_regimen
+from tracker.rules.weights import stale_weight_note
 from tracker.schemas.treatment import RegimenCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -132,7 +133,9 @@ def create_regimen(
         weight_basis_used=calc.weight_basis_used,
         dose_g=calc.dose_g,
         actual_weight_kg=weight.weight_kg,
-        weight_note=calc.note,
+        weight_note="; ".join(filter(None, (calc.note, stale_weight_note(
+            weight.measured_on, min(data.starts_on, today),
+            weight_stale_days=policy.weight_stale_days)))),
         from_action=from_action,
         created_by_id=actor.id,
     )
