@@ -2,10 +2,11 @@
 
 A story is a list of regimens with the day each change was decided (the course simulation
 moves it to the first course on or after that day), plus the strength declines behind the
-dose increases. The numbers are chosen against section 5 of the clinical rules, so that the
-rules flag each archetype as intended; see the comments at each archetype.
+dose increases. The numbers are chosen against sections 5, 6 and 11 of the clinical rules, so
+that the rules flag each archetype as intended; see the comments at each archetype.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from random import Random
@@ -15,20 +16,25 @@ from tracker.demo.calendar import days, fit_day, next_fit
 STABLE = "stable"  # responds, no wear-off; regimen changed < 180 days ago, so no taper yet
 WEAR_OFF = "wear_off"  # end-of-dose wear-off in every cycle of the current regimen
 PROGRESSIVE = "progressive"  # troughs drift down by more than the MCID over the last year
-DOSE_CAP = "dose_cap"  # progressive, but already at 2.4 g/kg per 28 days
+DOSE_CAP = "dose_cap"  # progressive, but already at 2.4 g/kg per 28 days (so refractory too)
 NEW_START = "new_start"  # induction 5 to 8 weeks ago, first maintenance courses since
 BOOKED_AHEAD = "booked_ahead"  # first regimen starts in the coming days, induction booked
 ON_HOLD = "on_hold"  # treatment on hold
 LONG_STABLE = "long_stable"  # unchanged > 6 months with >= 4 stable cycles: taper candidate
+NO_RESPONSE = "no_response"  # a 4-weekly IVIG trial of 4-5 courses that brought no benefit
+REFRACTORY = "refractory"  # end-of-dose wear-off on 2 g/kg every 21 days, above the cap
 ARCHETYPES = (
-    STABLE, WEAR_OFF, PROGRESSIVE, DOSE_CAP, NEW_START, BOOKED_AHEAD, ON_HOLD, LONG_STABLE
+    STABLE, WEAR_OFF, PROGRESSIVE, DOSE_CAP, NEW_START, BOOKED_AHEAD, ON_HOLD, LONG_STABLE,
+    NO_RESPONSE, REFRACTORY,
 )
 # The order in which archetypes are kept when a cohort is too small to hold all of them.
 _PRIORITY = (
-    STABLE, WEAR_OFF, PROGRESSIVE, DOSE_CAP, NEW_START, ON_HOLD, LONG_STABLE, BOOKED_AHEAD
+    STABLE, WEAR_OFF, PROGRESSIVE, DOSE_CAP, NEW_START, ON_HOLD, LONG_STABLE, NO_RESPONSE,
+    BOOKED_AHEAD, REFRACTORY,
 )
 
 MAX_INTENSITY = 2.4  # g/kg per 28 days (the site policy's default cap)
+LABEL_MIN_INTENSITY = 0.5  # g/kg per 28 days: a taper below it is a trial off instead
 MIN_INTERVAL, MAX_INTERVAL = 14, 42
 MIN_DOSE, MAX_DOSE = 0.4, 2.0  # g/kg per course, the range seen in maintenance
 # Maintenance after induction: (g/kg, interval days, weight). Mostly 1 g/kg every 3-4 weeks.
@@ -40,7 +46,8 @@ RECOVERY_DAYS = 60  # after a dose increase, strength comes back over about two 
 
 
 def archetype_counts(patients: int) -> dict[str, int]:
-    """How many patients of each archetype a cohort of this size holds (each >= 1 from 8 on)."""
+    """How many patients of each archetype a cohort of this size holds (each >= 1 from 10 on;
+    exactly one dose-cap, booked-ahead, on-hold, no-response and refractory patient)."""
     if patients < len(ARCHETYPES):
         kept = _PRIORITY[:patients]
         return {a: int(a in kept) for a in ARCHETYPES}
@@ -52,6 +59,8 @@ def archetype_counts(patients: int) -> dict[str, int]:
         BOOKED_AHEAD: 1,
         ON_HOLD: 1,
         LONG_STABLE: max(1, int(0.05 * patients + 0.5)),
+        NO_RESPONSE: 1,
+        REFRACTORY: 1,
     }
     if patients - sum(counts.values()) < 1:  # keep a stable patient: take a wear-off one
         counts[WEAR_OFF] -= 1
@@ -69,9 +78,10 @@ class RegSpec:
     reason: str
     kind: str = "change"  # induction | maintenance | change (at a review) | product
     days_per_course: int = 1
-    tag: str = "stable"  # how its cycles respond: stable | wear | decline
+    tag: str = "stable"  # how its cycles respond: stable | wear | decline | none
     wear_last: int = 0  # its last N cycles wore off (which led to the next regimen)
     wear_day: int | None = None  # the cycle day on which the patient felt it wear off
+    override_reason: str | None = None  # why a regimen above the cap was prescribed
 
 
 @dataclass(frozen=True)
@@ -114,11 +124,28 @@ class Story:
     until: date | None = None  # courses before this day happened (default: today)
     hold_reason: str | None = None
     complete_from: date | None = None  # record every score from here (flags rest on them)
+    responds: bool = True  # False: IVIG brings no benefit (strength stays at its baseline)
+    on_time_from: date | None = None  # courses on time from here (the flags' cycles)
 
 
 def within_cap(dose: float, interval: int) -> bool:
     """True when the regimen stays within the intensity cap."""
     return dose * 28 / interval <= MAX_INTENSITY + 1e-9
+
+
+def below_cap(spec: RegSpec) -> bool:
+    """True when the regimen leaves room to escalate (its intensity is under the cap)."""
+    return spec.dose_g_per_kg * 28 / spec.interval_days < MAX_INTENSITY - 0.01
+
+
+def taper_room(spec: RegSpec) -> bool:
+    """True when the rules' taper of this regimen is a taper, not a trial off (section 6.3):
+    the interval can still grow by a week, or 75% of the dose (rounded half up to 2
+    decimals, as the rules do) stays at or above the label's lowest intensity."""
+    if spec.interval_days + 7 <= MAX_INTERVAL:
+        return True
+    lower = int(spec.dose_g_per_kg * 75 + 0.5 + 1e-9) / 100
+    return lower * 28 / spec.interval_days >= LABEL_MIN_INTENSITY - 1e-9
 
 
 def build_story(
@@ -164,10 +191,17 @@ class _Builder:
             return Story(archetype, first - days(rng.randint(10, 30)), first, self.regs)
         if archetype == DOSE_CAP:
             return self.dose_cap(product)
+        if archetype == NO_RESPONSE:
+            return self.no_response(product)
+        if archetype == REFRACTORY:
+            return self.refractory(product)
 
         first = self.established(product, archetype)
         story = Story(archetype, first - days(rng.randint(14, 45)), first, self.regs)
-        self.history(first + days(200), today - days(450), archetype)
+        # A long-stable patient's regimens keep room for a taper (not a trial off), so that
+        # the rules' answer is consider_taper whichever change comes last.
+        self.history(first + days(200), today - days(450), archetype,
+                     keep=taper_room if archetype == LONG_STABLE else None)
         if archetype in (STABLE, ON_HOLD):
             # Last change 2 to 5 months ago: under 180 days, so no taper suggestion yet (on
             # hold: any time, no flags). An overdue patient's change sits before the cut-off.
@@ -180,22 +214,26 @@ class _Builder:
         elif archetype == LONG_STABLE:
             # Unchanged for >= 240 days (the start can move up to 45 days later: still >= 180).
             target = self.ago(390, 420) if review_due else self.ago(240, 330)
-            self.final(target, _shuffled(rng, ["lengthen", "product", "taper"]))
+            self.final(target, _shuffled(rng, ["lengthen", "product", "taper"]), keep=taper_room)
         elif archetype == WEAR_OFF:
             # Late enough for three courses under the current regimen: two completed cycles.
+            # Below the cap, so that the rules shorten or escalate (at it: refractory).
             longest = self.regs[-1].interval_days + 7
             target = self.ago(3 * longest + 15, 3 * longest + 50)
-            spec = self.final(target, _shuffled(rng, ["lengthen", "taper", "product"]))
+            spec = self.final(target, _shuffled(rng, ["lengthen", "taper", "product"]),
+                              keep=below_cap)
             spec.tag = "wear"
             spec.wear_day = max(7, spec.interval_days - rng.randint(7, 11))
         elif archetype == PROGRESSIVE:
             target = self.ago(250, 320)
             spec = self.final(target, _shuffled(rng, ["lengthen", "product", "shorten"]),
-                              progressive=True)
+                              min_interval=21, keep=below_cap)
             spec.tag = "decline"
             self.current_decline(target)
         if archetype in (WEAR_OFF, PROGRESSIVE, LONG_STABLE):
             story.complete_from = self.regs[-1].target - days(400)
+            # A late cycle is not evaluated: the current regimen's are all on time.
+            story.on_time_from = self.regs[-1].target
         if overdue:
             # The last course so long ago that its window closed at least 4 days before today.
             story.until = today - days(3 + self.regs[-1].interval_days)
@@ -238,7 +276,8 @@ class _Builder:
         self.maintenance(first, dose, interval)
         return first
 
-    def history(self, start: date, end: date, archetype: str) -> None:
+    def history(self, start: date, end: date, archetype: str,
+                keep: Callable[[RegSpec], bool] | None = None) -> None:
         """Zero to two older changes, all > 450 days ago (outside the flags' look-back)."""
         rng = self.rng
         count = rng.choice((0, 1, 1, 2))
@@ -250,12 +289,12 @@ class _Builder:
             target = start + days(k * step + rng.randint(0, max(0, step - 90)))
             kinds = ["shorten", "escalate", "lengthen", "product", "taper"]
             self.change(target, _shuffled(rng, kinds), min_interval=21 if archetype ==
-                        PROGRESSIVE else MIN_INTERVAL)
+                        PROGRESSIVE else MIN_INTERVAL, keep=keep)
 
-    def final(self, target: date, options: list[str], progressive: bool = False) -> RegSpec:
+    def final(self, target: date, options: list[str], *, min_interval: int = MIN_INTERVAL,
+              keep: Callable[[RegSpec], bool] | None = None) -> RegSpec:
         fallbacks = [o for o in ("product", "lengthen", "taper") if o not in options]
-        spec = self.change(target, options + fallbacks, min_interval=21 if progressive else 14,
-                           keep_below_cap=progressive)
+        spec = self.change(target, options + fallbacks, min_interval=min_interval, keep=keep)
         if spec is None:  # one product and nothing else possible: a plain continuation
             last = self.regs[-1]
             spec = RegSpec(target, last.dose_g_per_kg, last.interval_days, last.product,
@@ -264,13 +303,13 @@ class _Builder:
         return spec
 
     def change(self, target: date, options: list[str], *, min_interval: int = MIN_INTERVAL,
-               keep_below_cap: bool = False) -> RegSpec | None:
+               keep: Callable[[RegSpec], bool] | None = None) -> RegSpec | None:
         for option in options:
             spec = getattr(self, f"_{option}")(target, min_interval)
             if spec is None:
                 continue
-            # A progressive patient must still have room to escalate (dose below the cap).
-            if keep_below_cap and not spec.dose_g_per_kg * 28 / spec.interval_days < 2.39:
+            # E.g. a progressive patient must still have room to escalate (below the cap).
+            if keep is not None and not keep(spec):
                 continue
             self._commit(option, spec, target)
             self.regs.append(spec)
@@ -386,7 +425,76 @@ class _Builder:
                                      rng.randint(15, 19), rng.randint(2, 5), rng.choice((3, 4)),
                                      ease_out=True))
         return Story(DOSE_CAP, first - days(rng.randint(14, 45)), first, self.regs,
-                     self.declines, complete_from=target - days(400))
+                     self.declines, complete_from=target - days(400), on_time_from=target)
+
+    def no_response(self, product: str) -> Story:
+        # A trial of 2 g/kg every 4 weeks, the first course 110 to 140 days ago: 4 or 5
+        # courses given (3 even if two cycles ran late), all under this first regimen, and
+        # no review due yet (that comes 152 days after the first course). Baseline scores at
+        # referral and before the first course; strength never moves from them (see
+        # scores.py: at most 5 kPa and 1 MRC point above the baseline, under the MCID), so
+        # the rules raise no_response; nothing wears off or declines, so no waning.
+        rng = self.rng
+        length = rng.randint(2, 5)
+        first = fit_day(self.ago(110, 140), length)
+        why = rng.choice((
+            "conduction block in the ulnar nerve, anti-GM1 negative",
+            "probable MMN: conduction block in two nerves",
+            "pure motor asymmetric weakness, anti-GM1 IgM positive",
+        ))
+        self.regs = [RegSpec(
+            first, 2.0, 28, product,
+            f"IVIG trial: 2 g/kg over {length} days every 4 weeks, response to be assessed "
+            f"after three courses ({why})",
+            kind="induction", days_per_course=length, tag="none",
+        )]
+        return Story(NO_RESPONSE, first - days(rng.randint(14, 45)), first, self.regs,
+                     complete_from=first, responds=False)
+
+    def refractory(self, product: str) -> Story:
+        # The tracker's own steps for end-of-dose wear-off, a year or so apart: 1 g/kg every
+        # 28 days -> every 21; a decline -> 1.25 g/kg; wear-off (14 days would break the cap)
+        # -> 1.56 g/kg; wear-off -> 1.8 g/kg, the cap's most every 21 days; wear-off even at
+        # the cap -> the neurologist prescribes 2 g/kg every 21 days (2.67 g/kg per 28 days)
+        # with an override reason, 130 to 170 days ago: 5 or more completed cycles since,
+        # every one wearing off. The rules find end-of-dose waning above the cap: refractory,
+        # and max_dose_reached.
+        rng = self.rng
+        length = rng.randint(2, 5)
+        first = fit_day(self.ago(1150, 1300), length)
+        self.regs = [self.induction(first, product, length)]
+        self.maintenance(first, 1.0, 28)
+        self.change(first + days(rng.randint(180, 260)), ["shorten"])
+        self.change(self.ago(720, 800), ["escalate"])
+        for target, dose in ((self.ago(520, 580), 1.56), (self.ago(330, 380), 1.8)):
+            last = self.regs[-1]
+            last.wear_last = 3
+            last.wear_day = last.interval_days - rng.randint(7, 9)
+            why = ("the most the 2.4 g/kg per 28 days cap allows every "
+                   f"{last.interval_days} days" if dose == 1.8 else
+                   f"as every {last.interval_days - 7} days would break the cap")
+            self.regs.append(RegSpec(
+                target, dose, last.interval_days, last.product,
+                f"Wear-off from day {last.wear_day}: dose increased to {dose:g} g/kg, {why}",
+            ))
+        at_cap = self.regs[-1]
+        at_cap.wear_last = 3
+        at_cap.wear_day = at_cap.interval_days - rng.randint(7, 9)
+        self.regs.append(RegSpec(
+            self.ago(130, 170), 2.0, at_cap.interval_days, at_cap.product,
+            f"Wear-off from day {at_cap.wear_day} despite 1.8 g/kg every "
+            f"{at_cap.interval_days} days: dose increased to 2 g/kg, above the cap",
+            tag="wear", wear_day=at_cap.interval_days - rng.randint(7, 10),
+            override_reason=rng.choice((
+                "Refractory MMN: end-of-dose weakness at the cap; higher dose agreed with "
+                "the patient after discussion at the neuromuscular MDT",
+                "Wear-off persists at 2.4 g/kg per 28 days; renal function and haemoglobin "
+                "checked before each course; other treatments considered and declined",
+            )),
+        ))
+        return Story(REFRACTORY, first - days(rng.randint(14, 45)), first, self.regs,
+                     self.declines, complete_from=self.regs[-1].target - days(400),
+                     on_time_from=self.regs[-1].target)
 
 
 def _shuffled(rng: Random, items: list[str]) -> list[str]:

@@ -131,7 +131,8 @@ def assign_roles(rng: Random, kinds: Sequence[str]) -> list[Roles]:
     active = n - len(of(arch.ON_HOLD))
     always = len(of(arch.NEW_START, arch.BOOKED_AHEAD))
     others = [i for i in of(arch.STABLE, arch.WEAR_OFF, arch.PROGRESSIVE, arch.DOSE_CAP,
-                            arch.LONG_STABLE) if i not in overdue]
+                            arch.LONG_STABLE, arch.NO_RESPONSE, arch.REFRACTORY)
+              if i not in overdue]
     booked = rng.sample(others, max(0, min(len(others), round(0.7 * active) - always)))
     for i in others:
         if i not in booked:

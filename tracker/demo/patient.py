@@ -117,9 +117,11 @@ class _Builder:
                 big = self._dose(spec, self.start_weight).dose_g >= BIG_DOSE_G
                 spec.days_per_course = 2 if big else 1
         timeline = simulate(rng, story.regimens, story.first, story.until or today,
-                            disruptions=self.archetype not in (arch.NEW_START, arch.BOOKED_AHEAD))
+                            disruptions=self.archetype not in (arch.NEW_START, arch.BOOKED_AHEAD),
+                            on_time_from=story.on_time_from)
         self.weights = self._weights(story)
-        strength = Strength(rng, sex=self.ident.sex, first=story.first, declines=story.declines)
+        strength = Strength(rng, sex=self.ident.sex, first=story.first, declines=story.declines,
+                            responds=story.responds)
         bundle = Bundle(self.archetype, self._patient(story))
         bundle.weights = [
             {"measured_on": day, "weight_kg": kg, "recorded_by_id": None,
@@ -195,7 +197,8 @@ class _Builder:
                 starts_on=start, dose_g_per_kg=spec.dose_g_per_kg,
                 interval_days=spec.interval_days, days_per_course=spec.days_per_course,
                 product_id=self.ctx.products[spec.product].id, weight_basis="auto",
-                reason=spec.reason, dosing_weight_kg=calc.dosing_weight_kg,
+                reason=spec.reason, override_reason=spec.override_reason,
+                dosing_weight_kg=calc.dosing_weight_kg,
                 weight_basis_used=calc.weight_basis_used, dose_g=calc.dose_g,
                 actual_weight_kg=kg, weight_note=calc.note, created_at=decided,
             ))
@@ -329,10 +332,10 @@ class _Builder:
 
     def _course_info(self, course: Course, spec: RegSpec, following: Course | None, after: int,
                      story: Story, bundle: Bundle, infusion_index: int) -> CourseInfo:
-        if spec.kind == "induction":
-            tag = "induction"
-        elif spec.tag != "stable":
+        if spec.tag != "stable":
             tag = spec.tag
+        elif spec.kind == "induction":
+            tag = "induction"
         else:
             tag = "wear" if after < spec.wear_last else "stable"
         start = bundle.infusions[infusion_index][0].start_time

@@ -47,9 +47,15 @@ def jitter(rng: Random) -> int:
 
 
 def simulate(
-    rng: Random, regimens: Sequence[RegSpec], first: date, until: date, *, disruptions: bool = True
+    rng: Random, regimens: Sequence[RegSpec], first: date, until: date, *,
+    disruptions: bool = True, on_time_from: date | None = None,
 ) -> Timeline:
-    """Lay out courses from `first` (which must fit the week) to the day before `until`."""
+    """Lay out courses from `first` (which must fit the week) to the day before `until`.
+
+    From `on_time_from` on, every course is given within the booking tolerance of its due
+    date (no late course, no cancellation): the rules evaluate no late cycle (section 5),
+    and the flags of some stories rest on each of their last cycles.
+    """
     # A change of regimen takes effect at the first course on or after the day it was
     # decided: that course is the regimen's start, so that its cycles count from there.
     starts: list[date | None] = [None] * len(regimens)
@@ -70,12 +76,15 @@ def simulate(
         regimen = regimens[index]
         length = regimen.days_per_course
         due = day + days(regimen.interval_days)
+        on_time = on_time_from is not None and day >= on_time_from
         planned = fit_day(due + days(jitter(rng)), length, not_before=day + DAY)
+        if on_time and planned > due + days(3):
+            planned = fit_day(due, length, not_before=day + DAY)
         if planned >= until and min(due + days(3), day + days(MAX_INTERVAL)) < until:
             # A late course would leave the patient overdue on the cut-off day by accident:
             # only the stories that ask for it (a cut-off before the window) end overdue.
             planned = fit_day(due, length, not_before=day + DAY)
-        if disruptions and rng.random() < DISRUPTION_CHANCE:
+        if disruptions and not on_time and rng.random() < DISRUPTION_CHANCE:
             rebooked = next_fit(planned + days(rng.randint(2, 6)), length)
             if rebooked < until:
                 if rng.random() < 0.7:

@@ -3,14 +3,18 @@
 Each patient has a trough level per series (weaker hand, stronger hand, MRC sum): low before
 treatment, rising to a plateau over the first 2-3 months, lowered by the story's declines.
 A pre-infusion score is the level on the course day plus noise; the post-infusion score 2-7
-days after a course is the level at the end of that cycle plus the cycle's amplitude, so
-that peak minus trough is the amplitude plus noise, whatever the level does meanwhile.
+days after the course's last day (never on a course day: that is no peak, section 5) is the
+level at the end of that cycle plus the cycle's amplitude, so that peak minus trough is the
+amplitude plus noise, whatever the level does meanwhile.
 
 Bounds (MCID 8 kPa, 2 MRC points): grip trough noise -2..+2 and peak noise -1..+1, so a
 stable cycle (amplitude weaker hand 2-4, stronger 0-3) shows peak - trough <= 7 < 8, a
 wear-off cycle (weaker hand 12-15) >= 9; MRC stable amplitude 0-1 with trough noise 0/+1
 gives |peak - trough| <= 1 < 2. Flat troughs vary by at most 4 kPa / 1 point, below the MCID,
-so only the stories' declines can look progressive.
+so only the stories' declines can look progressive. A non-responder's level stays at its
+baseline (amplitude 0-2 kPa, 0-1 MRC point): no later score beats the baseline before the
+first course by more than 2 + 2 + 1 = 5 kPa or 1 point, and INCAT or ONLS never improves, so
+no series reaches its MCID (section 11).
 """
 
 from collections.abc import Sequence
@@ -27,6 +31,7 @@ AMPLITUDE = {
     "stable": {"weak": (2, 4), "strong": (0, 3), "mrc": (0, 1)},
     "wear": {"weak": (12, 15), "strong": (1, 4), "mrc": (2, 3)},
     "decline": {"weak": (1, 3), "strong": (0, 2), "mrc": (0, 1)},
+    "none": {"weak": (0, 2), "strong": (0, 2), "mrc": (0, 1)},  # a non-responder
 }
 MAX_GRIP, MAX_MRC = 200, 60
 DISABILITY_MAX = {"incat": 10, "onls": 12}
@@ -40,7 +45,7 @@ class CourseInfo:
     length: int  # days of the course
     end: date  # the next given course, or when it is due
     completed: bool
-    tag: str  # induction | stable | wear | decline
+    tag: str  # induction | stable | wear | decline | none
     wear_day: int | None
     complete: bool  # record every score: the flags rest on this cycle
     start_minutes: int
@@ -62,7 +67,8 @@ class Score:
 class Strength:
     """A patient's strength over time, per series."""
 
-    def __init__(self, rng: Random, *, sex: str, first: date, declines: Sequence[Decline]) -> None:
+    def __init__(self, rng: Random, *, sex: str, first: date, declines: Sequence[Decline],
+                 responds: bool = True) -> None:
         self.weak_side = rng.choice(("left", "right"))
         self.strong_side = "right" if self.weak_side == "left" else "left"
         male = sex == "male"
@@ -86,6 +92,10 @@ class Strength:
         self.scale = rng.choice(("incat", "onls"))
         self.disability_plateau = rng.randint(1, 3)
         self.disability_base = self.disability_plateau + rng.randint(1, 2)
+        self.responds = responds
+        if not responds:  # treated or not, strength and disability stay where they were
+            self.plateau = dict(self.base)
+            self.disability_plateau = self.disability_base
 
     def side(self, series: str) -> str | None:
         """The hand of a grip series (None for the MRC sum)."""
@@ -157,7 +167,8 @@ def clinic_scores(
     top = DISABILITY_MAX[strength.scale]
     for day in [referral, *visits]:
         value = strength.disability(day)
-        if rng.random() < 0.12:
+        # A non-responder's score never wanders a point better than the baseline by chance.
+        if rng.random() < 0.12 and strength.responds:
             value += rng.choice((-1, 1))
         value = min(top, max(0, value))
         out.append(Score(day, strength.scale, None, float(value), "clinic", None, 10 * 60 + 45))
