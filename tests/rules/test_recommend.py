@@ -483,3 +483,12 @@ def test_the_accepted_interval_outside_the_patients_bounds_keeps_the_reason():
     policy = SitePolicy().with_patient_bounds(21, 28)
     assert carried_override_reason(regimen(interval=35), current_override_reason="why",
                                    policy=policy) == "why"
+
+
+def test_max_dose_reached_above_the_cap_says_it_is_above_not_at_it():
+    ev = run(dose=2.0, interval=21, scores=wearing_off)
+    assert action(ev) == ("max_dose_reached", None, None)
+    assert "is already above the cap of 2.4 g/kg per 28 days" in ev.recommendation.reason
+    at_cap = run(dose=2.4, interval=28, scores=wearing_off)
+    assert "is already the most the cap of 2.4 g/kg per 28 days allows" in (
+        at_cap.recommendation.reason)

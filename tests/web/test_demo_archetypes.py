@@ -21,6 +21,8 @@ EXPECTED = {
     "new_start": ((), {None}),
     "booked_ahead": ((), {None}),
     "on_hold": ((), {None}),
+    "no_response": ((), {None}),
+    "refractory": (("end_of_dose",), {"max_dose_reached"}),
 }
 
 
@@ -64,7 +66,8 @@ def test_worklist_of_the_demo_has_every_kind_of_work(client, api_as, cohort):
         assert all(flag in [f["code"] for f in item["flags"]] for item in page["items"])
         counts[flag] = page["total"]
     assert all(n >= 1 for n in counts.values()), counts
-    assert counts["waning_response"] == 8 + 6 + 1  # wear-off, progressive and at the cap
+    # Wear-off, progressive, at the cap (progressive) and refractory (end-of-dose).
+    assert counts["waning_response"] == 8 + 6 + 1 + 1
     taper = client.get("/api/v1/worklist?action=consider_taper", headers=headers).json()
     assert taper["total"] == 2
 

@@ -172,12 +172,16 @@ def _escalate_or_max(
     prefix = f"{evidence} {why_not_shorter}".strip()
     higher = escalated_dose_g_per_kg(dose, interval, policy)
     if higher is None:
+        if exceeds_intensity_cap(dose, interval, policy):
+            where = (f"is already above the cap of {_g(cap)} g/kg per 28 days (prescribed "
+                     "with an override)")
+        else:
+            where = f"is already the most the cap of {_g(cap)} g/kg per 28 days allows"
         return Recommendation(
             MAX_DOSE_REACHED,
             None,
             None,
-            f"{prefix} {_g(dose)} g/kg every {interval} days is already the most the cap of "
-            f"{_g(cap)} g/kg per 28 days allows; review the treatment.",
+            f"{prefix} {_g(dose)} g/kg every {interval} days {where}; review the treatment.",
         )
     capped = higher < _round2(dose * policy.escalate_factor) - _EPSILON
     limit = f", the most the cap of {_g(cap)} g/kg per 28 days allows" if capped else ""
