@@ -34,7 +34,7 @@ TODAY = date(2025, 3, 3)
 
 
 def dmy(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
 
 
 def history(years: int = 3, seed: int = 7, today: date = TODAY) -> dict:
@@ -579,12 +579,12 @@ def test_other_treatments_are_lanes_from_their_start_to_their_stop(data):
     # An ongoing lane's body ends 7 px before the right edge, where its arrow points.
     body = float(re.search(r"H(-?[\d.]+)", trial.find(f"{SVG}path").get("d")).group(1))
     assert body + 7 == pytest.approx(float(root.get("width")) - 16, abs=0.2)
-    assert trial.find(f"{SVG}title").text == "Trial drug: ARGX-117, from 4 Nov 2024, ongoing"
+    assert trial.find(f"{SVG}title").text == "Trial drug: ARGX-117, from 04 Nov 2024, ongoing"
     assert _lane(root, "Cyclophosphamide").find(f"{SVG}title").text == (
-        "Cyclophosphamide, from 1 May 2023 to 30 Sep 2023")
+        "Cyclophosphamide, from 01 May 2023 to 30 Sep 2023")
     assert "other treatment (arrow: ongoing)" in "".join(
         by_class(root, "tl-legend")[0].itertext())
-    assert "Other treatments: Cyclophosphamide, from 1 May 2023 to 30 Sep 2023; " in (
+    assert "Other treatments: Cyclophosphamide, from 01 May 2023 to 30 Sep 2023; " in (
         root.find(f"{SVG}desc").text)
     # The lanes push the panels down, not over them.
     without = parse(render_timeline(**data))

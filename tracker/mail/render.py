@@ -1,11 +1,13 @@
 """E-mail templates in templates/email/: a plain-text and an HTML part for each kind."""
 
 from dataclasses import dataclass
-from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+# long_date is also read from here by the services that write subject lines with it.
+from tracker.formats.display import clock_text, date_text, dose_text, long_date, number_text
 
 EMAIL_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
 
@@ -30,8 +32,10 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["long_date"] = long_date
-    env.filters["clock"] = clock
+    # The pages' filters (tracker/web/templating.py), from the same functions; a letter to a
+    # patient writes the day in full (`long_date`), as its subject line does.
+    env.filters.update({"long_date": long_date, "date": date_text, "clock": clock_text,
+                        "number": number_text, "dose": dose_text})
     return env
 
 
@@ -45,12 +49,3 @@ def render_email(kind: str, subject: str, context: dict) -> RenderedEmail:
         html=env.get_template(f"{kind}.html").render(context),
     )
 
-
-def long_date(day: date) -> str:
-    """A date as people read it: Thursday 5 March 2026."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def clock(moment: time) -> str:
-    """A time of day as HH:MM."""
-    return moment.strftime("%H:%M")

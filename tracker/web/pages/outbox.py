@@ -44,7 +44,6 @@ def outbox_page(
         "tab": tab, "tabs": TAB_LABELS, "counts": outbox.counts(db), "rows": rows,
         "total": total, "offset": offset, "limit": limit, "page_query": page_query,
         "kind_labels": KIND_LABELS, "last_sweep": job_runs.last_run(db, name=SWEEP_RUN_NAME),
-        "zone": request.app.state.settings.zone,
     })
 
 

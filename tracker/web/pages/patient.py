@@ -25,9 +25,7 @@ from tracker.web.deps import (
 from tracker.web.forms import VerifiedForm, form_values, in_stored_unit, parse, service_error
 from tracker.web.labels import (
     ACTION_LABELS,
-    FLAG_LABELS,
     OTHER_TREATMENT_LABELS,
-    PATTERN_LABELS,
     STATUS_LABELS,
     TIMING_LABELS,
 )
@@ -46,7 +44,6 @@ def _page(request, db, user, today, patient_id, *, errors=None, values=None, sta
     return render(request, template, {
         "r": record, "p": record.patient, "ev": record.evaluation, "today": today,
         "timeline": timeline_svg(record, today=today), "measures": MEASURES,
-        "flag_labels": FLAG_LABELS, "pattern_labels": PATTERN_LABELS,
         "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS,
         "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
         "treatment_labels": OTHER_TREATMENT_LABELS,

@@ -55,6 +55,6 @@ def worklist_page(
     return render(request, "worklist.html", {
         "tabs": TABS, "view": chosen or "", "counts": counts, "items": items, "total": total,
         "q": q, "day": day, "today": today, "offset": offset, "limit": limit,
-        "page_query": page_query, "flag_labels": FLAG_LABELS, "action_labels": ACTION_LABELS,
+        "page_query": page_query, "action_labels": ACTION_LABELS,
         "failed_emails": worklist_service.failed_email_count(db),
     })

@@ -6,6 +6,7 @@ from bisect import bisect_left, insort
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from tracker.formats.display import dose_text
 from tracker.rules.vocabulary import CourseStatus
 from tracker.web.timeline.scale import TimeScale, month_step, month_ticks, year_starts
 from tracker.web.timeline.style import (
@@ -107,7 +108,7 @@ def draw_time_axis(out: list[str], xs: TimeScale, lay: Layout) -> None:
 
 
 def _dose_text(course: TimelineCourse) -> str:
-    return f"{course.dose_g:g} g" if course.dose_g is not None else ""
+    return dose_text(course.dose_g) if course.dose_g is not None else ""
 
 
 def dose_labels_rotated(courses: Sequence[TimelineCourse], xs: TimeScale) -> bool:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from markupsafe import Markup
 
+from tracker.formats.display import date_text, dose_text
 from tracker.rules import MEASURES, ResponseAssessment
 from tracker.rules.vocabulary import CourseStatus, Timing
 from tracker.services.patient_record import PatientRecord
@@ -65,8 +66,8 @@ def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
         regimens.append(TimelineRegimen(
             starts_on=r["starts_on"],
             ends_on=following - timedelta(days=1) if following else None,
-            label=f"{r['dose_g_per_kg']:g} g/kg"
-            + (f" ({r['dose_g']:g} g)" if r["dose_g"] else "")
+            label=dose_text(r["dose_g_per_kg"], "g/kg")
+            + (f" ({dose_text(r['dose_g'])})" if r["dose_g"] else "")
             + f" every {r['interval_days']} d",
             reason=r["reason"] or "",
         ))
@@ -128,9 +129,9 @@ def _series_label(label: str, side: str | None) -> str:
 
 
 def _course_label(course: dict, products: dict[str, str]) -> str:
-    parts = [course["scheduled_on"].isoformat(), course["status"]]
+    parts = [date_text(course["scheduled_on"]), course["status"]]
     if course["dose_g"]:
-        parts.append(f"{course['dose_g']:g} g")
+        parts.append(dose_text(course["dose_g"]))
     if course["product_code"]:
         parts.append(products.get(course["product_code"], course["product_code"]))
     if course["lots"]:

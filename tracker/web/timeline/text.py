@@ -6,8 +6,11 @@ from datetime import date
 
 from markupsafe import escape
 
-# Our own month names: strftime("%b") follows the process locale, and the output must not.
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The pages' own writers (and month names: strftime("%b") follows the process locale), so the
+# timeline's dates and figures read as the page around it does.
+from tracker.formats.display import MONTHS, date_text, number_text
+
+__all__ = ["MONTHS", "esc", "fit", "fmt_day", "fmt_short", "fmt_value", "num", "text_width"]
 
 # Glyph advances of a wide sans-serif face (DejaVu Sans, the widest fallback we are likely to
 # meet) as shares of the font size. Only used to keep labels from colliding, so erring wide
@@ -31,17 +34,17 @@ def num(x: float) -> str:
 
 def fmt_value(value: float) -> str:
     """A score as staff write it: 62, 62.5, 0.25."""
-    return f"{round(value, 2):g}"
+    return number_text(round(value, 2))
 
 
 def fmt_day(day: date) -> str:
-    """A date as 7 Mar 2024."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    """A date as every page writes it: 07 Mar 2024."""
+    return date_text(day)
 
 
 def fmt_short(day: date) -> str:
-    """A date as 7 Mar (for labels where the year is on the axis)."""
-    return f"{day.day} {MONTHS[day.month - 1]}"
+    """A date as 07 Mar (for labels where the year is on the axis)."""
+    return f"{day.day:02d} {MONTHS[day.month - 1]}"
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
