@@ -12,11 +12,10 @@ import threading
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, text, update
-from sqlmodel import select
+from sqlalchemy import Connection, Engine
 
+from tracker.services import leases
 from tracker.store.engine import session_scope
-from tracker.store.models import Lease
 from tracker.store.types import utcnow
 
 log = logging.getLogger("tracker.jobs.leader")
@@ -61,16 +60,11 @@ class SqliteLease:
             now = self.clock()
             try:
                 with session_scope(self.engine) as session:
-                    lease = session.exec(select(Lease).where(Lease.name == LEASE_NAME)).first()
-                    if lease is None:
-                        session.add(Lease(name=LEASE_NAME, holder=self.holder,
-                                          expires_at=now + self.duration))
-                    elif lease.holder == self.holder or lease.expires_at <= now:
-                        lease.holder = self.holder
-                        lease.expires_at = now + self.duration
-                    else:
-                        self._valid_until = None
-                        return False
+                    taken = leases.take_lease(session, name=LEASE_NAME, holder=self.holder,
+                                              now=now, duration=self.duration)
+                if not taken:
+                    self._valid_until = None
+                    return False
             except Exception as exc:  # a busy database: we hold nothing we cannot prove
                 log.warning("scheduler lease not renewed: %s", exc)
                 return self._still_valid(now)
@@ -96,11 +90,8 @@ class SqliteLease:
             self._valid_until = None
             try:
                 with session_scope(self.engine) as session:
-                    session.execute(
-                        update(Lease).where(Lease.name == LEASE_NAME,
-                                            Lease.holder == self.holder)
-                        .values(expires_at=self.clock() - timedelta(seconds=1))
-                    )
+                    leases.end_lease(session, name=LEASE_NAME, holder=self.holder,
+                                     at=self.clock() - timedelta(seconds=1))
             except Exception as exc:
                 log.warning("scheduler lease not released: %s", exc)
 
@@ -124,11 +115,9 @@ class PostgresAdvisoryLock:
                         isolation_level="AUTOCOMMIT")
                 if self._held:
                     # A query on our own session: if it dropped, so did the lock.
-                    self._connection.execute(text("SELECT 1"))
+                    leases.check_connection(self._connection)
                     return True
-                self._held = bool(self._connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                ).scalar())
+                self._held = leases.try_advisory_lock(self._connection, key=ADVISORY_LOCK_KEY)
                 if self._held:
                     log.info("this process is now the active scheduler (%s)", self.holder)
                 return self._held
@@ -147,8 +136,7 @@ class PostgresAdvisoryLock:
         with self._mutex:
             if self._connection is not None and self._held:
                 try:
-                    self._connection.execute(text("SELECT pg_advisory_unlock(:key)"),
-                                             {"key": ADVISORY_LOCK_KEY})
+                    leases.advisory_unlock(self._connection, key=ADVISORY_LOCK_KEY)
                 except Exception as exc:
                     log.warning("scheduler lock not released: %s", exc)
             self._drop()

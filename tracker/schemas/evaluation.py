@@ -13,13 +13,6 @@ class BookingRef(BaseModel):
     scheduled_on: date
 
 
-class FlagRead(BaseModel):
-    """A flag; `patterns` only for waning_response."""
-
-    code: str
-    patterns: list[str] | None = None
-
-
 class RecommendationRead(BaseModel):
     """The one recommended action."""
 

@@ -273,6 +273,13 @@ def last_id(session: Session) -> int:
     return session.exec(select(func.max(AuditEvent.id))).one() or 0
 
 
+def newest_entry(session: Session) -> tuple[int, str]:
+    """The newest entry's id and HMAC, (0, "") when the trail is empty."""
+    newest = last_id(session)
+    entry = session.get(AuditEvent, newest) if newest else None
+    return newest, entry.hmac if entry else ""
+
+
 def export_csv(
     session: Session, *, where: AuditFilter, upto_id: int, batch_size: int = 2000
 ) -> Iterator[str]:

@@ -28,9 +28,3 @@ class Invalid(ServiceError):
     """The input breaks a rule (422); `field` names the offending field."""
 
     status_code = 422
-
-
-class Forbidden(ServiceError):
-    """The actor's role does not allow this (403)."""
-
-    status_code = 403

@@ -8,11 +8,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from tracker.services import audit
-from tracker.services.actors import Actor
+from tracker.services.actors import SYSTEM, Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.login_throttle import LoginThrottled, seconds_to_wait
 from tracker.services.passwords import hash_password, password_problem, verify_password
-from tracker.services.staff import check_password_rules, end_all_sessions, issue_api_token
+from tracker.services.staff import (
+    check_password_rules,
+    create_user,
+    end_all_sessions,
+    issue_api_token,
+)
 from tracker.store.models import ROLES, ApiToken, StaffUser, WebSession
 from tracker.store.types import utcnow
 
@@ -37,6 +42,27 @@ def get_user(session: Session, user_id: int) -> StaffUser:
     if user is None:
         raise NotFound(f"no staff account with id {user_id}")
     return user
+
+
+def find_user(session: Session, username: str) -> StaffUser | None:
+    """The account with this username (trimmed, any case), or None."""
+    return session.exec(
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
+    ).first()
+
+
+def put_demo_admin(session: Session, *, username: str, password: str) -> None:
+    """Make the demo cohort's admin with this password, or give the existing one it.
+
+    Only for `tracker demo`: a new password for an existing demo admin is neither audited
+    nor ends its sessions, since the demo's login file is the only place that knows it.
+    """
+    user = find_user(session, username)
+    if user is None:
+        create_user(session, actor=SYSTEM, username=username, role="admin", password=password,
+                    full_name="Demo Admin")
+    else:
+        user.password_hash = hash_password(password)
 
 
 def list_users(session: Session, *, now: datetime | None = None) -> list[StaffRow]:

@@ -11,14 +11,15 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracker import __version__
 from tracker.services.errors import ServiceError
+from tracker.services.health import database_answers
 from tracker.settings import Settings, get_settings
-from tracker.store.engine import get_engine, session_scope
+from tracker.store.engine import get_engine
 from tracker.web.api import admin as api_admin
 from tracker.web.api import auth as api_auth
 from tracker.web.api import diagnosis as api_diagnosis
@@ -136,10 +137,7 @@ def _add_health(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
         """200 when the database answers; no login needed."""
-        try:
-            with session_scope(app.state.engine, write=False) as session:
-                session.execute(text("SELECT 1"))
-        except Exception:
+        if not database_answers(app.state.engine):
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return {"status": "ok"}
 

@@ -27,11 +27,6 @@ class LoginRequired(Exception):
     """Raised on a page when nobody is logged in; the app answers with a redirect."""
 
 
-def get_settings_dep(request: Request) -> Settings:
-    """The app's settings."""
-    return request.app.state.settings
-
-
 def _db(request: Request) -> Iterator[Session]:
     engine = request.app.state.engine
     # Writes queue on SQLite's write lock from their first statement. So do reads there:

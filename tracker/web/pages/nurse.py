@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlmodel import select
 
 from tracker.schemas.common import Day
 from tracker.schemas.scores import AssessmentCreate
@@ -14,7 +13,7 @@ from tracker.services import audit, nurse_log
 from tracker.services.errors import ServiceError
 from tracker.services.infusions import get_infusion
 from tracker.services.patients import get_patient
-from tracker.store.models import Product
+from tracker.services.products import product_choices
 from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor
 from tracker.web.forms import VerifiedForm, errors_by_field, service_error
 from tracker.web.templating import render
@@ -50,7 +49,6 @@ def day_page(request: Request, db: DbSession, user: PageNurse, today: Today,
 def _form_page(request, db, today, infusion_id, *, values=None, errors=None, status=200):
     infusion = get_infusion(db, infusion_id)
     patient = get_patient(db, infusion.patient_id)
-    products = db.exec(select(Product).where(Product.active).order_by(Product.name)).all()
     if values is None:
         pre = nurse_log.prefill(db, infusion=infusion)
         values = {"given_on": infusion.scheduled_on.isoformat(),
@@ -61,7 +59,7 @@ def _form_page(request, db, today, infusion_id, *, values=None, errors=None, sta
             values[f"lots.{i}.size_g"] = f"{lot['size_g']:g}"
     return render(request, "nurse_log.html", {
         "infusion": infusion, "patient": patient, "values": values, "errors": errors or {},
-        "products": [(p.code, p.name) for p in products], "lot_rows": range(LOT_ROWS),
+        "products": product_choices(db), "lot_rows": range(LOT_ROWS),
         "score_fields": SCORE_FIELDS, "grip_measures": GRIP_MEASURES, "today": today,
     }, status_code=status)
 

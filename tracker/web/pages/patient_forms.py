@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
 
 from tracker.rules import (
     DosingError,
@@ -20,8 +19,8 @@ from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
 from tracker.services.errors import ServiceError
 from tracker.services.policy import display_units, load_policy
+from tracker.services.products import product_choices
 from tracker.services.regimens import product_by_code
-from tracker.store.models import Product
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
 from tracker.web.forms import VerifiedForm, form_values, in_stored_unit, parse, service_error
 from tracker.web.templating import render
@@ -128,10 +127,9 @@ def update_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
 
 
 def _regimen_form(request, db, patient, *, values, errors=None, preview=None, status=200):
-    products = db.exec(select(Product).where(Product.active).order_by(Product.name)).all()
     return render(request, "regimen_form.html", {
         "patient": patient, "values": values, "errors": errors or {}, "preview": preview,
-        "products": [(p.code, p.name) for p in products], "policy": load_policy(db),
+        "products": product_choices(db), "policy": load_policy(db),
         "units": display_units(db),
     }, status_code=status)
 

@@ -1,38 +1,14 @@
 """`tracker export fhir|csv` and `tracker import csv`: the caseload in other systems' formats."""
 
-from datetime import date, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tracker.cli.console import console, day_or_today, fail, progress_bar
 from tracker.settings import get_settings
 
 export_app = typer.Typer(help="Export the caseload.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a caseload.", no_args_is_help=True)
-console = Console(stderr=True)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the export and import command groups to the `tracker` command."""
-    app.add_typer(export_app, name="export")
-    app.add_typer(import_app, name="import")
-
-
-def _bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True)
-
-
-def _today(on: str | None) -> date:
-    if on is None:
-        return datetime.now(get_settings().zone).date()
-    try:
-        return date.fromisoformat(on)
-    except ValueError:
-        console.print(f"[red]error:[/red] --on must be a date as YYYY-MM-DD, not {on!r}")
-        raise typer.Exit(2) from None
 
 
 @export_app.command("fhir")
@@ -44,12 +20,16 @@ def export_fhir(
     from tracker.interop.fhir_export import write_bulk_ndjson
     from tracker.store.engine import session_scope
 
-    day = _today(on)
-    with session_scope(write=False) as session, _bar() as bar:
+    day = day_or_today(on, "on")
+    with session_scope(write=False) as session, progress_bar() as bar:
         task = bar.add_task("FHIR export", total=None)
         counts = write_bulk_ndjson(
-            session, out_dir=out, today=day, settings=get_settings(),
-            progress=lambda done, total: bar.update(task, completed=done, total=total))
+            session,
+            out_dir=out,
+            today=day,
+            settings=get_settings(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     for kind, count in counts.items():
         console.print(f"{out / (kind + '.ndjson')}: {count}")
 
@@ -62,11 +42,11 @@ def export_csv(
     from tracker.interop.csv_export import write_caseload
     from tracker.store.engine import session_scope
 
-    with session_scope(write=False) as session, _bar() as bar:
+    with session_scope(write=False) as session, progress_bar() as bar:
         task = bar.add_task("CSV export", total=None)
         counts = write_caseload(
-            session, out,
-            progress=lambda done, total: bar.update(task, completed=done, total=total))
+            session, out, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
     for kind, count in counts.items():
         console.print(f"{out / (kind + '.csv')}: {count} rows")
 
@@ -84,34 +64,44 @@ def import_csv(
 
     missing = [p for p in paths if not p.exists()]
     if missing:
-        console.print(f"[red]error:[/red] {missing[0]} does not exist")
-        raise typer.Exit(2)
+        fail(f"{missing[0]} does not exist", 2)
     try:
         sources = sources_from_paths(paths)
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    with _bar() as bar:
+        fail(str(exc), 2)
+    with progress_bar() as bar:
         task = bar.add_task("checking" if dry_run else "importing", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
         # Each file commits (or rolls back) on its own.
-        report = run_import(sources, file_scope=session_scope, today=_today(on),
-                            actor=SYSTEM, dry_run=dry_run, progress=progress)
+        report = run_import(
+            sources,
+            file_scope=session_scope,
+            today=day_or_today(on, "on"),
+            actor=SYSTEM,
+            dry_run=dry_run,
+            progress=progress,
+        )
     for f in report.files:
-        console.print(f"{f.name}: {f.rows} rows, {f.outcome}"
-                      + (f", {f.error_count} error(s)" if f.error_count else "")
-                      + (f", {len(f.warnings)} warning(s)" if f.warnings else ""))
+        console.print(
+            f"{f.name}: {f.rows} rows, {f.outcome}"
+            + (f", {f.error_count} error(s)" if f.error_count else "")
+            + (f", {len(f.warnings)} warning(s)" if f.warnings else "")
+        )
         for e in f.errors:
-            console.print(f"  {e.file}:{e.line}: {e.field}: {e.message}", highlight=False,
-                          soft_wrap=True)
+            console.print(
+                f"  {e.file}:{e.line}: {e.field}: {e.message}", highlight=False, soft_wrap=True
+            )
         if f.error_count > len(f.errors):
             console.print(f"  ... and {f.error_count - len(f.errors)} more")
         for w in f.warnings:
-            console.print(f"  warning: {w.file}:{w.line}: {w.field}: {w.message}",
-                          highlight=False, soft_wrap=True)
+            console.print(
+                f"  warning: {w.file}:{w.line}: {w.field}: {w.message}",
+                highlight=False,
+                soft_wrap=True,
+            )
     console.print(f"{'checked' if dry_run else 'done'} in {report.seconds} s")
     if not report.ok:
         raise typer.Exit(1)

@@ -1,0 +1,67 @@
+"""What every command shares: the one console, failing with a message, the day, the password."""
+
+import logging
+import sys
+from datetime import date, datetime
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tracker.settings import get_settings
+
+# Messages go to standard error, so standard output stays for what a script reads.
+console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print `error: message` and exit with `code` (2 for a usage mistake)."""
+    # The message is printed as it is, on one line: it often holds a path or a name.
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def say(text: str) -> None:
+    """Print plain text (a path, a name) as it is: no markup, highlighting or wrapping."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def day_or_today(value: str | None, option: str) -> date:
+    """The day given to `--option` as YYYY-MM-DD, or today in the site time zone if none."""
+    if not value:
+        return datetime.now(get_settings().zone).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--{option} must be a date as YYYY-MM-DD, not {value!r}", 2)
+
+
+def read_password(password_stdin: bool) -> str:
+    """The password from the first line of standard input; refuses unless asked to read it."""
+    # Never an option's value: it would show in the process list and the shell's history.
+    if not password_stdin:
+        fail("pass --password-stdin and give the password on standard input", 2)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def progress_bar() -> Progress:
+    """A bar with a count and the time taken, gone from the screen when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def log_to_stderr() -> None:
+    """Send the log to standard error for the long-running commands."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # APScheduler logs every run of every job at INFO: a line a minute nobody needs.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

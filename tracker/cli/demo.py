@@ -1,0 +1,67 @@
+"""`tracker demo`: a synthetic cohort, and a demo admin whose login is kept in a file."""
+
+import secrets
+from pathlib import Path
+
+import typer
+
+from tracker.cli.console import console, day_or_today, fail
+from tracker.settings import get_settings
+
+DEMO_ADMIN = "demo-admin"
+
+
+def demo(
+    patients: int = typer.Option(40, min=1, max=100_000, help="how many patients"),
+    seed: int = typer.Option(1, help="random seed: the same seed gives the same cohort"),
+    today: str | None = typer.Option(None, help="the day the histories end (default today)"),
+    once: bool = typer.Option(False, help="do nothing if the demo cohort is already loaded"),
+    admin_login_file: Path | None = typer.Option(
+        None, help="also make a demo admin; its login is kept in (and read from) this file"
+    ),
+) -> None:
+    """Load a realistic synthetic cohort (never on a database that holds real patients)."""
+    from rich.progress import Progress
+
+    from tracker.demo import DemoRefused, has_demo, load_demo
+    from tracker.services.evaluation import refresh_all
+    from tracker.store.engine import session_scope
+
+    end = day_or_today(today, "today")
+    with session_scope() as session:
+        if once and has_demo(session):
+            console.print("demo cohort already loaded")
+        else:
+            try:
+                with Progress(console=console, transient=True) as progress:
+                    task = progress.add_task("demo cohort", total=patients)
+                    summary = load_demo(
+                        session,
+                        patients=patients,
+                        seed=seed,
+                        today=end,
+                        progress=lambda done, total: progress.update(task, completed=done),
+                    )
+                # The worklist reads each patient's stored evaluation: make it now.
+                refresh_all(session, today=end)
+            except DemoRefused as exc:
+                fail(str(exc))
+            console.print(f"loaded {summary}")
+    if admin_login_file is not None:
+        _ensure_demo_admin(admin_login_file)
+
+
+def _ensure_demo_admin(path: Path) -> None:
+    """Make the demo admin, or give it a new password when its login file is gone; print it."""
+    from tracker.services import staff_admin
+    from tracker.store.engine import session_scope
+
+    with session_scope() as session:
+        if not path.exists() or staff_admin.find_user(session, DEMO_ADMIN) is None:
+            password = secrets.token_urlsafe(12)
+            staff_admin.put_demo_admin(session, username=DEMO_ADMIN, password=password)
+            path.write_text(f"{DEMO_ADMIN} {password}\n")
+            path.chmod(0o600)
+    user, password = path.read_text().split()
+    base = get_settings().base_url
+    typer.echo(f"Demo login for {base}: username {user}  password {password}")
