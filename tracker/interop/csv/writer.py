@@ -8,9 +8,9 @@ from psycopg import sql as psycopg_sql
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
-from tracker.interop import csv_rows
-from tracker.interop.csv_rows import RowContext
-from tracker.interop.csv_state import CourseRef, PatientEntry, RegimenEntry
+from tracker.interop.csv import rows as csv_rows
+from tracker.interop.csv.caseload import CourseRef, PatientEntry, RegimenEntry
+from tracker.interop.csv.rows import RowContext
 from tracker.rules.chairs import chair_span, spans_clash
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit
