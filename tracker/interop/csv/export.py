@@ -10,8 +10,9 @@ from typing import IO
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from tracker.formats.csv_cells import safe_text
 from tracker.interop.batches import patient_batches
-from tracker.interop.csv.layout import COLUMNS, KINDS, TEXT_COLUMNS, LotCell, encode_lots, safe_text
+from tracker.interop.csv.layout import COLUMNS, KINDS, TEXT_COLUMNS, LotCell, encode_lots
 from tracker.interop.csv.layout import file_name as csv_file_name
 from tracker.rules import weight_change
 from tracker.rules.vocabulary import CourseStatus

@@ -1,4 +1,4 @@
-"""The caseload CSV files: their columns, the lots cell, and safe text cells.
+"""The caseload CSV files: their columns and the lots cell (safe text cells: formats.csv_cells).
 
 Five files, imported in this order because each leans on the ones before it (a regimen's
 dose needs a weight, a course its regimen, a score may name its course): patients.csv,
@@ -32,7 +32,6 @@ REQUIRED: dict[str, frozenset[str]] = {
 TEXT_COLUMNS = frozenset({"given_name", "family_name", "email", "diagnosis", "reason",
                           "override_reason", "reactions", "premedication", "notes",
                           "cancel_reason"})
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def file_name(kind: str) -> str:
@@ -61,18 +60,6 @@ def header_problems(kind: str, header: list[str]) -> list[tuple[str, str]]:
     problems += [(column, "required column is missing")
                  for column in known if column in REQUIRED[kind] and column not in seen]
     return problems
-
-
-def safe_text(value: str) -> str:
-    """A text cell that a spreadsheet will not run as a formula (a leading ' is added)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def unsafe_text(value: str) -> str:
-    """Undo safe_text: the ' before a formula-like start is ours, not the data's."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
 
 
 @dataclass(frozen=True)
