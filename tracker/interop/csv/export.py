@@ -2,42 +2,23 @@
 
 import csv
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, time
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from tracker.formats.csv_cells import safe_text
-from tracker.interop.batches import patient_batches
 from tracker.interop.csv.layout import COLUMNS, KINDS, TEXT_COLUMNS, LotCell, encode_lots
 from tracker.interop.csv.layout import file_name as csv_file_name
 from tracker.rules import weight_change
 from tracker.rules.vocabulary import CourseStatus
-from tracker.store.models import (
-    Assessment,
-    Chair,
-    Infusion,
-    InfusionLot,
-    Patient,
-    Product,
-    Regimen,
-    Weight,
-)
+from tracker.services.catalogue import every_chair, every_product
+from tracker.services.exports import CaseloadRows, caseload_rows, patient_batches, patient_count
+from tracker.store.models import Patient
 
 EXPORT_BATCH = 500
-# Plain columns, not ORM objects: building hundreds of thousands of model instances would be
-# most of the export's time.
-REGIMEN_COLUMNS = ("patient_id", "starts_on", "dose_g_per_kg", "interval_days",
-                   "days_per_course", "product_id", "weight_basis", "reason", "override_reason")
-LOT_COLUMNS = ("infusion_id", "lot_number", "vials", "size_g", "expires_on")
-COURSE_COLUMNS = ("id", "patient_id", "scheduled_on", "status", "start_time", "chair_id",
-                  "days", "chair_minutes", "dose_g", "product_id", "reactions",
-                  "premedication", "notes", "cancel_reason")
-SCORE_COLUMNS = ("patient_id", "taken_on", "measure", "side", "value", "timing",
-                 "infusion_id")
 
 
 def write_caseload(
@@ -64,25 +45,28 @@ def write_caseload_to(
     for kind, writer in writers.items():
         writer.writerow(COLUMNS[kind])
     counts = dict.fromkeys(KINDS, 0)
-    products = {p.id: p.code for p in session.exec(select(Product))}
-    chairs = {c.id: c.code for c in session.exec(select(Chair))}
-    total = session.exec(select(func.count()).select_from(Patient)).one()
+    products = {p.id: p.code for p in every_product(session)}
+    chairs = {c.id: c.code for c in every_chair(session)}
+    total = patient_count(session)
     done = 0
     for patients in patient_batches(session, batch_size):
-        mrn = {p.id: p.mrn for p in patients}
-        rows = _batch_rows(session, list(mrn), mrn, products, chairs, patients)
+        rows = _batch_rows(caseload_rows(session, [p.id for p in patients]), patients,
+                           products, chairs)
         for kind in KINDS:
             for row in rows[kind]:
                 writers[kind].writerow(_cells(kind, row))
             counts[kind] += len(rows[kind])
         done += len(patients)
-        session.expunge_all()
         if progress is not None:
             progress(done, total)
     return counts
 
 
-def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list[dict]]:
+def _batch_rows(
+    stored: CaseloadRows, patients: Sequence[Patient], products: dict[int, str],
+    chairs: dict[int, str],
+) -> dict[str, list[dict]]:
+    mrn = {p.id: p.mrn for p in patients}
     out: dict[str, list[dict]] = {k: [] for k in KINDS}
     for p in patients:
         out["patients"].append({
@@ -93,9 +77,7 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
             "min_interval_days": p.min_interval_days, "max_interval_days": p.max_interval_days,
         })
     written: dict[int, list[tuple]] = {}
-    for w in session.exec(select(Weight.patient_id, Weight.measured_on, Weight.weight_kg)
-                          .where(Weight.patient_id.in_(ids))
-                          .order_by(Weight.patient_id, Weight.measured_on, Weight.id)):
+    for w in stored.weights:
         before = written.setdefault(w.patient_id, [])
         # A jump kept after a confirmation is marked so that importing the file keeps it too.
         change = weight_change(before, measured_on=w.measured_on, weight_kg=w.weight_kg)
@@ -103,9 +85,7 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
             "mrn": mrn[w.patient_id], "measured_on": w.measured_on, "weight_kg": w.weight_kg,
             "confirm_weight_change": "true" if change and change.needs_confirmation else None})
         before.append((w.measured_on, w.weight_kg))
-    for r in session.exec(_columns(Regimen, REGIMEN_COLUMNS)
-                          .where(Regimen.patient_id.in_(ids))
-                          .order_by(Regimen.patient_id, Regimen.starts_on, Regimen.id)):
+    for r in stored.regimens:
         out["regimens"].append({
             "mrn": mrn[r.patient_id], "starts_on": r.starts_on,
             "dose_g_per_kg": r.dose_g_per_kg, "interval_days": r.interval_days,
@@ -113,13 +93,10 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
             "weight_basis": r.weight_basis, "reason": r.reason,
             "override_reason": r.override_reason})
     lots: dict[int, list] = defaultdict(list)
-    for lot in session.exec(_columns(InfusionLot, LOT_COLUMNS).join(Infusion)
-                            .where(Infusion.patient_id.in_(ids)).order_by(InfusionLot.id)):
+    for lot in stored.lots:
         lots[lot.infusion_id].append(lot)
     course_day = {}
-    for c in session.exec(_columns(Infusion, COURSE_COLUMNS)
-                          .where(Infusion.patient_id.in_(ids))
-                          .order_by(Infusion.patient_id, Infusion.scheduled_on, Infusion.id)):
+    for c in stored.courses:
         course_day[c.id] = c.scheduled_on
         given = c.status == CourseStatus.GIVEN
         out["courses"].append({
@@ -128,16 +105,14 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
             "chair_minutes": c.chair_minutes, "dose_g": c.dose_g if given else None,
             "product_code": products.get(c.product_id),
             "lots": encode_lots([
-                LotCell(lot.lot_number, str(lot.vials), _text(lot.size_g),
-                        _text(lot.expires_on)) for lot in lots[c.id]]) if given else None,
+                LotCell(lot.lot_number, str(lot.vials), _as_cell(lot.size_g),
+                        _as_cell(lot.expires_on)) for lot in lots[c.id]]) if given else None,
             "reactions": c.reactions if given else None, "premedication": c.premedication,
             "notes": c.notes,
             "cancel_reason": c.cancel_reason
             if c.status in (CourseStatus.CANCELLED, CourseStatus.MISSED) else None,
         })
-    for a in session.exec(_columns(Assessment, SCORE_COLUMNS)
-                          .where(Assessment.patient_id.in_(ids))
-                          .order_by(Assessment.patient_id, Assessment.taken_on, Assessment.id)):
+    for a in stored.scores:
         out["scores"].append({
             "mrn": mrn[a.patient_id], "taken_on": a.taken_on, "measure": a.measure,
             "side": a.side, "value": a.value, "timing": a.timing,
@@ -145,16 +120,12 @@ def _batch_rows(session, ids, mrn, products, chairs, patients) -> dict[str, list
     return out
 
 
-def _columns(model, names: tuple[str, ...]):
-    return select(*(getattr(model, name) for name in names))
-
-
 def _cells(kind: str, row: dict) -> list[str]:
-    return [safe_text(_text(row.get(c))) if c in TEXT_COLUMNS else _text(row.get(c))
+    return [safe_text(_as_cell(row.get(c))) if c in TEXT_COLUMNS else _as_cell(row.get(c))
             for c in COLUMNS[kind]]
 
 
-def _text(value) -> str:
+def _as_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
