@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, func
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from tracker.store.models import Assessment, Infusion, InfusionLot, Patient, Regimen, Weight
 
@@ -40,11 +40,12 @@ def patient_batches(session: Session, batch_size: int) -> Iterator[Sequence[Pati
     last_id = 0
     while True:
         patients = session.exec(
-            select(Patient).where(Patient.id > last_id).order_by(Patient.id).limit(batch_size)
+            select(Patient).where(col(Patient.id) > last_id).order_by(col(Patient.id))
+            .limit(batch_size)
         ).all()
         if not patients:
             return
-        last_id = patients[-1].id
+        last_id = patients[-1].id or 0  # stored rows have their id
         yield patients
         session.expunge_all()
 
@@ -53,33 +54,33 @@ def patient_batches(session: Session, batch_size: int) -> Iterator[Sequence[Pati
 class CaseloadRows:
     """A batch of patients' rows as the CSV export writes them: plain columns, in file order."""
 
-    weights: Sequence[Row[Any]]  # patient_id, measured_on, weight_kg
-    regimens: Sequence[Row[Any]]  # REGIMEN_COLUMNS
-    lots: Sequence[Row[Any]]  # LOT_COLUMNS
-    courses: Sequence[Row[Any]]  # COURSE_COLUMNS
-    scores: Sequence[Row[Any]]  # SCORE_COLUMNS
+    weights: Sequence[Any]  # patient_id, measured_on, weight_kg
+    regimens: Sequence[Any]  # REGIMEN_COLUMNS
+    lots: Sequence[Any]  # LOT_COLUMNS
+    courses: Sequence[Any]  # COURSE_COLUMNS
+    scores: Sequence[Any]  # SCORE_COLUMNS
 
 
 def caseload_rows(session: Session, patient_ids: list[int]) -> CaseloadRows:
     """The weights, regimens, lots, courses and scores of these patients, for the CSV files."""
     ids = patient_ids
+    weights = (select(col(Weight.patient_id), col(Weight.measured_on), col(Weight.weight_kg))
+               .where(col(Weight.patient_id).in_(ids))
+               .order_by(col(Weight.patient_id), col(Weight.measured_on), col(Weight.id)))
+    regimens = (_columns(Regimen, REGIMEN_COLUMNS).where(col(Regimen.patient_id).in_(ids))
+                .order_by(col(Regimen.patient_id), col(Regimen.starts_on), col(Regimen.id)))
+    lots = (_columns(InfusionLot, LOT_COLUMNS).join(Infusion)
+            .where(col(Infusion.patient_id).in_(ids)).order_by(col(InfusionLot.id)))
+    courses = (_columns(Infusion, COURSE_COLUMNS).where(col(Infusion.patient_id).in_(ids))
+               .order_by(col(Infusion.patient_id), col(Infusion.scheduled_on),
+                         col(Infusion.id)))
+    scores = (_columns(Assessment, SCORE_COLUMNS).where(col(Assessment.patient_id).in_(ids))
+              .order_by(col(Assessment.patient_id), col(Assessment.taken_on),
+                        col(Assessment.id)))
     return CaseloadRows(
-        weights=session.exec(
-            select(Weight.patient_id, Weight.measured_on, Weight.weight_kg)
-            .where(Weight.patient_id.in_(ids))
-            .order_by(Weight.patient_id, Weight.measured_on, Weight.id)).all(),
-        regimens=session.exec(
-            _columns(Regimen, REGIMEN_COLUMNS).where(Regimen.patient_id.in_(ids))
-            .order_by(Regimen.patient_id, Regimen.starts_on, Regimen.id)).all(),
-        lots=session.exec(
-            _columns(InfusionLot, LOT_COLUMNS).join(Infusion)
-            .where(Infusion.patient_id.in_(ids)).order_by(InfusionLot.id)).all(),
-        courses=session.exec(
-            _columns(Infusion, COURSE_COLUMNS).where(Infusion.patient_id.in_(ids))
-            .order_by(Infusion.patient_id, Infusion.scheduled_on, Infusion.id)).all(),
-        scores=session.exec(
-            _columns(Assessment, SCORE_COLUMNS).where(Assessment.patient_id.in_(ids))
-            .order_by(Assessment.patient_id, Assessment.taken_on, Assessment.id)).all(),
+        weights=session.exec(weights).all(), regimens=session.exec(regimens).all(),
+        lots=session.exec(lots).all(), courses=session.exec(courses).all(),
+        scores=session.exec(scores).all(),
     )
 
 
@@ -99,23 +100,23 @@ def treatment_histories(
     their courses by course id, for the FHIR resources."""
     ids = patient_ids
     histories: dict[int, TreatmentHistory] = defaultdict(TreatmentHistory)
-    for r in session.exec(select(Regimen).where(Regimen.patient_id.in_(ids))
-                          .order_by(Regimen.starts_on, Regimen.id)):
+    for r in session.exec(select(Regimen).where(col(Regimen.patient_id).in_(ids))
+                          .order_by(col(Regimen.starts_on), col(Regimen.id))):
         histories[r.patient_id].regimens.append(r)
-    for i in session.exec(select(Infusion).where(Infusion.patient_id.in_(ids))
-                          .order_by(Infusion.scheduled_on, Infusion.id)):
+    for i in session.exec(select(Infusion).where(col(Infusion.patient_id).in_(ids))
+                          .order_by(col(Infusion.scheduled_on), col(Infusion.id))):
         histories[i.patient_id].infusions.append(i)
-    for a in session.exec(select(Assessment).where(Assessment.patient_id.in_(ids))
-                          .order_by(Assessment.taken_on, Assessment.id)):
+    for a in session.exec(select(Assessment).where(col(Assessment.patient_id).in_(ids))
+                          .order_by(col(Assessment.taken_on), col(Assessment.id))):
         histories[a.patient_id].assessments.append(a)
     lots: dict[int, list[InfusionLot]] = defaultdict(list)
     for lot in session.exec(
-        select(InfusionLot).join(Infusion, Infusion.id == InfusionLot.infusion_id)
-        .where(Infusion.patient_id.in_(ids)).order_by(InfusionLot.id)
+        select(InfusionLot).join(Infusion, col(Infusion.id) == col(InfusionLot.infusion_id))
+        .where(col(Infusion.patient_id).in_(ids)).order_by(col(InfusionLot.id))
     ):
         lots[lot.infusion_id].append(lot)
     return histories, lots
 
 
 def _columns(model: Any, names: tuple[str, ...]) -> Any:
-    return select(*(getattr(model, name) for name in names))
+    return select(*(col(getattr(model, name)) for name in names))
