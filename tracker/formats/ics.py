@@ -56,7 +56,7 @@ def appointment_ics(
                         description=description)
     calendar = _calendar()
     calendar.add_component(course_vevent(event, zone=zone, stamp=stamp))
-    return _text(calendar)
+    return _as_str(calendar)
 
 
 def feed_ics(
@@ -69,7 +69,7 @@ def feed_ics(
     calendar.add("x-published-ttl", icalendar.vDuration(REFRESH))
     for event in events:
         calendar.add_component(course_vevent(event, zone=zone, stamp=stamp))
-    return _text(calendar)
+    return _as_str(calendar)
 
 
 def course_vevent(event: CourseEvent, *, zone: ZoneInfo, stamp: datetime) -> icalendar.Event:
@@ -110,7 +110,7 @@ def _calendar() -> icalendar.Calendar:
     return calendar
 
 
-def _text(calendar: icalendar.Calendar) -> str:
+def _as_str(calendar: icalendar.Calendar) -> str:
     # icalendar folds lines at 75 octets and ends each with CRLF, as RFC 5545 asks.
     data: bytes = calendar.to_ical()
     return data.decode()
