@@ -21,8 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tracker.demo import load_demo  # noqa: E402
-from tracker.interop.csv_export import write_caseload  # noqa: E402
-from tracker.interop.csv_import import run_import, sources_from_paths  # noqa: E402
+from tracker.interop.csv.export import write_caseload  # noqa: E402
+from tracker.interop.csv.importer import run_import, sources_from_paths  # noqa: E402
 from tracker.services.actors import SYSTEM  # noqa: E402
 from tracker.services.evaluation import refresh_all  # noqa: E402
 from tracker.store import migrate  # noqa: E402

@@ -6,8 +6,8 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from tracker.interop.csv_format import COLUMNS
-from tracker.interop.csv_import import CsvSource, ImportReport, run_import, sources_from_paths
+from tracker.interop.csv.importer import CsvSource, ImportReport, run_import, sources_from_paths
+from tracker.interop.csv.layout import COLUMNS
 from tracker.services.actors import SYSTEM
 
 TODAY = date(2026, 3, 1)

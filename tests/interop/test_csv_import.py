@@ -19,9 +19,9 @@ from tests.interop.csv_files import (
     write_files,
 )
 from tracker.demo import load_demo
-from tracker.interop.csv_export import write_caseload
-from tracker.interop.csv_format import KINDS
-from tracker.interop.csv_import import run_import
+from tracker.interop.csv.export import write_caseload
+from tracker.interop.csv.importer import run_import
+from tracker.interop.csv.layout import KINDS
 from tracker.services import infusions as infusion_service
 from tracker.services.actors import SYSTEM
 from tracker.services.evaluation import refresh_all

@@ -5,8 +5,8 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from tests.interop.csv_files import TODAY, d, errors, import_folder, savepoint, source
-from tracker.interop.csv_export import write_caseload
-from tracker.interop.csv_import import run_import
+from tracker.interop.csv.export import write_caseload
+from tracker.interop.csv.importer import run_import
 from tracker.services.actors import SYSTEM
 from tracker.store.models import Patient, Weight
 

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from tests.interop.builders import patient_with_history
 from tracker.demo import load_demo
-from tracker.interop.fhir_codes import LBF_PER_KGF
-from tracker.interop.fhir_export import RESOURCE_TYPES, write_bulk_ndjson
+from tracker.interop.fhir.codes import LBF_PER_KGF
+from tracker.interop.fhir.export import RESOURCE_TYPES, write_bulk_ndjson
 from tracker.services.evaluation import refresh_all
 from tracker.store.models import Assessment, AuditEvent, Infusion, Patient, Regimen
 

@@ -104,7 +104,7 @@ def _patients_csv(rows: int) -> bytes:
     import csv
     import io
 
-    from tracker.interop.csv_format import COLUMNS
+    from tracker.interop.csv.layout import COLUMNS
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS["patients"])

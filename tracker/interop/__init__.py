@@ -1,5 +1,6 @@
-"""Speaking other systems' languages: FHIR R4, iCalendar feeds and CSV caseloads.
+"""Speaking other systems' languages: FHIR R4 (`fhir/`) and the caseload CSV files (`csv/`).
 
-The modules here take a session (or plain rows) and never commit, like the services: the
-caller (a request, a CLI command) owns the transaction.
+The modules here take a session and never commit, like the services: the caller (a request,
+a CLI command) owns the transaction. Every query they need is a service function. The
+calendar (.ics) feeds are a service (`services/calendar_feeds.py`) writing `tracker.formats`.
 """

@@ -1,1 +1,1 @@
-"""E-mail: the sender interface (SMTP or a log), message building, templates and .ics files."""
+"""E-mail: the sender interface (SMTP or a log), message building and templates."""

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, func, insert, or_
 from sqlmodel import Session, col, select
 
+from tracker.formats.csv_cells import safe_text
 from tracker.services.actors import Actor
 from tracker.settings import get_settings
 from tracker.store.models import AuditEvent
@@ -314,7 +315,4 @@ def _csv_line(cells) -> str:
 def _defuse(cell) -> str:
     # A cell starting with = + - @ (or a tab/CR) runs as a formula when a spreadsheet opens
     # the export (OWASP "CSV injection"); a leading apostrophe keeps it text.
-    text_cell = "" if cell is None else str(cell)
-    if text_cell and text_cell[0] in "=+-@\t\r":
-        return "'" + text_cell
-    return text_cell
+    return safe_text("" if cell is None else str(cell))

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from tracker.interop import calendars
+from tracker.formats import appointments
+from tracker.formats.ics import feed_ics
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit, outbox
 from tracker.services.actors import Actor
@@ -128,12 +129,12 @@ def render_feed(
             .order_by(Infusion.scheduled_on, Infusion.id)
         ).all()
         sequences = _sequences(session, courses)
-        events = [calendars.patient_event(
+        events = [appointments.patient_event(
             infusion_id=c.id, sequence=sequences[c.id], day=c.scheduled_on,
             start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
             chair_name=chairs[c.chair_id].name if c.chair_id in chairs else None,
             cancelled=c.status == CourseStatus.CANCELLED, settings=settings) for c in courses]
-        name = calendars.PATIENT_FEED_NAME
+        name = appointments.PATIENT_FEED_NAME
         audit.patient_viewed(session, actor=reader, patient_id=feed.patient_id,
                              part="calendar feed (.ics)")
     else:
@@ -144,10 +145,10 @@ def render_feed(
             .order_by(Infusion.scheduled_on, Infusion.start_time, Infusion.id)
         ).all()
         sequences = _sequences(session, [c for c, _ in rows])
-        events = [calendars.chair_event(
+        events = [appointments.chair_event(
             infusion_id=c.id, sequence=sequences[c.id], day=c.scheduled_on,
             start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
-            chair_name=chair.name, initials=calendars.initials(p.given_name, p.family_name),
+            chair_name=chair.name, initials=appointments.initials(p.given_name, p.family_name),
             mrn=p.mrn, cancelled=c.status == CourseStatus.CANCELLED, settings=settings)
             for c, p in rows]
         name = f"{chair.name} ({settings.site_name})"
@@ -156,8 +157,7 @@ def render_feed(
                      entity_id=feed.id,
                      changes={"kind": "chair", "chair_id": feed.chair_id,
                               "patient_ids": sorted({p.id for _, p in rows})})
-    return calendars.feed_ics(events, name=name, zone=settings.zone, stamp=stamp,
-                              settings=settings)
+    return feed_ics(events, name=name, zone=settings.zone, stamp=stamp)
 
 
 def _sequences(session: Session, courses: list[Infusion]) -> dict[int, int]:

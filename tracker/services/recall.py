@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from tracker.interop.csv_format import safe_text
+from tracker.formats.csv_cells import safe_text
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit
 from tracker.services.actors import Actor

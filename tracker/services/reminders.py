@@ -10,8 +10,13 @@ from datetime import date, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from tracker.interop.calendars import PATIENT_SUMMARY, course_location, course_uid, how_to_change
-from tracker.mail.ics import appointment_ics
+from tracker.formats.appointments import (
+    PATIENT_SUMMARY,
+    course_location,
+    course_uid,
+    how_to_change,
+)
+from tracker.formats.ics import appointment_ics
 from tracker.mail.render import long_date, render_email
 from tracker.rules import Evaluation, SitePolicy
 from tracker.rules.vocabulary import Action, CourseStatus, FlagCode, PatientStatus

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from tracker.interop.fhir_export import patient_bundle
+from tracker.interop.fhir.export import patient_bundle
 from tracker.services import audit, recall
 from tracker.services import patients as patient_service
 from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor

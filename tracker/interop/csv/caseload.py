@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from itertools import count
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from tracker.rules import RegimenFact, current_regimen, latest_weight
-from tracker.store.models import Chair, Infusion, Patient, Product, Regimen, Weight
+from tracker.services import imports
+from tracker.services.catalogue import every_chair, every_product
 
 
 @dataclass
@@ -75,11 +76,10 @@ class Caseload:
     def __init__(self, session: Session) -> None:
         self._stand_ins = count(-1, -1)
         self.patients: dict[str, PatientEntry] = {}
-        self._stored_ids: dict[str, int] = dict(
-            session.exec(select(Patient.mrn, Patient.id)).all())
-        self.products = {p.code: p for p in session.exec(select(Product))}
+        self._stored_ids = imports.stored_mrns(session)
+        self.products = {p.code: p for p in every_product(session)}
         self.products_by_id = {p.id: p for p in self.products.values()}
-        self.chairs = {c.code: c for c in session.exec(select(Chair))}
+        self.chairs = {c.code: c for c in every_chair(session)}
         self.chair_starts: dict[tuple[int, date, time], str] = {}
         self._starts_loaded = False
 
@@ -95,7 +95,7 @@ class Caseload:
         """The patient with this MRN, with their stored rows read in on first use."""
         entry = self.patients.get(mrn)
         if entry is None and mrn in self._stored_ids:
-            row = session.get(Patient, self._stored_ids[mrn])
+            row = imports.stored_patient(session, self._stored_ids[mrn])
             entry = PatientEntry(key=row.id, mrn=mrn, sex=row.sex, height_cm=row.height_cm,
                                  status=row.status, min_interval_days=row.min_interval_days,
                                  max_interval_days=row.max_interval_days, stored=True)
@@ -107,26 +107,18 @@ class Caseload:
     def live_chair_starts(self, session: Session) -> dict[tuple[int, date, time], str]:
         """(chair id, day, start) of every live booking: no two may share one."""
         if not self._starts_loaded:
-            for chair_id, day, start in session.exec(
-                select(Infusion.chair_id, Infusion.scheduled_on, Infusion.start_time).where(
-                    Infusion.status == "booked", Infusion.chair_id.is_not(None),
-                    Infusion.start_time.is_not(None))
-            ):
+            for chair_id, day, start in imports.live_chair_starts(session):
                 self.chair_starts[(chair_id, day, start)] = "an existing booking"
             self._starts_loaded = True
         return self.chair_starts
 
 
 def _load_stored(session: Session, entry: PatientEntry) -> None:
-    for day, kg in session.exec(select(Weight.measured_on, Weight.weight_kg)
-                                .where(Weight.patient_id == entry.key).order_by(Weight.id)):
+    for day, kg in imports.stored_weights(session, entry.key):
         entry.add_weight(day, kg)
-    for r in session.exec(select(Regimen).where(Regimen.patient_id == entry.key)):
+    for r in imports.stored_regimens(session, entry.key):
         entry.regimens.append(RegimenEntry(r.id, r.starts_on, r.dose_g_per_kg,
                                            r.interval_days, r.product_id, r.dose_g))
-    for course_id, day, status in session.exec(
-        select(Infusion.id, Infusion.scheduled_on, Infusion.status)
-        .where(Infusion.patient_id == entry.key)
-    ):
+    for course_id, day, status in imports.stored_courses(session, entry.key):
         entry.courses[day].append(CourseRef(course_id, status))
     entry.loaded = True

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from tracker.interop.csv_format import TEXT_COLUMNS, decode_lots, unsafe_text
-from tracker.interop.csv_state import Caseload, CourseRef, PatientEntry, RegimenEntry
+from tracker.formats.csv_cells import unsafe_text
+from tracker.interop.csv.caseload import Caseload, CourseRef, PatientEntry, RegimenEntry
+from tracker.interop.csv.layout import TEXT_COLUMNS, decode_lots
 from tracker.rules import (
     DoseCalculation,
     DosingError,

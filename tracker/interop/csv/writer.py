@@ -4,18 +4,15 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, time, timedelta
 
-from psycopg import sql as psycopg_sql
-from sqlalchemy import func, insert, text
-from sqlmodel import Session, select
-
-from tracker.interop import csv_rows
-from tracker.interop.csv_rows import RowContext
-from tracker.interop.csv_state import CourseRef, PatientEntry, RegimenEntry
+from tracker.interop.csv import rows as csv_rows
+from tracker.interop.csv.caseload import CourseRef, PatientEntry, RegimenEntry
+from tracker.interop.csv.rows import RowContext
 from tracker.rules.chairs import chair_span, spans_clash
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.evaluation import refresh_states
+from tracker.services.imports import courses_holding_chairs, insert_rows, insert_rows_with_ids
 from tracker.store.models import (
     Assessment,
     Infusion,
@@ -123,29 +120,29 @@ class FileWriter:
         if self.kind == "patients":
             rows = [{**c.data.model_dump(), "status": c.status, "is_demo": False,
                      "created_at": now, "updated_at": now} for _, c in items]
-            for (entry, checked), new_id in zip(items, _insert_ids(session, Patient, rows),
-                                                strict=True):
+            ids = insert_rows_with_ids(session, Patient, rows)
+            for (entry, checked), new_id in zip(items, ids, strict=True):
                 entry.key = new_id
                 self.created.append((entry, checked.data.model_dump()))
         elif self.kind == "weights":
-            _insert(session, Weight, [
+            insert_rows(session, Weight, [
                 {"patient_id": e.key, "measured_on": d.measured_on, "weight_kg": d.weight_kg,
                  "recorded_by_id": actor.id, "recorded_at": now} for e, d in items])
         elif self.kind == "regimens":
             rows = [_regimen_row(e, checked, actor, now) for e, (checked, _) in items]
-            for (_, (_, regimen)), new_id in zip(items, _insert_ids(session, Regimen, rows),
-                                                 strict=True):
+            ids = insert_rows_with_ids(session, Regimen, rows)
+            for (_, (_, regimen)), new_id in zip(items, ids, strict=True):
                 regimen.key = new_id
         elif self.kind == "courses":
             rows = [_course_row(e, course, actor, now) for e, (course, _) in items]
-            ids = _insert_ids(session, Infusion, rows)
+            ids = insert_rows_with_ids(session, Infusion, rows)
             lots = []
             for (_, (course, ref)), new_id in zip(items, ids, strict=True):
                 ref.key = new_id
                 lots += [{"infusion_id": new_id, **lot.model_dump()} for lot in course.lots]
-            _insert(session, InfusionLot, lots)
+            insert_rows(session, InfusionLot, lots)
         else:
-            _insert(session, Assessment, [
+            insert_rows(session, Assessment, [
                 {"patient_id": e.key, **s.data.model_dump(exclude={"infusion_id"}),
                  "infusion_id": s.course.key if s.course else None,
                  "recorded_by_id": actor.id, "recorded_at": now} for e, s in items])
@@ -173,10 +170,7 @@ class FileWriter:
         # Bookings cannot be in the past, so only courses from a few days back (a course
         # lasts up to 5 days) can overlap them; read before this file writes any course.
         since = self.ctx.today - timedelta(days=5)
-        for i in self.ctx.session.exec(select(Infusion).where(
-                Infusion.chair_id.is_not(None),
-                Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
-                Infusion.scheduled_on >= since)):
+        for i in courses_holding_chairs(self.ctx.session, since=since):
             self._hold(i.chair_id, i.scheduled_on, i.start_time, i.chair_minutes, i.days,
                        "an existing booking")
 
@@ -226,44 +220,3 @@ def _course_row(entry: PatientEntry, c: csv_rows.CourseRow, actor: Actor, now) -
             "given_by_id": actor.id if c.status == CourseStatus.GIVEN else None, "given_at": None,
             "cancel_reason": c.cancel_reason, "cancelled_at": None,
             "created_by_id": actor.id, "created_at": now, "updated_at": now}
-
-
-def _insert(session: Session, model, rows: list[dict]) -> None:
-    if not rows:
-        return
-    table = model.__table__
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return
-    # COPY is an order of magnitude faster than INSERT for hundreds of thousands of rows;
-    # it runs on the session's own connection, inside its transaction.
-    columns = list(rows[0])
-    statement = psycopg_sql.SQL("COPY {} ({}) FROM STDIN").format(
-        psycopg_sql.Identifier(table.name),
-        psycopg_sql.SQL(", ").join(psycopg_sql.Identifier(c) for c in columns))
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
-
-
-def _insert_ids(session: Session, model, rows: list[dict]) -> list[int]:
-    """Insert rows with ids taken up front, so that they can be written in bulk; the ids."""
-    ids = _allocate_ids(session, model.__table__, len(rows))
-    _insert(session, model, [{"id": new_id, **row} for new_id, row in zip(ids, rows,
-                                                                          strict=True)])
-    return ids
-
-
-def _allocate_ids(session: Session, table, count: int) -> list[int]:
-    if count == 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return sorted(session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                 "FROM generate_series(1, :count)"),
-            {"table": table.name, "count": count}).scalars())
-    # SQLite: this transaction holds the database's write lock, so nobody else can take
-    # the ids after the largest one.
-    first = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
-    return list(range(first, first + count))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tracker.interop import fhir_codes as codes
+from tracker.interop.fhir import codes
 from tracker.store.models import Assessment, Infusion, InfusionLot, Patient, Regimen
 
 APPOINTMENT_STATUS = {"booked": "booked", "given": "fulfilled", "cancelled": "cancelled",

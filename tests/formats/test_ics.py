@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from tracker.mail.ics import appointment_ics
+from tracker.formats.ics import appointment_ics
 
 LONDON = ZoneInfo("Europe/London")
 STAMP = datetime(2026, 3, 26, 6, 0, tzinfo=UTC)
