@@ -32,7 +32,7 @@ from sqlmodel import select
 from tests.conftest import _postgres_or_skip, create_postgres_database, drop_postgres_database
 from tests.conftest_mail import Received, SmtpServer, free_port, wait_until
 from tests.jobs.processes import REPO, kill_hard, run_tracker, start_tracker, stop, tracker_env
-from tracker.mail.render import long_date
+from tracker.formats.email import long_date
 from tracker.services import outbox
 from tracker.store.engine import make_engine, session_scope
 from tracker.store.models import OutboxMessage

@@ -2,7 +2,7 @@
 
 from datetime import date, time
 
-from tracker.mail.render import render_email
+from tracker.formats.email import render_email
 
 
 def test_html_is_escaped_and_text_is_not():

@@ -17,7 +17,7 @@ def export_fhir(
     on: str | None = typer.Option(None, help="the day regimens are current on (default today)"),
 ) -> None:
     """Every patient as FHIR R4 bulk NDJSON: one file per resource type."""
-    from tracker.interop.fhir_export import write_bulk_ndjson
+    from tracker.interop.fhir.export import write_bulk_ndjson
     from tracker.store.engine import session_scope
 
     day = day_or_today(on, "on")
@@ -39,7 +39,7 @@ def export_csv(
     out: Path = typer.Option(..., "--out", help="directory for the five CSV files"),
 ) -> None:
     """The caseload as patients.csv, weights.csv, regimens.csv, courses.csv, scores.csv."""
-    from tracker.interop.csv_export import write_caseload
+    from tracker.interop.csv.export import write_caseload
     from tracker.store.engine import session_scope
 
     with session_scope(write=False) as session, progress_bar() as bar:
@@ -58,7 +58,7 @@ def import_csv(
     on: str | None = typer.Option(None, help="the day taken as today (default today)"),
 ) -> None:
     """Import patients, weights, regimens, courses and scores; each file all or nothing."""
-    from tracker.interop.csv_import import run_import, sources_from_paths
+    from tracker.interop.csv.importer import run_import, sources_from_paths
     from tracker.services.actors import SYSTEM
     from tracker.store.engine import session_scope
 

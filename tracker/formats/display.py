@@ -1,7 +1,7 @@
 """How dates, times, numbers and doses are written for people: one style for every page and e-mail.
 
 The template filters of the pages (`tracker/web/templating.py`) and of the e-mails
-(`tracker/mail/render.py`) are these functions, so a date never reads two ways. ISO dates
+(`tracker/formats/email.py`) are these functions, so a date never reads two ways. ISO dates
 (`day.isoformat()`) stay where a machine reads them: the `value` of a date input, a link's
 query, a data attribute. Pure, standard library only (like the rest of `tracker.formats`), so
 services may use it too, for the sentences they write into subject lines.

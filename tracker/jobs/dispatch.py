@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from tracker.mail.message import build_message
+from tracker.formats.mime import build_message
 from tracker.mail.sender import (
     MailSender,
     describe,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
-from tracker.mail.render import long_date, render_email
+from tracker.formats.email import long_date, render_email
 from tracker.rules.vocabulary import FlagCode, PatientStatus
 from tracker.services import outbox
 from tracker.services.reminders import Alert, patient_link

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from tracker.mail.message import new_message_id
+from tracker.formats.mime import new_message_id
 from tracker.rules.vocabulary import CourseStatus, PatientStatus
 from tracker.services import audit
 from tracker.services.actors import Actor

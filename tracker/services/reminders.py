@@ -16,8 +16,8 @@ from tracker.formats.appointments import (
     course_uid,
     how_to_change,
 )
+from tracker.formats.email import long_date, render_email
 from tracker.formats.ics import appointment_ics
-from tracker.mail.render import long_date, render_email
 from tracker.rules import Evaluation, SitePolicy
 from tracker.rules.vocabulary import Action, CourseStatus, FlagCode, PatientStatus
 from tracker.services import outbox

@@ -20,9 +20,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
-from tracker.interop import csv_export
-from tracker.interop.csv_format import KINDS, file_name
-from tracker.interop.csv_import import CsvSource, run_import
+from tracker.interop.csv import export as csv_export
+from tracker.interop.csv.importer import CsvSource, run_import
+from tracker.interop.csv.layout import KINDS, file_name
 from tracker.services import audit
 from tracker.web import import_runs
 from tracker.web.deps import DbSession, PageAdmin, PagePharmacist, Today, actor
