@@ -6,7 +6,6 @@ from datetime import date
 from random import Random
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tracker.demo import archetypes as arch
@@ -14,7 +13,8 @@ from tracker.demo.guard import DemoRefused, ensure_demo_allowed, has_demo
 from tracker.demo.patient import Bundle, Context, Roles, build_patient
 from tracker.demo.pharmacy import ChairBook, LotPool
 from tracker.rules.policy import SitePolicy
-from tracker.store.models import Assessment, Chair, InfusionLot, Product, Review, Weight
+from tracker.services import demo_data
+from tracker.store.models import Assessment, InfusionLot, Review, Weight
 
 # Market shares of a sort; products an admin added later get a small share.
 PRODUCT_WEIGHTS = {
@@ -63,17 +63,10 @@ def load_demo(
     ensure_demo_allowed(session)
     if has_demo(session):
         raise DemoRefused("the demo cohort is already loaded in this database")
-    products = {
-        p.code: p
-        for p in session.execute(
-            select(Product).where(Product.active.is_(True)).order_by(Product.code)
-        ).scalars()
-    }
+    products = demo_data.active_products(session)
     if not products:
         raise DemoRefused("no active products: migrate the database first (tracker db upgrade)")
-    chairs = session.execute(
-        select(Chair.id).where(Chair.active.is_(True)).order_by(Chair.code)
-    ).scalars().all()
+    chairs = demo_data.active_chair_ids(session)
     codes = [c for c in PRODUCT_WEIGHTS if c in products]
     codes += [c for c in products if c not in PRODUCT_WEIGHTS]
     rng = Random(seed)
@@ -144,19 +137,16 @@ def assign_roles(rng: Random, kinds: Sequence[str]) -> list[Roles]:
 
 def _write(session: Session, bundles: list[Bundle]) -> None:
     # One flush per table level: the ids of one level are the foreign keys of the next.
-    session.add_all([b.patient for b in bundles])
-    session.flush()
+    demo_data.add_and_flush(session, [b.patient for b in bundles])
     for b in bundles:
         for regimen in b.regimens:
             regimen.patient_id = b.patient.id
-        session.add_all(b.regimens)
-    session.flush()
+    demo_data.add_and_flush(session, [r for b in bundles for r in b.regimens])
     for b in bundles:
         for infusion, regimen in b.infusions:
             infusion.patient_id = b.patient.id
             infusion.regimen_id = b.regimens[regimen].id
-            session.add(infusion)
-    session.flush()
+    demo_data.add_and_flush(session, [i for b in bundles for i, _ in b.infusions])
     lots, weights, reviews, assessments = [], [], [], []
     for b in bundles:
         pid = b.patient.id
@@ -169,11 +159,9 @@ def _write(session: Session, bundles: list[Bundle]) -> None:
             for row, i in b.assessments
         ]
     # Bulk inserts through the same tables and transaction, in list order (so ids follow it).
-    # render_nulls: otherwise the ORM splits the batch wherever a different column is None.
     for model, rows in ((InfusionLot, lots), (Weight, weights), (Review, reviews),
                         (Assessment, assessments)):
-        if rows:
-            session.execute(insert(model).execution_options(render_nulls=True), rows)
+        demo_data.insert_in_order(session, model, rows)
 
 
 class _Tally:

@@ -1,9 +1,8 @@
 """The demo's safety checks: it never writes into a database that holds real patients."""
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.store.models import Patient
+from tracker.services import demo_data
 
 
 class DemoRefused(Exception):
@@ -12,9 +11,7 @@ class DemoRefused(Exception):
 
 def ensure_demo_allowed(session: Session) -> None:
     """Raise DemoRefused when the database holds any patient that is not a demo patient."""
-    real = session.execute(
-        select(func.count()).select_from(Patient).where(Patient.is_demo.is_(False))
-    ).scalar_one()
+    real = demo_data.real_patient_count(session)
     if real:
         raise DemoRefused(
             f"refusing to load the demo: this database holds {real} real (non-demo) "
@@ -24,5 +21,4 @@ def ensure_demo_allowed(session: Session) -> None:
 
 def has_demo(session: Session) -> bool:
     """True when demo patients are already loaded."""
-    found = session.execute(select(Patient.id).where(Patient.is_demo.is_(True)).limit(1))
-    return found.first() is not None
+    return demo_data.has_demo_patients(session)
