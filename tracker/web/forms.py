@@ -51,11 +51,16 @@ def form_values(form: FormData, fields: list[str]) -> dict[str, str]:
 
 def parse(
     model: type[BaseModel], data: dict[str, Any], values: dict[str, Any], *,
-    blanks: str = "omit",
+    blanks: str = "omit", nullable: tuple[str, ...] = (),
 ) -> FormResult:
-    """Validate `data` with the schema; blanks are left out, or sent as None ("clear")."""
+    """Validate `data` with the schema; blanks are left out, or sent as None ("clear").
+
+    Fields in `nullable` are sent as None when blank even when other blanks are left out: a
+    choice such as "Not recorded" that the schema asks for explicitly.
+    """
     if blanks == "omit":
-        cleaned = {k: v for k, v in data.items() if v not in ("", None)}
+        cleaned = {k: (None if v == "" else v) for k, v in data.items()
+                   if v not in ("", None) or k in nullable}
     else:
         cleaned = {k: (None if v == "" else v) for k, v in data.items()}
     try:

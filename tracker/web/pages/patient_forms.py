@@ -66,9 +66,9 @@ def create_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
                    today: Today):
     """Register the patient, or show the form again with each error by its field."""
     values, data, unit_errors = _patient_values(form)
-    data = {**data, "sex": data["sex"] or None}
     data.pop("status", None)
-    result = parse(PatientCreate, data, values)
+    # "Not recorded" is a choice: the schema asks for sex explicitly, null allowed.
+    result = parse(PatientCreate, data, values, nullable=("sex",))
     if unit_errors:
         result.errors = unit_errors | result.errors
     elif result.ok:
