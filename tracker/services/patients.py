@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from tracker.rules import PolicyError, WeightChangeError, check_weight_change, latest_weight
 from tracker.rules.hold import resumed_on_after, status_after_review
+from tracker.rules.plausibility import ImplausibleEntry, Life, check_weight_entry
 from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -139,9 +140,12 @@ def add_weight(
     session: Session, *, actor: Actor, patient_id: int, data: WeightCreate, today: date
 ) -> Weight:
     """Record a weight; one more than 10% from the previous is kept only when confirmed."""
-    get_patient(session, patient_id)
-    if data.measured_on > today:
-        raise Invalid("measured_on is in the future", field="measured_on")
+    patient = get_patient(session, patient_id)
+    try:
+        check_weight_entry(measured_on=data.measured_on, weight_kg=data.weight_kg,
+                           life=Life(born_on=patient.birth_date, today=today))
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
     try:
         change = check_weight_change(
             _weights_on_or_before(session, patient_id=patient_id, day=data.measured_on),

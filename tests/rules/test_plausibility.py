@@ -1,0 +1,61 @@
+"""Entry limits: a day within the patient's life, a plausible weight."""
+
+from datetime import date
+
+import pytest
+
+from tracker.rules.plausibility import (
+    ImplausibleEntry,
+    Life,
+    check_day_in_life,
+    check_weight_entry,
+    check_weight_kg,
+)
+
+LIFE = Life(born_on=date(1975, 6, 15), today=date(2026, 12, 4))
+
+
+@pytest.mark.parametrize("day", [date(1975, 6, 15), date(2000, 1, 1), date(2026, 12, 4)])
+def test_days_within_the_life_pass(day):
+    check_day_in_life(day, life=LIFE, field="measured_on")
+
+
+@pytest.mark.parametrize("day,words", [
+    (date(1900, 1, 1), "before the birth date 1975-06-15"),
+    (date(1975, 6, 14), "before the birth date"),
+    (date(2026, 12, 5), "after today"),
+])
+def test_days_outside_the_life_are_refused_naming_field_and_limit(day, words):
+    with pytest.raises(ImplausibleEntry) as refused:
+        check_day_in_life(day, life=LIFE, field="measured_on")
+    assert refused.value.field == "measured_on" and words in refused.value.message
+
+
+def test_age_counts_whole_years():
+    assert LIFE.age_years(date(1993, 6, 14)) == 17
+    assert LIFE.age_years(date(1993, 6, 15)) == 18
+
+
+@pytest.mark.parametrize("kg,age", [(2, None), (400, 40), (25, 18), (12, 4), (24.9, 17)])
+def test_plausible_weights_pass(kg, age):
+    check_weight_kg(kg, age_years=age)
+
+
+@pytest.mark.parametrize("kg,age,words", [
+    (1.9, None, "between 2 and 400 kg"), (401, 30, "between 2 and 400 kg"),
+    (24.9, 18, "at least 25 kg"), (7, 51, "implausible for an adult"),
+])
+def test_implausible_weights_are_refused(kg, age, words):
+    with pytest.raises(ImplausibleEntry) as refused:
+        check_weight_kg(kg, age_years=age)
+    assert refused.value.field == "weight_kg" and words in refused.value.message
+
+
+def test_a_weight_entry_checks_its_day_then_the_figure_at_that_age():
+    with pytest.raises(ImplausibleEntry) as refused:
+        check_weight_entry(measured_on=date(1900, 1, 1), weight_kg=70, life=LIFE)
+    assert refused.value.field == "measured_on"
+    # 20 kg at 10 years old is a child's weight; at 40 it is refused.
+    check_weight_entry(measured_on=date(1985, 7, 1), weight_kg=20, life=LIFE)
+    with pytest.raises(ImplausibleEntry):
+        check_weight_entry(measured_on=date(2015, 7, 1), weight_kg=20, life=LIFE)

@@ -1,0 +1,74 @@
+"""Entry limits: what a typed date or weight may be before anyone doses from it.
+
+One place for the bounds a slip of the keyboard breaks (a weight dated 1900 for a patient
+born in 1975, 7 kg for an adult): the services ask these before they store, so the JSON API,
+the page forms and the imports refuse the same entry with the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+# Any weight at all: below a newborn's or above the heaviest who could sit in a chair.
+LOWEST_WEIGHT_KG = 2.0
+HIGHEST_WEIGHT_KG = 400.0
+# An adult under this weight is a slip (lb for kg the other way, a dropped digit), not a fact.
+ADULT_AGE_YEARS = 18
+LOWEST_ADULT_WEIGHT_KG = 25.0
+
+
+class ImplausibleEntry(ValueError):
+    """An entry outside its plausible limits; `field` names it, `message` says the limit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Life:
+    """The days a patient's record can speak of: from the birth date to today."""
+
+    born_on: date
+    today: date
+
+    def age_years(self, on: date) -> int:
+        """Whole years of age on a day."""
+        return on.year - self.born_on.year - ((on.month, on.day) < (self.born_on.month,
+                                                                    self.born_on.day))
+
+
+def check_day_in_life(day: date, *, life: Life, field: str) -> None:
+    """Refuse a day before the birth date or after today (ImplausibleEntry naming `field`)."""
+    if day < life.born_on:
+        raise ImplausibleEntry(field, f"{_label(field)} {day.isoformat()} is before the birth "
+                               f"date {life.born_on.isoformat()}: it must lie within the "
+                               "patient's life")
+    if day > life.today:
+        raise ImplausibleEntry(field, f"{_label(field)} {day.isoformat()} is after today "
+                               f"({life.today.isoformat()}): it must not be in the future")
+
+
+def check_weight_kg(weight_kg: float, *, age_years: int | None = None,
+                    field: str = "weight_kg") -> None:
+    """Refuse a weight outside 2 to 400 kg, or under 25 kg for an adult (18 or older)."""
+    if not LOWEST_WEIGHT_KG <= weight_kg <= HIGHEST_WEIGHT_KG:
+        raise ImplausibleEntry(field, f"weight {weight_kg:g} kg must be between "
+                               f"{LOWEST_WEIGHT_KG:g} and {HIGHEST_WEIGHT_KG:g} kg")
+    if age_years is not None and age_years >= ADULT_AGE_YEARS and (
+            weight_kg < LOWEST_ADULT_WEIGHT_KG):
+        raise ImplausibleEntry(field, f"weight {weight_kg:g} kg is implausible for an adult "
+                               f"({age_years} years): an adult must weigh at least "
+                               f"{LOWEST_ADULT_WEIGHT_KG:g} kg; check the figure and its unit")
+
+
+def check_weight_entry(*, measured_on: date, weight_kg: float, life: Life) -> None:
+    """A weight as typed: its day within the patient's life, its figure plausible then."""
+    check_day_in_life(measured_on, life=life, field="measured_on")
+    check_weight_kg(weight_kg, age_years=life.age_years(measured_on))
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ").capitalize()
