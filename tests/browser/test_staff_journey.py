@@ -36,7 +36,8 @@ def _seed(engine, today: date) -> int:
                                         scheduled_on=day, status="given", dose_g=70,
                                         product_code="privigen",
                                         lots=[LotInput(lot_number=f"P{back}", vials=2,
-                                                       size_g=40)]))
+                                                       size_g=40)],
+                                        confirm_lot_total=True))
             for timing, value, when in (("pre_infusion", 67, day),
                                         ("post_infusion", 80, day + timedelta(days=3))):
                 assessments.record_assessment(s, actor=SYSTEM, patient_id=p.id, today=today,

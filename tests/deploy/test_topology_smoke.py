@@ -293,7 +293,7 @@ def record_given_course(client, nurse, pid: int, day: date) -> None:
     course = call(client, nurse, f"/api/v1/patients/{pid}/infusions", {
         "scheduled_on": day.isoformat(), "status": "given", "dose_g": 70,
         "product_code": "privigen",
-        "lots": [{"lot_number": "SMOKE-LOT-1", "vials": 2, "size_g": 40,
+        "lots": [{"lot_number": "SMOKE-LOT-1", "vials": 7, "size_g": 10,
                   "expires_on": (day + timedelta(days=365)).isoformat()}]})
     assert course["status"] == "given"
 

@@ -35,7 +35,8 @@ def give(session: Session, patient_id: int, day: date, *, today: date, lots=None
                                                        dose_g=dose_g, lots=lots,
                                                        reactions=reactions, chair=chair,
                                                        start_time=start,
-                                                       product_code=product_code)).id
+                                                       product_code=product_code,
+                                                       confirm_lot_total=True)).id
 
 
 def score(session: Session, patient_id: int, day: date, measure: str, value: float,

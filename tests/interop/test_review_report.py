@@ -8,7 +8,7 @@ from sqlmodel import select
 from tests.interop.builders import give, patient_with_history, score
 from tests.web.pages_helpers import log_in
 from tracker.schemas.patients import PatientCreate, WeightCreate
-from tracker.schemas.treatment import RegimenCreate
+from tracker.schemas.treatment import LotInput, RegimenCreate
 from tracker.services import patients, regimens
 from tracker.services.actors import SYSTEM
 from tracker.services.review_report import review_report
@@ -32,7 +32,8 @@ def _late_patient(session):
                                                    reason=f"every {interval} days"))
     for n, offset in enumerate((0, 28, 63, 84)):
         give(session, pid, start + timedelta(days=offset), today=TODAY, dose_g=60,
-             reactions="rash" if n == 2 else None, lots=[])
+             reactions="rash" if n == 2 else None,
+             lots=[LotInput(lot_number=f"R{n}", vials=6, size_g=10)])
     score(session, pid, start, "incat", 2, "clinic", today=TODAY)
     score(session, pid, start + timedelta(days=100), "incat", 4, "clinic", today=TODAY)
     score(session, pid, start + timedelta(days=1), "rods", 50, "clinic", today=TODAY)

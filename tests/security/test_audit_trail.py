@@ -78,7 +78,8 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
     assert entries[0].changes == {"status": ["booked", "cancelled"],
                                   "cancel_reason": [None, "patient asked"]}
     _, entries = api.write("POST", "/api/v1/infusions/{infusion_id}/administer", ids=book(0),
-                           as_=nurse, json={"dose_g": 60})
+                           as_=nurse, json={"dose_g": 60, "lots": [
+                               {"lot_number": "A6", "vials": 6, "size_g": 10}]})
     assert entries[0].changes["status"] == ["booked", "given"]
     assert entries[0].changes["dose_g"] == [None, 60.0] and "scheduled_on" not in entries[0].changes
     api.write("POST", "/api/v1/infusions/{infusion_id}/missed", ids=book(3), as_=nurse,

@@ -120,5 +120,6 @@ def test_a_nurse_records_a_given_course_but_cannot_book_one(client, api_as):
     assert client.post(f"/api/v1/patients/{patient}/infusions", headers=nurse,
                        json=booking).status_code == 403
     given = client.post(f"/api/v1/patients/{patient}/infusions", headers=nurse,
-                        json={"scheduled_on": "2026-02-01", "status": "given", "dose_g": 40})
+                        json={"scheduled_on": "2026-02-01", "status": "given", "dose_g": 40,
+                              "lots": [{"lot_number": "N1", "vials": 1, "size_g": 40}]})
     assert given.status_code == 201 and given.json()["status"] == "given"

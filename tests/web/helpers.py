@@ -29,7 +29,8 @@ def patient_with_regimen(client, headers, *, mrn="MRN-9", starts_on: date, weigh
 def give(client, headers, pid, day: date, dose_g=70, lots=None) -> dict:
     answer = client.post(f"/api/v1/patients/{pid}/infusions", headers=headers, json={
         "scheduled_on": iso(day), "status": "given", "dose_g": dose_g,
-        "lots": lots or [{"lot_number": "P100", "vials": 2, "size_g": 40}]})
+        "lots": lots or [{"lot_number": "P100", "vials": 2, "size_g": 40}],
+        "confirm_lot_total": True})  # a course as it was given: vials opened, some left
     assert answer.status_code == 201, answer.text
     return answer.json()
 

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from tests.web.helpers import iso, patient_with_regimen
 from tests.web.pages_helpers import log_in, post_form
-from tracker.store.models import Patient
+from tracker.store.models import Infusion, Patient
 
 TODAY = date.today()
 
@@ -40,3 +40,61 @@ def test_weights_outside_the_life_or_implausible_are_refused_by_api_and_form(
         "measured_on": "1900-01-01", "weight": "70", "weight_unit": "kg"})
     assert form.status_code == 422
     assert 'id="e-measured_on"' in form.text and "before the birth date" in form.text
+
+
+def _booked(client, api, pid, day=TODAY):
+    answer = client.post(f"/api/v1/patients/{pid}/infusions", headers=api, json={
+        "scheduled_on": iso(day)})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+def test_a_course_given_needs_lots_that_add_up_to_the_dose_in_the_api(client, api_as):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    course = _booked(client, api, pid)
+    url = f"/api/v1/infusions/{course}/administer"
+    none = client.post(url, headers=api, json={"dose_g": 70})
+    assert none.status_code == 422 and "at least one lot" in none.text
+    given = client.post(f"/api/v1/patients/{pid}/infusions", headers=api, json={
+        "scheduled_on": iso(TODAY), "status": "given", "dose_g": 70, "lots": []})
+    assert given.status_code == 422 and "at least one lot" in given.text
+    over = client.post(url, headers=api, json={
+        "dose_g": 70, "lots": [{"lot_number": "P1", "vials": 2, "size_g": 40}]})
+    assert over.status_code == 422, over.text
+    assert "10 g more than the 70 g given" in over.text and "confirm_lot_total" in over.text
+    under = client.post(url, headers=api, json={
+        "dose_g": 70, "lots": [{"lot_number": "P1", "vials": 1, "size_g": 40}]})
+    assert under.status_code == 422 and "30 g less than the 70 g given" in under.text
+    expired = client.post(url, headers=api, json={
+        "dose_g": 70, "lots": [{"lot_number": "OLD7", "vials": 7, "size_g": 10,
+                                "expires_on": iso(TODAY - timedelta(days=1))}]})
+    assert expired.status_code == 422 and "lot OLD7 expired" in expired.text
+    confirmed = client.post(url, headers=api, json={
+        "dose_g": 70, "confirm_lot_total": True,
+        "lots": [{"lot_number": "P1", "vials": 2, "size_g": 40}]})
+    assert confirmed.status_code == 200, confirmed.text
+
+
+def test_the_nurse_form_refuses_blank_lots_and_asks_to_confirm_a_difference(
+    client, make_user, api_as, session
+):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    course = _booked(client, api, pid)
+    log_in(client, make_user, "nurse")
+    url = f"/log/{course}"
+    blank = post_form(client, url, url, {"given_on": iso(TODAY), "dose_g": "70",
+                                         "product_code": "privigen", "lots.0.vials": "1",
+                                         "lots.0.size_g": "70"})
+    assert blank.status_code == 422 and "at least one lot" in blank.text
+    assert session.get(Infusion, course).status == "booked"
+    typed = {"given_on": iso(TODAY), "dose_g": "70", "product_code": "privigen",
+             "lots.0.lot_number": "P1", "lots.0.vials": "2", "lots.0.size_g": "40"}
+    differ = post_form(client, url, url, typed)
+    assert differ.status_code == 422
+    assert "10 g more than the 70 g given" in differ.text
+    assert 'name="confirm_lot_total"' in differ.text
+    ok = post_form(client, url, url, typed | {"confirm_lot_total": "1"})
+    assert ok.status_code == 303, ok.text
+

@@ -130,7 +130,8 @@ def test_nurse_log_records_course_lots_and_scores_in_one_submit(
     bad = post_form(client, f"/log/{booking['id']}", f"/log/{booking['id']}", {
         "given_on": iso(TODAY), "dose_g": "70", "product_code": "privigen",
         "lots.0.lot_number": "P1", "lots.0.vials": "2", "lots.0.size_g": "40",
-        "pre_grip_left": "55", "pre_grip_right": "900", "post_grip_right": "60"})
+        "confirm_lot_total": "1", "pre_grip_left": "55", "pre_grip_right": "900",
+        "post_grip_right": "60"})
     assert bad.status_code == 422
     assert 'id="e-pre_grip_right"' in bad.text
     assert 'value="P1"' in bad.text  # what was typed stays
@@ -139,8 +140,9 @@ def test_nurse_log_records_course_lots_and_scores_in_one_submit(
     good = post_form(client, f"/log/{booking['id']}", f"/log/{booking['id']}", {
         "given_on": iso(TODAY), "dose_g": "70", "product_code": "privigen",
         "lots.0.lot_number": "P1", "lots.0.vials": "2", "lots.0.size_g": "40",
-        "reactions": "headache", "pre_grip_left": "55", "pre_grip_right": "71",
-        "pre_mrc_sum": "52", "post_grip_left": "58", "post_grip_right": "76"})
+        "confirm_lot_total": "1", "reactions": "headache", "pre_grip_left": "55",
+        "pre_grip_right": "71", "pre_mrc_sum": "52", "post_grip_left": "58",
+        "post_grip_right": "76"})
     assert good.status_code == 303, good.text
     session.expire_all()
     course = session.get(Infusion, booking["id"])

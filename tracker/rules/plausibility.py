@@ -72,3 +72,34 @@ def check_weight_entry(*, measured_on: date, weight_kg: float, life: Life) -> No
 
 def _label(field: str) -> str:
     return field.replace("_", " ").capitalize()
+
+
+# A course given: the lots a recall must find, adding up to the dose.
+LOT_TOTAL_TOLERANCE_G = 1e-9
+
+
+def check_course_lots(lots: list[tuple[str, int, float | None, date | None]], *,
+                      dose_g: float, given_on: date, confirmed: bool) -> None:
+    """Refuse a given course's lots: none, one expired, or a total not the dose unconfirmed.
+
+    Each lot is (lot_number, vials, size_g, expires_on). Where every vial size is known the
+    vials times sizes must equal the dose given; a difference (vials opened and partly
+    discarded, a lot missed) is kept only when a person confirms it.
+    """
+    if not lots:
+        raise ImplausibleEntry("lots", "a course given needs at least one lot number, so a "
+                               "recall can find its vials")
+    for i, (number, _vials, _size, expires_on) in enumerate(lots):
+        if expires_on is not None and expires_on < given_on:
+            raise ImplausibleEntry(f"lots.{i}.expires_on",
+                                   f"lot {number} expired on {expires_on.isoformat()}, "
+                                   f"before the day given ({given_on.isoformat()})")
+    if confirmed or any(size is None for _n, _v, size, _e in lots):
+        return
+    total = sum(vials * size for _n, vials, size, _e in lots)
+    difference = total - dose_g
+    if abs(difference) > LOT_TOTAL_TOLERANCE_G:
+        raise ImplausibleEntry("lots", f"the lots hold {total:g} g, {abs(difference):g} g "
+                               f"{'more' if difference > 0 else 'less'} than the {dose_g:g} g "
+                               "given: check the lots, or confirm the difference "
+                               "(confirm_lot_total)")

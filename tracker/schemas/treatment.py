@@ -88,6 +88,8 @@ class InfusionCreate(Input):
     dose_g: Grams | None = None
     product_code: ProductCode | None = None
     lots: Annotated[list[LotInput], Field(max_length=20)] = []
+    # Lots whose vials times sizes differ from the dose given are kept only with this set.
+    confirm_lot_total: bool = False
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None
@@ -100,6 +102,8 @@ class InfusionAdminister(Input):
     dose_g: Grams
     product_code: ProductCode | None = None
     lots: Annotated[list[LotInput], Field(max_length=20)] = []
+    # Lots whose vials times sizes differ from the dose given are kept only with this set.
+    confirm_lot_total: bool = False
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None

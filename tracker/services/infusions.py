@@ -15,6 +15,7 @@ from tracker.rules.chairs import (
     spans_clash,
 )
 from tracker.rules.facts import RegimenFact
+from tracker.rules.plausibility import ImplausibleEntry, check_course_lots
 from tracker.rules.vocabulary import CourseStatus, PatientStatus
 from tracker.schemas.treatment import (
     InfusionAdminister,
@@ -114,22 +115,23 @@ def _claim_chair(
 
 
 def _lots(
-    infusion_id: int, lots: list[LotInput], given_on: date, dose_g: float | None
+    infusion_id: int, lots: list[LotInput], given_on: date, dose_g: float | None, *,
+    confirmed: bool,
 ) -> list[InfusionLot]:
-    # A recall must find every vial: where each lot's vial size is known, the lots must
-    # cover the dose given.
-    if lots and dose_g and all(lot.size_g for lot in lots):
-        covered = sum(lot.vials * lot.size_g for lot in lots)
-        if covered + 1e-9 < dose_g:
-            raise Invalid(f"the lots hold {covered:g} g, less than the {dose_g:g} g given: "
-                          "add the other lots", field="lots")
-    rows = []
-    for i, lot in enumerate(lots):
-        if lot.expires_on is not None and lot.expires_on < given_on:
-            raise Invalid(f"lot {lot.lot_number} expired on {lot.expires_on.isoformat()}",
-                          field=f"lots.{i}.expires_on")
-        rows.append(InfusionLot(infusion_id=infusion_id, **lot.model_dump()))
-    return rows
+    # A recall must find every vial: the rules refuse a course given with no lot, an expired
+    # lot, or lots that do not add up to the dose unless a person confirmed the difference.
+    try:
+        check_course_lots([(lot.lot_number, lot.vials, lot.size_g, lot.expires_on)
+                           for lot in lots], dose_g=dose_g or 0, given_on=given_on,
+                          confirmed=confirmed)
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+    return [InfusionLot(infusion_id=infusion_id, **lot.model_dump()) for lot in lots]
+
+
+def _unconfirmed(data: InfusionCreate) -> set[str]:
+    # The audit keeps a confirmation given, and says nothing of one not needed.
+    return set() if data.confirm_lot_total else {"confirm_lot_total"}
 
 
 def book_infusion(
@@ -182,10 +184,12 @@ def book_infusion(
     session.add(infusion)
     _flush_booking(session, chair)
     if given:
-        session.add_all(_lots(infusion.id, data.lots, data.scheduled_on, data.dose_g))
+        session.add_all(_lots(infusion.id, data.lots, data.scheduled_on, data.dose_g,
+                              confirmed=data.confirm_lot_total))
         session.flush()
     audit.record(session, actor=actor, action="infusion.create", entity="infusion",
-                 entity_id=infusion.id, patient_id=patient_id, changes=data.model_dump())
+                 entity_id=infusion.id, patient_id=patient_id,
+                 changes=data.model_dump(exclude=_unconfirmed(data)))
     _refresh(session, infusion, today=today, new_course=True)
     return infusion
 
@@ -241,13 +245,15 @@ def administer_infusion(
     infusion.given_by_id = actor.id
     infusion.given_at = utcnow()
     infusion.updated_at = utcnow()
-    session.add_all(_lots(infusion.id, data.lots, given_on, data.dose_g))
+    session.add_all(_lots(infusion.id, data.lots, given_on, data.dose_g,
+                          confirmed=data.confirm_lot_total))
     session.flush()
     audit.record(session, actor=actor, action="infusion.administer", entity="infusion",
                  entity_id=infusion.id, patient_id=infusion.patient_id,
                  changes={**audit.diff(before, {name: getattr(infusion, name)
                                                 for name in _GIVEN_FIELDS}),
-                          "lots": [lot.model_dump() for lot in data.lots]})
+                          "lots": [lot.model_dump() for lot in data.lots],
+                          **({"confirm_lot_total": True} if data.confirm_lot_total else {})})
     _refresh(session, infusion, today=today)  # withdraws its reminder
     return infusion
 

@@ -93,6 +93,12 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
             db.rollback()
             errors = service_error(exc)
     errors = _form_rows(errors, values.pop("_lot_rows", []))
+    if "confirm_lot_total" in errors.get("lots", ""):
+        # The lots differ from the dose: said in grams, and a box to confirm it is right.
+        errors["lots"] = errors["lots"].replace(
+            "or confirm the difference (confirm_lot_total)",
+            "or tick the box to confirm the difference is right")
+        values["ask_lot_confirmation"] = True
     return _form_page(request, db, today, infusion_id, values=values, errors=errors,
                       status=409 if "status" in errors else 422)
 
@@ -109,6 +115,7 @@ def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
     values["_lot_rows"] = rows
     data = {k: values.get(k) for k in ("given_on", "dose_g", "product_code", "reactions",
                                        "premedication", "notes") if values.get(k)}
+    data["confirm_lot_total"] = values.get("confirm_lot_total") == "1"
     try:
         return InfusionAdminister.model_validate({**data, "lots": lots})
     except ValidationError as exc:
