@@ -98,3 +98,35 @@ def test_the_nurse_form_refuses_blank_lots_and_asks_to_confirm_a_difference(
     ok = post_form(client, url, url, typed | {"confirm_lot_total": "1"})
     assert ok.status_code == 303, ok.text
 
+
+def _patient_without_product(client, api, mrn="NOPROD-1"):
+    pid = client.post("/api/v1/patients", headers=api, json={
+        "mrn": mrn, "given_name": "Nora", "family_name": "Product", "birth_date": "1970-01-01",
+        "sex": "female", "height_cm": 165}).json()["id"]
+    assert client.post(f"/api/v1/patients/{pid}/weights", headers=api, json={
+        "measured_on": iso(TODAY - timedelta(days=20)), "weight_kg": 70}).status_code == 201
+    assert client.post(f"/api/v1/patients/{pid}/regimens", headers=api, json={
+        "starts_on": iso(TODAY - timedelta(days=10)), "dose_g_per_kg": 1,
+        "interval_days": 28, "reason": "maintenance"}).status_code == 201
+    return pid
+
+
+def test_the_nurse_form_makes_the_product_an_explicit_choice(client, make_user, api_as,
+                                                              session):
+    api = api_as("pharmacist", "api.pharmacist")
+    with_product = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    without = _patient_without_product(client, api)
+    log_in(client, make_user, "nurse")
+    chosen = client.get(f"/log/{_booked(client, api, with_product)}").text
+    assert '<option value="privigen" selected>' in chosen
+    course = _booked(client, api, without)
+    form = client.get(f"/log/{course}").text
+    assert '<option value="" selected>Choose a product</option>' in form
+    assert form.count(" selected>") == 2  # the product's empty choice and the grip measure
+    refused = post_form(client, f"/log/{course}", f"/log/{course}", {
+        "given_on": iso(TODAY), "dose_g": "70", "product_code": "",
+        "lots.0.lot_number": "P1", "lots.0.vials": "7", "lots.0.size_g": "10"})
+    assert refused.status_code == 422 and 'id="e-product_code"' in refused.text
+    assert "Choose the product given" in refused.text
+    assert session.get(Infusion, course).status == "booked"
+

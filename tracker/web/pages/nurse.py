@@ -59,7 +59,9 @@ def _form_page(request, db, today, infusion_id, *, values=None, errors=None, sta
             values[f"lots.{i}.size_g"] = f"{lot['size_g']:g}"
     return render(request, "nurse_log.html", {
         "infusion": infusion, "patient": patient, "values": values, "errors": errors or {},
-        "products": product_choices(db), "lot_rows": range(LOT_ROWS),
+        # No product is taken for granted: the regimen's is chosen, else an empty choice.
+        "products": [("", "Choose a product"), *product_choices(db)],
+        "lot_rows": range(LOT_ROWS),
         "score_fields": SCORE_FIELDS, "grip_measures": GRIP_MEASURES, "today": today,
     }, status_code=status)
 
@@ -81,6 +83,8 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
     values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
     errors: dict[str, str] = {}
     given = _administered(values, errors)
+    if not values.get("product_code"):
+        errors.setdefault("product_code", "Choose the product given.")
     scores = _scores(values, errors)
     if not errors:
         try:
