@@ -130,3 +130,21 @@ def test_the_nurse_form_makes_the_product_an_explicit_choice(client, make_user, 
     assert "Choose the product given" in refused.text
     assert session.get(Infusion, course).status == "booked"
 
+
+
+def test_days_in_a_row_outside_1_to_5_are_refused_naming_the_field(client, make_user, api_as,
+                                                                  session):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    log_in(client, make_user)
+    page = f"/patients/{pid}/book"
+    for days in ("9", "0"):
+        answer = post_form(client, page, page, {
+            "scheduled_on": iso(TODAY + timedelta(days=5)), "start_time": "09:00",
+            "chair": "C1", "days": days})
+        assert answer.status_code == 422, (days, answer.status_code)
+        assert 'id="e-days"' in answer.text
+    assert session.exec(select(Infusion).where(Infusion.patient_id == pid)).all() == []
+    api_answer = client.post(f"/api/v1/patients/{pid}/infusions", headers=api, json={
+        "scheduled_on": iso(TODAY + timedelta(days=5)), "days": 9})
+    assert api_answer.status_code == 422 and "days" in api_answer.text
