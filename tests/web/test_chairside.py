@@ -148,3 +148,18 @@ def test_days_in_a_row_outside_1_to_5_are_refused_naming_the_field(client, make_
     api_answer = client.post(f"/api/v1/patients/{pid}/infusions", headers=api, json={
         "scheduled_on": iso(TODAY + timedelta(days=5)), "days": 9})
     assert api_answer.status_code == 422 and "days" in api_answer.text
+
+
+def test_recording_a_course_twice_shows_the_conflict_on_the_form(client, make_user, api_as):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    course = _booked(client, api, pid)
+    log_in(client, make_user, "nurse")
+    url = f"/log/{course}"
+    typed = {"given_on": iso(TODAY), "dose_g": "70", "product_code": "privigen",
+             "lots.0.lot_number": "P1", "lots.0.vials": "7", "lots.0.size_g": "10"}
+    assert post_form(client, url, url, typed).status_code == 303
+    again = post_form(client, url, url, typed)
+    assert again.status_code == 409
+    assert '<p class="error" role="alert">' in again.text
+    assert "already recorded as given" in again.text

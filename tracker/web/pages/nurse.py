@@ -97,6 +97,13 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
             db.rollback()
             errors = service_error(exc)
     errors = _form_rows(errors, values.pop("_lot_rows", []))
+    conflict = "status" in errors
+    if "status" in errors:
+        # The course is no longer booked (logged from another screen, cancelled): said where
+        # the form's own errors appear, since the form has no status field.
+        status = get_infusion(db, infusion_id).status
+        errors["__all__"] = (f"This course is already recorded as {status}: nothing was "
+                             f"saved ({errors.pop('status')}).")
     if "confirm_lot_total" in errors.get("lots", ""):
         # The lots differ from the dose: said in grams, and a box to confirm it is right.
         errors["lots"] = errors["lots"].replace(
@@ -104,7 +111,7 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
             "or tick the box to confirm the difference is right")
         values["ask_lot_confirmation"] = True
     return _form_page(request, db, today, infusion_id, values=values, errors=errors,
-                      status=409 if "status" in errors else 422)
+                      status=409 if conflict else 422)
 
 
 def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
