@@ -163,3 +163,19 @@ def test_recording_a_course_twice_shows_the_conflict_on_the_form(client, make_us
     assert again.status_code == 409
     assert '<p class="error" role="alert">' in again.text
     assert "already recorded as given" in again.text
+
+
+def test_the_header_says_when_the_latest_weight_gives_another_dose(client, make_user, api_as):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=150),
+                               weight_kg=60, dose_g_per_kg=0.5)
+    log_in(client, make_user, "viewer")
+    page = client.get(f"/patients/{pid}").text
+    assert "0.5 g/kg (30 g)" in page and "dose would be" not in page
+    assert client.post(f"/api/v1/patients/{pid}/weights", headers=api, json={
+        "measured_on": iso(TODAY), "weight_kg": 50, "confirm_weight_change": True}
+    ).status_code == 201
+    page = client.get(f"/patients/{pid}").text
+    assert "0.5 g/kg (30 g)" in page
+    assert "on today&#39;s weight of 50 kg the dose would be 25 g" in page.replace("On", "on")
+    assert "consider a new regimen" in page

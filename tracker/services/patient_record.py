@@ -54,6 +54,8 @@ class PatientRecord:
     weights: list[Any]
     products: dict[str, str]
     other_treatments: list[dict] = field(default_factory=list)  # besides IVIG, by start
+    # The current regimen's dose on the latest weight, when it is not the stored dose.
+    dose_on_latest_weight: dict | None = None
 
 
 def patient_record(session: Session, *, patient_id: int, today: date) -> PatientRecord:
@@ -71,19 +73,23 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
         review_dates=(r.reviewed_on for r in reviews),
         weight_dates=(w.measured_on for w in weights),
         dismissed=dismissed_actions(session, [patient_id])[patient_id])
-    evaluation = evaluate(facts, on=today, policy=load_policy(session))
+    policy = load_policy(session)
+    evaluation = evaluate(facts, on=today, policy=policy)
     regimens = regimen_service.regimen_views(session, regimen_rows)
+    current = next((r for r in regimens if r["id"] == evaluation.regimen_id), None)
     return PatientRecord(
         patient=patient,
         evaluation=evaluation,
         regimens=regimens,
-        current_regimen=next((r for r in regimens if r["id"] == evaluation.regimen_id), None),
+        current_regimen=current,
         courses=courses,
         scores=scores,
         reviews=reviews,
         weights=weights,
         products={p.code: p.name for p in session.exec(select(Product))},
         other_treatments=other_treatment_service.other_treatments(session, patient_id=patient_id),
+        dose_on_latest_weight=regimen_service.dose_on_latest_weight(
+            session, patient=patient, regimen=current, today=today, policy=policy),
     )
 
 

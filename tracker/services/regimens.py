@@ -21,7 +21,7 @@ from tracker.rules.weights import stale_weight_note
 from tracker.schemas.treatment import RegimenCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
-from tracker.services.errors import Invalid, NotFound
+from tracker.services.errors import Invalid, NotFound, ServiceError
 from tracker.services.evaluation import refresh_state
 from tracker.services.patients import get_patient, weight_on
 from tracker.services.policy import load_policy
@@ -79,6 +79,31 @@ def weighed_calculation(
         )
     except DosingError as exc:
         raise Invalid(exc.message, field=exc.field) from exc
+
+
+def dose_on_latest_weight(
+    session: Session, *, patient: Patient, regimen: dict | None, today: date,
+    policy: SitePolicy,
+) -> dict | None:
+    """The dose the regimen would give on the latest weight, when it is not the stored dose.
+
+    A regimen keeps the dose calculated when it was written; a weight recorded since may give
+    another (the rules' calculate_dose, as a new regimen would be written). None when the
+    doses agree or there is nothing to compare.
+    """
+    if regimen is None or not regimen.get("dose_g"):
+        return None
+    try:
+        weight, calc = weighed_calculation(
+            session, patient=patient, dose_g_per_kg=regimen["dose_g_per_kg"],
+            days_per_course=regimen["days_per_course"], weight_basis=regimen["weight_basis"],
+            day=today, policy=policy)
+    except ServiceError:
+        return None
+    if abs(calc.dose_g - regimen["dose_g"]) < 1e-9:
+        return None
+    return {"weight_kg": weight.weight_kg, "measured_on": weight.measured_on,
+            "dose_g": calc.dose_g, "stored_dose_g": regimen["dose_g"]}
 
 
 def check_regimen_limits(
