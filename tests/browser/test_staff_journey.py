@@ -101,7 +101,9 @@ def test_book_record_log_and_accept_in_the_browser(chromium, browser_site, artif
     assert page.locator(".tl-course.tl-given").count() == 3
     bands_before = page.locator(".tl-regimen").count()
     page.screenshot(path=str(artifacts / "patient-timeline.png"), full_page=True)
-    page.get_by_role("button", name="Accept: new regimen from today").click()
+    page.get_by_role("button", name="Accept: show the new regimen").click()
+    assert "every <strong>21 days</strong>" in page.content()  # shown, not saved yet
+    page.get_by_role("button", name="Confirm: save this regimen").click()
     assert page.locator(".tl-regimen").count() == bands_before + 1
     assert "every 21 d" in page.locator(".timeline svg").inner_html()
     assert "every <strong>21 days</strong>" in page.content()

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from tests.web.helpers import iso, patient_with_regimen
+from tests.web.helpers import give, iso, patient_with_regimen, score
 from tests.web.pages_helpers import log_in, post_form
 from tracker.store.models import Infusion, Patient
 
@@ -179,3 +179,62 @@ def test_the_header_says_when_the_latest_weight_gives_another_dose(client, make_
     assert "0.5 g/kg (30 g)" in page
     assert "on today&#39;s weight of 50 kg the dose would be 25 g" in page.replace("On", "on")
     assert "consider a new regimen" in page
+
+
+def _waning_patient(client, api):
+    first = TODAY - timedelta(days=90)
+    pid = patient_with_regimen(client, api, starts_on=first - timedelta(days=7))
+    for k in range(4):
+        day = first + timedelta(days=28 * k)
+        give(client, api, pid, day)
+        if k:
+            score(client, api, pid, day, 68, "pre_infusion")
+        score(client, api, pid, day + timedelta(days=3), 80, "post_infusion")
+    return pid, first + timedelta(days=28 * 3)
+
+
+def test_saving_a_weight_or_a_regimen_says_what_was_saved(client, make_user, api_as):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    log_in(client, make_user)
+    page = f"/patients/{pid}"
+    saved = post_form(client, page, f"{page}/weights", {
+        "measured_on": iso(TODAY), "weight": "72", "weight_unit": "kg"})
+    assert saved.status_code == 303
+    shown = client.get(saved.headers["location"]).text
+    assert '<p class="notice" role="status">Weight recorded: 72 kg' in shown
+    url = f"{page}/regimens/new"
+    done = post_form(client, url, url, {
+        "starts_on": iso(TODAY), "dose_g_per_kg": "1", "interval_days": "21",
+        "days_per_course": "1", "product_code": "privigen", "weight_basis": "auto",
+        "reason": "wear-off", "confirm": "save"})
+    assert done.status_code == 303
+    shown = client.get(done.headers["location"]).text
+    assert "New regimen saved: 1 g/kg (70 g) every 21 days" in shown
+    # A notice is only ever about this patient's own rows, never text from the address.
+    assert "notice" not in client.get(f"{page}?saved=regimen:999999").text.split("<main")[1]
+
+
+def test_accepting_a_recommendation_previews_the_regimen_and_saves_on_confirm(
+    client, make_user, api_as
+):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid, last = _waning_patient(client, api)
+    regimens = f"/api/v1/patients/{pid}/regimens"
+    before = len(client.get(regimens, headers=api).json())
+    log_in(client, make_user)
+    page = f"/patients/{pid}"
+    preview = post_form(client, page, f"{page}/recommendation/accept", {})
+    assert preview.status_code == 200
+    text = preview.text
+    assert "every <strong>21 days</strong>" in text and "1 g/kg" in text and "70 g" in text
+    assert "Intensity" in text and " × " in text
+    assert f"Next due: {last + timedelta(days=21):%d %b %Y}" in text
+    assert 'name="confirm" value="save"' in text
+    assert len(client.get(regimens, headers=api).json()) == before
+    confirmed = post_form(client, page, f"{page}/recommendation/accept", {
+        "confirm": "save", "dose_g_per_kg": "1", "interval_days": "21"})
+    assert confirmed.status_code == 303, confirmed.text
+    assert len(client.get(regimens, headers=api).json()) == before + 1
+    assert "New regimen saved" in client.get(confirmed.headers["location"]).text
+

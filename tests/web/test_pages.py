@@ -167,8 +167,12 @@ def test_patient_page_shows_recommendation_and_accepting_it(client, make_user, p
     assert page.status_code == 200
     assert "Waning response" in page.text and "Shorten interval" in page.text
     assert page.text.count('class="tl-course tl-given"') == 4
-    answer = client.post(f"/patients/{pid}/recommendation/accept",
-                         data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    preview = client.post(f"/patients/{pid}/recommendation/accept",
+                          data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert preview.status_code == 200 and 'value="save"' in preview.text
+    answer = client.post(f"/patients/{pid}/recommendation/accept", follow_redirects=False,
+                         data={"csrf_token": csrf_of(page.text), "confirm": "save",
+                               "dose_g_per_kg": "1", "interval_days": "21"})
     assert answer.status_code == 303
     page = client.get(f"/patients/{pid}").text
     assert "every <strong>21 days</strong>" in page

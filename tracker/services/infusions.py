@@ -2,7 +2,7 @@
 
 from datetime import date, time, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -308,6 +308,15 @@ def cancel_infusion(
                  changes=audit.diff(before, {"status": status, "cancel_reason": reason}))
     _refresh(session, infusion, today=today)  # withdraws its reminder
     return infusion
+
+
+def last_given_on(session: Session, *, patient_id: int, on: date) -> date | None:
+    """The first day of the patient's latest course given on or before `on`, or None."""
+    return session.exec(
+        select(func.max(Infusion.scheduled_on)).where(
+            Infusion.patient_id == patient_id, Infusion.status == CourseStatus.GIVEN,
+            Infusion.scheduled_on <= on)
+    ).one()
 
 
 def infusions(session: Session, *, patient_id: int) -> list[Infusion]:

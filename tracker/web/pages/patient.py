@@ -1,6 +1,9 @@
 """A patient's page: header, timeline, history; recommendation, review and weight forms."""
 
-from fastapi import APIRouter, Request
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.rules import MEASURES, to_kg
@@ -12,7 +15,7 @@ from tracker.services import patients as patient_service
 from tracker.services import recommendations as recommendation_service
 from tracker.services.errors import ServiceError
 from tracker.services.patient_record import patient_record
-from tracker.services.policy import display_units
+from tracker.services.policy import display_units, load_policy
 from tracker.web.deps import (
     DbSession,
     IdPath,
@@ -37,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _page(request, db, user, today, patient_id, *, errors=None, values=None, status=200,
-          template="patient.html"):
+          template="patient.html", saved=""):
     record = patient_record(db, patient_id=patient_id, today=today)
     audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
                          part=template.removesuffix(".html"))
@@ -48,15 +51,30 @@ def _page(request, db, user, today, patient_id, *, errors=None, values=None, sta
         "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
         "treatment_labels": OTHER_TREATMENT_LABELS,
         "dx": diagnosis_panel(db, patient_id=patient_id, today=today),
-        "units": display_units(db),
+        "units": display_units(db), "saved": saved_item(record, saved),
     }, status_code=status)
+
+
+def saved_item(record, saved: str) -> dict | None:
+    """What a save just wrote, for the notice after its redirect (`?saved=weight:12`).
+
+    Only the patient's own rows are named, found by id in the record: nothing typed into the
+    address is ever shown.
+    """
+    kind, _, row_id = saved.partition(":")
+    if kind == "patient":
+        return {"kind": "patient", "row": record.patient}
+    rows = {"weight": [(w.id, w) for w in record.weights],
+            "regimen": [(r["id"], r) for r in record.regimens]}.get(kind, [])
+    row = next((row for i, row in rows if str(i) == row_id), None)
+    return {"kind": kind, "row": row} if row is not None else None
 
 
 @router.get("/patients/{patient_id}")
 def patient_page(request: Request, db: DbSession, user: PageUser, today: Today,
-                 patient_id: IdPath):
+                 patient_id: IdPath, saved: Annotated[str, Query(max_length=40)] = ""):
     """The patient's record with the timeline and the recommended action."""
-    return _page(request, db, user, today, patient_id)
+    return _page(request, db, user, today, patient_id, saved=saved)
 
 
 @router.get("/patients/{patient_id}/summary")
@@ -66,23 +84,49 @@ def patient_summary(request: Request, db: DbSession, user: PageUser, today: Toda
     return _page(request, db, user, today, patient_id, template="patient_summary.html")
 
 
-def _redirect(patient_id: int, note: str = "") -> RedirectResponse:
+def _redirect(patient_id: int, note: str = "", saved: str = "") -> RedirectResponse:
     anchor = f"#{note}" if note else ""
-    return RedirectResponse(f"/patients/{patient_id}{anchor}", status_code=303)
+    query = f"?saved={saved}" if saved else ""
+    return RedirectResponse(f"/patients/{patient_id}{query}{anchor}", status_code=303)
+
+
+def _accept_page(request, db, user, today, patient_id, preview, *, errors=None, status=200):
+    patient = patient_service.get_patient(db, patient_id)
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
+                         part="recommendation preview")
+    return render(request, "recommendation_accept.html", {
+        "p": patient, "preview": preview, "action_labels": ACTION_LABELS,
+        "errors": errors or {}, "today": today, "units": display_units(db),
+        "policy": load_policy(db)}, status_code=status)
+
+
+def _expected(form) -> tuple[float, int] | None:
+    """The (g/kg, interval) the preview showed, or None when the form did not carry them."""
+    try:
+        dose, interval = float(form.get("dose_g_per_kg", "")), int(form.get("interval_days", ""))
+    except ValueError:
+        return None
+    return (dose, interval) if math.isfinite(dose) else None
 
 
 @router.post("/patients/{patient_id}/recommendation/accept")
 def accept(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
            today: Today, patient_id: IdPath):
-    """Accept the recommended action: a new regimen from today."""
+    """Show the regimen that accepting writes; save it only when the pharmacist confirms."""
+    expected = _expected(form)
     try:
-        recommendation_service.accept_recommendation(
-            db, actor=actor(request, user), patient_id=patient_id, on=today, today=today)
+        if form.get("confirm") == "save" and expected is not None:
+            new = recommendation_service.accept_recommendation(
+                db, actor=actor(request, user), patient_id=patient_id, on=today, today=today,
+                expected=expected)
+            return _redirect(patient_id, "regimens", saved=f"regimen:{new.id}")
+        preview = recommendation_service.acceptance_preview(db, patient_id=patient_id,
+                                                            on=today)
     except ServiceError as exc:
         db.rollback()
         return _page(request, db, user, today, patient_id, errors=service_error(exc),
                      status=exc.status_code)
-    return _redirect(patient_id, "regimens")
+    return _accept_page(request, db, user, today, patient_id, preview)
 
 
 @router.post("/patients/{patient_id}/recommendation/dismiss")
@@ -141,9 +185,10 @@ def add_weight(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
         result.errors = {"weight_kg": f"weight_unit {errors['weight_unit']}"}
     elif result.ok:
         try:
-            patient_service.add_weight(db, actor=actor(request, user), patient_id=patient_id,
-                                       data=result.model, today=today)
-            return _redirect(patient_id, "weights")
+            weight = patient_service.add_weight(db, actor=actor(request, user),
+                                                patient_id=patient_id, data=result.model,
+                                                today=today)
+            return _redirect(patient_id, "weights", saved=f"weight:{weight.id}")
         except patient_service.WeightChangeUnconfirmed as exc:
             db.rollback()
             result.errors = service_error(exc)

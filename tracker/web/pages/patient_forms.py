@@ -75,7 +75,7 @@ def create_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
         try:
             patient = patient_service.create_patient(db, actor=actor(request, user),
                                                      data=result.model, today=today)
-            return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+            return RedirectResponse(f"/patients/{patient.id}?saved=patient", status_code=303)
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)
@@ -118,7 +118,7 @@ def update_patient(request: Request, db: DbSession, user: PagePharmacist, form: 
         try:
             patient_service.update_patient(db, actor=actor(request, user), patient_id=patient_id,
                                            data=result.model, today=today)
-            return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+            return RedirectResponse(f"/patients/{patient_id}?saved=patient", status_code=303)
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)
@@ -169,13 +169,14 @@ def create_regimen(request: Request, db: DbSession, user: PagePharmacist, form: 
                                  errors=service_error(exc), status=422)
         return _regimen_form(request, db, patient, values=values, preview=preview)
     try:
-        regimen_service.create_regimen(db, actor=actor(request, user), patient_id=patient_id,
-                                       data=data, today=today)
+        regimen = regimen_service.create_regimen(db, actor=actor(request, user),
+                                                 patient_id=patient_id, data=data, today=today)
     except ServiceError as exc:
         db.rollback()
         return _regimen_form(request, db, patient, values=values, errors=service_error(exc),
                              status=422)
-    return RedirectResponse(f"/patients/{patient_id}#regimens", status_code=303)
+    return RedirectResponse(f"/patients/{patient_id}?saved=regimen:{regimen.id}#regimens",
+                            status_code=303)
 
 
 def _preview(db, patient, data: RegimenCreate, today) -> dict:
