@@ -238,3 +238,14 @@ def test_accepting_a_recommendation_previews_the_regimen_and_saves_on_confirm(
     assert len(client.get(regimens, headers=api).json()) == before + 1
     assert "New regimen saved" in client.get(confirmed.headers["location"]).text
 
+
+def test_page_forms_name_the_field_and_the_limit_in_plain_words(client, make_user, api_as):
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    log_in(client, make_user)
+    page = f"/patients/{pid}/book"
+    answer = post_form(client, page, page, {
+        "scheduled_on": iso(TODAY + timedelta(days=5)), "start_time": "09:00", "chair": "C1",
+        "days": "9"})
+    assert "Days in a row must be between 1 and 5" in answer.text
+    assert "Input should" not in answer.text

@@ -3,7 +3,7 @@
 import math
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
@@ -66,18 +66,117 @@ def parse(
     try:
         return FormResult(model.model_validate(cleaned), {}, values)
     except ValidationError as exc:
-        return FormResult(None, errors_by_field(exc), values)
+        return FormResult(None, errors_by_field(exc, model), values)
 
 
-def errors_by_field(exc: ValidationError) -> dict[str, str]:
-    """A ValidationError as {field: message} (the first message per field)."""
+def errors_by_field(exc: ValidationError, model: type[BaseModel] | None = None
+                    ) -> dict[str, str]:
+    """A ValidationError as {field: message} in plain words (the first message per field).
+
+    `model` lets a bound be said whole ("between 1 and 5") where the schema gives both.
+    """
     errors: dict[str, str] = {}
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ())]
         field = ".".join(loc) if loc else "__all__"
-        message = error.get("msg", "invalid").removeprefix("Value error, ")
-        errors.setdefault(field, message)
+        errors.setdefault(field, plain_message(error, loc, model))
     return errors
+
+
+# How the forms call their fields, where the name alone would not say it.
+FIELD_LABELS = {
+    "days": "Days in a row", "dose_g": "Dose (g)", "dose_g_per_kg": "Dose (g/kg)",
+    "interval_days": "Interval (days)", "days_per_course": "Days per course",
+    "weight_kg": "Weight", "height_cm": "Height", "mrn": "MRN", "email": "E-mail",
+    "scheduled_on": "Day", "start_time": "Start", "product_code": "Product",
+    "min_interval_days": "Own shortest interval (days)",
+    "max_interval_days": "Own longest interval (days)", "size_g": "vial size (g)",
+    "expires_on": "expiry", "lot_number": "Lot number", "taken_on": "Taken on",
+}
+_BOUND_WORDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+
+
+def field_label(loc: list[str]) -> str:
+    """A field's name as the form shows it: "Days in a row", "Lot 2 vials"."""
+    if len(loc) == 3 and loc[0] == "lots" and loc[1].isdigit():
+        return f"Lot {int(loc[1]) + 1} {FIELD_LABELS.get(loc[2], loc[2].replace('_', ' '))}"
+    name = loc[-1] if loc else "The form"
+    label = FIELD_LABELS.get(name, name.replace("_", " "))
+    return label[:1].upper() + label[1:]
+
+
+def _bounds(model: type[BaseModel] | None, loc: list[str]) -> dict[str, Any]:
+    """The numeric bounds the schema gives a field ({"ge": 1, "le": 5}), lots' fields too."""
+    info = None
+    for part in loc:
+        if part.isdigit():
+            continue
+        if model is None or part not in model.model_fields:
+            return {}
+        info = model.model_fields[part]
+        model = _inner_model(info.annotation)
+    found = {}
+    for item in info.metadata if info is not None else ():
+        for key in _BOUND_WORDS:
+            if getattr(item, key, None) is not None:
+                found[key] = getattr(item, key)
+    return found
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (itself, or in a list or an optional), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _limit(bounds: dict[str, Any]) -> str:
+    low, high = bounds.get("ge", bounds.get("gt")), bounds.get("le", bounds.get("lt"))
+    if "ge" in bounds and "le" in bounds:
+        return f"between {low:g} and {high:g}"
+    return " and ".join(f"{_BOUND_WORDS[k]} {v:g}" for k, v in bounds.items())
+
+
+def plain_message(error: dict, loc: list[str], model: type[BaseModel] | None = None) -> str:
+    """One pydantic error in plain words, naming the field and the limit."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    label = field_label(loc)
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bounds = _bounds(model, loc) or {
+            {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt",
+             "less_than_equal": "le"}[kind]: next(iter(ctx.values()))}
+        return f"{label} must be {_limit(bounds)}."
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return f"{label} is required."
+    simple = {
+        "int_parsing": "must be a whole number", "int_from_float": "must be a whole number",
+        "int_type": "must be a whole number", "float_parsing": "must be a number",
+        "float_type": "must be a number", "finite_number": "must be a number",
+        "date_parsing": "must be a date (YYYY-MM-DD)",
+        "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+        "date_from_datetime_inexact": "must be a date (YYYY-MM-DD)",
+        "date_type": "must be a date (YYYY-MM-DD)", "time_parsing": "must be a time (HH:MM)",
+        "time_type": "must be a time (HH:MM)", "bool_parsing": "must be yes or no",
+        "string_pattern_mismatch": "has characters that are not allowed",
+        "extra_forbidden": "is not a field of this form",
+        "string_type": "must be text", "none_required": "must be left blank",
+    }
+    if kind in simple:
+        return f"{label} {simple[kind]}."
+    if kind == "string_too_short":
+        return f"{label} must be at least {ctx['min_length']} characters."
+    if kind == "string_too_long":
+        return f"{label} must be at most {ctx['max_length']} characters."
+    if kind in ("literal_error", "enum"):
+        return f"{label} must be one of: {ctx.get('expected', '')}."
+    if kind == "too_long":
+        return f"{label} may have at most {ctx.get('max_length')} entries."
+    # Our own validators' messages (value_error) already say it in words.
+    return error.get("msg", "invalid").removeprefix("Value error, ")
 
 
 def service_error(exc: ServiceError) -> dict[str, str]:

@@ -130,7 +130,7 @@ def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
     try:
         return InfusionAdminister.model_validate({**data, "lots": lots})
     except ValidationError as exc:
-        errors.update(errors_by_field(exc))
+        errors.update(errors_by_field(exc, InfusionAdminister))
         return None
 
 
@@ -159,5 +159,5 @@ def _scores(values: dict, errors: dict) -> list[tuple[str, AssessmentCreate]]:
                 "taken_on": day, "measure": grip if measure == "grip" else measure,
                 "side": side, "value": values[field], "timing": f"{timing}_infusion"})))
         except ValidationError as exc:
-            errors[field] = next(iter(errors_by_field(exc).values()))
+            errors[field] = next(iter(errors_by_field(exc, AssessmentCreate).values()))
     return scores
