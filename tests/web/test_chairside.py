@@ -249,3 +249,30 @@ def test_page_forms_name_the_field_and_the_limit_in_plain_words(client, make_use
         "days": "9"})
     assert "Days in a row must be between 1 and 5" in answer.text
     assert "Input should" not in answer.text
+
+
+def test_scanning_a_vial_fills_product_lot_and_expiry(client, make_user, api_as, session):
+    from tracker.services.products import set_product_gtin
+
+    api = api_as("pharmacist", "api.pharmacist")
+    pid = _patient_without_product(client, api, mrn="SCAN-1")
+    course = _booked(client, api, pid)
+    set_product_gtin(session, code="privigen", gtin="09506000134352")
+    log_in(client, make_user, "nurse")
+    url = f"/log/{course}"
+    form = client.get(url).text
+    assert 'name="scan"' in form and 'maxlength="200"' in form
+    read = post_form(client, url, url, {
+        "scan": "(01)09506000134352(17)271231(10)LOT123", "action": "scan",
+        "given_on": iso(TODAY), "dose_g": "70"})
+    assert read.status_code == 200, read.text
+    assert '<option value="privigen" selected>' in read.text
+    assert 'name="lots.0.lot_number" type="text" value="LOT123"' in read.text
+    assert 'name="lots.0.expires_on" type="date" value="2027-12-31"' in read.text
+    assert session.get(Infusion, course).status == "booked"  # nothing saved by a scan
+    unknown = post_form(client, url, url, {
+        "scan": "(01)09506000134369(10)LOT9", "action": "scan"})
+    assert unknown.status_code == 422
+    assert "No product has the GTIN 09506000134369" in unknown.text
+    garbled = post_form(client, url, url, {"scan": "hello", "action": "scan"})
+    assert garbled.status_code == 422 and 'id="e-scan"' in garbled.text

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from tracker.formats.gs1 import ScanError, read_vial_scan
 from tracker.rules import DosingError, vial_plan
 from tracker.rules.vocabulary import CourseStatus
 from tracker.schemas.scores import AssessmentCreate
@@ -13,6 +14,7 @@ from tracker.services.assessments import record_assessment
 from tracker.services.errors import Invalid, ServiceError
 from tracker.services.evaluation import refresh_state
 from tracker.services.infusions import administer_infusion, get_infusion
+from tracker.services.products import product_by_gtin
 from tracker.store.models import Chair, Infusion, Patient, Product, Regimen
 
 
@@ -69,3 +71,20 @@ def log_course(
             raise Invalid(exc.message, field=field) from exc
     refresh_state(session, patient_id=infusion.patient_id, today=today)
     return infusion
+
+
+def read_scan(session: Session, *, text: str) -> dict:
+    """A vial's scanned GS1 code as the log form's fields: product, lot and expiry.
+
+    Invalid naming `scan` when the code cannot be read or no product has its GTIN.
+    """
+    try:
+        scan = read_vial_scan(text)
+    except ScanError as exc:
+        raise Invalid(f"The scan could not be read: {exc.message}.", field="scan") from exc
+    product = product_by_gtin(session, scan.gtin)
+    if product is None:
+        raise Invalid(f"No product has the GTIN {scan.gtin}: choose the product by hand, and "
+                      "ask an admin to set this GTIN on it.", field="scan")
+    return {"product_code": product.code, "lot_number": scan.lot_number or "",
+            "expires_on": scan.expires_on.isoformat() if scan.expires_on else ""}

@@ -29,6 +29,9 @@ class Product(SQLModel, table=True):
     # the concentration; mL/kg/min = mg/kg/min / (10 x concentration %)).
     start_rate_mg_per_kg_per_min: float
     max_rate_mg_per_kg_per_min: float
+    # The GTIN-14 in the vials' GS1 DataMatrix, set by an admin from the pack (none seeded:
+    # a wrong one would fill the wrong product at the chair).
+    gtin: str | None = Field(default=None, max_length=14, unique=True)
     active: bool = True
 
     @property

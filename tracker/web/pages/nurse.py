@@ -81,6 +81,9 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
                today: Today, infusion_id: IdPath):
     """Record the course as given with lots, reactions and scores; all or nothing."""
     values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    if values.pop("action", "") == "scan":
+        return _scanned(request, db, today, infusion_id, values)
+    values.pop("scan", None)
     errors: dict[str, str] = {}
     given = _administered(values, errors)
     if not values.get("product_code"):
@@ -112,6 +115,30 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
         values["ask_lot_confirmation"] = True
     return _form_page(request, db, today, infusion_id, values=values, errors=errors,
                       status=409 if conflict else 422)
+
+
+def _scanned(request, db, today, infusion_id, values: dict):
+    """The form again with a scanned vial's product, lot and expiry filled in; nothing saved."""
+    text = values.pop("scan", "")
+    if not text:  # Enter pressed in another field: the form again, as typed
+        return _form_page(request, db, today, infusion_id, values=values)
+    try:
+        found = nurse_log.read_scan(db, text=text)
+    except ServiceError as exc:
+        return _form_page(request, db, today, infusion_id, values=values,
+                          errors=service_error(exc), status=422)
+    values["product_code"] = found["product_code"]
+    rows = [i for i in range(LOT_ROWS) if not values.get(f"lots.{i}.lot_number")]
+    same = [i for i in range(LOT_ROWS)
+            if values.get(f"lots.{i}.lot_number") == found["lot_number"] != ""]
+    if not same and not rows:
+        return _form_page(request, db, today, infusion_id, values=values, status=422,
+                          errors={"scan": "Every lot row is used: clear one to add this lot."})
+    row = (same or rows)[0]
+    values[f"lots.{row}.lot_number"] = found["lot_number"]
+    if found["expires_on"]:
+        values[f"lots.{row}.expires_on"] = found["expires_on"]
+    return _form_page(request, db, today, infusion_id, values=values)
 
 
 def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
