@@ -117,6 +117,17 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
                          json={"user_id": account["id"], "name": "feed"})
     api.write("POST", "/api/v1/admin/tokens/{token_id}/revoke", ids={"token_id": token["id"]},
               as_=admin)
+    week = [{"opens": "08:30", "closes": "17:00"}] * 5 + [{}, {}]
+    _, entries = api.write("PUT", "/api/v1/opening-hours", as_=admin,
+                           json={"days": week, "holiday_country": "GB"})
+    assert entries[0].action == "opening.update"
+    assert entries[0].changes["holiday_country"] == ["", "GB"]
+    closure, entries = api.write("POST", "/api/v1/closures", as_=admin, json={
+        "day": (TODAY + timedelta(days=30)).isoformat(), "reason": "staff training"})
+    assert entries[0].changes["reason"] == "staff training"
+    _, entries = api.write("DELETE", "/api/v1/closures/{closure_id}", as_=admin,
+                           ids={"closure_id": closure["id"]})
+    assert entries[0].action == "closure.delete"
     api_writes = {(m, p) for m, p in route_keys(app)
                   if m in WRITE_METHODS and is_api(p) and p != "/api/v1/auth/token"}
     assert sorted(api_writes - api.covered) == []

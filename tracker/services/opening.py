@@ -155,8 +155,8 @@ def add_closure(session: Session, *, actor: Actor, day: date, reason: str) -> Cl
     return row
 
 
-def remove_closure(session: Session, *, actor: Actor, closure_id: int) -> None:
-    """Open the suite again on a closure day (its weekly hours apply)."""
+def remove_closure(session: Session, *, actor: Actor, closure_id: int) -> ClosureDay:
+    """Open the suite again on a closure day (its weekly hours apply); the row removed."""
     row = session.get(ClosureDay, closure_id)
     if row is None:
         raise NotFound(f"no closure with id {closure_id}")
@@ -164,3 +164,4 @@ def remove_closure(session: Session, *, actor: Actor, closure_id: int) -> None:
                  entity_id=row.id, changes={"day": row.day, "reason": row.reason})
     session.delete(row)
     session.flush()
+    return row

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
 from tracker.rules.opening import WEEKDAY_NAMES
 from tracker.schemas.common import Day
@@ -82,8 +82,8 @@ def add_closure(request: Request, db: DbSession, user: ApiAdmin, body: ClosureCr
     return {"id": row.id, "day": row.day, "reason": row.reason, "kind": "site"}
 
 
-@router.delete("/closures/{closure_id}", status_code=204)
+@router.delete("/closures/{closure_id}", response_model=ClosureRead)
 def remove_closure(request: Request, db: DbSession, user: ApiAdmin, closure_id: IdPath):
-    """Open the suite again on a closure day."""
-    opening.remove_closure(db, actor=actor(request, user), closure_id=closure_id)
-    return Response(status_code=204)
+    """Open the suite again on a closure day; the answer is the closure removed."""
+    row = opening.remove_closure(db, actor=actor(request, user), closure_id=closure_id)
+    return {"id": closure_id, "day": row.day, "reason": row.reason, "kind": "site"}
