@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from tests.opening_days import weekday_on_or_after
 from tests.security.helpers import WRITE_METHODS, build_world, fill, is_api, page_client, route_keys
 from tests.web.test_api_response import _wearing_off_patient
 from tracker.store.models import AuditEvent
@@ -276,6 +277,8 @@ NOT_A_PATIENT_RECORD = {
     "/admin/users": "staff accounts", "/admin/tokens": "staff tokens",
     "/api/v1/admin/users": "staff accounts", "/api/v1/admin/tokens": "staff tokens",
     "/chairs/calendars": "chairs and their feeds", "/api/v1/chairs": "chairs",
+    "/admin/chairs": "chairs, opening hours and closure days",
+    "/api/v1/opening-hours": "the suite's weekly hours", "/api/v1/closures": "closure days",
     "/api/v1/policy": "the site policy", "/account/password": "one's own password form",
     "/login": "public", "/healthz": "public", "/docs": "API docs",
     "/openapi.json": "API schema",
@@ -303,7 +306,8 @@ def test_feeds_and_recalls_are_audited_as_reads(app, client, make_user, api_as, 
         session, actor=SYSTEM, kind="patient", subject_id=world.patient_id)
     chair = session.exec(select(Chair).where(Chair.active).order_by(Chair.id)).first()
     infusions.book_infusion(session, actor=SYSTEM, patient_id=world.patient_id, today=TODAY,
-                            data=InfusionCreate(scheduled_on=TODAY + timedelta(days=1),
+                            data=InfusionCreate(scheduled_on=weekday_on_or_after(
+                                TODAY + timedelta(days=1)),
                                                 start_time=time(9, 0), chair=chair.code))
     chair_id = chair.id
     chair_token, chair_feed = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="chair",
