@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from tests.conftest import TEST_PASSWORD
+from tests.opening_days import open_every_day
 from tracker.schemas.patients import PatientCreate, WeightCreate
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
@@ -44,6 +45,7 @@ def _seed(engine, today: date) -> int:
                                               data=AssessmentCreate(
                                                   taken_on=when, measure="grip_vigorimeter",
                                                   side="right", value=value, timing=timing))
+        open_every_day(s)  # so the journey books and gives a course today, whatever the day
         return p.id
 
 
@@ -70,12 +72,15 @@ def test_book_record_log_and_accept_in_the_browser(chromium, browser_site, artif
     page.get_by_role("link", name="Hollis, Maria").click()
     assert "Waning response" not in page.content()
 
-    # Book inside the window: the first suggestion is a day inside it.
+    # Book inside the window: the suggestions are days inside it, from now on (late in the
+    # day that is tomorrow); the course is booked for today at 09:00 with the form below.
     page.get_by_role("link", name="Book infusion").click()
     page.screenshot(path=str(artifacts / "booking.png"), full_page=True)
-    first = page.locator("button.suggestion").first
-    assert today.strftime("%a %d %b") in first.inner_text()
-    first.click()
+    assert "Suggested inside the window" in page.content()
+    first = page.locator("button.suggestion").first.inner_text()
+    assert any((today + timedelta(days=d)).strftime("%a %d %b") in first for d in range(4))
+    page.get_by_label("Start").last.fill("09:00")
+    page.get_by_role("button", name="Book", exact=True).click()
     assert page.get_by_role("status").inner_text() == "Booked."
 
     # The nurse's log: record it as given with lots and the scores.

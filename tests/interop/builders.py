@@ -5,6 +5,7 @@ from datetime import date, time, timedelta
 
 from sqlmodel import Session
 
+from tests.opening_days import open_every_day
 from tracker.schemas.patients import PatientCreate, WeightCreate
 from tracker.schemas.scores import AssessmentCreate, ReviewCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
@@ -86,6 +87,7 @@ def patient_with_history(session: Session, *, today: date, mrn: str = "INT-1",
     assessments.record_review(session, actor=SYSTEM, patient_id=pid, today=today,
                               data=ReviewCreate(reviewed_on=first + timedelta(days=60),
                                                 outcome="continue"))
+    open_every_day(session)  # the fixed days of these tests fall on weekends too
     booked = infusions.book_infusion(session, actor=SYSTEM, patient_id=pid, today=today,
                                      data=InfusionCreate(scheduled_on=today + timedelta(days=21),
                                                          start_time=time(9, 30), chair="C1"))

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from tests.opening_days import weekday_on_or_after
 from tests.security.helpers import WRITE_METHODS, build_world, fill, is_api, page_client, route_keys
 from tests.web.test_api_response import _wearing_off_patient
 from tracker.store.models import AuditEvent
@@ -118,6 +119,17 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
                          json={"user_id": account["id"], "name": "feed"})
     api.write("POST", "/api/v1/admin/tokens/{token_id}/revoke", ids={"token_id": token["id"]},
               as_=admin)
+    week = [{"opens": "08:30", "closes": "17:00"}] * 5 + [{}, {}]
+    _, entries = api.write("PUT", "/api/v1/opening-hours", as_=admin,
+                           json={"days": week, "holiday_country": "GB"})
+    assert entries[0].action == "opening.update"
+    assert entries[0].changes["holiday_country"] == ["", "GB"]
+    closure, entries = api.write("POST", "/api/v1/closures", as_=admin, json={
+        "day": (TODAY + timedelta(days=30)).isoformat(), "reason": "staff training"})
+    assert entries[0].changes["reason"] == "staff training"
+    _, entries = api.write("DELETE", "/api/v1/closures/{closure_id}", as_=admin,
+                           ids={"closure_id": closure["id"]})
+    assert entries[0].action == "closure.delete"
     api_writes = {(m, p) for m, p in route_keys(app)
                   if m in WRITE_METHODS and is_api(p) and p != "/api/v1/auth/token"}
     assert sorted(api_writes - api.covered) == []
@@ -266,6 +278,8 @@ NOT_A_PATIENT_RECORD = {
     "/admin/users": "staff accounts", "/admin/tokens": "staff tokens",
     "/api/v1/admin/users": "staff accounts", "/api/v1/admin/tokens": "staff tokens",
     "/chairs/calendars": "chairs and their feeds", "/api/v1/chairs": "chairs",
+    "/admin/chairs": "chairs, opening hours and closure days",
+    "/api/v1/opening-hours": "the suite's weekly hours", "/api/v1/closures": "closure days",
     "/api/v1/policy": "the site policy", "/account/password": "one's own password form",
     "/login": "public", "/healthz": "public", "/docs": "API docs",
     "/openapi.json": "API schema",
@@ -293,7 +307,8 @@ def test_feeds_and_recalls_are_audited_as_reads(app, client, make_user, api_as, 
         session, actor=SYSTEM, kind="patient", subject_id=world.patient_id)
     chair = session.exec(select(Chair).where(Chair.active).order_by(Chair.id)).first()
     infusions.book_infusion(session, actor=SYSTEM, patient_id=world.patient_id, today=TODAY,
-                            data=InfusionCreate(scheduled_on=TODAY + timedelta(days=1),
+                            data=InfusionCreate(scheduled_on=weekday_on_or_after(
+                                TODAY + timedelta(days=1)),
                                                 start_time=time(9, 0), chair=chair.code))
     chair_id = chair.id
     chair_token, chair_feed = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="chair",

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.opening_days import open_every_day
 from tests.web.helpers import give, iso, patient_with_regimen
 
 TODAY = date.today()
@@ -19,7 +20,8 @@ def test_chairs_of_a_fresh_install(client, pharmacist):
     assert len(chairs) >= 1 and {"code", "name"} <= set(chairs[0])
 
 
-def test_book_administer_with_lots(client, pharmacist):
+def test_book_administer_with_lots(client, pharmacist, session):
+    open_every_day(session)  # booked today and given today, whatever day today is
     pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=1))
     booked = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist, json={
         "scheduled_on": iso(TODAY), "start_time": "09:00", "chair": "C1"})

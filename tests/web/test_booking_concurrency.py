@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import httpx
 
 from tests.conftest import TEST_PASSWORD
+from tests.opening_days import weekday_on_or_after
 from tracker.services.passwords import hash_password
 from tracker.store.engine import session_scope
 from tracker.store.models import StaffUser
@@ -29,7 +30,7 @@ def test_concurrent_bookings_of_one_chair_give_one_booking(live_server, committe
             assert answer.status_code == 201, answer.text
             patient_ids.append(answer.json()["id"])
 
-    day = (date.today() + timedelta(days=7)).isoformat()
+    day = weekday_on_or_after(date.today() + timedelta(days=7)).isoformat()
     barrier = threading.Barrier(CLIENTS)
     codes: list[int] = []
 

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from tests.opening_days import open_every_day
 from tests.web.helpers import give, iso, patient_with_regimen, score
 from tests.web.pages_helpers import csrf_of, log_in, post_form
 from tracker.store.models import Assessment, Infusion, InfusionLot, Patient
@@ -118,6 +119,7 @@ def test_booking_page_suggests_days_inside_the_window(client, make_user, pharmac
 def test_nurse_log_records_course_lots_and_scores_in_one_submit(
     client, make_user, pharmacist_api, session
 ):
+    open_every_day(session)  # booked and given today, whatever day today is
     pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY - timedelta(days=1))
     booking = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist_api, json={
         "scheduled_on": iso(TODAY), "start_time": "08:00", "chair": "C2"}).json()

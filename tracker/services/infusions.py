@@ -27,6 +27,7 @@ from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
+from tracker.services.opening import check_course_open
 from tracker.services.patients import get_patient, weight_on
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
@@ -161,6 +162,9 @@ def book_infusion(
                                      dose_g=dose_g / data.days if dose_g else None,
                                      product=product)
     if chair is not None:
+        if not given:  # the suite's hours bind a booking; a course given is recorded as it was
+            check_course_open(session, first_day=data.scheduled_on, days=data.days,
+                              start=data.start_time, minutes=minutes)
         _claim_chair(session, chair=chair, first_day=data.scheduled_on, days=data.days,
                      start=data.start_time, minutes=minutes)
     infusion = Infusion(
@@ -269,6 +273,8 @@ def reschedule_infusion(
         raise Invalid("a booking cannot be in the past", field="scheduled_on")
     chair = chair_by_code(session, data.chair)
     if chair is not None:
+        check_course_open(session, first_day=data.scheduled_on, days=infusion.days,
+                          start=data.start_time, minutes=infusion.chair_minutes or 0)
         _claim_chair(session, chair=chair, first_day=data.scheduled_on, days=infusion.days,
                      start=data.start_time, minutes=infusion.chair_minutes or 0,
                      ignore_id=infusion.id)

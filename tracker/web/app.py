@@ -24,12 +24,14 @@ from tracker.web.api import admin as api_admin
 from tracker.web.api import auth as api_auth
 from tracker.web.api import diagnosis as api_diagnosis
 from tracker.web.api import infusions as api_infusions
+from tracker.web.api import opening as api_opening
 from tracker.web.api import other_treatments as api_other_treatments
 from tracker.web.api import patients as api_patients
 from tracker.web.api import worklist as api_worklist
 from tracker.web.deps import LoginRequired
 from tracker.web.interop_routes import router as interop_router
 from tracker.web.pages import admin as admin_pages
+from tracker.web.pages import admin_chairs as admin_chair_pages
 from tracker.web.pages import auth as page_auth
 from tracker.web.pages import booking, diagnosis, home, nurse, patient, patient_forms, worklist
 from tracker.web.pages import other_treatments as other_treatment_pages
@@ -85,10 +87,12 @@ def create_app(
     app.include_router(nurse.router)
     app.include_router(outbox_page.router)
     app.include_router(admin_pages.router)
+    app.include_router(admin_chair_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_patients.router)
     app.include_router(api_diagnosis.router)
     app.include_router(api_infusions.router)
+    app.include_router(api_opening.router)
     app.include_router(api_other_treatments.router)
     app.include_router(api_worklist.router)
     app.include_router(api_admin.router)

@@ -16,6 +16,7 @@ SQLModel.metadata.naming_convention = {
 
 from tracker.store.models.diagnosis import DiagnosticAssessment
 from tracker.store.models.interop import CalendarFeed as CalendarFeed
+from tracker.store.models.opening import ClosureDay, OpeningHours, SiteCalendar
 from tracker.store.models.other_treatments import OtherTreatment, OtherTreatmentKind
 from tracker.store.models.patients import PATIENT_STATUSES, SEXES, Patient, Weight
 from tracker.store.models.scores import Assessment, RecommendationDecision, Review
@@ -47,11 +48,13 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Chair",
+    "ClosureDay",
     "DiagnosticAssessment",
     "Infusion",
     "InfusionLot",
     "Lease",
     "LoginAttempt",
+    "OpeningHours",
     "OtherTreatment",
     "OtherTreatmentKind",
     "OutboxMessage",
@@ -61,6 +64,7 @@ __all__ = [
     "RecommendationDecision",
     "Regimen",
     "Review",
+    "SiteCalendar",
     "SitePolicyRow",
     "StaffUser",
     "WebSession",

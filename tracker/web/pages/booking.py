@@ -1,6 +1,6 @@
 """Booking a chair inside the due window; rescheduling and cancelling bookings."""
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -25,11 +25,6 @@ router = APIRouter(include_in_schema=False)
 BOOKING_FIELDS = ["scheduled_on", "start_time", "chair", "days"]
 
 
-def _clock(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def _booking_page(request, db, user, today, patient_id, *, start=None, errors=None,
                   values=None, status=200):
     patient = patient_service.get_patient(db, patient_id)
@@ -46,11 +41,10 @@ def _booking_page(request, db, user, today, patient_id, *, start=None, errors=No
     # The weeks around the window: from a week before it (never the past) to two after.
     first = start or max(today, (ev.window_start or today) - timedelta(days=7))
     last = first + timedelta(days=27)
-    settings = request.app.state.settings
+    # Now in the site's time zone: nothing earlier than it is offered today.
+    now = datetime.now(request.app.state.settings.zone).replace(tzinfo=None)
     plans = chair_plan.chair_days(db, first=first, last=last, minutes=minutes,
-                                  opens=_clock(settings.clinic_opens),
-                                  closes=_clock(settings.clinic_closes),
-                                  course_days=days_per_course)
+                                  course_days=days_per_course, now=now)
     days: dict[date, list] = {}
     for plan in plans:
         days.setdefault(plan.day, []).append(plan)
@@ -60,7 +54,8 @@ def _booking_page(request, db, user, today, patient_id, *, start=None, errors=No
     return render(request, "booking.html", {
         "patient": patient, "ev": ev, "window": window, "minutes": minutes, "days": days,
         "days_per_course": days_per_course,
-        "suggestions": chair_plan.suggestions(plans, window=window, today=today),
+        "suggestions": chair_plan.suggested(db, window=window, now=now, minutes=minutes,
+                                            course_days=days_per_course),
         "bookings": bookings, "chairs": infusion_service.chairs(db), "today": today,
         "first": first, "errors": errors or {}, "values": values or {},
         "prev_start": first - timedelta(days=28), "next_start": first + timedelta(days=28),
