@@ -58,7 +58,22 @@ def drop_postgres_database(base_url: str, url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"], scope="session")
+# Fixtures that need a part the machine may lack; a test using one carries its marker, so
+# `-m "not browser and not postgres"` (make test-fast) leaves it out.
+MARK_BY_FIXTURE = {"postgres_database": "postgres", "chromium": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the missing-part fixtures it uses (before -m selects)."""
+    for item in items:
+        for fixture, marker in MARK_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+                scope="session")
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A database migrated to head, once per run and kind."""
     if request.param == "sqlite":

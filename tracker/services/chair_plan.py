@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from tracker.rules.chairs import chair_span, spans_clash
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services.infusions import chairs
+from tracker.store.ids import stored_id
 from tracker.store.models import Chair, Infusion, Patient
 
 SLOT_STEP_MINUTES = 30
@@ -64,12 +65,12 @@ def chair_days(
                Infusion.scheduled_on >= first - timedelta(days=4),
                Infusion.scheduled_on <= last + timedelta(days=course_days - 1))
     ).all()
-    held: dict[tuple[int, date], list[Booking]] = defaultdict(list)
+    held: dict[tuple[int | None, date], list[Booking]] = defaultdict(list)
     for infusion, family, given in rows:
         begin, end = chair_span(infusion.start_time, infusion.chair_minutes)
         for i in range(infusion.days):
             held[(infusion.chair_id, infusion.scheduled_on + timedelta(days=i))].append(
-                Booking(infusion.id, f"{family}, {given}", begin, end))
+                Booking(stored_id(infusion), f"{family}, {given}", begin, end))
     open_at = opens.hour * 60 + opens.minute
     close_at = closes.hour * 60 + closes.minute
     plans = []

@@ -15,6 +15,7 @@ from tracker.services.evaluation import evaluate_patient, refresh_state
 from tracker.services.patients import get_patient
 from tracker.services.policy import load_policy
 from tracker.services.regimens import create_regimen, get_regimen
+from tracker.store.ids import stored_id
 from tracker.store.models import Product, RecommendationDecision, Regimen
 
 
@@ -41,7 +42,8 @@ def accept_recommendation(
             "dismiss it with a reason", field="action")
     product = session.get(Product, regimen.product_id) if regimen.product_id else None
     proposed = accepted_regimen(
-        RegimenFact(regimen.id, regimen.starts_on, regimen.dose_g_per_kg, regimen.interval_days),
+        RegimenFact(stored_id(regimen), regimen.starts_on, regimen.dose_g_per_kg,
+                    regimen.interval_days),
         recommendation, accepted_on=on)
     patient = get_patient(session, patient_id)
     policy = load_policy(session).with_patient_bounds(patient.min_interval_days,
@@ -60,7 +62,7 @@ def accept_recommendation(
     new = create_regimen(session, actor=actor, patient_id=patient_id, data=data, today=today,
                          from_action=recommendation.action)
     session.add(RecommendationDecision(
-        patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
+        patient_id=patient_id, regimen_id=stored_id(regimen), action=recommendation.action,
         decision=Decision.ACCEPTED, reason=recommendation.reason[:1000], new_regimen_id=new.id,
         decided_by_id=actor.id,
     ))
@@ -77,7 +79,7 @@ def dismiss_recommendation(
     """Dismiss the recommended action; it is not raised again for the current regimen."""
     recommendation, regimen = _current(session, patient_id=patient_id, on=today)
     decision = RecommendationDecision(
-        patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
+        patient_id=patient_id, regimen_id=stored_id(regimen), action=recommendation.action,
         decision=Decision.DISMISSED, reason=reason, decided_by_id=actor.id,
     )
     session.add(decision)
