@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from tests.conftest import FIXED_WIDTH
 from tracker.services.passwords import verify_password
 from tracker.store.engine import make_engine, session_scope
 from tracker.store.models import AuditEvent, StaffUser
@@ -16,7 +17,7 @@ def tracker(*args: str, env_url: str, stdin: str = "") -> subprocess.CompletedPr
     """Run `tracker ARGS` in a subprocess against the database at env_url."""
     import os
 
-    env = {**os.environ, "TRACKER_DATABASE_URL": env_url,
+    env = {**os.environ, **FIXED_WIDTH, "TRACKER_DATABASE_URL": env_url,
            "TRACKER_SECRET_KEY": "cli-test-secret-0123456789abcdefghij"}
     return subprocess.run([sys.executable, "-m", "tracker.cli", *args], input=stdin,
                           capture_output=True, text=True, env=env, timeout=120)

@@ -2,7 +2,7 @@
 
 from datetime import date, time, timedelta
 
-from tests.jobs.builders import add_patient, book, chair
+from tests.builders.rows import add_patient, book, chair
 from tracker.services.chair_plan import chair_days, first_free_start, suggestions
 
 MONDAY = date(2026, 6, 8)

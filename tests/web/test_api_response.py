@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.web.helpers import give, iso, patient_with_regimen, score
+from tests.builders.api import give, iso, patient_with_regimen, score
 
 TODAY = date.today()
 
