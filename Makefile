@@ -18,11 +18,11 @@ run: $(STAMP) .env ## set up, migrate a SQLite file, load the demo once, serve o
 	$(BIN)/tracker serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) ## set up and run the whole test suite (browser and PostgreSQL tests too)
-	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # Everything but the tests marked browser or postgres (see tests/conftest.py): SQLite only.
 test-fast: $(STAMP) ## the suite without the browser and PostgreSQL tests, in parallel
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not postgres"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not browser and not postgres"
 
 install: $(STAMP)
 
