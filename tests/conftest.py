@@ -24,6 +24,9 @@ from tracker.store.models import StaffUser
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("TRACKER_REQUIRE_POSTGRES") == "1"
 TEST_PASSWORD = "correct horse battery staple"
+# The CLI prints through rich, which wraps lines at the terminal's width (COLUMNS): processes
+# the tests start get one fixed wide width, so what they print is the same whoever runs them.
+FIXED_WIDTH = {"COLUMNS": "200"}
 _TEST_HASH = hash_password(TEST_PASSWORD)  # argon2 is slow on purpose: hash once per run
 
 os.environ.setdefault("TRACKER_SECRET_KEY", "test-secret-key-for-the-suite-0123456789")
@@ -58,7 +61,22 @@ def drop_postgres_database(base_url: str, url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"], scope="session")
+# Fixtures that need a part the machine may lack; a test using one carries its marker, so
+# `-m "not browser and not postgres"` (make test-fast) leaves it out.
+MARK_BY_FIXTURE = {"postgres_database": "postgres", "chromium": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the missing-part fixtures it uses (before -m selects)."""
+    for item in items:
+        for fixture, marker in MARK_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+                scope="session")
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A database migrated to head, once per run and kind."""
     if request.param == "sqlite":
@@ -193,12 +211,14 @@ def live_server(settings, committed_engine):
 
     from tracker.web.app import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    # The server is handed the bound socket itself: a port picked, freed and bound again
+    # could be taken in between by another test process (pytest-xdist).
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(settings, committed_engine),
                                            host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     for _ in range(200):
         if server.started:
@@ -207,6 +227,7 @@ def live_server(settings, committed_engine):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    listening.close()
 
 
 @pytest.fixture

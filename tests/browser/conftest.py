@@ -58,12 +58,12 @@ def browser_site(tmp_path):
     engine = make_engine(url)
     settings = Settings(env="test", secret_key="browser-test-secret-0123456789abcdef",
                         database_url=url)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    listening = socket.socket()  # handed to the server bound: no other process can take it
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1",
                                            port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started and time.monotonic() < deadline:
@@ -71,4 +71,5 @@ def browser_site(tmp_path):
     yield f"http://127.0.0.1:{port}", engine
     server.should_exit = True
     thread.join(timeout=10)
+    listening.close()
     engine.dispose()

@@ -3,8 +3,8 @@ under it, and a patient named <script>alert(1)</script> never runs."""
 
 from sqlmodel import select
 
+from tests.builders.records import build_world
 from tests.conftest import TEST_PASSWORD
-from tests.security.helpers import build_world
 from tracker.services.passwords import hash_password
 from tracker.store.engine import session_scope
 from tracker.store.models import StaffUser

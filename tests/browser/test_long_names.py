@@ -1,8 +1,8 @@
 """In a real Chromium: a patient's name as long as the form allows, with no space to break at,
 wraps inside its card or cell on every page that shows it (_patient_name.html, app.css)."""
 
+from tests.builders.records import build_world
 from tests.conftest import TEST_PASSWORD
-from tests.security.helpers import build_world
 from tracker.services.passwords import hash_password
 from tracker.store.engine import session_scope
 from tracker.store.models import StaffUser

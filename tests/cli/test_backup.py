@@ -43,6 +43,7 @@ def test_a_backup_never_overwrites_a_file(tmp_path):
     assert out.read_text() == "an earlier backup"
 
 
+@pytest.mark.postgres
 def test_a_postgresql_backup_restores_into_an_empty_database(tmp_path):
     database_url = _postgres_or_skip()
     if shutil.which("pg_restore") is None:

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import icalendar
 from sqlmodel import select
 
-from tests.interop.builders import patient_with_history
-from tests.jobs.builders import mail_settings
-from tests.web.pages_helpers import csrf_of, log_in
+from tests.builders.pages import csrf_of, log_in
+from tests.builders.records import patient_with_history
+from tests.builders.settings import mail_settings
 from tracker.schemas.treatment import InfusionCreate
 from tracker.services import calendar_feeds, infusions, reminders
 from tracker.services.actors import SYSTEM

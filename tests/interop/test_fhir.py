@@ -9,7 +9,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import select
 
-from tests.interop.builders import patient_with_history
+from tests.builders.records import patient_with_history
 from tracker.demo import load_demo
 from tracker.interop.fhir.codes import LBF_PER_KGF
 from tracker.interop.fhir.export import RESOURCE_TYPES, write_bulk_ndjson
@@ -95,7 +95,7 @@ def test_administration_carries_the_dose_product_and_each_lot_in_a_contained_med
 ):
     today = date.today()
     history = patient_with_history(session, today=today)
-    from tests.interop.builders import give
+    from tests.builders.records import give
     from tracker.schemas.treatment import LotInput
 
     two_lots = give(session, history.patient_id, today - timedelta(days=1), today=today,

@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.builders.pages import csrf_of, log_in
 from tests.interop.csv_files import caseload, write_files
-from tests.web.pages_helpers import csrf_of, log_in
 from tracker.store.models import AuditEvent, Patient, Weight
 
 

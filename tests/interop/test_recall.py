@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.interop.builders import give
-from tests.web.pages_helpers import log_in
+from tests.builders.pages import log_in
+from tests.builders.records import give
 from tracker.schemas.patients import PatientCreate, WeightCreate
 from tracker.schemas.treatment import LotInput
 from tracker.services import patients

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from tests.interop.builders import give, patient_with_history, score
-from tests.web.pages_helpers import log_in
+from tests.builders.pages import log_in
+from tests.builders.records import give, patient_with_history, score
 from tracker.schemas.patients import PatientCreate, WeightCreate
 from tracker.schemas.treatment import LotInput, RegimenCreate
 from tracker.services import patients, regimens

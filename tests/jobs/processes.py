@@ -6,12 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import FIXED_WIDTH
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tracker_env(database_url: str, smtp_port: int, **settings: str | int) -> dict[str, str]:
     """The environment for a tracker process: this database, the loopback SMTP server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(FIXED_WIDTH)
     env.update({
         "TRACKER_DATABASE_URL": database_url,
         "TRACKER_SECRET_KEY": "test-secret-key-for-the-suite-0123456789",

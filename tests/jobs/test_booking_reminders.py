@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from tests.web.helpers import iso, patient_with_regimen
+from tests.builders.api import iso, patient_with_regimen
 from tracker.store.models import OutboxMessage
 
 TODAY = date.today()

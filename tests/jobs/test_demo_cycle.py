@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_
 from sqlmodel import select
 
-from tests.jobs.builders import PHARMACY
+from tests.builders.settings import PHARMACY
 from tests.jobs.processes import run_tracker, tracker_env
 from tracker.services.worklist import flag_conditions
 from tracker.store.engine import session_scope

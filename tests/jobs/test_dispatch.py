@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 from sqlmodel import select
 
+from tests.builders.rows import add_patient, book, give
+from tests.builders.settings import PHARMACY, mail_settings
 from tests.conftest_mail import SmtpServer, free_port
-from tests.jobs.builders import PHARMACY, add_patient, book, give, mail_settings
 from tracker.jobs.dispatch import run_dispatch
 from tracker.jobs.sweep import run_sweep
 from tracker.services import outbox

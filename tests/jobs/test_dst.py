@@ -8,7 +8,7 @@ import time_machine
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.base import BaseScheduler
 
-from tests.jobs.builders import mail_settings
+from tests.builders.settings import mail_settings
 from tracker.jobs.scheduler import TrackerScheduler, daily_sweep_trigger
 
 LONDON = ZoneInfo("Europe/London")

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from tests.jobs.builders import add_patient, give, mail_settings
+from tests.builders.rows import add_patient, give
+from tests.builders.settings import mail_settings
 from tracker.jobs.re_evaluation import run_queued_re_evaluation
 from tracker.jobs.scheduler import POLICY_JOB, TrackerScheduler
 from tracker.jobs.sweep import run_sweep

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import func, select
 
+from tests.builders.rows import add_patient, book
 from tests.conftest_mail import free_port, wait_until
-from tests.jobs.builders import add_patient, book
 from tests.jobs.processes import kill_hard, start_tracker, stop, tracker_env
 from tracker.services import outbox
 from tracker.store.engine import session_scope

@@ -6,7 +6,8 @@ from datetime import date, time, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.jobs.builders import PHARMACY, add_patient, book, give, mail_settings
+from tests.builders.rows import add_patient, book, give
+from tests.builders.settings import PHARMACY, mail_settings
 from tracker.jobs.sweep import run_sweep
 from tracker.rules import Evaluation, Flag, Recommendation
 from tracker.services import outbox

@@ -7,8 +7,8 @@ import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tests.builders.settings import mail_settings
 from tests.conftest_mail import SmtpServer, free_port
-from tests.jobs.builders import mail_settings
 from tracker.formats.mime import build_message, new_message_id
 from tracker.mail.sender import describe, is_permanent
 from tracker.mail.smtp import SmtpSender

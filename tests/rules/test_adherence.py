@@ -2,10 +2,9 @@
 
 from datetime import date
 
+from tests.builders.facts import START, day, regimen
 from tracker.rules import SitePolicy
 from tracker.rules.adherence import count_in_window, course_timings
-
-from .builders import START, day, regimen
 
 POLICY = SitePolicy()  # tolerance 3 days, intervals 14..42
 

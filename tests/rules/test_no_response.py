@@ -2,9 +2,8 @@
 
 from datetime import timedelta
 
+from tests.builders.facts import START, course_days, day, facts, given, regimen, swings
 from tracker.rules import RegimenFact, ScoreFact, SitePolicy, evaluate
-
-from .builders import START, course_days, day, facts, given, regimen, swings
 
 POLICY = SitePolicy()
 DAYS = course_days(START, 28, 4)  # 3 completed cycles, 4 courses

@@ -5,19 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tracker.rules import (
-    Evaluation,
-    Flag,
-    PatientFacts,
-    Recommendation,
-    SitePolicy,
-    evaluate,
-    exceeds_intensity_cap,
-)
-from tracker.rules.prescription import carried_override_reason
-from tracker.rules.recommend import escalated_dose_g_per_kg
-
-from .builders import (
+from tests.builders.facts import (
     START,
     booked,
     course_days,
@@ -29,6 +17,17 @@ from .builders import (
     swings,
     troughs,
 )
+from tracker.rules import (
+    Evaluation,
+    Flag,
+    PatientFacts,
+    Recommendation,
+    SitePolicy,
+    evaluate,
+    exceeds_intensity_cap,
+)
+from tracker.rules.prescription import carried_override_reason
+from tracker.rules.recommend import escalated_dose_g_per_kg
 
 POLICY = SitePolicy()
 

@@ -2,10 +2,9 @@
 
 from datetime import timedelta
 
+from tests.builders.facts import START, course_days, day, reports, swings, troughs
 from tracker.rules import RegimenFact, ScoreFact, SitePolicy, assess_response
 from tracker.rules.cycles import plan_cycles
-
-from .builders import START, course_days, day, reports, swings, troughs
 
 POLICY = SitePolicy()
 S = course_days(START, 28, 8)  # S[0] .. S[7], 28 days apart

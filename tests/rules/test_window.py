@@ -4,10 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.builders.facts import START, booked, day, facts, given, regimen
 from tracker.rules import ALWAYS, CourseFact, SitePolicy, current_regimen, due_window, evaluate
 from tracker.rules.window import date_flags, upcoming_bookings
-
-from .builders import START, booked, day, facts, given, regimen
 
 POLICY = SitePolicy()
 L = date(2026, 3, 2)  # the last given course in most tests

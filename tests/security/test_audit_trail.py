@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from tests.builders.pages import page_client
+from tests.builders.records import build_world
 from tests.opening_days import weekday_on_or_after
-from tests.security.helpers import WRITE_METHODS, build_world, fill, is_api, page_client, route_keys
+from tests.security.routes import WRITE_METHODS, fill, is_api, route_keys
 from tests.web.test_api_response import _wearing_off_patient
 from tracker.store.models import AuditEvent
 

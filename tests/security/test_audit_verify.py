@@ -8,7 +8,8 @@ import sys
 from sqlalchemy import text
 from sqlmodel import select
 
-from tests.security.helpers import build_world
+from tests.builders.records import build_world
+from tests.conftest import FIXED_WIDTH
 from tracker.services import audit, staff
 from tracker.services.actors import SYSTEM
 from tracker.store.engine import session_scope
@@ -17,7 +18,7 @@ from tracker.store.models import AuditEvent, StaffUser, WebSession
 
 def tracker(*args: str, database_url: str) -> subprocess.CompletedProcess:
     """Run `tracker ARGS` as an operator would, against this database."""
-    env = {**os.environ, "TRACKER_DATABASE_URL": database_url}
+    env = {**os.environ, **FIXED_WIDTH, "TRACKER_DATABASE_URL": database_url}
     return subprocess.run([sys.executable, "-m", "tracker.cli", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 

@@ -8,8 +8,8 @@ from collections import Counter
 import httpx
 from sqlmodel import select
 
+from tests.builders.records import build_world
 from tests.conftest import TEST_PASSWORD
-from tests.security.helpers import build_world
 from tracker.services.passwords import hash_password
 from tracker.store.engine import session_scope
 from tracker.store.models import AuditEvent, StaffUser

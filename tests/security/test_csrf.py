@@ -5,8 +5,9 @@ import re
 
 from sqlmodel import func, select
 
+from tests.builders.pages import page_client
 from tests.conftest import TEST_PASSWORD
-from tests.security.helpers import WRITE_METHODS, fill, is_api, page_client, route_keys
+from tests.security.routes import WRITE_METHODS, fill, is_api, route_keys
 from tracker.store.models import StaffUser, WebSession
 
 

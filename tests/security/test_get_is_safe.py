@@ -4,7 +4,9 @@
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from tests.security.helpers import build_world, fill, is_api, page_client, route_keys
+from tests.builders.pages import page_client
+from tests.builders.records import build_world
+from tests.security.routes import fill, is_api, route_keys
 from tracker.store.models import AuditEvent
 
 # What a read may write: it is audited, and sessions and tokens note when they were used.

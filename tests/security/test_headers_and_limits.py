@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.security.helpers import page_client
+from tests.builders.pages import page_client
 from tracker.settings import Settings
 from tracker.web.security import CONTENT_SECURITY_POLICY
 
@@ -45,7 +45,7 @@ def test_every_kind_of_answer_carries_the_headers(app, make_user, api_as):
 
 
 def test_production_adds_hsts_and_secure_host_cookies(connection, make_user):
-    from tests.web.pages_helpers import log_in
+    from tests.builders.pages import log_in
     from tracker.web.app import create_app
 
     settings = Settings(env="production", secret_key="p" * 40)
@@ -120,7 +120,7 @@ def test_the_caseload_import_alone_takes_bodies_up_to_its_own_larger_cap(
 ):
     # TRACKER_MAX_IMPORT_BYTES (50 MB by default) for POST /import; every other body keeps
     # TRACKER_MAX_BODY_BYTES (2 MB by default).
-    from tests.web.pages_helpers import csrf_of, log_in
+    from tests.builders.pages import csrf_of, log_in
     from tracker.web.app import create_app
 
     assert Settings().max_import_bytes >= 50_000_000 > 2_000_000 == Settings().max_body_bytes
@@ -282,7 +282,7 @@ def test_every_page_parameter_has_bounds(app):
                                  "/patients/{pid}/review-report?months=99999999999999999999",
                                  "/import/progress/" + "x" * 65])
 def test_pages_refuse_out_of_range_parameters(app, make_user, session, url):
-    from tests.security.helpers import build_world
+    from tests.builders.records import build_world
 
     world = build_world(session)
     admin = page_client(app, make_user, "admin")
@@ -296,7 +296,7 @@ def test_out_of_range_ids_in_page_forms_are_refused(app, make_user):
 
 
 def test_page_texts_over_their_length_are_refused_not_cut_short(app, make_user, session):
-    from tests.security.helpers import build_world
+    from tests.builders.records import build_world
     from tracker.store.models import Infusion
 
     world = build_world(session)

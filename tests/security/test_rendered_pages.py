@@ -5,14 +5,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.security.helpers import (
-    build_world,
-    fill,
-    is_api,
-    knows_every_id,
-    page_client,
-    route_keys,
-)
+from tests.builders.pages import page_client
+from tests.builders.records import build_world
+from tests.security.routes import fill, is_api, knows_every_id, route_keys
 
 XSS_NAME = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

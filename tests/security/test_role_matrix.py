@@ -2,16 +2,9 @@
 
 from fastapi.testclient import TestClient
 
-from tests.security.helpers import (
-    RANK,
-    STAFF_ROLES,
-    WRITE_METHODS,
-    fill,
-    is_api,
-    page_client,
-    route_keys,
-)
+from tests.builders.pages import page_client
 from tests.security.role_matrix import ROLE_MATRIX
+from tests.security.routes import RANK, STAFF_ROLES, WRITE_METHODS, fill, is_api, route_keys
 from tracker.web.routes_index import unchecked_routes
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlmodel import select
 
+from tests.builders.pages import another_device, page_client
 from tests.conftest import TEST_PASSWORD
-from tests.security.helpers import another_device, page_client
 from tracker.services.staff import token_digest
 from tracker.store.models import AuditEvent, WebSession
 

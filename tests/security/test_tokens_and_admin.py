@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlmodel import select
 
+from tests.builders.pages import page_client
 from tests.conftest import TEST_PASSWORD
-from tests.security.helpers import page_client
 from tracker.store.models import ApiToken, AuditEvent, StaffUser
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

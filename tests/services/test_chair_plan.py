@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import select
 
-from tests.jobs.builders import add_patient, book, chair
+from tests.builders.rows import add_patient, book, chair
 from tracker.rules.opening import DEFAULT_HOURS, OpeningCalendar
 from tracker.services.chair_plan import (
     SuggestionKind,

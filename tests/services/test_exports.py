@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import inspect
 
-from tests.interop.builders import patient_with_history
+from tests.builders.records import patient_with_history
 from tracker.services.catalogue import every_chair, every_product
 from tracker.services.exports import (
     caseload_rows,

@@ -4,7 +4,7 @@ from datetime import date, time, timedelta
 
 from sqlmodel import select
 
-from tests.interop.builders import patient_with_history
+from tests.builders.records import patient_with_history
 from tracker.services import imports
 from tracker.store.models import Weight
 from tracker.store.types import utcnow

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.jobs.builders import add_patient, book
-from tests.web.pages_helpers import log_in, post_form
+from tests.builders.pages import log_in, post_form
+from tests.builders.rows import add_patient, book
 from tracker.services import opening
 from tracker.store.models import AuditEvent, Chair, ClosureDay
 

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.builders.api import give, iso, patient_with_regimen
 from tests.opening_days import open_every_day
-from tests.web.helpers import give, iso, patient_with_regimen
 
 TODAY = date.today()
 

@@ -7,7 +7,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from tests.web.helpers import iso
+from tests.builders.api import iso
 from tracker.settings import Settings
 from tracker.store.models import AuditEvent, OtherTreatment
 

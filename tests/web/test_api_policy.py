@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.web.helpers import patient_with_regimen
+from tests.builders.api import patient_with_regimen
 from tracker.rules import SitePolicy
 from tracker.services.policy import load_policy
 from tracker.store.models import AuditEvent, PatientState, SitePolicyRow

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.builders.api import give, iso, patient_with_regimen, score
 from tests.opening_days import weekday_on_or_after
-from tests.web.helpers import give, iso, patient_with_regimen, score
 
 TODAY = date.today()
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.web.helpers import give, iso, score
+from tests.builders.api import give, iso, score
 
 TODAY = date.today()
 

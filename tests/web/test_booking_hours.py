@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from tests.web.helpers import give, iso, patient_with_regimen
-from tests.web.pages_helpers import log_in, post_form
+from tests.builders.api import give, iso, patient_with_regimen
+from tests.builders.pages import log_in, post_form
 from tracker.services import opening
 from tracker.services.actors import Actor
 

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from tests.web.helpers import give, iso, patient_with_regimen, score
-from tests.web.pages_helpers import log_in, post_form
+from tests.builders.api import give, iso, patient_with_regimen, score
+from tests.builders.pages import log_in, post_form
 from tracker.store.models import Infusion, Patient
 
 TODAY = date.today()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from tests.web.pages_helpers import log_in
+from tests.builders.pages import log_in
 from tracker.demo import load_demo
 from tracker.services.evaluation import refresh_all
 from tracker.store.models import Assessment, Infusion, Patient

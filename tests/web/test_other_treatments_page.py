@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.web.helpers import iso, patient_with_regimen
-from tests.web.pages_helpers import csrf_of, log_in, post_form
+from tests.builders.api import iso, patient_with_regimen
+from tests.builders.pages import csrf_of, log_in, post_form
 from tracker.store.models import OtherTreatment
 
 TODAY = date.today()

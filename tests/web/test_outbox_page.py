@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import select
 
-from tests.web.pages_helpers import csrf_of, log_in
+from tests.builders.pages import csrf_of, log_in
 from tracker.services import outbox
 from tracker.store.models import AuditEvent, OutboxMessage
 from tracker.store.types import utcnow

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from tests.builders.api import give, iso, patient_with_regimen, score
+from tests.builders.pages import csrf_of, log_in, post_form
 from tests.opening_days import open_every_day
-from tests.web.helpers import give, iso, patient_with_regimen, score
-from tests.web.pages_helpers import csrf_of, log_in, post_form
 from tracker.store.models import Assessment, Infusion, InfusionLot, Patient
 
 TODAY = date.today()

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.web.helpers import iso, patient_with_regimen
-from tests.web.pages_helpers import log_in, post_form
+from tests.builders.api import iso, patient_with_regimen
+from tests.builders.pages import log_in, post_form
 from tracker.services.policy import DisplayUnits
 from tracker.store.models import Patient, SitePolicyRow, Weight
 from tracker.web.templating import templates

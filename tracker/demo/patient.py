@@ -193,7 +193,7 @@ class _Builder:
                 decided = at(story.first, 16, 0, zone)  # planned on the first induction day
             else:
                 decided = at(min(start, self.today - DAY), 7, 45, zone)
-            bundle.regimens.append(Regimen(
+            bundle.regimens.append(Regimen(  # type: ignore[call-arg]  # patient_id: in _write
                 starts_on=start, dose_g_per_kg=spec.dose_g_per_kg,
                 interval_days=spec.interval_days, days_per_course=spec.days_per_course,
                 product_id=self.ctx.products[spec.product].id, weight_basis="auto",
@@ -246,7 +246,7 @@ class _Builder:
         if self.keeps_slot and self.slot is None and chair is not None:
             self.slot = (chair, start)  # the patient's usual chair and time
         created = at(booked_on, 15, 30, zone)
-        infusion = Infusion(
+        infusion = Infusion(  # type: ignore[call-arg]  # patient_id: set in _write
             scheduled_on=day, start_time=time(start // 60, start % 60), chair_id=chair,
             days=spec.days_per_course, chair_minutes=minutes, status=status,
             dose_g=calc.dose_g, product_id=product.id, created_at=created, updated_at=created,
@@ -339,6 +339,7 @@ class _Builder:
         else:
             tag = "wear" if after < spec.wear_last else "stable"
         start = bundle.infusions[infusion_index][0].start_time
+        assert start is not None  # every demo course is booked at a time
         complete = story.complete_from is not None and course.day >= story.complete_from
         return CourseInfo(
             day=course.day, length=spec.days_per_course,

@@ -16,7 +16,8 @@ from datetime import date
 from tracker.rules.facts import ScoreColumns
 from tracker.rules.measures import MEASURES, reaches_mcid
 
-Series = tuple  # (measure, side) or (measure, side, source): the measure first
+# (measure, side) or (measure, side, source): the measure first
+Series = tuple[str, *tuple[str | None, ...]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def changes_after(
 
 
 def changes_in(
-    readings: Iterable[tuple[int, tuple, float]],
+    readings: Iterable[tuple[int, Series, float]],
     *,
     baseline_on: date,
     first_day: date,
@@ -64,8 +65,8 @@ def changes_in(
     Measures without an MCID (the wear-off day) and unknown ones form no series.
     """
     base_day, lo, hi = baseline_on.toordinal(), first_day.toordinal(), last_day.toordinal()
-    baselines: dict[tuple, tuple[int, float]] = {}  # series -> (day, value); later wins
-    best: dict[tuple, float] = {}
+    baselines: dict[Series, tuple[int, float]] = {}  # series -> (day, value); later wins
+    best: dict[Series, float] = {}
     for day, series, value in readings:
         measure = MEASURES.get(series[0])
         if measure is None or measure.mcid is None:
@@ -85,5 +86,5 @@ def changes_in(
     )
 
 
-def _order(series: tuple) -> tuple:
+def _order(series: Series) -> tuple[str, ...]:
     return tuple(part or "" for part in series)

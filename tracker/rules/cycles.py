@@ -71,6 +71,8 @@ def series_id(key: Series) -> int:
     with _LOCK:
         if key not in _SERIES_IDS:
             measure = MEASURES[key[0]]
+            if measure.mcid is None:
+                raise ValueError(f"{key[0]} has no MCID, so its scores form no series")
             SERIES.append(SeriesInfo(key, measure.higher_is_better, measure.mcid - _EPSILON))
             _SERIES_IDS[key] = len(SERIES) - 1
         return _SERIES_IDS[key]

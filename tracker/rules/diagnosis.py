@@ -6,7 +6,7 @@ import calendar
 import enum
 import functools
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -81,7 +81,7 @@ COUNT_FILLINGS = (0, 1, 2)
 BOOL_FILLINGS = (False, True)
 
 
-def fillings(name: str) -> tuple:
+def fillings(name: str) -> tuple[int, ...]:
     """The values an unknown finding is tried with."""
     return COUNT_FILLINGS if name in COUNT_FINDINGS else BOOL_FILLINGS
 
@@ -116,25 +116,25 @@ def _classify(s: _Summary) -> Classification:
     return Classification.NOT_MET
 
 
-def _capped(values: tuple) -> int:
+def _capped(values: tuple[int, ...]) -> int:
     return min(values[0], 2)
 
 
-def _same(values: tuple) -> bool:
-    return values[0]
+def _same(values: tuple[int, ...]) -> bool:
+    return bool(values[0])
 
 
-def _true_count(values: tuple) -> int:
+def _true_count(values: tuple[int, ...]) -> int:
     return min(sum(values), 2)
 
 
-def _any(values: tuple) -> bool:
+def _any(values: tuple[int, ...]) -> bool:
     return any(values)
 
 
 # The findings in groups, one per _Summary field, with what the classification reads of each.
 # The groups share no finding, so a filling of the whole is any filling of each group.
-_GROUPS: tuple[tuple[tuple[str, ...], Callable[[tuple], object]], ...] = (
+_GROUPS: tuple[tuple[tuple[str, ...], Callable[[tuple[int, ...]], int]], ...] = (
     (("weak_nerves",), _capped),
     (("weakness_over_1_month",), _same),
     (("definite_block_nerves",), _capped),
@@ -150,11 +150,13 @@ def classify_known(findings: Findings) -> Classification:
     """The class of findings that are all known (ValueError when one is unknown)."""
     if findings.unknowns():
         raise ValueError(f"unknown findings: {', '.join(findings.unknowns())}")
-    return _classify(_Summary(*(
-        summarise(tuple(getattr(findings, n) for n in names)) for names, summarise in _GROUPS)))
+    return _classify(_Summary._make(
+        summarise(tuple(getattr(findings, n) for n in names)) for names, summarise in _GROUPS))
 
 
-def _group_fillings(group: int, findings: Findings, fixed: dict | None = None):
+def _group_fillings(
+    group: int, findings: Findings, fixed: dict[str, int] | None = None
+) -> Iterator[tuple[int, ...]]:
     """Every way of filling one group's unknowns: the values of its findings, in order."""
     names = _GROUPS[group][0]
     fixed = fixed or {}
@@ -164,7 +166,7 @@ def _group_fillings(group: int, findings: Findings, fixed: dict | None = None):
     return itertools.product(*choices)
 
 
-def _achievable(group: int, findings: Findings) -> tuple:
+def _achievable(group: int, findings: Findings) -> tuple[int, ...]:
     summarise = _GROUPS[group][1]
     return tuple(sorted({summarise(values) for values in _group_fillings(group, findings)}))
 
@@ -184,7 +186,7 @@ def settle(findings: Findings) -> Settlement:
     # combination of the groups' achievable summaries is trying every filling, without the
     # 3^3 x 2^10 fillings of a blank assessment.
     options = [_achievable(g, findings) for g in range(len(_GROUPS))]
-    classes = {_classify(_Summary(*combo)) for combo in itertools.product(*options)}
+    classes = {_classify(_Summary._make(combo)) for combo in itertools.product(*options)}
     possible = tuple(c for c in CLASS_ORDER if c in classes)
     if len(possible) == 1:
         return Settlement(possible[0], possible, ())
@@ -192,21 +194,21 @@ def settle(findings: Findings) -> Settlement:
     return Settlement(Classification.INCOMPLETE, possible, unknown)
 
 
-def _matters(name: str, findings: Findings, options: list[tuple]) -> bool:
+def _matters(name: str, findings: Findings, options: list[tuple[int, ...]]) -> bool:
     """True when two fillings that differ in this finding alone give different classes."""
     group = _GROUP_OF[name]
     summarise = _GROUPS[group][1]
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for rest in _group_fillings(group, findings, {name: fillings(name)[0]}):
         index = _GROUPS[group][0].index(name)
         summaries = {summarise(rest[:index] + (value,) + rest[index + 1:])
                      for value in fillings(name)}
         pairs.update(itertools.permutations(summaries, 2))
-    others = options[:group] + [(None,)] + options[group + 1:]
+    others: list[tuple[int | None, ...]] = [*options[:group], (None,), *options[group + 1:]]
     for a, b in pairs:
         for combo in itertools.product(*others):
-            with_a = _Summary(*combo[:group], a, *combo[group + 1:])
-            with_b = _Summary(*combo[:group], b, *combo[group + 1:])
+            with_a = _Summary._make((*combo[:group], a, *combo[group + 1:]))
+            with_b = _Summary._make((*combo[:group], b, *combo[group + 1:]))
             if _classify(with_a) != _classify(with_b):
                 return True
     return False

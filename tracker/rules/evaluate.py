@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -214,7 +214,10 @@ def _itself(day: date) -> date:
     return day
 
 
-def _plan(given, regimens, on: date, policy: SitePolicy, resumed_on: date | None) -> CyclePlan:
+def _plan(
+    given: Iterable[tuple[int, int]], regimens: Sequence[RegimenFact], on: date,
+    policy: SitePolicy, resumed_on: date | None,
+) -> CyclePlan:
     return plan_cycles(given, regimens=regimens, on_ordinal=on.toordinal(),
                        tolerance_days=policy.due_tolerance_days, resumed_on=resumed_on)
 
@@ -235,7 +238,9 @@ def _counting_cycles(plan: CyclePlan, regimen: RegimenFact) -> int:
     return sum(1 for k in range(plan.cycle_count) if plan.given[k] >= start)
 
 
-def _no_response(scores: ScoreColumns, plan: CyclePlan, regimens, on: date) -> str | None:
+def _no_response(
+    scores: ScoreColumns, plan: CyclePlan, regimens: Iterable[RegimenFact], on: date
+) -> str | None:
     """Section 11: the first regimen has had 3 courses and no series got better; the
     flag's detail, else None."""
     if not plan.given:

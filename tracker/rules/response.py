@@ -418,8 +418,7 @@ def _progressive(
 
 def _reading(marks: CycleMarks, i: int) -> Reading:
     scores = marks.scores
-    kind = scores.kinds[i]
-    measure, side, _timing = kind if scores.names is None else scores.names[kind]
+    measure, side, _timing = scores.name(scores.kinds[i])
     return Reading(measure, side, scores.values[i], _day(scores.days[i]))
 
 

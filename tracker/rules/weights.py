@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from tracker.rules.units import WeightUnit, from_kg, to_kg
 
@@ -41,9 +41,20 @@ def stale_weight_note(weighed_on: date, on: date, *, weight_stale_days: int) -> 
             f"more than {weight_stale_days}; weigh the patient")
 
 
+@overload
 def latest_weight(
-    weights: Iterable[W], on: date, *, measured_on: Callable[[W], date] = itemgetter(0)
-) -> W | None:
+    weights: Iterable[tuple[date, float]], on: date
+) -> tuple[date, float] | None: ...
+
+
+@overload
+def latest_weight(weights: Iterable[W], on: date, *, measured_on: Callable[[W], date]) -> W | None:
+    ...
+
+
+def latest_weight(
+    weights: Iterable[Any], on: date, *, measured_on: Callable[[Any], date] = itemgetter(0)
+) -> Any:
     """The weight that counts on day `on`: the latest measured on or before it, or None.
 
     `weights` come in the order they were recorded; of two measured on the same day the later

@@ -1,6 +1,7 @@
 """Scores and reviews."""
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -11,6 +12,7 @@ from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
 from tracker.services.evaluation import refresh_state
 from tracker.services.patients import get_patient, put_on_hold_after_review
+from tracker.store.ids import stored_id
 from tracker.store.models import Assessment, Infusion, Review
 
 
@@ -38,11 +40,11 @@ def record_assessment(
     audit.record(session, actor=actor, action="assessment.create", entity="assessment",
                  entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
     if refresh:
-        refresh_state(session, patient_id=patient.id, today=today)
+        refresh_state(session, patient_id=stored_id(patient), today=today)
     return row
 
 
-def assessment_view(row: Assessment) -> dict:
+def assessment_view(row: Assessment) -> dict[str, Any]:
     """A score with its unit."""
     measure = MEASURES.get(row.measure)
     return {**row.model_dump(include={"id", "patient_id", "taken_on", "measure", "side",

@@ -5,19 +5,23 @@ import hashlib
 import hmac
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import event, func, insert, or_
+from sqlalchemy import ColumnElement, event, func, insert, or_
 from sqlmodel import Session, col, select
 
 from tracker.formats.csv_cells import safe_text
 from tracker.services.actors import Actor
 from tracker.settings import get_settings
+from tracker.store.ids import stored_id
 from tracker.store.models import AuditEvent
 from tracker.store.types import utcnow
+
+if TYPE_CHECKING:
+    import psycopg
 
 _PENDING = "audit_pending"
 # A fixed key for pg_advisory_xact_lock: one chain, appended by one transaction at a time.
@@ -32,7 +36,7 @@ def record(
     entity: str = "",
     entity_id: Any = None,
     patient_id: int | None = None,
-    changes: dict | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> None:
     """Queue an audit entry; it is written, chained, in the same commit as the change."""
     session.info.setdefault(_PENDING, []).append(
@@ -56,7 +60,7 @@ def patient_viewed(session: Session, *, actor: Actor, patient_id: int, part: str
            patient_id=patient_id, changes={"viewed": part})
 
 
-def diff(before: dict, after: dict) -> dict:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The fields that changed, as {field: [old, new]}."""
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
@@ -133,7 +137,7 @@ def _lock_chain_tail(session: Session) -> tuple[int, str]:
     # lock and the read go in one round trip (pipeline mode); the read is a statement of its
     # own, so under READ COMMITTED its snapshot is taken after the lock is granted and it
     # sees the entry committed by whoever held the lock before.
-    raw = connection.connection.dbapi_connection
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
     # A top-level commit does not wait for its WAL flush while holding the lock (the
     # flush is waited for just after, see _wait_until_durable); a savepoint's release
     # (the tests' joined sessions) is no commit, so the transaction is left as it is.
@@ -201,11 +205,11 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> list[tuple[int,
             return problems
         for entry in rows:
             if entry.prev_hmac != prev:
-                problems.append((entry.id, "link to the previous entry is broken"))
+                problems.append((stored_id(entry), "link to the previous entry is broken"))
             if not hmac.compare_digest(entry.hmac, entry_mac(entry, entry.prev_hmac)):
-                problems.append((entry.id, "content does not match its HMAC"))
+                problems.append((stored_id(entry), "content does not match its HMAC"))
             prev = entry.hmac
-            last_id = entry.id
+            last_id = stored_id(entry)
         session.expunge_all()
 
 
@@ -219,11 +223,11 @@ class AuditFilter:
     from_day: date | None = None
     to_day: date | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The filter's non-empty fields, to record who exported what."""
         return {k: v for k, v in vars(self).items() if v not in ("", None)}
 
-    def where(self) -> list:
+    def where(self) -> list[ColumnElement[bool]]:
         """The SQL conditions of this filter."""
         conditions = []
         if self.actor:
@@ -296,23 +300,23 @@ def export_csv(
         if not rows:
             return
         yield "".join(_csv_line(_csv_cells(entry)) for entry in rows)
-        last_id = rows[-1].id
+        last_id = stored_id(rows[-1])
 
 
-def _csv_cells(entry: AuditEvent) -> list:
+def _csv_cells(entry: AuditEvent) -> list[Any]:
     return [entry.id, entry.at.isoformat(timespec="microseconds"), entry.actor_id,
             entry.actor_name, entry.ip_address, entry.action, entry.entity, entry.entity_id,
             entry.patient_id, json.dumps(entry.changes, sort_keys=True), entry.prev_hmac,
             entry.hmac]
 
 
-def _csv_line(cells) -> str:
+def _csv_line(cells: Iterable[Any]) -> str:
     out = io.StringIO()
     csv.writer(out).writerow([_defuse(c) for c in cells])
     return out.getvalue()
 
 
-def _defuse(cell) -> str:
+def _defuse(cell: Any) -> str:
     # A cell starting with = + - @ (or a tab/CR) runs as a formula when a spreadsheet opens
     # the export (OWASP "CSV injection"); a leading apostrophe keeps it text.
     return safe_text("" if cell is None else str(cell))

@@ -10,6 +10,7 @@ import hashlib
 import re
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlmodel import Session, select
@@ -21,6 +22,7 @@ from tracker.services import audit, outbox
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid, NotFound
 from tracker.settings import Settings
+from tracker.store.ids import stored_id
 from tracker.store.models import Chair, Infusion, OutboxMessage, Patient
 from tracker.store.models.interop import FEED_KINDS, CalendarFeed
 from tracker.store.types import utcnow
@@ -123,6 +125,7 @@ def render_feed(
     stamp = utcnow()
     chairs = {c.id: c for c in session.exec(select(Chair))}
     if kind == "patient":
+        assert feed.patient_id is not None  # a patient's feed names one (check constraint)
         courses = session.exec(
             select(Infusion).where(Infusion.patient_id == feed.patient_id,
                                    Infusion.scheduled_on >= since)
@@ -130,7 +133,7 @@ def render_feed(
         ).all()
         sequences = _sequences(session, courses)
         events = [appointments.patient_event(
-            infusion_id=c.id, sequence=sequences[c.id], day=c.scheduled_on,
+            infusion_id=stored_id(c), sequence=sequences[stored_id(c)], day=c.scheduled_on,
             start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
             chair_name=chairs[c.chair_id].name if c.chair_id in chairs else None,
             cancelled=c.status == CourseStatus.CANCELLED, settings=settings) for c in courses]
@@ -146,7 +149,7 @@ def render_feed(
         ).all()
         sequences = _sequences(session, [c for c, _ in rows])
         events = [appointments.chair_event(
-            infusion_id=c.id, sequence=sequences[c.id], day=c.scheduled_on,
+            infusion_id=stored_id(c), sequence=sequences[stored_id(c)], day=c.scheduled_on,
             start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
             chair_name=chair.name, initials=appointments.initials(p.given_name, p.family_name),
             mrn=p.mrn, cancelled=c.status == CourseStatus.CANCELLED, settings=settings)
@@ -160,11 +163,11 @@ def render_feed(
     return feed_ics(events, name=name, zone=settings.zone, stamp=stamp)
 
 
-def _sequences(session: Session, courses: list[Infusion]) -> dict[int, int]:
+def _sequences(session: Session, courses: Sequence[Infusion]) -> dict[int, int]:
     # The SEQUENCE the reminder e-mails gave each course: one more for every reminder sent
     # for an earlier day or time of it. A cancellation goes above them all, so a calendar
     # that kept a reminder's event takes the cancellation as the newer version.
-    keys: dict[int, list[str]] = defaultdict(list)
+    keys: dict[int | None, list[str]] = defaultdict(list)
     ids = [c.id for c in courses]
     for start in range(0, len(ids), 500):
         for infusion_id, key in session.exec(
@@ -173,14 +176,15 @@ def _sequences(session: Session, courses: list[Infusion]) -> dict[int, int]:
                 OutboxMessage.infusion_id.in_(ids[start:start + 500]))
         ):
             keys[infusion_id].append(key)
-    sequences = {}
+    sequences: dict[int, int] = {}
     for c in courses:
-        sent = keys.get(c.id, [])
+        course_id = stored_id(c)
+        sent = keys.get(course_id, [])
         if c.status == CourseStatus.CANCELLED:
-            sequences[c.id] = len(sent) + 1
+            sequences[course_id] = len(sent) + 1
         else:
-            current = outbox.reminder_key(c.id, c.scheduled_on, c.start_time)
-            sequences[c.id] = sum(key != current for key in sent)
+            current = outbox.reminder_key(course_id, c.scheduled_on, c.start_time)
+            sequences[course_id] = sum(key != current for key in sent)
     return sequences
 
 

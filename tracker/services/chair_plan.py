@@ -12,6 +12,7 @@ from tracker.rules.opening import OpeningCalendar, earliest_start_minute
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services.infusions import chairs
 from tracker.services.opening import opening_calendar
+from tracker.store.ids import stored_id
 from tracker.store.models import Chair, Infusion, Patient
 
 SLOT_STEP_MINUTES = 30
@@ -94,12 +95,12 @@ def chair_days(
                Infusion.scheduled_on >= first - timedelta(days=4),
                Infusion.scheduled_on <= run_last)
     ).all()
-    held: dict[tuple[int, date], list[Booking]] = defaultdict(list)
+    held: dict[tuple[int | None, date], list[Booking]] = defaultdict(list)
     for infusion, family, given in rows:
         begin, end = chair_span(infusion.start_time, infusion.chair_minutes)
         for i in range(infusion.days):
             held[(infusion.chair_id, infusion.scheduled_on + timedelta(days=i))].append(
-                Booking(infusion.id, f"{family}, {given}", begin, end))
+                Booking(stored_id(infusion), f"{family}, {given}", begin, end))
     plans = []
     day = first
     while day <= last:

@@ -2,6 +2,7 @@
 
 from dataclasses import asdict
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, literal
 from sqlmodel import Session, select
@@ -75,8 +76,9 @@ def classify(session: Session, row: DiagnosticAssessment, *, on: date) -> Diagno
         last = min(on, first_course_on + timedelta(days=IMPROVEMENT_TO_DAYS))
         source = _SCORE_SOURCE if _SCORE_SOURCE is not None else literal("clinic")
         rows = session.exec(
-            select(Assessment.taken_on, Assessment.measure, Assessment.side, Assessment.value,
-                   source)
+            select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+                Assessment.taken_on, Assessment.measure, Assessment.side, Assessment.value,
+                source)
             .where(Assessment.patient_id == row.patient_id, Assessment.taken_on <= last)
             .order_by(Assessment.taken_on, Assessment.id)
         ).all()
@@ -91,7 +93,7 @@ def recorded_findings(row: DiagnosticAssessment) -> Findings:
     return Findings(**{name: getattr(row, name) for name in FINDINGS})
 
 
-def diagnosis_view(session: Session, row: DiagnosticAssessment, *, on: date) -> dict:
+def diagnosis_view(session: Session, row: DiagnosticAssessment, *, on: date) -> dict[str, Any]:
     """The assessment and its classification on `on`, in the API's shape."""
     result = classify(session, row, on=on)
     staff = session.get(StaffUser, row.assessed_by_id) if row.assessed_by_id else None
@@ -117,7 +119,7 @@ def diagnosis_view(session: Session, row: DiagnosticAssessment, *, on: date) -> 
     }
 
 
-def latest_diagnosis(session: Session, *, patient_id: int, on: date) -> dict | None:
+def latest_diagnosis(session: Session, *, patient_id: int, on: date) -> dict[str, Any] | None:
     """The latest assessment classified on `on`, or None when there is none."""
     row = latest_assessment(session, patient_id=patient_id)
     return diagnosis_view(session, row, on=on) if row is not None else None

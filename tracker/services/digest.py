@@ -2,9 +2,10 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import Session, select
 
 from tracker.formats.email import long_date, render_email
@@ -31,7 +32,7 @@ class Section:
 
     title: str
     total: int = 0
-    items: list[dict] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
 
 
 def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list[Alert]) -> bool:
@@ -55,14 +56,14 @@ def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list
     flags = flag_conditions(on)
     sections = [
         _state_section(session, settings, "Overdue", flags[FlagCode.OVERDUE],
-                       lambda s: f"window closed on {long_date(s.window_end)}"),
+                       lambda s: f"window closed on {_long(s.window_end)}"),
         _state_section(session, settings, "Needs booking", flags[FlagCode.NEEDS_BOOKING],
-                       lambda s: f"book between {long_date(s.window_start)} and "
-                                 f"{long_date(s.window_end)}"),
+                       lambda s: f"book between {_long(s.window_start)} and "
+                                 f"{_long(s.window_end)}"),
         _state_section(session, settings, "Booked outside the window",
                        flags["booking_outside_window"],
-                       lambda s: f"booked for {long_date(s.next_booking_on)}, window "
-                                 f"{long_date(s.window_start)} to {long_date(s.window_end)}"),
+                       lambda s: f"booked for {_long(s.next_booking_on)}, window "
+                                 f"{_long(s.window_start)} to {_long(s.window_end)}"),
         _new_flags(session, settings, on, since_day, alerts),
         _failed_mail(session, settings, since_at),
     ]
@@ -78,8 +79,14 @@ def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list
                           body_text=mail.text, body_html=mail.html)
 
 
+def _long(day: date | None) -> str:
+    # Each section's flag condition holds only where the dates it quotes are set.
+    assert day is not None
+    return long_date(day)
+
+
 def _state_section(
-    session: Session, settings: Settings, title: str, condition,
+    session: Session, settings: Settings, title: str, condition: ColumnElement[bool],
     describe: Callable[[PatientState], str],
 ) -> Section:
     query = (select(PatientState, Patient.mrn)
@@ -115,7 +122,7 @@ def _new_flags(
     return Section("New clinical flags", len(items), items[:SECTION_LIMIT])
 
 
-def _failed_mail(session: Session, settings: Settings, since_at) -> Section:
+def _failed_mail(session: Session, settings: Settings, since_at: datetime) -> Section:
     total, rows = outbox.failed_since(session, since=since_at, limit=SECTION_LIMIT)
     link = f"{settings.base_url.rstrip('/')}/outbox?status=failed"
     return Section("E-mails that could not be sent", total, [

@@ -4,12 +4,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any
 
+from sqlalchemy import ColumnElement, Connection, Row
 from sqlmodel import Session, select
 
 from tracker.rules import (
     CourseFact,
     Evaluation,
+    PackedFacts,
     PatientFacts,
     RegimenFact,
     ScoreFact,
@@ -22,6 +25,7 @@ from tracker.services.errors import NotFound
 from tracker.services.packed_facts import load_packed
 from tracker.services.patient_states import state_values, write_states
 from tracker.services.policy import load_policy
+from tracker.store.ids import stored_id
 from tracker.store.models import (
     Assessment,
     Infusion,
@@ -41,9 +45,9 @@ COUNTED_STATUSES = (CourseStatus.BOOKED, CourseStatus.GIVEN)
 def build_facts(
     patient: Patient,
     *,
-    regimens: Iterable,
-    courses: Iterable,
-    scores: Iterable,
+    regimens: Iterable[Any],
+    courses: Iterable[Any],
+    scores: Iterable[Any],
     review_dates: Iterable[date],
     weight_dates: Iterable[date],
     dismissed: Iterable[tuple[int, str]],
@@ -71,7 +75,9 @@ def build_facts(
     )
 
 
-def dismissed_actions(session: Session, patient_ids: Sequence[int]) -> dict[int, set]:
+def dismissed_actions(
+    session: Session, patient_ids: Sequence[int]
+) -> dict[int, set[tuple[int, str]]]:
     """Each patient's dismissed (regimen id, action) pairs."""
     dismissed: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for patient_id, regimen_id, action in session.exec(
@@ -87,10 +93,12 @@ def dismissed_actions(session: Session, patient_ids: Sequence[int]) -> dict[int,
 
 def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, PatientFacts]:
     """The rules' facts for several patients, in one query per table."""
-    ids = [p.id for p in patients]
+    ids = [stored_id(p) for p in patients]
 
-    def by_patient(*columns, where=(), order=()) -> dict[int, list]:
-        rows: dict[int, list] = defaultdict(list)
+    def by_patient(
+        *columns: Any, where: Iterable[ColumnElement[bool]] = (), order: Iterable[Any] = ()
+    ) -> dict[int, list[Any]]:
+        rows: dict[int, list[Any]] = defaultdict(list)
         model = columns[0].class_
         for row in session.exec(select(model.patient_id, *columns)
                                 .where(model.patient_id.in_(ids), *where).order_by(*order)):
@@ -108,20 +116,20 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
     weights = by_patient(Weight.measured_on)
     dismissed = dismissed_actions(session, ids)
     return {
-        p.id: build_facts(
+        pid: build_facts(
             p,
-            regimens=regimens[p.id],
-            courses=courses[p.id],
-            scores=scores[p.id],
-            review_dates=(r.reviewed_on for r in reviews[p.id]),
-            weight_dates=(w.measured_on for w in weights[p.id]),
-            dismissed=dismissed[p.id],
+            regimens=regimens[pid],
+            courses=courses[pid],
+            scores=scores[pid],
+            review_dates=(r.reviewed_on for r in reviews[pid]),
+            weight_dates=(w.measured_on for w in weights[pid]),
+            dismissed=dismissed[pid],
         )
-        for p in patients
+        for pid, p in zip(ids, patients, strict=True)
     }
 
 
-def _get(row, name: str):
+def _get(row: Any, name: str) -> Any:
     # Courses come as mappings from the patient page and as rows from load_facts.
     return row[name] if isinstance(row, Mapping) else getattr(row, name)
 
@@ -175,8 +183,8 @@ def refresh_states(session: Session, patient_ids: Sequence[int], *, today: date)
             select(Patient).where(Patient.id.in_(ids[start:start + SWEEP_BATCH]))).all()
         facts = load_facts(session, patients)
         write_states(session, [
-            state_values(p.id, evaluate(facts[p.id], on=today, policy=policy),
-                         facts[p.id].courses) for p in patients])
+            state_values(pid, evaluate(facts[pid], on=today, policy=policy), facts[pid].courses)
+            for pid in map(stored_id, patients)])
         session.expunge_all()
 
 
@@ -226,11 +234,14 @@ def refresh_all(
     return done
 
 
-def read_batch(connection, after_id: int, size: int, *, today: date, policy: SitePolicy):
+def read_batch(
+    connection: Connection, after_id: int, size: int, *, today: date, policy: SitePolicy
+) -> tuple[Sequence[Row[Any]], dict[int, PackedFacts]] | None:
     """The next `size` patients after `after_id` and their facts for `today`, or None."""
     patients = connection.execute(
-        select(Patient.id, Patient.status, Patient.min_interval_days,
-               Patient.max_interval_days, Patient.resumed_on)
+        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+            Patient.id, Patient.status, Patient.min_interval_days, Patient.max_interval_days,
+            Patient.resumed_on)
         .where(Patient.id > after_id).order_by(Patient.id).limit(size)
     ).all()
     if not patients:
@@ -238,6 +249,6 @@ def read_batch(connection, after_id: int, size: int, *, today: date, policy: Sit
     return patients, load_packed(connection, patients, today=today, policy=policy)
 
 
-def _entities(session: Session, patients) -> dict[int, Patient]:
-    return {p.id: p for p in session.exec(
+def _entities(session: Session, patients: Sequence[Sequence[Any]]) -> dict[int, Patient]:
+    return {stored_id(p): p for p in session.exec(
         select(Patient).where(Patient.id.between(patients[0][0], patients[-1][0])))}

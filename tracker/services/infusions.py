@@ -1,6 +1,7 @@
 """Infusion courses: booking a chair, recording a course as given, rescheduling, cancelling."""
 
 from datetime import date, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from tracker.services.patients import get_patient, weight_on
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
+from tracker.store.ids import stored_id
 from tracker.store.models import Chair, Infusion, InfusionLot, Product, Regimen
 from tracker.store.types import utcnow
 
@@ -62,7 +64,8 @@ def get_infusion(session: Session, infusion_id: int) -> Infusion:
 def _regimen_on(session: Session, patient_id: int, day: date) -> Regimen | None:
     rows = session.exec(select(Regimen).where(Regimen.patient_id == patient_id)).all()
     fact = current_regimen(
-        [RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days) for r in rows], day
+        [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in rows],
+        day,
     )
     return next((r for r in rows if fact and r.id == fact.id), None)
 
@@ -142,7 +145,7 @@ def book_infusion(
     patient = get_patient(session, patient_id)
     if patient.status == PatientStatus.DISCHARGED:
         raise Conflict("the patient is discharged", field="patient_id")
-    given = data.status == CourseStatus.GIVEN
+    given = data.status == CourseStatus.GIVEN.value
     if given and data.dose_g is None:
         raise Invalid("dose_g is required when status is given", field="dose_g")
     if not given and data.lots:
@@ -188,7 +191,7 @@ def book_infusion(
     session.add(infusion)
     _flush_booking(session, chair)
     if given:
-        session.add_all(_lots(infusion.id, data.lots, data.scheduled_on, data.dose_g,
+        session.add_all(_lots(stored_id(infusion), data.lots, data.scheduled_on, data.dose_g,
                               confirmed=data.confirm_lot_total))
         session.flush()
     audit.record(session, actor=actor, action="infusion.create", entity="infusion",
@@ -204,7 +207,7 @@ def _refresh(session: Session, infusion: Infusion, *, today: date,
     # One read of the policy for both (each read is a round trip).
     policy = load_policy(session)
     refresh_state(session, patient_id=infusion.patient_id, today=today, policy=policy)
-    refresh_course_reminder(session, infusion_id=infusion.id, today=today, policy=policy,
+    refresh_course_reminder(session, infusion_id=stored_id(infusion), today=today, policy=policy,
                             new_course=new_course)
 
 
@@ -234,6 +237,7 @@ def administer_infusion(
     product = product_by_code(session, data.product_code)
     if given_on != infusion.scheduled_on and infusion.chair_id is not None:
         chair = session.get(Chair, infusion.chair_id)
+        assert chair is not None  # chair_id is a foreign key
         _claim_chair(session, chair=chair, first_day=given_on, days=infusion.days,
                      start=infusion.start_time, minutes=infusion.chair_minutes or 0,
                      ignore_id=infusion.id)
@@ -249,7 +253,7 @@ def administer_infusion(
     infusion.given_by_id = actor.id
     infusion.given_at = utcnow()
     infusion.updated_at = utcnow()
-    session.add_all(_lots(infusion.id, data.lots, given_on, data.dose_g,
+    session.add_all(_lots(stored_id(infusion), data.lots, given_on, data.dose_g,
                           confirmed=data.confirm_lot_total))
     session.flush()
     audit.record(session, actor=actor, action="infusion.administer", entity="infusion",
@@ -333,22 +337,23 @@ def infusions(session: Session, *, patient_id: int) -> list[Infusion]:
     ).all())
 
 
-def infusion_view(session: Session, infusion: Infusion) -> dict:
+def infusion_view(session: Session, infusion: Infusion) -> dict[str, Any]:
     """A course as the API and pages show it, with its chair code, product and lots."""
     return infusion_views(session, [infusion])[0]
 
 
-def infusion_views(session: Session, courses: list[Infusion]) -> list[dict]:
+def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, Any]]:
     """Several courses as shown, with their chair and product codes and lots, in one query."""
-    ids = [c.id for c in courses]
+    ids = [stored_id(c) for c in courses]
     chair_codes: dict[int, str | None] = {}
     product_codes: dict[int, str | None] = {}
-    lots: dict[int, list[dict]] = {i: [] for i in ids}
+    lots: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     # Only the courses' own chairs and products: reading every chair and product of the
     # site as ORM rows cost more than the rest of a booking.
     for course_id, chair, product, *lot in session.exec(
-        select(Infusion.id, Chair.code, Product.code, InfusionLot.lot_number,
-               InfusionLot.vials, InfusionLot.size_g, InfusionLot.expires_on)
+        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+            Infusion.id, Chair.code, Product.code, InfusionLot.lot_number,
+            InfusionLot.vials, InfusionLot.size_g, InfusionLot.expires_on)
         .select_from(Infusion)
         .outerjoin(Chair, Chair.id == Infusion.chair_id)
         .outerjoin(Product, Product.id == Infusion.product_id)
@@ -365,11 +370,11 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict]:
                 "id", "patient_id", "regimen_id", "scheduled_on", "start_time", "days",
                 "chair_minutes", "status", "dose_g", "reactions", "premedication", "notes",
                 "cancel_reason"}),
-            "chair": chair_codes.get(c.id),
-            "product_code": product_codes.get(c.id),
-            "lots": lots[c.id],
+            "chair": chair_codes.get(course_id),
+            "product_code": product_codes.get(course_id),
+            "lots": lots[course_id],
         }
-        for c in courses
+        for course_id, c in zip(ids, courses, strict=True)
     ]
 
 

@@ -3,7 +3,7 @@
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, text
 from sqlmodel import Session, col, select
 
 from tracker.services.errors import ServiceError
@@ -45,7 +45,7 @@ def seconds_to_wait(
     return max(waits)
 
 
-def _wait(session: Session, which, now: datetime) -> int:
+def _wait(session: Session, which: ColumnElement[bool], now: datetime) -> int:
     # Tries are allowed again once the limit-th most recent failure leaves the window; a
     # refused try is not a failure, so waiting it out always works.
     since = now - WINDOW

@@ -1,6 +1,7 @@
 """The nurse's log: a course given, its lots and reactions, and its scores, in one unit."""
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -18,7 +19,7 @@ from tracker.services.products import product_by_gtin
 from tracker.store.models import Chair, Infusion, Patient, Product, Regimen
 
 
-def day_list(session: Session, *, day: date) -> list[dict]:
+def day_list(session: Session, *, day: date) -> list[dict[str, Any]]:
     """The courses booked or given on a day, by time, with patient and chair."""
     rows = session.exec(
         select(Infusion, Patient, Chair.code)
@@ -31,7 +32,7 @@ def day_list(session: Session, *, day: date) -> list[dict]:
     return [{"infusion": i, "patient": p, "chair": code} for i, p, code in rows]
 
 
-def prefill(session: Session, *, infusion: Infusion) -> dict:
+def prefill(session: Session, *, infusion: Infusion) -> dict[str, Any]:
     """What the log form starts with: the regimen's dose, product and its vial plan."""
     regimen = session.get(Regimen, infusion.regimen_id) if infusion.regimen_id else None
     product_id = infusion.product_id or (regimen.product_id if regimen else None)

@@ -1,6 +1,7 @@
 """Other treatments of MMN besides IVIG: recording one, stopping it, listing a patient's."""
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -56,7 +57,7 @@ def stop_other_treatment(
     return row
 
 
-def other_treatments(session: Session, *, patient_id: int) -> list[dict]:
+def other_treatments(session: Session, *, patient_id: int) -> list[dict[str, Any]]:
     """A patient's other treatments as views with who recorded them, by start day."""
     rows = session.exec(
         select(OtherTreatment, StaffUser.username)
@@ -67,13 +68,13 @@ def other_treatments(session: Session, *, patient_id: int) -> list[dict]:
     return [_view(row, username) for row, username in rows]
 
 
-def other_treatment_view(session: Session, row: OtherTreatment) -> dict:
+def other_treatment_view(session: Session, row: OtherTreatment) -> dict[str, Any]:
     """One treatment as other_treatments shows it."""
     user = session.get(StaffUser, row.recorded_by_id) if row.recorded_by_id else None
     return _view(row, user.username if user else None)
 
 
-def _view(row: OtherTreatment, username: str | None) -> dict:
+def _view(row: OtherTreatment, username: str | None) -> dict[str, Any]:
     return {**{name: getattr(row, name) for name in VIEW_FIELDS}, "recorded_by": username}
 
 

@@ -9,8 +9,9 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import CursorResult, and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -20,6 +21,7 @@ from tracker.rules.vocabulary import CourseStatus, PatientStatus
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, NotFound
+from tracker.store.ids import stored_id
 from tracker.store.models import Infusion, OutboxMessage, Patient
 from tracker.store.types import utcnow
 
@@ -76,7 +78,7 @@ class Outgoing:
     subject: str
     body_text: str
     body_html: str | None
-    attachments: list
+    attachments: list[dict[str, Any]]
     message_id: str
 
 
@@ -89,7 +91,7 @@ def enqueue(
     subject: str,
     body_text: str,
     body_html: str | None = None,
-    attachments: Sequence[dict] = (),
+    attachments: Sequence[dict[str, Any]] = (),
     patient_id: int | None = None,
     infusion_id: int | None = None,
     revive_withdrawn: bool = False,
@@ -120,12 +122,12 @@ def enqueue(
         return True
     if not revive_withdrawn:
         return False
-    revived = session.execute(
+    revived = cast(CursorResult[Any], session.execute(
         update(table)
         .where(table.c.dedup_key == dedup_key, table.c.status == "withdrawn")
         .values(**{k: v for k, v in values.items() if k not in ("dedup_key", "created_at")},
                 last_error=None, first_attempt_at=None, claimed_at=None, claimed_by=None)
-    )
+    ))  # an UPDATE's result is a CursorResult; Session.execute is typed for any statement
     return revived.rowcount == 1
 
 
@@ -143,17 +145,18 @@ def withdraw_reminders(
     ]
     if keep_key is not None:
         conditions.append(OutboxMessage.dedup_key != keep_key)
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE's result (as above)
         update(OutboxMessage).where(*conditions).values(status="withdrawn")
-    )
+    ))
     return result.rowcount
 
 
 def withdraw_stale_reminders(session: Session) -> int:
     """Withdraw every pending reminder whose course is no longer booked for its day and time."""
     rows = session.exec(
-        select(OutboxMessage.id, OutboxMessage.dedup_key, Infusion.id, Infusion.status,
-               Infusion.scheduled_on, Infusion.start_time)
+        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+            OutboxMessage.id, OutboxMessage.dedup_key, Infusion.id, Infusion.status,
+            Infusion.scheduled_on, Infusion.start_time)
         .join(Infusion, Infusion.id == OutboxMessage.infusion_id)
         .where(OutboxMessage.kind == REMINDER, OutboxMessage.status == "pending")
     ).all()
@@ -206,7 +209,8 @@ def claim_due(
         # Fixed before the first send and kept for every retry (see build_message).
         row.message_id = row.message_id or new_message_id(mail_from)
         claimed.append(
-            Outgoing(id=row.id, kind=row.kind, to_address=row.to_address, subject=row.subject,
+            Outgoing(id=stored_id(row), kind=row.kind, to_address=row.to_address,
+                     subject=row.subject,
                      body_text=row.body_text, body_html=row.body_html,
                      attachments=list(row.attachments or []), message_id=row.message_id)
         )
@@ -248,7 +252,7 @@ def _still_wanted(session: Session, row: OutboxMessage) -> bool:
             infusion is not None
             and infusion.status == CourseStatus.BOOKED
             and row.dedup_key
-            == reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
+            == reminder_key(stored_id(infusion), infusion.scheduled_on, infusion.start_time)
         )
     if row.kind == WINDOW_OPEN:
         # "Time to book" is moot once a course has been booked (or moved) since the notice
@@ -355,11 +359,11 @@ def clear_old_bodies(session: Session, *, before: datetime) -> int:
         and_(OutboxMessage.status == "failed", OutboxMessage.failed_at < before),
         and_(OutboxMessage.status == "withdrawn", OutboxMessage.created_at < before),
     )
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE's result (as above)
         update(OutboxMessage)
         .where(finished, OutboxMessage.body_text != "")
         .values(body_text="", body_html=None, attachments=[])
-    )
+    ))
     return result.rowcount
 
 
@@ -390,7 +394,9 @@ def messages(
     return total, list(rows)
 
 
-def failed_since(session: Session, *, since: datetime, limit: int) -> tuple[int, list]:
+def failed_since(
+    session: Session, *, since: datetime, limit: int
+) -> tuple[int, list[OutboxMessage]]:
     """Messages given up on since an instant: (total, the first `limit` of them)."""
     where = and_(OutboxMessage.status == "failed", OutboxMessage.failed_at > since)
     total = session.exec(select(func.count()).select_from(OutboxMessage).where(where)).one()

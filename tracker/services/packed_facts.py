@@ -10,9 +10,10 @@ the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -34,7 +35,7 @@ SEP = "\x1f"  # between numbers in SQLite's strings (char(31) in the SQL)
 MEASURE_CODES = tuple(MEASURES)
 KIND_BASE = 48
 # id, status, min and max interval days, and (optional) the day they came back from hold
-Patient = tuple  # (int, str, int | None, int | None[, date | None])
+Patient = Sequence[Any]  # (int, str, int | None, int | None[, date | None])
 
 
 def day_number_sql(column: str, dialect: str) -> str:
@@ -88,8 +89,8 @@ def load_packed(
     dismissed: dict[int, set[tuple[int, str]]] = {}
     for pid, rid, action in dismissed_rows:
         dismissed.setdefault(pid, set()).add((rid, action))
-    out = {}
-    no_courses = ([], [], [])
+    out: dict[int, PackedFacts] = {}
+    no_courses: tuple[list[int], list[int], list[int]] = ([], [], [])
     for pid, status, min_days, max_days, *resumed in patients:
         given_days, given_ids, given_lengths = given.get(pid, no_courses)
         latest = weighed.get(pid)
@@ -117,13 +118,14 @@ class _Reader:
 
     def __init__(self, connection: Connection) -> None:
         self.dialect = connection.dialect.name
-        self.raw = connection.connection.dbapi_connection
+        # sqlite3's or psycopg's own connection: each branch below speaks its driver's API.
+        self.raw: Any = connection.connection.dbapi_connection
         self.postgres = self.dialect == "postgresql"
 
     def day(self, column: str) -> str:
         return day_number_sql(column, self.dialect)
 
-    def run(self, queries: list[str], params: dict) -> list[list[tuple]]:
+    def run(self, queries: list[str], params: dict[str, Any]) -> list[list[Any]]:
         """Run the queries, in one round trip on PostgreSQL; their rows, in order."""
         if not self.postgres:
             cursor = self.raw.cursor()
@@ -155,24 +157,24 @@ class _Reader:
                 f"{day} || char(31) || id || char(31) || days AS x FROM infusion {where}) "
                 "GROUP BY patient_id")
 
-    def given(self, rows) -> dict[int, tuple[list[int], list[int], list[int]]]:
+    def given(self, rows: Iterable[Any]) -> dict[int, tuple[list[int], list[int], list[int]]]:
         if self.postgres:
             return {pid: (days, ids, lengths) for pid, days, ids, lengths in rows}
-        out = {}
+        out: dict[int, tuple[list[int], list[int], list[int]]] = {}
         for pid, packed in rows:
             numbers = _ints(packed)
             out[pid] = (numbers[0::3], numbers[1::3], numbers[2::3])
         return out
 
-    def today_param(self, today: date) -> dict:
+    def today_param(self, today: date) -> dict[str, Any]:
         """The day evaluated, as a parameter."""
         return {"today": today if self.postgres else today.isoformat()}
 
-    def since_params(self, since: dict[int, date]) -> dict:
+    def since_params(self, since: dict[int, date]) -> dict[str, Any]:
         """The patients and the day each one's scores are read from, as parameters."""
         if self.postgres:
             return {"ids": list(since), "since": list(since.values())}
-        params = {}
+        params: dict[str, Any] = {}
         for n, (pid, day) in enumerate(since.items()):
             params[f"p{n}"], params[f"s{n}"] = pid, day.isoformat()
         return params
@@ -203,11 +205,11 @@ class _Reader:
             f"printf('%!.17g', a.value) AS x {ordered})), "
             f"(SELECT group_concat(x, '') FROM (SELECT {kind} AS x {ordered})) FROM h")
 
-    def scores(self, rows) -> dict[int, ScoreColumns]:
+    def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
         if self.postgres:
             return {pid: ScoreColumns(days, kinds, values, KIND_NAMES)
                     for pid, days, values, kinds in rows}
-        out = {}
+        out: dict[int, ScoreColumns] = {}
         for pid, pairs, kinds in rows:
             if pairs:
                 parts = pairs.split(SEP)
@@ -225,8 +227,8 @@ def _kind_sql(char_function: str) -> str:
     )
 
 
-def _kind_names() -> dict[str, tuple[str, str | None, str]]:
-    names = {}
+def _kind_names() -> dict[Hashable, tuple[str, str | None, str]]:
+    names: dict[Hashable, tuple[str, str | None, str]] = {}
     for m, measure in enumerate(("?", *MEASURE_CODES)):  # "?": a measure the rules ignore
         for n, side in enumerate((None, "left", "right")):
             for t, timing in enumerate(("pre_infusion", "post_infusion", "clinic")):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from tracker.rules import Evaluation, evaluate
@@ -46,16 +47,16 @@ class PatientRecord:
 
     patient: Patient
     evaluation: Evaluation
-    regimens: list[dict]
-    current_regimen: dict | None
-    courses: list[dict]
+    regimens: list[dict[str, Any]]
+    current_regimen: dict[str, Any] | None
+    courses: list[dict[str, Any]]
     scores: list[Any]
     reviews: list[Any]
     weights: list[Any]
     products: dict[str, str]
-    other_treatments: list[dict] = field(default_factory=list)  # besides IVIG, by start
+    other_treatments: list[dict[str, Any]] = field(default_factory=list)  # besides IVIG, by start
     # The current regimen's dose on the latest weight, when it is not the stored dose.
-    dose_on_latest_weight: dict | None = None
+    dose_on_latest_weight: dict[str, Any] | None = None
 
 
 def patient_record(session: Session, *, patient_id: int, today: date) -> PatientRecord:
@@ -93,17 +94,19 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
     )
 
 
-def course_views(session: Session, patient_id: int) -> list[dict]:
+def course_views(session: Session, patient_id: int) -> list[dict[str, Any]]:
     """A patient's courses as infusion_service.infusion_views shows them, oldest first."""
     table = Infusion.__table__
     rows = session.execute(
-        select(table).where(table.c.patient_id == patient_id)
+        select(table)  # type: ignore[call-overload]  # SQLModel's select() takes no Core table
+        .where(table.c.patient_id == patient_id)
         .order_by(table.c.scheduled_on, table.c.id)).mappings().all()
-    lots: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    lots: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
     if lots:
         lot_table = InfusionLot.__table__
         for lot in session.execute(
-            select(lot_table).where(lot_table.c.infusion_id.in_(list(lots)))
+            select(lot_table)  # type: ignore[call-overload]  # as above
+            .where(lot_table.c.infusion_id.in_(list(lots)))
             .order_by(lot_table.c.id)).mappings():
             lots[lot["infusion_id"]].append({k: lot[k] for k in LOT_FIELDS})
     chairs = dict(session.execute(select(Chair.id, Chair.code)).all())
@@ -113,7 +116,7 @@ def course_views(session: Session, patient_id: int) -> list[dict]:
             for row in rows]
 
 
-def _rows(session: Session, model, patient_id: int, *order) -> list:
-    table = model.__table__
+def _rows(session: Session, model: Any, patient_id: int, *order: Any) -> list[Row[Any]]:
+    table = model.__table__  # model: any table class with a patient_id column
     return list(session.execute(
         select(table).where(table.c.patient_id == patient_id).order_by(*order)).all())

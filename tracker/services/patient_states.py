@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
+from typing import Any
 
 from sqlmodel import Session
 
@@ -14,7 +15,7 @@ from tracker.store.types import utcnow
 DETAIL_CHARS = 1000  # waning_detail and recommendation_reason are kept this long
 
 
-def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact]) -> dict:
+def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact]) -> dict[str, Any]:
     """The patient_state row for an evaluation (`courses`: any of theirs; booked ones count)."""
     flags = {f.code: f for f in ev.flags}
     waning = flags.get(FlagCode.WANING_RESPONSE)
@@ -49,7 +50,7 @@ def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact])
     }
 
 
-def write_states(session: Session, rows: Sequence[dict]) -> None:
+def write_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or replace these patients' states in one statement (not ORM objects: the
     sweep writes a row per patient, and the unit of work cost more than the SQL)."""
     if not rows:
@@ -71,7 +72,7 @@ def write_states(session: Session, rows: Sequence[dict]) -> None:
     session.connection().exec_driver_sql(sql, values)
 
 
-def _sqlite(value):
+def _sqlite(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 

@@ -15,6 +15,7 @@ from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
 from tracker.services.policy import load_policy
+from tracker.store.ids import stored_id
 from tracker.store.models import Patient, Weight
 from tracker.store.types import utcnow
 
@@ -72,7 +73,7 @@ def create_patient(
         raise Conflict(f"a patient with MRN {data.mrn} exists", field="mrn") from exc
     audit.record(session, actor=actor, action="patient.create", entity="patient",
                  entity_id=patient.id, patient_id=patient.id, changes=data.model_dump())
-    refresh_state(session, patient_id=patient.id, today=today)
+    refresh_state(session, patient_id=stored_id(patient), today=today)
     return patient
 
 
@@ -115,7 +116,7 @@ def update_patient(
     audit.record(session, actor=actor, action="patient.update", entity="patient",
                  entity_id=patient.id, patient_id=patient.id,
                  changes=audit.diff(before, changes))
-    refresh_state(session, patient_id=patient.id, today=today)
+    refresh_state(session, patient_id=stored_id(patient), today=today)
     return patient
 
 

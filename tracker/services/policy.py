@@ -8,6 +8,7 @@ scheduler's next run (jobs/re_evaluation.py), which `tracker sweep` also honours
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
@@ -61,7 +62,7 @@ def load_policy(session: Session) -> SitePolicy:
         return _policy_without_refused_values(row.values)
 
 
-def _policy_without_refused_values(values: dict) -> SitePolicy:
+def _policy_without_refused_values(values: dict[str, Any]) -> SitePolicy:
     # A value stored before its range was checked (e.g. a cap of 1e300) would stop every
     # page: the default is used in its place, and the log says so until an admin fixes it.
     kept = dict(values)
@@ -88,7 +89,7 @@ def max_intensity_reason(session: Session) -> str | None:
 
 
 def update_policy(
-    session: Session, *, actor: Actor, changes: dict, reason: str | None = None
+    session: Session, *, actor: Actor, changes: dict[str, Any], reason: str | None = None
 ) -> PolicyChange:
     """Change some policy values, checked as a whole; queue every patient's re-evaluation."""
     reason = _checked_reason(reason)

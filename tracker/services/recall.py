@@ -4,6 +4,7 @@ import csv
 import io
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -13,6 +14,7 @@ from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
+from tracker.store.ids import stored_id
 from tracker.store.models import Infusion, InfusionLot, Patient, Product
 
 CSV_COLUMNS = ("mrn", "family_name", "given_name", "email", "patient_status", "given_on",
@@ -38,7 +40,7 @@ class RecallRow:
     size_g: float | None
     expires_on: date | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The row as the JSON API gives it."""
         return asdict(self)
 
@@ -64,15 +66,15 @@ def lot_recall(session: Session, *, actor: Actor, lot: str, via: str) -> list[Re
     ).all()
     merged: dict[tuple[int, str], RecallRow] = {}
     for lot_row, course, patient, product in found:
-        key = (course.id, lot_row.lot_number)
+        key = (stored_id(course), lot_row.lot_number)
         if key in merged:  # the same lot entered twice for one course: one line, all vials
             old = merged[key]
             merged[key] = RecallRow(**{**asdict(old), "vials": old.vials + lot_row.vials})
             continue
         merged[key] = RecallRow(
-            patient_id=patient.id, mrn=patient.mrn, family_name=patient.family_name,
+            patient_id=stored_id(patient), mrn=patient.mrn, family_name=patient.family_name,
             given_name=patient.given_name, email=patient.email,
-            patient_status=patient.status, infusion_id=course.id,
+            patient_status=patient.status, infusion_id=key[0],
             given_on=course.scheduled_on, dose_g=course.dose_g, product=product,
             lot_number=lot_row.lot_number, vials=lot_row.vials, size_g=lot_row.size_g,
             expires_on=lot_row.expires_on)

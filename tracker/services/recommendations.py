@@ -28,6 +28,7 @@ from tracker.services.regimens import (
     get_regimen,
     product_by_code,
 )
+from tracker.store.ids import stored_id
 from tracker.store.models import Product, RecommendationDecision, Regimen
 
 
@@ -54,7 +55,8 @@ def _proposal(
             "dismiss it with a reason", field="action")
     product = session.get(Product, regimen.product_id) if regimen.product_id else None
     proposed = accepted_regimen(
-        RegimenFact(regimen.id, regimen.starts_on, regimen.dose_g_per_kg, regimen.interval_days),
+        RegimenFact(stored_id(regimen), regimen.starts_on, regimen.dose_g_per_kg,
+                    regimen.interval_days),
         recommendation, accepted_on=on)
     patient = get_patient(session, patient_id)
     policy = load_policy(session).with_patient_bounds(patient.min_interval_days,
@@ -116,7 +118,7 @@ def accept_recommendation(
     new = create_regimen(session, actor=actor, patient_id=patient_id, data=data, today=today,
                          from_action=recommendation.action)
     session.add(RecommendationDecision(
-        patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
+        patient_id=patient_id, regimen_id=stored_id(regimen), action=recommendation.action,
         decision=Decision.ACCEPTED, reason=recommendation.reason[:1000], new_regimen_id=new.id,
         decided_by_id=actor.id,
     ))
@@ -133,7 +135,7 @@ def dismiss_recommendation(
     """Dismiss the recommended action; it is not raised again for the current regimen."""
     recommendation, regimen = _current(session, patient_id=patient_id, on=today)
     decision = RecommendationDecision(
-        patient_id=patient_id, regimen_id=regimen.id, action=recommendation.action,
+        patient_id=patient_id, regimen_id=stored_id(regimen), action=recommendation.action,
         decision=Decision.DISMISSED, reason=reason, decided_by_id=actor.id,
     )
     session.add(decision)

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -25,10 +26,13 @@ from tracker.services.errors import Invalid, NotFound, ServiceError
 from tracker.services.evaluation import refresh_state
 from tracker.services.patients import get_patient, weight_on
 from tracker.services.policy import load_policy
+from tracker.store.ids import stored_id
 from tracker.store.models import Patient, Product, Regimen, Weight
 
 
-def product_by_code(session: Session, code: str | None, *, field: str = "product_code"):
+def product_by_code(
+    session: Session, code: str | None, *, field: str = "product_code"
+) -> Product | None:
     """The product with this code (None for None), or Invalid naming the field."""
     if code is None:
         return None
@@ -65,7 +69,7 @@ def weighed_calculation(
     policy: SitePolicy,
 ) -> tuple[Weight, DoseCalculation]:
     """The weight that counts on `day` and the dose calculated on it."""
-    weight = weight_on(session, patient_id=patient.id, day=day)
+    weight = weight_on(session, patient_id=stored_id(patient), day=day)
     if weight is None:
         raise Invalid(
             f"no weight recorded on or before {day.isoformat()}: record a weight first",
@@ -190,18 +194,18 @@ def get_regimen(session: Session, regimen_id: int) -> Regimen:
     return regimen
 
 
-def regimen_view(session: Session, regimen: Regimen) -> dict:
+def regimen_view(session: Session, regimen: Regimen) -> dict[str, Any]:
     """A regimen as the API and pages show it: with intensity, vials and the weight note."""
     return regimen_views(session, [regimen])[0]
 
 
-def regimen_views(session: Session, regimens: Sequence[Regimen]) -> list[dict]:
+def regimen_views(session: Session, regimens: Sequence[Regimen]) -> list[dict[str, Any]]:
     """Several regimens as shown, reading the products once (and, for old rows, weights)."""
     if not regimens:
         return []
     products = {p.id: p for p in session.exec(select(Product))}
     notes = _notes_of_old_rows(session, [r for r in regimens if r.weight_note is None])
-    return [_view(r, products.get(r.product_id), notes.get(r.id, r.weight_note or ""))
+    return [_view(r, products.get(r.product_id), notes.get(stored_id(r), r.weight_note or ""))
             for r in regimens]
 
 
@@ -218,7 +222,7 @@ def _notes_of_old_rows(session: Session, old: Sequence[Regimen]) -> dict[int, st
     for weight in session.exec(select(Weight).where(Weight.patient_id.in_(patient_ids))
                                .order_by(Weight.id)):
         weighed.setdefault(weight.patient_id, []).append(weight)
-    notes = {}
+    notes: dict[int, str] = {}
     for regimen in old:
         known = [w for w in weighed.get(regimen.patient_id, [])
                  if w.recorded_at <= regimen.created_at]
@@ -235,11 +239,11 @@ def _notes_of_old_rows(session: Session, old: Sequence[Regimen]) -> dict[int, st
         except DosingError:
             continue
         if calc.dosing_weight_kg == regimen.dosing_weight_kg:
-            notes[regimen.id] = calc.note
+            notes[stored_id(regimen)] = calc.note
     return notes
 
 
-def _view(regimen: Regimen, product: Product | None, note: str) -> dict:
+def _view(regimen: Regimen, product: Product | None, note: str) -> dict[str, Any]:
     plan = (_vial_plan(regimen.dose_g, product.vial_sizes)
             if product and regimen.dose_g else None)
     return {

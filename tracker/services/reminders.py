@@ -23,6 +23,7 @@ from tracker.rules.vocabulary import Action, CourseStatus, FlagCode, PatientStat
 from tracker.services import outbox
 from tracker.services.policy import load_policy
 from tracker.settings import Settings, get_settings
+from tracker.store.ids import stored_id
 from tracker.store.models import Chair, Infusion, OutboxMessage, Patient
 from tracker.store.types import utcnow
 
@@ -48,7 +49,7 @@ def finding_for(patient: Patient, evaluation: Evaluation) -> Finding | None:
             or evaluation.has_flag(FlagCode.WANING_RESPONSE)
             or (rec is not None and rec.action == Action.MAX_DOSE_REACHED)):
         return None
-    return Finding(patient_id=patient.id, mrn=patient.mrn, first_name=patient.given_name,
+    return Finding(patient_id=stored_id(patient), mrn=patient.mrn, first_name=patient.given_name,
                    email=patient.email, consent=patient.reminder_consent,
                    evaluation=evaluation)
 
@@ -86,12 +87,13 @@ def queue_reminders(
 
 def queue_course_reminder(session: Session, *, infusion_id: int, settings: Settings) -> bool:
     """Write the reminder for one booked course (with its .ics); True when it is new."""
-    infusion = session.get(Infusion, infusion_id)
-    patient = session.get(Patient, infusion.patient_id)
+    infusion = session.get_one(Infusion, infusion_id)
+    patient = session.get_one(Patient, infusion.patient_id)
     if infusion.status != CourseStatus.BOOKED or not _reachable(patient.email,
                                                                  patient.reminder_consent):
         return False
-    key = outbox.reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
+    assert patient.email is not None  # reachable
+    key = outbox.reminder_key(infusion_id, infusion.scheduled_on, infusion.start_time)
     chair = session.get(Chair, infusion.chair_id) if infusion.chair_id else None
     location = course_location(settings, chair.name if chair else None)
     context = {
@@ -114,7 +116,7 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
             OutboxMessage.dedup_key != key)
     ).one()
     ics = appointment_ics(
-        uid=course_uid(infusion.id, settings),
+        uid=course_uid(infusion_id, settings),
         sequence=earlier,
         day=infusion.scheduled_on,
         start_time=infusion.start_time,
@@ -153,7 +155,7 @@ def refresh_course_reminder(
         if not new_course:
             outbox.withdraw_reminders(session, infusion_id=infusion_id)
         return False
-    key = outbox.reminder_key(infusion.id, infusion.scheduled_on, infusion.start_time)
+    key = outbox.reminder_key(infusion_id, infusion.scheduled_on, infusion.start_time)
     if not new_course:
         outbox.withdraw_reminders(session, infusion_id=infusion_id, keep_key=key)
     if not today < infusion.scheduled_on <= today + timedelta(days=policy.reminder_days_before):
@@ -168,8 +170,10 @@ def queue_window_open(
     ev = finding.evaluation
     if not (policy.notify_window_open and ev.has_flag(FlagCode.NEEDS_BOOKING)
             and _reachable(finding.email, finding.consent)
-            and ev.window_start is not None and ev.window_start <= on <= ev.window_end):
+            and ev.window_start is not None and ev.window_end is not None
+            and ev.window_start <= on <= ev.window_end):
         return False
+    assert finding.email is not None  # reachable
     mail = render_email(outbox.WINDOW_OPEN, "Time to book your next appointment", {
         "first_name": _first_name(finding.first_name),
         "window_start": ev.window_start,

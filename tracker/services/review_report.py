@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -13,6 +14,7 @@ from tracker.services import regimens as regimen_service
 from tracker.services.errors import Invalid
 from tracker.services.patients import get_patient
 from tracker.services.policy import load_policy
+from tracker.store.ids import stored_id
 from tracker.store.models import Assessment, Infusion, Patient, Product, Review
 
 # The two reviews the guidelines ask for: 6 months after starting, then every 12 months.
@@ -65,7 +67,7 @@ class ReviewReport:
     end: date
     first_course_on: date | None
     scores: list[ScoreChange]
-    regimens: list[dict]
+    regimens: list[dict[str, Any]]
     courses: list[CourseLine]
     in_window: int
     given: int
@@ -85,7 +87,7 @@ def review_report(session: Session, *, patient_id: int, end: date, months: int) 
     patient = get_patient(session, patient_id)
     start = end - timedelta(days=PERIOD_DAYS[months]) + timedelta(days=1)
     regimens = regimen_service.regimens(session, patient_id=patient_id)
-    facts = [RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days)
+    facts = [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days)
              for r in regimens]
     courses = session.exec(
         select(Infusion).where(Infusion.patient_id == patient_id,

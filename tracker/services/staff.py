@@ -18,6 +18,7 @@ from tracker.services.passwords import (
     password_problem,
     verify_password,
 )
+from tracker.store.ids import stored_id
 from tracker.store.models import ROLES, ApiToken, LoginAttempt, StaffUser, WebSession
 from tracker.store.types import utcnow
 
@@ -109,7 +110,7 @@ def authenticate(
     ok = len(password) <= MAX_PASSWORD_LENGTH and verify_password(
         user.password_hash if user else DUMMY_HASH, password)
     ok = ok and user is not None and user.is_active
-    if not ok:
+    if not ok or user is None:  # (ok implies a user; said again for the type checker)
         record_failed_login(session, username=username, user_id=user.id if user else None,
                             ip_address=ip_address)
         return None
@@ -144,7 +145,7 @@ def start_web_session(
     now = utcnow()
     row = WebSession(
         token_hash=token_digest(token),
-        user_id=user.id,
+        user_id=stored_id(user),
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         last_seen_at=now,
@@ -200,7 +201,7 @@ def issue_api_token(
     now = utcnow()
     row = ApiToken(
         token_hash=token_digest(token),
-        user_id=user.id,
+        user_id=stored_id(user),
         kind=kind,
         name=name,
         created_at=now,

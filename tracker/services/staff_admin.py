@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from tracker.services.staff import (
     end_all_sessions,
     issue_api_token,
 )
+from tracker.store.ids import stored_id
 from tracker.store.models import ROLES, ApiToken, StaffUser, WebSession
 from tracker.store.types import utcnow
 
@@ -68,7 +70,7 @@ def put_demo_admin(session: Session, *, username: str, password: str) -> None:
 def list_users(session: Session, *, now: datetime | None = None) -> list[StaffRow]:
     """Every staff account by username, with its count of live web sessions."""
     now = now or utcnow()
-    live = dict(session.exec(
+    live: dict[int | None, int] = dict(session.exec(
         select(WebSession.user_id, func.count())
         .where(col(WebSession.ended_at).is_(None), WebSession.expires_at > now)
         .group_by(WebSession.user_id)
@@ -84,7 +86,9 @@ def _active_admins(session: Session) -> int:
     ).one()
 
 
-def update_user(session: Session, *, actor: Actor, user_id: int, changes: dict) -> StaffUser:
+def update_user(
+    session: Session, *, actor: Actor, user_id: int, changes: dict[str, Any]
+) -> StaffUser:
     """Change an account's role, name, e-mail or whether it may log in (`is_active`).
 
     Disabling ends its sessions at once; the last active admin cannot be disabled or demoted.
@@ -110,7 +114,7 @@ def update_user(session: Session, *, actor: Actor, user_id: int, changes: dict) 
     if not changes:
         return user
     if changes.get("is_active") is False:
-        end_all_sessions(session, user_id=user.id)
+        end_all_sessions(session, user_id=stored_id(user))
         action = "user.disable"
     elif changes.get("is_active") is True:
         action = "user.enable"
@@ -125,7 +129,7 @@ def update_user(session: Session, *, actor: Actor, user_id: int, changes: dict) 
 def end_sessions(session: Session, *, actor: Actor, user_id: int) -> int:
     """End every live web session and login token of an account; how many were ended."""
     user = get_user(session, user_id)
-    ended = end_all_sessions(session, user_id=user.id)
+    ended = end_all_sessions(session, user_id=stored_id(user))
     audit.record(session, actor=actor, action="user.sessions_end", entity="staff_user",
                  entity_id=user.id, changes={"ended": ended})
     return ended
@@ -150,7 +154,7 @@ def set_password(session: Session, *, actor: Actor, user: StaffUser, password: s
     """Set an account's password for it (an admin's reset); its sessions end."""
     check_password_rules(password, username=user.username)
     _set_password(user, password)
-    end_all_sessions(session, user_id=user.id)
+    end_all_sessions(session, user_id=stored_id(user))
     audit.record(session, actor=actor, action="user.password_reset", entity="staff_user",
                  entity_id=user.id)
 
@@ -174,7 +178,7 @@ def change_own_password(
         raise Invalid("the new password must differ from the current one", field="new_password")
     check_password_rules(new, username=user.username, field="new_password")
     _set_password(user, new)
-    end_all_sessions(session, user_id=user.id)
+    end_all_sessions(session, user_id=stored_id(user))
     audit.record(session, actor=actor, action="user.password_change", entity="staff_user",
                  entity_id=user.id)
 

@@ -1,9 +1,22 @@
 """The worklist: one indexed query over each patient's stored evaluation."""
 
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, event, false, func, literal, or_
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    case,
+    event,
+    false,
+    func,
+    literal,
+    or_,
+)
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from tracker.rules.vocabulary import Action, FlagCode, PatientStatus, WorklistTab, codes
 from tracker.services.errors import Invalid
@@ -14,7 +27,7 @@ ACTIONS = codes(Action)
 _COUNTS = "worklist_view_counts"  # session.info key of the counts memo
 
 
-def flag_conditions(day: date, *, only_active: bool = True) -> dict:
+def flag_conditions(day: date, *, only_active: bool = True) -> dict[str, ColumnElement[bool]]:
     """Each flag as a SQL condition on the stored state for `day` (the one definition).
 
     Every flag is off for a patient who is not active; `only_active=False` leaves that test
@@ -44,12 +57,12 @@ def flag_conditions(day: date, *, only_active: bool = True) -> dict:
     return {str(code): conditions[code] for code in FlagCode}
 
 
-def _has_action(only_active: bool = True):
+def _has_action(only_active: bool = True) -> ColumnElement[bool]:
     active = (PatientState.status == PatientStatus.ACTIVE,) if only_active else ()
     return and_(*active, PatientState.recommendation_action.is_not(None))
 
 
-def view_conditions(day: date, *, only_active: bool = True) -> dict:
+def view_conditions(day: date, *, only_active: bool = True) -> dict[str, Any]:
     """The worklist's tabs as SQL conditions: every flag, plus bookings and actions (all of
     them only for active patients; `only_active` as for flag_conditions)."""
     s = PatientState
@@ -77,7 +90,7 @@ def view_counts(session: Session, *, on: date) -> dict[str, int]:
     memo = session.info.setdefault(_COUNTS, {})
     if on not in memo:
         views = view_conditions(on, only_active=False)
-        row = session.exec(
+        row: Any = session.exec(  # Any: SQLModel types select(*columns) as one column
             select(*[func.count().filter(cond).label(name) for name, cond in views.items()])
             .where(PatientState.status == PatientStatus.ACTIVE)
         ).one()
@@ -88,7 +101,7 @@ def view_counts(session: Session, *, on: date) -> dict[str, int]:
 @event.listens_for(Session, "after_flush")
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
-def _forget_counts(session, *_args) -> None:
+def _forget_counts(session: Session, *_args: object) -> None:
     session.info.pop(_COUNTS, None)
 
 
@@ -102,7 +115,7 @@ def worklist(
     query: str = "",
     limit: int = 50,
     offset: int = 0,
-) -> tuple[int, list[dict]]:
+) -> tuple[int, list[dict[str, Any]]]:
     """Patients with something to do on day `on`, most urgent first: (total, one page)."""
     conditions = flag_conditions(on)
     views = view_conditions(on)
@@ -162,7 +175,11 @@ def worklist(
     return total, [_item(row) for row in rows]
 
 
-def _page_ids(session, matching, searching, *, overdue, urgency, within, limit, offset):
+def _page_ids(
+    session: Session, matching: SelectOfScalar[int], searching: bool, *,
+    overdue: ColumnElement[bool], urgency: ColumnElement[int],
+    within: tuple[SQLColumnExpression[Any], ...], limit: int, offset: int,
+) -> list[int]:
     if searching:
         matching = matching.join(Patient, Patient.id == PatientState.patient_id)
     # Overdue comes first (urgency 0), and the overdue are few and indexed: when they fill
@@ -175,7 +192,7 @@ def _page_ids(session, matching, searching, *, overdue, urgency, within, limit, 
                              .offset(offset)).all())
 
 
-def _item(row) -> dict:
+def _item(row: Sequence[Any]) -> dict[str, Any]:
     state, mrn, given, family, *flags = row
     shown = [code for code, on in zip(FLAG_CODES, flags, strict=True) if on]
     return {

@@ -4,6 +4,7 @@ import gc
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -142,7 +143,8 @@ def _add_health(app: FastAPI) -> None:
     def healthz() -> dict:
         """200 when the database answers; no login needed."""
         if not database_answers(app.state.engine):
-            return JSONResponse({"status": "unavailable"}, status_code=503)
+            return JSONResponse(  # type: ignore[return-value]
+                {"status": "unavailable"}, status_code=503)
         return {"status": "ok"}
 
 
@@ -170,6 +172,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             return render(request, "error.html", {"status": exc.status_code,
                                                   "message": exc.message},
                           status_code=exc.status_code)
+        detail: list[dict[str, Any]] | dict[str, str] | str
         if exc.status_code == 422:  # the documented shape, even with no one field to name
             loc = ["body", exc.field] if exc.field else ["body"]
             detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]

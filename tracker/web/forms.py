@@ -3,7 +3,7 @@
 import math
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
@@ -30,29 +30,39 @@ async def _verified_form(request: Request, login: PageLogin) -> FormData:
 VerifiedForm = Annotated[FormData, Depends(_verified_form)]
 
 
-class FormResult:
+M = TypeVar("M", bound=BaseModel)
+
+
+class FormResult(Generic[M]):
     """A parsed form: the model when valid, else the errors by field; the typed values."""
 
-    def __init__(self, model: BaseModel | None, errors: dict[str, str], values: dict[str, Any]):
-        self.model = model
+    def __init__(self, model: M | None, errors: dict[str, str], values: dict[str, Any]):
+        self._model = model
         self.errors = errors
         self.values = values
 
     @property
+    def model(self) -> M:
+        """The validated input; there is one only when the form parsed (`ok`)."""
+        if self._model is None:
+            raise ValueError("the form did not parse: read its errors instead")
+        return self._model
+
+    @property
     def ok(self) -> bool:
         """True when the form parsed without errors."""
-        return self.model is not None and not self.errors
+        return self._model is not None and not self.errors
 
 
-def form_values(form: FormData, fields: list[str]) -> dict[str, str]:
+def form_values(form: FormData, fields: list[str]) -> dict[str, Any]:
     """The submitted text of these fields (to show back), blanks as empty strings."""
     return {name: str(form.get(name, "")).strip() for name in fields}
 
 
 def parse(
-    model: type[BaseModel], data: dict[str, Any], values: dict[str, Any], *,
+    model: type[M], data: dict[str, Any], values: dict[str, Any], *,
     blanks: str = "omit", nullable: tuple[str, ...] = (),
-) -> FormResult:
+) -> FormResult[M]:
     """Validate `data` with the schema; blanks are left out, or sent as None ("clear").
 
     Fields in `nullable` are sent as None when blank even when other blanks are left out: a

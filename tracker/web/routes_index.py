@@ -15,7 +15,7 @@ def iter_routes(app: FastAPI) -> Iterator[APIRoute]:
     methods it answers on (any prefix given when its router was included applied)."""
     for context in iter_route_contexts(app.routes):
         if isinstance(context.original_route, APIRoute):
-            yield context  # type: ignore[misc]  (reads as the route, at its effective path)
+            yield context  # type: ignore[misc]  # reads as the route, at its effective path
 
 
 def unchecked_routes(app: FastAPI) -> list[str]:

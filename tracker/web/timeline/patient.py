@@ -72,7 +72,7 @@ def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
             reason=r["reason"] or "",
         ))
     ev = record.evaluation
-    window = (ev.window_start, ev.window_end) if ev.window_start else None
+    window = (ev.window_start, ev.window_end) if ev.window_start and ev.window_end else None
     return render_timeline(
         series=series, courses=courses, regimens=regimens, window=window,
         next_booking=ev.next_booking.starts_on if ev.next_booking else None, today=today,

@@ -61,7 +61,7 @@ def _legend_keys(panels: list[Panel], courses: Sequence[TimelineCourse], regimen
                  xs: TimeScale, treatments: bool = False) -> list[str]:
     """Legend entries for what is actually drawn, in a fixed order."""
     kinds = {p.kind for panel in panels for s in panel.series for p in s.points}
-    keys = [k for k in ("trough", "peak", "plain", "clinic") if k in kinds]
+    keys: list[str] = [k for k in ("trough", "peak", "plain", "clinic") if k in kinds]
     if kinds & {"trough", "peak"}:
         keys.append("lines")
     keys += [s for s in (CourseStatus.GIVEN, CourseStatus.BOOKED)

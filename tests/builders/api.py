@@ -1,4 +1,4 @@
-"""Small builders for API tests."""
+"""Data made over the JSON API, with a test client and a bearer token."""
 
 from datetime import date, timedelta
 

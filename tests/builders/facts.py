@@ -1,4 +1,4 @@
-"""Small builders of plain facts for the rules tests (no database)."""
+"""Plain facts for the rules tests (no database): courses, regimens, scores."""
 
 from __future__ import annotations
 

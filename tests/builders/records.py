@@ -1,4 +1,4 @@
-"""A patient with a realistic history, written through the services (as the API would)."""
+"""Rows written through the services, as the API would: checked, audited, evaluated."""
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -6,11 +6,21 @@ from datetime import date, time, timedelta
 from sqlmodel import Session
 
 from tests.opening_days import open_every_day
+from tracker.schemas.diagnosis import DiagnosisCreate
 from tracker.schemas.patients import PatientCreate, WeightCreate
 from tracker.schemas.scores import AssessmentCreate, ReviewCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
-from tracker.services import assessments, infusions, patients, regimens
+from tracker.services import (
+    assessments,
+    diagnosis,
+    infusions,
+    patients,
+    regimens,
+    staff,
+    staff_admin,
+)
 from tracker.services.actors import SYSTEM
+from tracker.store.models import OutboxMessage
 
 
 @dataclass
@@ -23,6 +33,24 @@ class History:
     booked_id: int
     cancelled_id: int
     missed_id: int
+
+
+def patient_with_regimen(session: Session, *, today: date, starts_on: date, mrn: str = "SVC-1",
+                         weight_kg: float = 70, interval_days: int = 28,
+                         email: str | None = "ann@example.org") -> int:
+    """A patient weighed the day before `starts_on` (or today, if earlier) with a 1 g/kg
+    regimen from `starts_on`; the patient's id."""
+    patient = patients.create_patient(session, actor=SYSTEM, today=today, data=PatientCreate(
+        mrn=mrn, given_name="Ann", family_name="Lee", birth_date=date(1965, 2, 3), sex="male",
+        height_cm=178, email=email, reminder_consent=email is not None))
+    patients.add_weight(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                        data=WeightCreate(measured_on=min(starts_on, today) - timedelta(days=1),
+                                          weight_kg=weight_kg))
+    regimens.create_regimen(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                            data=RegimenCreate(starts_on=starts_on, dose_g_per_kg=1.0,
+                                               interval_days=interval_days,
+                                               product_code="privigen", reason="maintenance"))
+    return patient.id
 
 
 def give(session: Session, patient_id: int, day: date, *, today: date, lots=None,
@@ -104,3 +132,69 @@ def patient_with_history(session: Session, *, today: date, mrn: str = "INT-1",
     session.flush()
     return History(patient_id=pid, regimen_ids=[regimen.id], given_ids=given,
                    booked_id=booked.id, cancelled_id=cancelled.id, missed_id=missed.id)
+
+
+@dataclass
+class World:
+    """Real rows for every kind of id a route takes."""
+
+    patient_id: int
+    infusion_id: int  # booked
+    given_infusion_id: int
+    message_id: int
+    user_id: int
+    token_id: int
+
+    def ids(self) -> dict:
+        """Path parameters by name."""
+        return {"patient_id": self.patient_id, "infusion_id": self.infusion_id,
+                "message_id": self.message_id, "user_id": self.user_id,
+                "token_id": self.token_id}
+
+
+def build_world(session, *, given_name="Ann", family_name="Lee", today: date | None = None
+                ) -> World:
+    """A patient with a weight, a regimen, a booked and a given course, a score, a review, a
+    diagnostic assessment, an e-mail in the outbox, and a staff account with an integration
+    token."""
+    today = today or date.today()
+    patient = patients.create_patient(session, actor=SYSTEM, today=today, data=PatientCreate(
+        mrn="SEC-1", given_name=given_name, family_name=family_name,
+        birth_date=date(1961, 5, 6), sex="female", height_cm=165, email="ann@example.org"))
+    patients.add_weight(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                        data=WeightCreate(measured_on=today - timedelta(days=40), weight_kg=70))
+    regimens.create_regimen(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                            data=RegimenCreate(starts_on=today - timedelta(days=30),
+                                               dose_g_per_kg=1, interval_days=28,
+                                               product_code="privigen", reason="maintenance"))
+    given = infusions.book_infusion(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                                    data=InfusionCreate(
+                                        scheduled_on=today - timedelta(days=30), status="given",
+                                        dose_g=70, product_code="privigen",
+                                        lots=[LotInput(lot_number="P1", vials=2, size_g=40)]))
+    booked = infusions.book_infusion(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                                     data=InfusionCreate(scheduled_on=today))
+    assessments.record_assessment(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                                  data=AssessmentCreate(
+                                      taken_on=today - timedelta(days=30), side="right",
+                                      measure="grip_vigorimeter", value=70,
+                                      timing="pre_infusion"))
+    assessments.record_review(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                              data=ReviewCreate(reviewed_on=today - timedelta(days=2),
+                                                outcome="continue"))
+    diagnosis.record_diagnosis(session, actor=SYSTEM, patient_id=patient.id, today=today,
+                               data=DiagnosisCreate(assessed_on=today - timedelta(days=1),
+                                                    symptom_onset_on=today - timedelta(days=90),
+                                                    weak_nerves=2, notes="Wrist drop"))
+    message = OutboxMessage(dedup_key="security-test", kind="infusion_reminder",
+                            patient_id=patient.id, to_address="ann@example.org",
+                            subject=f"Reminder for {given_name} {family_name}",
+                            body_text="Your infusion", status="pending")
+    session.add(message)
+    account = staff.create_user(session, actor=SYSTEM, username="lab.system", role="viewer",
+                                password=staff_admin.new_random_password())
+    _token, row = staff_admin.issue_integration_token(session, actor=SYSTEM,
+                                                      user_id=account.id, name="lab", days=30)
+    session.commit()
+    return World(patient_id=patient.id, infusion_id=booked.id, given_infusion_id=given.id,
+                 message_id=message.id, user_id=account.id, token_id=row.id)

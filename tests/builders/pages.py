@@ -1,6 +1,8 @@
-"""Logging in to the pages and posting forms with their CSRF token."""
+"""Logging in to the pages, posting forms with their CSRF token, clients per role."""
 
 import re
+
+from fastapi.testclient import TestClient
 
 from tests.conftest import TEST_PASSWORD
 
@@ -27,3 +29,16 @@ def post_form(client, page_url: str, action: str, data: dict, **kwargs):
     token = csrf_of(client.get(page_url).text)
     return client.post(action, data={"csrf_token": token, **data}, follow_redirects=False,
                        **kwargs)
+
+
+def page_client(app, make_user, role: str, username: str | None = None) -> TestClient:
+    """A browser-like client logged in to the pages as a new user; `.csrf` is its token."""
+    client = TestClient(app, base_url="http://testserver")
+    client.user = log_in(client, make_user, role, username or f"{role}.pages")
+    client.csrf = csrf_of(client.get("/account/password").text)
+    return client
+
+
+def another_device(app, client: TestClient) -> TestClient:
+    """A second browser logged in to the same account as `client`."""
+    return page_client(app, lambda *_: client.user, client.user.role)
