@@ -49,8 +49,7 @@ def read_vial_scan(text: str) -> VialScan:
                         "label of its own")
     lot = message.element_strings.get(ai="10")
     expiry = message.element_strings.get(ai="17")
-    return VialScan(gtin=gtin.gtin.as_gtin_14() if hasattr(gtin.gtin, "as_gtin_14")
-                    else gtin.value,
+    return VialScan(gtin=gtin.gtin.as_gtin_14() if gtin.gtin is not None else gtin.value,
                     lot_number=lot.value if lot else None,
                     expires_on=expiry.date if expiry else None)
 

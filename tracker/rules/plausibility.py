@@ -96,7 +96,7 @@ def check_course_lots(lots: list[tuple[str, int, float | None, date | None]], *,
                                    f"before the day given ({given_on.isoformat()})")
     if confirmed or any(size is None for _n, _v, size, _e in lots):
         return
-    total = sum(vials * size for _n, vials, size, _e in lots)
+    total = sum(vials * (size or 0) for _n, vials, size, _e in lots)  # none is None here
     difference = total - dose_g
     if abs(difference) > LOT_TOTAL_TOLERANCE_G:
         raise ImplausibleEntry("lots", f"the lots hold {total:g} g, {abs(difference):g} g "

@@ -4,7 +4,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
 
 from tracker.store.models import Chair, Patient, Product
 
@@ -24,9 +25,9 @@ def active_chair_ids(session: Session) -> list[int]:
 
 def real_patient_count(session: Session) -> int:
     """How many patients are not demo patients."""
-    return session.execute(
+    return int(session.execute(
         select(func.count()).select_from(Patient).where(Patient.is_demo.is_(False))
-    ).scalar_one()
+    ).scalar_one())
 
 
 def has_demo_patients(session: Session) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg import sql as psycopg_sql
 from sqlalchemy import func, insert, text
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
 
 from tracker.rules.vocabulary import CourseStatus
 from tracker.store.models import Infusion, Patient, Regimen, Weight
@@ -21,7 +21,7 @@ def stored_mrns(session: Session) -> dict[str, int]:
     # Stored rows always have their ids; the `is not None` filters here only tell the type
     # checker so (SQLModel declares ids optional for rows not yet written).
     return {mrn: patient_id for mrn, patient_id
-            in session.exec(select(col(Patient.mrn), col(Patient.id))) if patient_id is not None}
+            in session.exec(select(Patient.mrn, Patient.id)) if patient_id is not None}
 
 
 def stored_patient(session: Session, patient_id: int) -> Patient | None:
@@ -32,8 +32,8 @@ def stored_patient(session: Session, patient_id: int) -> Patient | None:
 def stored_weights(session: Session, patient_id: int) -> list[tuple[date, float]]:
     """(day, kg) of a patient's weights, in the order recorded."""
     return [(day, kg) for day, kg in session.exec(
-        select(col(Weight.measured_on), col(Weight.weight_kg))
-        .where(Weight.patient_id == patient_id).order_by(col(Weight.id)))]
+        select(Weight.measured_on, Weight.weight_kg)
+        .where(Weight.patient_id == patient_id).order_by(Weight.id))]
 
 
 def stored_regimens(session: Session, patient_id: int) -> list[Regimen]:
@@ -44,24 +44,24 @@ def stored_regimens(session: Session, patient_id: int) -> list[Regimen]:
 def stored_courses(session: Session, patient_id: int) -> list[tuple[int, date, str]]:
     """(id, first day, status) of every course of a patient."""
     return [(course_id, day, status) for course_id, day, status in session.exec(
-        select(col(Infusion.id), col(Infusion.scheduled_on), col(Infusion.status))
+        select(Infusion.id, Infusion.scheduled_on, Infusion.status)
         .where(Infusion.patient_id == patient_id)) if course_id is not None]
 
 
 def live_chair_starts(session: Session) -> list[tuple[int, date, time]]:
     """(chair id, day, start) of every live booking with a chair and a time."""
     return [(chair_id, day, start) for chair_id, day, start in session.exec(
-        select(col(Infusion.chair_id), col(Infusion.scheduled_on), col(Infusion.start_time))
-        .where(Infusion.status == CourseStatus.BOOKED, col(Infusion.chair_id).is_not(None),
-               col(Infusion.start_time).is_not(None)))
+        select(Infusion.chair_id, Infusion.scheduled_on, Infusion.start_time)
+        .where(Infusion.status == CourseStatus.BOOKED, Infusion.chair_id.is_not(None),
+               Infusion.start_time.is_not(None)))
         if chair_id is not None and start is not None]
 
 
 def courses_holding_chairs(session: Session, *, since: date) -> list[Infusion]:
     """Booked and given courses on a chair whose first day is `since` or later."""
     return list(session.exec(select(Infusion).where(
-        col(Infusion.chair_id).is_not(None),
-        col(Infusion.status).in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
+        Infusion.chair_id.is_not(None),
+        Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
         Infusion.scheduled_on >= since)).all())
 
 

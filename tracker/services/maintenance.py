@@ -25,7 +25,7 @@ def sqlite_backup(source: Path, target: Path) -> int:
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst, pages=1024)
         pages = dst.execute("PRAGMA page_count").fetchone()[0]
-    return pages
+    return int(pages)
 
 
 def postgres_backup(url: URL, target: Path) -> None:

@@ -74,7 +74,7 @@ def log_course(
     return infusion
 
 
-def read_scan(session: Session, *, text: str) -> dict:
+def read_scan(session: Session, *, text: str) -> dict[str, Any]:
     """A vial's scanned GS1 code as the log form's fields: product, lot and expiry.
 
     Invalid naming `scan` when the code cannot be read or no product has its GTIN.

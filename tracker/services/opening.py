@@ -5,6 +5,7 @@ tables and the `holidays` package into its plain values.
 """
 
 from datetime import date, time, timedelta
+from typing import Any
 
 import holidays as holiday_calendars
 from sqlalchemy.exc import IntegrityError
@@ -112,7 +113,7 @@ def set_opening(
     if subdivision and (not country or subdivision not in known[country]):
         raise Invalid(f"{subdivision!r} is not a subdivision of {country or 'no country'}",
                       field="holiday_subdivision")
-    before = {"hours": _hours_text(weekly_hours(session))}
+    before: dict[str, Any] = {"hours": _hours_text(weekly_hours(session))}
     calendar_row = site_calendar(session)
     before |= {"holiday_country": calendar_row.holiday_country,
                "holiday_subdivision": calendar_row.holiday_subdivision}

@@ -1,6 +1,7 @@
 """Accepting (a new regimen) or dismissing (remembered per regimen) the recommended action."""
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -75,7 +76,7 @@ def _proposal(
     return recommendation, regimen, data
 
 
-def acceptance_preview(session: Session, *, patient_id: int, on: date) -> dict:
+def acceptance_preview(session: Session, *, patient_id: int, on: date) -> dict[str, Any]:
     """What accepting would write, shown before it is saved: the regimen, its dose in grams
     on the current weight, the vials, the intensity and the next due day."""
     recommendation, _regimen, data = _proposal(session, patient_id=patient_id, on=on)

@@ -86,9 +86,9 @@ def weighed_calculation(
 
 
 def dose_on_latest_weight(
-    session: Session, *, patient: Patient, regimen: dict | None, today: date,
+    session: Session, *, patient: Patient, regimen: dict[str, Any] | None, today: date,
     policy: SitePolicy,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """The dose the regimen would give on the latest weight, when it is not the stored dose.
 
     A regimen keeps the dose calculated when it was written; a weight recorded since may give

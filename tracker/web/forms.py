@@ -2,7 +2,7 @@
 
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Depends, HTTPException, Request
@@ -151,7 +151,8 @@ def _limit(bounds: dict[str, Any]) -> str:
     return " and ".join(f"{_BOUND_WORDS[k]} {v:g}" for k, v in bounds.items())
 
 
-def plain_message(error: dict, loc: list[str], model: type[BaseModel] | None = None) -> str:
+def plain_message(error: Mapping[str, Any], loc: list[str],
+                  model: type[BaseModel] | None = None) -> str:
     """One pydantic error in plain words, naming the field and the limit."""
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
     label = field_label(loc)
