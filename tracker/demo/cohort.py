@@ -14,6 +14,7 @@ from tracker.demo.patient import Bundle, Context, Roles, build_patient
 from tracker.demo.pharmacy import ChairBook, LotPool
 from tracker.rules.policy import SitePolicy
 from tracker.services import demo_data
+from tracker.store.ids import stored_id
 from tracker.store.models import Assessment, InfusionLot, Review, Weight
 
 # Market shares of a sort; products an admin added later get a small share.
@@ -140,22 +141,22 @@ def _write(session: Session, bundles: list[Bundle]) -> None:
     demo_data.add_and_flush(session, [b.patient for b in bundles])
     for b in bundles:
         for regimen in b.regimens:
-            regimen.patient_id = b.patient.id
+            regimen.patient_id = stored_id(b.patient)
     demo_data.add_and_flush(session, [r for b in bundles for r in b.regimens])
     for b in bundles:
-        for infusion, regimen in b.infusions:
-            infusion.patient_id = b.patient.id
-            infusion.regimen_id = b.regimens[regimen].id
+        for infusion, regimen_index in b.infusions:
+            infusion.patient_id = stored_id(b.patient)
+            infusion.regimen_id = stored_id(b.regimens[regimen_index])
     demo_data.add_and_flush(session, [i for b in bundles for i, _ in b.infusions])
     lots, weights, reviews, assessments = [], [], [], []
     for b in bundles:
-        pid = b.patient.id
-        lots += [{**row, "infusion_id": b.infusions[i][0].id} for row, i in b.lots]
+        pid = stored_id(b.patient)
+        lots += [{**row, "infusion_id": stored_id(b.infusions[i][0])} for row, i in b.lots]
         weights += [{**row, "patient_id": pid} for row in b.weights]
         reviews += [{**row, "patient_id": pid} for row in b.reviews]
         assessments += [
             {**row, "patient_id": pid,
-             "infusion_id": None if i is None else b.infusions[i][0].id}
+             "infusion_id": None if i is None else stored_id(b.infusions[i][0])}
             for row, i in b.assessments
         ]
     # Bulk inserts through the same tables and transaction, in list order (so ids follow it).

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from tracker.rules import RegimenFact, current_regimen, latest_weight
 from tracker.services import imports
 from tracker.services.catalogue import every_chair, every_product
+from tracker.store.ids import stored_id
 
 
 @dataclass
@@ -96,7 +97,11 @@ class Caseload:
         entry = self.patients.get(mrn)
         if entry is None and mrn in self._stored_ids:
             row = imports.stored_patient(session, self._stored_ids[mrn])
-            entry = PatientEntry(key=row.id, mrn=mrn, sex=row.sex, height_cm=row.height_cm,
+            if row is None:
+                # The id was read from the patient table by this import's own session.
+                raise LookupError(f"stored patient {self._stored_ids[mrn]} (MRN {mrn}) "
+                                  "is missing")
+            entry = PatientEntry(key=stored_id(row), mrn=mrn, sex=row.sex, height_cm=row.height_cm,
                                  status=row.status, min_interval_days=row.min_interval_days,
                                  max_interval_days=row.max_interval_days, stored=True)
             self.patients[mrn] = entry
@@ -117,7 +122,7 @@ def _load_stored(session: Session, entry: PatientEntry) -> None:
     for day, kg in imports.stored_weights(session, entry.key):
         entry.add_weight(day, kg)
     for r in imports.stored_regimens(session, entry.key):
-        entry.regimens.append(RegimenEntry(r.id, r.starts_on, r.dose_g_per_kg,
+        entry.regimens.append(RegimenEntry(stored_id(r), r.starts_on, r.dose_g_per_kg,
                                            r.interval_days, r.product_id, r.dose_g))
     for course_id, day, status in imports.stored_courses(session, entry.key):
         entry.courses[day].append(CourseRef(course_id, status))

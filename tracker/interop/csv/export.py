@@ -16,6 +16,7 @@ from tracker.rules import weight_change
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services.catalogue import every_chair, every_product
 from tracker.services.exports import CaseloadRows, caseload_rows, patient_batches, patient_count
+from tracker.store.ids import stored_id
 from tracker.store.models import Patient
 
 EXPORT_BATCH = 500
@@ -27,8 +28,8 @@ def write_caseload(
 ) -> dict[str, int]:
     """Write patients.csv ... scores.csv into a directory; the rows written to each."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    handles = {k: (out_dir / csv_file_name(k)).open("w", encoding="utf-8", newline="")
-               for k in KINDS}
+    handles: dict[str, IO[str]] = {
+        k: (out_dir / csv_file_name(k)).open("w", encoding="utf-8", newline="") for k in KINDS}
     try:
         return write_caseload_to(session, handles, batch_size=batch_size, progress=progress)
     finally:
@@ -45,12 +46,12 @@ def write_caseload_to(
     for kind, writer in writers.items():
         writer.writerow(COLUMNS[kind])
     counts = dict.fromkeys(KINDS, 0)
-    products = {p.id: p.code for p in every_product(session)}
-    chairs = {c.id: c.code for c in every_chair(session)}
+    products = {stored_id(p): p.code for p in every_product(session)}
+    chairs = {stored_id(c): c.code for c in every_chair(session)}
     total = patient_count(session)
     done = 0
     for patients in patient_batches(session, batch_size):
-        rows = _batch_rows(caseload_rows(session, [p.id for p in patients]), patients,
+        rows = _batch_rows(caseload_rows(session, [stored_id(p) for p in patients]), patients,
                            products, chairs)
         for kind in KINDS:
             for row in rows[kind]:
@@ -66,7 +67,7 @@ def _batch_rows(
     stored: CaseloadRows, patients: Sequence[Patient], products: dict[int, str],
     chairs: dict[int, str],
 ) -> dict[str, list[dict]]:
-    mrn = {p.id: p.mrn for p in patients}
+    mrn = {stored_id(p): p.mrn for p in patients}
     out: dict[str, list[dict]] = {k: [] for k in KINDS}
     for p in patients:
         out["patients"].append({

@@ -93,10 +93,18 @@ class CsvSource:
     path: Path | None = None
     stream: IO[bytes] | None = None
 
+    def _binary(self) -> IO[bytes]:
+        # Opened here from a path (the caller closes it), else the uploaded file itself.
+        if self.path is not None:
+            return self.path.open("rb")
+        if self.stream is None:
+            raise ValueError(f"{self.name}: a CSV source needs a path or a stream")
+        return self.stream
+
     @contextmanager
     def text(self) -> Iterator[IO[str]]:
         """The file as text (UTF-8, with or without Excel's byte order mark)."""
-        binary = self.path.open("rb") if self.path is not None else self.stream
+        binary = self._binary()
         binary.seek(0)
         wrapper = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         try:
@@ -109,7 +117,7 @@ class CsvSource:
 
     def scan(self) -> tuple[int, str]:
         """(lines, SHA-256 hex) of the file, for the progress bar and the audit trail."""
-        binary = self.path.open("rb") if self.path is not None else self.stream
+        binary = self._binary()
         try:
             binary.seek(0)
             digest, lines = hashlib.sha256(), 0

@@ -248,8 +248,9 @@ def _lot_rules(data: InfusionCreate) -> None:
     # A recall must find every vial: where each lot's vial size is known, the lots must
     # cover the dose given (as services.infusions does).
     lots = data.lots
-    if lots and data.dose_g and all(lot.size_g for lot in lots):
-        covered = sum(lot.vials * lot.size_g for lot in lots)
+    sized = [(lot.vials, lot.size_g) for lot in lots if lot.size_g]
+    if lots and data.dose_g and len(sized) == len(lots):
+        covered = sum(vials * size_g for vials, size_g in sized)
         if covered + 1e-9 < data.dose_g:
             raise RowRefused([("lots", f"the lots hold {covered:g} g, less than the "
                                        f"{data.dose_g:g} g given: add the other lots")])

@@ -171,6 +171,8 @@ class FileWriter:
         # lasts up to 5 days) can overlap them; read before this file writes any course.
         since = self.ctx.today - timedelta(days=5)
         for i in courses_holding_chairs(self.ctx.session, since=since):
+            if i.chair_id is None:  # the query reads only courses on a chair
+                raise ValueError(f"course {i.id} holds no chair")
             self._hold(i.chair_id, i.scheduled_on, i.start_time, i.chair_minutes, i.days,
                        "an existing booking")
 
@@ -185,7 +187,7 @@ class FileWriter:
         # import records the bookings another system already made, and says where two
         # overlap so that someone can move one.
         codes = {c.id: c.code for c in self.ctx.caseload.chairs.values()}
-        warnings = []
+        warnings: list[tuple[int, str, str]] = []
         for line, chair_id, day, start, minutes, days in self.bookings:
             span = chair_span(start, minutes)
             clashes = ((key[1], who) for key in ((chair_id, day + timedelta(days=offset))

@@ -18,6 +18,7 @@ from tracker.services.exports import (
     treatment_histories,
 )
 from tracker.settings import Settings
+from tracker.store.ids import stored_id
 from tracker.store.models import InfusionLot, Patient
 from tracker.store.types import utcnow
 
@@ -31,8 +32,8 @@ def fhir_context(session: Session, settings: Settings) -> fhir.FhirContext:
     return fhir.FhirContext(
         base_url=settings.base_url,
         zone=settings.zone,
-        products={p.id: (p.code, p.name) for p in every_product(session)},
-        chairs={c.id: c.name for c in every_chair(session)},
+        products={stored_id(p): (p.code, p.name) for p in every_product(session)},
+        chairs={stored_id(c): c.name for c in every_chair(session)},
         clinic_opens=time.fromisoformat(settings.clinic_opens),
         clinic_closes=time.fromisoformat(settings.clinic_closes),
     )
@@ -43,8 +44,9 @@ def patient_bundle(
 ) -> dict:
     """One patient's record as a FHIR R4 collection Bundle."""
     ctx = fhir_context(session, settings)
-    histories, lots = treatment_histories(session, [patient.id])
-    by_type = _resources(patient, histories[patient.id], lots, today, ctx)
+    patient_id = stored_id(patient)
+    histories, lots = treatment_histories(session, [patient_id])
+    by_type = _resources(patient, histories[patient_id], lots, today, ctx)
     stamp = utcnow()
     return fhir.bundle([r for kind in RESOURCE_TYPES for r in by_type[kind]],
                        bundle_id=f"patient-{patient.id}-{stamp:%Y%m%d%H%M%S}", stamp=stamp,
@@ -69,10 +71,10 @@ def write_bulk_ndjson(
     try:
         done = 0
         for patients in patient_batches(session, batch_size):
-            histories, lots = treatment_histories(session, [p.id for p in patients])
+            histories, lots = treatment_histories(session, [stored_id(p) for p in patients])
             for patient in patients:
-                for kind, resources in _resources(patient, histories[patient.id], lots, today,
-                                                  ctx).items():
+                for kind, resources in _resources(patient, histories[stored_id(patient)], lots,
+                                                  today, ctx).items():
                     for resource in resources:
                         files[kind].write(json.dumps(resource, separators=(",", ":")) + "\n")
                     counts[kind] += len(resources)
@@ -89,7 +91,7 @@ def _resources(
     patient: Patient, history: TreatmentHistory, lots: dict[int, list[InfusionLot]],
     today: date, ctx: fhir.FhirContext,
 ) -> dict[str, list[dict]]:
-    facts = [RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days)
+    facts = [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days)
              for r in history.regimens]
     current_fact = current_regimen(facts, today)
     current = next((r for r in history.regimens if current_fact and r.id == current_fact.id),
@@ -103,12 +105,12 @@ def _resources(
         requests.append(fhir.medication_request(regimen, status=status, ends_on=ends_on,
                                                 ctx=ctx))
     given = [i for i in history.infusions if i.status == CourseStatus.GIVEN]
-    administered = {i.id for i in given}
+    administered = {stored_id(i) for i in given}
     return {
         "Patient": [fhir.patient_resource(patient, ctx)],
         "MedicationRequest": requests,
         "MedicationAdministration": [
-            fhir.medication_administration(i, lots.get(i.id, []), ctx) for i in given],
+            fhir.medication_administration(i, lots.get(stored_id(i), []), ctx) for i in given],
         "Observation": [fhir.observation(a, administered_ids=administered, ctx=ctx)
                         for a in history.assessments],
         "Appointment": [fhir.appointment(i, ctx) for i in history.infusions],

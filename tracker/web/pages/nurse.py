@@ -1,6 +1,6 @@
 """The nurse's day: today's infusions and a one-submit log of each."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
@@ -80,7 +80,9 @@ def log_form(request: Request, db: DbSession, user: PageNurse, today: Today,
 def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
                today: Today, infusion_id: IdPath):
     """Record the course as given with lots, reactions and scores; all or nothing."""
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    # The form's text, and the keys the handlers add: the lot rows sent and a confirm flag.
+    values: dict[str, Any] = {k: str(v).strip() for k, v in form.items()
+                              if k != "csrf_token"}
     if values.pop("action", "") == "scan":
         return _scanned(request, db, today, infusion_id, values)
     values.pop("scan", None)
@@ -90,6 +92,8 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
         errors.setdefault("product_code", "Choose the product given.")
     scores = _scores(values, errors)
     if not errors:
+        if given is None:  # _administered says why whenever it returns None
+            raise RuntimeError("the course could not be read, yet no field has an error")
         try:
             nurse_log.log_course(db, actor=actor(request, user), infusion_id=infusion_id,
                                  given=given, scores=scores, today=today)
