@@ -171,7 +171,8 @@ def build_world(session, *, given_name="Ann", family_name="Lee", today: date | N
                                     data=InfusionCreate(
                                         scheduled_on=today - timedelta(days=30), status="given",
                                         dose_g=70, product_code="privigen",
-                                        lots=[LotInput(lot_number="P1", vials=2, size_g=40)]))
+                                        lots=[LotInput(lot_number="P1", vials=2, size_g=40)],
+                                        confirm_lot_total=True))
     booked = infusions.book_infusion(session, actor=SYSTEM, patient_id=patient.id, today=today,
                                      data=InfusionCreate(scheduled_on=today))
     assessments.record_assessment(session, actor=SYSTEM, patient_id=patient.id, today=today,

@@ -83,6 +83,8 @@ def test_a_refused_score_names_the_form_field_it_came_from(session):
                                   value=999, timing="pre_infusion")
     with pytest.raises(Invalid) as refused:
         nurse_log.log_course(session, actor=SYSTEM, infusion_id=course.id, today=TODAY,
-                             given=InfusionAdminister(dose_g=70),
+                             given=InfusionAdminister(
+                                 dose_g=70, confirm_lot_total=True,
+                                 lots=[LotInput(lot_number="P1", vials=2, size_g=40)]),
                              scores=[("grip_left", too_strong)])
     assert refused.value.field == "grip_left"

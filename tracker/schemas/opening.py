@@ -55,13 +55,17 @@ class OpeningHoursWrite(Input):
     holiday_subdivision: SubdivisionCode = ""
 
 
+# Times answer as the contract says, HH:MM (a plain `time` would be HH:MM:SS).
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
 class DayHoursRead(Output):
-    """One weekday's hours as stored (both None: closed)."""
+    """One weekday's hours as stored, as HH:MM (both None: closed)."""
 
     weekday: int
     name: str
-    opens: time | None
-    closes: time | None
+    opens: Clock | None
+    closes: Clock | None
 
 
 class OpeningHoursRead(Output):

@@ -26,8 +26,9 @@ MAX_CLOSURE_SPAN_DAYS = 3 * 366
 def _hours_read(db) -> dict:
     calendar = opening.site_calendar(db)
     return {
-        "days": [{"weekday": d, "name": WEEKDAY_NAMES[d], "opens": h.opens if h else None,
-                  "closes": h.closes if h else None}
+        "days": [{"weekday": d, "name": WEEKDAY_NAMES[d],
+                  "opens": f"{h.opens:%H:%M}" if h else None,
+                  "closes": f"{h.closes:%H:%M}" if h else None}
                  for d, h in enumerate(opening.weekly_hours(db))],
         "holiday_country": calendar.holiday_country,
         "holiday_subdivision": calendar.holiday_subdivision,
