@@ -48,8 +48,15 @@ class Connection:
         self.cookies: dict[str, str] = {}
         self.headers: dict[str, str] = {}
 
-    async def request(self, method: str, path: str, *, json_body=None, form=None,
-                      headers: dict[str, str] | None = None) -> Answer:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body=None,
+        form=None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         """Send one request and read the whole answer (reconnecting if the server closed)."""
         body = b""
         extra = {**self.headers, **(headers or {})}
@@ -61,8 +68,11 @@ class Connection:
             extra["content-type"] = "application/x-www-form-urlencoded"
         if self.cookies:
             extra["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        lines = [f"{method} {path} HTTP/1.1", f"host: {self.host}:{self.port}",
-                 f"content-length: {len(body)}"]
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"host: {self.host}:{self.port}",
+            f"content-length: {len(body)}",
+        ]
         lines += [f"{k}: {v}" for k, v in extra.items()]
         raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
         for attempt in (1, 2):
@@ -120,8 +130,9 @@ class Connection:
 
 async def api_token(connection: Connection, username: str, password: str) -> str:
     """A bearer token from the API's login, set on the connection for what follows."""
-    answer = await connection.request("POST", "/api/v1/auth/token",
-                                      form={"username": username, "password": password})
+    answer = await connection.request(
+        "POST", "/api/v1/auth/token", form={"username": username, "password": password}
+    )
     if answer.status != 200:
         raise RuntimeError(f"API login failed: {answer.status} {answer.body[:200]!r}")
     token = answer.json()["access_token"]
@@ -133,7 +144,10 @@ async def page_login(connection: Connection, username: str, password: str) -> No
     """Log in through the login form (its CSRF cookie and field), keeping the session."""
     form = await connection.request("GET", "/login")
     csrf = re.search(rb'name="login_csrf" value="([^"]+)"', form.body).group(1).decode()
-    answer = await connection.request("POST", "/login", form={
-        "username": username, "password": password, "next": "/", "login_csrf": csrf})
+    answer = await connection.request(
+        "POST",
+        "/login",
+        form={"username": username, "password": password, "next": "/", "login_csrf": csrf},
+    )
     if answer.status not in (200, 303):
         raise RuntimeError(f"page login failed: {answer.status}")

@@ -32,8 +32,18 @@ from tracker.store import migrate  # noqa: E402
 BENCH_USER = "bench"
 BENCH_PASSWORD = "benchmark password 123"
 CHUNK = 2000  # patients drawn and written at a time
-SEQUENCED = ("patient", "weight", "regimen", "infusion", "infusion_lot", "assessment", "review",
-             "recommendation_decision", "chair", "staff_user")
+SEQUENCED = (
+    "patient",
+    "weight",
+    "regimen",
+    "infusion",
+    "infusion_lot",
+    "assessment",
+    "review",
+    "recommendation_decision",
+    "chair",
+    "staff_user",
+)
 
 
 @dataclass(frozen=True)
@@ -85,12 +95,16 @@ class _Writer:
             found = self.one(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = "
                 "'public' AND i.tablename = ANY(?) AND NOT EXISTS (SELECT 1 FROM "
-                "pg_constraint c WHERE c.conname = i.indexname)", (list(tables),))
+                "pg_constraint c WHERE c.conname = i.indexname)",
+                (list(tables),),
+            )
         else:
             marks = ", ".join("?" * len(tables))
             found = self.one(
                 f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT "
-                f"NULL AND tbl_name IN ({marks})", tables)
+                f"NULL AND tbl_name IN ({marks})",
+                tables,
+            )
         for name, _sql in found:
             self.one(f'DROP INDEX "{name}"')
         return [sql for _name, sql in found]
@@ -118,7 +132,8 @@ class _Writer:
             else:
                 marks = ", ".join("?" * len(columns))
                 self.db.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", batch)
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", batch
+                )
 
     def close(self) -> None:
         """Commit, move the sequences past the ids written, refresh the planner's numbers."""
@@ -130,7 +145,8 @@ class _Writer:
             for table in SEQUENCED:
                 self.db.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
+                    f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                )
             self.db.commit()
             self.db.autocommit = True
             self.db.execute("VACUUM ANALYZE")
@@ -141,8 +157,9 @@ class _Writer:
         self.db.close()
 
 
-def build(url: str, *, patients: int, seed: int = 1, today: date | None = None,
-          log=print) -> Cohort:
+def build(
+    url: str, *, patients: int, seed: int = 1, today: date | None = None, log=print
+) -> Cohort:
     """Migrate the (empty) database at `url`, load the cohort and sweep it once."""
     today = today or datetime.now(UTC).date()
     started = time.perf_counter()
@@ -154,32 +171,43 @@ def build(url: str, *, patients: int, seed: int = 1, today: date | None = None,
         "INSERT INTO staff_user (username, full_name, role, password_hash, is_active, "
         "password_changed_at, created_at) VALUES (?, 'Bench Pharmacist', 'pharmacist', ?, "
         "?, ?, ?) RETURNING id",
-        (BENCH_USER, hash_password(BENCH_PASSWORD), True, _now(), _now()))[0][0]
+        (BENCH_USER, hash_password(BENCH_PASSWORD), True, _now(), _now()),
+    )[0][0]
     # About one chair per 400 patients, nine starts a day each: room for every booking.
     chairs = []
     for k in range(max(16, patients // 400)):
-        chairs.append(writer.one(
-            "INSERT INTO chair (code, name, active, booking_version) VALUES (?, ?, ?, 0) "
-            "RETURNING id", (f"B{k + 1:03d}", f"Bench chair {k + 1}", True))[0][0])
+        chairs.append(
+            writer.one(
+                "INSERT INTO chair (code, name, active, booking_version) VALUES (?, ?, ?, 0) "
+                "RETURNING id",
+                (f"B{k + 1:03d}", f"Bench chair {k + 1}", True),
+            )[0][0]
+        )
     bookings = Bookings(chairs)
     counts = dict.fromkeys(TABLES, 0)
     for first in range(1, patients + 1, CHUNK):
         last = min(patients, first + CHUNK - 1)
-        rows = draw_patients(first, last, seed=seed, today=today, staff_id=staff_id,
-                             bookings=bookings)
+        rows = draw_patients(
+            first, last, seed=seed, today=today, staff_id=staff_id, bookings=bookings
+        )
         writer.write(rows)
         for table in TABLES:
             counts[table] += len(rows.tables[table])
         log(f"  {last} patients written ({time.perf_counter() - started:.0f} s)")
     long_id = patients + 1
-    rows = draw_patients(long_id, long_id, seed=seed, today=today, staff_id=staff_id,
-                         bookings=bookings, years=10)
+    rows = draw_patients(
+        long_id, long_id, seed=seed, today=today, staff_id=staff_id, bookings=bookings, years=10
+    )
     writer.write(rows)
     for table in TABLES:
         counts[table] += len(rows.tables[table])
     writer.close()
-    return Cohort(patients=patients + 1, rows=counts, long_patient_id=long_id,
-                  load_seconds=time.perf_counter() - started)
+    return Cohort(
+        patients=patients + 1,
+        rows=counts,
+        long_patient_id=long_id,
+        load_seconds=time.perf_counter() - started,
+    )
 
 
 def _now() -> str:

@@ -53,16 +53,24 @@ def main() -> None:
         try:
             migrate.upgrade(target_url)
             target = make_engine(target_url)
-            with Progress(TextColumn("{task.description:14}"), BarColumn(),
-                          MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+            with Progress(
+                TextColumn("{task.description:14}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            ) as bar:
                 task = bar.add_task("import", total=None)
                 started = time.perf_counter()
                 report = run_import(
                     sources_from_paths([Path(folder) / "csv"]),
-                    file_scope=lambda: session_scope(target), today=today, actor=SYSTEM,
+                    file_scope=lambda: session_scope(target),
+                    today=today,
+                    actor=SYSTEM,
                     dry_run=False,
                     progress=lambda stage, done, total: bar.update(
-                        task, description=stage, completed=done, total=total))
+                        task, description=stage, completed=done, total=total
+                    ),
+                )
                 imported = time.perf_counter() - started
             target.dispose()
         finally:
@@ -71,8 +79,10 @@ def main() -> None:
     print(f"demo cohort: {args.patients} patients, built in {built:.1f} s")
     print("rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" ({rows} in all)")
     print(f"export: {exported:.1f} s ({rows / exported:,.0f} rows/s)")
-    print(f"import into {'PostgreSQL' if args.postgres else 'SQLite'}: {imported:.1f} s "
-          f"({rows / imported:,.0f} rows/s), ok={report.ok}")
+    print(
+        f"import into {'PostgreSQL' if args.postgres else 'SQLite'}: {imported:.1f} s "
+        f"({rows / imported:,.0f} rows/s), ok={report.ok}"
+    )
     for f in report.files:
         print(f"  {f.name:13} {f.rows:8} rows  {f.outcome}  {len(f.warnings)} warnings")
 

@@ -48,9 +48,15 @@ async def time_page(connection: Connection, path: str, requests: int) -> dict:
         answer = await connection.request("GET", path)
         server.append(answer.server_ms)
         trip.append(answer.seconds * 1000)
-    return {"path": path, "requests": requests, "bytes": len(answer.body),
-            "server_p50_ms": statistics.median(server), "server_p95_ms": percentile(server, 95),
-            "trip_p50_ms": statistics.median(trip), "trip_p95_ms": percentile(trip, 95)}
+    return {
+        "path": path,
+        "requests": requests,
+        "bytes": len(answer.body),
+        "server_p50_ms": statistics.median(server),
+        "server_p95_ms": percentile(server, 95),
+        "trip_p50_ms": statistics.median(trip),
+        "trip_p95_ms": percentile(trip, 95),
+    }
 
 
 async def time_pages(port: int, long_patient_id: int, requests: int) -> dict[str, dict]:
@@ -75,16 +81,22 @@ def main() -> None:
     """Time the pages of an existing bench database and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
-    parser.add_argument("--patient", type=int, required=True,
-                        help="the patient with 10 years of history (bench/cohort.py says)")
+    parser.add_argument(
+        "--patient",
+        type=int,
+        required=True,
+        help="the patient with 10 years of history (bench/cohort.py says)",
+    )
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         timings = measure(args.url, args.patient, args.requests, Path(folder))
     print(f"{'page':38} {'server p50':>10} {'p95':>8} {'trip p50':>9} {'p95':>8} {'KiB':>6}")
     for name, t in timings.items():
-        print(f"{name:38} {t['server_p50_ms']:8.1f}ms {t['server_p95_ms']:6.1f}ms "
-              f"{t['trip_p50_ms']:7.1f}ms {t['trip_p95_ms']:6.1f}ms {t['bytes'] / 1024:6.0f}")
+        print(
+            f"{name:38} {t['server_p50_ms']:8.1f}ms {t['server_p95_ms']:6.1f}ms "
+            f"{t['trip_p50_ms']:7.1f}ms {t['trip_p95_ms']:6.1f}ms {t['bytes'] / 1024:6.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -46,17 +46,30 @@ def log(message: str) -> None:
 
 def machine() -> dict:
     """What the figures were measured on."""
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor())
-    memory_kb = next(int(line.split()[1]) for line in
-                     Path("/proc/meminfo").read_text().splitlines()
-                     if line.startswith("MemTotal"))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(memory_kb / 1024 ** 2, 1),
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "commit": commit}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(memory_kb / 1024**2, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "commit": commit,
+    }
 
 
 class Database:
@@ -78,8 +91,7 @@ class Database:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             self.name = name
-            self.url = make_url(postgres).set(database=name).render_as_string(
-                hide_password=False)
+            self.url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
 
     def server_version(self) -> str:
         """The database's version string."""
@@ -118,8 +130,20 @@ class Database:
 def timed_process(url: str, what: str, today: date) -> dict:
     """One measurement of bench/sweep.py in its own process."""
     answer = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "sweep.py"), "--url", url, "--what", what,
-         "--today", today.isoformat()], capture_output=True, text=True, cwd=ROOT)
+        [
+            PYTHON,
+            str(ROOT / "bench" / "sweep.py"),
+            "--url",
+            url,
+            "--what",
+            what,
+            "--today",
+            today.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if answer.returncode:
         raise RuntimeError(f"bench/sweep.py --what {what} failed:\n{answer.stderr[-3000:]}")
     result = json.loads(answer.stdout.strip().splitlines()[-1])
@@ -134,12 +158,16 @@ def run_one(backend: str, size: int, args, today: date, workdir: Path) -> dict:
     result: dict = {"backend": backend, "patients": size, "today": today.isoformat()}
     try:
         log(f"{backend} {size}: building the cohort")
-        built = cohort.build(database.url, patients=size, seed=args.seed, today=today,
-                             log=lambda m: None)
-        result.update(version=database.server_version(), rows=built.rows,
-                      load_seconds=built.load_seconds)
-        log(f"{backend} {size}: {sum(built.rows.values()):,} rows in "
-            f"{built.load_seconds:.0f} s; first sweep (fills patient_state)")
+        built = cohort.build(
+            database.url, patients=size, seed=args.seed, today=today, log=lambda m: None
+        )
+        result.update(
+            version=database.server_version(), rows=built.rows, load_seconds=built.load_seconds
+        )
+        log(
+            f"{backend} {size}: {sum(built.rows.values()):,} rows in "
+            f"{built.load_seconds:.0f} s; first sweep (fills patient_state)"
+        )
         result["first_sweep"] = timed_process(database.url, "sweep", today)
         database.settle()
         log(f"{backend} {size}: raw read, sweep, raw read, packed read")
@@ -153,12 +181,12 @@ def run_one(backend: str, size: int, args, today: date, workdir: Path) -> dict:
         result["verify"] = timed_process(database.url, "verify", today)
         database.settle()
         log(f"{backend} {size}: pages")
-        result["pages"] = pages.measure(database.url, built.long_patient_id, args.requests,
-                                        workdir)
+        result["pages"] = pages.measure(database.url, built.long_patient_id, args.requests, workdir)
         if backend == "postgresql" or args.writes_on_sqlite:
             log(f"{backend} {size}: writes with {args.clients} clients")
-            result["writes"] = writes.measure(database.url, clients=args.clients,
-                                              seconds=args.seconds, log_dir=workdir)
+            result["writes"] = writes.measure(
+                database.url, clients=args.clients, seconds=args.seconds, log_dir=workdir
+            )
         if args.job:
             log(f"{backend} {size}: the scheduler's daily job")
             result["job"] = timed_process(database.url, "job", today)
@@ -183,18 +211,24 @@ def main() -> None:
     """Run the benchmark from the command line and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[10_000])
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"],
-                        choices=("sqlite", "postgresql"))
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL",
-                                                            DEFAULT_POSTGRES),
-                        help="a PostgreSQL server URL whose user may create databases")
+    parser.add_argument(
+        "--backends", nargs="+", default=["sqlite", "postgresql"], choices=("sqlite", "postgresql")
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+        help="a PostgreSQL server URL whose user may create databases",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200, help="per page")
     parser.add_argument("--clients", type=int, default=8, help="concurrent writers")
     parser.add_argument("--seconds", type=float, default=15, help="per write run")
     parser.add_argument("--writes-on-sqlite", action="store_true")
-    parser.add_argument("--job", action="store_true",
-                        help="also time the scheduler's whole daily job (e-mails included)")
+    parser.add_argument(
+        "--job",
+        action="store_true",
+        help="also time the scheduler's whole daily job (e-mails included)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md")

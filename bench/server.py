@@ -39,11 +39,25 @@ class Server:
         }
         self.log = log_dir / f"gunicorn-{self.port}.log"
         self.process = subprocess.Popen(
-            [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--max-requests", "0", "--access-logfile", str(self.log),
-             "--error-logfile", str(self.log)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(GUNICORN),
+                "-c",
+                str(ROOT / "deploy" / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--max-requests",
+                "0",
+                "--access-logfile",
+                str(self.log),
+                "--error-logfile",
+                str(self.log),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.base = f"http://127.0.0.1:{self.port}"
         self._wait_ready(workers)

@@ -77,7 +77,7 @@ def raw_rows(engine, batch: int, today: date, *, every_score: bool) -> tuple[int
         postgres = engine.dialect.name == "postgresql"
         ids = [r[0] for r in connection.execute(text("SELECT id FROM patient ORDER BY id"))]
         for start in range(0, len(ids), batch):
-            chosen = ids[start:start + batch]
+            chosen = ids[start : start + batch]
             span = {"lo": chosen[0], "hi": chosen[-1]}
             fetched = {}
             for sql in ROWS:
@@ -104,19 +104,25 @@ def _since(sql, fetched, chosen, today, policy, postgres):
     for pid, rid, starts, dose, interval in fetched["regimen"]:
         starts = starts if isinstance(starts, date) else date.fromisoformat(starts)
         regimens.setdefault(pid, []).append(RegimenFact(rid, starts, dose, interval))
-    since = {pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
-             for pid in chosen}
+    since = {
+        pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy) for pid in chosen
+    }
     columns = sql.split(" FROM ")[0]
     if postgres:
-        return (f"{columns} FROM assessment JOIN unnest(%(ids)s::int4[], %(since)s::date[]) "
-                "AS h(pid, since) ON patient_id = h.pid AND taken_on >= h.since",
-                {"ids": list(since), "since": list(since.values())})
+        return (
+            f"{columns} FROM assessment JOIN unnest(%(ids)s::int4[], %(since)s::date[]) "
+            "AS h(pid, since) ON patient_id = h.pid AND taken_on >= h.since",
+            {"ids": list(since), "since": list(since.values())},
+        )
     values = ", ".join(f"(:p{n}, :s{n})" for n in range(len(since)))
     params = {}
     for n, (pid, day) in enumerate(since.items()):
         params[f"p{n}"], params[f"s{n}"] = pid, day.isoformat()
-    return (f"WITH h(pid, since) AS (VALUES {values}) {columns} FROM assessment "
-            "JOIN h ON patient_id = h.pid AND taken_on >= h.since", params)
+    return (
+        f"WITH h(pid, since) AS (VALUES {values}) {columns} FROM assessment "
+        "JOIN h ON patient_id = h.pid AND taken_on >= h.since",
+        params,
+    )
 
 
 def packed(engine, batch: int, today: date) -> tuple[int, int]:
@@ -150,12 +156,15 @@ def verify(engine, today: date, sample: int = 2000) -> tuple[int, int]:
         ids = list(session.exec(select(Patient.id).order_by(Patient.id)))
         step = max(1, len(ids) // sample)
         for start in range(0, len(ids), step * 100):
-            chosen = ids[start:start + step * 100:step]
+            chosen = ids[start : start + step * 100 : step]
             patients = session.exec(select(Patient).where(Patient.id.in_(chosen))).all()
             facts = load_facts(session, patients)
-            stored = {s.patient_id: s.model_dump(exclude={"evaluated_at"}) for s in
-                      session.exec(select(PatientState).where(
-                          PatientState.patient_id.in_(chosen)))}
+            stored = {
+                s.patient_id: s.model_dump(exclude={"evaluated_at"})
+                for s in session.exec(
+                    select(PatientState).where(PatientState.patient_id.in_(chosen))
+                )
+            }
             for patient in patients:
                 full = evaluate(facts[patient.id], on=today, policy=policy)
                 expected = state_values(patient.id, full, facts[patient.id].courses)
@@ -178,12 +187,18 @@ def measure(url: str, what: str, today: date, batch: int) -> dict:
     """Run one measurement and describe it."""
     # A pool of one connection: the measured work then runs on the backend whose CPU time
     # is read before and after (PostgreSQL on the same host).
-    engine = make_engine(url, pool_size=1, max_overflow=0) if url.startswith("postgres") \
+    engine = (
+        make_engine(url, pool_size=1, max_overflow=0)
+        if url.startswith("postgres")
         else make_engine(url)
+    )
     with engine.connect() as connection:  # connect and import everything before timing
         connection.execute(text("SELECT 1"))
-        pid = (connection.execute(text("SELECT pg_backend_pid()")).scalar()
-               if engine.dialect.name == "postgresql" else None)
+        pid = (
+            connection.execute(text("SELECT pg_backend_pid()")).scalar()
+            if engine.dialect.name == "postgresql"
+            else None
+        )
     base = rss_mb()
     database_cpu = backend_cpu(pid)
     started, cpu = time.perf_counter(), time.process_time()
@@ -195,8 +210,12 @@ def measure(url: str, what: str, today: date, batch: int) -> dict:
         from tracker.jobs.sweep import run_sweep
         from tracker.settings import Settings
 
-        settings = Settings(env="test", secret_key="bench-secret-0123456789abcdefghijk",
-                            database_url=url, mail_backend="log")
+        settings = Settings(
+            env="test",
+            secret_key="bench-secret-0123456789abcdefghijk",
+            database_url=url,
+            mail_backend="log",
+        )
         patients = run_sweep(engine, on=today, settings=settings).patients
     elif what == "rows":
         patients, rows = raw_rows(engine, batch, today, every_score=False)
@@ -209,19 +228,25 @@ def measure(url: str, what: str, today: date, batch: int) -> dict:
     else:
         raise SystemExit(f"unknown measurement {what!r}")
     after = backend_cpu(pid)
-    return {"what": what, "seconds": time.perf_counter() - started,
-            "cpu_seconds": time.process_time() - cpu,
-            "database_cpu_seconds": None if after is None else after - database_cpu,
-            "peak_rss_mb": rss_mb(),
-            "base_rss_mb": base, "patients": patients, "rows": rows}
+    return {
+        "what": what,
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "database_cpu_seconds": None if after is None else after - database_cpu,
+        "peak_rss_mb": rss_mb(),
+        "base_rss_mb": base,
+        "patients": patients,
+        "rows": rows,
+    }
 
 
 def main() -> None:
     """Measure from the command line; one JSON line on stdout."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
-    parser.add_argument("--what", required=True,
-                        choices=("sweep", "job", "rows", "all-rows", "packed", "verify"))
+    parser.add_argument(
+        "--what", required=True, choices=("sweep", "job", "rows", "all-rows", "packed", "verify")
+    )
     parser.add_argument("--today", type=date.fromisoformat, default=date.today())
     parser.add_argument("--batch", type=int, default=SWEEP_BATCH)
     args = parser.parse_args()

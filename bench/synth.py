@@ -27,36 +27,127 @@ from random import Random
 REGIMEN_IDS_PER_PATIENT = 20
 COURSE_IDS_PER_PATIENT = 1000
 PRODUCTS = 6  # ids 1..6, seeded by the migrations
-FAMILY = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
-          "Patel", "Wright", "Walker", "Evans", "Thomas", "Roberts", "Green", "Hall", "Khan",
-          "Lewis", "Clarke", "Jackson", "Wood", "Harris", "Martin", "Cooper", "Hill", "Ward")
-GIVEN = {"female": ("Anna", "Mary", "Sofia", "Grace", "Emma", "Ruth", "Leah", "Joan", "Nina"),
-         "male": ("John", "Peter", "Omar", "David", "Tom", "Ravi", "Luke", "Karl", "Ian")}
+FAMILY = (
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Wright",
+    "Walker",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Khan",
+    "Lewis",
+    "Clarke",
+    "Jackson",
+    "Wood",
+    "Harris",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+)
+GIVEN = {
+    "female": ("Anna", "Mary", "Sofia", "Grace", "Emma", "Ruth", "Leah", "Joan", "Nina"),
+    "male": ("John", "Peter", "Omar", "David", "Tom", "Ravi", "Luke", "Karl", "Ian"),
+}
 PATTERNS = (("stable", 55), ("wear_off", 20), ("progressive", 12), ("noisy", 8), ("new", 5))
 INTERVALS = (21, 28, 28, 28, 35)
 DOSES = (0.8, 1.0, 1.0, 1.2, 1.4)
 CAP_28D = 2.4
 
 COLUMNS = {
-    "patient": ("id", "mrn", "given_name", "family_name", "birth_date", "sex", "height_cm",
-                "email", "reminder_consent", "diagnosis", "status", "min_interval_days",
-                "max_interval_days", "is_demo", "created_at", "updated_at"),
+    "patient": (
+        "id",
+        "mrn",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "sex",
+        "height_cm",
+        "email",
+        "reminder_consent",
+        "diagnosis",
+        "status",
+        "min_interval_days",
+        "max_interval_days",
+        "is_demo",
+        "created_at",
+        "updated_at",
+    ),
     "weight": ("patient_id", "measured_on", "weight_kg", "recorded_by_id", "recorded_at"),
-    "regimen": ("id", "patient_id", "starts_on", "dose_g_per_kg", "interval_days",
-                "days_per_course", "product_id", "weight_basis", "reason", "override_reason",
-                "dosing_weight_kg", "weight_basis_used", "dose_g", "from_action",
-                "created_by_id", "created_at"),
-    "infusion": ("id", "patient_id", "regimen_id", "scheduled_on", "start_time", "chair_id",
-                 "days", "chair_minutes", "status", "dose_g", "product_id", "reactions",
-                 "premedication", "notes", "given_by_id", "given_at", "cancel_reason",
-                 "cancelled_at", "created_by_id", "created_at", "updated_at"),
+    "regimen": (
+        "id",
+        "patient_id",
+        "starts_on",
+        "dose_g_per_kg",
+        "interval_days",
+        "days_per_course",
+        "product_id",
+        "weight_basis",
+        "reason",
+        "override_reason",
+        "dosing_weight_kg",
+        "weight_basis_used",
+        "dose_g",
+        "from_action",
+        "created_by_id",
+        "created_at",
+    ),
+    "infusion": (
+        "id",
+        "patient_id",
+        "regimen_id",
+        "scheduled_on",
+        "start_time",
+        "chair_id",
+        "days",
+        "chair_minutes",
+        "status",
+        "dose_g",
+        "product_id",
+        "reactions",
+        "premedication",
+        "notes",
+        "given_by_id",
+        "given_at",
+        "cancel_reason",
+        "cancelled_at",
+        "created_by_id",
+        "created_at",
+        "updated_at",
+    ),
     "infusion_lot": ("infusion_id", "lot_number", "vials", "size_g", "expires_on"),
-    "assessment": ("patient_id", "taken_on", "measure", "side", "value", "timing",
-                   "infusion_id", "recorded_by_id", "recorded_at"),
-    "review": ("patient_id", "reviewed_on", "outcome", "notes", "reviewed_by_id",
-               "created_at"),
-    "recommendation_decision": ("patient_id", "regimen_id", "action", "decision", "reason",
-                                "new_regimen_id", "decided_by_id", "decided_at"),
+    "assessment": (
+        "patient_id",
+        "taken_on",
+        "measure",
+        "side",
+        "value",
+        "timing",
+        "infusion_id",
+        "recorded_by_id",
+        "recorded_at",
+    ),
+    "review": ("patient_id", "reviewed_on", "outcome", "notes", "reviewed_by_id", "created_at"),
+    "recommendation_decision": (
+        "patient_id",
+        "regimen_id",
+        "action",
+        "decision",
+        "reason",
+        "new_regimen_id",
+        "decided_by_id",
+        "decided_at",
+    ),
 }
 TABLES = tuple(COLUMNS)  # in foreign-key order
 
@@ -107,20 +198,42 @@ class Bookings:
 
 
 def draw_patients(
-    first: int, last: int, *, seed: int, today: date, staff_id: int, bookings: Bookings,
+    first: int,
+    last: int,
+    *,
+    seed: int,
+    today: date,
+    staff_id: int,
+    bookings: Bookings,
     years: float = 3.0,
 ) -> Rows:
     """Rows for patients numbered first..last (inclusive)."""
     rows = Rows()
     for number in range(first, last + 1):
-        _Patient(rows, number, seed=seed, today=today.toordinal(), staff_id=staff_id,
-                 bookings=bookings, years=years).draw()
+        _Patient(
+            rows,
+            number,
+            seed=seed,
+            today=today.toordinal(),
+            staff_id=staff_id,
+            bookings=bookings,
+            years=years,
+        ).draw()
     return rows
 
 
 class _Patient:
-    def __init__(self, rows: Rows, number: int, *, seed: int, today: int, staff_id: int,
-                 bookings: Bookings, years: float) -> None:
+    def __init__(
+        self,
+        rows: Rows,
+        number: int,
+        *,
+        seed: int,
+        today: int,
+        staff_id: int,
+        bookings: Bookings,
+        years: float,
+    ) -> None:
         self.t = rows.tables
         self.n = number
         self.rng = Random(seed * 1_000_003 + number)
@@ -155,9 +268,26 @@ class _Patient:
         birth = self.today - int(365.25 * (25 + 55 * r()))
         consent = r() < 0.6
         email = f"patient{n}@example.org" if consent else None
-        self.t["patient"].append((
-            n, f"B{n:07d}", given, family, iso(birth), self.sex, self.height, email,
-            consent, "MMN", self.status, None, None, True, self.stamp, self.stamp))
+        self.t["patient"].append(
+            (
+                n,
+                f"B{n:07d}",
+                given,
+                family,
+                iso(birth),
+                self.sex,
+                self.height,
+                email,
+                consent,
+                "MMN",
+                self.status,
+                None,
+                None,
+                True,
+                self.stamp,
+                self.stamp,
+            )
+        )
 
     def _regimens(self) -> None:
         r = self.rng.random
@@ -176,20 +306,45 @@ class _Patient:
                 break
             if interval > 21 and r() < 0.5:
                 interval -= 7
-                plan.append((day, dose, interval, "Shorter interval for end-of-dose wear-off",
-                             "shorten_interval"))
+                plan.append(
+                    (
+                        day,
+                        dose,
+                        interval,
+                        "Shorter interval for end-of-dose wear-off",
+                        "shorten_interval",
+                    )
+                )
             elif dose * 28 / interval * 1.25 <= CAP_28D:
                 dose = round(dose * 1.25, 2)
-                plan.append((day, dose, interval, "Higher dose for a progressive decline",
-                             "escalate_dose"))
+                plan.append(
+                    (day, dose, interval, "Higher dose for a progressive decline", "escalate_dose")
+                )
         self.regimens = []
         for k, (starts, dose, interval, reason, action) in enumerate(plan):
             regimen_id = self.n * REGIMEN_IDS_PER_PATIENT + k
             dose_g = max(5.0, round(dose * self.weight / 5) * 5.0)
             self.regimens.append((starts, regimen_id, dose, interval, dose_g))
-            self.t["regimen"].append((
-                regimen_id, self.n, iso(starts), dose, interval, 1, self.product, "auto",
-                reason, None, self.weight, "actual", dose_g, action, self.staff, self.stamp))
+            self.t["regimen"].append(
+                (
+                    regimen_id,
+                    self.n,
+                    iso(starts),
+                    dose,
+                    interval,
+                    1,
+                    self.product,
+                    "auto",
+                    reason,
+                    None,
+                    self.weight,
+                    "actual",
+                    dose_g,
+                    action,
+                    self.staff,
+                    self.stamp,
+                )
+            )
 
     def _regimen_on(self, day: int):
         current = self.regimens[0]
@@ -230,19 +385,68 @@ class _Patient:
             start, regimen_id, _dose, _interval, dose_g = self._regimen_on(day)
             given_at = f"{iso(day)} 14:30:00"
             if r() < 0.03:  # a missed course before the one given
-                infusions.append((
-                    n * COURSE_IDS_PER_PATIENT + 500 + k, n, regimen_id, iso(day - 2),
-                    "10:00:00", None, 1, 180, "missed", None, self.product, None, None,
-                    None, None, None, "did not attend", given_at, staff, given_at, given_at))
-            infusions.append((
-                course_id, n, regimen_id, iso(day), "09:00:00", None, 1, 240, "given", dose_g,
-                self.product, "headache" if r() < 0.1 else None, None, None, staff, given_at,
-                None, None, staff, given_at, given_at))
+                infusions.append(
+                    (
+                        n * COURSE_IDS_PER_PATIENT + 500 + k,
+                        n,
+                        regimen_id,
+                        iso(day - 2),
+                        "10:00:00",
+                        None,
+                        1,
+                        180,
+                        "missed",
+                        None,
+                        self.product,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        "did not attend",
+                        given_at,
+                        staff,
+                        given_at,
+                        given_at,
+                    )
+                )
+            infusions.append(
+                (
+                    course_id,
+                    n,
+                    regimen_id,
+                    iso(day),
+                    "09:00:00",
+                    None,
+                    1,
+                    240,
+                    "given",
+                    dose_g,
+                    self.product,
+                    "headache" if r() < 0.1 else None,
+                    None,
+                    None,
+                    staff,
+                    given_at,
+                    None,
+                    None,
+                    staff,
+                    given_at,
+                    given_at,
+                )
+            )
             left = dose_g
             for lot in range(1 + int(r() * 2.2)):
                 vials = max(1, int(left // 20)) if lot == 0 else 1
-                lots.append((course_id, f"L{self.product}{(day // 30) % 1000:03d}{lot}", vials,
-                             20.0, iso(day + 400)))
+                lots.append(
+                    (
+                        course_id,
+                        f"L{self.product}{(day // 30) % 1000:03d}{lot}",
+                        vials,
+                        20.0,
+                        iso(day + 400),
+                    )
+                )
                 left -= vials * 20
                 if left <= 0:
                     break
@@ -253,35 +457,113 @@ class _Patient:
             w = max(8, weak - drop)
             noise = 4 if pattern == "noisy" else 2
             if k and r() < 0.9:  # pre-infusion: the trough of the cycle that ends today
-                scores.append((n, iso(day), "grip_vigorimeter", weak_side,
-                               float(w + int(r() * (2 * noise + 1)) - noise), "pre_infusion",
-                               course_id, staff, given_at))
-                scores.append((n, iso(day), "grip_vigorimeter", strong_side,
-                               float(strong + int(r() * 5) - 2), "pre_infusion", course_id,
-                               staff, given_at))
+                scores.append(
+                    (
+                        n,
+                        iso(day),
+                        "grip_vigorimeter",
+                        weak_side,
+                        float(w + int(r() * (2 * noise + 1)) - noise),
+                        "pre_infusion",
+                        course_id,
+                        staff,
+                        given_at,
+                    )
+                )
+                scores.append(
+                    (
+                        n,
+                        iso(day),
+                        "grip_vigorimeter",
+                        strong_side,
+                        float(strong + int(r() * 5) - 2),
+                        "pre_infusion",
+                        course_id,
+                        staff,
+                        given_at,
+                    )
+                )
                 if k % 4 == 0:
-                    scores.append((n, iso(day), "mrc_sum", None, float(mrc - (2 if falling
-                                   else 0)), "pre_infusion", course_id, staff, given_at))
+                    scores.append(
+                        (
+                            n,
+                            iso(day),
+                            "mrc_sum",
+                            None,
+                            float(mrc - (2 if falling else 0)),
+                            "pre_infusion",
+                            course_id,
+                            staff,
+                            given_at,
+                        )
+                    )
             if r() < 0.8 and k + 1 < len(days) or k + 1 == len(days) and r() < 0.5:
                 taken = day + 2 + int(r() * 6)
                 if taken >= today or (k + 1 < len(days) and taken >= days[k + 1]):
                     continue
                 wearing = pattern == "wear_off" and k >= wear_from
-                amplitude = (11 + int(r() * 5) if wearing else
-                             int(r() * 13) if pattern == "noisy" else 2 + int(r() * 3))
-                scores.append((n, iso(taken), "grip_vigorimeter", weak_side,
-                               float(w + amplitude + int(r() * 3) - 1), "post_infusion",
-                               course_id, staff, given_at))
-                scores.append((n, iso(taken), "grip_vigorimeter", strong_side,
-                               float(strong + int(r() * 4)), "post_infusion", course_id, staff,
-                               given_at))
+                amplitude = (
+                    11 + int(r() * 5)
+                    if wearing
+                    else int(r() * 13)
+                    if pattern == "noisy"
+                    else 2 + int(r() * 3)
+                )
+                scores.append(
+                    (
+                        n,
+                        iso(taken),
+                        "grip_vigorimeter",
+                        weak_side,
+                        float(w + amplitude + int(r() * 3) - 1),
+                        "post_infusion",
+                        course_id,
+                        staff,
+                        given_at,
+                    )
+                )
+                scores.append(
+                    (
+                        n,
+                        iso(taken),
+                        "grip_vigorimeter",
+                        strong_side,
+                        float(strong + int(r() * 4)),
+                        "post_infusion",
+                        course_id,
+                        staff,
+                        given_at,
+                    )
+                )
                 if k % 4 == 0:
-                    scores.append((n, iso(taken), "mrc_sum", None, float(min(60, mrc + 1)),
-                                   "post_infusion", course_id, staff, given_at))
+                    scores.append(
+                        (
+                            n,
+                            iso(taken),
+                            "mrc_sum",
+                            None,
+                            float(min(60, mrc + 1)),
+                            "post_infusion",
+                            course_id,
+                            staff,
+                            given_at,
+                        )
+                    )
                 if wearing and k + 1 < len(days) and r() < 0.4:
                     length = days[k + 1] - day
-                    scores.append((n, iso(days[k + 1]), "wear_off_day", None,
-                                   float(max(5, length - 9)), "clinic", None, staff, given_at))
+                    scores.append(
+                        (
+                            n,
+                            iso(days[k + 1]),
+                            "wear_off_day",
+                            None,
+                            float(max(5, length - 9)),
+                            "clinic",
+                            None,
+                            staff,
+                            given_at,
+                        )
+                    )
         self._booking(next_due)
 
     def _booking(self, next_due: int) -> None:
@@ -293,10 +575,31 @@ class _Patient:
             day += 7 + int(r() * 5)  # no chair free inside the window
         day, chair, start = self.bookings.take(day)
         regimen_id = self._regimen_on(day)[1]
-        self.t["infusion"].append((
-            self.n * COURSE_IDS_PER_PATIENT + 999, self.n, regimen_id, iso(day), start, chair,
-            1, 240, "booked", None, self.product, None, None, None, None, None, None, None,
-            self.staff, self.stamp, self.stamp))
+        self.t["infusion"].append(
+            (
+                self.n * COURSE_IDS_PER_PATIENT + 999,
+                self.n,
+                regimen_id,
+                iso(day),
+                start,
+                chair,
+                1,
+                240,
+                "booked",
+                None,
+                self.product,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                self.staff,
+                self.stamp,
+                self.stamp,
+            )
+        )
 
     def _weights(self) -> None:
         r = self.rng.random
@@ -314,19 +617,47 @@ class _Patient:
         measure = "incat" if r() < 0.5 else "onls"
         level = 1 + int(r() * 3)
         while day <= self.today - 10:
-            self.t["review"].append((self.n, iso(day), "continue", "Benefit sustained",
-                                     self.staff, f"{iso(day)} 12:00:00"))
-            self.t["assessment"].append((self.n, iso(day), measure, None, float(level),
-                                         "clinic", None, self.staff, f"{iso(day)} 12:00:00"))
+            self.t["review"].append(
+                (
+                    self.n,
+                    iso(day),
+                    "continue",
+                    "Benefit sustained",
+                    self.staff,
+                    f"{iso(day)} 12:00:00",
+                )
+            )
+            self.t["assessment"].append(
+                (
+                    self.n,
+                    iso(day),
+                    measure,
+                    None,
+                    float(level),
+                    "clinic",
+                    None,
+                    self.staff,
+                    f"{iso(day)} 12:00:00",
+                )
+            )
             day += 350 + int(r() * 30)
 
     def _decisions(self) -> None:
         # A third have had a taper proposal for their current regimen looked at and declined.
         if self.rng.random() < 0.33:
             regimen_id = self.regimens[-1][1]
-            self.t["recommendation_decision"].append((
-                self.n, regimen_id, "consider_taper", "dismissed", "Patient prefers no change",
-                None, self.staff, self.stamp))
+            self.t["recommendation_decision"].append(
+                (
+                    self.n,
+                    regimen_id,
+                    "consider_taper",
+                    "dismissed",
+                    "Patient prefers no change",
+                    None,
+                    self.staff,
+                    self.stamp,
+                )
+            )
 
 
 def _pick(x: float, weighted) -> str:
@@ -337,4 +668,3 @@ def _pick(x: float, weighted) -> str:
             return name
         x -= w
     return weighted[-1][0]
-

@@ -55,8 +55,9 @@ class Tally:
         return good
 
 
-async def _writer(port: int, number: int, chair: str, patients: list[int], tally: Tally,
-                  stop: float, today) -> None:
+async def _writer(
+    port: int, number: int, chair: str, patients: list[int], tally: Tally, stop: float, today
+) -> None:
     connection = Connection("127.0.0.1", port)
     await api_token(connection, BENCH_USER, BENCH_PASSWORD)
     rng = random.Random(number)
@@ -66,23 +67,42 @@ async def _writer(port: int, number: int, chair: str, patients: list[int], tally
             break
         pid = rng.choice(patients)
         # One booking per chair and day: the chair's own calendar never clashes.
-        answer = await connection.request("POST", f"/api/v1/patients/{pid}/infusions", json_body={
-            "scheduled_on": (far + timedelta(days=i)).isoformat(), "start_time": "08:00:00",
-            "chair": chair})
+        answer = await connection.request(
+            "POST",
+            f"/api/v1/patients/{pid}/infusions",
+            json_body={
+                "scheduled_on": (far + timedelta(days=i)).isoformat(),
+                "start_time": "08:00:00",
+                "chair": chair,
+            },
+        )
         tally.add("book", answer, 201)
-        answer = await connection.request("POST", f"/api/v1/patients/{pid}/assessments",
-                                          json_body={"taken_on": today.isoformat(),
-                                                     "measure": "grip_vigorimeter",
-                                                     "side": "left", "value": 40 + i % 20,
-                                                     "timing": "clinic"})
+        answer = await connection.request(
+            "POST",
+            f"/api/v1/patients/{pid}/assessments",
+            json_body={
+                "taken_on": today.isoformat(),
+                "measure": "grip_vigorimeter",
+                "side": "left",
+                "value": 40 + i % 20,
+                "timing": "clinic",
+            },
+        )
         tally.add("log score", answer, 201)
-        answer = await connection.request("POST", f"/api/v1/patients/{pid}/infusions",
-                                          json_body={"scheduled_on": today.isoformat()})
+        answer = await connection.request(
+            "POST",
+            f"/api/v1/patients/{pid}/infusions",
+            json_body={"scheduled_on": today.isoformat()},
+        )
         if tally.add("book today", answer, 201):
             answer = await connection.request(
-                "POST", f"/api/v1/infusions/{answer.json()['id']}/administer",
-                json_body={"dose_g": 50, "lots": [{"lot_number": f"BENCH{number}",
-                                                   "vials": 5, "size_g": 10}]})
+                "POST",
+                f"/api/v1/infusions/{answer.json()['id']}/administer",
+                json_body={
+                    "dose_g": 50,
+                    "lots": [{"lot_number": f"BENCH{number}", "vials": 5, "size_g": 10}],
+                },
+            )
             tally.add("administer", answer, 200)
     connection.close()
 
@@ -111,26 +131,38 @@ async def _run(clients: list, seconds: float, tally: Tally) -> float:
 
 def _summary(tally: Tally, elapsed: float) -> dict:
     done = sum(tally.ok.values())
-    return {"requests": done, "seconds": elapsed, "per_second": done / elapsed,
-            "by_kind": {k: v / elapsed for k, v in tally.ok.items()},
-            "failed": dict(tally.failed),
-            "latency_p50_ms": statistics.median(tally.latency_ms) if tally.latency_ms else None,
-            "latency_p95_ms": percentile(tally.latency_ms, 95) if tally.latency_ms else None}
+    return {
+        "requests": done,
+        "seconds": elapsed,
+        "per_second": done / elapsed,
+        "by_kind": {k: v / elapsed for k, v in tally.ok.items()},
+        "failed": dict(tally.failed),
+        "latency_p50_ms": statistics.median(tally.latency_ms) if tally.latency_ms else None,
+        "latency_p95_ms": percentile(tally.latency_ms, 95) if tally.latency_ms else None,
+    }
 
 
-async def _measure(port: int, chairs: list[str], patients: list[int], clients: int,
-                   seconds: float) -> dict:
+async def _measure(
+    port: int, chairs: list[str], patients: list[int], clients: int, seconds: float
+) -> dict:
     today = datetime.now(UTC).date()
     writes = Tally()
     stop = time.monotonic() + WARM_UP_SECONDS + seconds
-    elapsed = await _run([_writer(port, n, chairs[n], patients, writes, stop, today)
-                          for n in range(clients)], seconds, writes)
+    elapsed = await _run(
+        [_writer(port, n, chairs[n], patients, writes, stop, today) for n in range(clients)],
+        seconds,
+        writes,
+    )
     trivial = Tally()
     stop = time.monotonic() + WARM_UP_SECONDS + seconds
-    trivial_elapsed = await _run([_trivial(port, trivial, stop) for _ in range(clients)],
-                                 seconds, trivial)
-    result = {"clients": clients, "writes": _summary(writes, elapsed),
-              "trivial": _summary(trivial, trivial_elapsed)}
+    trivial_elapsed = await _run(
+        [_trivial(port, trivial, stop) for _ in range(clients)], seconds, trivial
+    )
+    result = {
+        "clients": clients,
+        "writes": _summary(writes, elapsed),
+        "trivial": _summary(trivial, trivial_elapsed),
+    }
     result["ratio"] = result["writes"]["per_second"] / result["trivial"]["per_second"]
     return result
 
@@ -140,9 +172,14 @@ def measure(url: str, *, clients: int, seconds: float, log_dir: Path) -> dict:
     engine = make_engine(url)
     with engine.connect() as connection:
         chairs = list(connection.execute(text("SELECT code FROM chair ORDER BY code")).scalars())
-        patients = list(connection.execute(text(
-            "SELECT p.id FROM patient p WHERE p.status = 'active' AND EXISTS "
-            "(SELECT 1 FROM regimen r WHERE r.patient_id = p.id) ORDER BY p.id")).scalars())
+        patients = list(
+            connection.execute(
+                text(
+                    "SELECT p.id FROM patient p WHERE p.status = 'active' AND EXISTS "
+                    "(SELECT 1 FROM regimen r WHERE r.patient_id = p.id) ORDER BY p.id"
+                )
+            ).scalars()
+        )
     engine.dispose()
     if len(chairs) < clients:
         raise SystemExit(f"need a chair per client: {len(chairs)} chairs, {clients} clients")
@@ -158,11 +195,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        result = measure(args.url, clients=args.clients, seconds=args.seconds,
-                         log_dir=Path(folder))
+        result = measure(args.url, clients=args.clients, seconds=args.seconds, log_dir=Path(folder))
     w, t = result["writes"], result["trivial"]
-    print(f"writes: {w['per_second']:.0f}/s {w['by_kind']} failed {w['failed']} "
-          f"p50 {w['latency_p50_ms']:.0f} ms p95 {w['latency_p95_ms']:.0f} ms")
+    print(
+        f"writes: {w['per_second']:.0f}/s {w['by_kind']} failed {w['failed']} "
+        f"p50 {w['latency_p50_ms']:.0f} ms p95 {w['latency_p95_ms']:.0f} ms"
+    )
     print(f"GET /healthz: {t['per_second']:.0f}/s; writes are {result['ratio']:.2f} of it")
 
 

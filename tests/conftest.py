@@ -75,8 +75,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-                scope="session")
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], scope="session"
+)
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A database migrated to head, once per run and kind."""
     if request.param == "sqlite":
@@ -126,8 +127,12 @@ def make_user(session):
     """Make a staff user with TEST_PASSWORD (hashed once per run, for speed)."""
 
     def make(username: str = "pat.pharmacist", role: str = "pharmacist") -> StaffUser:
-        user = StaffUser(username=username, role=role, password_hash=_TEST_HASH,
-                         full_name=username.replace(".", " ").title())
+        user = StaffUser(
+            username=username,
+            role=role,
+            password_hash=_TEST_HASH,
+            full_name=username.replace(".", " ").title(),
+        )
         session.add(user)
         session.commit()
         return user
@@ -216,8 +221,11 @@ def live_server(settings, committed_engine):
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, committed_engine),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, committed_engine), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     for _ in range(200):

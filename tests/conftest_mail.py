@@ -52,8 +52,7 @@ class MailCollector:
         # Kept before the (optional) slow answer: a client killed while waiting for "250"
         # has still delivered, which is exactly the crash that may cause one duplicate.
         with self._lock:
-            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos),
-                                          message))
+            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), message))
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         return "250 Message accepted for delivery"
@@ -74,8 +73,11 @@ class MailCollector:
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
         """Wait (bounded) until at least `count` messages have arrived."""
-        wait_until(lambda: self.count() >= count, timeout,
-                   lambda: f"expected {count} messages, got {self.count()}")
+        wait_until(
+            lambda: self.count() >= count,
+            timeout,
+            lambda: f"expected {count} messages, got {self.count()}",
+        )
         return self.messages()
 
 
@@ -111,8 +113,13 @@ class SmtpServer:
     def start(self) -> "SmtpServer":
         """Listen (again)."""
         if self._controller is None:
-            self._controller = Controller(self.collector, hostname=self.host, port=self.port,
-                                          ready_timeout=10, **self.smtp_options)
+            self._controller = Controller(
+                self.collector,
+                hostname=self.host,
+                port=self.port,
+                ready_timeout=10,
+                **self.smtp_options,
+            )
             self._controller.start()
         return self
 

@@ -16,8 +16,7 @@ def weekday_on_or_after(day: date) -> date:
     return day + timedelta(days=max(0, 7 - day.weekday()) if day.weekday() >= 5 else 0)
 
 
-def open_every_day(session: Session, opens: time = time(0, 0),
-                   closes: time = time(23, 59)) -> None:
+def open_every_day(session: Session, opens: time = time(0, 0), closes: time = time(23, 59)) -> None:
     """Open the suite all week (written straight to the table: a test's set-up, not audited)."""
     for weekday in range(7):
         row = session.get(OpeningHours, weekday) or OpeningHours(weekday=weekday)

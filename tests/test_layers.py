@@ -70,8 +70,7 @@ def _layer(module: str) -> tuple[str, int]:
 
 
 MODULES = _modules()
-GRAPH = {name: {m for m in _imports(name, path) if m in MODULES}
-         for name, path in MODULES.items()}
+GRAPH = {name: {m for m in _imports(name, path) if m in MODULES} for name, path in MODULES.items()}
 
 
 def test_every_package_has_a_layer():
@@ -89,9 +88,10 @@ def test_no_module_imports_a_higher_layer(name):
 def test_there_is_no_import_circle():
     # Only imports made when a module loads count: those at its top level. An import inside
     # a function (a deliberate late import) cannot make a loading circle.
-    top = {name: {m for m in _imports(name, path, top_only=True)
-                  if m in MODULES and m != name}
-           for name, path in MODULES.items()}
+    top = {
+        name: {m for m in _imports(name, path, top_only=True) if m in MODULES and m != name}
+        for name, path in MODULES.items()
+    }
     state: dict[str, int] = {}
     stack: list[str] = []
 
@@ -102,7 +102,7 @@ def test_there_is_no_import_circle():
             if nxt.startswith(node + "."):
                 continue  # a package importing its own modules in __init__ is no circle
             if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt):] + [nxt]
+                cycle = stack[stack.index(nxt) :] + [nxt]
                 raise AssertionError("import circle: " + " -> ".join(cycle))
             if nxt not in state:
                 visit(nxt)

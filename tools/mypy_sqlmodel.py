@@ -40,13 +40,18 @@ def _primary_keys(ctx: ClassDefContext) -> list[str]:
     """Fields declared `= Field(..., primary_key=True)` in the class body."""
     keys = []
     for statement in ctx.cls.defs.body:
-        if not (isinstance(statement, AssignmentStmt) and isinstance(statement.rvalue, CallExpr)
-                and isinstance(statement.rvalue.callee, RefExpr)
-                and statement.rvalue.callee.name == "Field"):
+        if not (
+            isinstance(statement, AssignmentStmt)
+            and isinstance(statement.rvalue, CallExpr)
+            and isinstance(statement.rvalue.callee, RefExpr)
+            and statement.rvalue.callee.name == "Field"
+        ):
             continue
         call = statement.rvalue
-        if any(name == "primary_key" and _is_true(arg)
-               for name, arg in zip(call.arg_names, call.args, strict=True)):
+        if any(
+            name == "primary_key" and _is_true(arg)
+            for name, arg in zip(call.arg_names, call.args, strict=True)
+        ):
             keys += [lv.name for lv in statement.lvalues if isinstance(lv, NameExpr)]
     return keys
 
@@ -59,8 +64,9 @@ def _remember_tables(ctx: ClassDefContext) -> None:
     ctx.cls.info.metadata[TABLE_KEY] = {"primary_keys": _primary_keys(ctx)}
     table = ctx.api.lookup_fully_qualified_or_none(TABLE)
     if table is not None and isinstance(table.node, TypeInfo):
-        add_attribute_to_class(ctx.api, ctx.cls, "__table__", Instance(table.node, []),
-                               is_classvar=True)
+        add_attribute_to_class(
+            ctx.api, ctx.cls, "__table__", Instance(table.node, []), is_classvar=True
+        )
 
 
 def _class_of(owner: ProperType) -> TypeInfo | None:
@@ -105,8 +111,12 @@ class SQLModelColumnsPlugin(Plugin):
 
         def column(ctx: AttributeContext) -> Type:
             info = _class_of(ctx.type)
-            if (ctx.is_lvalue or info is None or TABLE_KEY not in info.metadata
-                    or not _is_field(info, name)):
+            if (
+                ctx.is_lvalue
+                or info is None
+                or TABLE_KEY not in info.metadata
+                or not _is_field(info, name)
+            ):
                 return ctx.default_attr_type
             column_class = self.lookup_fully_qualified(COLUMN)
             if column_class is None or not isinstance(column_class.node, TypeInfo):

@@ -19,14 +19,18 @@ def test_demo_worklist_and_a_three_year_timeline(chromium, browser_site, artifac
     with session_scope(engine) as s:
         load_demo(s, patients=40, seed=1, today=today, zone="UTC")
         refresh_all(s, today=today)
-        s.add(StaffUser(username="vera", role="viewer",
-                        password_hash=hash_password(TEST_PASSWORD)))
+        s.add(StaffUser(username="vera", role="viewer", password_hash=hash_password(TEST_PASSWORD)))
     with session_scope(engine, write=False) as s:
         pid, courses = s.exec(
-            select(Infusion.patient_id, func.count()).where(Infusion.status == "given")
-            .group_by(Infusion.patient_id).order_by(func.count().desc()).limit(1)).one()
-        scores = s.exec(select(func.count()).select_from(Assessment)
-                        .where(Assessment.patient_id == pid)).one()
+            select(Infusion.patient_id, func.count())
+            .where(Infusion.status == "given")
+            .group_by(Infusion.patient_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+        scores = s.exec(
+            select(func.count()).select_from(Assessment).where(Assessment.patient_id == pid)
+        ).one()
     page = chromium.new_page(viewport={"width": 1366, "height": 900})
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill("vera")

@@ -21,8 +21,11 @@ NAME_OVERFLOW = """() => [...document.querySelectorAll('main .patient-name')].ma
 def test_a_long_name_wraps_inside_its_card(chromium, browser_site):
     base, engine = browser_site
     with session_scope(engine) as session:
-        session.add(StaffUser(username="long.admin", role="admin",
-                              password_hash=hash_password(TEST_PASSWORD)))
+        session.add(
+            StaffUser(
+                username="long.admin", role="admin", password_hash=hash_password(TEST_PASSWORD)
+            )
+        )
         world = build_world(session, given_name=LONG_NAME[:100], family_name=LONG_NAME[:100])
     page = chromium.new_page(viewport={"width": 1024, "height": 800})
     page.goto(f"{base}/login")
@@ -31,11 +34,20 @@ def test_a_long_name_wraps_inside_its_card(chromium, browser_site):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/")
     pid = world.patient_id
-    for path in ("/?view=booked_this_week", "/patients", f"/patients/{pid}",
-                 f"/patients/{pid}/summary", f"/patients/{pid}/review-report",
-                 f"/patients/{pid}/book", f"/patients/{pid}/calendar",
-                 f"/patients/{pid}/other-treatments", f"/patients/{pid}/regimens/new",
-                 "/log", f"/log/{world.infusion_id}", "/recall?lot=P1"):
+    for path in (
+        "/?view=booked_this_week",
+        "/patients",
+        f"/patients/{pid}",
+        f"/patients/{pid}/summary",
+        f"/patients/{pid}/review-report",
+        f"/patients/{pid}/book",
+        f"/patients/{pid}/calendar",
+        f"/patients/{pid}/other-treatments",
+        f"/patients/{pid}/regimens/new",
+        "/log",
+        f"/log/{world.infusion_id}",
+        "/recall?lot=P1",
+    ):
         assert page.goto(f"{base}{path}").status == 200, path
         names = page.evaluate(NAME_OVERFLOW)
         assert names, path

@@ -17,34 +17,80 @@ from tracker.store.models import StaffUser
 def _seed(engine, today: date) -> int:
     """A patient whose grip wore off in the last cycle: one more cycle makes it a pattern."""
     with session_scope(engine) as s:
-        s.add(StaffUser(username="pam", full_name="Pam Pharmacist", role="pharmacist",
-                        password_hash=hash_password(TEST_PASSWORD)))
-        p = patients.create_patient(s, actor=SYSTEM, today=today, data=PatientCreate(
-            mrn="MMN-0042", given_name="Maria", family_name="Hollis",
-            birth_date=date(1968, 4, 2), sex="female", height_cm=165))
-        patients.add_weight(s, actor=SYSTEM, patient_id=p.id, today=today,
-                            data=WeightCreate(measured_on=today - timedelta(days=60),
-                                              weight_kg=68))
-        regimens.create_regimen(s, actor=SYSTEM, patient_id=p.id, today=today,
-                                data=RegimenCreate(starts_on=today - timedelta(days=60),
-                                                   dose_g_per_kg=1.0, interval_days=28,
-                                                   product_code="privigen",
-                                                   reason="Maintenance after induction"))
+        s.add(
+            StaffUser(
+                username="pam",
+                full_name="Pam Pharmacist",
+                role="pharmacist",
+                password_hash=hash_password(TEST_PASSWORD),
+            )
+        )
+        p = patients.create_patient(
+            s,
+            actor=SYSTEM,
+            today=today,
+            data=PatientCreate(
+                mrn="MMN-0042",
+                given_name="Maria",
+                family_name="Hollis",
+                birth_date=date(1968, 4, 2),
+                sex="female",
+                height_cm=165,
+            ),
+        )
+        patients.add_weight(
+            s,
+            actor=SYSTEM,
+            patient_id=p.id,
+            today=today,
+            data=WeightCreate(measured_on=today - timedelta(days=60), weight_kg=68),
+        )
+        regimens.create_regimen(
+            s,
+            actor=SYSTEM,
+            patient_id=p.id,
+            today=today,
+            data=RegimenCreate(
+                starts_on=today - timedelta(days=60),
+                dose_g_per_kg=1.0,
+                interval_days=28,
+                product_code="privigen",
+                reason="Maintenance after induction",
+            ),
+        )
         for back in (56, 28):
             day = today - timedelta(days=back)
-            infusions.book_infusion(s, actor=SYSTEM, patient_id=p.id, today=today,
-                                    data=InfusionCreate(
-                                        scheduled_on=day, status="given", dose_g=70,
-                                        product_code="privigen",
-                                        lots=[LotInput(lot_number=f"P{back}", vials=2,
-                                                       size_g=40)],
-                                        confirm_lot_total=True))
-            for timing, value, when in (("pre_infusion", 67, day),
-                                        ("post_infusion", 80, day + timedelta(days=3))):
-                assessments.record_assessment(s, actor=SYSTEM, patient_id=p.id, today=today,
-                                              data=AssessmentCreate(
-                                                  taken_on=when, measure="grip_vigorimeter",
-                                                  side="right", value=value, timing=timing))
+            infusions.book_infusion(
+                s,
+                actor=SYSTEM,
+                patient_id=p.id,
+                today=today,
+                data=InfusionCreate(
+                    scheduled_on=day,
+                    status="given",
+                    dose_g=70,
+                    product_code="privigen",
+                    lots=[LotInput(lot_number=f"P{back}", vials=2, size_g=40)],
+                    confirm_lot_total=True,
+                ),
+            )
+            for timing, value, when in (
+                ("pre_infusion", 67, day),
+                ("post_infusion", 80, day + timedelta(days=3)),
+            ):
+                assessments.record_assessment(
+                    s,
+                    actor=SYSTEM,
+                    patient_id=p.id,
+                    today=today,
+                    data=AssessmentCreate(
+                        taken_on=when,
+                        measure="grip_vigorimeter",
+                        side="right",
+                        value=value,
+                        timing=timing,
+                    ),
+                )
         open_every_day(s)  # so the journey books and gives a course today, whatever the day
         return p.id
 

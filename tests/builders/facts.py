@@ -50,8 +50,7 @@ def swings(
         if k:
             scores.append(ScoreFact(d, measure, side, trough, "pre_infusion"))
         if k < len(days) - 1:
-            scores.append(ScoreFact(d + timedelta(days=1), measure, side, peak,
-                                    "post_infusion"))
+            scores.append(ScoreFact(d + timedelta(days=1), measure, side, peak, "post_infusion"))
     return tuple(scores)
 
 

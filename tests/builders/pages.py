@@ -12,9 +12,16 @@ def log_in(client, make_user, role="pharmacist", username=None):
     user = make_user(username or f"{role}.page", role)
     form = client.get("/login").text
     token = re.search(r'name="login_csrf" value="([^"]+)"', form).group(1)
-    answer = client.post("/login", data={"username": user.username, "password": TEST_PASSWORD,
-                                         "next": "/", "login_csrf": token},
-                         follow_redirects=False)
+    answer = client.post(
+        "/login",
+        data={
+            "username": user.username,
+            "password": TEST_PASSWORD,
+            "next": "/",
+            "login_csrf": token,
+        },
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
     return user
 
@@ -27,8 +34,7 @@ def csrf_of(html: str) -> str:
 def post_form(client, page_url: str, action: str, data: dict, **kwargs):
     """Post a form the way a browser would: the page first, then its token with the data."""
     token = csrf_of(client.get(page_url).text)
-    return client.post(action, data={"csrf_token": token, **data}, follow_redirects=False,
-                       **kwargs)
+    return client.post(action, data={"csrf_token": token, **data}, follow_redirects=False, **kwargs)
 
 
 def page_client(app, make_user, role: str, username: str | None = None) -> TestClient:

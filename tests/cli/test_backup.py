@@ -14,8 +14,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 def _create_user(url: str, name: str) -> None:
-    made = tracker("users", "create", name, "--role", "admin", "--password-stdin",
-                   env_url=url, stdin="a long backup passphrase\n")
+    made = tracker(
+        "users",
+        "create",
+        name,
+        "--role",
+        "admin",
+        "--password-stdin",
+        env_url=url,
+        stdin="a long backup passphrase\n",
+    )
     assert made.returncode == 0, made.stderr
 
 
@@ -57,8 +65,11 @@ def test_a_postgresql_backup_restores_into_an_empty_database(tmp_path):
         done = tracker("backup", "--out", str(out), env_url=source)
         assert done.returncode == 0, done.stderr
         plain = target.replace("postgresql+psycopg", "postgresql")
-        subprocess.run(["pg_restore", "--no-owner", f"--dbname={plain}", str(out)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["pg_restore", "--no-owner", f"--dbname={plain}", str(out)],
+            check=True,
+            capture_output=True,
+        )
         engine = create_engine(target)
         with engine.connect() as connection:
             names = connection.execute(text("SELECT username FROM staff_user")).scalars().all()

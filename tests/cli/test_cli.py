@@ -18,10 +18,20 @@ def tracker(*args: str, env_url: str, stdin: str = "") -> subprocess.CompletedPr
     """Run `tracker ARGS` in a subprocess against the database at env_url."""
     import os
 
-    env = {**os.environ, **FIXED_WIDTH, "TRACKER_DATABASE_URL": env_url,
-           "TRACKER_SECRET_KEY": "cli-test-secret-0123456789abcdefghij"}
-    return subprocess.run([sys.executable, "-m", "tracker.cli", *args], input=stdin,
-                          capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        **FIXED_WIDTH,
+        "TRACKER_DATABASE_URL": env_url,
+        "TRACKER_SECRET_KEY": "cli-test-secret-0123456789abcdefghij",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tracker.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -39,9 +49,18 @@ def test_db_upgrade_creates_the_file(tmp_path):
 
 
 def test_users_create_reads_the_password_from_stdin(db_url):
-    result = tracker("users", "create", "Alice", "--role", "pharmacist", "--password-stdin",
-                     "--email", "alice@example.org", env_url=db_url,
-                     stdin="a long enough password\n")
+    result = tracker(
+        "users",
+        "create",
+        "Alice",
+        "--role",
+        "pharmacist",
+        "--password-stdin",
+        "--email",
+        "alice@example.org",
+        env_url=db_url,
+        stdin="a long enough password\n",
+    )
     assert result.returncode == 0, result.stderr
     engine = make_engine(db_url)
     with session_scope(engine, write=False) as s:
@@ -53,23 +72,43 @@ def test_users_create_reads_the_password_from_stdin(db_url):
     engine.dispose()
 
 
-@pytest.mark.parametrize("args,stdin,message", [
-    (["--role", "wizard"], "a long enough password\n", "role"),
-    (["--role", "nurse"], "short\n", "password"),
-    (["--role", "nurse"], "", "password"),
-])
+@pytest.mark.parametrize(
+    "args,stdin,message",
+    [
+        (["--role", "wizard"], "a long enough password\n", "role"),
+        (["--role", "nurse"], "short\n", "password"),
+        (["--role", "nurse"], "", "password"),
+    ],
+)
 def test_users_create_refuses_bad_input(db_url, args, stdin, message):
-    result = tracker("users", "create", "bob", *args, "--password-stdin", env_url=db_url,
-                     stdin=stdin)
+    result = tracker(
+        "users", "create", "bob", *args, "--password-stdin", env_url=db_url, stdin=stdin
+    )
     assert result.returncode != 0
     assert message in result.stderr
 
 
 def test_users_create_refuses_a_duplicate(db_url):
-    first = tracker("users", "create", "carol", "--role", "nurse", "--password-stdin",
-                    env_url=db_url, stdin="a long enough password\n")
-    again = tracker("users", "create", "carol", "--role", "nurse", "--password-stdin",
-                    env_url=db_url, stdin="a long enough password\n")
+    first = tracker(
+        "users",
+        "create",
+        "carol",
+        "--role",
+        "nurse",
+        "--password-stdin",
+        env_url=db_url,
+        stdin="a long enough password\n",
+    )
+    again = tracker(
+        "users",
+        "create",
+        "carol",
+        "--role",
+        "nurse",
+        "--password-stdin",
+        env_url=db_url,
+        stdin="a long enough password\n",
+    )
     assert first.returncode == 0 and again.returncode != 0
     assert "taken" in again.stderr
 

@@ -64,8 +64,9 @@ def load(engine: Engine, **kwargs):
 def dump(engine: Engine) -> dict[str, list]:
     """Every row of every table the demo writes, ids included, as stored."""
     with engine.connect() as connection:
-        return {t: connection.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()
-                for t in DEMO_TABLES}
+        return {
+            t: connection.execute(text(f"SELECT * FROM {t} ORDER BY id")).all() for t in DEMO_TABLES
+        }
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +120,11 @@ def test_other_seed_gives_other_data(cohort, tmp_path):
 def test_refuses_a_database_with_a_real_patient_and_writes_nothing(tmp_path):
     engine = new_engine(tmp_path, "real.db")
     with session_scope(engine) as session:
-        session.add(Patient(mrn="H123", given_name="Real", family_name="Person",
-                            birth_date=date(1970, 1, 1)))
+        session.add(
+            Patient(
+                mrn="H123", given_name="Real", family_name="Person", birth_date=date(1970, 1, 1)
+            )
+        )
     with session_scope(engine) as session:
         with pytest.raises(DemoRefused, match="real"):
             ensure_demo_allowed(session)
@@ -268,14 +272,20 @@ def test_regimens_are_within_bounds_with_a_dose_snapshot(any_cohort):
             assert r.override_reason is None
         assert r.weight_basis == "auto" and r.reason and r.product_id
         p = patients[r.patient_id]
-        calc = calculate_dose(sex=p.sex, height_cm=p.height_cm,
-                              weight_kg=_weight_on(weights[p.id], min(r.starts_on, TODAY)),
-                              dose_g_per_kg=r.dose_g_per_kg,
-                              days_per_course=r.days_per_course, policy=SitePolicy())
+        calc = calculate_dose(
+            sex=p.sex,
+            height_cm=p.height_cm,
+            weight_kg=_weight_on(weights[p.id], min(r.starts_on, TODAY)),
+            dose_g_per_kg=r.dose_g_per_kg,
+            days_per_course=r.days_per_course,
+            policy=SitePolicy(),
+        )
         assert (r.dose_g, r.dosing_weight_kg, r.weight_basis_used) == (
-            calc.dose_g, calc.dosing_weight_kg, calc.weight_basis_used)
-    refractory = [p.id for p in patients.values()
-                  if summary.archetype_of[p.mrn] == "refractory"]
+            calc.dose_g,
+            calc.dosing_weight_kg,
+            calc.weight_basis_used,
+        )
+    refractory = [p.id for p in patients.values() if summary.archetype_of[p.mrn] == "refractory"]
     assert above_cap == refractory
 
 
@@ -288,9 +298,13 @@ def test_given_doses_follow_the_latest_weight(cohort):
         given = session.execute(select(Infusion).where(Infusion.status == "given")).scalars()
         for course in given:
             p, r = patients[course.patient_id], regimens[course.regimen_id]
-            calc = calculate_dose(sex=p.sex, height_cm=p.height_cm,
-                                  weight_kg=_weight_on(weights[p.id], course.scheduled_on),
-                                  dose_g_per_kg=r.dose_g_per_kg, policy=SitePolicy())
+            calc = calculate_dose(
+                sex=p.sex,
+                height_cm=p.height_cm,
+                weight_kg=_weight_on(weights[p.id], course.scheduled_on),
+                dose_g_per_kg=r.dose_g_per_kg,
+                policy=SitePolicy(),
+            )
             assert course.dose_g == calc.dose_g
             assert course.days == r.days_per_course and course.product_id == r.product_id
             assert course.scheduled_on >= r.starts_on and course.scheduled_on < TODAY
@@ -327,8 +341,7 @@ def test_courses_look_like_a_clinic_day(cohort):
         assert i.start_time.minute % 15 == 0 and 8 <= i.start_time.hour <= 13
         assert (i.status == "booked") == (i.scheduled_on >= TODAY) or i.status == "cancelled"
     assert any(i.reactions for i in infusions)
-    booked = [(i.chair_id, i.scheduled_on, i.start_time) for i in infusions
-              if i.status == "booked"]
+    booked = [(i.chair_id, i.scheduled_on, i.start_time) for i in infusions if i.status == "booked"]
     assert len(booked) == len(set(booked))
 
 
@@ -339,8 +352,9 @@ def test_about_seventy_percent_of_active_patients_are_booked(cohort):
             select(func.count()).select_from(Patient).where(Patient.status == "active")
         ).scalar_one()
         booked = session.execute(
-            select(func.count(func.distinct(Infusion.patient_id)))
-            .where(Infusion.status == "booked")
+            select(func.count(func.distinct(Infusion.patient_id))).where(
+                Infusion.status == "booked"
+            )
         ).scalar_one()
     assert 0.6 <= booked / active <= 0.8
 
@@ -414,13 +428,27 @@ def test_timestamps_are_set_from_the_clinical_days(any_cohort):
 
 
 def _regimens(session: Session, patient_id: int) -> list[Regimen]:
-    return session.execute(select(Regimen).where(Regimen.patient_id == patient_id)
-                           .order_by(Regimen.starts_on, Regimen.id)).scalars().all()
+    return (
+        session.execute(
+            select(Regimen)
+            .where(Regimen.patient_id == patient_id)
+            .order_by(Regimen.starts_on, Regimen.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _infusions(session: Session, patient_id: int) -> list[Infusion]:
-    return session.execute(select(Infusion).where(Infusion.patient_id == patient_id)
-                           .order_by(Infusion.scheduled_on, Infusion.id)).scalars().all()
+    return (
+        session.execute(
+            select(Infusion)
+            .where(Infusion.patient_id == patient_id)
+            .order_by(Infusion.scheduled_on, Infusion.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _weights_by_patient(session: Session) -> dict[int, list[tuple[date, float]]]:

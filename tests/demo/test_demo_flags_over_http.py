@@ -49,10 +49,12 @@ def test_only_the_non_responder_and_the_patients_at_the_cap_get_the_new_flags(
         for flag, archetypes in FLAGGED.items():
             assert (flag in codes) == (kind in archetypes), (pid, kind, body["flags"])
     for flag, archetypes in FLAGGED.items():
-        page = client.get(f"/api/v1/worklist?flag={flag}&on={day}&limit=100",
-                          headers=headers).json()
+        page = client.get(
+            f"/api/v1/worklist?flag={flag}&on={day}&limit=100", headers=headers
+        ).json()
         assert {item["patient_id"] for item in page["items"]} == {
-            pid for pid, kind in kinds.items() if kind in archetypes}, flag
+            pid for pid, kind in kinds.items() if kind in archetypes
+        }, flag
         assert page["total"] == len(archetypes)
         assert all(flag in {f["code"] for f in item["flags"]} for item in page["items"])
 
@@ -71,15 +73,17 @@ def test_the_non_responder(client, api_as, cohort):
     regimens = client.get(f"/api/v1/patients/{pid}/regimens", headers=headers).json()
     assert len(regimens) == 1 and regimens[0]["dose_g_per_kg"] == 2.0
     courses = client.get(f"/api/v1/patients/{pid}/infusions", headers=headers).json()
-    given = sorted(date.fromisoformat(c["scheduled_on"]) for c in courses
-                   if c["status"] == "given")
+    given = sorted(date.fromisoformat(c["scheduled_on"]) for c in courses if c["status"] == "given")
     assert len(given) >= 3 and (day - given[0]).days <= 150
     scores = client.get(f"/api/v1/patients/{pid}/assessments", headers=headers).json()
     series = {(s["measure"], s["side"]) for s in scores if s["measure"] in MCID}
     assert len(series) == 3  # both hands' grip and the MRC sum
     for measure, side in series:
-        values = [(date.fromisoformat(s["taken_on"]), s["value"]) for s in scores
-                  if (s["measure"], s["side"]) == (measure, side)]
+        values = [
+            (date.fromisoformat(s["taken_on"]), s["value"])
+            for s in scores
+            if (s["measure"], s["side"]) == (measure, side)
+        ]
         before = [v for d, v in values if d < given[0]]
         assert before, (measure, side)  # the referral's baseline
         baseline = [v for d, v in values if d <= given[0]][-1]
@@ -110,6 +114,7 @@ def test_the_refractory_patient(client, api_as, cohort):
     assert previous["intensity_g_per_kg_28d"] == pytest.approx(2.4)
     assert previous["override_reason"] is None
     courses = client.get(f"/api/v1/patients/{pid}/infusions", headers=headers).json()
-    since = [c for c in courses if c["status"] == "given"
-             and c["scheduled_on"] >= current["starts_on"]]
+    since = [
+        c for c in courses if c["status"] == "given" and c["scheduled_on"] >= current["starts_on"]
+    ]
     assert len(since) >= 3

@@ -77,11 +77,14 @@ class Topology:
 
     def describe(self) -> str:
         """The tail of every log, for a failure message."""
-        return "\n".join(f"----- {path.name} -----\n{path.read_text(errors='replace')[-4000:]}"
-                         for path in sorted(self.log_dir.glob("*.log")))
+        return "\n".join(
+            f"----- {path.name} -----\n{path.read_text(errors='replace')[-4000:]}"
+            for path in sorted(self.log_dir.glob("*.log"))
+        )
 
 
 # Settings and processes.
+
 
 def _env_file(path: Path) -> dict[str, str]:
     """The KEY=VALUE lines of an env file, as systemd's EnvironmentFile reads them."""
@@ -95,19 +98,29 @@ def _env_file(path: Path) -> dict[str, str]:
 
 def deploy_env(database_url: str, smtp_port: int, web_port: int) -> dict[str, str]:
     """The settings of deploy/tracker.env.example (production), changed only where CI must."""
-    example = {key.removeprefix("TRACKER_").lower(): value
-               for key, value in _env_file(ENV_EXAMPLE).items()}
+    example = {
+        key.removeprefix("TRACKER_").lower(): value for key, value in _env_file(ENV_EXAMPLE).items()
+    }
     for ours in ("database_url", "smtp_host", "smtp_port"):  # tracker_env points them here
         example.pop(ours, None)
-    return tracker_env(database_url, smtp_port, **example | {
-        "secret_key": secrets.token_urlsafe(48),
-        # aiosmtpd on loopback speaks plain SMTP and asks for no login.
-        "smtp_starttls": "false", "smtp_username": "", "smtp_password": "",
-        # Fast timers instead of minutes: the outbox every second, and a sweep time already
-        # past, so that the scheduler runs today's (missed) sweep as soon as it leads.
-        "dispatch_interval_seconds": 1, "sweep_time": "00:00",
-        "web_workers": WEB_WORKERS, "bind": f"127.0.0.1:{web_port}",
-    })
+    return tracker_env(
+        database_url,
+        smtp_port,
+        **example
+        | {
+            "secret_key": secrets.token_urlsafe(48),
+            # aiosmtpd on loopback speaks plain SMTP and asks for no login.
+            "smtp_starttls": "false",
+            "smtp_username": "",
+            "smtp_password": "",
+            # Fast timers instead of minutes: the outbox every second, and a sweep time already
+            # past, so that the scheduler runs today's (missed) sweep as soon as it leads.
+            "dispatch_interval_seconds": 1,
+            "sweep_time": "00:00",
+            "web_workers": WEB_WORKERS,
+            "bind": f"127.0.0.1:{web_port}",
+        },
+    )
 
 
 def start_gunicorn(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -115,8 +128,13 @@ def start_gunicorn(env: dict[str, str], log: Path) -> subprocess.Popen:
     # cwd elsewhere (hence the absolute config path), so that a developer's .env in the
     # checkout is not read.
     with log.open("ab") as out:
-        return subprocess.Popen([str(GUNICORN), "-c", str(GUNICORN_CONF)], env=env,
-                                cwd=log.parent, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [str(GUNICORN), "-c", str(GUNICORN_CONF)],
+            env=env,
+            cwd=log.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def shut_down(process: subprocess.Popen, timeout: float = 30) -> int | None:
@@ -152,11 +170,13 @@ def wait_until_running(topology: Topology) -> None:
     wait_until(serving, 60, topology.describe)
     # Its first sweep (today's, missed) is over before the staff start work, so the order
     # of what follows does not depend on how fast the machine is.
-    wait_until(lambda: "daily sweep: swept" in topology.log("scheduler").read_text(),
-               60, topology.describe)
+    wait_until(
+        lambda: "daily sweep: swept" in topology.log("scheduler").read_text(), 60, topology.describe
+    )
 
 
 # Which process answers: /proc, not assumptions.
+
 
 def children(parent: int) -> set[int]:
     """The pids whose parent is `parent` (for gunicorn's master: its web workers)."""
@@ -227,10 +247,12 @@ def assert_two_workers_answer(topology: Topology) -> None:
         if answered >= topology.workers:
             break
     assert answered == topology.workers, (
-        f"workers {sorted(topology.workers)}, answered by {answered}\n{topology.describe()}")
+        f"workers {sorted(topology.workers)}, answered by {answered}\n{topology.describe()}"
+    )
 
 
 # The staff's side, over HTTP only.
+
 
 def set_cookies(answer: httpx.Response) -> SimpleCookie:
     """The cookies an answer sets, with their attributes."""
@@ -248,9 +270,11 @@ def web_login(client: httpx.Client, username: str, password: str) -> str:
     assert form.status_code == 200, form.text
     csrf = re.search(r'name="login_csrf" value="([^"]+)"', form.text).group(1)
     csrf_cookie = set_cookies(form)[LOGIN_CSRF_COOKIE].value
-    answer = client.post("/login", headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={csrf_cookie}"},
-                         data={"username": username, "password": password, "next": "/",
-                               "login_csrf": csrf})
+    answer = client.post(
+        "/login",
+        headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={csrf_cookie}"},
+        data={"username": username, "password": password, "next": "/", "login_csrf": csrf},
+    )
     assert answer.status_code == 303, answer.text
     session = set_cookies(answer)[SESSION_COOKIE]
     assert session["secure"] and session["httponly"]  # production's cookie, over "https"
@@ -259,8 +283,7 @@ def web_login(client: httpx.Client, username: str, password: str) -> str:
 
 def api_login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
     """A bearer token from the API's password flow, as request headers."""
-    answer = client.post("/api/v1/auth/token", data={"username": username,
-                                                     "password": password})
+    answer = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
@@ -272,29 +295,68 @@ def call(client: httpx.Client, headers: dict, path: str, body: dict) -> dict:
     return answer.json()
 
 
-def patient_on_regimen(client, pharmacist, nurse, *, mrn: str, given_name: str, email: str,
-                       starts_on: date) -> int:
+def patient_on_regimen(
+    client, pharmacist, nurse, *, mrn: str, given_name: str, email: str, starts_on: date
+) -> int:
     """A consenting patient with an e-mail, a weight and a 4-weekly regimen; the id."""
-    patient = call(client, pharmacist, "/api/v1/patients", {
-        "mrn": mrn, "given_name": given_name, "family_name": "Smoke",
-        "birth_date": "1968-04-02", "sex": "female", "height_cm": 165, "email": email,
-        "reminder_consent": True})
+    patient = call(
+        client,
+        pharmacist,
+        "/api/v1/patients",
+        {
+            "mrn": mrn,
+            "given_name": given_name,
+            "family_name": "Smoke",
+            "birth_date": "1968-04-02",
+            "sex": "female",
+            "height_cm": 165,
+            "email": email,
+            "reminder_consent": True,
+        },
+    )
     pid = patient["id"]
-    call(client, nurse, f"/api/v1/patients/{pid}/weights", {
-        "measured_on": (starts_on - timedelta(days=1)).isoformat(), "weight_kg": 70})
-    call(client, pharmacist, f"/api/v1/patients/{pid}/regimens", {
-        "starts_on": starts_on.isoformat(), "dose_g_per_kg": 1.0, "interval_days": 28,
-        "product_code": "privigen", "reason": "maintenance"})
+    call(
+        client,
+        nurse,
+        f"/api/v1/patients/{pid}/weights",
+        {"measured_on": (starts_on - timedelta(days=1)).isoformat(), "weight_kg": 70},
+    )
+    call(
+        client,
+        pharmacist,
+        f"/api/v1/patients/{pid}/regimens",
+        {
+            "starts_on": starts_on.isoformat(),
+            "dose_g_per_kg": 1.0,
+            "interval_days": 28,
+            "product_code": "privigen",
+            "reason": "maintenance",
+        },
+    )
     return pid
 
 
 def record_given_course(client, nurse, pid: int, day: date) -> None:
     """The nurse records a course given on `day`, with its lot."""
-    course = call(client, nurse, f"/api/v1/patients/{pid}/infusions", {
-        "scheduled_on": day.isoformat(), "status": "given", "dose_g": 70,
-        "product_code": "privigen",
-        "lots": [{"lot_number": "SMOKE-LOT-1", "vials": 7, "size_g": 10,
-                  "expires_on": (day + timedelta(days=365)).isoformat()}]})
+    course = call(
+        client,
+        nurse,
+        f"/api/v1/patients/{pid}/infusions",
+        {
+            "scheduled_on": day.isoformat(),
+            "status": "given",
+            "dose_g": 70,
+            "product_code": "privigen",
+            "lots": [
+                {
+                    "lot_number": "SMOKE-LOT-1",
+                    "vials": 7,
+                    "size_g": 10,
+                    "expires_on": (day + timedelta(days=365)).isoformat(),
+                }
+            ],
+        },
+    )
     assert course["status"] == "given"
 
 
@@ -302,22 +364,40 @@ def log_scores(client, nurse, pid: int, day: date) -> None:
     """The nurse logs grip on both sides and the MRC sum, before and after the course."""
     for timing, grip, mrc in (("pre_infusion", 62, 52), ("post_infusion", 74, 55)):
         for side in ("left", "right"):
-            call(client, nurse, f"/api/v1/patients/{pid}/assessments", {
-                "taken_on": day.isoformat(), "measure": "grip_vigorimeter", "side": side,
-                "value": grip, "timing": timing})
-        call(client, nurse, f"/api/v1/patients/{pid}/assessments", {
-            "taken_on": day.isoformat(), "measure": "mrc_sum", "value": mrc, "timing": timing})
+            call(
+                client,
+                nurse,
+                f"/api/v1/patients/{pid}/assessments",
+                {
+                    "taken_on": day.isoformat(),
+                    "measure": "grip_vigorimeter",
+                    "side": side,
+                    "value": grip,
+                    "timing": timing,
+                },
+            )
+        call(
+            client,
+            nurse,
+            f"/api/v1/patients/{pid}/assessments",
+            {"taken_on": day.isoformat(), "measure": "mrc_sum", "value": mrc, "timing": timing},
+        )
 
 
 def book(client, pharmacist, pid: int, day: date, chair: str) -> int:
     """The pharmacist books a course on a chair; its id."""
-    course = call(client, pharmacist, f"/api/v1/patients/{pid}/infusions", {
-        "scheduled_on": day.isoformat(), "start_time": "09:00", "chair": chair})
+    course = call(
+        client,
+        pharmacist,
+        f"/api/v1/patients/{pid}/infusions",
+        {"scheduled_on": day.isoformat(), "start_time": "09:00", "chair": chair},
+    )
     assert course["status"] == "booked"
     return course["id"]
 
 
 # What arrived, and what the outbox says.
+
 
 def mail_to(topology: Topology, address: str) -> list[Received]:
     """The messages the SMTP server has received for `address` so far."""
@@ -326,17 +406,24 @@ def mail_to(topology: Topology, address: str) -> list[Received]:
 
 def wait_for_mail_to(topology: Topology, address: str) -> None:
     """Wait (bounded) until a message for `address` has arrived."""
-    wait_until(lambda: mail_to(topology, address), 30,
-               lambda: f"nothing for {address}\n{topology.describe()}")
+    wait_until(
+        lambda: mail_to(topology, address),
+        30,
+        lambda: f"nothing for {address}\n{topology.describe()}",
+    )
 
 
 def reminder_rows(topology: Topology, infusion_id: int) -> list[tuple]:
     """The outbox's reminder rows of one course: (status, message_id, sent_at)."""
     with session_scope(topology.engine, write=False) as session:
-        return [tuple(row) for row in session.exec(
-            select(OutboxMessage.status, OutboxMessage.message_id, OutboxMessage.sent_at)
-            .where(OutboxMessage.infusion_id == infusion_id,
-                   OutboxMessage.kind == outbox.REMINDER)).all()]
+        return [
+            tuple(row)
+            for row in session.exec(
+                select(OutboxMessage.status, OutboxMessage.message_id, OutboxMessage.sent_at).where(
+                    OutboxMessage.infusion_id == infusion_id, OutboxMessage.kind == outbox.REMINDER
+                )
+            ).all()
+        ]
 
 
 def wait_for_reminder(topology: Topology, infusion_id: int) -> None:
@@ -344,8 +431,11 @@ def wait_for_reminder(topology: Topology, infusion_id: int) -> None:
     wait_for_mail_to(topology, PATIENT_EMAIL)
     # The dispatcher marks the row in its own transaction just after the server accepted
     # the message, so the mark can trail the arrival by a moment.
-    wait_until(lambda: [row[0] for row in reminder_rows(topology, infusion_id)] == ["sent"],
-               30, lambda: f"{reminder_rows(topology, infusion_id)}\n{topology.describe()}")
+    wait_until(
+        lambda: [row[0] for row in reminder_rows(topology, infusion_id)] == ["sent"],
+        30,
+        lambda: f"{reminder_rows(topology, infusion_id)}\n{topology.describe()}",
+    )
 
 
 def assert_one_reminder(topology: Topology, infusion_id: int, day: date) -> None:
@@ -357,7 +447,8 @@ def assert_one_reminder(topology: Topology, infusion_id: int, day: date) -> None
     assert reminder.mail_from == parseaddr(topology.env["TRACKER_MAIL_FROM"])[1]
     assert reminder.message["Subject"] == f"Reminder: your appointment on {long_date(day)}"
     assert [part.get_content_type() for part in reminder.message.iter_attachments()] == [
-        "text/calendar"]
+        "text/calendar"
+    ]
     [(status, message_id, sent_at)] = reminder_rows(topology, infusion_id)
     assert (status, message_id) == ("sent", reminder.message_id) and sent_at is not None
     assert topology.smtp.collector.copies_by_message_id()[message_id] == 1
@@ -378,22 +469,29 @@ def fresh_postgres() -> Iterator[str]:
 def topology(fresh_postgres, smtp_server, tmp_path) -> Iterator[Topology]:
     """The whole topology running on a migrated database with three staff accounts."""
     web_port = free_port()
-    running = Topology(env=deploy_env(fresh_postgres, smtp_server.port, web_port),
-                       engine=make_engine(fresh_postgres),
-                       base_url=f"http://127.0.0.1:{web_port}",
-                       smtp=smtp_server, log_dir=tmp_path,
-                       passwords={role: secrets.token_urlsafe(18) for role in ROLES})
+    running = Topology(
+        env=deploy_env(fresh_postgres, smtp_server.port, web_port),
+        engine=make_engine(fresh_postgres),
+        base_url=f"http://127.0.0.1:{web_port}",
+        smtp=smtp_server,
+        log_dir=tmp_path,
+        passwords={role: secrets.token_urlsafe(18) for role in ROLES},
+    )
     # Migrations first (docs/deploy.md), then the services; the accounts are made while
     # they boot, as an operator may on a live system (and it saves the test seconds).
     run_tracker(["db", "upgrade"], running.env, running.log("operator"))
     try:
         running.processes["gunicorn"] = start_gunicorn(running.env, running.log("gunicorn"))
-        running.processes["scheduler"] = start_tracker(["scheduler"], running.env,
-                                                       running.log("scheduler"))
+        running.processes["scheduler"] = start_tracker(
+            ["scheduler"], running.env, running.log("scheduler")
+        )
         for role, password in running.passwords.items():
-            run_tracker(["users", "create", f"smoke.{role}", "--role", role,
-                         "--password-stdin"], running.env, running.log("operator"),
-                        stdin=f"{password}\n")
+            run_tracker(
+                ["users", "create", f"smoke.{role}", "--role", role, "--password-stdin"],
+                running.env,
+                running.log("operator"),
+                stdin=f"{password}\n",
+            )
         wait_until_running(running)
         yield running
     finally:
@@ -414,16 +512,26 @@ def test_two_web_workers_and_one_scheduler_send_the_reminder_exactly_once(topolo
         assert client.get("/healthz").headers["strict-transport-security"]  # production
 
         last_course = today - timedelta(days=26)
-        pid = patient_on_regimen(client, pharmacist, nurse, mrn="SMOKE-1", given_name="Ann",
-                                 email=PATIENT_EMAIL, starts_on=last_course)
+        pid = patient_on_regimen(
+            client,
+            pharmacist,
+            nurse,
+            mrn="SMOKE-1",
+            given_name="Ann",
+            email=PATIENT_EMAIL,
+            starts_on=last_course,
+        )
         record_given_course(client, nurse, pid, last_course)
         log_scores(client, nurse, pid, last_course)
         chair = client.get("/api/v1/chairs", headers=pharmacist).json()[0]["code"]
         # Due 28 days after the last course, and within the 3 days before it that reminders
         # are written for.
         # The suite is closed at weekends: of the days 1 to 3 ahead, one is a weekday.
-        next_course = next(today + timedelta(days=d) for d in (2, 1, 3)
-                           if (today + timedelta(days=d)).weekday() < 5)
+        next_course = next(
+            today + timedelta(days=d)
+            for d in (2, 1, 3)
+            if (today + timedelta(days=d)).weekday() < 5
+        )
         infusion_id = book(client, pharmacist, pid, next_course, chair)
 
         run_tracker(["sweep"], topology.env, topology.log("operator"))
@@ -433,8 +541,15 @@ def test_two_web_workers_and_one_scheduler_send_the_reminder_exactly_once(topolo
         # Sweep again; then a later patient's reminder, written after that sweep, arrives:
         # the dispatcher has run since, and anything the sweep wrote would have gone first.
         run_tracker(["sweep"], topology.env, topology.log("operator"))
-        later = patient_on_regimen(client, pharmacist, nurse, mrn="SMOKE-2", given_name="Bo",
-                                   email=LATER_EMAIL, starts_on=today - timedelta(days=27))
+        later = patient_on_regimen(
+            client,
+            pharmacist,
+            nurse,
+            mrn="SMOKE-2",
+            given_name="Bo",
+            email=LATER_EMAIL,
+            starts_on=today - timedelta(days=27),
+        )
         book(client, pharmacist, later, today + timedelta(days=1), chair)
         wait_for_mail_to(topology, LATER_EMAIL)
         assert_one_reminder(topology, infusion_id, next_course)

@@ -13,10 +13,17 @@ STAMP = datetime(2026, 3, 26, 6, 0, tzinfo=UTC)
 
 def _event(**changes) -> icalendar.Event:
     values = {
-        "uid": "infusion-41@hospital.example", "sequence": 0, "day": date(2026, 3, 30),
-        "start_time": time(9, 30), "minutes": 200, "days": 1, "zone": LONDON,
-        "summary": "Infusion appointment", "location": "Northside Infusion Suite, Chair 2",
-        "description": "To change it, call 0161 555 0100; thank you.", "stamp": STAMP,
+        "uid": "infusion-41@hospital.example",
+        "sequence": 0,
+        "day": date(2026, 3, 30),
+        "start_time": time(9, 30),
+        "minutes": 200,
+        "days": 1,
+        "zone": LONDON,
+        "summary": "Infusion appointment",
+        "location": "Northside Infusion Suite, Chair 2",
+        "description": "To change it, call 0161 555 0100; thank you.",
+        "stamp": STAMP,
     } | changes
     text = appointment_ics(**values)
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
@@ -53,6 +60,7 @@ def test_timed_course_of_several_days_repeats_daily():
 
 
 def test_long_and_non_ascii_text_is_folded_and_comes_back_whole():
-    location = ("Unité de perfusion de jour, Bâtiment Nord, 3e étage, fauteuil 12 — "
-                "près de la fenêtre")
+    location = (
+        "Unité de perfusion de jour, Bâtiment Nord, 3e étage, fauteuil 12 — près de la fenêtre"
+    )
     assert str(_event(location=location)["LOCATION"]) == location

@@ -30,28 +30,38 @@ def parse(text: str) -> dict[str, icalendar.Event]:
 
 
 def feed(session, token, kind="patient", settings=None, today=TODAY) -> str:
-    text = calendar_feeds.render_feed(session, token=token, kind=kind, today=today,
-                                      settings=settings or mail_settings())
+    text = calendar_feeds.render_feed(
+        session, token=token, kind=kind, today=today, settings=settings or mail_settings()
+    )
     assert text is not None
     return text
 
 
 def test_patient_feed_lists_recent_and_coming_courses_with_no_health_details(session):
     history = patient_with_history(session, today=TODAY)
-    token, _ = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="patient",
-                                         subject_id=history.patient_id)
+    token, _ = calendar_feeds.issue_feed(
+        session, actor=SYSTEM, kind="patient", subject_id=history.patient_id
+    )
     text = feed(session, token)
     events = parse(text)
     uid = "infusion-{}@hospital.example".format
     # The first course was 91 days ago, past the 90-day look-back; the rest are in.
-    assert set(events) == {uid(i) for i in [*history.given_ids[1:], history.booked_id,
-                                            history.cancelled_id, history.missed_id]}
+    assert set(events) == {
+        uid(i)
+        for i in [
+            *history.given_ids[1:],
+            history.booked_id,
+            history.cancelled_id,
+            history.missed_id,
+        ]
+    }
     booked = events[uid(history.booked_id)]
     assert str(booked["SUMMARY"]) == "Infusion appointment"
     assert str(booked["STATUS"]) == "CONFIRMED"
     start = booked.decoded("DTSTART")
-    assert start == datetime.combine(TODAY + timedelta(days=21), time(9, 30),
-                                     tzinfo=mail_settings().zone)
+    assert start == datetime.combine(
+        TODAY + timedelta(days=21), time(9, 30), tzinfo=mail_settings().zone
+    )
     assert str(booked["LOCATION"]) == "Northside Infusion Suite, Chair 1"
     assert str(events[uid(history.cancelled_id)]["STATUS"]) == "CANCELLED"
     # A course booked without a time is an all-day event.
@@ -63,31 +73,45 @@ def test_patient_feed_lists_recent_and_coming_courses_with_no_health_details(ses
 def test_chair_feed_shows_initials_and_mrn_of_that_chair_only(session):
     history = patient_with_history(session, today=TODAY)
     chair = session.exec(select(Chair).where(Chair.code == "C1")).one()
-    token, _ = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="chair",
-                                         subject_id=chair.id)
+    token, _ = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="chair", subject_id=chair.id)
     events = parse(feed(session, token, kind="chair"))
     assert list(events) == [f"infusion-{history.booked_id}@hospital.example"]
     (event,) = events.values()
     assert str(event["SUMMARY"]) == "A.M.L. MRN INT-1"
     # A chair token is not a patient token, and the other way round.
-    assert calendar_feeds.render_feed(session, token=token, kind="patient", today=TODAY,
-                                      settings=mail_settings()) is None
+    assert (
+        calendar_feeds.render_feed(
+            session, token=token, kind="patient", today=TODAY, settings=mail_settings()
+        )
+        is None
+    )
 
 
 def test_reminder_email_carries_the_same_event_as_the_feed(session):
     settings = mail_settings()
     history = patient_with_history(session, today=TODAY)
-    assert reminders.queue_course_reminder(session, infusion_id=history.booked_id,
-                                           settings=settings)
-    row = session.exec(select(OutboxMessage).where(
-        OutboxMessage.infusion_id == history.booked_id)).one()
+    assert reminders.queue_course_reminder(
+        session, infusion_id=history.booked_id, settings=settings
+    )
+    row = session.exec(
+        select(OutboxMessage).where(OutboxMessage.infusion_id == history.booked_id)
+    ).one()
     (attachment,) = row.attachments
     (mailed,) = parse_single(attachment["content"])
-    token, _ = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="patient",
-                                         subject_id=history.patient_id)
+    token, _ = calendar_feeds.issue_feed(
+        session, actor=SYSTEM, kind="patient", subject_id=history.patient_id
+    )
     fed = parse(feed(session, token, settings=settings))[str(mailed["UID"])]
-    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "DESCRIPTION",
-                 "STATUS"):
+    for name in (
+        "UID",
+        "SEQUENCE",
+        "DTSTART",
+        "DTEND",
+        "SUMMARY",
+        "LOCATION",
+        "DESCRIPTION",
+        "STATUS",
+    ):
         assert fed.decoded(name) == mailed.decoded(name), name
 
 
@@ -98,17 +122,23 @@ def parse_single(text: str) -> list[icalendar.Event]:
 def test_a_cancellation_outranks_the_reminder_that_calendars_kept(session):
     settings = mail_settings()
     history = patient_with_history(session, today=TODAY)
-    course = infusions.book_infusion(session, actor=SYSTEM, patient_id=history.patient_id,
-                                     today=TODAY, data=InfusionCreate(
-                                         scheduled_on=TODAY + timedelta(days=3),
-                                         start_time=time(11, 0), chair="C4"))
+    course = infusions.book_infusion(
+        session,
+        actor=SYSTEM,
+        patient_id=history.patient_id,
+        today=TODAY,
+        data=InfusionCreate(
+            scheduled_on=TODAY + timedelta(days=3), start_time=time(11, 0), chair="C4"
+        ),
+    )
     reminders.queue_course_reminder(session, infusion_id=course.id, settings=settings)
-    infusions.cancel_infusion(session, actor=SYSTEM, infusion_id=course.id, reason="moved",
-                              today=TODAY)
-    token, _ = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="patient",
-                                         subject_id=history.patient_id)
-    event = parse(feed(session, token, settings=settings))[
-        f"infusion-{course.id}@hospital.example"]
+    infusions.cancel_infusion(
+        session, actor=SYSTEM, infusion_id=course.id, reason="moved", today=TODAY
+    )
+    token, _ = calendar_feeds.issue_feed(
+        session, actor=SYSTEM, kind="patient", subject_id=history.patient_id
+    )
+    event = parse(feed(session, token, settings=settings))[f"infusion-{course.id}@hospital.example"]
     assert str(event["STATUS"]) == "CANCELLED"
     assert event.decoded("SEQUENCE") == 2  # the mailed event had 0
 
@@ -117,9 +147,7 @@ def _address(html: str) -> str:
     return re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', html).group(1)
 
 
-def test_pharmacist_issues_rotates_and_revokes_a_patient_feed_over_http(
-    client, make_user, session
-):
+def test_pharmacist_issues_rotates_and_revokes_a_patient_feed_over_http(client, make_user, session):
     history = patient_with_history(session, today=date.today())
     session.commit()
     log_in(client, make_user, "pharmacist")
@@ -152,8 +180,11 @@ def test_pharmacist_issues_rotates_and_revokes_a_patient_feed_over_http(
     assert client.get(new_path).status_code == 404
     assert client.get("/calendar/patient/" + "x" * 43 + ".ics").status_code == 404
     assert client.get("/calendar/patient/short.ics").status_code == 404
-    actions = session.exec(select(AuditEvent.action).where(
-        AuditEvent.action.like("calendar_feed.%")).order_by(AuditEvent.id)).all()
+    actions = session.exec(
+        select(AuditEvent.action)
+        .where(AuditEvent.action.like("calendar_feed.%"))
+        .order_by(AuditEvent.id)
+    ).all()
     assert actions == ["calendar_feed.issue", "calendar_feed.rotate", "calendar_feed.revoke"]
 
 
@@ -176,19 +207,25 @@ def test_admin_issues_a_chair_feed(client, make_user, session):
     log_in(client, make_user, "admin")
     page = client.get("/chairs/calendars")
     chair = session.exec(select(Chair).where(Chair.code == "C1")).one()
-    answer = client.post(f"/chairs/{chair.id}/calendar/issue",
-                         data={"csrf_token": csrf_of(page.text)})
+    answer = client.post(
+        f"/chairs/{chair.id}/calendar/issue", data={"csrf_token": csrf_of(page.text)}
+    )
     path = _address(answer.text).removeprefix("http://127.0.0.1:8000")
     assert path.startswith("/calendar/chair/")
     events = parse(client.get(path).text)
     assert [str(e["SUMMARY"]) for e in events.values()] == ["A.M.L. MRN INT-1"]
-    assert session.exec(select(AuditEvent).where(
-        AuditEvent.action == "calendar_feed.issue")).one().changes["kind"] == "chair"
+    assert (
+        session.exec(select(AuditEvent).where(AuditEvent.action == "calendar_feed.issue"))
+        .one()
+        .changes["kind"]
+        == "chair"
+    )
 
 
 def test_feed_dtstamp_is_now_in_utc(session):
     history = patient_with_history(session, today=TODAY)
-    token, _ = calendar_feeds.issue_feed(session, actor=SYSTEM, kind="patient",
-                                         subject_id=history.patient_id)
+    token, _ = calendar_feeds.issue_feed(
+        session, actor=SYSTEM, kind="patient", subject_id=history.patient_id
+    )
     stamp = next(iter(parse(feed(session, token)).values())).decoded("DTSTAMP")
     assert abs(stamp - datetime.now(UTC)) < timedelta(minutes=5)

@@ -47,8 +47,9 @@ def test_dry_run_then_import_then_export_both_formats(db_url, tmp_path):
     assert dry.returncode == 0, dry.stderr
     assert "courses.csv: 7 rows, checked" in dry.stderr
     assert _count(db_url, Patient) == 0
-    real = tracker("import", "csv", *(str(p) for p in sorted(folder.iterdir())), "--on", day,
-                   env_url=db_url)
+    real = tracker(
+        "import", "csv", *(str(p) for p in sorted(folder.iterdir())), "--on", day, env_url=db_url
+    )
     assert real.returncode == 0, real.stderr
     assert "scores.csv: 3 rows, imported" in real.stderr
     out = tmp_path / "out"

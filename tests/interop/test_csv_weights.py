@@ -14,9 +14,13 @@ PATIENTS = "mrn,given_name,family_name,birth_date,sex,height_cm\nJ-1,Jo,Jump,196
 
 
 def _import(session, weights: str, *, dry_run=True):
-    return run_import([source("patients", PATIENTS), source("weights", weights)],
-                      file_scope=lambda: savepoint(session), today=TODAY, actor=SYSTEM,
-                      dry_run=dry_run)
+    return run_import(
+        [source("patients", PATIENTS), source("weights", weights)],
+        file_scope=lambda: savepoint(session),
+        today=TODAY,
+        actor=SYSTEM,
+        dry_run=dry_run,
+    )
 
 
 def test_a_jump_is_refused_with_the_api_message(session):
@@ -27,17 +31,24 @@ def test_a_jump_is_refused_with_the_api_message(session):
 
 
 def test_a_confirmed_jump_and_a_same_day_previous_are_kept(session):
-    report = _import(session, "mrn,measured_on,weight_kg,confirm_weight_change\n"
-                              f"J-1,{d(-60)},70,\nJ-1,{d(-30)},154,true\nJ-1,{d(-30)},150,\n",
-                     dry_run=False)
+    report = _import(
+        session,
+        "mrn,measured_on,weight_kg,confirm_weight_change\n"
+        f"J-1,{d(-60)},70,\nJ-1,{d(-30)},154,true\nJ-1,{d(-30)},150,\n",
+        dry_run=False,
+    )
     assert report.ok, errors(report)
     kept = session.exec(select(Weight.weight_kg).order_by(Weight.id)).all()
     assert kept[-3:] == [70, 154, 150]
 
 
 def test_an_export_marks_its_jumps_and_reads_back_in(session, tmp_path):
-    assert _import(session, "mrn,measured_on,weight_kg,confirm_weight_change\n"
-                            f"J-1,{d(-60)},70,\nJ-1,{d(-30)},154,true\n", dry_run=False).ok
+    assert _import(
+        session,
+        "mrn,measured_on,weight_kg,confirm_weight_change\n"
+        f"J-1,{d(-60)},70,\nJ-1,{d(-30)},154,true\n",
+        dry_run=False,
+    ).ok
     write_caseload(session, tmp_path / "out")
     text = (tmp_path / "out" / "weights.csv").read_text()
     assert text.splitlines()[0] == "mrn,measured_on,weight_kg,confirm_weight_change"

@@ -55,8 +55,13 @@ def test_bundle_and_every_resource_in_it_are_valid_r4(fhir_bundle):
         assert entry["fullUrl"].endswith(f"/fhir/{resource['resourceType']}/{resource['id']}")
     counts = {kind: len(by_type(bundle, kind)) for kind in RESOURCE_TYPES}
     # 4 given courses; a booked, a cancelled and a missed one make 7 appointments.
-    assert counts == {"Patient": 1, "MedicationRequest": 1, "MedicationAdministration": 4,
-                      "Observation": 11, "Appointment": 7}
+    assert counts == {
+        "Patient": 1,
+        "MedicationRequest": 1,
+        "MedicationAdministration": 4,
+        "Observation": 11,
+        "Appointment": 7,
+    }
 
 
 def test_patient_is_identified_by_mrn_with_stable_ids(fhir_bundle):
@@ -81,8 +86,12 @@ def test_medication_request_has_dose_per_kg_the_calculated_dose_and_the_interval
     assert dosage["timing"]["repeat"]["period"] == 28
     assert dosage["timing"]["repeat"]["periodUnit"] == "d"
     doses = {d["type"]["coding"][0]["code"]: d["doseQuantity"] for d in dosage["doseAndRate"]}
-    assert doses["ordered"] == {"value": 1.0, "unit": "g/kg",
-                                "system": "http://unitsofmeasure.org", "code": "g/kg"}
+    assert doses["ordered"] == {
+        "value": 1.0,
+        "unit": "g/kg",
+        "system": "http://unitsofmeasure.org",
+        "code": "g/kg",
+    }
     # 1 g/kg for a 70 kg man of 178 cm (BMI 22): 70 g.
     assert doses["calculated"]["value"] == 70 and doses["calculated"]["code"] == "g"
     product = request["medicationCodeableConcept"]
@@ -98,44 +107,62 @@ def test_administration_carries_the_dose_product_and_each_lot_in_a_contained_med
     from tests.builders.records import give
     from tracker.schemas.treatment import LotInput
 
-    two_lots = give(session, history.patient_id, today - timedelta(days=1), today=today,
-                    dose_g=70, lots=[LotInput(lot_number="A-1", vials=2, size_g=20,
-                                              expires_on=today + timedelta(days=90)),
-                                     LotInput(lot_number="B-2", vials=3, size_g=10)])
+    two_lots = give(
+        session,
+        history.patient_id,
+        today - timedelta(days=1),
+        today=today,
+        dose_g=70,
+        lots=[
+            LotInput(lot_number="A-1", vials=2, size_g=20, expires_on=today + timedelta(days=90)),
+            LotInput(lot_number="B-2", vials=3, size_g=10),
+        ],
+    )
     session.commit()
-    bundle = client.get(f"/api/v1/patients/{history.patient_id}/fhir",
-                        headers=api_as("viewer")).json()
+    bundle = client.get(
+        f"/api/v1/patients/{history.patient_id}/fhir", headers=api_as("viewer")
+    ).json()
     given = {r["id"]: r for r in by_type(bundle, "MedicationAdministration")}
     resource = validated(given[f"infusion-{two_lots}"])
     assert resource["status"] == "completed"
     assert resource["effectiveDateTime"] == (today - timedelta(days=1)).isoformat()
-    assert resource["dosage"]["dose"] == {"value": 70.0, "unit": "g",
-                                          "system": "http://unitsofmeasure.org", "code": "g"}
+    assert resource["dosage"]["dose"] == {
+        "value": 70.0,
+        "unit": "g",
+        "system": "http://unitsofmeasure.org",
+        "code": "g",
+    }
     assert resource["medicationReference"] == {"reference": "#med"}
-    assert resource["request"] == {"reference": f"MedicationRequest/regimen-"
-                                                f"{history.regimen_ids[0]}"}
+    assert resource["request"] == {
+        "reference": f"MedicationRequest/regimen-{history.regimen_ids[0]}"
+    }
     contained = {c["id"]: c for c in resource["contained"]}
     lots = {c["batch"]["lotNumber"]: c for c in contained.values() if "batch" in c}
     assert set(lots) == {"A-1", "B-2"}
     assert lots["A-1"]["batch"]["expirationDate"] == (today + timedelta(days=90)).isoformat()
     assert lots["A-1"]["amount"]["numerator"]["value"] == 20
     kit = contained["med"]
-    vials = {i["itemReference"]["reference"]: i["strength"]["numerator"]["value"]
-             for i in kit["ingredient"]}
+    vials = {
+        i["itemReference"]["reference"]: i["strength"]["numerator"]["value"]
+        for i in kit["ingredient"]
+    }
     assert {lots[n]["id"]: v for n, v in (("A-1", 2), ("B-2", 3))} == {
-        ref.removeprefix("#"): v for ref, v in vials.items()}
+        ref.removeprefix("#"): v for ref, v in vials.items()
+    }
     # The course with a reaction says so.
-    assert any("Reactions: headache" in n["text"] for r in given.values()
-               for n in r.get("note", []))
+    assert any(
+        "Reactions: headache" in n["text"] for r in given.values() for n in r.get("note", [])
+    )
 
 
-def test_dynamometer_grip_is_loinc_in_pounds_force_and_the_vigorimeter_is_not_loinc(
-    fhir_bundle
-):
+def test_dynamometer_grip_is_loinc_in_pounds_force_and_the_vigorimeter_is_not_loinc(fhir_bundle):
     _, bundle = fhir_bundle
     observations = by_type(bundle, "Observation")
-    loinc = {o["code"]["coding"][0]["code"]: o for o in observations
-             if o["code"]["coding"][0]["system"] == LOINC}
+    loinc = {
+        o["code"]["coding"][0]["code"]: o
+        for o in observations
+        if o["code"]["coding"][0]["system"] == LOINC
+    }
     assert set(loinc) == {"83173-5", "83174-3"}
     left, right = loinc["83173-5"], loinc["83174-3"]
     assert left["bodySite"]["coding"][0]["code"] == "85151006"  # left hand
@@ -147,20 +174,23 @@ def test_dynamometer_grip_is_loinc_in_pounds_force_and_the_vigorimeter_is_not_lo
     vigorimeter = [o for o in observations if o["code"]["coding"][0]["code"] == "grip_vigorimeter"]
     assert len(vigorimeter) == 3
     assert all(o["valueQuantity"]["code"] == "kPa" for o in vigorimeter)
-    assert all(o["code"]["coding"][0]["system"].endswith("/fhir/CodeSystem/measure")
-               for o in vigorimeter)
+    assert all(
+        o["code"]["coding"][0]["system"].endswith("/fhir/CodeSystem/measure") for o in vigorimeter
+    )
     units = {o["code"]["coding"][0]["code"]: o["valueQuantity"]["code"] for o in observations}
     assert units["mrc_sum"] == units["incat"] == units["onls"] == "{score}"
     assert units["rods"] == "{centile}" and units["wear_off_day"] == "d"
-    categories = {o["code"]["coding"][0]["code"]: o["category"][0]["coding"][0]["code"]
-                  for o in observations}
+    categories = {
+        o["code"]["coding"][0]["code"]: o["category"][0]["coding"][0]["code"] for o in observations
+    }
     assert categories["wear_off_day"] == categories["rods"] == "survey"
     assert all(o["status"] == "final" for o in observations)
     # A score taken at a given course points at that administration.
     linked = [o for o in vigorimeter if "partOf" in o]
     assert len(linked) == 2
-    assert all(o["partOf"][0]["reference"].startswith("MedicationAdministration/infusion-")
-               for o in linked)
+    assert all(
+        o["partOf"][0]["reference"].startswith("MedicationAdministration/infusion-") for o in linked
+    )
 
 
 def test_appointments_map_given_missed_and_cancelled_courses(fhir_bundle):
@@ -180,17 +210,14 @@ def test_appointments_map_given_missed_and_cancelled_courses(fhir_bundle):
     assert cancelled["cancelationReason"] == {"text": "patient unwell"}
 
 
-def test_the_route_needs_a_login_records_a_view_and_knows_unknown_patients(
-    client, api_as, session
-):
+def test_the_route_needs_a_login_records_a_view_and_knows_unknown_patients(client, api_as, session):
     history = patient_with_history(session, today=date.today())
     session.commit()
     url = f"/api/v1/patients/{history.patient_id}/fhir"
     assert client.get(url).status_code == 401
     headers = api_as("viewer")
     assert client.get("/api/v1/patients/999999/fhir", headers=headers).status_code == 404
-    before = len(session.exec(select(AuditEvent).where(AuditEvent.action == "patient.view"))
-                 .all())
+    before = len(session.exec(select(AuditEvent).where(AuditEvent.action == "patient.view")).all())
     assert client.get(url, headers=headers).status_code == 200
     views = session.exec(select(AuditEvent).where(AuditEvent.action == "patient.view")).all()
     assert len(views) == before + 1
@@ -203,16 +230,24 @@ def test_bulk_ndjson_writes_every_patient_valid_in_batches(session, tmp_path, se
     load_demo(session, patients=12, seed=3, today=today)
     refresh_all(session, today=today)
     seen = []
-    counts = write_bulk_ndjson(session, out_dir=tmp_path, today=today, settings=settings,
-                               batch_size=5, progress=lambda done, total: seen.append(done))
+    counts = write_bulk_ndjson(
+        session,
+        out_dir=tmp_path,
+        today=today,
+        settings=settings,
+        batch_size=5,
+        progress=lambda done, total: seen.append(done),
+    )
     assert seen == [5, 10, 12]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"{k}.ndjson" for k in RESOURCE_TYPES)
+        f"{k}.ndjson" for k in RESOURCE_TYPES
+    )
     expected = {
         "Patient": len(session.exec(select(Patient.id)).all()),
         "MedicationRequest": len(session.exec(select(Regimen.id)).all()),
-        "MedicationAdministration": len(session.exec(
-            select(Infusion.id).where(Infusion.status == "given")).all()),
+        "MedicationAdministration": len(
+            session.exec(select(Infusion.id).where(Infusion.status == "given")).all()
+        ),
         "Observation": len(session.exec(select(Assessment.id)).all()),
         "Appointment": len(session.exec(select(Infusion.id)).all()),
     }

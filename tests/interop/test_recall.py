@@ -18,12 +18,27 @@ from tracker.store.models import AuditEvent
 
 
 def _patient(session, mrn, family, today):
-    patient = patients.create_patient(session, actor=SYSTEM, today=today, data=PatientCreate(
-        mrn=mrn, given_name="Pat", family_name=family, birth_date=date(1960, 1, 1),
-        sex="female", height_cm=165, email=f"{mrn.lower()}@example.org"))
-    patients.add_weight(session, actor=SYSTEM, patient_id=patient.id, today=today,
-                        data=WeightCreate(measured_on=today - timedelta(days=200),
-                                          weight_kg=70))
+    patient = patients.create_patient(
+        session,
+        actor=SYSTEM,
+        today=today,
+        data=PatientCreate(
+            mrn=mrn,
+            given_name="Pat",
+            family_name=family,
+            birth_date=date(1960, 1, 1),
+            sex="female",
+            height_cm=165,
+            email=f"{mrn.lower()}@example.org",
+        ),
+    )
+    patients.add_weight(
+        session,
+        actor=SYSTEM,
+        patient_id=patient.id,
+        today=today,
+        data=WeightCreate(measured_on=today - timedelta(days=200), weight_kg=70),
+    )
     return patient.id
 
 
@@ -32,21 +47,54 @@ def cohort(session):
     """Ames and Baker were given lot LOT-9; Chen only lots whose numbers merely look like
     it; Dunn was given nothing."""
     today = date.today()
-    ames, baker, chen, _dunn = (_patient(session, f"R-{n}", name, today) for n, name in
-                                enumerate(("Ames", "Baker", "Chen", "Dunn"), start=1))
+    ames, baker, chen, _dunn = (
+        _patient(session, f"R-{n}", name, today)
+        for n, name in enumerate(("Ames", "Baker", "Chen", "Dunn"), start=1)
+    )
     expiry = today + timedelta(days=300)
-    give(session, ames, today - timedelta(days=60), today=today, product_code="privigen",
-         lots=[LotInput(lot_number="LOT-9", vials=7, size_g=10, expires_on=expiry)])
-    give(session, ames, today - timedelta(days=30), today=today,
-         lots=[LotInput(lot_number="LOT-9", vials=3, size_g=10, expires_on=expiry),
-               LotInput(lot_number="OTHER-1", vials=4, size_g=10)])
-    give(session, ames, today - timedelta(days=2), today=today,
-         lots=[LotInput(lot_number="NEW-5", vials=7, size_g=10)])
-    give(session, baker, today - timedelta(days=20), today=today, dose_g=40,
-         lots=[LotInput(lot_number="lot-9", vials=2, size_g=20)])
-    give(session, chen, today - timedelta(days=20), today=today,
-         lots=[LotInput(lot_number="LOT-90", vials=7, size_g=10),
-               LotInput(lot_number="XLOT-9", vials=1, size_g=10)])
+    give(
+        session,
+        ames,
+        today - timedelta(days=60),
+        today=today,
+        product_code="privigen",
+        lots=[LotInput(lot_number="LOT-9", vials=7, size_g=10, expires_on=expiry)],
+    )
+    give(
+        session,
+        ames,
+        today - timedelta(days=30),
+        today=today,
+        lots=[
+            LotInput(lot_number="LOT-9", vials=3, size_g=10, expires_on=expiry),
+            LotInput(lot_number="OTHER-1", vials=4, size_g=10),
+        ],
+    )
+    give(
+        session,
+        ames,
+        today - timedelta(days=2),
+        today=today,
+        lots=[LotInput(lot_number="NEW-5", vials=7, size_g=10)],
+    )
+    give(
+        session,
+        baker,
+        today - timedelta(days=20),
+        today=today,
+        dose_g=40,
+        lots=[LotInput(lot_number="lot-9", vials=2, size_g=20)],
+    )
+    give(
+        session,
+        chen,
+        today - timedelta(days=20),
+        today=today,
+        lots=[
+            LotInput(lot_number="LOT-90", vials=7, size_g=10),
+            LotInput(lot_number="XLOT-9", vials=1, size_g=10),
+        ],
+    )
     session.commit()
     return {"ames": ames, "baker": baker, "chen": chen, "today": today}
 
@@ -77,14 +125,18 @@ def test_api_answers_json_and_csv_for_pharmacists_only(client, api_as, cohort):
     body = answer.json()
     assert body["patients"] == 2 and len(body["courses"]) == 3
     assert {c["mrn"] for c in body["courses"]} == {"R-1", "R-2"}
-    as_csv = client.get("/api/v1/recall", params={"lot": "LOT-9", "format": "csv"},
-                        headers=headers)
+    as_csv = client.get("/api/v1/recall", params={"lot": "LOT-9", "format": "csv"}, headers=headers)
     assert as_csv.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert [(r["mrn"], r["vials"], r["size_g"]) for r in table] == [
-        ("R-1", "7", "10"), ("R-1", "3", "10"), ("R-2", "2", "20")]
-    assert client.get("/api/v1/recall", params={"lot": "LOT-9"},
-                      headers=api_as("nurse")).status_code == 403
+        ("R-1", "7", "10"),
+        ("R-1", "3", "10"),
+        ("R-2", "2", "20"),
+    ]
+    assert (
+        client.get("/api/v1/recall", params={"lot": "LOT-9"}, headers=api_as("nurse")).status_code
+        == 403
+    )
     assert client.get("/api/v1/recall", headers=headers).status_code == 422
     assert client.get("/api/v1/recall", params={"lot": "LOT-9"}).status_code == 401
 

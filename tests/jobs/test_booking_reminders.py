@@ -12,29 +12,40 @@ TODAY = date.today()
 
 
 def _reminders(session, infusion_id):
-    return session.exec(select(OutboxMessage).where(
-        OutboxMessage.infusion_id == infusion_id,
-        OutboxMessage.kind == "infusion_reminder")).all()
+    return session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.infusion_id == infusion_id, OutboxMessage.kind == "infusion_reminder"
+        )
+    ).all()
 
 
 def test_booking_rescheduling_and_cancelling_keep_one_live_reminder(client, api_as, session):
     open_every_day(session)  # the days ahead may fall on a weekend
     headers = api_as("pharmacist")
-    pid = patient_with_regimen(client, headers, starts_on=TODAY, email="pat@example.org",
-                               reminder_consent=True)
-    course = client.post(f"/api/v1/patients/{pid}/infusions", headers=headers, json={
-        "scheduled_on": iso(TODAY + timedelta(days=2)), "start_time": "09:00",
-        "chair": "C1"}).json()
+    pid = patient_with_regimen(
+        client, headers, starts_on=TODAY, email="pat@example.org", reminder_consent=True
+    )
+    course = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=headers,
+        json={"scheduled_on": iso(TODAY + timedelta(days=2)), "start_time": "09:00", "chair": "C1"},
+    ).json()
     rows = _reminders(session, course["id"])
     assert [r.status for r in rows] == ["pending"]
-    client.post(f"/api/v1/infusions/{course['id']}/reschedule", headers=headers, json={
-        "scheduled_on": iso(TODAY + timedelta(days=3)), "start_time": "10:00", "chair": "C1"})
+    client.post(
+        f"/api/v1/infusions/{course['id']}/reschedule",
+        headers=headers,
+        json={"scheduled_on": iso(TODAY + timedelta(days=3)), "start_time": "10:00", "chair": "C1"},
+    )
     session.expire_all()
     rows = sorted(_reminders(session, course["id"]), key=lambda r: r.id)
     assert [r.status for r in rows] == ["withdrawn", "pending"]
     assert iso(TODAY + timedelta(days=3)) in rows[-1].dedup_key
-    client.post(f"/api/v1/infusions/{course['id']}/cancel", headers=headers,
-                json={"reason": "patient unwell"})
+    client.post(
+        f"/api/v1/infusions/{course['id']}/cancel",
+        headers=headers,
+        json={"reason": "patient unwell"},
+    )
     session.expire_all()
     assert {r.status for r in _reminders(session, course["id"])} == {"withdrawn"}
 
@@ -42,11 +53,18 @@ def test_booking_rescheduling_and_cancelling_keep_one_live_reminder(client, api_
 def test_no_reminder_without_consent_or_far_ahead(client, api_as, session):
     headers = api_as("pharmacist")
     pid = patient_with_regimen(client, headers, starts_on=TODAY, email="pat@example.org")
-    near = client.post(f"/api/v1/patients/{pid}/infusions", headers=headers, json={
-        "scheduled_on": iso(TODAY + timedelta(days=1))}).json()
+    near = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=headers,
+        json={"scheduled_on": iso(TODAY + timedelta(days=1))},
+    ).json()
     assert _reminders(session, near["id"]) == []
-    consenting = patient_with_regimen(client, headers, mrn="C-2", starts_on=TODAY,
-                                      email="c2@example.org", reminder_consent=True)
-    far = client.post(f"/api/v1/patients/{consenting}/infusions", headers=headers, json={
-        "scheduled_on": iso(TODAY + timedelta(days=10))}).json()
+    consenting = patient_with_regimen(
+        client, headers, mrn="C-2", starts_on=TODAY, email="c2@example.org", reminder_consent=True
+    )
+    far = client.post(
+        f"/api/v1/patients/{consenting}/infusions",
+        headers=headers,
+        json={"scheduled_on": iso(TODAY + timedelta(days=10))},
+    ).json()
     assert _reminders(session, far["id"]) == []

@@ -17,39 +17,59 @@ DAY = date(2026, 6, 10)
 
 def _expected_recipients(engine, day: date) -> Counter:
     """Who should hear from us, worked out from the patients, courses and their states."""
-    reachable = and_(Patient.status == "active", Patient.reminder_consent,
-                     Patient.email.is_not(None))
+    reachable = and_(
+        Patient.status == "active", Patient.reminder_consent, Patient.email.is_not(None)
+    )
     with session_scope(engine, write=False) as session:
         reminders = session.exec(
-            select(Patient.email).join(Infusion, Infusion.patient_id == Patient.id).where(
-                reachable, Infusion.status == "booked", Infusion.scheduled_on > day,
-                Infusion.scheduled_on <= day + timedelta(days=3))
+            select(Patient.email)
+            .join(Infusion, Infusion.patient_id == Patient.id)
+            .where(
+                reachable,
+                Infusion.status == "booked",
+                Infusion.scheduled_on > day,
+                Infusion.scheduled_on <= day + timedelta(days=3),
+            )
         ).all()
         flags = flag_conditions(day)
         window_open = session.exec(
-            select(Patient.email).join(PatientState, PatientState.patient_id == Patient.id)
-            .where(reachable, flags["needs_booking"], PatientState.window_start <= day,
-                   PatientState.window_end >= day)
+            select(Patient.email)
+            .join(PatientState, PatientState.patient_id == Patient.id)
+            .where(
+                reachable,
+                flags["needs_booking"],
+                PatientState.window_start <= day,
+                PatientState.window_end >= day,
+            )
         ).all()
         active = PatientState.status == "active"
-        waning = session.exec(select(PatientState.patient_id).where(
-            active, PatientState.waning_patterns.is_not(None))).all()
-        max_dose = session.exec(select(PatientState.patient_id).where(
-            active, PatientState.recommendation_action == "max_dose_reached")).all()
-        to_report = session.exec(select(PatientState.patient_id).where(
-            flags["overdue"] | flags["needs_booking"] | flags["booking_outside_window"])).all()
+        waning = session.exec(
+            select(PatientState.patient_id).where(active, PatientState.waning_patterns.is_not(None))
+        ).all()
+        max_dose = session.exec(
+            select(PatientState.patient_id).where(
+                active, PatientState.recommendation_action == "max_dose_reached"
+            )
+        ).all()
+        to_report = session.exec(
+            select(PatientState.patient_id).where(
+                flags["overdue"] | flags["needs_booking"] | flags["booking_outside_window"]
+            )
+        ).all()
     expected = Counter(reminders) + Counter(window_open)
     expected[PHARMACY] = len(waning) + len(max_dose) + (1 if to_report or waning else 0)
     return expected
 
 
 def test_demo_sweep_and_send_deliver_the_expected_mail_and_repeating_delivers_none(
-    committed_engine, database_url, smtp_server, tmp_path,
+    committed_engine,
+    database_url,
+    smtp_server,
+    tmp_path,
 ):
     env = tracker_env(database_url, smtp_server.port, pharmacy_email=PHARMACY)
     log = tmp_path / "commands.log"
-    run_tracker(["demo", "--patients", "40", "--seed", "11", "--today", DAY.isoformat()],
-                env, log)
+    run_tracker(["demo", "--patients", "40", "--seed", "11", "--today", DAY.isoformat()], env, log)
     run_tracker(["sweep", "--on", DAY.isoformat()], env, log)
     expected = _expected_recipients(committed_engine, DAY)
     # A cohort that exercises every kind of patient mail and the pharmacy's.

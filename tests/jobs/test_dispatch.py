@@ -29,30 +29,50 @@ def _rows(engine) -> list[OutboxMessage]:
 def _queue(engine, count: int, prefix: str = "m") -> None:
     with session_scope(engine) as session:
         for i in range(count):
-            outbox.enqueue(session, dedup_key=f"{prefix}-{i}", kind=outbox.ALERT,
-                           to_address=f"{prefix}{i}@example.org", subject=f"Message {i}",
-                           body_text=f"body {i}")
+            outbox.enqueue(
+                session,
+                dedup_key=f"{prefix}-{i}",
+                kind=outbox.ALERT,
+                to_address=f"{prefix}{i}@example.org",
+                subject=f"Message {i}",
+                body_text=f"body {i}",
+            )
 
 
-def test_reminders_arrive_with_recipients_content_and_a_valid_ics(committed_engine,
-                                                                   smtp_server):
+def test_reminders_arrive_with_recipients_content_and_a_valid_ics(committed_engine, smtp_server):
     settings = mail_settings(smtp_server.port)
     with session_scope(committed_engine) as session:
-        timed = add_patient(session, "RM-1", given="Beatrix", family="Quimby",
-                            email="beatrix@example.org", regimen_from=D - timedelta(days=40))
+        timed = add_patient(
+            session,
+            "RM-1",
+            given="Beatrix",
+            family="Quimby",
+            email="beatrix@example.org",
+            regimen_from=D - timedelta(days=40),
+        )
         # Booked for Monday 26 October, the day after the clocks go back: 09:30 GMT.
-        course = book(session, timed, date(2026, 10, 26), start=time(9, 30), chair_code="C2",
-                      minutes=195)
-        whole_day = add_patient(session, "RM-2", given="Cyril", email="cyril@example.org",
-                                regimen_from=D - timedelta(days=40))
+        course = book(
+            session, timed, date(2026, 10, 26), start=time(9, 30), chair_code="C2", minutes=195
+        )
+        whole_day = add_patient(
+            session,
+            "RM-2",
+            given="Cyril",
+            email="cyril@example.org",
+            regimen_from=D - timedelta(days=40),
+        )
         for patient in (timed, whole_day):
             give(session, patient, D - timedelta(days=24))  # window D+1 to D+7
         book(session, whole_day, date(2026, 10, 24), start=None, chair_code=None, days=2)
         overdue = add_patient(session, "RM-3", email=None, regimen_from=D - timedelta(days=90))
         give(session, overdue, D - timedelta(days=50))
     sweep = run_sweep(committed_engine, on=D + timedelta(days=1), settings=settings)
-    assert sweep.queued == {outbox.REMINDER: 2, outbox.DIGEST: 1, outbox.WINDOW_OPEN: 0,
-                            outbox.ALERT: 0}
+    assert sweep.queued == {
+        outbox.REMINDER: 2,
+        outbox.DIGEST: 1,
+        outbox.WINDOW_OPEN: 0,
+        outbox.ALERT: 0,
+    }
 
     result = run_dispatch(committed_engine, settings=settings)
     assert (result.sent, result.retrying, result.failed) == (3, 0, 0)
@@ -84,8 +104,10 @@ def test_reminders_arrive_with_recipients_content_and_a_valid_ics(committed_engi
 
     (cal,) = list(received[("cyril@example.org",)].message.iter_attachments())
     (event,) = icalendar.Calendar.from_ical(cal.get_content()).walk("VEVENT")
-    assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (date(2026, 10, 24),
-                                                                 date(2026, 10, 26))
+    assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (
+        date(2026, 10, 24),
+        date(2026, 10, 26),
+    )
     digest = received[(PHARMACY,)].message.get_body(("plain",)).get_content()
     assert "Overdue (1)" in digest and "MRN RM-3" in digest
 
@@ -107,8 +129,7 @@ def test_smtp_down_loses_nothing_and_each_message_arrives_once_when_it_is_back(
     assert tried.status == "pending" and tried.attempts == 1
     assert tried.last_error.startswith("ConnectionRefusedError")
     # Its first retry after 2 minutes, give or take 20%.
-    assert start + timedelta(seconds=96) <= tried.next_attempt_at <= start + timedelta(
-        seconds=144)
+    assert start + timedelta(seconds=96) <= tried.next_attempt_at <= start + timedelta(seconds=144)
     for row in untried:
         assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
 
@@ -121,7 +142,8 @@ def test_smtp_down_loses_nothing_and_each_message_arrives_once_when_it_is_back(
         copies = server.collector.copies_by_message_id()
         assert len(copies) == 5 and set(copies.values()) == {1}
         assert sorted(r.rcpt_tos[0] for r in server.collector.messages()) == [
-            f"m{i}@example.org" for i in range(5)]
+            f"m{i}@example.org" for i in range(5)
+        ]
         assert {r.status for r in _rows(committed_engine)} == {"sent"}
     finally:
         server.stop()
@@ -151,8 +173,7 @@ def test_retries_back_off_to_an_hour_and_stop_after_a_day(committed_engine):
     assert row.attempts == len(delays) + 1
 
 
-def test_a_refused_recipient_fails_at_once_and_the_rest_are_sent(committed_engine,
-                                                                smtp_server):
+def test_a_refused_recipient_fails_at_once_and_the_rest_are_sent(committed_engine, smtp_server):
     smtp_server.collector.refuse.add("m1@example.org")
     _queue(committed_engine, 3)
     result = run_dispatch(committed_engine, settings=mail_settings(smtp_server.port))
@@ -162,17 +183,27 @@ def test_a_refused_recipient_fails_at_once_and_the_rest_are_sent(committed_engin
     assert smtp_server.collector.count() == 2
 
 
-def test_a_dead_dispatchers_claim_is_taken_over_with_the_same_message_id(committed_engine,
-                                                                        smtp_server):
+def test_a_dead_dispatchers_claim_is_taken_over_with_the_same_message_id(
+    committed_engine, smtp_server
+):
     settings = mail_settings(smtp_server.port)
     _queue(committed_engine, 2)
     claimed_at = utcnow()
     with session_scope(committed_engine) as session:
-        claimed = outbox.claim_due(session, worker="dead-worker", now=claimed_at, limit=1,
-                                   claim_timeout=timedelta(minutes=5),
-                                   mail_from=settings.mail_from)
-    assert run_dispatch(committed_engine, settings=settings,
-                        clock=lambda: claimed_at + timedelta(minutes=4)).sent == 1
+        claimed = outbox.claim_due(
+            session,
+            worker="dead-worker",
+            now=claimed_at,
+            limit=1,
+            claim_timeout=timedelta(minutes=5),
+            mail_from=settings.mail_from,
+        )
+    assert (
+        run_dispatch(
+            committed_engine, settings=settings, clock=lambda: claimed_at + timedelta(minutes=4)
+        ).sent
+        == 1
+    )
     assert smtp_server.collector.count() == 1  # the claimed one is still someone's
 
     late = claimed_at + timedelta(minutes=5, seconds=1)
@@ -181,14 +212,16 @@ def test_a_dead_dispatchers_claim_is_taken_over_with_the_same_message_id(committ
     assert {r.status for r in _rows(committed_engine)} == {"sent"}
 
 
-def test_a_reminder_for_a_course_cancelled_after_queueing_is_not_sent(committed_engine,
-                                                                     smtp_server):
+def test_a_reminder_for_a_course_cancelled_after_queueing_is_not_sent(
+    committed_engine, smtp_server
+):
     settings = mail_settings(smtp_server.port, pharmacy_email=None)
     with session_scope(committed_engine) as session:
         patient = add_patient(session, "X-1", regimen_from=D - timedelta(days=40))
         course = book(session, patient, D + timedelta(days=2))
-        keep = add_patient(session, "X-2", email="x2@example.org",
-                           regimen_from=D - timedelta(days=40))
+        keep = add_patient(
+            session, "X-2", email="x2@example.org", regimen_from=D - timedelta(days=40)
+        )
         book(session, keep, D + timedelta(days=2), chair_code="C3")
     run_sweep(committed_engine, on=D, settings=settings)
     with session_scope(committed_engine) as session:
@@ -197,11 +230,12 @@ def test_a_reminder_for_a_course_cancelled_after_queueing_is_not_sent(committed_
     assert (result.sent, result.skipped) == (1, 1)
     assert [r.rcpt_tos for r in smtp_server.collector.messages()] == [("x2@example.org",)]
     assert {r.to_address: r.status for r in _rows(committed_engine)} == {
-        "ann.lee@example.org": "withdrawn", "x2@example.org": "sent"}
+        "ann.lee@example.org": "withdrawn",
+        "x2@example.org": "sent",
+    }
 
 
-def test_a_booking_notice_is_not_sent_once_the_patient_has_booked(committed_engine,
-                                                                  smtp_server):
+def test_a_booking_notice_is_not_sent_once_the_patient_has_booked(committed_engine, smtp_server):
     settings = mail_settings(smtp_server.port, pharmacy_email=None)
     with session_scope(committed_engine) as session:
         patient = add_patient(session, "WB-1", regimen_from=D - timedelta(days=60))

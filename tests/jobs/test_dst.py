@@ -39,7 +39,8 @@ def test_the_trigger_fires_at_the_local_time_once_a_day(around):
         fired.append(previous)
         now = previous
     assert [f.astimezone(LONDON).date() for f in fired] == [
-        around + timedelta(days=n) for n in range(-2, 3)]
+        around + timedelta(days=n) for n in range(-2, 3)
+    ]
     assert {f.astimezone(LONDON).time() for f in fired} == {time(6, 0)}
     # ...which is a 23- or 25-hour day on the day of the change.
     gaps = {fired[n + 1].astimezone(UTC) - fired[n].astimezone(UTC) for n in range(4)}
@@ -49,8 +50,9 @@ def test_the_trigger_fires_at_the_local_time_once_a_day(around):
 @pytest.mark.parametrize("sweep_time", ["06:00", "01:30", "00:00"])
 @pytest.mark.parametrize("around", [SPRING, AUTUMN])
 def test_the_scheduler_sweeps_once_per_local_day(committed_engine, around, sweep_time):
-    settings = mail_settings(timezone="Europe/London", sweep_time=sweep_time,
-                             mail_backend="log", pharmacy_email=None)
+    settings = mail_settings(
+        timezone="Europe/London", sweep_time=sweep_time, mail_backend="log", pharmacy_email=None
+    )
     scheduler = SteppedScheduler(timezone=LONDON, executors={"default": DebugExecutor()})
     start = datetime.combine(around - timedelta(days=2), time(0, 5), tzinfo=LONDON)
     end = datetime.combine(around + timedelta(days=3), time(0, 0), tzinfo=LONDON)
@@ -78,5 +80,8 @@ def test_the_scheduler_sweeps_once_per_local_day(committed_engine, around, sweep
         assert local.date() == day
         # On time, or (when the local time did not exist that day) within the hour after.
         wall = local.replace(tzinfo=None)
-        assert datetime.combine(day, at) <= wall <= datetime.combine(day, at) + timedelta(
-            hours=1, minutes=20), (day, local)
+        assert (
+            datetime.combine(day, at)
+            <= wall
+            <= datetime.combine(day, at) + timedelta(hours=1, minutes=20)
+        ), (day, local)

@@ -20,8 +20,9 @@ class Clock:
 def test_only_one_holds_the_lock_until_it_lets_go(committed_engine):
     first = leadership_for(committed_engine, "first", 90)
     second = leadership_for(committed_engine, "second", 90)
-    expected = PostgresAdvisoryLock if committed_engine.dialect.name == "postgresql" \
-        else SqliteLease
+    expected = (
+        PostgresAdvisoryLock if committed_engine.dialect.name == "postgresql" else SqliteLease
+    )
     assert isinstance(first, expected)
     try:
         assert first.ensure() and first.held()

@@ -29,8 +29,9 @@ def _patient_given_on(session, mrn: str, day: date):
 
 
 def _change_tolerance(session, days: int):
-    change = policy_service.update_policy(session, actor=SYSTEM,
-                                          changes={"due_tolerance_days": days})
+    change = policy_service.update_policy(
+        session, actor=SYSTEM, changes={"due_tolerance_days": days}
+    )
     session.commit()
     return change
 
@@ -52,7 +53,8 @@ def test_a_policy_change_only_queues_and_the_job_re_evaluates_everyone(session, 
     assert (result.ran, result.patients) == (True, 3)
     for patient in patients:
         assert _state(session, patient.id).window_end == D - timedelta(days=20) + timedelta(
-            days=28 + 7)
+            days=28 + 7
+        )
     session.expire_all()
     assert policy_service.queued_re_evaluation(session) is None
     # The next tick finds nothing waiting.

@@ -20,15 +20,21 @@ LONDON = ZoneInfo("Europe/London")
 def _queue(engine, count: int, prefix: str) -> None:
     with session_scope(engine) as session:
         for i in range(count):
-            outbox.enqueue(session, dedup_key=f"{prefix}-{i}", kind=outbox.ALERT,
-                           to_address=f"{prefix}{i}@example.org", subject=f"Message {i}",
-                           body_text=f"body {i}")
+            outbox.enqueue(
+                session,
+                dedup_key=f"{prefix}-{i}",
+                kind=outbox.ALERT,
+                to_address=f"{prefix}{i}@example.org",
+                subject=f"Message {i}",
+                body_text=f"body {i}",
+            )
 
 
 def _count(engine, *conditions) -> int:
     with session_scope(engine, write=False) as session:
-        return session.exec(select(func.count()).select_from(OutboxMessage)
-                            .where(*conditions)).one()
+        return session.exec(
+            select(func.count()).select_from(OutboxMessage).where(*conditions)
+        ).one()
 
 
 def _message_ids(engine) -> set[str]:
@@ -37,14 +43,22 @@ def _message_ids(engine) -> set[str]:
 
 
 def test_a_scheduler_killed_mid_dispatch_loses_nothing_and_duplicates_at_most_once_per_kill(
-    committed_engine, database_url, smtp_server, tmp_path,
+    committed_engine,
+    database_url,
+    smtp_server,
+    tmp_path,
 ):
     total = 40
     smtp_server.collector.delay_seconds = 0.1  # slow enough to kill it half-way
     _queue(committed_engine, total, "k")
-    env = tracker_env(database_url, smtp_server.port, dispatch_interval_seconds=1,
-                      outbox_claim_timeout_seconds=2, scheduler_lease_seconds=3,
-                      outbox_batch_size=10)
+    env = tracker_env(
+        database_url,
+        smtp_server.port,
+        dispatch_interval_seconds=1,
+        outbox_claim_timeout_seconds=2,
+        scheduler_lease_seconds=3,
+        outbox_batch_size=10,
+    )
     log = tmp_path / "scheduler.log"
     kills = 0
     for arrived in (8, 23):
@@ -57,8 +71,11 @@ def test_a_scheduler_killed_mid_dispatch_loses_nothing_and_duplicates_at_most_on
 
     process = start_tracker(["scheduler"], env, log)
     try:
-        wait_until(lambda: _count(committed_engine, OutboxMessage.status == "sent") == total,
-                   90, lambda: log.read_text()[-3000:])
+        wait_until(
+            lambda: _count(committed_engine, OutboxMessage.status == "sent") == total,
+            90,
+            lambda: log.read_text()[-3000:],
+        )
     finally:
         assert stop(process) == 0, log.read_text()[-3000:]
 
@@ -67,36 +84,62 @@ def test_a_scheduler_killed_mid_dispatch_loses_nothing_and_duplicates_at_most_on
     assert len(copies) == total
     assert sum(copies.values()) - total <= kills  # at most one duplicate per kill
     assert {r.rcpt_tos[0] for r in smtp_server.collector.messages()} == {
-        f"k{i}@example.org" for i in range(total)}
+        f"k{i}@example.org" for i in range(total)
+    }
 
 
 def test_two_schedulers_started_together_send_each_reminder_once(
-    committed_engine, database_url, smtp_server, tmp_path,
+    committed_engine,
+    database_url,
+    smtp_server,
+    tmp_path,
 ):
     today = datetime.now(LONDON).date()
     patients = 12
     with session_scope(committed_engine) as session:
         for i in range(patients):
-            patient = add_patient(session, f"TS-{i}", email=f"p{i}@example.org",
-                                  regimen_from=today - timedelta(days=20))
-            book(session, patient, today + timedelta(days=2), chair_code=f"C{i % 4 + 1}",
-                 start=time(8 + i // 4, 0))
+            patient = add_patient(
+                session,
+                f"TS-{i}",
+                email=f"p{i}@example.org",
+                regimen_from=today - timedelta(days=20),
+            )
+            book(
+                session,
+                patient,
+                today + timedelta(days=2),
+                chair_code=f"C{i % 4 + 1}",
+                start=time(8 + i // 4, 0),
+            )
     # Sweep time midnight: the active scheduler runs today's missed sweep at once.
-    env = tracker_env(database_url, smtp_server.port, dispatch_interval_seconds=1,
-                      scheduler_lease_seconds=3, sweep_time="00:00")
+    env = tracker_env(
+        database_url,
+        smtp_server.port,
+        dispatch_interval_seconds=1,
+        scheduler_lease_seconds=3,
+        sweep_time="00:00",
+    )
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     processes = [start_tracker(["scheduler"], env, log) for log in logs]
     try:
         wait_until(
-            lambda: _count(committed_engine, OutboxMessage.kind == outbox.REMINDER,
-                           OutboxMessage.status == "sent") == patients,
-            60, lambda: "\n".join(log.read_text()[-2000:] for log in logs))
+            lambda: (
+                _count(
+                    committed_engine,
+                    OutboxMessage.kind == outbox.REMINDER,
+                    OutboxMessage.status == "sent",
+                )
+                == patients
+            ),
+            60,
+            lambda: "\n".join(log.read_text()[-2000:] for log in logs),
+        )
         copies = smtp_server.collector.copies_by_message_id()
         assert len(copies) == patients and set(copies.values()) == {1}
         assert sorted(r.rcpt_tos[0] for r in smtp_server.collector.messages()) == sorted(
-            f"p{i}@example.org" for i in range(patients))
-        leaders = [i for i, log in enumerate(logs)
-                   if "now the active scheduler" in log.read_text()]
+            f"p{i}@example.org" for i in range(patients)
+        )
+        leaders = [i for i, log in enumerate(logs) if "now the active scheduler" in log.read_text()]
         assert len(leaders) == 1
         assert sum("daily sweep: swept" in log.read_text() for log in logs) == 1
 
@@ -115,22 +158,25 @@ def test_two_schedulers_started_together_send_each_reminder_once(
 
 
 def test_serve_on_sqlite_runs_the_scheduler_in_process_by_default(
-    sqlite_database, smtp_server, tmp_path,
+    sqlite_database,
+    smtp_server,
+    tmp_path,
 ):
     # On SQLite only: there `tracker serve` runs the scheduler in-process by default.
     database_url, committed_engine = sqlite_database
     _queue(committed_engine, 3, "web")
     port = free_port()
     log = tmp_path / "serve.log"
-    process = start_tracker(["serve", "--port", str(port)],
-                            tracker_env(database_url, smtp_server.port), log)
+    process = start_tracker(
+        ["serve", "--port", str(port)], tracker_env(database_url, smtp_server.port), log
+    )
     try:
         smtp_server.collector.wait_for(3, timeout=30)
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {
-            "status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"status": "ok"}
     finally:
         # uvicorn re-raises the SIGTERM it handled once it has shut down cleanly.
         assert stop(process) in (0, -signal.SIGTERM), log.read_text()[-3000:]
     assert "scheduler stopped" in log.read_text()  # shut down with the server
     assert sorted(r.rcpt_tos[0] for r in smtp_server.collector.messages()) == [
-        f"web{i}@example.org" for i in range(3)]
+        f"web{i}@example.org" for i in range(3)
+    ]

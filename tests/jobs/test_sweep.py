@@ -51,8 +51,11 @@ def test_reminder_is_written_from_three_days_before_and_only_once(session, conne
 
 
 def test_no_reminder_without_consent_address_or_activity(session, connection):
-    for mrn, changes in [("N-1", {"consent": False}), ("N-2", {"email": None}),
-                         ("N-3", {"status": "on_hold"})]:
+    for mrn, changes in [
+        ("N-1", {"consent": False}),
+        ("N-2", {"email": None}),
+        ("N-3", {"status": "on_hold"}),
+    ]:
         patient = add_patient(session, mrn, regimen_from=D - timedelta(days=20), **changes)
         book(session, patient, D + timedelta(days=2), chair_code=None)
     session.commit()
@@ -101,12 +104,21 @@ def test_withdraw_reminders_leaves_sent_ones_alone(session, connection):
     session.commit()
     _sweep(connection, D)
     (pending,) = _rows(session, outbox.REMINDER)
-    assert outbox.enqueue(session, dedup_key="infusion-reminder:old", kind=outbox.REMINDER,
-                          to_address="ann.lee@example.org", subject="s", body_text="b",
-                          infusion_id=course.id, patient_id=patient.id)
-    session.execute(OutboxMessage.__table__.update()
-                    .where(OutboxMessage.dedup_key == "infusion-reminder:old")
-                    .values(status="sent"))
+    assert outbox.enqueue(
+        session,
+        dedup_key="infusion-reminder:old",
+        kind=outbox.REMINDER,
+        to_address="ann.lee@example.org",
+        subject="s",
+        body_text="b",
+        infusion_id=course.id,
+        patient_id=patient.id,
+    )
+    session.execute(
+        OutboxMessage.__table__.update()
+        .where(OutboxMessage.dedup_key == "infusion-reminder:old")
+        .values(status="sent")
+    )
     assert outbox.withdraw_reminders(session, infusion_id=course.id) == 1
     statuses = {r.dedup_key: r.status for r in _rows(session, outbox.REMINDER)}
     assert statuses == {pending.dedup_key: "withdrawn", "infusion-reminder:old": "sent"}
@@ -120,8 +132,9 @@ def _window_opens_on_d(session, mrn: str, **changes):
 
 
 def test_window_notice_once_per_window_and_the_policy_can_turn_it_off(session, connection):
-    patient = _window_opens_on_d(session, "O-1", given="Beatrix", family="Quimby",
-                                 email="bq@example.org")
+    patient = _window_opens_on_d(
+        session, "O-1", given="Beatrix", family="Quimby", email="bq@example.org"
+    )
     session.commit()
     _sweep(connection, D - timedelta(days=1))  # the window is not open yet
     assert _rows(session, outbox.WINDOW_OPEN) == []
@@ -141,28 +154,57 @@ def test_window_notice_once_per_window_and_the_policy_can_turn_it_off(session, c
 
 def test_patient_emails_carry_no_diagnosis_dose_product_or_family_name(session, connection):
     _window_opens_on_d(session, "P-1", given="Beatrix", family="Quimby", email="bq@example.org")
-    other = add_patient(session, "P-2", given="Cyril", family="Quimby",
-                        email="cq@example.org", regimen_from=D - timedelta(days=20))
+    other = add_patient(
+        session,
+        "P-2",
+        given="Cyril",
+        family="Quimby",
+        email="cq@example.org",
+        regimen_from=D - timedelta(days=20),
+    )
     book(session, other, D + timedelta(days=3), chair_code="C3")
     session.commit()
     _sweep(connection, D)
     mails = [r for r in _rows(session) if r.kind in outbox.PATIENT_KINDS]
     assert sorted(r.kind for r in mails) == [outbox.REMINDER, outbox.WINDOW_OPEN]
     for mail in mails:
-        everything = " ".join([mail.subject, mail.body_text, mail.body_html or ""]
-                              + [a["content"] for a in mail.attachments]).lower()
-        for word in ("mmn", "neuropathy", "immunoglobulin", "ivig", "g/kg", "dose",
-                     "privigen", "quimby", "p-1", "p-2", "70 g"):
+        everything = " ".join(
+            [mail.subject, mail.body_text, mail.body_html or ""]
+            + [a["content"] for a in mail.attachments]
+        ).lower()
+        for word in (
+            "mmn",
+            "neuropathy",
+            "immunoglobulin",
+            "ivig",
+            "g/kg",
+            "dose",
+            "privigen",
+            "quimby",
+            "p-1",
+            "p-2",
+            "70 g",
+        ):
             assert word not in everything, (word, mail.subject)
         assert "0161 555 0100" in mail.body_text and "Northside Infusion Suite" in mail.body_text
 
 
 def _evaluation(regimen_id: int, patterns=("end_of_dose",), action="shorten_interval"):
     return Evaluation(
-        on=D, regimen_id=regimen_id, due_on=D, window_start=D, window_end=D, next_booking=None,
+        on=D,
+        regimen_id=regimen_id,
+        due_on=D,
+        window_start=D,
+        window_end=D,
+        next_booking=None,
         flags=(Flag("waning_response", patterns, "grip fell 12 kPa"),) if patterns else (),
-        recommendation=Recommendation(action, None, None, "because"), needs_booking_from=None,
-        overdue_from=None, review_due_from=None, next_review_on=None, weight_stale_from=None)
+        recommendation=Recommendation(action, None, None, "because"),
+        needs_booking_from=None,
+        overdue_from=None,
+        review_due_from=None,
+        next_review_on=None,
+        weight_stale_from=None,
+    )
 
 
 def test_alerts_are_written_once_per_regimen_and_pattern(session):
@@ -175,7 +217,8 @@ def test_alerts_are_written_once_per_regimen_and_pattern(session):
     assert alert(_evaluation(7)) == ["waning response (end-of-dose)"]
     assert alert(_evaluation(7)) == []
     assert alert(_evaluation(7, ("end_of_dose", "progressive"))) == [
-        "waning response (end-of-dose, progressive)"]
+        "waning response (end-of-dose, progressive)"
+    ]
     assert alert(_evaluation(8)) == ["waning response (end-of-dose)"]  # a new regimen
     assert alert(_evaluation(8, (), "max_dose_reached")) == ["maximum dose reached"]
     assert alert(_evaluation(8, (), "max_dose_reached")) == []
@@ -196,10 +239,18 @@ def test_alerts_are_written_once_per_regimen_and_pattern(session):
 def test_digest_lists_the_day_once_with_failed_mail_since_the_last_one(session, connection):
     overdue = add_patient(session, "DG-1", regimen_from=D - timedelta(days=80))
     give(session, overdue, D - timedelta(days=45))  # window closed D-14
-    session.add(OutboxMessage(dedup_key="old-failure", kind=outbox.REMINDER,
-                              to_address="gone@example.org", subject="s", body_text="b",
-                              status="failed", failed_at=utcnow() - timedelta(hours=2),
-                              last_error="recipient refused: 550 No such user here"))
+    session.add(
+        OutboxMessage(
+            dedup_key="old-failure",
+            kind=outbox.REMINDER,
+            to_address="gone@example.org",
+            subject="s",
+            body_text="b",
+            status="failed",
+            failed_at=utcnow() - timedelta(hours=2),
+            last_error="recipient refused: 550 No such user here",
+        )
+    )
     session.commit()
 
     _sweep(connection, D)
@@ -239,10 +290,16 @@ def test_scheduled_sweep_runs_once_per_day_and_the_command_whenever_asked(sessio
 def test_two_sweeps_at_once_write_each_message_once(committed_engine):
     with session_scope(committed_engine) as session:
         for i in range(6):
-            patient = add_patient(session, f"T-{i}", email=f"t{i}@example.org",
-                                  regimen_from=D - timedelta(days=20))
-            book(session, patient, D + timedelta(days=2), chair_code=f"C{i % 4 + 1}",
-                 start=None if i < 4 else time(14, i))
+            patient = add_patient(
+                session, f"T-{i}", email=f"t{i}@example.org", regimen_from=D - timedelta(days=20)
+            )
+            book(
+                session,
+                patient,
+                D + timedelta(days=2),
+                chair_code=f"C{i % 4 + 1}",
+                start=None if i < 4 else time(14, i),
+            )
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
 
@@ -260,23 +317,24 @@ def test_two_sweeps_at_once_write_each_message_once(committed_engine):
         t.join(timeout=60)
     assert errors == []
     with session_scope(committed_engine, write=False) as session:
-        keys = session.exec(select(OutboxMessage.dedup_key).where(
-            OutboxMessage.kind == outbox.REMINDER)).all()
+        keys = session.exec(
+            select(OutboxMessage.dedup_key).where(OutboxMessage.kind == outbox.REMINDER)
+        ).all()
     assert len(keys) == 6 == len(set(keys))
 
 
 def test_booking_pages_can_queue_and_withdraw_a_reminder_at_once(session):
     patient = add_patient(session, "B-1", regimen_from=D - timedelta(days=20))
     course = book(session, patient, D + timedelta(days=9))
-    assert not refresh_course_reminder(session, infusion_id=course.id, today=D,
-                                       settings=SETTINGS)  # too far ahead
+    assert not refresh_course_reminder(
+        session, infusion_id=course.id, today=D, settings=SETTINGS
+    )  # too far ahead
     course.scheduled_on = D + timedelta(days=1)
     assert refresh_course_reminder(session, infusion_id=course.id, today=D, settings=SETTINGS)
     course.start_time = time(13, 0)  # moved within the day: a fresh reminder
     assert refresh_course_reminder(session, infusion_id=course.id, today=D, settings=SETTINGS)
     course.status = "cancelled"
-    assert not refresh_course_reminder(session, infusion_id=course.id, today=D,
-                                       settings=SETTINGS)
+    assert not refresh_course_reminder(session, infusion_id=course.id, today=D, settings=SETTINGS)
     day = D + timedelta(days=1)
     assert [(r.dedup_key, r.status) for r in _rows(session)] == [
         (outbox.reminder_key(course.id, day, time(9, 30)), "withdrawn"),
@@ -284,23 +342,37 @@ def test_booking_pages_can_queue_and_withdraw_a_reminder_at_once(session):
     ]
 
 
-def test_the_sweep_clears_the_text_of_long_finished_mail_and_never_resends_it(
-        session, connection):
+def test_the_sweep_clears_the_text_of_long_finished_mail_and_never_resends_it(session, connection):
     patient = add_patient(session, "K-1", regimen_from=D - timedelta(days=20))
     book(session, patient, D + timedelta(days=2))
     session.commit()
     _sweep(connection, D)
     (reminder,) = _rows(session, outbox.REMINDER)
     long_ago, lately = utcnow() - timedelta(days=91), utcnow() - timedelta(days=89)
-    for key, status, when in (("old-sent", "sent", long_ago), ("new-sent", "sent", lately),
-                              ("old-failed", "failed", long_ago),
-                              ("old-pending", "pending", long_ago)):
-        outbox.enqueue(session, dedup_key=key, kind=outbox.DIGEST, subject="s",
-                       to_address="pharmacy@example.org", body_text="Ann Lee, Friday")
-        session.execute(OutboxMessage.__table__.update().where(OutboxMessage.dedup_key == key)
-                        .values(status=status, sent_at=when, failed_at=when, created_at=when))
-    session.execute(OutboxMessage.__table__.update()
-                    .where(OutboxMessage.id == reminder.id).values(status="sent", sent_at=long_ago))
+    for key, status, when in (
+        ("old-sent", "sent", long_ago),
+        ("new-sent", "sent", lately),
+        ("old-failed", "failed", long_ago),
+        ("old-pending", "pending", long_ago),
+    ):
+        outbox.enqueue(
+            session,
+            dedup_key=key,
+            kind=outbox.DIGEST,
+            subject="s",
+            to_address="pharmacy@example.org",
+            body_text="Ann Lee, Friday",
+        )
+        session.execute(
+            OutboxMessage.__table__.update()
+            .where(OutboxMessage.dedup_key == key)
+            .values(status=status, sent_at=when, failed_at=when, created_at=when)
+        )
+    session.execute(
+        OutboxMessage.__table__.update()
+        .where(OutboxMessage.id == reminder.id)
+        .values(status="sent", sent_at=long_ago)
+    )
     session.commit()
 
     result = _sweep(connection, D + timedelta(days=1))
@@ -310,8 +382,14 @@ def test_the_sweep_clears_the_text_of_long_finished_mail_and_never_resends_it(
     assert texts[reminder.dedup_key] == ("sent", "")
     assert texts["new-sent"][1] and texts["old-pending"][1]  # recent or still to go: kept
     # The same reminder is not written again: its key is still there.
-    assert not outbox.enqueue(session, dedup_key=reminder.dedup_key, kind=outbox.REMINDER,
-                              to_address="a@b.c", subject="s", body_text="again")
+    assert not outbox.enqueue(
+        session,
+        dedup_key=reminder.dedup_key,
+        kind=outbox.REMINDER,
+        to_address="a@b.c",
+        subject="s",
+        body_text="again",
+    )
     with pytest.raises(Conflict, match="retention"):
         outbox.retry_failed(session, actor=SYSTEM, outbox_id=_by_key(session, "old-failed"))
     assert _sweep(connection, D + timedelta(days=2)).cleared == 0

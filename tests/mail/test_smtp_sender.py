@@ -17,10 +17,16 @@ from tracker.store.types import utcnow
 
 def _message(to: str = "ann@example.org"):
     return build_message(
-        mail_from="infusions@hospital.example", from_name="Northside Infusion Suite",
-        to_address=to, subject="Reminder", body_text="See you soon.", body_html="<p>Soon</p>",
-        attachments=[], message_id=new_message_id("infusions@hospital.example"),
-        date=utcnow())
+        mail_from="infusions@hospital.example",
+        from_name="Northside Infusion Suite",
+        to_address=to,
+        subject="Reminder",
+        body_text="See you soon.",
+        body_html="<p>Soon</p>",
+        attachments=[],
+        message_id=new_message_id("infusions@hospital.example"),
+        date=utcnow(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +59,13 @@ def tls_server(certificate):
             return AuthResult(success=ok, handled=ok, auth_data=data)
         return AuthResult(success=False, handled=False)
 
-    server = SmtpServer(tls_context=context, require_starttls=True, auth_required=True,
-                        auth_require_tls=True, authenticator=authenticate).start()
+    server = SmtpServer(
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=authenticate,
+    ).start()
     server.logins = logins
     yield server
     server.stop()
@@ -62,8 +73,9 @@ def tls_server(certificate):
 
 def test_starttls_and_login_when_set(tls_server, certificate, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[2]))  # trust the test authority
-    settings = mail_settings(tls_server.port, smtp_starttls=True, smtp_username="tracker",
-                             smtp_password="s3cret")
+    settings = mail_settings(
+        tls_server.port, smtp_starttls=True, smtp_username="tracker", smtp_password="s3cret"
+    )
     with SmtpSender(settings) as sender:
         sender.send(_message("ann@example.org"))
         sender.send(_message("bob@example.org"))  # the same connection, still logged in
@@ -71,8 +83,9 @@ def test_starttls_and_login_when_set(tls_server, certificate, monkeypatch):
     assert [r.rcpt_tos for r in received] == [("ann@example.org",), ("bob@example.org",)]
     assert tls_server.logins == [(b"tracker", b"s3cret")]
 
-    wrong = mail_settings(tls_server.port, smtp_starttls=True, smtp_username="tracker",
-                          smtp_password="guess")
+    wrong = mail_settings(
+        tls_server.port, smtp_starttls=True, smtp_username="tracker", smtp_password="guess"
+    )
     with pytest.raises(smtplib.SMTPAuthenticationError) as refused, SmtpSender(wrong) as s:
         s.send(_message())
     assert not is_permanent(refused.value)  # a setting to fix, then retry
@@ -85,8 +98,9 @@ def test_without_starttls_the_server_refuses_and_nothing_is_sent(tls_server):
 
 
 def test_an_untrusted_certificate_is_refused(tls_server):
-    settings = mail_settings(tls_server.port, smtp_starttls=True, smtp_username="tracker",
-                             smtp_password="s3cret")
+    settings = mail_settings(
+        tls_server.port, smtp_starttls=True, smtp_username="tracker", smtp_password="s3cret"
+    )
     with pytest.raises(ssl.SSLCertVerificationError), SmtpSender(settings) as sender:
         sender.send(_message())
     assert tls_server.logins == []

@@ -64,17 +64,19 @@ def assess_response(
         late = (end - start).days > interval + policy.due_tolerance_days
         spans_hold = resumed_on is not None and start < resumed_on <= end
         evaluated = not late and not spans_hold
-        cycles.append(_cycle(
-            number,
-            start,
-            end,
-            known[bisect_left(taken, start) : bisect_right(taken, end)] if evaluated else [],
-            counting=regimen_starts_on is not None and start >= regimen_starts_on,
-            policy=policy,
-            last_course_day=start + timedelta(days=lengths[start] - 1),
-            interval=interval,
-            evaluated=evaluated,
-        ))
+        cycles.append(
+            _cycle(
+                number,
+                start,
+                end,
+                known[bisect_left(taken, start) : bisect_right(taken, end)] if evaluated else [],
+                counting=regimen_starts_on is not None and start >= regimen_starts_on,
+                policy=policy,
+                last_course_day=start + timedelta(days=lengths[start] - 1),
+                interval=interval,
+                evaluated=evaluated,
+            )
+        )
     with_data = [c for c in cycles if c.counting and c.has_data]
     need = policy.wear_off_cycles
     last = tuple(with_data[-need:]) if len(with_data) >= need else ()

@@ -29,18 +29,40 @@ def test_holds_clash_when_they_overlap_but_not_when_they_touch():
 
 
 def test_a_multi_day_course_holds_each_of_its_days():
-    assert course_days(date(2026, 3, 30), 3) == {date(2026, 3, 30), date(2026, 3, 31),
-                                                 date(2026, 4, 1)}
+    assert course_days(date(2026, 3, 30), 3) == {
+        date(2026, 3, 30),
+        date(2026, 3, 31),
+        date(2026, 4, 1),
+    }
 
 
 def test_minutes_come_from_the_dose_weight_and_rates_else_the_default():
-    known = chair_minutes(dose_g=70, weight_kg=70, concentration_percent=10,
-                          max_rate_mg_per_kg_per_min=8, start_rate_mg_per_kg_per_min=0.5)
+    known = chair_minutes(
+        dose_g=70,
+        weight_kg=70,
+        concentration_percent=10,
+        max_rate_mg_per_kg_per_min=8,
+        start_rate_mg_per_kg_per_min=0.5,
+    )
     assert 30 < known < DEFAULT_CHAIR_MINUTES * 2
-    assert chair_minutes(dose_g=None, weight_kg=70, concentration_percent=10,
-                         max_rate_mg_per_kg_per_min=8,
-                         start_rate_mg_per_kg_per_min=0.5) == DEFAULT_CHAIR_MINUTES
+    assert (
+        chair_minutes(
+            dose_g=None,
+            weight_kg=70,
+            concentration_percent=10,
+            max_rate_mg_per_kg_per_min=8,
+            start_rate_mg_per_kg_per_min=0.5,
+        )
+        == DEFAULT_CHAIR_MINUTES
+    )
     # A rate the dose calculation refuses (per hour given as per minute) gives the default.
-    assert chair_minutes(dose_g=70, weight_kg=70, concentration_percent=10,
-                         max_rate_mg_per_kg_per_min=800,
-                         start_rate_mg_per_kg_per_min=0.5) == DEFAULT_CHAIR_MINUTES
+    assert (
+        chair_minutes(
+            dose_g=70,
+            weight_kg=70,
+            concentration_percent=10,
+            max_rate_mg_per_kg_per_min=800,
+            start_rate_mg_per_kg_per_min=0.5,
+        )
+        == DEFAULT_CHAIR_MINUTES
+    )

@@ -54,8 +54,9 @@ def test_worked_examples(sex, height, weight, g_per_kg, basis, kg, ibw, bmi, dos
 def test_the_dosing_weight_is_shown_to_2_decimals_but_never_rounded_before_it_is_multiplied():
     # The case: a 99 kg, 165 cm woman at 2.0 g/kg. Adjusted weight 73.7457 kg:
     # 2.0 x 73.7457 = 147.49 g, rounded to 145 g; the shown 73.75 kg would give 147.5, 150 g.
-    calc = calculate_dose(sex="female", height_cm=165, weight_kg=99, dose_g_per_kg=2.0,
-                          policy=POLICY)
+    calc = calculate_dose(
+        sex="female", height_cm=165, weight_kg=99, dose_g_per_kg=2.0, policy=POLICY
+    )
     assert calc.weight_basis_used == "adjusted"
     assert calc.dosing_weight_kg == 73.75
     assert calc.dose_g == 145
@@ -69,12 +70,19 @@ def test_the_dosing_weight_is_shown_to_2_decimals_but_never_rounded_before_it_is
     g_per_kg=st.sampled_from((0.4, 0.5, 1.0, 1.25, 1.6, 2.0, 2.4)),
     basis=st.sampled_from(("auto", "actual", "adjusted")),
 )
-def test_the_dose_never_depends_on_how_the_weight_is_displayed(sex, height, weight, g_per_kg,
-                                                               basis):
+def test_the_dose_never_depends_on_how_the_weight_is_displayed(
+    sex, height, weight, g_per_kg, basis
+):
     # The dose is the prescription times the dosing weight as the formula gives it, not as
     # it is shown: worked out here from the definition, independently of the code.
-    calc = calculate_dose(sex=sex, height_cm=height, weight_kg=weight, dose_g_per_kg=g_per_kg,
-                          basis=basis, policy=POLICY)
+    calc = calculate_dose(
+        sex=sex,
+        height_cm=height,
+        weight_kg=weight,
+        dose_g_per_kg=g_per_kg,
+        basis=basis,
+        policy=POLICY,
+    )
     exact = weight
     if calc.weight_basis_used == "adjusted":
         inches = height / 2.54

@@ -14,16 +14,20 @@ def grip(d, value, timing="clinic"):
 
 
 def no_response(**kwargs):
-    patient = facts(regimens=kwargs.pop("regimens", (regimen(),)),
-                    courses=kwargs.pop("courses", given(DAYS)), **kwargs)
+    patient = facts(
+        regimens=kwargs.pop("regimens", (regimen(),)),
+        courses=kwargs.pop("courses", given(DAYS)),
+        **kwargs,
+    )
     ev = evaluate(patient, on=kwargs.get("on_day", DAYS[-1] + timedelta(days=1)), policy=POLICY)
     return "no_response" in ev.flag_codes, ev
 
 
 def test_three_courses_and_no_series_better_by_its_mcid_is_no_response():
     # Baseline 40 kPa before the first course; the best after it is 47, 7 better (MCID 8).
-    found, ev = no_response(scores=(grip(START - timedelta(days=10), 40),
-                                    grip(day(10), 47), grip(day(40), 44)))
+    found, ev = no_response(
+        scores=(grip(START - timedelta(days=10), 40), grip(day(10), 47), grip(day(40), 44))
+    )
     assert found
     flag = next(f for f in ev.flags if f.code == "no_response")
     assert "4 courses of the first regimen" in flag.detail
@@ -35,15 +39,17 @@ def test_a_series_better_by_its_mcid_is_a_response():
 
 
 def test_fewer_than_three_courses_of_the_first_regimen_is_too_early():
-    found, _ = no_response(courses=given(DAYS[:2]),
-                           scores=(grip(START - timedelta(days=10), 40), grip(day(10), 41)))
+    found, _ = no_response(
+        courses=given(DAYS[:2]), scores=(grip(START - timedelta(days=10), 40), grip(day(10), 41))
+    )
     assert not found
 
 
 def test_courses_of_a_later_regimen_do_not_count_for_the_first():
     regimens = (regimen(), RegimenFact(2, DAYS[2], 1.5, 28))
-    found, _ = no_response(regimens=regimens,
-                           scores=(grip(START - timedelta(days=10), 40), grip(day(10), 41)))
+    found, _ = no_response(
+        regimens=regimens, scores=(grip(START - timedelta(days=10), 40), grip(day(10), 41))
+    )
     assert not found  # only DAYS[0] and DAYS[1] were given under the first regimen
 
 
@@ -60,14 +66,21 @@ def test_the_baseline_is_the_latest_score_on_or_before_the_first_course():
 
 
 def test_a_score_on_the_first_course_day_is_baseline_not_improvement():
-    found, _ = no_response(scores=(grip(START - timedelta(days=3), 40),
-                                   grip(START, 60, "post_infusion"), grip(day(20), 41)))
+    found, _ = no_response(
+        scores=(
+            grip(START - timedelta(days=3), 40),
+            grip(START, 60, "post_infusion"),
+            grip(day(20), 41),
+        )
+    )
     assert found  # the 60 is on the day itself: it is the baseline, not a later score
 
 
 def test_lower_is_better_measures_improve_downwards():
-    onls = [ScoreFact(START - timedelta(days=3), "onls", None, 6, "clinic"),
-            ScoreFact(day(30), "onls", None, 5, "clinic")]
+    onls = [
+        ScoreFact(START - timedelta(days=3), "onls", None, 6, "clinic"),
+        ScoreFact(day(30), "onls", None, 5, "clinic"),
+    ]
     found, _ = no_response(scores=tuple(onls))
     assert not found  # ONLS 6 -> 5 is the MCID of 1
 
@@ -79,8 +92,9 @@ def test_scores_after_the_evaluation_day_are_ignored():
 
 
 def test_on_hold_patients_get_no_flag():
-    found, _ = no_response(status="on_hold",
-                           scores=(grip(START - timedelta(days=10), 40), grip(day(10), 41)))
+    found, _ = no_response(
+        status="on_hold", scores=(grip(START - timedelta(days=10), 40), grip(day(10), 41))
+    )
     assert not found
 
 
@@ -93,8 +107,12 @@ def wearing(days):
 
 def refractory(dose, interval, count=4, **kwargs):
     days = course_days(START, interval, count)
-    patient = facts(regimens=(regimen(dose=dose, interval=interval),), courses=given(days),
-                    scores=wearing(days), **kwargs)
+    patient = facts(
+        regimens=(regimen(dose=dose, interval=interval),),
+        courses=given(days),
+        scores=wearing(days),
+        **kwargs,
+    )
     ev = evaluate(patient, on=days[-1] + timedelta(days=1), policy=POLICY)
     return "refractory" in ev.flag_codes, ev
 
@@ -127,7 +145,10 @@ def test_two_completed_cycles_of_the_regimen_are_needed():
 
 def test_no_waning_at_the_cap_is_not_refractory():
     days = course_days(START, 28, 5)
-    patient = facts(regimens=(regimen(dose=2.4, interval=28),), courses=given(days),
-                    scores=swings(days, peak=60, trough=58))
+    patient = facts(
+        regimens=(regimen(dose=2.4, interval=28),),
+        courses=given(days),
+        scores=swings(days, peak=60, trough=58),
+    )
     ev = evaluate(patient, on=days[-1] + timedelta(days=1), policy=POLICY)
     assert "refractory" not in ev.flag_codes

@@ -25,38 +25,43 @@ def test_the_default_week_is_monday_to_friday_eight_to_six():
     assert calendar.hours_on(MONDAY) == DayHours(time(8), time(18))
 
 
-@pytest.mark.parametrize(("start", "minutes", "fits"), [
-    (time(8, 0), 240, True),      # at opening
-    (time(7, 59), 60, False),     # a minute before
-    (time(14, 0), 240, True),     # ends exactly at closing
-    (time(14, 30), 240, False),   # ends half an hour after
-    (time(17, 59), 1, True),
-    (time(18, 0), 30, False),     # nothing starts at closing time
-])
+@pytest.mark.parametrize(
+    ("start", "minutes", "fits"),
+    [
+        (time(8, 0), 240, True),  # at opening
+        (time(7, 59), 60, False),  # a minute before
+        (time(14, 0), 240, True),  # ends exactly at closing
+        (time(14, 30), 240, False),  # ends half an hour after
+        (time(17, 59), 1, True),
+        (time(18, 0), 30, False),  # nothing starts at closing time
+    ],
+)
 def test_hours_edges(start, minutes, fits):
     assert OpeningCalendar().is_open(MONDAY, start, minutes) is fits
 
 
 def test_a_course_must_fit_on_every_one_of_its_days():
     calendar = OpeningCalendar()
-    problem = course_opening_problem(calendar, first_day=FRIDAY, days=2, start=time(9),
-                                     minutes=180)
+    problem = course_opening_problem(calendar, first_day=FRIDAY, days=2, start=time(9), minutes=180)
     assert problem.field == "scheduled_on" and "2026-12-05" in problem.message
     assert "Saturdays" in problem.message
-    late = course_opening_problem(calendar, first_day=MONDAY, days=1, start=time(16),
-                                  minutes=240)
+    late = course_opening_problem(calendar, first_day=MONDAY, days=1, start=time(16), minutes=240)
     assert late.field == "start_time"
     assert "08:00–18:00" in late.message and "ends at 20:00" in late.message
-    assert course_opening_problem(calendar, first_day=MONDAY, days=3, start=time(8),
-                                  minutes=600) is None
+    assert (
+        course_opening_problem(calendar, first_day=MONDAY, days=3, start=time(8), minutes=600)
+        is None
+    )
     # No start time: only the days are checked.
-    assert course_opening_problem(calendar, first_day=MONDAY, days=1, start=None,
-                                  minutes=240) is None
+    assert (
+        course_opening_problem(calendar, first_day=MONDAY, days=1, start=None, minutes=240) is None
+    )
 
 
 def test_own_closures_and_holidays_close_the_whole_day():
-    calendar = OpeningCalendar(closures={MONDAY: "staff training"},
-                               holidays={date(2026, 12, 25): "Christmas Day"})
+    calendar = OpeningCalendar(
+        closures={MONDAY: "staff training"}, holidays={date(2026, 12, 25): "Christmas Day"}
+    )
     assert calendar.closed_because(MONDAY) == "closed: staff training"
     assert not calendar.is_open(MONDAY, time(9), 60)
     assert calendar.closed_because(date(2026, 12, 25)) == "public holiday: Christmas Day"

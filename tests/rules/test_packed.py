@@ -59,8 +59,13 @@ def _scores_near(draw, days: list[date], span: int) -> list[ScoreFact]:
         else:
             taken = START + timedelta(days=draw(st.integers(-30, span + 30)))
         measure, side = draw(st.sampled_from(MEASURE_SIDES))
-        value = draw(st.one_of(st.integers(0, 60), st.floats(0, 120, allow_nan=False),
-                               st.sampled_from((40.3, 48.3, 50.0, 58.0))))
+        value = draw(
+            st.one_of(
+                st.integers(0, 60),
+                st.floats(0, 120, allow_nan=False),
+                st.sampled_from((40.3, 48.3, 50.0, 58.0)),
+            )
+        )
         scores.append(ScoreFact(taken, measure, side, value, draw(st.sampled_from(TIMINGS))))
     return scores
 
@@ -70,20 +75,34 @@ def _cycles_of_scores(draw, days: list[date]) -> list[ScoreFact]:
     """A peak after and a trough before each course in a few series, steady, wearing off
     or declining, so that every pattern and action comes up."""
     scores = []
-    for measure, side in draw(st.lists(st.sampled_from(MEASURE_SIDES[:5]), min_size=1,
-                                       max_size=3, unique=True)):
+    for measure, side in draw(
+        st.lists(st.sampled_from(MEASURE_SIDES[:5]), min_size=1, max_size=3, unique=True)
+    ):
         level = draw(st.integers(20, 50))
         lower = measure == "incat"
         for k, d in enumerate(days):
             if k and draw(st.integers(0, 9)):
                 trough = max(0, level - draw(st.integers(-2, 12)) * (1 if not lower else -1))
-                scores.append(ScoreFact(d - timedelta(days=draw(st.integers(0, 4))), measure,
-                                        side, trough, "pre_infusion"))
+                scores.append(
+                    ScoreFact(
+                        d - timedelta(days=draw(st.integers(0, 4))),
+                        measure,
+                        side,
+                        trough,
+                        "pre_infusion",
+                    )
+                )
             if draw(st.integers(0, 9)):
                 swing = draw(st.integers(0, 16))
-                scores.append(ScoreFact(d + timedelta(days=draw(st.integers(0, 6))), measure,
-                                        side, level + (swing if not lower else -swing),
-                                        "post_infusion"))
+                scores.append(
+                    ScoreFact(
+                        d + timedelta(days=draw(st.integers(0, 6))),
+                        measure,
+                        side,
+                        level + (swing if not lower else -swing),
+                        "post_infusion",
+                    )
+                )
             level -= draw(st.sampled_from((0, 0, 0, 1, 3, 6)))
     return scores
 
@@ -97,24 +116,31 @@ def histories(draw):
     regular = draw(st.booleans())
     for _ in range(draw(st.integers(0, 24))):
         if regular:
-            day += timedelta(days=draw(st.integers(policy.min_interval_days,
-                                                   policy.min_interval_days + 14)))
+            day += timedelta(
+                days=draw(st.integers(policy.min_interval_days, policy.min_interval_days + 14))
+            )
         else:
             day += timedelta(days=draw(st.one_of(st.integers(0, 3), st.integers(7, 50))))
         days.append(day)
     span = (day - START).days
     statuses = ("given",) if regular else ("given", "given", "given", "booked")
-    courses = [CourseFact(i + 1, d, draw(st.sampled_from(statuses)),
-                          draw(st.sampled_from((1, 1, 1, 2, 5))))
-               for i, d in enumerate(days)]
+    courses = [
+        CourseFact(
+            i + 1, d, draw(st.sampled_from(statuses)), draw(st.sampled_from((1, 1, 1, 2, 5)))
+        )
+        for i, d in enumerate(days)
+    ]
     if days and draw(st.booleans()):
         courses.append(CourseFact(99, day + timedelta(days=draw(st.integers(-5, 30))), "booked"))
     starts = [START - timedelta(days=20)] + days
     regimens = tuple(
-        RegimenFact(i + 1, draw(st.sampled_from(starts)) + timedelta(
-                        days=draw(st.sampled_from((0, 0, 1, -1, 60)))),
-                    draw(st.sampled_from((0.5, 1.0, 1.6, 2.0))),
-                    draw(st.integers(7, 56)))
+        RegimenFact(
+            i + 1,
+            draw(st.sampled_from(starts))
+            + timedelta(days=draw(st.sampled_from((0, 0, 1, -1, 60)))),
+            draw(st.sampled_from((0.5, 1.0, 1.6, 2.0))),
+            draw(st.integers(7, 56)),
+        )
         for i in range(draw(st.integers(0, 3)))
     )
     scores = draw(_cycles_of_scores(days)) if regular else []
@@ -126,17 +152,25 @@ def histories(draw):
         regimens=regimens,
         courses=tuple(courses),
         scores=tuple(scores),
-        review_dates=tuple(sorted(
-            START + timedelta(days=draw(st.integers(0, span + 30)))
-            for _ in range(draw(st.integers(0, 3))))),
-        weight_dates=tuple(sorted(
-            START + timedelta(days=draw(st.integers(-200, span + 60)))
-            for _ in range(draw(st.integers(0, 3))))),
-        resumed_on=draw(st.one_of(st.none(), st.just(START + timedelta(
-            days=draw(st.integers(0, span + 30)))))),
+        review_dates=tuple(
+            sorted(
+                START + timedelta(days=draw(st.integers(0, span + 30)))
+                for _ in range(draw(st.integers(0, 3)))
+            )
+        ),
+        weight_dates=tuple(
+            sorted(
+                START + timedelta(days=draw(st.integers(-200, span + 60)))
+                for _ in range(draw(st.integers(0, 3)))
+            )
+        ),
+        resumed_on=draw(
+            st.one_of(st.none(), st.just(START + timedelta(days=draw(st.integers(0, span + 30)))))
+        ),
         dismissed=frozenset(
             (r.id, draw(st.sampled_from(("consider_taper", "escalate_dose", "shorten_interval"))))
-            for r in regimens if draw(st.booleans())
+            for r in regimens
+            if draw(st.booleans())
         ),
     )
     on = START + timedelta(days=draw(st.integers(0, span + 60)))
@@ -148,18 +182,30 @@ def histories(draw):
 def _plan(facts: PatientFacts, on: date, policy: SitePolicy):
     return plan_cycles(
         [(c.starts_on.toordinal(), c.days) for c in facts.courses if c.status == "given"],
-        regimens=facts.regimens, on_ordinal=on.toordinal(),
-        tolerance_days=policy.due_tolerance_days, resumed_on=facts.resumed_on)
+        regimens=facts.regimens,
+        on_ordinal=on.toordinal(),
+        tolerance_days=policy.due_tolerance_days,
+        resumed_on=facts.resumed_on,
+    )
 
 
 def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on):
     if module is reference_response:
         return module.assess_response(
-            scores=facts.scores, courses=facts.courses, regimens=facts.regimens,
-            regimen_starts_on=starts_on, on=on, policy=policy, resumed_on=facts.resumed_on)
+            scores=facts.scores,
+            courses=facts.courses,
+            regimens=facts.regimens,
+            regimen_starts_on=starts_on,
+            on=on,
+            policy=policy,
+            resumed_on=facts.resumed_on,
+        )
     return module.assess_response(
-        scores=[s for s in facts.scores if s.taken_on <= on], plan=_plan(facts, on, policy),
-        regimen_starts_on=starts_on, on=on, policy=policy,
+        scores=[s for s in facts.scores if s.taken_on <= on],
+        plan=_plan(facts, on, policy),
+        regimen_starts_on=starts_on,
+        on=on,
+        policy=policy,
     )
 
 
@@ -167,8 +213,9 @@ def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on
 @given(history=histories(), data=st.data())
 def test_assess_response_equals_the_original(history, data):
     policy, facts, on = history
-    starts_on = data.draw(st.one_of(st.none(), st.sampled_from([r.starts_on for r in
-                                                                facts.regimens] or [START])))
+    starts_on = data.draw(
+        st.one_of(st.none(), st.sampled_from([r.starts_on for r in facts.regimens] or [START]))
+    )
     new = _assess(response, facts, on, policy, starts_on)
     assert new == _assess(reference_response, facts, on, policy, starts_on)
 
@@ -182,7 +229,9 @@ def test_the_summary_agrees_with_the_full_assessment(history, data):
     summary = summarize_response(
         scores=ScoreColumns.of([s for s in facts.scores if s.taken_on <= on]),
         plan=_plan(facts, on, policy),
-        regimen_starts_on=starts_on, on=on, policy=policy,
+        regimen_starts_on=starts_on,
+        on=on,
+        policy=policy,
     )
     assert summary.end_of_dose == full.end_of_dose
     assert summary.end_of_dose_cycles == (full.end_of_dose_cycles if full.end_of_dose else ())
@@ -204,26 +253,39 @@ def test_evaluate_packed_equals_evaluate_without_the_cycles(history):
 
 
 def test_score_columns_keep_the_recorded_order():
-    scores = (ScoreFact(START, "mrc_sum", None, 50, "pre_infusion"),
-              ScoreFact(START - timedelta(days=1), "incat", None, 2, "clinic"))
+    scores = (
+        ScoreFact(START, "mrc_sum", None, 50, "pre_infusion"),
+        ScoreFact(START - timedelta(days=1), "incat", None, 2, "clinic"),
+    )
     columns = ScoreColumns.of(scores)
     assert columns.days == [START.toordinal(), START.toordinal() - 1]
     assert columns.values == [50.0, 2.0]
-    assert [columns.name(k) for k in columns.kinds] == [("mrc_sum", None, "pre_infusion"),
-                                                       ("incat", None, "clinic")]
+    assert [columns.name(k) for k in columns.kinds] == [
+        ("mrc_sum", None, "pre_infusion"),
+        ("incat", None, "clinic"),
+    ]
 
 
 def test_a_same_day_retest_is_the_trough_whatever_the_column_order():
     # The later of two same-day pre-infusion scores is the trough, also when the columns
     # arrive out of date order (they are sorted stably).
     s0, s1 = START, START + timedelta(days=28)
-    scores = [ScoreFact(s1, "mrc_sum", None, 50, "pre_infusion"),
-              ScoreFact(s0, "mrc_sum", None, 55, "post_infusion"),
-              ScoreFact(s1, "mrc_sum", None, 54, "pre_infusion")]
-    facts = PatientFacts(regimens=(RegimenFact(1, s0, 1.0, 28),),
-                         courses=(CourseFact(1, s0, "given"), CourseFact(2, s1, "given")))
-    result = assess_response(scores=scores, plan=_plan(facts, s1, SitePolicy()),
-                             regimen_starts_on=s0, on=s1, policy=SitePolicy())
+    scores = [
+        ScoreFact(s1, "mrc_sum", None, 50, "pre_infusion"),
+        ScoreFact(s0, "mrc_sum", None, 55, "post_infusion"),
+        ScoreFact(s1, "mrc_sum", None, 54, "pre_infusion"),
+    ]
+    facts = PatientFacts(
+        regimens=(RegimenFact(1, s0, 1.0, 28),),
+        courses=(CourseFact(1, s0, "given"), CourseFact(2, s1, "given")),
+    )
+    result = assess_response(
+        scores=scores,
+        plan=_plan(facts, s1, SitePolicy()),
+        regimen_starts_on=s0,
+        on=s1,
+        policy=SitePolicy(),
+    )
     assert result.cycles[0].troughs[0].value == 54
     assert not result.cycles[0].wear_off
 
@@ -236,17 +298,19 @@ def test_scores_before_the_horizon_change_nothing_the_sweep_stores(history, look
     policy, facts, on = history
     policy = dataclasses.replace(policy, progressive_lookback_days=lookback)
     since = scores_needed_from(facts.regimens, on=on, policy=policy)
-    recent = dataclasses.replace(facts, scores=tuple(s for s in facts.scores
-                                                     if s.taken_on >= since))
+    recent = dataclasses.replace(
+        facts, scores=tuple(s for s in facts.scores if s.taken_on >= since)
+    )
     expected = dataclasses.replace(evaluate(facts, on=on, policy=policy), response=None)
     assert evaluate_packed(PackedFacts.of(recent), on=on, policy=policy) == expected
 
 
 def test_with_a_regimen_every_score_may_matter_and_without_one_none_does():
     # No response compares each series' baseline before the first course, however old.
-    regimens = (RegimenFact(1, START, 1.0, 28), RegimenFact(2, START + timedelta(days=300),
-                                                            1.0, 21))
+    regimens = (
+        RegimenFact(1, START, 1.0, 28),
+        RegimenFact(2, START + timedelta(days=300), 1.0, 21),
+    )
     policy = SitePolicy(progressive_lookback_days=100)
-    assert scores_needed_from(regimens, on=START + timedelta(days=400), policy=policy) == (
-        date.min)
+    assert scores_needed_from(regimens, on=START + timedelta(days=400), policy=policy) == (date.min)
     assert scores_needed_from((), on=START, policy=policy) == date.max

@@ -20,11 +20,14 @@ def test_days_within_the_life_pass(day):
     check_day_in_life(day, life=LIFE, field="measured_on")
 
 
-@pytest.mark.parametrize("day,words", [
-    (date(1900, 1, 1), "before the birth date 1975-06-15"),
-    (date(1975, 6, 14), "before the birth date"),
-    (date(2026, 12, 5), "after today"),
-])
+@pytest.mark.parametrize(
+    "day,words",
+    [
+        (date(1900, 1, 1), "before the birth date 1975-06-15"),
+        (date(1975, 6, 14), "before the birth date"),
+        (date(2026, 12, 5), "after today"),
+    ],
+)
 def test_days_outside_the_life_are_refused_naming_field_and_limit(day, words):
     with pytest.raises(ImplausibleEntry) as refused:
         check_day_in_life(day, life=LIFE, field="measured_on")
@@ -41,10 +44,15 @@ def test_plausible_weights_pass(kg, age):
     check_weight_kg(kg, age_years=age)
 
 
-@pytest.mark.parametrize("kg,age,words", [
-    (1.9, None, "between 2 and 400 kg"), (401, 30, "between 2 and 400 kg"),
-    (24.9, 18, "at least 25 kg"), (7, 51, "implausible for an adult"),
-])
+@pytest.mark.parametrize(
+    "kg,age,words",
+    [
+        (1.9, None, "between 2 and 400 kg"),
+        (401, 30, "between 2 and 400 kg"),
+        (24.9, 18, "at least 25 kg"),
+        (7, 51, "implausible for an adult"),
+    ],
+)
 def test_implausible_weights_are_refused(kg, age, words):
     with pytest.raises(ImplausibleEntry) as refused:
         check_weight_kg(kg, age_years=age)

@@ -176,8 +176,7 @@ def _step(f) -> float:
 def _edges(f) -> tuple[float, float]:
     """The lowest and highest values allowed (one step inside an open end)."""
     r = f.metadata["range"]
-    return (r.low + _step(f) if r.low_open else r.low,
-            r.high - _step(f) if r.high_open else r.high)
+    return (r.low + _step(f) if r.low_open else r.low, r.high - _step(f) if r.high_open else r.high)
 
 
 def _around(name: str, value) -> dict:
@@ -256,10 +255,16 @@ def test_unit_settings_are_choices():
         assert err.value.field == name
 
 
-@pytest.mark.parametrize(("cap", "reason", "refused"), [
-    (2.4, None, False), (2.0, None, False), (2.41, None, True), (3.0, "  ", True),
-    (3.0, "refractory cohort, approved by the Ig panel 2026-12-01", False),
-])
+@pytest.mark.parametrize(
+    ("cap", "reason", "refused"),
+    [
+        (2.4, None, False),
+        (2.0, None, False),
+        (2.41, None, True),
+        (3.0, "  ", True),
+        (3.0, "refractory cohort, approved by the Ig panel 2026-12-01", False),
+    ],
+)
 def test_a_cap_above_the_label_needs_a_reason_with_the_change(cap, reason, refused):
     current = SitePolicy()
     updated = SitePolicy(max_intensity_g_per_kg_28d=cap)
@@ -274,8 +279,9 @@ def test_a_cap_above_the_label_needs_a_reason_with_the_change(cap, reason, refus
 
 def test_a_cap_already_above_the_label_needs_no_new_reason_for_other_changes():
     current = SitePolicy(max_intensity_g_per_kg_28d=3.0)
-    check_policy_change(current, SitePolicy(max_intensity_g_per_kg_28d=3.0,
-                                            due_tolerance_days=4), reason=None)
+    check_policy_change(
+        current, SitePolicy(max_intensity_g_per_kg_28d=3.0, due_tolerance_days=4), reason=None
+    )
     with pytest.raises(PolicyError):  # moving it, even down, while still above: say why
         check_policy_change(current, SitePolicy(max_intensity_g_per_kg_28d=2.8), reason=None)
 
@@ -289,10 +295,15 @@ def test_a_patient_may_have_bounds_beyond_the_site_range_within_its_own():
     assert site.max_interval_days == 42  # the site's own policy is untouched
 
 
-@pytest.mark.parametrize(("low", "high", "name"), [
-    (6, None, "min_interval_days"), (None, 121, "max_interval_days"),
-    (None, math.inf, "max_interval_days"), (None, 99_999_999, "max_interval_days"),
-])
+@pytest.mark.parametrize(
+    ("low", "high", "name"),
+    [
+        (6, None, "min_interval_days"),
+        (None, 121, "max_interval_days"),
+        (None, math.inf, "max_interval_days"),
+        (None, 99_999_999, "max_interval_days"),
+    ],
+)
 def test_patient_bounds_outside_their_range_are_refused(low, high, name):
     with pytest.raises(PolicyError) as err:
         SitePolicy().with_patient_bounds(low, high)

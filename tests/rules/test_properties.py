@@ -70,8 +70,13 @@ def histories(draw, policy: SitePolicy | None = None):
     for k, d in enumerate(days):
         if mode == "random":
             if draw(st.booleans()):
-                scores.append(_grip(d + timedelta(days=draw(st.integers(0, 3))),
-                                    draw(st.integers(20, 120)), "post_infusion"))
+                scores.append(
+                    _grip(
+                        d + timedelta(days=draw(st.integers(0, 3))),
+                        draw(st.integers(20, 120)),
+                        "post_infusion",
+                    )
+                )
             if k and draw(st.booleans()):
                 scores.append(_grip(d, draw(st.integers(20, 120)), "pre_infusion"))
             if k and draw(st.booleans()):
@@ -282,12 +287,23 @@ def test_nothing_dated_after_the_evaluation_day_changes_its_answer(history, data
     # after `on` changes nothing, once given courses after `on` are read as bookings.
     policy, facts, on = history
     later = st.integers(1, 400).map(lambda n: on + timedelta(days=n))
-    extra_scores = data.draw(st.lists(st.builds(
-        ScoreFact, later, st.sampled_from(("grip_vigorimeter", "mrc_sum", "wear_off_day")),
-        st.just(None), st.integers(0, 40), st.sampled_from(("pre_infusion", "post_infusion",
-                                                           "clinic"))), max_size=6))
-    extra_scores = [dataclasses.replace(s, side="right") if s.measure.startswith("grip")
-                    else s for s in extra_scores]
+    extra_scores = data.draw(
+        st.lists(
+            st.builds(
+                ScoreFact,
+                later,
+                st.sampled_from(("grip_vigorimeter", "mrc_sum", "wear_off_day")),
+                st.just(None),
+                st.integers(0, 40),
+                st.sampled_from(("pre_infusion", "post_infusion", "clinic")),
+            ),
+            max_size=6,
+        )
+    )
+    extra_scores = [
+        dataclasses.replace(s, side="right") if s.measure.startswith("grip") else s
+        for s in extra_scores
+    ]
     booked_after = data.draw(later)
     changed = dataclasses.replace(
         facts,
@@ -297,5 +313,6 @@ def test_nothing_dated_after_the_evaluation_day_changes_its_answer(history, data
         courses=facts.courses + (CourseFact(500, booked_after, "given"),),
     )
     as_booked = dataclasses.replace(
-        facts, courses=facts.courses + (CourseFact(500, booked_after, "booked"),))
+        facts, courses=facts.courses + (CourseFact(500, booked_after, "booked"),)
+    )
     assert evaluate(changed, on=on, policy=policy) == evaluate(as_booked, on=on, policy=policy)

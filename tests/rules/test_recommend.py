@@ -259,8 +259,14 @@ def test_a_taper_exactly_at_the_label_minimum_is_still_a_dose_taper():
 
 
 def test_a_trial_off_is_not_raised_again_once_dismissed():
-    ev = run(dose=0.9, interval=42, courses=5, scores=steady, on=day(180),
-             dismissed=frozenset({(1, "consider_trial_off")}))
+    ev = run(
+        dose=0.9,
+        interval=42,
+        courses=5,
+        scores=steady,
+        on=day(180),
+        dismissed=frozenset({(1, "consider_trial_off")}),
+    )
     assert ev.recommendation is None
 
 
@@ -469,19 +475,23 @@ def test_the_names_other_code_is_written_against():
 def test_a_taper_of_a_regimen_above_the_cap_keeps_its_override_reason():
     # The case: 2.0 g/kg every 21 days (2.67 per 28 days) prescribed with an override;
     # the taper to 28 days gives 2.0 per 28 days, within the cap: nothing is carried.
-    within = carried_override_reason(regimen(dose=2.0, interval=28),
-                                     current_override_reason="refractory", policy=POLICY)
+    within = carried_override_reason(
+        regimen(dose=2.0, interval=28), current_override_reason="refractory", policy=POLICY
+    )
     assert within is None
     # 2.2 g/kg: the taper to 28 days is 2.2, still within; at 3.0 g/kg it is 3.0, above.
-    above = carried_override_reason(regimen(dose=3.0, interval=28),
-                                    current_override_reason="refractory", policy=POLICY)
+    above = carried_override_reason(
+        regimen(dose=3.0, interval=28), current_override_reason="refractory", policy=POLICY
+    )
     assert above == "refractory"
 
 
 def test_the_accepted_interval_outside_the_patients_bounds_keeps_the_reason():
     policy = SitePolicy().with_patient_bounds(21, 28)
-    assert carried_override_reason(regimen(interval=35), current_override_reason="why",
-                                   policy=policy) == "why"
+    assert (
+        carried_override_reason(regimen(interval=35), current_override_reason="why", policy=policy)
+        == "why"
+    )
 
 
 def test_max_dose_reached_above_the_cap_says_it_is_above_not_at_it():
@@ -490,4 +500,5 @@ def test_max_dose_reached_above_the_cap_says_it_is_above_not_at_it():
     assert "is already above the cap of 2.4 g/kg per 28 days" in ev.recommendation.reason
     at_cap = run(dose=2.4, interval=28, scores=wearing_off)
     assert "is already the most the cap of 2.4 g/kg per 28 days allows" in (
-        at_cap.recommendation.reason)
+        at_cap.recommendation.reason
+    )

@@ -10,8 +10,18 @@ POLICY = SitePolicy()
 S = course_days(START, 28, 8)  # S[0] .. S[7], 28 days apart
 
 
-def assess(scores, days=None, regimen_start=START, on=None, policy=POLICY, *, interval=28,
-           lengths=None, regimens=None, resumed_on=None):
+def assess(
+    scores,
+    days=None,
+    regimen_start=START,
+    on=None,
+    policy=POLICY,
+    *,
+    interval=28,
+    lengths=None,
+    regimens=None,
+    resumed_on=None,
+):
     """Assess scores over given courses on `days` (1 day long unless `lengths` says), under
     one regimen of `interval` days from START unless `regimens` are given."""
     days = S if days is None else days
@@ -19,8 +29,11 @@ def assess(scores, days=None, regimen_start=START, on=None, policy=POLICY, *, in
     regimens = regimens or (RegimenFact(1, min(START, *days), 1.0, interval),)
     plan = plan_cycles(
         [(d.toordinal(), n) for d, n in zip(days, lengths or [1] * len(days), strict=True)],
-        regimens=regimens, on_ordinal=on.toordinal(),
-        tolerance_days=policy.due_tolerance_days, resumed_on=resumed_on)
+        regimens=regimens,
+        on_ordinal=on.toordinal(),
+        tolerance_days=policy.due_tolerance_days,
+        resumed_on=resumed_on,
+    )
     return assess_response(
         scores=[s for s in scores if s.taken_on <= on],
         plan=plan,
@@ -60,18 +73,22 @@ def test_a_post_infusion_score_on_the_course_day_is_no_peak():
 
 
 def test_the_peak_is_the_best_post_infusion_score_after_the_course():
-    scores = [score(S[0] + timedelta(days=1), 60, "post_infusion"),
-              score(S[0] + timedelta(days=9), 64, "post_infusion"),
-              score(S[1], 50, "pre_infusion")]
+    scores = [
+        score(S[0] + timedelta(days=1), 60, "post_infusion"),
+        score(S[0] + timedelta(days=9), 64, "post_infusion"),
+        score(S[1], 50, "pre_infusion"),
+    ]
     (swing,) = assess(scores, S[:2]).cycles[0].swings
     assert (swing.peak.value, swing.trough.value, swing.drop) == (64, 50, 14)
 
 
 def test_a_multi_day_course_has_no_peak_before_its_last_day():
     # A 3-day course from S[0]: days S[0], S[0]+1 and S[0]+2 are course days.
-    scores = [score(S[0] + timedelta(days=2), 70, "post_infusion"),
-              score(S[0] + timedelta(days=3), 61, "post_infusion"),
-              score(S[1], 50, "pre_infusion")]
+    scores = [
+        score(S[0] + timedelta(days=2), 70, "post_infusion"),
+        score(S[0] + timedelta(days=3), 61, "post_infusion"),
+        score(S[1], 50, "pre_infusion"),
+    ]
     (swing,) = assess(scores, S[:2], lengths=[3, 1]).cycles[0].swings
     assert swing.peak.value == 61
 
@@ -137,8 +154,10 @@ def test_the_last_pre_infusion_score_in_the_window_is_the_trough():
 
 
 def test_trough_window_follows_the_policy():
-    scores = [score(S[0] + timedelta(days=1), 60, "post_infusion"),
-              score(S[1] - timedelta(days=5), 50, "pre_infusion")]
+    scores = [
+        score(S[0] + timedelta(days=1), 60, "post_infusion"),
+        score(S[1] - timedelta(days=5), 50, "pre_infusion"),
+    ]
     assert assess(scores, S[:2], policy=SitePolicy(trough_window_days=5)).cycles[0].swings
     assert not assess(scores, S[:2]).cycles[0].swings
 
@@ -228,8 +247,9 @@ def test_a_late_cycle_is_not_evaluated():
     # Every 28 days with a tolerance of 3: a cycle of 31 days is evaluated, one of 32 is not.
     for length, evaluated in ((31, True), (32, False)):
         days = [S[0], S[0] + timedelta(days=length)]
-        scores = (swings(days, peak=60, trough=40) + troughs([(days[1], 40)])
-                  + reports([(days[1], 3)]))
+        scores = (
+            swings(days, peak=60, trough=40) + troughs([(days[1], 40)]) + reports([(days[1], 3)])
+        )
         cycle = assess(scores, days).cycles[0]
         assert cycle.evaluated is evaluated
         assert cycle.has_data is evaluated
@@ -312,8 +332,11 @@ def test_a_cycle_without_data_is_passed_over():
 
 
 def test_a_cycle_with_data_and_no_wear_off_breaks_the_run():
-    scores = (swings(S[:2], peak=60, trough=48) + swings(S[1:3], peak=60, trough=56)
-              + swings(S[2:4], peak=60, trough=48))
+    scores = (
+        swings(S[:2], peak=60, trough=48)
+        + swings(S[1:3], peak=60, trough=56)
+        + swings(S[2:4], peak=60, trough=48)
+    )
     result = assess(scores, S[:4])
     assert [c.wear_off for c in result.cycles] == [True, False, True]
     assert not result.end_of_dose

@@ -43,10 +43,15 @@ def test_shown_to_a_tenth_in_the_unit_asked():
     assert height_text(160) == "160 cm"
 
 
-@pytest.mark.parametrize(("call", "field"), [
-    (lambda: to_kg(70, "stone"), "weight_unit"), (lambda: to_cm(160, "ft"), "height_unit"),
-    (lambda: to_kg(float("inf"), "kg"), "weight"), (lambda: to_cm(True, "cm"), "height"),
-])
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: to_kg(70, "stone"), "weight_unit"),
+        (lambda: to_cm(160, "ft"), "height_unit"),
+        (lambda: to_kg(float("inf"), "kg"), "weight"),
+        (lambda: to_cm(True, "cm"), "height"),
+    ],
+)
 def test_unknown_units_and_non_numbers_are_refused(call, field):
     with pytest.raises(UnitError) as err:
         call()

@@ -45,8 +45,9 @@ def test_rows_of_any_shape_with_a_day_reader():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.floats(20, 200)), max_size=12),
-       st.integers(-2, 32))
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.floats(20, 200)), max_size=12), st.integers(-2, 32)
+)
 def test_latest_weight_is_the_last_recorded_of_the_latest_day_not_after(raw, offset):
     weights = [(D + timedelta(days=d), kg) for d, kg in raw]
     on = D + timedelta(days=offset)
@@ -57,12 +58,14 @@ def test_latest_weight_is_the_last_recorded_of_the_latest_day_not_after(raw, off
 
 def test_the_brief_example_message():
     with pytest.raises(WeightChangeError) as err:
-        check_weight_change([(D, 70.0)], measured_on=D + timedelta(days=5), weight_kg=154,
-                            confirmed=False)
+        check_weight_change(
+            [(D, 70.0)], measured_on=D + timedelta(days=5), weight_kg=154, confirmed=False
+        )
     assert err.value.field == "weight_kg"
     assert err.value.message == (
         "154 kg is 120% more than 70 kg on 2026-11-02; if this is right, confirm the change "
-        "(confirm_weight_change); lb typed as kg is the usual cause (154 lb = 69.85 kg)")
+        "(confirm_weight_change); lb typed as kg is the usual cause (154 lb = 69.85 kg)"
+    )
 
 
 def test_a_drop_names_the_other_slip():
@@ -72,10 +75,17 @@ def test_a_drop_names_the_other_slip():
     assert "kg typed as lb" in change.message and "= 70 lb" in change.message
 
 
-@pytest.mark.parametrize(("new", "needs"), [
-    (77.0, False), (63.0, False),  # exactly 10% either way is kept
-    (77.01, True), (62.99, True), (70.0, False), (140.0, True),
-])
+@pytest.mark.parametrize(
+    ("new", "needs"),
+    [
+        (77.0, False),
+        (63.0, False),  # exactly 10% either way is kept
+        (77.01, True),
+        (62.99, True),
+        (70.0, False),
+        (140.0, True),
+    ],
+)
 def test_more_than_ten_percent_needs_confirmation(new, needs):
     assert WEIGHT_CHANGE_LIMIT == 0.10
     change = weight_change([(D, 70.0)], measured_on=D + timedelta(days=1), weight_kg=new)
@@ -110,5 +120,7 @@ def test_a_dose_on_a_weight_over_180_days_old_says_so():
     weighed = date(2026, 1, 1)
     assert stale_weight_note(weighed, date(2026, 6, 30), weight_stale_days=180) is None
     note = stale_weight_note(weighed, date(2026, 7, 1), weight_stale_days=180)
-    assert note == ("dosed on a stale weight: measured 2026-01-01, 181 days before, more "
-                    "than 180; weigh the patient")
+    assert note == (
+        "dosed on a stale weight: measured 2026-01-01, 181 days before, more "
+        "than 180; weigh the patient"
+    )

@@ -279,9 +279,7 @@ def test_no_weight_is_stale_since_always():
 
 def test_flag_start_days_answer_for_later_days_without_replaying():
     # The stored start days must agree with evaluating each later day afresh.
-    history = facts(
-        regimens=(regimen(),), courses=given([L]), weight_dates=(L,), review_dates=(L,)
-    )
+    history = facts(regimens=(regimen(),), courses=given([L]), weight_dates=(L,), review_dates=(L,))
     stored = evaluate(history, on=L, policy=POLICY)
     for n in range(0, 400, 3):
         x = L + timedelta(days=n)
@@ -310,8 +308,11 @@ def test_needs_booking_start_day_with_a_booking_that_passes_ungiven():
 
 def test_a_weight_recorded_after_the_day_does_not_hide_weight_stale():
     # The case: a weight recorded next month must not make today's weight current.
-    patient = facts(regimens=(regimen(),), courses=given([L]),
-                    weight_dates=(L - timedelta(days=300), L + timedelta(days=30)))
+    patient = facts(
+        regimens=(regimen(),),
+        courses=given([L]),
+        weight_dates=(L - timedelta(days=300), L + timedelta(days=30)),
+    )
     ev = evaluate(patient, on=L + timedelta(days=1), policy=POLICY)
     assert "weight_stale" in ev.flag_codes
     assert ev.weight_stale_from == L - timedelta(days=300) + timedelta(days=181)
@@ -321,8 +322,11 @@ def test_a_weight_recorded_after_the_day_does_not_hide_weight_stale():
 
 def test_a_review_recorded_after_the_day_does_not_put_off_review_due():
     first = L - timedelta(days=170)
-    patient = facts(regimens=(regimen(starts_on=first),), courses=given([first, L]),
-                    review_dates=(L + timedelta(days=5),))
+    patient = facts(
+        regimens=(regimen(starts_on=first),),
+        courses=given([first, L]),
+        review_dates=(L + timedelta(days=5),),
+    )
     ev = evaluate(patient, on=L, policy=POLICY)
     assert ev.next_review_on == first + timedelta(days=182)
     assert "review_due" in ev.flag_codes
@@ -332,8 +336,9 @@ def test_coming_back_from_hold_makes_the_course_due_that_day_not_overdue():
     # Last course L, on hold for 3 months, back on L + 100: L is replaced by the return day
     # less the interval, so the course is due on the day they came back.
     back = L + timedelta(days=100)
-    patient = facts(regimens=(regimen(),), courses=given([L - timedelta(days=28), L]),
-                    resumed_on=back)
+    patient = facts(
+        regimens=(regimen(),), courses=given([L - timedelta(days=28), L]), resumed_on=back
+    )
     ev = evaluate(patient, on=back, policy=POLICY)
     assert ev.due_on == back
     assert (ev.window_start, ev.window_end) == (back - timedelta(days=3), back + timedelta(3))
@@ -346,8 +351,9 @@ def test_coming_back_from_hold_makes_the_course_due_that_day_not_overdue():
 
 def test_a_course_given_after_the_return_is_the_last_course_again():
     back = L + timedelta(days=100)
-    patient = facts(regimens=(regimen(),), courses=given([L, back + timedelta(days=1)]),
-                    resumed_on=back)
+    patient = facts(
+        regimens=(regimen(),), courses=given([L, back + timedelta(days=1)]), resumed_on=back
+    )
     ev = evaluate(patient, on=back + timedelta(days=2), policy=POLICY)
     assert ev.due_on == back + timedelta(days=29)
 
@@ -356,6 +362,5 @@ def test_a_course_given_after_the_day_counts_as_booked():
     patient = facts(regimens=(regimen(),), courses=given([L, L + timedelta(days=28)]))
     ev = evaluate(patient, on=L + timedelta(days=20), policy=POLICY)
     assert ev.next_booking is not None
-    assert (ev.next_booking.starts_on, ev.next_booking.status) == (
-        L + timedelta(days=28), "booked")
+    assert (ev.next_booking.starts_on, ev.next_booking.status) == (L + timedelta(days=28), "booked")
     assert "needs_booking" not in ev.flag_codes

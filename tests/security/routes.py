@@ -12,8 +12,10 @@ MISSING_ID = 999_999
 
 def route_keys(app) -> list[tuple[str, str]]:
     """Every (method, path) the app answers, HEAD aside."""
-    return sorted({(m, r.path) for r in iter_routes(app) for m in r.methods - {"HEAD"}},
-                  key=lambda k: (k[1], k[0]))
+    return sorted(
+        {(m, r.path) for r in iter_routes(app) for m in r.methods - {"HEAD"}},
+        key=lambda k: (k[1], k[0]),
+    )
 
 
 def is_api(path: str) -> bool:

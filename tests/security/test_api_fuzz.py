@@ -29,10 +29,16 @@ def _fuzz_admin(engine) -> tuple[int, int, dict]:
     # An integration token: a login token would end when the fuzzer calls end-sessions on
     # this very account.
     with session_scope(engine) as session:
-        admin = staff.create_user(session, actor=SYSTEM, username="fuzz.admin", role="admin",
-                                  password=staff_admin.new_random_password())
+        admin = staff.create_user(
+            session,
+            actor=SYSTEM,
+            username="fuzz.admin",
+            role="admin",
+            password=staff_admin.new_random_password(),
+        )
         token, row = staff_admin.issue_integration_token(
-            session, actor=SYSTEM, user_id=admin.id, name="schemathesis", days=1)
+            session, actor=SYSTEM, user_id=admin.id, name="schemathesis", days=1
+        )
         return admin.id, row.id, {"Authorization": f"Bearer {token}"}
 
 
@@ -53,18 +59,29 @@ def test_no_server_error_and_every_answer_matches_the_schema(settings, committed
         # The fuzzer may demote, disable or revoke its own account: undo it before each call
         # so that every operation really runs as an admin.
         with committed_engine.begin() as connection:
-            connection.execute(update(StaffUser).where(StaffUser.id == admin_id)
-                               .values(is_active=True, role="admin"))
-            connection.execute(update(ApiToken).where(ApiToken.id == token_id)
-                               .values(revoked_at=None))
+            connection.execute(
+                update(StaffUser)
+                .where(StaffUser.id == admin_id)
+                .values(is_active=True, role="admin")
+            )
+            connection.execute(
+                update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=None)
+            )
 
     failures = []
     for operation in operations:
-        cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                          operation.as_strategy(GenerationMode.NEGATIVE))
+        cases = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
 
-        @settings_(max_examples=2 * EXAMPLES, deadline=None, derandomize=True, database=None,
-                   suppress_health_check=list(HealthCheck))
+        @settings_(
+            max_examples=2 * EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=cases)
         def exercise(case):
             restore_the_admin()

@@ -19,8 +19,13 @@ from tracker.store.models import AuditEvent, StaffUser, WebSession
 def tracker(*args: str, database_url: str) -> subprocess.CompletedProcess:
     """Run `tracker ARGS` as an operator would, against this database."""
     env = {**os.environ, **FIXED_WIDTH, "TRACKER_DATABASE_URL": database_url}
-    return subprocess.run([sys.executable, "-m", "tracker.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tracker.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_verify_names_an_edited_entry_and_a_broken_link(session):
@@ -29,8 +34,9 @@ def test_verify_names_an_edited_entry_and_a_broken_link(session):
     ids = session.exec(select(AuditEvent.id).order_by(AuditEvent.id)).all()
     assert len(ids) >= 8
     edited, removed = ids[2], ids[5]
-    session.execute(text("UPDATE audit_event SET actor_name = 'mallory' WHERE id = :id"),
-                    {"id": edited})
+    session.execute(
+        text("UPDATE audit_event SET actor_name = 'mallory' WHERE id = :id"), {"id": edited}
+    )
     session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": removed})
     session.expire_all()
     assert audit.verify_chain(session, batch_size=3) == [
@@ -44,8 +50,9 @@ def test_verify_catches_a_recomputed_hash_without_the_key(session):
     entry = session.exec(select(AuditEvent).order_by(AuditEvent.id)).first()
     # Someone who can write the table but does not hold TRACKER_SECRET_KEY.
     forged = audit.entry_mac(entry, entry.prev_hmac, key="guessed-key")
-    session.execute(text("UPDATE audit_event SET hmac = :h WHERE id = :id"),
-                    {"h": forged, "id": entry.id})
+    session.execute(
+        text("UPDATE audit_event SET hmac = :h WHERE id = :id"), {"h": forged, "id": entry.id}
+    )
     session.expire_all()
     problems = audit.verify_chain(session)
     assert (entry.id, "content does not match its HMAC") in problems
@@ -61,12 +68,12 @@ def test_the_cli_says_ok_then_names_the_entry_edited_in_the_database(
     assert intact.returncode == 0, intact.stderr
     with session_scope(committed_engine) as session:
         count = len(session.exec(select(AuditEvent.id)).all())
-        victim = session.exec(select(AuditEvent).where(
-            AuditEvent.action == "patient.create")).one()
+        victim = session.exec(select(AuditEvent).where(AuditEvent.action == "patient.create")).one()
     assert intact.stdout.startswith(f"OK: {count} audit entries verified")
     with committed_engine.begin() as connection:  # a DBA "correcting" the record by hand
-        connection.execute(text("UPDATE audit_event SET entity_id = '999' WHERE id = :id"),
-                           {"id": victim.id})
+        connection.execute(
+            text("UPDATE audit_event SET entity_id = '999' WHERE id = :id"), {"id": victim.id}
+        )
     broken = tracker("audit", "verify", database_url=database_url)
     assert broken.returncode == 1
     assert f"audit entry {victim.id}: content does not match its HMAC" in broken.stdout
@@ -75,10 +82,14 @@ def test_the_cli_says_ok_then_names_the_entry_edited_in_the_database(
 
 def test_users_disable_from_the_console_ends_the_sessions(committed_engine, database_url):
     with session_scope(committed_engine) as session:
-        user = staff.create_user(session, actor=SYSTEM, username="cli.nurse", role="nurse",
-                                 password="a long enough password")
-        staff.start_web_session(session, user=user, max_hours=12, ip_address=None,
-                                user_agent=None)
+        user = staff.create_user(
+            session,
+            actor=SYSTEM,
+            username="cli.nurse",
+            role="nurse",
+            password="a long enough password",
+        )
+        staff.start_web_session(session, user=user, max_hours=12, ip_address=None, user_agent=None)
     done = tracker("users", "disable", "CLI.Nurse", database_url=database_url)
     assert done.returncode == 0, done.stderr
     with session_scope(committed_engine) as session:

@@ -13,8 +13,9 @@ from tracker.store.models import StaffUser, WebSession
 
 def _page_writes(app) -> list[tuple[str, str]]:
     # /login is the one form without a session; its own token is tested below.
-    return [(m, p) for m, p in route_keys(app)
-            if m in WRITE_METHODS and not is_api(p) and p != "/login"]
+    return [
+        (m, p) for m, p in route_keys(app) if m in WRITE_METHODS and not is_api(p) and p != "/login"
+    ]
 
 
 def test_every_page_write_refuses_a_missing_blank_or_foreign_token(app, make_user, session):
@@ -24,8 +25,12 @@ def test_every_page_write_refuses_a_missing_blank_or_foreign_token(app, make_use
     assert len(writes) >= 20
     users_before = session.exec(select(func.count()).select_from(StaffUser)).one()
     for method, path in writes:
-        for data in ({}, {"csrf_token": ""}, {"csrf_token": other.csrf},
-                     {"csrf_token": admin.csrf[:-1]}):
+        for data in (
+            {},
+            {"csrf_token": ""},
+            {"csrf_token": other.csrf},
+            {"csrf_token": admin.csrf[:-1]},
+        ):
             answer = admin.request(method, fill(path), data=data, follow_redirects=False)
             assert answer.status_code == 403, (method, path, data, answer.status_code)
             assert "reload the page" in answer.text
@@ -36,20 +41,31 @@ def test_every_page_write_refuses_a_missing_blank_or_foreign_token(app, make_use
 
 def test_the_token_in_a_form_is_what_makes_a_write_go_through(app, make_user, session):
     admin = page_client(app, make_user, "admin")
-    answer = admin.post("/admin/users", data={"csrf_token": admin.csrf, "username": "new.nurse",
-                                              "role": "nurse"}, follow_redirects=False)
+    answer = admin.post(
+        "/admin/users",
+        data={"csrf_token": admin.csrf, "username": "new.nurse", "role": "nurse"},
+        follow_redirects=False,
+    )
     assert answer.status_code == 200, answer.text
     assert session.exec(select(StaffUser).where(StaffUser.username == "new.nurse")).one()
 
 
 def test_api_writes_take_no_cookie_only_a_bearer_token(app, make_user):
     admin = page_client(app, make_user, "admin")  # holds a live session cookie
-    writes = [(m, p) for m, p in route_keys(app)
-              if m in WRITE_METHODS and is_api(p) and p != "/api/v1/auth/token"]
+    writes = [
+        (m, p)
+        for m, p in route_keys(app)
+        if m in WRITE_METHODS and is_api(p) and p != "/api/v1/auth/token"
+    ]
     assert len(writes) >= 20
     for method, path in writes:
-        answer = admin.request(method, fill(path), json={},
-                               headers={"X-CSRF-Token": admin.csrf}, follow_redirects=False)
+        answer = admin.request(
+            method,
+            fill(path),
+            json={},
+            headers={"X-CSRF-Token": admin.csrf},
+            follow_redirects=False,
+        )
         assert answer.status_code == 401, (method, path, answer.status_code)
 
 
@@ -61,17 +77,39 @@ def _login_form(client):
 def test_login_needs_the_token_of_its_own_form(client, make_user, session):
     make_user("lola.login", "nurse")
     token = _login_form(client)
-    forged = client.post("/login", data={"username": "lola.login", "password": TEST_PASSWORD,
-                                         "login_csrf": "forged", "next": "/"},
-                         follow_redirects=False)
+    forged = client.post(
+        "/login",
+        data={
+            "username": "lola.login",
+            "password": TEST_PASSWORD,
+            "login_csrf": "forged",
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
     assert forged.status_code == 403 and "expired" in forged.text
     client.cookies.clear()  # a cross-site form: the token in the page, but not the cookie
-    no_cookie = client.post("/login", data={"username": "lola.login", "password": TEST_PASSWORD,
-                                            "login_csrf": token, "next": "/"},
-                            follow_redirects=False)
+    no_cookie = client.post(
+        "/login",
+        data={
+            "username": "lola.login",
+            "password": TEST_PASSWORD,
+            "login_csrf": token,
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
     assert no_cookie.status_code == 403
     assert session.exec(select(func.count()).select_from(WebSession)).one() == 0
     token = _login_form(client)
-    ok = client.post("/login", data={"username": "lola.login", "password": TEST_PASSWORD,
-                                     "login_csrf": token, "next": "/"}, follow_redirects=False)
+    ok = client.post(
+        "/login",
+        data={
+            "username": "lola.login",
+            "password": TEST_PASSWORD,
+            "login_csrf": token,
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
     assert ok.status_code == 303

@@ -7,9 +7,15 @@ from tests.builders.pages import page_client
 from tracker.settings import Settings
 from tracker.web.security import CONTENT_SECURITY_POLICY
 
-CSP_MUST_SAY = ["default-src 'self'", "script-src 'self'", "style-src 'self'",
-                "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-                "form-action 'self'"]
+CSP_MUST_SAY = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+]
 
 
 def _assert_hardened(answer, *, cached: bool = False):
@@ -75,11 +81,17 @@ def test_the_docs_page_starts_swagger_from_a_file_not_an_inline_script(app, make
 def test_a_body_over_the_limit_is_refused_with_413(connection, api_as, client):
     from tracker.web.app import create_app
 
-    small = TestClient(create_app(Settings(env="test", max_body_bytes=10_000,
-                                           secret_key="s" * 40), connection))
+    small = TestClient(
+        create_app(Settings(env="test", max_body_bytes=10_000, secret_key="s" * 40), connection)
+    )
     headers = api_as("pharmacist", "big.body")
-    big = {"mrn": "BIG-1", "given_name": "x" * 20_000, "family_name": "Big",
-           "birth_date": "1970-01-01", "sex": None}
+    big = {
+        "mrn": "BIG-1",
+        "given_name": "x" * 20_000,
+        "family_name": "Big",
+        "birth_date": "1970-01-01",
+        "sex": None,
+    }
     declared = small.post("/api/v1/patients", json=big, headers=headers)
     assert declared.status_code == 413
     assert "larger than 10000 bytes" in declared.json()["detail"]
@@ -89,11 +101,13 @@ def test_a_body_over_the_limit_is_refused_with_413(connection, api_as, client):
         for _ in range(30):
             yield b"x" * 1000
 
-    streamed = small.post("/api/v1/patients", content=chunks(),
-                          headers=headers | {"Content-Type": "application/json"})
+    streamed = small.post(
+        "/api/v1/patients", content=chunks(), headers=headers | {"Content-Type": "application/json"}
+    )
     assert streamed.status_code == 413
-    page = small.post("/login", content=chunks(),
-                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    page = small.post(
+        "/login", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert page.status_code == 413 and page.text.startswith("the request body")
     assert small.get("/healthz").status_code == 200  # a normal request still goes through
     fine = small.post("/api/v1/patients", headers=headers, json=big | {"given_name": "Ann"})
@@ -110,35 +124,47 @@ def _patients_csv(rows: int) -> bytes:
     writer = csv.DictWriter(out, fieldnames=COLUMNS["patients"])
     writer.writeheader()
     for n in range(rows):
-        writer.writerow({"mrn": f"BIG-{n}", "given_name": "Ann", "family_name": "Big" * 10,
-                         "birth_date": "1961-05-06", "sex": "female"})
+        writer.writerow(
+            {
+                "mrn": f"BIG-{n}",
+                "given_name": "Ann",
+                "family_name": "Big" * 10,
+                "birth_date": "1961-05-06",
+                "sex": "female",
+            }
+        )
     return out.getvalue().encode()
 
 
-def test_the_caseload_import_alone_takes_bodies_up_to_its_own_larger_cap(
-    connection, make_user
-):
+def test_the_caseload_import_alone_takes_bodies_up_to_its_own_larger_cap(connection, make_user):
     # TRACKER_MAX_IMPORT_BYTES (50 MB by default) for POST /import; every other body keeps
     # TRACKER_MAX_BODY_BYTES (2 MB by default).
     from tests.builders.pages import csrf_of, log_in
     from tracker.web.app import create_app
 
     assert Settings().max_import_bytes >= 50_000_000 > 2_000_000 == Settings().max_body_bytes
-    settings = Settings(env="test", max_body_bytes=10_000, max_import_bytes=300_000,
-                        secret_key="s" * 40)
+    settings = Settings(
+        env="test", max_body_bytes=10_000, max_import_bytes=300_000, secret_key="s" * 40
+    )
     client = TestClient(create_app(settings, connection), base_url="http://testserver")
     log_in(client, make_user, "pharmacist", "big.importer")
     token = csrf_of(client.get("/import").text)
     fits = _patients_csv(800)  # some 70 kB: over the general cap, under the import's
     assert 10_000 < len(fits) < 300_000
-    checked = client.post("/import", data={"csrf_token": token, "action": "check"},
-                          files={"patients": ("patients.csv", fits, "text/csv")})
+    checked = client.post(
+        "/import",
+        data={"csrf_token": token, "action": "check"},
+        files={"patients": ("patients.csv", fits, "text/csv")},
+    )
     assert checked.status_code == 200, checked.text[:500]
     assert "800" in checked.text  # the dry run read every row
     big = _patients_csv(8000)
     assert len(big) > 300_000
-    too_big = client.post("/import", data={"csrf_token": token, "action": "check"},
-                          files={"patients": ("patients.csv", big, "text/csv")})
+    too_big = client.post(
+        "/import",
+        data={"csrf_token": token, "action": "check"},
+        files={"patients": ("patients.csv", big, "text/csv")},
+    )
     assert too_big.status_code == 413 and "larger than 300000 bytes" in too_big.text
     _assert_hardened(too_big)
     # The larger cap is for that one route: the same body anywhere else is refused.
@@ -147,20 +173,33 @@ def test_the_caseload_import_alone_takes_bodies_up_to_its_own_larger_cap(
         assert other.status_code == 413, path
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/patients/2147483648", "/api/v1/infusions/99999999999999999999",
-    "/api/v1/patients/1/schedule?on=9999-12-31", "/api/v1/worklist?on=0001-01-01",
-    "/api/v1/admin/audit?patient_id=2147483648", "/api/v1/patients?limit=100000",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/patients/2147483648",
+        "/api/v1/infusions/99999999999999999999",
+        "/api/v1/patients/1/schedule?on=9999-12-31",
+        "/api/v1/worklist?on=0001-01-01",
+        "/api/v1/admin/audit?patient_id=2147483648",
+        "/api/v1/patients?limit=100000",
+    ],
+)
 def test_numbers_and_dates_out_of_range_are_refused_not_sent_to_the_database(client, api_as, url):
     answer = client.get(url, headers=api_as("admin", "range.admin"))
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"][0] in ("path", "query")
 
 
-@pytest.mark.parametrize("url", ["/patients/2147483648", "/log/2147483648",
-                                 "/?on=9999-12-31", "/log?on=0001-01-01",
-                                 "/patients/1/book?start=9999-12-31"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/patients/2147483648",
+        "/log/2147483648",
+        "/?on=9999-12-31",
+        "/log?on=0001-01-01",
+        "/patients/1/book?start=9999-12-31",
+    ],
+)
 def test_pages_refuse_out_of_range_ids_and_days(app, make_user, url):
     admin = page_client(app, make_user, "admin")
     assert admin.get(url).status_code == 422
@@ -182,8 +221,12 @@ def _unbounded(schema: dict, where: str, components: dict) -> list[str]:
         schema = components[schema["$ref"].rsplit("/", 1)[-1]]
     if any(where.startswith(exempt) for exempt in UNBOUNDED_BY_DESIGN):
         return []
-    found = [problem for key in ("anyOf", "oneOf", "allOf") for sub in schema.get(key, [])
-             for problem in _unbounded(sub, where, components)]
+    found = [
+        problem
+        for key in ("anyOf", "oneOf", "allOf")
+        for sub in schema.get(key, [])
+        for problem in _unbounded(sub, where, components)
+    ]
     kind = schema.get("type")
     if kind == "object":
         for name, sub in schema.get("properties", {}).items():
@@ -193,12 +236,16 @@ def _unbounded(schema: dict, where: str, components: dict) -> list[str]:
     elif kind == "array":
         found += [] if "maxItems" in schema else [f"{where}: no maxItems"]
         found += _unbounded(schema.get("items", {}), f"{where}[]", components)
-    elif kind == "string" and not ({"maxLength", "enum", "const"} & schema.keys()) and (
-            schema.get("format") not in ("date", "date-time", "time", "email")):
+    elif (
+        kind == "string"
+        and not ({"maxLength", "enum", "const"} & schema.keys())
+        and (schema.get("format") not in ("date", "date-time", "time", "email"))
+    ):
         found.append(f"{where}: no maxLength")
     elif kind in ("integer", "number") and not (
-            {"maximum", "exclusiveMaximum"} & schema.keys()
-            and {"minimum", "exclusiveMinimum"} & schema.keys()):
+        {"maximum", "exclusiveMaximum"} & schema.keys()
+        and {"minimum", "exclusiveMinimum"} & schema.keys()
+    ):
         found.append(f"{where}: no range")
     return found
 
@@ -211,9 +258,11 @@ def test_every_api_input_has_bounds_on_text_numbers_and_lists(client, api_as):
         for method, operation in operations.items():
             label = f"{method.upper()} {path}"
             for parameter in operation.get("parameters", []):
-                problems += _unbounded(parameter["schema"],
-                                       f"{label} {parameter['in']}:{parameter['name']}",
-                                       components)
+                problems += _unbounded(
+                    parameter["schema"],
+                    f"{label} {parameter['in']}:{parameter['name']}",
+                    components,
+                )
             for content in operation.get("requestBody", {}).get("content", {}).values():
                 problems += _unbounded(content["schema"], f"{label} body", components)
     assert problems == []
@@ -251,8 +300,13 @@ def test_every_page_parameter_has_bounds(app):
             continue
         for method in route.methods - {"HEAD"}:
             for field in _parameters(route.dependant):
-                kind = ("path" if field in route.dependant.path_params else
-                        "form" if field in route.dependant.body_params else "query")
+                kind = (
+                    "path"
+                    if field in route.dependant.path_params
+                    else "form"
+                    if field in route.dependant.body_params
+                    else "query"
+                )
                 where = f"{method} {route.path} {kind}:{field.name}"
                 if where in PAGE_PARAMETERS_BOUNDED_ELSEWHERE:
                     continue
@@ -277,10 +331,15 @@ def test_every_page_parameter_has_bounds(app):
     assert checked >= 40
 
 
-@pytest.mark.parametrize("url", ["/patients/{pid}/review-report?end=0001-01-01",
-                                 "/patients/{pid}/review-report?end=9999-12-31",
-                                 "/patients/{pid}/review-report?months=99999999999999999999",
-                                 "/import/progress/" + "x" * 65])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/patients/{pid}/review-report?end=0001-01-01",
+        "/patients/{pid}/review-report?end=9999-12-31",
+        "/patients/{pid}/review-report?months=99999999999999999999",
+        "/import/progress/" + "x" * 65,
+    ],
+)
 def test_pages_refuse_out_of_range_parameters(app, make_user, session, url):
     from tests.builders.records import build_world
 
@@ -306,8 +365,7 @@ def test_page_texts_over_their_length_are_refused_not_cut_short(app, make_user, 
     assert cancel.status_code == 422 and "500 characters" in cancel.text
     session.expire_all()
     assert session.get(Infusion, world.infusion_id).status == "booked"
-    dismiss = admin.post(f"/patients/{world.patient_id}/recommendation/dismiss",
-                         data=long_reason)
+    dismiss = admin.post(f"/patients/{world.patient_id}/recommendation/dismiss", data=long_reason)
     assert dismiss.status_code == 422  # (this patient has no recommendation to show it on)
 
 
@@ -351,8 +409,13 @@ def test_a_nul_character_in_any_text_is_refused_before_the_database_sees_it(
 ):
     # PostgreSQL refuses NUL in text columns: unchecked, each of these was a 500 there.
     headers = api_as("pharmacist", "nul.checker")
-    patient = {"mrn": "NUL-1", "given_name": "A\x00b", "family_name": "Nul",
-               "birth_date": "1970-01-01", "sex": None}
+    patient = {
+        "mrn": "NUL-1",
+        "given_name": "A\x00b",
+        "family_name": "Nul",
+        "birth_date": "1970-01-01",
+        "sex": None,
+    }
     body = client.post("/api/v1/patients", headers=headers, json=patient)
     assert body.status_code == 422
     assert body.json()["detail"][0]["msg"] == "text must not contain NUL characters"
@@ -367,18 +430,42 @@ def test_a_nul_character_in_any_text_is_refused_before_the_database_sees_it(
 def test_what_schemathesis_found_is_a_422_now(client, api_as):
     # Each of these answered 500 before (see docs/security.md).
     headers = api_as("admin", "found.admin")
-    made = client.post("/api/v1/patients", headers=headers, json={
-        "mrn": "FOUND-1", "given_name": "F", "family_name": "Ound", "birth_date": "1970-01-01",
-        "sex": None, "min_interval_days": 100})  # above the site's longest interval, 42
+    made = client.post(
+        "/api/v1/patients",
+        headers=headers,
+        json={
+            "mrn": "FOUND-1",
+            "given_name": "F",
+            "family_name": "Ound",
+            "birth_date": "1970-01-01",
+            "sex": None,
+            "min_interval_days": 100,
+        },
+    )  # above the site's longest interval, 42
     assert made.status_code == 422 and made.json()["detail"][0]["loc"] == [
-        "body", "min_interval_days"]
-    made = client.post("/api/v1/patients", headers=headers, json={
-        "mrn": "FOUND-1", "given_name": "F", "family_name": "Ound", "birth_date": "1970-01-01",
-        "sex": None, "min_interval_days": 40})
+        "body",
+        "min_interval_days",
+    ]
+    made = client.post(
+        "/api/v1/patients",
+        headers=headers,
+        json={
+            "mrn": "FOUND-1",
+            "given_name": "F",
+            "family_name": "Ound",
+            "birth_date": "1970-01-01",
+            "sex": None,
+            "min_interval_days": 40,
+        },
+    )
     assert made.status_code == 201
     pid = made.json()["id"]
-    assert client.patch(f"/api/v1/patients/{pid}", headers=headers,
-                        json={"reminder_consent": None}).status_code == 422
+    assert (
+        client.patch(
+            f"/api/v1/patients/{pid}", headers=headers, json={"reminder_consent": None}
+        ).status_code
+        == 422
+    )
     # The site's longest interval may not drop below a patient's own shortest one.
     policy = client.put("/api/v1/policy", headers=headers, json={"max_interval_days": 35})
     assert policy.status_code == 422 and "FOUND-1" in policy.json()["detail"][0]["msg"]

@@ -32,11 +32,16 @@ def test_a_weaker_hash_is_upgraded_at_the_next_login(session, make_user):
     from argon2 import PasswordHasher
 
     user = make_user("old.hash", "nurse")
-    user.password_hash = PasswordHasher(time_cost=2, memory_cost=19 * 1024,
-                                        parallelism=1).hash(TEST_PASSWORD)
+    user.password_hash = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(
+        TEST_PASSWORD
+    )
     session.commit()
-    assert staff.authenticate(session, username="old.hash", password=TEST_PASSWORD,
-                              ip_address="10.0.0.1") is not None
+    assert (
+        staff.authenticate(
+            session, username="old.hash", password=TEST_PASSWORD, ip_address="10.0.0.1"
+        )
+        is not None
+    )
     assert extract_parameters(user.password_hash).memory_cost == passwords.MEMORY_COST_KIB
 
 
@@ -47,35 +52,49 @@ def test_the_shipped_list_holds_at_least_ten_thousand_common_passwords():
     assert not any(p.startswith("#!") for p in common)  # the header is not a password
 
 
-@pytest.mark.parametrize("password,reason", [
-    ("short pass", "at least 12"),
-    ("x" * 257, "at most 256"),
-    ("1qaz2wsx3edc", "common passwords"),  # on the list as it is
-    ("1QAZ2WSX3EDC", "common passwords"),  # compared case-insensitively
-    ("Password12345!", "common passwords"),  # a listed word with digits and symbols added
-    ("aaaaaaaaaaaaaaaa", "too few characters"),
-    ("my name is gail.gray, hi", "username"),
-    ("ivig-tracker-2026!", "name of this system"),
-])
+@pytest.mark.parametrize(
+    "password,reason",
+    [
+        ("short pass", "at least 12"),
+        ("x" * 257, "at most 256"),
+        ("1qaz2wsx3edc", "common passwords"),  # on the list as it is
+        ("1QAZ2WSX3EDC", "common passwords"),  # compared case-insensitively
+        ("Password12345!", "common passwords"),  # a listed word with digits and symbols added
+        ("aaaaaaaaaaaaaaaa", "too few characters"),
+        ("my name is gail.gray, hi", "username"),
+        ("ivig-tracker-2026!", "name of this system"),
+    ],
+)
 def test_weak_passwords_are_refused(session, password, reason):
     with pytest.raises(Invalid) as refused:
-        staff.create_user(session, actor=SYSTEM, username="gail.gray", role="nurse",
-                          password=password)
+        staff.create_user(
+            session, actor=SYSTEM, username="gail.gray", role="nurse", password=password
+        )
     assert reason in refused.value.message and refused.value.field == "password"
 
 
-@pytest.mark.parametrize("password", ["correct horse battery staple", "Zq7#mK2!vR9@wL4$",
-                                      "é" * 6 + "ünïcødé ok",
-                                      "tulip river granite " * 12])  # 240: over 128 is fine
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "Zq7#mK2!vR9@wL4$",
+        "é" * 6 + "ünïcødé ok",
+        "tulip river granite " * 12,
+    ],
+)  # 240: over 128 is fine
 def test_long_and_unusual_passwords_are_accepted(session, password):
-    user = staff.create_user(session, actor=SYSTEM, username="hal.hope", role="nurse",
-                             password=password)
+    user = staff.create_user(
+        session, actor=SYSTEM, username="hal.hope", role="nurse", password=password
+    )
     assert passwords.verify_password(user.password_hash, password)
 
 
 def test_the_admin_api_refuses_a_common_password_by_name(client, api_as):
-    answer = client.post("/api/v1/admin/users", headers=api_as("admin", "adm.api"), json={
-        "username": "ivan", "role": "viewer", "password": "iloveyou1234"})
+    answer = client.post(
+        "/api/v1/admin/users",
+        headers=api_as("admin", "adm.api"),
+        json={"username": "ivan", "role": "viewer", "password": "iloveyou1234"},
+    )
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["body", "password"]
 
@@ -83,9 +102,11 @@ def test_the_admin_api_refuses_a_common_password_by_name(client, api_as):
 def _page_login(client, username, password):
     form = client.get("/login").text
     token = re.search(r'name="login_csrf" value="([^"]+)"', form).group(1)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "login_csrf": token, "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "login_csrf": token, "next": "/"},
+        follow_redirects=False,
+    )
 
 
 def _api_login(client, username, password, ip=None):
@@ -109,11 +130,13 @@ def test_the_eleventh_try_on_an_account_is_refused_without_checking_the_password
         page = _page_login(client, "tom.target", TEST_PASSWORD)
         assert page.status_code == 429
         assert "Too many failed attempts; try again in 10 minutes." in page.text
-        attempts = session.exec(select(LoginAttempt).where(
-            LoginAttempt.username == "tom.target")).all()
+        attempts = session.exec(
+            select(LoginAttempt).where(LoginAttempt.username == "tom.target")
+        ).all()
         assert len(attempts) == 10  # refused tries are not failures: waiting always works
-        throttled = session.exec(select(AuditEvent).where(
-            AuditEvent.action == "login.throttled")).all()
+        throttled = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "login.throttled")
+        ).all()
         assert len(throttled) == 2 and throttled[0].actor_name == "tom.target"
         clock.shift(timedelta(seconds=wait))
         assert _api_login(client, "tom.target", TEST_PASSWORD).status_code == 200

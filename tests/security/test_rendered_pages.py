@@ -13,11 +13,20 @@ XSS_NAME = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # Pages that show the patient's name (the rest must merely not run it).
 PAGES_WITH_THE_NAME = {
-    "/?view=booked_this_week", "/patients", "/patients/{patient_id}",
-    "/patients/{patient_id}/summary", "/patients/{patient_id}/edit",
-    "/patients/{patient_id}/regimens/new", "/patients/{patient_id}/book",
-    "/patients/{patient_id}/review-report", "/patients/{patient_id}/calendar", "/log",
-    "/log/{infusion_id}", "/outbox", "/recall?lot=P1", "/admin/audit",
+    "/?view=booked_this_week",
+    "/patients",
+    "/patients/{patient_id}",
+    "/patients/{patient_id}/summary",
+    "/patients/{patient_id}/edit",
+    "/patients/{patient_id}/regimens/new",
+    "/patients/{patient_id}/book",
+    "/patients/{patient_id}/review-report",
+    "/patients/{patient_id}/calendar",
+    "/log",
+    "/log/{infusion_id}",
+    "/outbox",
+    "/recall?lot=P1",
+    "/admin/audit",
     "/patients/{patient_id}/other-treatments",
     "/patients/{patient_id}/diagnosis/new",
 }
@@ -40,7 +49,8 @@ class PageAudit(HTMLParser):
             if name.startswith("on") or name == "style":
                 self.inline.append(f"<{tag} {name}=...>")
             if name in ("href", "src", "action") and (value or "").strip().lower().startswith(
-                    "javascript:"):
+                "javascript:"
+            ):
                 self.inline.append(f"<{tag} {name}=javascript:...>")
         if tag == "style":
             self.inline.append("<style>")
@@ -49,8 +59,13 @@ class PageAudit(HTMLParser):
             if not self._script_has_src:
                 self.inline.append("<script> without src")
         if tag == "form":
-            self.forms.append({"method": (names.get("method") or "get").lower(),
-                               "action": names.get("action"), "inputs": {}})
+            self.forms.append(
+                {
+                    "method": (names.get("method") or "get").lower(),
+                    "action": names.get("action"),
+                    "inputs": {},
+                }
+            )
         if tag == "input" and self.forms:
             self.forms[-1]["inputs"][names.get("name")] = names.get("value") or ""
 
@@ -77,8 +92,11 @@ def _pages(app, client, session):
 @pytest.fixture
 def admin_pages(app, make_user, session):
     client = page_client(app, make_user, "admin")
-    pages = [(p, a) for p, a in _pages(app, client, session)
-             if a.headers.get("content-type", "").startswith("text/html")]
+    pages = [
+        (p, a)
+        for p, a in _pages(app, client, session)
+        if a.headers.get("content-type", "").startswith("text/html")
+    ]
     for _path, answer in pages:
         answer.csrf = client.csrf
     return pages
@@ -122,8 +140,9 @@ def test_a_patient_named_like_a_script_is_shown_as_text(admin_pages, app, make_u
 def test_the_json_api_gives_the_name_back_as_json_data(app, make_user, api_as, session):
     world = build_world(session, given_name=XSS_NAME)
     bearer = api_as("admin", "admin.api")
-    answer = page_client(app, make_user, "admin").get(f"/api/v1/patients/{world.patient_id}",
-                                                      headers=bearer)
+    answer = page_client(app, make_user, "admin").get(
+        f"/api/v1/patients/{world.patient_id}", headers=bearer
+    )
     assert answer.headers["content-type"] == "application/json"
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.json()["given_name"] == XSS_NAME

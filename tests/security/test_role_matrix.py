@@ -18,10 +18,18 @@ def test_every_route_has_a_rule_and_every_rule_a_route(app):
     assert sorted(ROLE_MATRIX.keys() - routes) == [], "rules for routes that no longer exist"
     assert set(ROLE_MATRIX.values()) <= {"public", "login", *STAFF_ROLES}
     # Pages and API alike, the feeds, the docs and the interoperability routes among them.
-    for key in ("GET /calendar/patient/{token}.ics", "GET /calendar/chair/{token}.ics",
-                "GET /docs", "GET /openapi.json", "POST /import", "GET /recall",
-                "GET /patients/{patient_id}/review-report", "GET /admin/audit.csv",
-                "GET /api/v1/patients/{patient_id}/fhir", "GET /healthz"):
+    for key in (
+        "GET /calendar/patient/{token}.ics",
+        "GET /calendar/chair/{token}.ics",
+        "GET /docs",
+        "GET /openapi.json",
+        "POST /import",
+        "GET /recall",
+        "GET /patients/{patient_id}/review-report",
+        "GET /admin/audit.csv",
+        "GET /api/v1/patients/{patient_id}/fhir",
+        "GET /healthz",
+    ):
         assert key in routes, key
     # Nothing answers outside the walkers' sight: no bare Starlette route, no websocket, no
     # mount but the static files.
@@ -57,15 +65,15 @@ def _call(client: TestClient, method: str, path: str, *, token: str | None, csrf
     if method in WRITE_METHODS and is_api(path):
         return client.request(method, url, json={}, headers=headers, follow_redirects=False)
     if method in WRITE_METHODS:
-        return client.request(method, url, data={"csrf_token": csrf} if csrf else {},
-                              follow_redirects=False)
+        return client.request(
+            method, url, data={"csrf_token": csrf} if csrf else {}, follow_redirects=False
+        )
     return client.request(method, url, headers=headers, follow_redirects=False)
 
 
 def test_each_role_gets_what_the_matrix_says(app, client, make_user, api_as):
     pages = {role: page_client(app, make_user, role) for role in STAFF_ROLES}
-    tokens = {role: api_as(role, f"{role}.api")["Authorization"].split()[1]
-              for role in STAFF_ROLES}
+    tokens = {role: api_as(role, f"{role}.api")["Authorization"].split()[1] for role in STAFF_ROLES}
     nobody = TestClient(app, base_url="http://testserver")
     # Logging out last: it ends the session the other requests use.
     keys = sorted(route_keys(app), key=lambda k: k == ("POST", "/logout"))
@@ -82,7 +90,8 @@ def test_each_role_gets_what_the_matrix_says(app, client, make_user, api_as):
             where = (method, path, role, answer.status_code)
             assert answer.status_code < 500, where
             sent_to_login = answer.status_code == 303 and answer.headers["location"].startswith(
-                "/login?next=")
+                "/login?next="
+            )
             if rule == "public":
                 # No login asked for (POST /login may still refuse a form without its token).
                 assert answer.status_code != 401 and not sent_to_login, where
@@ -106,13 +115,32 @@ def test_each_role_gets_what_the_matrix_says(app, client, make_user, api_as):
 def test_a_nurse_records_a_given_course_but_cannot_book_one(client, api_as):
     pharmacist = api_as("pharmacist", "pam.api")
     nurse = api_as("nurse", "nina.api")
-    patient = client.post("/api/v1/patients", headers=pharmacist, json={
-        "mrn": "ROLE-1", "given_name": "Rob", "family_name": "Role", "birth_date": "1970-01-01",
-        "sex": "male"}).json()["id"]
+    patient = client.post(
+        "/api/v1/patients",
+        headers=pharmacist,
+        json={
+            "mrn": "ROLE-1",
+            "given_name": "Rob",
+            "family_name": "Role",
+            "birth_date": "1970-01-01",
+            "sex": "male",
+        },
+    ).json()["id"]
     booking = {"scheduled_on": "2026-03-02"}
-    assert client.post(f"/api/v1/patients/{patient}/infusions", headers=nurse,
-                       json=booking).status_code == 403
-    given = client.post(f"/api/v1/patients/{patient}/infusions", headers=nurse,
-                        json={"scheduled_on": "2026-02-01", "status": "given", "dose_g": 40,
-                              "lots": [{"lot_number": "N1", "vials": 1, "size_g": 40}]})
+    assert (
+        client.post(
+            f"/api/v1/patients/{patient}/infusions", headers=nurse, json=booking
+        ).status_code
+        == 403
+    )
+    given = client.post(
+        f"/api/v1/patients/{patient}/infusions",
+        headers=nurse,
+        json={
+            "scheduled_on": "2026-02-01",
+            "status": "given",
+            "dose_g": 40,
+            "lots": [{"lot_number": "N1", "vials": 1, "size_g": 40}],
+        },
+    )
     assert given.status_code == 201 and given.json()["status"] == "given"

@@ -29,21 +29,25 @@ def test_the_cookie_holds_a_long_random_token_and_the_database_only_its_hash(
     assert row.token_hash == token_digest(token) and token not in row.token_hash
 
 
-def test_each_login_gets_a_new_token_and_ends_the_session_it_came_with(
-    app, make_user, session
-):
+def test_each_login_gets_a_new_token_and_ends_the_session_it_came_with(app, make_user, session):
     client = page_client(app, make_user, "nurse", "nora.nurse")
     first = client.cookies.get("tracker_session")
     form = client.get("/login").text
     login_csrf = re.search(r'name="login_csrf" value="([^"]+)"', form).group(1)
-    again = client.post("/login", data={"username": "nora.nurse", "password": TEST_PASSWORD,
-                                        "login_csrf": login_csrf, "next": "/"},
-                        follow_redirects=False)
+    again = client.post(
+        "/login",
+        data={
+            "username": "nora.nurse",
+            "password": TEST_PASSWORD,
+            "login_csrf": login_csrf,
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
     assert again.status_code == 303
     second = client.cookies.get("tracker_session")
     assert second != first
-    old = session.exec(select(WebSession).where(
-        WebSession.token_hash == token_digest(first))).one()
+    old = session.exec(select(WebSession).where(WebSession.token_hash == token_digest(first))).one()
     assert old.ended_at is not None
     client.cookies.clear()
     client.cookies.set("tracker_session", first)  # an old (perhaps planted) token is dead
@@ -80,24 +84,33 @@ def test_changing_the_password_ends_every_other_session_and_login_token(
 ):
     laptop = page_client(app, make_user, "nurse", "pia.nurse")
     ward_pc = another_device(app, laptop)
-    token = client.post("/api/v1/auth/token", data={"username": "pia.nurse",
-                                                    "password": TEST_PASSWORD}).json()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "pia.nurse", "password": TEST_PASSWORD}
+    ).json()
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
     assert client.get("/api/v1/chairs", headers=bearer).status_code == 200
     new_password = "a different long passphrase"
-    answer = laptop.post("/account/password", data={
-        "csrf_token": laptop.csrf, "current_password": TEST_PASSWORD,
-        "new_password": new_password, "confirm_password": new_password},
-        follow_redirects=False)
+    answer = laptop.post(
+        "/account/password",
+        data={
+            "csrf_token": laptop.csrf,
+            "current_password": TEST_PASSWORD,
+            "new_password": new_password,
+            "confirm_password": new_password,
+        },
+        follow_redirects=False,
+    )
     assert answer.status_code == 303
     assert _logged_in(laptop)  # this browser was given a new session
     assert not _logged_in(ward_pc)
     assert client.get("/api/v1/chairs", headers=bearer).status_code == 401
-    fresh = client.post("/api/v1/auth/token", data={"username": "pia.nurse",
-                                                    "password": new_password})
+    fresh = client.post(
+        "/api/v1/auth/token", data={"username": "pia.nurse", "password": new_password}
+    )
     assert fresh.status_code == 200
-    changed = session.exec(select(AuditEvent).where(
-        AuditEvent.action == "user.password_change")).one()
+    changed = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "user.password_change")
+    ).one()
     assert changed.actor_name == "pia.nurse" and changed.entity_id == str(laptop.user.id)
 
 
@@ -107,9 +120,16 @@ def test_the_password_form_asks_for_the_current_password_and_a_good_new_one(
     client = page_client(app, make_user, "nurse", "quin.nurse")
 
     def change(current, new, confirm=None):
-        return client.post("/account/password", data={
-            "csrf_token": client.csrf, "current_password": current, "new_password": new,
-            "confirm_password": new if confirm is None else confirm}, follow_redirects=False)
+        return client.post(
+            "/account/password",
+            data={
+                "csrf_token": client.csrf,
+                "current_password": current,
+                "new_password": new,
+                "confirm_password": new if confirm is None else confirm,
+            },
+            follow_redirects=False,
+        )
 
     wrong = change("not my password", "another long passphrase")
     assert wrong.status_code == 422 and "current password is wrong" in wrong.text
@@ -125,16 +145,24 @@ def test_the_password_form_asks_for_the_current_password_and_a_good_new_one(
 def test_disabling_an_account_ends_its_sessions_at_once(app, make_user, client):
     admin = page_client(app, make_user, "admin")
     nurse = page_client(app, make_user, "nurse", "rita.nurse")
-    token = client.post("/api/v1/auth/token", data={"username": "rita.nurse",
-                                                    "password": TEST_PASSWORD}).json()
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "rita.nurse", "password": TEST_PASSWORD}
+    ).json()
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
-    answer = admin.post(f"/admin/users/{nurse.user.id}/disable",
-                        data={"csrf_token": admin.csrf}, follow_redirects=False)
+    answer = admin.post(
+        f"/admin/users/{nurse.user.id}/disable",
+        data={"csrf_token": admin.csrf},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303
     assert not _logged_in(nurse)
     assert client.get("/api/v1/chairs", headers=bearer).status_code == 401
-    assert client.post("/api/v1/auth/token", data={"username": "rita.nurse",
-                                                   "password": TEST_PASSWORD}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "rita.nurse", "password": TEST_PASSWORD}
+        ).status_code
+        == 401
+    )
     admin.post(f"/admin/users/{nurse.user.id}/enable", data={"csrf_token": admin.csrf})
     assert not _logged_in(nurse)  # enabling again does not bring old sessions back
 
@@ -142,12 +170,19 @@ def test_disabling_an_account_ends_its_sessions_at_once(app, make_user, client):
 def test_an_admin_ends_anyones_sessions(app, make_user, client, api_as, session):
     admin = page_client(app, make_user, "admin")
     viewer = page_client(app, make_user, "viewer", "vera.viewer")
-    assert admin.post(f"/admin/users/{viewer.user.id}/sessions/end",
-                      data={"csrf_token": admin.csrf}, follow_redirects=False).status_code == 303
+    assert (
+        admin.post(
+            f"/admin/users/{viewer.user.id}/sessions/end",
+            data={"csrf_token": admin.csrf},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     assert not _logged_in(viewer) and _logged_in(admin)
     again = another_device(app, viewer)
-    ended = client.post(f"/api/v1/admin/users/{again.user.id}/end-sessions",
-                        headers=api_as("admin", "admin.api"))
+    ended = client.post(
+        f"/api/v1/admin/users/{again.user.id}/end-sessions", headers=api_as("admin", "admin.api")
+    )
     assert ended.status_code == 200 and ended.json() == {"ended": 1}
     assert not _logged_in(again)
 

@@ -21,15 +21,18 @@ def _bearer(token: str) -> dict:
 def test_a_login_token_expires_after_the_configured_hours(client, make_user):
     make_user("wes.viewer", "viewer")
     with time_machine.travel(T0, tick=False) as clock:
-        answer = client.post("/api/v1/auth/token", data={"username": "wes.viewer",
-                                                         "password": TEST_PASSWORD}).json()
+        answer = client.post(
+            "/api/v1/auth/token", data={"username": "wes.viewer", "password": TEST_PASSWORD}
+        ).json()
         assert answer["expires_in"] == 8 * 3600
         clock.shift(timedelta(hours=7, minutes=59))
-        assert client.get("/api/v1/chairs", headers=_bearer(answer["access_token"])
-                          ).status_code == 200
+        assert (
+            client.get("/api/v1/chairs", headers=_bearer(answer["access_token"])).status_code == 200
+        )
         clock.shift(timedelta(minutes=2))
-        assert client.get("/api/v1/chairs", headers=_bearer(answer["access_token"])
-                          ).status_code == 401
+        assert (
+            client.get("/api/v1/chairs", headers=_bearer(answer["access_token"])).status_code == 401
+        )
 
 
 def test_an_integration_token_is_shown_once_acts_as_its_account_and_revokes_at_once(
@@ -37,8 +40,15 @@ def test_an_integration_token_is_shown_once_acts_as_its_account_and_revokes_at_o
 ):
     admin = page_client(app, make_user, "admin")
     lab = make_user("lab.feed", "viewer")
-    issued = admin.post("/admin/tokens", data={"csrf_token": admin.csrf, "user_id": lab.id,
-                                               "name": "Lab results feed", "days": "90"})
+    issued = admin.post(
+        "/admin/tokens",
+        data={
+            "csrf_token": admin.csrf,
+            "user_id": lab.id,
+            "name": "Lab results feed",
+            "days": "90",
+        },
+    )
     assert issued.status_code == 200
     token = re.search(r'<code class="secret">([^<]+)</code>', issued.text).group(1)
     assert token not in admin.get("/admin/tokens").text  # never shown again
@@ -49,20 +59,23 @@ def test_an_integration_token_is_shown_once_acts_as_its_account_and_revokes_at_o
     assert client.post("/api/v1/patients", headers=_bearer(token), json={}).status_code == 403
     session.refresh(row)
     assert row.last_used_at is not None
-    revoked = admin.post(f"/admin/tokens/{row.id}/revoke", data={"csrf_token": admin.csrf},
-                         follow_redirects=False)
+    revoked = admin.post(
+        f"/admin/tokens/{row.id}/revoke", data={"csrf_token": admin.csrf}, follow_redirects=False
+    )
     assert revoked.status_code == 303
     assert client.get("/api/v1/chairs", headers=_bearer(token)).status_code == 401
-    actions = session.exec(select(AuditEvent.action).where(
-        AuditEvent.entity == "api_token")).all()
+    actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "api_token")).all()
     assert actions == ["token.issue", "token.revoke"]
 
 
 def test_integration_tokens_through_the_admin_api(client, api_as, make_user):
     admin = api_as("admin", "adm.api")
     feed = make_user("feed.acct", "nurse")
-    made = client.post("/api/v1/admin/tokens", headers=admin,
-                       json={"user_id": feed.id, "name": "Pump gateway", "days": 1})
+    made = client.post(
+        "/api/v1/admin/tokens",
+        headers=admin,
+        json={"user_id": feed.id, "name": "Pump gateway", "days": 1},
+    )
     assert made.status_code == 201
     body = made.json()
     assert body["status"] == "live" and body["username"] == "feed.acct" and body["token"]
@@ -72,25 +85,40 @@ def test_integration_tokens_through_the_admin_api(client, api_as, make_user):
         assert client.get("/api/v1/chairs", headers=_bearer(body["token"])).status_code == 401
     gone = client.post(f"/api/v1/admin/tokens/{body['id']}/revoke", headers=admin)
     assert gone.json()["status"] == "revoked"
-    too_long = client.post("/api/v1/admin/tokens", headers=admin,
-                           json={"user_id": feed.id, "name": "Forever", "days": 3650})
+    too_long = client.post(
+        "/api/v1/admin/tokens",
+        headers=admin,
+        json={"user_id": feed.id, "name": "Forever", "days": 3650},
+    )
     assert too_long.status_code == 422
 
 
 def test_an_admin_makes_an_account_with_a_password_shown_once(app, make_user, client, session):
     admin = page_client(app, make_user, "admin")
-    made = admin.post("/admin/users", data={"csrf_token": admin.csrf, "username": "Xena.Nurse",
-                                            "full_name": "Xena Nurse", "role": "nurse"})
+    made = admin.post(
+        "/admin/users",
+        data={
+            "csrf_token": admin.csrf,
+            "username": "Xena.Nurse",
+            "full_name": "Xena Nurse",
+            "role": "nurse",
+        },
+    )
     assert made.status_code == 200
     password = re.search(r'<code class="secret">([^<]+)</code>', made.text).group(1)
     assert len(password) >= 16
     assert password not in admin.get("/admin/users").text
     user = session.exec(select(StaffUser).where(StaffUser.username == "xena.nurse")).one()
     assert user.role == "nurse" and password not in user.password_hash
-    assert client.post("/api/v1/auth/token", data={"username": "xena.nurse",
-                                                   "password": password}).status_code == 200
-    taken = admin.post("/admin/users", data={"csrf_token": admin.csrf, "username": "xena.nurse",
-                                             "role": "nurse"})
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "xena.nurse", "password": password}
+        ).status_code
+        == 200
+    )
+    taken = admin.post(
+        "/admin/users", data={"csrf_token": admin.csrf, "username": "xena.nurse", "role": "nurse"}
+    )
     assert taken.status_code == 422 and "taken" in taken.text
 
 
@@ -100,47 +128,72 @@ def test_resetting_a_password_replaces_it_and_ends_the_sessions(app, make_user, 
     reset = admin.post(f"/admin/users/{nurse.user.id}/password", data={"csrf_token": admin.csrf})
     password = re.search(r'<code class="secret">([^<]+)</code>', reset.text).group(1)
     assert nurse.get("/patients", follow_redirects=False).status_code == 303
-    assert client.post("/api/v1/auth/token", data={"username": "yves.nurse",
-                                                   "password": TEST_PASSWORD}).status_code == 401
-    assert client.post("/api/v1/auth/token", data={"username": "yves.nurse",
-                                                   "password": password}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "yves.nurse", "password": TEST_PASSWORD}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "yves.nurse", "password": password}
+        ).status_code
+        == 200
+    )
 
 
 def test_roles_change_at_once_and_the_last_admin_stays(app, make_user, client, session):
     admin = page_client(app, make_user, "admin", "zoe.admin")
     viewer = page_client(app, make_user, "viewer", "abe.viewer")
     assert viewer.get("/patients/new").status_code == 403
-    changed = admin.post(f"/admin/users/{viewer.user.id}/role",
-                         data={"csrf_token": admin.csrf, "role": "pharmacist"},
-                         follow_redirects=False)
+    changed = admin.post(
+        f"/admin/users/{viewer.user.id}/role",
+        data={"csrf_token": admin.csrf, "role": "pharmacist"},
+        follow_redirects=False,
+    )
     assert changed.status_code == 303
     assert viewer.get("/patients/new").status_code == 200  # the same session, the new role
     entry = session.exec(select(AuditEvent).where(AuditEvent.action == "user.update")).one()
     assert entry.changes == {"role": ["viewer", "pharmacist"]} and entry.actor_name == "zoe.admin"
     for action, data in (("role", {"role": "viewer"}), ("disable", {})):
-        refused = admin.post(f"/admin/users/{admin.user.id}/{action}",
-                             data={"csrf_token": admin.csrf} | data)
+        refused = admin.post(
+            f"/admin/users/{admin.user.id}/{action}", data={"csrf_token": admin.csrf} | data
+        )
         assert refused.status_code == 409 and "last active admin" in refused.text
-    bad_role = admin.post(f"/admin/users/{viewer.user.id}/role",
-                          data={"csrf_token": admin.csrf, "role": "superuser"})
+    bad_role = admin.post(
+        f"/admin/users/{viewer.user.id}/role", data={"csrf_token": admin.csrf, "role": "superuser"}
+    )
     assert bad_role.status_code == 422
 
 
 def test_the_admin_api_manages_accounts_and_never_shows_a_hash(client, api_as, session):
     admin = api_as("admin", "adm.api")
-    made = client.post("/api/v1/admin/users", headers=admin, json={
-        "username": "Bea.Pharm", "role": "pharmacist", "password": "a long enough password",
-        "email": "bea@example.org"})
+    made = client.post(
+        "/api/v1/admin/users",
+        headers=admin,
+        json={
+            "username": "Bea.Pharm",
+            "role": "pharmacist",
+            "password": "a long enough password",
+            "email": "bea@example.org",
+        },
+    )
     assert made.status_code == 201 and made.json()["username"] == "bea.pharm"
     users = client.get("/api/v1/admin/users", headers=admin)
     assert "password_hash" not in users.text and "argon2" not in users.text
     uid = made.json()["id"]
-    patched = client.patch(f"/api/v1/admin/users/{uid}", headers=admin,
-                           json={"role": "nurse", "is_active": False})
+    patched = client.patch(
+        f"/api/v1/admin/users/{uid}", headers=admin, json={"role": "nurse", "is_active": False}
+    )
     assert patched.status_code == 200
     assert patched.json()["role"] == "nurse" and patched.json()["is_active"] is False
-    assert client.post(f"/api/v1/admin/users/{uid}/reset-password", headers=admin
-                       ).json()["password"]
+    assert client.post(f"/api/v1/admin/users/{uid}/reset-password", headers=admin).json()[
+        "password"
+    ]
     assert client.patch("/api/v1/admin/users/999999", headers=admin, json={}).status_code == 404
-    assert client.patch(f"/api/v1/admin/users/{uid}", headers=admin,
-                        json={"password_hash": "x"}).status_code == 422
+    assert (
+        client.patch(
+            f"/api/v1/admin/users/{uid}", headers=admin, json={"password_hash": "x"}
+        ).status_code
+        == 422
+    )

@@ -21,8 +21,12 @@ def view_counts(session: Session, *, on: date) -> dict[str, int]:
     """How many patients each tab holds on day `on` (one query)."""
     views = view_conditions(on)
     row = session.exec(
-        select(*[func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name)
-                 for name, cond in views.items()])
+        select(
+            *[
+                func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name)
+                for name, cond in views.items()
+            ]
+        )
     ).one()
     return dict(zip(views, (int(v) for v in row), strict=True))
 
@@ -58,9 +62,14 @@ def worklist(
         where = or_(has_action, *conditions.values())
     if query.strip():
         like = f"%{query.strip().lower()}%"
-        where = and_(where, or_(func.lower(Patient.mrn).like(like),
-                                func.lower(Patient.family_name).like(like),
-                                func.lower(Patient.given_name).like(like)))
+        where = and_(
+            where,
+            or_(
+                func.lower(Patient.mrn).like(like),
+                func.lower(Patient.family_name).like(like),
+                func.lower(Patient.given_name).like(like),
+            ),
+        )
     urgency = case(
         (conditions["overdue"], 0),
         (conditions["needs_booking"], 1),
@@ -71,16 +80,20 @@ def worklist(
         (conditions["review_due"], 5),
         else_=6,
     )
-    flag_columns = [case((cond, True), else_=false()).label(code)
-                    for code, cond in conditions.items()]
+    flag_columns = [
+        case((cond, True), else_=false()).label(code) for code, cond in conditions.items()
+    ]
     base = select(PatientState.patient_id).join(Patient, Patient.id == PatientState.patient_id)
     total = session.exec(select(func.count()).select_from(base.where(where).subquery())).one()
     rows = session.exec(
         select(PatientState, Patient.mrn, Patient.given_name, Patient.family_name, *flag_columns)
         .join(Patient, Patient.id == PatientState.patient_id)
         .where(where)
-        .order_by(urgency, func.coalesce(PatientState.window_end, literal(date.max)),
-                  PatientState.patient_id)
+        .order_by(
+            urgency,
+            func.coalesce(PatientState.window_end, literal(date.max)),
+            PatientState.patient_id,
+        )
         .limit(limit)
         .offset(offset)
     ).all()

@@ -21,8 +21,13 @@ FRIDAY_EVENING = datetime(2026, 12, 4, 19, 10)
 
 
 def _plan(session, code: str, day: date, *, minutes: int, course_days: int):
-    plans = chair_days(session, first=MONDAY, last=MONDAY + timedelta(days=6), minutes=minutes,
-                       course_days=course_days)
+    plans = chair_days(
+        session,
+        first=MONDAY,
+        last=MONDAY + timedelta(days=6),
+        minutes=minutes,
+        course_days=course_days,
+    )
     return next(p for p in plans if p.chair.code == code and p.day == day)
 
 
@@ -37,18 +42,19 @@ def test_a_start_is_offered_only_where_it_fits_on_every_day_of_the_course(sessio
     assert two_days.first_free == time(13, 0)  # after Tuesday's booking
     assert two_days.bookings == []  # the day's own list is still Monday's alone
     # A two-day course from Wednesday never meets Tuesday's booking.
-    assert _plan(session, "C1", MONDAY + timedelta(days=2), minutes=600,
-                 course_days=2).first_free == time(8, 0)
+    assert _plan(
+        session, "C1", MONDAY + timedelta(days=2), minutes=600, course_days=2
+    ).first_free == time(8, 0)
 
 
 def test_a_course_that_fits_no_day_of_its_run_gets_no_suggestion_there(session):
     other = add_patient(session, "CP-2", given="Cy", family="Full")
     assert chair(session, "C2")  # another chair is free both days
-    book(session, other, MONDAY + timedelta(days=1), start=time(8, 0), minutes=600,
-         chair_code="C1")
+    book(session, other, MONDAY + timedelta(days=1), start=time(8, 0), minutes=600, chair_code="C1")
     session.flush()
-    plans = chair_days(session, first=MONDAY, last=MONDAY + timedelta(days=1), minutes=480,
-                       course_days=2)
+    plans = chair_days(
+        session, first=MONDAY, last=MONDAY + timedelta(days=1), minutes=480, course_days=2
+    )
     monday_c1 = next(p for p in plans if p.chair.code == "C1" and p.day == MONDAY)
     assert monday_c1.first_free is None
     offered = suggestions(plans, window=(MONDAY, MONDAY), today=MONDAY).offers
@@ -56,8 +62,7 @@ def test_a_course_that_fits_no_day_of_its_run_gets_no_suggestion_there(session):
 
 
 def test_first_free_start_steps_past_every_booking():
-    assert first_free_start([(480, 600), (630, 700)], minutes=60, opens=480,
-                            closes=1080) == 720
+    assert first_free_start([(480, 600), (630, 700)], minutes=60, opens=480, closes=1080) == 720
     assert first_free_start([(480, 1080)], minutes=30, opens=480, closes=1080) is None
 
 
@@ -77,8 +82,9 @@ def test_a_friday_evening_offers_no_start_today_and_no_weekend(session):
 
 
 def test_today_is_offered_from_the_next_half_hour_not_from_opening(session):
-    plans = chair_days(session, first=FRIDAY, last=FRIDAY, minutes=120,
-                       now=datetime(2026, 12, 4, 10, 5))
+    plans = chair_days(
+        session, first=FRIDAY, last=FRIDAY, minutes=120, now=datetime(2026, 12, 4, 10, 5)
+    )
     assert {p.first_free for p in plans} == {time(10, 30)}
     late = chair_days(session, first=FRIDAY, last=FRIDAY, minutes=120, now=FRIDAY_EVENING)
     assert {p.first_free for p in late} == {None}
@@ -86,16 +92,23 @@ def test_today_is_offered_from_the_next_half_hour_not_from_opening(session):
 
 def test_closed_days_are_marked_with_the_reason(session):
     calendar = OpeningCalendar(hours=DEFAULT_HOURS, closures={MONDAY: "staff training"})
-    plans = chair_days(session, first=MONDAY, last=MONDAY + timedelta(days=6), minutes=60,
-                       calendar=calendar)
+    plans = chair_days(
+        session, first=MONDAY, last=MONDAY + timedelta(days=6), minutes=60, calendar=calendar
+    )
     by_day = {p.day: p for p in plans if p.chair.code == "C1"}
     assert by_day[MONDAY].closed == "closed: staff training"
     assert by_day[MONDAY].first_free is None
     assert by_day[MONDAY + timedelta(days=5)].closed == "closed on Saturdays"
     assert by_day[MONDAY + timedelta(days=1)].first_free == time(8, 0)
     # A two-day course from Friday would run into Saturday: no start is offered on Friday.
-    two = chair_days(session, first=MONDAY + timedelta(days=4), last=MONDAY + timedelta(days=4),
-                     minutes=60, course_days=2, calendar=calendar)
+    two = chair_days(
+        session,
+        first=MONDAY + timedelta(days=4),
+        last=MONDAY + timedelta(days=4),
+        minutes=60,
+        course_days=2,
+        calendar=calendar,
+    )
     assert all(p.first_free is None and "Saturdays" in p.closed for p in two)
 
 
@@ -105,8 +118,9 @@ def test_when_the_window_is_full_the_first_free_days_after_it_are_labelled_so(se
     for c in session.exec(select(Chair).where(Chair.active)).all():
         book(session, other, MONDAY, start=time(8, 0), minutes=600, chair_code=c.code)
     session.flush()
-    offered = suggested(session, window=(MONDAY, MONDAY), now=datetime(2026, 6, 5, 12, 0),
-                        minutes=240)
+    offered = suggested(
+        session, window=(MONDAY, MONDAY), now=datetime(2026, 6, 5, 12, 0), minutes=240
+    )
     assert offered.kind == SuggestionKind.AFTER_WINDOW
     assert _days(offered.offers)[0] == MONDAY + timedelta(days=1)
     assert all(d > MONDAY for d in _days(offered.offers))

@@ -15,13 +15,13 @@ TODAY = date(2026, 3, 2)
 
 
 def _digests(session) -> list[OutboxMessage]:
-    return list(session.exec(select(OutboxMessage)
-                             .where(OutboxMessage.kind == outbox.DIGEST)).all())
+    return list(
+        session.exec(select(OutboxMessage).where(OutboxMessage.kind == outbox.DIGEST)).all()
+    )
 
 
 def test_an_overdue_patient_is_in_the_days_digest_once(session):
-    patient_with_regimen(session, today=TODAY, starts_on=TODAY - timedelta(days=60),
-                         mrn="DG-1")
+    patient_with_regimen(session, today=TODAY, starts_on=TODAY - timedelta(days=60), mrn="DG-1")
     settings = mail_settings()
 
     assert digest.queue_digest(session, on=TODAY, settings=settings, alerts=[])
@@ -35,18 +35,26 @@ def test_an_overdue_patient_is_in_the_days_digest_once(session):
 
 def test_nothing_is_written_with_nothing_to_say_or_no_pharmacy_address(session):
     assert not digest.queue_digest(session, on=TODAY, settings=mail_settings(), alerts=[])
-    patient_with_regimen(session, today=TODAY, starts_on=TODAY - timedelta(days=60),
-                         mrn="DG-2")
-    assert not digest.queue_digest(session, on=TODAY,
-                                   settings=mail_settings(pharmacy_email=None), alerts=[])
+    patient_with_regimen(session, today=TODAY, starts_on=TODAY - timedelta(days=60), mrn="DG-2")
+    assert not digest.queue_digest(
+        session, on=TODAY, settings=mail_settings(pharmacy_email=None), alerts=[]
+    )
     assert _digests(session) == []
 
 
 def test_the_sweeps_alerts_and_mail_given_up_on_since_yesterday_are_listed(session):
-    session.add(OutboxMessage(dedup_key="failed-1", kind=outbox.REMINDER,
-                              to_address="bo@example.org", subject="Reminder",
-                              body_text="", status="failed", last_error="550 no such user",
-                              failed_at=utcnow()))
+    session.add(
+        OutboxMessage(
+            dedup_key="failed-1",
+            kind=outbox.REMINDER,
+            to_address="bo@example.org",
+            subject="Reminder",
+            body_text="",
+            status="failed",
+            last_error="550 no such user",
+            failed_at=utcnow(),
+        )
+    )
     session.flush()
     alert = Alert(patient_id=7, mrn="DG-3", text="waning response: end of dose")
 

@@ -26,21 +26,52 @@ def _add_awkward_scores(session) -> None:
     # a measure the rules do not know, and a wear-off report: on the first few patients.
     for patient in session.exec(select(Patient).order_by(Patient.id).limit(6)):
         courses = session.exec(
-            select(Infusion.scheduled_on).where(Infusion.patient_id == patient.id,
-                                                Infusion.status == "given")
-            .order_by(Infusion.scheduled_on.desc()).limit(2)).all()
+            select(Infusion.scheduled_on)
+            .where(Infusion.patient_id == patient.id, Infusion.status == "given")
+            .order_by(Infusion.scheduled_on.desc())
+            .limit(2)
+        ).all()
         if len(courses) < 2:
             continue
         last, before = courses
         for value in (41.0, 12.0, 55.30000000000001):
-            session.add(Assessment(patient_id=patient.id, taken_on=last, measure="mrc_sum",
-                                   side=None, value=value, timing="pre_infusion"))
-        session.add(Assessment(patient_id=patient.id, taken_on=before, measure="mrc_sum",
-                               value=58.99999999999999, timing="post_infusion"))
-        session.add(Assessment(patient_id=patient.id, taken_on=last, measure="mystery",
-                               value=3, timing="pre_infusion"))
-        session.add(Assessment(patient_id=patient.id, taken_on=last - timedelta(days=1),
-                               measure="wear_off_day", value=9, timing="clinic"))
+            session.add(
+                Assessment(
+                    patient_id=patient.id,
+                    taken_on=last,
+                    measure="mrc_sum",
+                    side=None,
+                    value=value,
+                    timing="pre_infusion",
+                )
+            )
+        session.add(
+            Assessment(
+                patient_id=patient.id,
+                taken_on=before,
+                measure="mrc_sum",
+                value=58.99999999999999,
+                timing="post_infusion",
+            )
+        )
+        session.add(
+            Assessment(
+                patient_id=patient.id,
+                taken_on=last,
+                measure="mystery",
+                value=3,
+                timing="pre_infusion",
+            )
+        )
+        session.add(
+            Assessment(
+                patient_id=patient.id,
+                taken_on=last - timedelta(days=1),
+                measure="wear_off_day",
+                value=9,
+                timing="clinic",
+            )
+        )
     session.flush()
 
 
@@ -48,8 +79,12 @@ def test_the_sweep_stores_and_reports_what_the_full_evaluation_says(session):
     load_demo(session, patients=40, seed=3, today=TODAY, zone="UTC")
     _add_awkward_scores(session)
     seen = {}
-    done = refresh_all(session, today=TODAY, batch_size=7,
-                       on_evaluated=lambda patient, ev: seen.setdefault(patient.id, ev))
+    done = refresh_all(
+        session,
+        today=TODAY,
+        batch_size=7,
+        on_evaluated=lambda patient, ev: seen.setdefault(patient.id, ev),
+    )
     patients = session.exec(select(Patient).order_by(Patient.id)).all()
     assert done == len(patients) == len(seen)
     facts = load_facts(session, patients)
@@ -64,15 +99,19 @@ def test_the_sweep_stores_and_reports_what_the_full_evaluation_says(session):
 def test_the_sweep_and_a_single_refresh_write_the_same_row(session):
     load_demo(session, patients=12, seed=5, today=TODAY, zone="UTC")
     refresh_all(session, today=TODAY)
-    swept = {s.patient_id: s.model_dump(exclude={"evaluated_at"})
-             for s in session.exec(select(PatientState))}
+    swept = {
+        s.patient_id: s.model_dump(exclude={"evaluated_at"})
+        for s in session.exec(select(PatientState))
+    }
     session.expunge_all()
     for patient_id in swept:
         refresh_state(session, patient_id=patient_id, today=TODAY)
     session.flush()
     session.expunge_all()
-    again = {s.patient_id: s.model_dump(exclude={"evaluated_at"})
-             for s in session.exec(select(PatientState))}
+    again = {
+        s.patient_id: s.model_dump(exclude={"evaluated_at"})
+        for s in session.exec(select(PatientState))
+    }
     assert again == swept
     # The states are written straight to the driver: instants still read back as UTC.
     stamps = session.exec(select(PatientState.evaluated_at)).all()
@@ -86,13 +125,18 @@ def test_same_day_scores_come_back_in_recorded_order(session):
     day = TODAY - timedelta(days=30)  # after the first day whose scores count
     ids = []
     for value in (30.0, 10.0, 20.0):
-        score = Assessment(patient_id=pid, taken_on=day, measure="mrc_sum", value=value,
-                           timing="pre_infusion")
+        score = Assessment(
+            patient_id=pid, taken_on=day, measure="mrc_sum", value=value, timing="pre_infusion"
+        )
         session.add(score)
         session.flush()
         ids.append(score.id)
-    packed = load_packed(session.connection(), [(pid, "active", None, None)], today=TODAY,
-                         policy=SitePolicy())[pid].scores
-    same_day = [v for d, v in zip(packed.days, packed.values, strict=True)
-                if d == day.toordinal() and v in (30.0, 10.0, 20.0)]
+    packed = load_packed(
+        session.connection(), [(pid, "active", None, None)], today=TODAY, policy=SitePolicy()
+    )[pid].scores
+    same_day = [
+        v
+        for d, v in zip(packed.days, packed.values, strict=True)
+        if d == day.toordinal() and v in (30.0, 10.0, 20.0)
+    ]
     assert same_day == [30.0, 10.0, 20.0]

@@ -18,8 +18,10 @@ TODAY = date(2026, 3, 1)
 
 def test_batches_cover_every_patient_once_in_id_order_and_are_forgotten(session):
     # A day apart, so that their bookings do not share a chair.
-    ids = [patient_with_history(session, today=TODAY + timedelta(days=n),
-                                mrn=f"EXP-{n}").patient_id for n in range(3)]
+    ids = [
+        patient_with_history(session, today=TODAY + timedelta(days=n), mrn=f"EXP-{n}").patient_id
+        for n in range(3)
+    ]
     seen, earlier = [], []
     for batch in patient_batches(session, 2):
         # The batch before this one is no longer held by the session: memory stays flat.

@@ -15,8 +15,7 @@ def test_a_free_lease_is_taken_and_renewed_by_its_holder_only(session):
     now = utcnow()
     assert leases.take_lease(session, name="t", holder="a", now=now, duration=MINUTE)
     assert not leases.take_lease(session, name="t", holder="b", now=now, duration=MINUTE)
-    assert leases.take_lease(session, name="t", holder="a", now=now + MINUTE / 2,
-                             duration=MINUTE)
+    assert leases.take_lease(session, name="t", holder="a", now=now + MINUTE / 2, duration=MINUTE)
     assert session.get(Lease, "t").expires_at == now + MINUTE * 3 / 2
 
 

@@ -17,8 +17,14 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 def _attempts(session, count, *, ago, username="ann", ip="203.0.113.9", succeeded=False):
     for i in range(count):
-        session.add(LoginAttempt(username=username, ip_address=ip, succeeded=succeeded,
-                                 attempted_at=NOW - ago + timedelta(seconds=i)))
+        session.add(
+            LoginAttempt(
+                username=username,
+                ip_address=ip,
+                succeeded=succeeded,
+                attempted_at=NOW - ago + timedelta(seconds=i),
+            )
+        )
     session.flush()
 
 
@@ -51,13 +57,13 @@ def test_an_address_is_throttled_across_accounts_and_an_account_across_addresses
         _attempts(session, 1, ago=timedelta(minutes=2), username=f"user{n}")
     assert _wait(session, username="someone.else") > 0  # same address
     assert _wait(session, username="someone.else", ip="198.51.100.7") == 0
-    _attempts(session, FAILURE_LIMIT, ago=timedelta(minutes=2), username="bo",
-              ip="198.51.100.8")
+    _attempts(session, FAILURE_LIMIT, ago=timedelta(minutes=2), username="bo", ip="198.51.100.8")
     assert _wait(session, username="bo", ip=None) > 0  # same account, no address known
 
 
-@pytest.mark.parametrize("seconds,text", [(1, "1 minute."), (60, "1 minute."),
-                                          (61, "2 minutes."), (600, "10 minutes.")])
+@pytest.mark.parametrize(
+    "seconds,text", [(1, "1 minute."), (60, "1 minute."), (61, "2 minutes."), (600, "10 minutes.")]
+)
 def test_the_refusal_says_how_many_minutes_to_wait(seconds, text):
     refusal = LoginThrottled(seconds)
     assert refusal.status_code == 429 and refusal.retry_after_seconds == seconds

@@ -21,16 +21,26 @@ def pharmacist(make_user) -> Actor:
 
 def _record(session, actor, patient_id, started_on, kind="rituximab", **more):
     return other_treatments.record_other_treatment(
-        session, actor=actor, patient_id=patient_id, today=TODAY,
-        data=OtherTreatmentCreate(kind=kind, started_on=started_on, **more))
+        session,
+        actor=actor,
+        patient_id=patient_id,
+        today=TODAY,
+        data=OtherTreatmentCreate(kind=kind, started_on=started_on, **more),
+    )
 
 
 def test_a_patients_treatments_are_listed_by_start_with_who_recorded_them(session, pharmacist):
     patient = rows.add_patient(session, "OT-1")
     other = rows.add_patient(session, "OT-2")
     later = _record(session, pharmacist, patient.id, TODAY - timedelta(days=10))
-    earlier = _record(session, pharmacist, patient.id, TODAY - timedelta(days=300),
-                      kind="cyclophosphamide", stopped_on=TODAY - timedelta(days=200))
+    earlier = _record(
+        session,
+        pharmacist,
+        patient.id,
+        TODAY - timedelta(days=300),
+        kind="cyclophosphamide",
+        stopped_on=TODAY - timedelta(days=200),
+    )
     _record(session, pharmacist, other.id, TODAY)
 
     listed = other_treatments.other_treatments(session, patient_id=patient.id)
@@ -41,7 +51,8 @@ def test_a_patients_treatments_are_listed_by_start_with_who_recorded_them(sessio
 
 
 def test_a_treatment_is_recorded_once_it_has_started_and_stopped_only_once_it_has(
-    session, pharmacist,
+    session,
+    pharmacist,
 ):
     patient = rows.add_patient(session, "OT-3")
     with pytest.raises(Invalid) as refused:
@@ -62,8 +73,13 @@ def test_stopping_sets_the_last_day_and_checks_it(session, pharmacist):
 
     def stop(on, owner=patient.id):
         return other_treatments.stop_other_treatment(
-            session, actor=pharmacist, treatment_id=row.id, stopped_on=on, today=TODAY,
-            patient_id=owner)
+            session,
+            actor=pharmacist,
+            treatment_id=row.id,
+            stopped_on=on,
+            today=TODAY,
+            patient_id=owner,
+        )
 
     with pytest.raises(Invalid, match="before the treatment started"):
         stop(started - timedelta(days=1))

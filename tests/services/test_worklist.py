@@ -11,9 +11,13 @@ from tracker.services.evaluation import refresh_all
 
 TODAY = date(2026, 11, 21)
 FILTERS = (
-    {}, *({"flag": f} for f in worklist.FLAG_CODES), *({"action": a} for a in worklist.ACTIONS),
+    {},
+    *({"flag": f} for f in worklist.FLAG_CODES),
+    *({"action": a} for a in worklist.ACTIONS),
     *({"view": v} for v in worklist.view_conditions(TODAY)),
-    {"query": "a"}, {"query": "zzz-nobody"}, {"view": "needs_booking", "query": "e"},
+    {"query": "a"},
+    {"query": "zzz-nobody"},
+    {"view": "needs_booking", "query": "e"},
 )
 
 
@@ -32,16 +36,18 @@ def test_every_filter_and_page_matches_the_original(cohort, shift):
     for chosen in FILTERS:
         for offset, limit in ((0, 50), (0, 7), (7, 7), (30, 10), (0, 1), (1, 1), (2, 1), (0, 2)):
             assert worklist.worklist(cohort, on=day, offset=offset, limit=limit, **chosen) == (
-                reference_worklist.worklist(cohort, on=day, offset=offset, limit=limit,
-                                            **chosen)), chosen
+                reference_worklist.worklist(cohort, on=day, offset=offset, limit=limit, **chosen)
+            ), chosen
 
 
 def test_the_counts_are_read_again_after_a_change(cohort):
     before = worklist.view_counts(cohort, on=TODAY)
-    state = cohort.exec(worklist.select(worklist.PatientState).where(
-        worklist.PatientState.status == "active")).first()
-    state.overdue_from = date.min if state.overdue_from is None or state.overdue_from > TODAY \
-        else None
+    state = cohort.exec(
+        worklist.select(worklist.PatientState).where(worklist.PatientState.status == "active")
+    ).first()
+    state.overdue_from = (
+        date.min if state.overdue_from is None or state.overdue_from > TODAY else None
+    )
     cohort.flush()
     after = worklist.view_counts(cohort, on=TODAY)
     assert after == reference_worklist.view_counts(cohort, on=TODAY)

@@ -22,8 +22,9 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path):
 
 def test_instants_come_back_aware_in_utc(session):
     local = datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=2)))
-    patient = Patient(mrn="UTC-1", given_name="A", family_name="B",
-                      birth_date=date(1970, 1, 1), created_at=local)
+    patient = Patient(
+        mrn="UTC-1", given_name="A", family_name="B", birth_date=date(1970, 1, 1), created_at=local
+    )
     session.add(patient)
     session.commit()
     session.expire_all()
@@ -34,8 +35,15 @@ def test_instants_come_back_aware_in_utc(session):
 
 
 def test_naive_instants_are_refused(session):
-    session.add(Patient(mrn="NAIVE", given_name="A", family_name="B",
-                        birth_date=date(1970, 1, 1), created_at=datetime(2026, 1, 1)))
+    session.add(
+        Patient(
+            mrn="NAIVE",
+            given_name="A",
+            family_name="B",
+            birth_date=date(1970, 1, 1),
+            created_at=datetime(2026, 1, 1),
+        )
+    )
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
 
@@ -45,15 +53,17 @@ def test_session_scope_rolls_back_everything_on_error(tmp_path):
     migrate.upgrade(url)
     engine = make_engine(url)
     with pytest.raises(RuntimeError), session_scope(engine) as session:
-        session.add(Patient(mrn="HALF", given_name="A", family_name="B",
-                            birth_date=date(1970, 1, 1)))
+        session.add(
+            Patient(mrn="HALF", given_name="A", family_name="B", birth_date=date(1970, 1, 1))
+        )
         session.flush()
         raise RuntimeError("crash after the first write")
     with session_scope(engine, write=False) as session:
         assert session.exec(select(Patient).where(Patient.mrn == "HALF")).first() is None
     with session_scope(engine) as session:
-        session.add(Patient(mrn="WHOLE", given_name="A", family_name="B",
-                            birth_date=date(1970, 1, 1)))
+        session.add(
+            Patient(mrn="WHOLE", given_name="A", family_name="B", birth_date=date(1970, 1, 1))
+        )
     with session_scope(engine, write=False) as session:
         assert session.exec(select(Patient).where(Patient.mrn == "WHOLE")).first() is not None
     engine.dispose()

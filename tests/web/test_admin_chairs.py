@@ -67,8 +67,14 @@ def test_a_chair_with_bookings_ahead_is_not_retired(admin_page, session):
 
 def test_an_admin_sets_the_weeks_hours_and_the_holiday_country(admin_page, session):
     form = {f"{edge}_{d}": "" for d in range(7) for edge in ("opens", "closes")}
-    form |= {"opens_1": "08:00", "closes_1": "16:00", "opens_5": "09:00", "closes_5": "13:00",
-             "holiday_country": "gb", "holiday_subdivision": ""}
+    form |= {
+        "opens_1": "08:00",
+        "closes_1": "16:00",
+        "opens_5": "09:00",
+        "closes_5": "13:00",
+        "holiday_country": "gb",
+        "holiday_subdivision": "",
+    }
     saved = post_form(admin_page, PAGE, f"{PAGE}/hours", form)
     assert saved.status_code == 303
     week = opening.weekly_hours(session)
@@ -77,8 +83,9 @@ def test_an_admin_sets_the_weeks_hours_and_the_holiday_country(admin_page, sessi
     page = admin_page.get(PAGE).text
     assert "Public holidays (GB)" in page
     assert "opening.update" in _actions(session)
-    backwards = post_form(admin_page, PAGE, f"{PAGE}/hours",
-                          form | {"opens_2": "17:00", "closes_2": "09:00"})
+    backwards = post_form(
+        admin_page, PAGE, f"{PAGE}/hours", form | {"opens_2": "17:00", "closes_2": "09:00"}
+    )
     assert backwards.status_code == 422 and "is not before" in backwards.text
     half = post_form(admin_page, PAGE, f"{PAGE}/hours", form | {"opens_3": "09:00"})
     assert half.status_code == 422 and "or neither" in half.text
@@ -91,17 +98,18 @@ def test_an_admin_sets_the_weeks_hours_and_the_holiday_country(admin_page, sessi
 
 def test_an_admin_closes_the_suite_on_a_day_and_opens_it_again(admin_page, session):
     day = TODAY + timedelta(days=20)
-    closed = post_form(admin_page, PAGE, f"{PAGE}/closures",
-                       {"day": day.isoformat(), "reason": "fire drill"})
+    closed = post_form(
+        admin_page, PAGE, f"{PAGE}/closures", {"day": day.isoformat(), "reason": "fire drill"}
+    )
     assert closed.status_code == 303
     (row,) = session.exec(select(ClosureDay)).all()
     assert row.day == day and row.reason == "fire drill"
     assert "fire drill" in admin_page.get(PAGE).text
-    twice = post_form(admin_page, PAGE, f"{PAGE}/closures",
-                      {"day": day.isoformat(), "reason": "again"})
+    twice = post_form(
+        admin_page, PAGE, f"{PAGE}/closures", {"day": day.isoformat(), "reason": "again"}
+    )
     assert twice.status_code == 409 and "closed already" in twice.text
-    blank = post_form(admin_page, PAGE, f"{PAGE}/closures", {"day": day.isoformat(),
-                                                             "reason": ""})
+    blank = post_form(admin_page, PAGE, f"{PAGE}/closures", {"day": day.isoformat(), "reason": ""})
     assert blank.status_code == 422
     reopened = post_form(admin_page, PAGE, f"{PAGE}/closures/{row.id}/delete", {})
     assert reopened.status_code == 303
@@ -124,38 +132,59 @@ def test_the_api_reads_and_replaces_the_weeks_hours(client, admin_api, api_as):
     week = client.get("/api/v1/opening-hours", headers=viewer).json()
     assert [d["opens"] for d in week["days"]] == ["08:00"] * 5 + [None, None]
     assert week["days"][0]["name"] == "Monday" and week["holiday_country"] == ""
-    body = {"days": [{"opens": "07:30", "closes": "19:00"}] * 6 + [{}],
-            "holiday_country": "NL"}
+    body = {"days": [{"opens": "07:30", "closes": "19:00"}] * 6 + [{}], "holiday_country": "NL"}
     assert client.put("/api/v1/opening-hours", headers=viewer, json=body).status_code == 403
     put = client.put("/api/v1/opening-hours", headers=admin_api, json=body)
     assert put.status_code == 200, put.text
     assert put.json()["days"][5]["closes"] == "19:00" and put.json()["days"][6]["opens"] is None
-    bad = client.put("/api/v1/opening-hours", headers=admin_api,
-                     json=body | {"days": body["days"][:6]})
+    bad = client.put(
+        "/api/v1/opening-hours", headers=admin_api, json=body | {"days": body["days"][:6]}
+    )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["body", "days"]
-    backwards = client.put("/api/v1/opening-hours", headers=admin_api, json=body | {
-        "days": [{"opens": "18:00", "closes": "08:00"}] + body["days"][1:]})
+    backwards = client.put(
+        "/api/v1/opening-hours",
+        headers=admin_api,
+        json=body | {"days": [{"opens": "18:00", "closes": "08:00"}] + body["days"][1:]},
+    )
     assert backwards.status_code == 422
     assert backwards.json()["detail"][0]["loc"][:3] == ["body", "days", 0]
 
 
 def test_the_api_lists_own_closures_and_public_holidays(client, admin_api):
-    put = client.put("/api/v1/opening-hours", headers=admin_api, json={
-        "days": [{"opens": "08:00", "closes": "18:00"}] * 5 + [{}, {}],
-        "holiday_country": "GB", "holiday_subdivision": "ENG"})
+    put = client.put(
+        "/api/v1/opening-hours",
+        headers=admin_api,
+        json={
+            "days": [{"opens": "08:00", "closes": "18:00"}] * 5 + [{}, {}],
+            "holiday_country": "GB",
+            "holiday_subdivision": "ENG",
+        },
+    )
     assert put.status_code == 200, put.text
-    made = client.post("/api/v1/closures", headers=admin_api,
-                       json={"day": "2031-12-23", "reason": "move to the new wing"})
+    made = client.post(
+        "/api/v1/closures",
+        headers=admin_api,
+        json={"day": "2031-12-23", "reason": "move to the new wing"},
+    )
     assert made.status_code == 201 and made.json()["kind"] == "site"
-    assert client.post("/api/v1/closures", headers=admin_api, json={
-        "day": "2031-12-23", "reason": "again"}).status_code == 409
-    listed = client.get("/api/v1/closures?from=2031-12-20&to=2031-12-31",
-                        headers=admin_api).json()
+    assert (
+        client.post(
+            "/api/v1/closures", headers=admin_api, json={"day": "2031-12-23", "reason": "again"}
+        ).status_code
+        == 409
+    )
+    listed = client.get("/api/v1/closures?from=2031-12-20&to=2031-12-31", headers=admin_api).json()
     assert [(c["day"], c["kind"]) for c in listed] == [
-        ("2031-12-23", "site"), ("2031-12-25", "holiday"), ("2031-12-26", "holiday")]
-    assert client.get("/api/v1/closures?from=2031-12-20&to=2031-01-01",
-                      headers=admin_api).status_code == 422
+        ("2031-12-23", "site"),
+        ("2031-12-25", "holiday"),
+        ("2031-12-26", "holiday"),
+    ]
+    assert (
+        client.get("/api/v1/closures?from=2031-12-20&to=2031-01-01", headers=admin_api).status_code
+        == 422
+    )
     removed = client.delete(f"/api/v1/closures/{made.json()['id']}", headers=admin_api)
     assert removed.status_code == 200 and removed.json()["day"] == "2031-12-23"
-    assert client.delete(f"/api/v1/closures/{made.json()['id']}",
-                         headers=admin_api).status_code == 404
+    assert (
+        client.delete(f"/api/v1/closures/{made.json()['id']}", headers=admin_api).status_code == 404
+    )

@@ -10,16 +10,29 @@ from tests.builders.pages import csrf_of, log_in, post_form
 from tracker.store.models import AuditEvent, DiagnosticAssessment
 
 TODAY = date.today()
-DEFINITE = {"weak_nerves": 2, "weakness_over_1_month": True, "definite_block_nerves": 1,
-            "probable_block_segments": 0, "sensory_conduction_normal": True,
-            "anti_gm1_igm_raised": False, "csf_protein_raised": False, "mri_plexus_t2": False,
-            "improved_after_ivig": False, "upper_motor_neuron_signs": False,
-            "marked_bulbar": False, "sensory_beyond_minor_vibration": False,
-            "diffuse_symmetric_early_weakness": False}
+DEFINITE = {
+    "weak_nerves": 2,
+    "weakness_over_1_month": True,
+    "definite_block_nerves": 1,
+    "probable_block_segments": 0,
+    "sensory_conduction_normal": True,
+    "anti_gm1_igm_raised": False,
+    "csf_protein_raised": False,
+    "mri_plexus_t2": False,
+    "improved_after_ivig": False,
+    "upper_motor_neuron_signs": False,
+    "marked_bulbar": False,
+    "sensory_beyond_minor_vibration": False,
+    "diffuse_symmetric_early_weakness": False,
+}
 # Probable by 1 weak nerve, 1 segment and 2 supportive criteria, when the improvement after
 # IVIG (left out here) is the second one.
-ONE_SUPPORTIVE_SHORT = DEFINITE | {"weak_nerves": 1, "definite_block_nerves": 0,
-                                   "probable_block_segments": 1, "anti_gm1_igm_raised": True}
+ONE_SUPPORTIVE_SHORT = DEFINITE | {
+    "weak_nerves": 1,
+    "definite_block_nerves": 0,
+    "probable_block_segments": 1,
+    "anti_gm1_igm_raised": True,
+}
 ONE_SUPPORTIVE_SHORT.pop("improved_after_ivig")
 
 
@@ -30,8 +43,9 @@ def pharmacist(api_as):
 
 @pytest.fixture
 def patient(client, pharmacist):
-    return patient_with_regimen(client, pharmacist, mrn="DX-1",
-                                starts_on=TODAY - timedelta(days=60))
+    return patient_with_regimen(
+        client, pharmacist, mrn="DX-1", starts_on=TODAY - timedelta(days=60)
+    )
 
 
 def post(client, headers, pid, body):
@@ -41,9 +55,18 @@ def post(client, headers, pid, body):
 def test_recording_answers_201_with_the_classification_and_what_it_rests_on(
     client, pharmacist, patient, session
 ):
-    answer = post(client, pharmacist, patient, DEFINITE | {
-        "assessed_on": iso(TODAY), "symptom_onset_on": iso(TODAY - timedelta(days=200)),
-        "diagnosis_on": iso(TODAY), "notes": "Left wrist drop"})
+    answer = post(
+        client,
+        pharmacist,
+        patient,
+        DEFINITE
+        | {
+            "assessed_on": iso(TODAY),
+            "symptom_onset_on": iso(TODAY - timedelta(days=200)),
+            "diagnosis_on": iso(TODAY),
+            "notes": "Left wrist drop",
+        },
+    )
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert body["classification"] == "definite"
@@ -57,13 +80,15 @@ def test_recording_answers_201_with_the_classification_and_what_it_rests_on(
     assert body["first_course_on"] is None and body["onset_to_first_course_days"] is None
     criteria = {c["code"]: c for c in body["criteria"]}
     assert criteria["definite_block"] == {
-        "code": "definite_block", "label": "Definite motor conduction block in at least 1 nerve",
-        "kind": "nerve studies", "status": "met"}
+        "code": "definite_block",
+        "label": "Definite motor conduction block in at least 1 nerve",
+        "kind": "nerve studies",
+        "status": "met",
+    }
     assert criteria["marked_bulbar"]["status"] == "not_met"
     row = session.get(DiagnosticAssessment, body["id"])
     assert row.patient_id == patient and row.notes == "Left wrist drop"
-    entry = session.exec(select(AuditEvent).where(
-        AuditEvent.action == "diagnosis.create")).one()
+    entry = session.exec(select(AuditEvent).where(AuditEvent.action == "diagnosis.create")).one()
     assert entry.patient_id == patient and entry.actor_name == "dx.pharmacist"
     assert entry.entity_id == str(body["id"]) and entry.changes["weak_nerves"] == 2
 
@@ -71,11 +96,21 @@ def test_recording_answers_201_with_the_classification_and_what_it_rests_on(
 def test_unknown_findings_leave_it_incomplete_with_what_is_possible_and_what_matters(
     client, pharmacist, patient
 ):
-    body = post(client, pharmacist, patient, {
-        "assessed_on": iso(TODAY), "weak_nerves": 2, "probable_block_segments": 2,
-        "sensory_conduction_normal": True, "upper_motor_neuron_signs": False,
-        "marked_bulbar": False, "sensory_beyond_minor_vibration": False,
-        "diffuse_symmetric_early_weakness": False}).json()
+    body = post(
+        client,
+        pharmacist,
+        patient,
+        {
+            "assessed_on": iso(TODAY),
+            "weak_nerves": 2,
+            "probable_block_segments": 2,
+            "sensory_conduction_normal": True,
+            "upper_motor_neuron_signs": False,
+            "marked_bulbar": False,
+            "sensory_beyond_minor_vibration": False,
+            "diffuse_symmetric_early_weakness": False,
+        },
+    ).json()
     assert body["classification"] == "incomplete"
     assert body["possible"] == ["definite", "probable"]
     assert body["unknown"] == ["weakness_over_1_month", "definite_block_nerves"]
@@ -89,8 +124,12 @@ def test_unknown_findings_leave_it_incomplete_with_what_is_possible_and_what_mat
 def test_the_month_is_derived_from_the_onset(client, pharmacist, patient):
     month = dict(DEFINITE)
     month.pop("weakness_over_1_month")
-    body = post(client, pharmacist, patient, month | {
-        "assessed_on": iso(TODAY), "symptom_onset_on": iso(TODAY - timedelta(days=40))}).json()
+    body = post(
+        client,
+        pharmacist,
+        patient,
+        month | {"assessed_on": iso(TODAY), "symptom_onset_on": iso(TODAY - timedelta(days=40))},
+    ).json()
     assert body["classification"] == "definite"
     assert body["weakness_over_1_month_source"] == "derived"
     assert body["findings"]["weakness_over_1_month"] is None
@@ -106,16 +145,25 @@ def test_improvement_is_derived_from_scores_recorded_through_the_api(
     give(client, pharmacist, patient, first)
     give(client, pharmacist, patient, first + timedelta(days=28))
     score(client, nurse, patient, first + timedelta(days=14), 68, "clinic")  # +8 kPa: the MCID
-    body = post(client, pharmacist, patient, ONE_SUPPORTIVE_SHORT | {
-        "assessed_on": iso(TODAY), "symptom_onset_on": iso(first - timedelta(days=75))}).json()
+    body = post(
+        client,
+        pharmacist,
+        patient,
+        ONE_SUPPORTIVE_SHORT
+        | {"assessed_on": iso(TODAY), "symptom_onset_on": iso(first - timedelta(days=75))},
+    ).json()
     assert body["classification"] == "probable"
     assert body["improved_after_ivig_source"] == "derived"
     assert body["derived"]["improved_after_ivig"] is True
     assert body["first_course_on"] == iso(first)
     assert body["onset_to_first_course_days"] == 75
     # A recorded value wins.
-    recorded = post(client, pharmacist, patient, ONE_SUPPORTIVE_SHORT | {
-        "assessed_on": iso(TODAY), "improved_after_ivig": False}).json()
+    recorded = post(
+        client,
+        pharmacist,
+        patient,
+        ONE_SUPPORTIVE_SHORT | {"assessed_on": iso(TODAY), "improved_after_ivig": False},
+    ).json()
     assert recorded["classification"] == "not_met"
     assert recorded["improved_after_ivig_source"] == "recorded"
     assert recorded["derived"]["improved_after_ivig"] is True
@@ -127,8 +175,12 @@ def test_reading_re_derives_on_the_day_asked(client, pharmacist, patient, api_as
     first = TODAY - timedelta(days=30)
     score(client, nurse, patient, first, 60, "pre_infusion")
     give(client, pharmacist, patient, first)
-    made = post(client, pharmacist, patient, ONE_SUPPORTIVE_SHORT | {
-        "assessed_on": iso(first + timedelta(days=5))})
+    made = post(
+        client,
+        pharmacist,
+        patient,
+        ONE_SUPPORTIVE_SHORT | {"assessed_on": iso(first + timedelta(days=5))},
+    )
     assert made.json()["classification"] == "incomplete"  # no score after the course yet
     assert made.json()["unknown"] == ["improved_after_ivig"]
     score(client, nurse, patient, first + timedelta(days=14), 70, "clinic")
@@ -145,16 +197,21 @@ def test_reading_re_derives_on_the_day_asked(client, pharmacist, patient, api_as
     # Scores and the first course are read to the day asked; the month stays as recorded.
     before_course = client.get(f"{url}?on={iso(first - timedelta(days=1))}", headers=viewer)
     assert before_course.json()["first_course_on"] is None
-    view = session.exec(select(AuditEvent).where(AuditEvent.action == "patient.view")
-                        .order_by(AuditEvent.id.desc())).first()
+    view = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "patient.view").order_by(AuditEvent.id.desc())
+    ).first()
     assert view.actor_name == "dx.viewer" and view.patient_id == patient
     assert view.changes == {"viewed": "diagnosis"}
 
 
 def test_reading_gives_the_latest_assessment(client, pharmacist, patient):
     post(client, pharmacist, patient, {"assessed_on": iso(TODAY), "weak_nerves": 2})
-    post(client, pharmacist, patient, {"assessed_on": iso(TODAY - timedelta(days=9)),
-                                       "weak_nerves": 1})
+    post(
+        client,
+        pharmacist,
+        patient,
+        {"assessed_on": iso(TODAY - timedelta(days=9)), "weak_nerves": 1},
+    )
     latest = client.get(f"/api/v1/patients/{patient}/diagnosis", headers=pharmacist).json()
     assert latest["assessed_on"] == iso(TODAY) and latest["findings"]["weak_nerves"] == 2
 
@@ -164,30 +221,40 @@ def _loc(answer):
     return answer.json()["detail"][0]["loc"]
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"assessed_on": iso(TODAY + timedelta(days=1))}, "assessed_on"),
-    ({"symptom_onset_on": iso(TODAY + timedelta(days=1))}, "symptom_onset_on"),
-    ({"symptom_onset_on": "1950-01-01"}, "symptom_onset_on"),  # before the birth date
-    ({"diagnosis_on": iso(TODAY + timedelta(days=1))}, "diagnosis_on"),
-    ({"weak_nerves": 51}, "weak_nerves"),
-    ({"definite_block_nerves": -1}, "definite_block_nerves"),
-    ({"probable_block_segments": 2.5}, "probable_block_segments"),
-    ({"marked_bulbar": "perhaps"}, "marked_bulbar"),
-    ({"notes": "x" * 2001}, "notes"),
-    ({"assessed_on": "1800-01-01"}, "assessed_on"),
-    ({"wrist_drop": True}, "wrist_drop"),
-])
-def test_invalid_input_is_refused_naming_the_field(client, pharmacist, patient, change, field,
-                                                   session):
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"assessed_on": iso(TODAY + timedelta(days=1))}, "assessed_on"),
+        ({"symptom_onset_on": iso(TODAY + timedelta(days=1))}, "symptom_onset_on"),
+        ({"symptom_onset_on": "1950-01-01"}, "symptom_onset_on"),  # before the birth date
+        ({"diagnosis_on": iso(TODAY + timedelta(days=1))}, "diagnosis_on"),
+        ({"weak_nerves": 51}, "weak_nerves"),
+        ({"definite_block_nerves": -1}, "definite_block_nerves"),
+        ({"probable_block_segments": 2.5}, "probable_block_segments"),
+        ({"marked_bulbar": "perhaps"}, "marked_bulbar"),
+        ({"notes": "x" * 2001}, "notes"),
+        ({"assessed_on": "1800-01-01"}, "assessed_on"),
+        ({"wrist_drop": True}, "wrist_drop"),
+    ],
+)
+def test_invalid_input_is_refused_naming_the_field(
+    client, pharmacist, patient, change, field, session
+):
     answer = post(client, pharmacist, patient, {"assessed_on": iso(TODAY)} | change)
     assert _loc(answer) == ["body", field]
     assert session.exec(select(DiagnosticAssessment)).first() is None
 
 
 def test_onset_after_the_assessment_day_is_refused(client, pharmacist, patient):
-    answer = post(client, pharmacist, patient, {
-        "assessed_on": iso(TODAY - timedelta(days=5)),
-        "symptom_onset_on": iso(TODAY - timedelta(days=4))})
+    answer = post(
+        client,
+        pharmacist,
+        patient,
+        {
+            "assessed_on": iso(TODAY - timedelta(days=5)),
+            "symptom_onset_on": iso(TODAY - timedelta(days=4)),
+        },
+    )
     assert _loc(answer) == ["body", "symptom_onset_on"]
     assert _loc(post(client, pharmacist, patient, {})) == ["body", "assessed_on"]
 
@@ -197,8 +264,12 @@ def test_unknown_patient_and_no_assessment_are_404(client, pharmacist, patient):
     assert client.get("/api/v1/patients/999999/diagnosis", headers=pharmacist).status_code == 404
     none_yet = client.get(f"/api/v1/patients/{patient}/diagnosis", headers=pharmacist)
     assert none_yet.status_code == 404 and "no diagnostic assessment" in none_yet.json()["detail"]
-    assert client.get(f"/api/v1/patients/{patient}/diagnosis?on=9999-01-01",
-                      headers=pharmacist).status_code == 422
+    assert (
+        client.get(
+            f"/api/v1/patients/{patient}/diagnosis?on=9999-01-01", headers=pharmacist
+        ).status_code
+        == 422
+    )
 
 
 def test_viewers_and_nurses_read_pharmacists_and_admins_record(client, api_as, patient):
@@ -209,12 +280,17 @@ def test_viewers_and_nurses_read_pharmacists_and_admins_record(client, api_as, p
         assert refused.status_code == 403 and "role" in refused.json()["detail"]
     assert post(client, api_as("admin", "dx.admin"), patient, body).status_code == 201
     for role in ("viewer", "nurse"):
-        assert client.get(f"/api/v1/patients/{patient}/diagnosis",
-                          headers=api_as(role, f"dx.{role}.reader")).status_code == 200
+        assert (
+            client.get(
+                f"/api/v1/patients/{patient}/diagnosis", headers=api_as(role, f"dx.{role}.reader")
+            ).status_code
+            == 200
+        )
     assert client.get(f"/api/v1/patients/{patient}/diagnosis").status_code == 401
 
 
 # ---- pages ----------------------------------------------------------------------------------
+
 
 def test_the_form_records_an_assessment_and_the_patient_page_shows_the_panel(
     client, make_user, pharmacist, patient, session
@@ -227,13 +303,26 @@ def test_the_form_records_an_assessment_and_the_patient_page_shows_the_panel(
     form = client.get(form_url)
     assert form.status_code == 200
     assert '<option value="" selected>Not known</option>' in form.text
-    answer = post_form(client, form_url, form_url, {
-        "assessed_on": iso(TODAY), "symptom_onset_on": iso(TODAY - timedelta(days=100)),
-        "weak_nerves": "2", "weakness_over_1_month": "", "definite_block_nerves": "",
-        "probable_block_segments": "2", "sensory_conduction_normal": "true",
-        "upper_motor_neuron_signs": "false", "marked_bulbar": "false",
-        "sensory_beyond_minor_vibration": "false", "diffuse_symmetric_early_weakness": "false",
-        "anti_gm1_igm_raised": "", "notes": "Grip weak on the left"})
+    answer = post_form(
+        client,
+        form_url,
+        form_url,
+        {
+            "assessed_on": iso(TODAY),
+            "symptom_onset_on": iso(TODAY - timedelta(days=100)),
+            "weak_nerves": "2",
+            "weakness_over_1_month": "",
+            "definite_block_nerves": "",
+            "probable_block_segments": "2",
+            "sensory_conduction_normal": "true",
+            "upper_motor_neuron_signs": "false",
+            "marked_bulbar": "false",
+            "sensory_beyond_minor_vibration": "false",
+            "diffuse_symmetric_early_weakness": "false",
+            "anti_gm1_igm_raised": "",
+            "notes": "Grip weak on the left",
+        },
+    )
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/patients/{patient}#diagnosis"
     row = session.exec(select(DiagnosticAssessment)).one()
@@ -262,8 +351,13 @@ def test_the_panel_says_the_improvement_was_derived_and_the_delay_to_first_ivig(
     score(client, nurse, patient, first, 60, "pre_infusion")
     give(client, pharmacist, patient, first)
     score(client, nurse, patient, first + timedelta(days=14), 70, "clinic")
-    post(client, pharmacist, patient, ONE_SUPPORTIVE_SHORT | {
-        "assessed_on": iso(TODAY), "symptom_onset_on": iso(first - timedelta(days=120))})
+    post(
+        client,
+        pharmacist,
+        patient,
+        ONE_SUPPORTIVE_SHORT
+        | {"assessed_on": iso(TODAY), "symptom_onset_on": iso(first - timedelta(days=120))},
+    )
     log_in(client, make_user, "viewer", "dx.viewer.page")
     panel = client.get(f"/patients/{patient}").text
     assert "Probable MMN" in panel
@@ -275,14 +369,24 @@ def test_the_panel_says_the_improvement_was_derived_and_the_delay_to_first_ivig(
 def test_the_form_shows_each_error_beside_its_field(client, make_user, patient, session):
     log_in(client, make_user, "pharmacist", "dx.errors")
     form_url = f"/patients/{patient}/diagnosis/new"
-    answer = post_form(client, form_url, form_url, {
-        "assessed_on": iso(TODAY), "weak_nerves": "99", "marked_bulbar": "perhaps"})
+    answer = post_form(
+        client,
+        form_url,
+        form_url,
+        {"assessed_on": iso(TODAY), "weak_nerves": "99", "marked_bulbar": "perhaps"},
+    )
     assert answer.status_code == 422
     assert 'id="e-weak_nerves"' in answer.text and 'id="e-marked_bulbar"' in answer.text
     assert 'value="99"' in answer.text  # the typed value is kept
-    future = post_form(client, form_url, form_url, {
-        "assessed_on": iso(TODAY - timedelta(days=3)),
-        "symptom_onset_on": iso(TODAY - timedelta(days=2))})
+    future = post_form(
+        client,
+        form_url,
+        form_url,
+        {
+            "assessed_on": iso(TODAY - timedelta(days=3)),
+            "symptom_onset_on": iso(TODAY - timedelta(days=2)),
+        },
+    )
     assert future.status_code == 422 and 'id="e-symptom_onset_on"' in future.text
     assert session.exec(select(DiagnosticAssessment)).first() is None
     # Without the form's CSRF token nothing is recorded.
@@ -294,5 +398,7 @@ def test_nurses_cannot_open_or_post_the_form(client, make_user, patient):
     form_url = f"/patients/{patient}/diagnosis/new"
     assert client.get(form_url).status_code == 403
     token = csrf_of(client.get(f"/patients/{patient}").text)
-    assert client.post(form_url, data={"csrf_token": token,
-                                       "assessed_on": iso(TODAY)}).status_code == 403
+    assert (
+        client.post(form_url, data={"csrf_token": token, "assessed_on": iso(TODAY)}).status_code
+        == 403
+    )

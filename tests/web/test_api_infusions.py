@@ -23,22 +23,35 @@ def test_chairs_of_a_fresh_install(client, pharmacist):
 def test_book_administer_with_lots(client, pharmacist, session):
     open_every_day(session)  # booked today and given today, whatever day today is
     pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=1))
-    booked = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(TODAY), "start_time": "09:00", "chair": "C1"})
+    booked = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": iso(TODAY), "start_time": "09:00", "chair": "C1"},
+    )
     assert booked.status_code == 201, booked.text
     course = booked.json()
     assert course["status"] == "booked" and course["chair"] == "C1"
     assert course["chair_minutes"] > 60  # 70 g of Privigen at 70 kg takes hours
-    given = client.post(f"/api/v1/infusions/{course['id']}/administer", headers=pharmacist, json={
-        "dose_g": 70, "product_code": "privigen", "reactions": "mild headache",
-        "lots": [{"lot_number": "P4711", "vials": 1, "size_g": 40, "expires_on": "2030-01-01"},
-                 {"lot_number": "P4712", "vials": 3, "size_g": 10}]})
+    given = client.post(
+        f"/api/v1/infusions/{course['id']}/administer",
+        headers=pharmacist,
+        json={
+            "dose_g": 70,
+            "product_code": "privigen",
+            "reactions": "mild headache",
+            "lots": [
+                {"lot_number": "P4711", "vials": 1, "size_g": 40, "expires_on": "2030-01-01"},
+                {"lot_number": "P4712", "vials": 3, "size_g": 10},
+            ],
+        },
+    )
     assert given.status_code == 200, given.text
     body = given.json()
     assert body["status"] == "given" and body["dose_g"] == 70
     assert [lot["lot_number"] for lot in body["lots"]] == ["P4711", "P4712"]
-    again = client.post(f"/api/v1/infusions/{course['id']}/administer", headers=pharmacist,
-                        json={"dose_g": 70})
+    again = client.post(
+        f"/api/v1/infusions/{course['id']}/administer", headers=pharmacist, json={"dose_g": 70}
+    )
     assert again.status_code == 409
 
 
@@ -46,21 +59,36 @@ def test_a_chair_is_never_double_booked(client, pharmacist):
     day = TODAY + timedelta(days=3)
     a = patient_with_regimen(client, pharmacist, mrn="A", starts_on=TODAY)
     b = patient_with_regimen(client, pharmacist, mrn="B", starts_on=TODAY)
-    first = client.post(f"/api/v1/patients/{a}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day), "start_time": "09:00", "chair": "C2"})
+    first = client.post(
+        f"/api/v1/patients/{a}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": iso(day), "start_time": "09:00", "chair": "C2"},
+    )
     assert first.status_code == 201
-    overlapping = client.post(f"/api/v1/patients/{b}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day), "start_time": "10:30", "chair": "C2"})
+    overlapping = client.post(
+        f"/api/v1/patients/{b}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": iso(day), "start_time": "10:30", "chair": "C2"},
+    )
     assert overlapping.status_code == 409
     assert "C2" in overlapping.text
-    other_chair = client.post(f"/api/v1/patients/{b}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day), "start_time": "10:30", "chair": "C3"})
+    other_chair = client.post(
+        f"/api/v1/patients/{b}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": iso(day), "start_time": "10:30", "chair": "C3"},
+    )
     assert other_chair.status_code == 201
     minutes = first.json()["chair_minutes"]
-    after = (9 * 60 + minutes)
-    later = client.post(f"/api/v1/patients/{b}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day + timedelta(days=1)), "chair": "C2",
-        "start_time": f"{after // 60:02d}:{after % 60:02d}"})
+    after = 9 * 60 + minutes
+    later = client.post(
+        f"/api/v1/patients/{b}/infusions",
+        headers=pharmacist,
+        json={
+            "scheduled_on": iso(day + timedelta(days=1)),
+            "chair": "C2",
+            "start_time": f"{after // 60:02d}:{after % 60:02d}",
+        },
+    )
     assert later.status_code == 201
 
 
@@ -68,23 +96,53 @@ def test_cancel_frees_the_chair_and_reschedule_moves_it(client, pharmacist):
     day = TODAY + timedelta(days=5)
     a = patient_with_regimen(client, pharmacist, mrn="A", starts_on=TODAY)
     b = patient_with_regimen(client, pharmacist, mrn="B", starts_on=TODAY)
-    first = client.post(f"/api/v1/patients/{a}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day), "start_time": "09:00", "chair": "C1"}).json()
-    moved = client.post(f"/api/v1/infusions/{first['id']}/reschedule", headers=pharmacist,
-                        json={"scheduled_on": iso(day + timedelta(days=1)),
-                              "start_time": "09:00", "chair": "C1"})
+    first = client.post(
+        f"/api/v1/patients/{a}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": iso(day), "start_time": "09:00", "chair": "C1"},
+    ).json()
+    moved = client.post(
+        f"/api/v1/infusions/{first['id']}/reschedule",
+        headers=pharmacist,
+        json={"scheduled_on": iso(day + timedelta(days=1)), "start_time": "09:00", "chair": "C1"},
+    )
     assert moved.status_code == 200 and moved.json()["scheduled_on"] == iso(day + timedelta(1))
-    assert client.post(f"/api/v1/patients/{b}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day + timedelta(days=1)), "start_time": "09:00", "chair": "C1"}
-    ).status_code == 409
-    cancelled = client.post(f"/api/v1/infusions/{first['id']}/cancel", headers=pharmacist,
-                            json={"reason": "patient unwell"})
+    assert (
+        client.post(
+            f"/api/v1/patients/{b}/infusions",
+            headers=pharmacist,
+            json={
+                "scheduled_on": iso(day + timedelta(days=1)),
+                "start_time": "09:00",
+                "chair": "C1",
+            },
+        ).status_code
+        == 409
+    )
+    cancelled = client.post(
+        f"/api/v1/infusions/{first['id']}/cancel",
+        headers=pharmacist,
+        json={"reason": "patient unwell"},
+    )
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    assert client.post(f"/api/v1/patients/{b}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day + timedelta(days=1)), "start_time": "09:00", "chair": "C1"}
-    ).status_code == 201
-    assert client.post(f"/api/v1/infusions/{first['id']}/cancel", headers=pharmacist,
-                       json={"reason": "again"}).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/patients/{b}/infusions",
+            headers=pharmacist,
+            json={
+                "scheduled_on": iso(day + timedelta(days=1)),
+                "start_time": "09:00",
+                "chair": "C1",
+            },
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            f"/api/v1/infusions/{first['id']}/cancel", headers=pharmacist, json={"reason": "again"}
+        ).status_code
+        == 409
+    )
 
 
 def test_bad_infusion_input_names_the_field_and_saves_nothing(client, pharmacist):
@@ -93,13 +151,33 @@ def test_bad_infusion_input_names_the_field_and_saves_nothing(client, pharmacist
         ({"scheduled_on": iso(TODAY), "status": "given"}, "dose_g"),
         ({"scheduled_on": iso(TODAY), "chair": "NOPE"}, "chair"),
         ({"scheduled_on": iso(TODAY - timedelta(days=1))}, "scheduled_on"),
-        ({"scheduled_on": iso(TODAY), "status": "given", "dose_g": 70,
-          "lots": [{"lot_number": "X", "vials": 1, "expires_on": iso(TODAY - timedelta(1))}]},
-         "expires_on"),
-        ({"scheduled_on": iso(TODAY), "status": "given", "dose_g": 70,
-          "lots": [{"lot_number": "X", "vials": 0}]}, "vials"),
-        ({"scheduled_on": iso(TODAY), "status": "given", "dose_g": 70,
-          "lots": [{"lot_number": "X", "vials": 1, "size_g": 40}]}, "lots"),
+        (
+            {
+                "scheduled_on": iso(TODAY),
+                "status": "given",
+                "dose_g": 70,
+                "lots": [{"lot_number": "X", "vials": 1, "expires_on": iso(TODAY - timedelta(1))}],
+            },
+            "expires_on",
+        ),
+        (
+            {
+                "scheduled_on": iso(TODAY),
+                "status": "given",
+                "dose_g": 70,
+                "lots": [{"lot_number": "X", "vials": 0}],
+            },
+            "vials",
+        ),
+        (
+            {
+                "scheduled_on": iso(TODAY),
+                "status": "given",
+                "dose_g": 70,
+                "lots": [{"lot_number": "X", "vials": 1, "size_g": 40}],
+            },
+            "lots",
+        ),
     ]
     for body, field in cases:
         answer = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist, json=body)
@@ -111,6 +189,12 @@ def test_bad_infusion_input_names_the_field_and_saves_nothing(client, pharmacist
 def test_nurse_records_given_courses_but_does_not_book(client, api_as, pharmacist):
     pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=1))
     nurse = api_as("nurse")
-    assert client.post(f"/api/v1/patients/{pid}/infusions", headers=nurse, json={
-        "scheduled_on": iso(TODAY + timedelta(days=2))}).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/patients/{pid}/infusions",
+            headers=nurse,
+            json={"scheduled_on": iso(TODAY + timedelta(days=2))},
+        ).status_code
+        == 403
+    )
     give(client, nurse, pid, TODAY)

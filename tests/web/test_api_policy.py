@@ -38,54 +38,73 @@ def test_the_brief_500_is_a_422_and_the_policy_unchanged(client, admin):
 
 
 def test_a_cap_of_1e300_is_refused_and_a_5_g_per_kg_weekly_regimen_still_needs_a_reason(
-    client, admin, api_as,
+    client,
+    admin,
+    api_as,
 ):
-    answer = client.put("/api/v1/policy", headers=admin,
-                        json={"max_intensity_g_per_kg_28d": 1e300, "min_interval_days": 7})
+    answer = client.put(
+        "/api/v1/policy",
+        headers=admin,
+        json={"max_intensity_g_per_kg_28d": 1e300, "min_interval_days": 7},
+    )
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["body", "max_intensity_g_per_kg_28d"]
     pharmacist = api_as("pharmacist")
     pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=30))
-    weekly = client.post(f"/api/v1/patients/{pid}/regimens", headers=pharmacist, json={
-        "starts_on": TODAY.isoformat(), "dose_g_per_kg": 5, "interval_days": 7})
+    weekly = client.post(
+        f"/api/v1/patients/{pid}/regimens",
+        headers=pharmacist,
+        json={"starts_on": TODAY.isoformat(), "dose_g_per_kg": 5, "interval_days": 7},
+    )
     assert weekly.status_code == 422
     assert "override_reason" in weekly.json()["detail"][0]["msg"]
 
 
 def test_a_cap_above_the_label_needs_a_reason_in_the_same_change(client, admin, session):
-    refused = client.put("/api/v1/policy", headers=admin,
-                         json={"max_intensity_g_per_kg_28d": 3.0})
+    refused = client.put("/api/v1/policy", headers=admin, json={"max_intensity_g_per_kg_28d": 3.0})
     assert refused.status_code == 422
     (detail,) = refused.json()["detail"]
     assert detail["loc"] == ["body", "max_intensity_g_per_kg_28d"]
     assert '"reason"' in detail["msg"] and "2.4" in detail["msg"]
     reason = "refractory MMN cohort, approved by the immunoglobulin panel on 2026-12-01"
-    kept = client.put("/api/v1/policy", headers=admin,
-                      json={"max_intensity_g_per_kg_28d": 3.0, "reason": reason})
+    kept = client.put(
+        "/api/v1/policy", headers=admin, json={"max_intensity_g_per_kg_28d": 3.0, "reason": reason}
+    )
     assert kept.status_code == 200, kept.text
     body = kept.json()
     assert body["max_intensity_g_per_kg_28d"] == 3.0 and body["max_intensity_reason"] == reason
     assert session.get(SitePolicyRow, 1).max_intensity_reason == reason
-    entry = session.exec(select(AuditEvent).where(AuditEvent.action == "policy.update")
-                         .order_by(AuditEvent.id.desc())).first()
+    entry = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "policy.update")
+        .order_by(AuditEvent.id.desc())
+    ).first()
     assert entry.changes["reason"] == reason
     assert entry.changes["max_intensity_g_per_kg_28d"] == [2.4, 3.0]
     # Other changes later need no new reason; the cap back at the label forgets it.
-    assert client.put("/api/v1/policy", headers=admin,
-                      json={"due_tolerance_days": 4}).json()["max_intensity_reason"] == reason
+    assert (
+        client.put("/api/v1/policy", headers=admin, json={"due_tolerance_days": 4}).json()[
+            "max_intensity_reason"
+        ]
+        == reason
+    )
     back = client.put("/api/v1/policy", headers=admin, json={"max_intensity_g_per_kg_28d": 2.4})
     assert back.status_code == 200 and back.json()["max_intensity_reason"] is None
 
 
 @pytest.mark.parametrize("reason", [123, "x" * 501])
 def test_a_reason_must_be_short_text(client, admin, reason):
-    answer = client.put("/api/v1/policy", headers=admin,
-                        json={"max_intensity_g_per_kg_28d": 3.0, "reason": reason})
+    answer = client.put(
+        "/api/v1/policy", headers=admin, json={"max_intensity_g_per_kg_28d": 3.0, "reason": reason}
+    )
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "reason"]
 
 
 def test_the_answer_says_the_re_evaluation_is_queued_and_nothing_is_re_evaluated_yet(
-    client, admin, api_as, session,
+    client,
+    admin,
+    api_as,
+    session,
 ):
     pharmacist = api_as("pharmacist")
     pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=30))
@@ -94,15 +113,17 @@ def test_the_answer_says_the_re_evaluation_is_queued_and_nothing_is_re_evaluated
     answer = client.put("/api/v1/policy", headers=admin, json={"due_tolerance_days": 7})
     assert answer.status_code == 200
     assert answer.json()["re_evaluation"] == (
-        "queued: every patient is re-evaluated by the scheduler's next run")
+        "queued: every patient is re-evaluated by the scheduler's next run"
+    )
     session.expire_all()
     assert session.get(PatientState, pid).window_end == before
     assert session.get(SitePolicyRow, 1).re_evaluation_queued_at is not None
 
 
 def test_units_are_choices_and_need_no_re_evaluation(client, admin):
-    answer = client.put("/api/v1/policy", headers=admin,
-                        json={"weight_unit": "lb", "height_unit": "in"})
+    answer = client.put(
+        "/api/v1/policy", headers=admin, json={"weight_unit": "lb", "height_unit": "in"}
+    )
     assert answer.status_code == 200
     assert answer.json()["re_evaluation"].startswith("not needed")
     bad = client.put("/api/v1/policy", headers=admin, json={"weight_unit": "stone"})
@@ -110,8 +131,9 @@ def test_units_are_choices_and_need_no_re_evaluation(client, admin):
 
 
 def test_a_value_stored_before_ranges_were_checked_falls_back_to_its_default(session, caplog):
-    session.add(SitePolicyRow(id=1, values={"max_intensity_g_per_kg_28d": 1e300,
-                                            "due_tolerance_days": 4}))
+    session.add(
+        SitePolicyRow(id=1, values={"max_intensity_g_per_kg_28d": 1e300, "due_tolerance_days": 4})
+    )
     session.flush()
     policy = load_policy(session)
     assert policy.max_intensity_g_per_kg_28d == 2.4 and policy.due_tolerance_days == 4

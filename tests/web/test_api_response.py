@@ -15,18 +15,24 @@ def pharmacist(api_as):
     return api_as("pharmacist")
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"measure": "grip_strength", "value": 50, "timing": "clinic"}, "measure"),
-    ({"measure": "grip_vigorimeter", "value": 50, "timing": "clinic"}, "side"),
-    ({"measure": "mrc_sum", "side": "left", "value": 50, "timing": "clinic"}, "side"),
-    ({"measure": "incat", "value": 11, "timing": "clinic"}, "value"),
-    ({"measure": "onls", "value": -1, "timing": "clinic"}, "value"),
-    ({"measure": "rods", "value": 40, "timing": "sometime"}, "timing"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"measure": "grip_strength", "value": 50, "timing": "clinic"}, "measure"),
+        ({"measure": "grip_vigorimeter", "value": 50, "timing": "clinic"}, "side"),
+        ({"measure": "mrc_sum", "side": "left", "value": 50, "timing": "clinic"}, "side"),
+        ({"measure": "incat", "value": 11, "timing": "clinic"}, "value"),
+        ({"measure": "onls", "value": -1, "timing": "clinic"}, "value"),
+        ({"measure": "rods", "value": 40, "timing": "sometime"}, "timing"),
+    ],
+)
 def test_bad_scores_are_refused_naming_the_field(client, pharmacist, body, field):
     pid = patient_with_regimen(client, pharmacist, starts_on=TODAY)
-    answer = client.post(f"/api/v1/patients/{pid}/assessments", headers=pharmacist,
-                         json={"taken_on": iso(TODAY)} | body)
+    answer = client.post(
+        f"/api/v1/patients/{pid}/assessments",
+        headers=pharmacist,
+        json={"taken_on": iso(TODAY)} | body,
+    )
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"][-1] == field
     assert client.get(f"/api/v1/patients/{pid}/assessments", headers=pharmacist).json() == []
@@ -46,13 +52,23 @@ def test_schedule_of_a_new_start_and_the_contract_shape(client, pharmacist):
     answer = client.get(f"/api/v1/patients/{pid}/schedule", headers=pharmacist)
     assert answer.status_code == 200
     body = answer.json()
-    assert set(body) == {"patient_id", "on", "regimen_id", "due_on", "window_start",
-                         "window_end", "next_booking", "flags", "recommendation"}
+    assert set(body) == {
+        "patient_id",
+        "on",
+        "regimen_id",
+        "due_on",
+        "window_start",
+        "window_end",
+        "next_booking",
+        "flags",
+        "recommendation",
+    }
     assert body["due_on"] == iso(start)
     assert body["window_start"] == iso(start) and body["window_end"] == iso(start + timedelta(3))
     assert {"code": "needs_booking"} in body["flags"]
-    earlier = client.get(f"/api/v1/patients/{pid}/schedule?on={iso(TODAY - timedelta(days=30))}",
-                         headers=pharmacist).json()
+    earlier = client.get(
+        f"/api/v1/patients/{pid}/schedule?on={iso(TODAY - timedelta(days=30))}", headers=pharmacist
+    ).json()
     # A month ago nothing was due yet, and today's weight was not yet recorded: a weight
     # dated after the day asked is ignored (clinical rules 4).
     assert earlier["flags"] == [{"code": "weight_stale"}]
@@ -67,8 +83,11 @@ def test_schedule_window_after_a_given_course(client, pharmacist):
     assert body["window_start"] == iso(last + timedelta(days=25))
     assert body["window_end"] == iso(last + timedelta(days=31))
     day = weekday_on_or_after(last + timedelta(days=26))  # a day of the window the suite opens
-    booked = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist, json={
-        "scheduled_on": iso(day), "chair": "C4", "start_time": "08:00"})
+    booked = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": iso(day), "chair": "C4", "start_time": "08:00"},
+    )
     body = client.get(f"/api/v1/patients/{pid}/schedule", headers=pharmacist).json()
     assert body["next_booking"] == {"id": booked.json()["id"], "scheduled_on": iso(day)}
     assert "needs_booking" not in [f["code"] for f in body["flags"]]
@@ -103,8 +122,9 @@ def test_end_of_dose_wear_off_is_flagged_and_shortening_proposed(client, pharmac
 
 def test_accepting_writes_a_new_regimen_and_starts_afresh(client, pharmacist):
     pid = _wearing_off_patient(client, pharmacist)
-    answer = client.post(f"/api/v1/patients/{pid}/recommendation/accept", headers=pharmacist,
-                         json={})
+    answer = client.post(
+        f"/api/v1/patients/{pid}/recommendation/accept", headers=pharmacist, json={}
+    )
     assert answer.status_code == 201, answer.text
     regimen = answer.json()
     assert regimen["interval_days"] == 21 and regimen["starts_on"] == iso(TODAY)
@@ -113,25 +133,39 @@ def test_accepting_writes_a_new_regimen_and_starts_afresh(client, pharmacist):
     assert body["regimen_id"] == regimen["id"]
     assert body["recommendation"] is None
     assert "waning_response" not in [f["code"] for f in body["flags"]]
-    assert client.post(f"/api/v1/patients/{pid}/recommendation/accept", headers=pharmacist,
-                       json={}).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/patients/{pid}/recommendation/accept", headers=pharmacist, json={}
+        ).status_code
+        == 409
+    )
 
 
 def test_dismissing_is_remembered_for_the_regimen(client, pharmacist):
     pid = _wearing_off_patient(client, pharmacist)
-    answer = client.post(f"/api/v1/patients/{pid}/recommendation/dismiss", headers=pharmacist,
-                         json={"reason": "travelling; review at clinic"})
+    answer = client.post(
+        f"/api/v1/patients/{pid}/recommendation/dismiss",
+        headers=pharmacist,
+        json={"reason": "travelling; review at clinic"},
+    )
     assert answer.status_code == 200
     body = client.get(f"/api/v1/patients/{pid}/schedule", headers=pharmacist).json()
     assert body["recommendation"] is None
     assert {"code": "waning_response", "patterns": ["end_of_dose"]} in body["flags"]
-    assert client.post(f"/api/v1/patients/{pid}/recommendation/dismiss", headers=pharmacist,
-                       json={"reason": ""}).status_code == 422
+    assert (
+        client.post(
+            f"/api/v1/patients/{pid}/recommendation/dismiss",
+            headers=pharmacist,
+            json={"reason": ""},
+        ).status_code
+        == 422
+    )
 
 
 def test_worklist_orders_overdue_first_and_pages(client, pharmacist):
-    overdue = patient_with_regimen(client, pharmacist, mrn="LATE",
-                                   starts_on=TODAY - timedelta(days=60))
+    overdue = patient_with_regimen(
+        client, pharmacist, mrn="LATE", starts_on=TODAY - timedelta(days=60)
+    )
     give(client, pharmacist, overdue, TODAY - timedelta(days=40))
     soon = patient_with_regimen(client, pharmacist, mrn="SOON", starts_on=TODAY + timedelta(5))
     page = client.get("/api/v1/worklist", headers=pharmacist).json()
@@ -142,8 +176,9 @@ def test_worklist_orders_overdue_first_and_pages(client, pharmacist):
     assert one["total"] == 2 and [i["patient_id"] for i in one["items"]] == [soon]
     bad = client.get("/api/v1/worklist?flag=sleepy", headers=pharmacist)
     assert bad.status_code == 422
-    on_hold = client.patch(f"/api/v1/patients/{overdue}", headers=pharmacist,
-                           json={"status": "on_hold"})
+    on_hold = client.patch(
+        f"/api/v1/patients/{overdue}", headers=pharmacist, json={"status": "on_hold"}
+    )
     assert on_hold.status_code == 200
     page = client.get("/api/v1/worklist", headers=pharmacist).json()
     assert [i["patient_id"] for i in page["items"]] == [soon]
@@ -152,8 +187,10 @@ def test_worklist_orders_overdue_first_and_pages(client, pharmacist):
 def test_policy_is_read_by_all_and_changed_by_admins(client, api_as, pharmacist):
     policy = client.get("/api/v1/policy", headers=pharmacist).json()
     assert policy["min_interval_days"] == 14 and policy["max_intensity_g_per_kg_28d"] == 2.4
-    assert client.put("/api/v1/policy", headers=pharmacist,
-                      json={"due_tolerance_days": 4}).status_code == 403
+    assert (
+        client.put("/api/v1/policy", headers=pharmacist, json={"due_tolerance_days": 4}).status_code
+        == 403
+    )
     admin = api_as("admin")
     refused = client.put("/api/v1/policy", headers=admin, json={"min_interval_days": 60})
     assert refused.status_code == 422

@@ -17,22 +17,33 @@ def pharmacist(api_as):
 
 
 def _patient(client, headers, **overrides) -> int:
-    body = {"mrn": "W-1", "given_name": "Wendy", "family_name": "Weigh",
-            "birth_date": "1970-05-01", "sex": "female", "height_cm": 160} | overrides
+    body = {
+        "mrn": "W-1",
+        "given_name": "Wendy",
+        "family_name": "Weigh",
+        "birth_date": "1970-05-01",
+        "sex": "female",
+        "height_cm": 160,
+    } | overrides
     answer = client.post("/api/v1/patients", json=body, headers=headers)
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
 
 def _weigh(client, headers, pid, day: date, kg: float, **extra):
-    return client.post(f"/api/v1/patients/{pid}/weights", headers=headers,
-                       json={"measured_on": day.isoformat(), "weight_kg": kg, **extra})
+    return client.post(
+        f"/api/v1/patients/{pid}/weights",
+        headers=headers,
+        json={"measured_on": day.isoformat(), "weight_kg": kg, **extra},
+    )
 
 
 def _weights(session, pid) -> list[float]:
     session.expire_all()
-    return [w.weight_kg for w in session.exec(
-        select(Weight).where(Weight.patient_id == pid).order_by(Weight.id))]
+    return [
+        w.weight_kg
+        for w in session.exec(select(Weight).where(Weight.patient_id == pid).order_by(Weight.id))
+    ]
 
 
 def test_a_jump_of_more_than_ten_percent_is_refused_naming_weight_kg(client, pharmacist, session):
@@ -45,7 +56,8 @@ def test_a_jump_of_more_than_ten_percent_is_refused_naming_weight_kg(client, pha
     assert detail["loc"] == ["body", "weight_kg"]
     assert detail["msg"] == (
         f"154 kg is 120% more than 70 kg on {first.isoformat()}; if this is right, confirm the "
-        "change (confirm_weight_change); lb typed as kg is the usual cause (154 lb = 69.85 kg)")
+        "change (confirm_weight_change); lb typed as kg is the usual cause (154 lb = 69.85 kg)"
+    )
     assert _weights(session, pid) == [70]  # nothing saved
 
 
@@ -55,8 +67,11 @@ def test_a_confirmed_jump_is_saved_and_the_confirmation_audited(client, pharmaci
     kept = _weigh(client, pharmacist, pid, TODAY, 80, confirm_weight_change=True)
     assert kept.status_code == 201, kept.text
     assert _weights(session, pid) == [70, 80]
-    entry = session.exec(select(AuditEvent).where(AuditEvent.action == "weight.create")
-                         .order_by(AuditEvent.id.desc())).first()
+    entry = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.action == "weight.create")
+        .order_by(AuditEvent.id.desc())
+    ).first()
     assert entry.changes["confirm_weight_change"] is True
     assert entry.changes["previous_weight_kg"] == 70
     assert entry.changes["change_percent"] == pytest.approx(14.3)
@@ -67,15 +82,17 @@ def test_within_ten_percent_and_the_first_weight_need_no_confirmation(client, ph
     assert _weigh(client, pharmacist, pid, TODAY - timedelta(days=30), 154).status_code == 201
     assert _weigh(client, pharmacist, pid, TODAY, 154 * 1.1).status_code == 201
     # An unneeded confirmation is harmless.
-    assert _weigh(client, pharmacist, pid, TODAY, 169, confirm_weight_change=True
-                  ).status_code == 201
+    assert (
+        _weigh(client, pharmacist, pid, TODAY, 169, confirm_weight_change=True).status_code == 201
+    )
 
 
 def test_the_previous_weight_is_the_same_day_one_when_there_is_one(client, pharmacist):
     pid = _patient(client, pharmacist)
     _weigh(client, pharmacist, pid, TODAY - timedelta(days=30), 70)
-    assert _weigh(client, pharmacist, pid, TODAY, 100, confirm_weight_change=True
-                  ).status_code == 201
+    assert (
+        _weigh(client, pharmacist, pid, TODAY, 100, confirm_weight_change=True).status_code == 201
+    )
     # 105 is 50% above 70 but 5% above today's 100: today's is the previous one.
     assert _weigh(client, pharmacist, pid, TODAY, 105).status_code == 201
     refused = _weigh(client, pharmacist, pid, TODAY, 70)
@@ -97,8 +114,9 @@ def test_a_weight_dated_after_the_day_never_counts(client, pharmacist, session):
     on = patient_service.weight_on(session, patient_id=pid, day=TODAY - timedelta(days=1))
     assert on.weight_kg == 72
     assert patient_service.weight_on(session, patient_id=pid, day=TODAY).weight_kg == 70
-    assert patient_service.weight_on(
-        session, patient_id=pid, day=TODAY - timedelta(days=11)) is None
+    assert (
+        patient_service.weight_on(session, patient_id=pid, day=TODAY - timedelta(days=11)) is None
+    )
 
 
 def test_the_same_day_tie_goes_to_the_later_record(client, pharmacist, session):
@@ -109,14 +127,22 @@ def test_the_same_day_tie_goes_to_the_later_record(client, pharmacist, session):
 
 
 def test_the_regimen_shows_its_own_dosing_weight_and_note_after_a_later_weight(
-    client, pharmacist, session,
+    client,
+    pharmacist,
+    session,
 ):
     # Worked example: female, 160 cm, 95 kg -> adjusted 69.43 kg, 70 g.
     pid = _patient(client, pharmacist)
     _weigh(client, pharmacist, pid, TODAY - timedelta(days=20), 95)
-    made = client.post(f"/api/v1/patients/{pid}/regimens", headers=pharmacist, json={
-        "starts_on": (TODAY - timedelta(days=14)).isoformat(), "dose_g_per_kg": 1.0,
-        "interval_days": 28}).json()
+    made = client.post(
+        f"/api/v1/patients/{pid}/regimens",
+        headers=pharmacist,
+        json={
+            "starts_on": (TODAY - timedelta(days=14)).isoformat(),
+            "dose_g_per_kg": 1.0,
+            "interval_days": 28,
+        },
+    ).json()
     assert made["dosing_weight_kg"] == pytest.approx(69.43, abs=0.005)
     note = made["weight_note"]
     assert note.startswith("adjusted weight") and "95" in note
@@ -130,13 +156,21 @@ def test_the_regimen_shows_its_own_dosing_weight_and_note_after_a_later_weight(
 
 
 def test_an_old_regimen_without_a_kept_note_is_explained_on_its_own_weight(
-    client, pharmacist, session,
+    client,
+    pharmacist,
+    session,
 ):
     pid = _patient(client, pharmacist)
     _weigh(client, pharmacist, pid, TODAY - timedelta(days=20), 95)
-    made = client.post(f"/api/v1/patients/{pid}/regimens", headers=pharmacist, json={
-        "starts_on": (TODAY - timedelta(days=14)).isoformat(), "dose_g_per_kg": 1.0,
-        "interval_days": 28}).json()
+    made = client.post(
+        f"/api/v1/patients/{pid}/regimens",
+        headers=pharmacist,
+        json={
+            "starts_on": (TODAY - timedelta(days=14)).isoformat(),
+            "dose_g_per_kg": 1.0,
+            "interval_days": 28,
+        },
+    ).json()
     regimen = session.get(Regimen, made["id"])
     note = regimen.weight_note
     regimen.weight_note = regimen.actual_weight_kg = None  # as written before they were kept

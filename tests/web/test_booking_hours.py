@@ -16,8 +16,10 @@ FRIDAY = date(2026, 12, 4)
 MONDAY = date(2026, 12, 7)
 # Given on Monday 9 November every 28 days: due Monday 7 December, window Fri 4 - Thu 10.
 LAST_GIVEN = date(2026, 11, 9)
-SUGGESTED = re.compile(r'name="scheduled_on" value="(\d{4}-\d\d-\d\d)">\s*'
-                       r'<input type="hidden" name="start_time" value="(\d\d:\d\d)"')
+SUGGESTED = re.compile(
+    r'name="scheduled_on" value="(\d{4}-\d\d-\d\d)">\s*'
+    r'<input type="hidden" name="start_time" value="(\d\d:\d\d)"'
+)
 
 
 @pytest.fixture
@@ -37,9 +39,7 @@ def _patient(client, headers, mrn="HOURS-1") -> int:
     return pid
 
 
-def test_a_friday_evening_suggests_open_days_inside_the_window_only(
-    client, make_user, pharmacist
-):
+def test_a_friday_evening_suggests_open_days_inside_the_window_only(client, make_user, pharmacist):
     pid = _patient(client, pharmacist)
     log_in(client, make_user)
     page = client.get(f"/patients/{pid}/book")
@@ -60,8 +60,9 @@ def test_a_closed_window_offers_the_first_free_days_after_it_labelled_so(
     admin = make_user("closing.admin", "admin")
     who = Actor(id=admin.id, username=admin.username, role="admin")
     for i in range(4):  # Monday to Thursday: the rest of the window
-        opening.add_closure(session, actor=who, day=MONDAY + timedelta(days=i),
-                            reason="ward refurbishment")
+        opening.add_closure(
+            session, actor=who, day=MONDAY + timedelta(days=i), reason="ward refurbishment"
+        )
     session.flush()
     log_in(client, make_user)
     page = client.get(f"/patients/{pid}/book")
@@ -76,42 +77,65 @@ def test_a_closed_window_offers_the_first_free_days_after_it_labelled_so(
 def test_booking_outside_the_hours_or_on_a_closed_day_is_refused(client, pharmacist):
     pid = _patient(client, pharmacist)
     url = f"/api/v1/patients/{pid}/infusions"
-    saturday = client.post(url, headers=pharmacist, json={
-        "scheduled_on": "2026-12-05", "start_time": "09:00", "chair": "C1"})
+    saturday = client.post(
+        url,
+        headers=pharmacist,
+        json={"scheduled_on": "2026-12-05", "start_time": "09:00", "chair": "C1"},
+    )
     assert saturday.status_code == 422
     (error,) = saturday.json()["detail"]
     assert error["loc"] == ["body", "scheduled_on"] and "Saturdays" in error["msg"]
-    late = client.post(url, headers=pharmacist, json={
-        "scheduled_on": iso(MONDAY), "start_time": "17:00", "chair": "C1"})
+    late = client.post(
+        url,
+        headers=pharmacist,
+        json={"scheduled_on": iso(MONDAY), "start_time": "17:00", "chair": "C1"},
+    )
     assert late.status_code == 422
     (error,) = late.json()["detail"]
     assert error["loc"] == ["body", "start_time"] and "08:00–18:00" in error["msg"]
-    early = client.post(url, headers=pharmacist, json={
-        "scheduled_on": iso(MONDAY), "start_time": "07:30", "chair": "C1"})
+    early = client.post(
+        url,
+        headers=pharmacist,
+        json={"scheduled_on": iso(MONDAY), "start_time": "07:30", "chair": "C1"},
+    )
     assert early.status_code == 422
     # A two-day course from Friday runs into Saturday.
-    weekend = client.post(url, headers=pharmacist, json={
-        "scheduled_on": "2026-12-11", "start_time": "09:00", "chair": "C1", "days": 2})
+    weekend = client.post(
+        url,
+        headers=pharmacist,
+        json={"scheduled_on": "2026-12-11", "start_time": "09:00", "chair": "C1", "days": 2},
+    )
     assert weekend.status_code == 422 and "2026-12-12" in weekend.text
-    ok = client.post(url, headers=pharmacist, json={
-        "scheduled_on": iso(MONDAY), "start_time": "09:00", "chair": "C1"})
+    ok = client.post(
+        url,
+        headers=pharmacist,
+        json={"scheduled_on": iso(MONDAY), "start_time": "09:00", "chair": "C1"},
+    )
     assert ok.status_code == 201, ok.text
     # Moving it to Sunday is refused the same way.
-    moved = client.post(f"/api/v1/infusions/{ok.json()['id']}/reschedule", headers=pharmacist,
-                        json={"scheduled_on": "2026-12-06", "start_time": "09:00",
-                              "chair": "C1"})
+    moved = client.post(
+        f"/api/v1/infusions/{ok.json()['id']}/reschedule",
+        headers=pharmacist,
+        json={"scheduled_on": "2026-12-06", "start_time": "09:00", "chair": "C1"},
+    )
     assert moved.status_code == 422 and "Sundays" in moved.text
 
 
 def test_a_public_holiday_of_the_sites_country_closes_the_suite(client, pharmacist, session):
     pid = _patient(client, pharmacist)
     who = Actor(id=None, username="test", role="admin")
-    opening.set_opening(session, actor=who, hours=[h and (h.opens, h.closes) for h in
-                                                   opening.weekly_hours(session)],
-                        holiday_country="GB")
+    opening.set_opening(
+        session,
+        actor=who,
+        hours=[h and (h.opens, h.closes) for h in opening.weekly_hours(session)],
+        holiday_country="GB",
+    )
     session.flush()
-    christmas = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist, json={
-        "scheduled_on": "2026-12-25", "start_time": "09:00", "chair": "C1"})
+    christmas = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": "2026-12-25", "start_time": "09:00", "chair": "C1"},
+    )
     assert christmas.status_code == 422 and "Christmas Day" in christmas.text
 
 
@@ -119,10 +143,18 @@ def test_the_booking_form_names_the_field_and_the_hours(client, make_user, pharm
     pid = _patient(client, pharmacist)
     log_in(client, make_user)
     url = f"/patients/{pid}/book"
-    refused = post_form(client, url, url, {"scheduled_on": iso(MONDAY), "start_time": "16:30",
-                                           "chair": "C2", "days": "1"})
+    refused = post_form(
+        client,
+        url,
+        url,
+        {"scheduled_on": iso(MONDAY), "start_time": "16:30", "chair": "C2", "days": "1"},
+    )
     assert refused.status_code == 422
     assert "08:00–18:00" in refused.text and 'value="16:30"' in refused.text
-    sunday = post_form(client, url, url, {"scheduled_on": "2026-12-06", "start_time": "09:00",
-                                          "chair": "C2", "days": "1"})
+    sunday = post_form(
+        client,
+        url,
+        url,
+        {"scheduled_on": "2026-12-06", "start_time": "09:00", "chair": "C2", "days": "1"},
+    )
     assert sunday.status_code == 422 and "closed on Sundays" in sunday.text

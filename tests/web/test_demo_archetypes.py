@@ -60,8 +60,14 @@ def test_every_archetype_gets_the_flags_and_action_its_story_calls_for(client, a
 def test_worklist_of_the_demo_has_every_kind_of_work(client, api_as, cohort):
     headers = api_as("viewer")
     counts = {}
-    for flag in ("overdue", "needs_booking", "booking_outside_window", "waning_response",
-                 "review_due", "weight_stale"):
+    for flag in (
+        "overdue",
+        "needs_booking",
+        "booking_outside_window",
+        "waning_response",
+        "review_due",
+        "weight_stale",
+    ):
         page = client.get(f"/api/v1/worklist?flag={flag}&limit=100", headers=headers).json()
         assert all(flag in [f["code"] for f in item["flags"]] for item in page["items"])
         counts[flag] = page["total"]
@@ -74,11 +80,16 @@ def test_worklist_of_the_demo_has_every_kind_of_work(client, api_as, cohort):
 
 def test_a_demo_patient_page_shows_every_course_and_score(client, make_user, cohort, session):
     summary, ids = cohort
-    mrn = max(summary.archetype_of, key=lambda m: session.exec(
-        select(Infusion).where(Infusion.patient_id == ids[m])).all().__len__())
+    mrn = max(
+        summary.archetype_of,
+        key=lambda m: (
+            session.exec(select(Infusion).where(Infusion.patient_id == ids[m])).all().__len__()
+        ),
+    )
     pid = ids[mrn]
-    given = session.exec(select(Infusion).where(Infusion.patient_id == pid,
-                                                Infusion.status == "given")).all()
+    given = session.exec(
+        select(Infusion).where(Infusion.patient_id == pid, Infusion.status == "given")
+    ).all()
     scores = session.exec(select(Assessment).where(Assessment.patient_id == pid)).all()
     assert len(given) >= 30 and len(scores) >= 100  # about 3 years of history
     log_in(client, make_user, "viewer")

@@ -19,17 +19,20 @@ class Sample(BaseModel):
     given_name: str = "x"
 
 
-@pytest.mark.parametrize("data,field,words", [
-    ({"days": "9"}, "days", "Days in a row must be between 1 and 5"),
-    ({"days": "0"}, "days", "Days in a row must be between 1 and 5"),
-    ({"days": "2.5"}, "days", "Days in a row must be a whole number"),
-    ({"dose_g": "abc"}, "dose_g", "Dose (g) must be a number"),
-    ({"dose_g": "0"}, "dose_g", "Dose (g) must be more than 0 and at most 400"),
-    ({"outcome": "maybe"}, "outcome", "Outcome must be one of: 'continue' or 'stop'"),
-    ({"measured_on": "soon"}, "measured_on", "Measured on must be a date"),
-    ({"notes": "too long"}, "notes", "Notes must be at most 5 characters"),
-    ({"given_name": 5}, "given_name", "Given name must be text"),
-])
+@pytest.mark.parametrize(
+    "data,field,words",
+    [
+        ({"days": "9"}, "days", "Days in a row must be between 1 and 5"),
+        ({"days": "0"}, "days", "Days in a row must be between 1 and 5"),
+        ({"days": "2.5"}, "days", "Days in a row must be a whole number"),
+        ({"dose_g": "abc"}, "dose_g", "Dose (g) must be a number"),
+        ({"dose_g": "0"}, "dose_g", "Dose (g) must be more than 0 and at most 400"),
+        ({"outcome": "maybe"}, "outcome", "Outcome must be one of: 'continue' or 'stop'"),
+        ({"measured_on": "soon"}, "measured_on", "Measured on must be a date"),
+        ({"notes": "too long"}, "notes", "Notes must be at most 5 characters"),
+        ({"given_name": 5}, "given_name", "Given name must be text"),
+    ],
+)
 def test_common_pydantic_errors_in_plain_words(data, field, words):
     result = parse(Sample, data, data)
     assert words in result.errors[field]

@@ -47,8 +47,7 @@ def _log_in(client, username: str, password: str, next_page: str = "/"):
     token = re.search(r'name="login_csrf" value="([^"]+)"', form).group(1)
     return client.post(
         "/login",
-        data={"username": username, "password": password, "next": next_page,
-              "login_csrf": token},
+        data={"username": username, "password": password, "next": next_page, "login_csrf": token},
         follow_redirects=False,
     )
 

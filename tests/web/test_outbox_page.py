@@ -10,8 +10,15 @@ from tracker.store.types import utcnow
 
 
 def _message(session, key: str, status: str, **fields) -> OutboxMessage:
-    row = OutboxMessage(dedup_key=key, kind=outbox.REMINDER, to_address=f"{key}@example.org",
-                        subject=f"Subject {key}", body_text="b", status=status, **fields)
+    row = OutboxMessage(
+        dedup_key=key,
+        kind=outbox.REMINDER,
+        to_address=f"{key}@example.org",
+        subject=f"Subject {key}",
+        body_text="b",
+        status=status,
+        **fields,
+    )
     session.add(row)
     session.commit()
     return row
@@ -21,8 +28,14 @@ def test_tabs_show_counts_and_rows(client, make_user, session):
     _message(session, "waiting", "pending")
     _message(session, "going", "sending", attempts=1)
     _message(session, "done", "sent", sent_at=utcnow(), attempts=1)
-    _message(session, "bounced", "failed", failed_at=utcnow(), attempts=3,
-             last_error="recipient refused: 550 No such user here")
+    _message(
+        session,
+        "bounced",
+        "failed",
+        failed_at=utcnow(),
+        attempts=3,
+        last_error="recipient refused: 550 No such user here",
+    )
     log_in(client, make_user, "pharmacist")
 
     pending = client.get("/outbox")
@@ -39,13 +52,21 @@ def test_tabs_show_counts_and_rows(client, make_user, session):
 
 
 def test_retry_puts_a_failed_message_back_and_is_audited(client, make_user, session):
-    row = _message(session, "bounced", "failed", failed_at=utcnow(), attempts=3,
-                   last_error="timed out", first_attempt_at=utcnow())
+    row = _message(
+        session,
+        "bounced",
+        "failed",
+        failed_at=utcnow(),
+        attempts=3,
+        last_error="timed out",
+        first_attempt_at=utcnow(),
+    )
     log_in(client, make_user, "admin")
     token = csrf_of(client.get("/outbox?status=failed").text)
 
-    answer = client.post(f"/outbox/{row.id}/retry", data={"csrf_token": token},
-                         follow_redirects=False)
+    answer = client.post(
+        f"/outbox/{row.id}/retry", data={"csrf_token": token}, follow_redirects=False
+    )
     assert answer.status_code == 303
     session.expire_all()
     retried = session.get(OutboxMessage, row.id)
@@ -53,10 +74,14 @@ def test_retry_puts_a_failed_message_back_and_is_audited(client, make_user, sess
     assert retried.next_attempt_at <= utcnow()
     event = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert (event.action, event.entity_id, event.actor_name) == (
-        "outbox.retry", str(row.id), "admin.page")
+        "outbox.retry",
+        str(row.id),
+        "admin.page",
+    )
 
-    again = client.post(f"/outbox/{row.id}/retry", data={"csrf_token": token},
-                        follow_redirects=False)
+    again = client.post(
+        f"/outbox/{row.id}/retry", data={"csrf_token": token}, follow_redirects=False
+    )
     assert again.status_code == 409  # only a failed message can be retried
 
 

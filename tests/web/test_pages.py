@@ -19,11 +19,21 @@ def pharmacist_api(api_as):
 
 
 def test_worklist_shows_tabs_with_counts_and_rows(client, make_user, pharmacist_api):
-    late = patient_with_regimen(client, pharmacist_api, mrn="LATE-1", family_name="Latimer",
-                                starts_on=TODAY - timedelta(days=60))
+    late = patient_with_regimen(
+        client,
+        pharmacist_api,
+        mrn="LATE-1",
+        family_name="Latimer",
+        starts_on=TODAY - timedelta(days=60),
+    )
     give(client, pharmacist_api, late, TODAY - timedelta(days=40))
-    patient_with_regimen(client, pharmacist_api, mrn="NEW-1", family_name="Newman",
-                         starts_on=TODAY + timedelta(days=4))
+    patient_with_regimen(
+        client,
+        pharmacist_api,
+        mrn="NEW-1",
+        family_name="Newman",
+        starts_on=TODAY + timedelta(days=4),
+    )
     log_in(client, make_user)
     page = client.get("/")
     assert page.status_code == 200
@@ -37,16 +47,37 @@ def test_worklist_shows_tabs_with_counts_and_rows(client, make_user, pharmacist_
 
 def test_patient_form_keeps_input_and_names_errors(client, make_user, session):
     log_in(client, make_user)
-    answer = post_form(client, "/patients/new", "/patients/new", {
-        "mrn": "KEEP-1", "given_name": "Keep", "family_name": "Typed",
-        "birth_date": "2999-01-01", "sex": "female", "height_cm": "20", "email": "bad"})
+    answer = post_form(
+        client,
+        "/patients/new",
+        "/patients/new",
+        {
+            "mrn": "KEEP-1",
+            "given_name": "Keep",
+            "family_name": "Typed",
+            "birth_date": "2999-01-01",
+            "sex": "female",
+            "height_cm": "20",
+            "email": "bad",
+        },
+    )
     assert answer.status_code == 422
     assert 'value="KEEP-1"' in answer.text and 'value="Typed"' in answer.text
     assert 'id="e-height_cm"' in answer.text and 'id="e-email"' in answer.text
     assert session.exec(select(Patient).where(Patient.mrn == "KEEP-1")).first() is None
-    ok = post_form(client, "/patients/new", "/patients/new", {
-        "mrn": "KEEP-1", "given_name": "Keep", "family_name": "Typed",
-        "birth_date": "1960-01-01", "sex": "female", "height_cm": "165"})
+    ok = post_form(
+        client,
+        "/patients/new",
+        "/patients/new",
+        {
+            "mrn": "KEEP-1",
+            "given_name": "Keep",
+            "family_name": "Typed",
+            "birth_date": "1960-01-01",
+            "sex": "female",
+            "height_cm": "165",
+        },
+    )
     assert ok.status_code == 303
     assert session.exec(select(Patient).where(Patient.mrn == "KEEP-1")).one().height_cm == 165
 
@@ -54,19 +85,32 @@ def test_patient_form_keeps_input_and_names_errors(client, make_user, session):
 def test_forms_without_csrf_token_are_refused(client, make_user, pharmacist_api):
     pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY)
     log_in(client, make_user)
-    answer = client.post(f"/patients/{pid}/weights",
-                         data={"measured_on": iso(TODAY), "weight_kg": "70"})
+    answer = client.post(
+        f"/patients/{pid}/weights", data={"measured_on": iso(TODAY), "weight_kg": "70"}
+    )
     assert answer.status_code == 403
 
 
 def test_regimen_form_shows_the_dose_before_saving(client, make_user, pharmacist_api, session):
-    pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY - timedelta(days=30),
-                               sex="female", height_cm=160, weight_kg=95)
+    pid = patient_with_regimen(
+        client,
+        pharmacist_api,
+        starts_on=TODAY - timedelta(days=30),
+        sex="female",
+        height_cm=160,
+        weight_kg=95,
+    )
     log_in(client, make_user)
     url = f"/patients/{pid}/regimens/new"
-    form = {"starts_on": iso(TODAY), "dose_g_per_kg": "1", "interval_days": "21",
-            "days_per_course": "1", "product_code": "privigen", "weight_basis": "auto",
-            "reason": "wear-off"}
+    form = {
+        "starts_on": iso(TODAY),
+        "dose_g_per_kg": "1",
+        "interval_days": "21",
+        "days_per_course": "1",
+        "product_code": "privigen",
+        "weight_basis": "auto",
+        "reason": "wear-off",
+    }
     preview = post_form(client, url, url, form | {"confirm": "calculate"})
     assert preview.status_code == 200
     assert "70 g" in preview.text and "69.43 kg" in preview.text  # the worked example
@@ -88,31 +132,54 @@ def test_booking_page_suggests_days_inside_the_window(client, make_user, pharmac
     assert page.status_code == 200
     window_start, window_end = last + timedelta(days=25), last + timedelta(days=31)
     import re
-    suggested = [date.fromisoformat(d) for d in re.findall(
-        r'name="scheduled_on" value="(\d{4}-\d\d-\d\d)">\s*<input type="hidden" name="start_time"',
-        page.text)]
+
+    suggested = [
+        date.fromisoformat(d)
+        for d in re.findall(
+            r'name="scheduled_on" value="(\d{4}-\d\d-\d\d)">\s*'
+            r'<input type="hidden" name="start_time"',
+            page.text,
+        )
+    ]
     assert suggested and all(window_start <= d <= window_end for d in suggested)
-    booked = post_form(client, f"/patients/{pid}/book", f"/patients/{pid}/book", {
-        "scheduled_on": iso(suggested[0]), "start_time": "09:00", "chair": "C1"})
+    booked = post_form(
+        client,
+        f"/patients/{pid}/book",
+        f"/patients/{pid}/book",
+        {"scheduled_on": iso(suggested[0]), "start_time": "09:00", "chair": "C1"},
+    )
     assert booked.status_code == 303
-    clash = patient_with_regimen(client, pharmacist_api, mrn="CLASH",
-                                 starts_on=TODAY - timedelta(days=1))
-    taken = post_form(client, f"/patients/{clash}/book", f"/patients/{clash}/book", {
-        "scheduled_on": iso(suggested[0]), "start_time": "09:30", "chair": "C1"})
+    clash = patient_with_regimen(
+        client, pharmacist_api, mrn="CLASH", starts_on=TODAY - timedelta(days=1)
+    )
+    taken = post_form(
+        client,
+        f"/patients/{clash}/book",
+        f"/patients/{clash}/book",
+        {"scheduled_on": iso(suggested[0]), "start_time": "09:30", "chair": "C1"},
+    )
     assert taken.status_code == 409 and "chair C1 is taken" in taken.text
     # Moving the clashing patient's own booking onto the taken chair is refused the same way,
     # beside that booking's fields; onto another chair it is made.
-    own = post_form(client, f"/patients/{clash}/book", f"/patients/{clash}/book", {
-        "scheduled_on": iso(suggested[0]), "start_time": "09:30", "chair": "C2"})
+    own = post_form(
+        client,
+        f"/patients/{clash}/book",
+        f"/patients/{clash}/book",
+        {"scheduled_on": iso(suggested[0]), "start_time": "09:30", "chair": "C2"},
+    )
     assert own.status_code == 303
-    (course,) = client.get(f"/api/v1/patients/{clash}/infusions",
-                           headers=pharmacist_api).json()
+    (course,) = client.get(f"/api/v1/patients/{clash}/infusions", headers=pharmacist_api).json()
     move = {"scheduled_on": iso(suggested[0]), "start_time": "10:00", "chair": "C1"}
-    refused = post_form(client, f"/patients/{clash}/book",
-                        f"/infusions/{course['id']}/reschedule", move)
+    refused = post_form(
+        client, f"/patients/{clash}/book", f"/infusions/{course['id']}/reschedule", move
+    )
     assert refused.status_code == 422 and "chair C1 is taken" in refused.text
-    moved = post_form(client, f"/patients/{clash}/book",
-                      f"/infusions/{course['id']}/reschedule", move | {"chair": "C3"})
+    moved = post_form(
+        client,
+        f"/patients/{clash}/book",
+        f"/infusions/{course['id']}/reschedule",
+        move | {"chair": "C3"},
+    )
     assert moved.status_code == 303
 
 
@@ -121,36 +188,67 @@ def test_nurse_log_records_course_lots_and_scores_in_one_submit(
 ):
     open_every_day(session)  # booked and given today, whatever day today is
     pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY - timedelta(days=1))
-    booking = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist_api, json={
-        "scheduled_on": iso(TODAY), "start_time": "08:00", "chair": "C2"}).json()
+    booking = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=pharmacist_api,
+        json={"scheduled_on": iso(TODAY), "start_time": "08:00", "chair": "C2"},
+    ).json()
     log_in(client, make_user, "nurse")
     day = client.get("/log").text
     assert f"/log/{booking['id']}" in day
     form = client.get(f"/log/{booking['id']}").text
     assert 'name="dose_g" type="number" value="70"' in form  # from the regimen
     assert 'name="lots.0.vials" type="number" value="1"' in form  # the vial plan
-    bad = post_form(client, f"/log/{booking['id']}", f"/log/{booking['id']}", {
-        "given_on": iso(TODAY), "dose_g": "70", "product_code": "privigen",
-        "lots.0.lot_number": "P1", "lots.0.vials": "2", "lots.0.size_g": "40",
-        "confirm_lot_total": "1", "pre_grip_left": "55", "pre_grip_right": "900",
-        "post_grip_right": "60"})
+    bad = post_form(
+        client,
+        f"/log/{booking['id']}",
+        f"/log/{booking['id']}",
+        {
+            "given_on": iso(TODAY),
+            "dose_g": "70",
+            "product_code": "privigen",
+            "lots.0.lot_number": "P1",
+            "lots.0.vials": "2",
+            "lots.0.size_g": "40",
+            "confirm_lot_total": "1",
+            "pre_grip_left": "55",
+            "pre_grip_right": "900",
+            "post_grip_right": "60",
+        },
+    )
     assert bad.status_code == 422
     assert 'id="e-pre_grip_right"' in bad.text
     assert 'value="P1"' in bad.text  # what was typed stays
     assert session.get(Infusion, booking["id"]).status == "booked"
     assert session.exec(select(Assessment).where(Assessment.patient_id == pid)).all() == []
-    good = post_form(client, f"/log/{booking['id']}", f"/log/{booking['id']}", {
-        "given_on": iso(TODAY), "dose_g": "70", "product_code": "privigen",
-        "lots.0.lot_number": "P1", "lots.0.vials": "2", "lots.0.size_g": "40",
-        "confirm_lot_total": "1", "reactions": "headache", "pre_grip_left": "55",
-        "pre_grip_right": "71", "pre_mrc_sum": "52", "post_grip_left": "58",
-        "post_grip_right": "76"})
+    good = post_form(
+        client,
+        f"/log/{booking['id']}",
+        f"/log/{booking['id']}",
+        {
+            "given_on": iso(TODAY),
+            "dose_g": "70",
+            "product_code": "privigen",
+            "lots.0.lot_number": "P1",
+            "lots.0.vials": "2",
+            "lots.0.size_g": "40",
+            "confirm_lot_total": "1",
+            "reactions": "headache",
+            "pre_grip_left": "55",
+            "pre_grip_right": "71",
+            "pre_mrc_sum": "52",
+            "post_grip_left": "58",
+            "post_grip_right": "76",
+        },
+    )
     assert good.status_code == 303, good.text
     session.expire_all()
     course = session.get(Infusion, booking["id"])
     assert course.status == "given" and course.reactions == "headache"
-    assert [lot.lot_number for lot in session.exec(
-        select(InfusionLot).where(InfusionLot.infusion_id == course.id))] == ["P1"]
+    assert [
+        lot.lot_number
+        for lot in session.exec(select(InfusionLot).where(InfusionLot.infusion_id == course.id))
+    ] == ["P1"]
     scores = session.exec(select(Assessment).where(Assessment.patient_id == pid)).all()
     assert len(scores) == 5 and all(s.infusion_id == course.id for s in scores)
 
@@ -169,12 +267,22 @@ def test_patient_page_shows_recommendation_and_accepting_it(client, make_user, p
     assert page.status_code == 200
     assert "Waning response" in page.text and "Shorten interval" in page.text
     assert page.text.count('class="tl-course tl-given"') == 4
-    preview = client.post(f"/patients/{pid}/recommendation/accept",
-                          data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    preview = client.post(
+        f"/patients/{pid}/recommendation/accept",
+        data={"csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert preview.status_code == 200 and 'value="save"' in preview.text
-    answer = client.post(f"/patients/{pid}/recommendation/accept", follow_redirects=False,
-                         data={"csrf_token": csrf_of(page.text), "confirm": "save",
-                               "dose_g_per_kg": "1", "interval_days": "21"})
+    answer = client.post(
+        f"/patients/{pid}/recommendation/accept",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf_of(page.text),
+            "confirm": "save",
+            "dose_g_per_kg": "1",
+            "interval_days": "21",
+        },
+    )
     assert answer.status_code == 303
     page = client.get(f"/patients/{pid}").text
     assert "every <strong>21 days</strong>" in page
@@ -182,11 +290,17 @@ def test_patient_page_shows_recommendation_and_accepting_it(client, make_user, p
 
 
 def test_hostile_names_render_as_text(client, make_user, pharmacist_api):
-    pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY,
-                               given_name="<script>alert(1)</script>")
+    pid = patient_with_regimen(
+        client, pharmacist_api, starts_on=TODAY, given_name="<script>alert(1)</script>"
+    )
     log_in(client, make_user)
-    for url in ("/", "/patients", f"/patients/{pid}", f"/patients/{pid}/summary",
-                f"/patients/{pid}/book"):
+    for url in (
+        "/",
+        "/patients",
+        f"/patients/{pid}",
+        f"/patients/{pid}/summary",
+        f"/patients/{pid}/book",
+    ):
         text = client.get(url).text
         assert "<script>alert(1)</script>" not in text, url
 
@@ -200,22 +314,29 @@ def test_viewer_cannot_open_pharmacy_forms(client, make_user, pharmacist_api):
     assert client.get("/log").status_code == 403
 
 
-def test_every_link_in_the_menus_opens_for_the_role_that_sees_it(
-        client, make_user, pharmacist_api):
+def test_every_link_in_the_menus_opens_for_the_role_that_sees_it(client, make_user, pharmacist_api):
     import re
 
     pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY)
-    for role, hidden in (("pharmacist", {"/admin/users"}),
-                         ("viewer", {"/recall", "/import", f"/patients/{pid}/calendar",
-                                     f"/patients/{pid}/book", "/outbox"})):
+    for role, hidden in (
+        ("pharmacist", {"/admin/users"}),
+        (
+            "viewer",
+            {"/recall", "/import", f"/patients/{pid}/calendar", f"/patients/{pid}/book", "/outbox"},
+        ),
+    ):
         client.cookies.clear()
         log_in(client, make_user, role, username=f"menu.{role}")
         page = client.get(f"/patients/{pid}").text
-        menus = re.findall(r'<nav[^>]*>(.*?)</nav>', page, flags=re.S)
+        menus = re.findall(r"<nav[^>]*>(.*?)</nav>", page, flags=re.S)
         links = set(re.findall(r'href="([^"]+)"', "".join(menus)))
         assert not links & hidden, (role, links & hidden)
         for link in links:
             assert client.get(link).status_code == 200, (role, link)
         if role == "pharmacist":
-            assert {"/recall", "/import", f"/patients/{pid}/calendar",
-                    f"/patients/{pid}/review-report"} <= links
+            assert {
+                "/recall",
+                "/import",
+                f"/patients/{pid}/calendar",
+                f"/patients/{pid}/review-report",
+            } <= links

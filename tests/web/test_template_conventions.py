@@ -50,9 +50,11 @@ def test_no_template_decides_by_role():
 def test_repeated_elements_are_drawn_by_their_partial():
     assert _offending(r'class="flag[ "]', allowed=("_flag.html",)) == [], "use flag_chip"
     assert _offending(r"family_name \}\}, \{\{", allowed=("_patient_name.html",)) == [], (
-        "use patient_name")
+        "use patient_name"
+    )
     assert _offending(r"\| dose\('g/kg'\) \}\}\{% if \w+\.dose_g", allowed=("_dose.html",)) == [], (
-        "use regimen_dose")
+        "use regimen_dose"
+    )
 
 
 def test_the_partials_exist():

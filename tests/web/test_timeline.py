@@ -48,12 +48,18 @@ def history(years: int = 3, seed: int = 7, today: date = TODAY) -> dict:
     rise = first + timedelta(days=int(365 * years * 0.8))
     day_before = timedelta(days=1)  # ends_on is a period's last day
     regimens = (
-        TimelineRegimen(first, switch - day_before, "1.0 g/kg (70 g) every 28 d",
-                        "Start of maintenance"),
-        TimelineRegimen(switch, rise - day_before, "1.0 g/kg (70 g) every 21 d",
-                        "Wear-off from day 18: interval shortened"),
-        TimelineRegimen(rise, None, "1.2 g/kg (85 g) every 21 d",
-                        "Troughs still falling: dose raised"),
+        TimelineRegimen(
+            first, switch - day_before, "1.0 g/kg (70 g) every 28 d", "Start of maintenance"
+        ),
+        TimelineRegimen(
+            switch,
+            rise - day_before,
+            "1.0 g/kg (70 g) every 21 d",
+            "Wear-off from day 18: interval shortened",
+        ),
+        TimelineRegimen(
+            rise, None, "1.2 g/kg (85 g) every 21 d", "Troughs still falling: dose raised"
+        ),
     )
     courses, days = [], []
     day = first
@@ -70,33 +76,91 @@ def history(years: int = 3, seed: int = 7, today: date = TODAY) -> dict:
         for side, base in (("right", 62.0), ("left", 48.0)):
             trough = base + drift + rng.uniform(-4, 4) - (6 if d < switch and i % 2 else 0)
             grip[side].append(TimelinePoint(d, round(trough, 1), "trough"))
-            grip[side].append(TimelinePoint(d + timedelta(days=3),
-                                            round(trough + rng.uniform(8, 14), 1), "peak"))
+            grip[side].append(
+                TimelinePoint(d + timedelta(days=3), round(trough + rng.uniform(8, 14), 1), "peak")
+            )
     quarters = [first + timedelta(days=91 * q + 10) for q in range(4 * years)]
     halves = quarters[::2]
     series = (
-        TimelineSeries("grip_vigorimeter:right", "Grip right (Vigorimeter)", "kPa", True,
-                       "grip", tuple(grip["right"])),
-        TimelineSeries("grip_vigorimeter:left", "Grip left (Vigorimeter)", "kPa", True,
-                       "grip", tuple(grip["left"])),
-        TimelineSeries("mrc_sum", "MRC sum", "points", True, "mrc", tuple(
-            TimelinePoint(d, float(52 - i // 4 + rng.randint(-1, 1)), "clinic")
-            for i, d in enumerate(quarters))),
-        TimelineSeries("incat", "INCAT", "points", False, "disability", tuple(
-            TimelinePoint(d, float(min(10, 2 + i // 3)), "clinic") for i, d in enumerate(halves))),
-        TimelineSeries("onls", "ONLS", "points", False, "disability", tuple(
-            TimelinePoint(d + timedelta(days=1), float(min(12, 2 + i // 2)), "clinic")
-            for i, d in enumerate(halves))),
-        TimelineSeries("rods", "RODS", "centile", True, "rods", tuple(
-            TimelinePoint(d, float(78 - 2 * i + rng.randint(-3, 3)), "clinic")
-            for i, d in enumerate(halves))),
-        TimelineSeries("wear_off_day", "Wear-off day", "day of cycle", True, "wear_off", tuple(
-            TimelinePoint(d + timedelta(days=18), float(rng.randint(15, 26)), "clinic")
-            for d in days[::3])),
+        TimelineSeries(
+            "grip_vigorimeter:right",
+            "Grip right (Vigorimeter)",
+            "kPa",
+            True,
+            "grip",
+            tuple(grip["right"]),
+        ),
+        TimelineSeries(
+            "grip_vigorimeter:left",
+            "Grip left (Vigorimeter)",
+            "kPa",
+            True,
+            "grip",
+            tuple(grip["left"]),
+        ),
+        TimelineSeries(
+            "mrc_sum",
+            "MRC sum",
+            "points",
+            True,
+            "mrc",
+            tuple(
+                TimelinePoint(d, float(52 - i // 4 + rng.randint(-1, 1)), "clinic")
+                for i, d in enumerate(quarters)
+            ),
+        ),
+        TimelineSeries(
+            "incat",
+            "INCAT",
+            "points",
+            False,
+            "disability",
+            tuple(
+                TimelinePoint(d, float(min(10, 2 + i // 3)), "clinic") for i, d in enumerate(halves)
+            ),
+        ),
+        TimelineSeries(
+            "onls",
+            "ONLS",
+            "points",
+            False,
+            "disability",
+            tuple(
+                TimelinePoint(d + timedelta(days=1), float(min(12, 2 + i // 2)), "clinic")
+                for i, d in enumerate(halves)
+            ),
+        ),
+        TimelineSeries(
+            "rods",
+            "RODS",
+            "centile",
+            True,
+            "rods",
+            tuple(
+                TimelinePoint(d, float(78 - 2 * i + rng.randint(-3, 3)), "clinic")
+                for i, d in enumerate(halves)
+            ),
+        ),
+        TimelineSeries(
+            "wear_off_day",
+            "Wear-off day",
+            "day of cycle",
+            True,
+            "wear_off",
+            tuple(
+                TimelinePoint(d + timedelta(days=18), float(rng.randint(15, 26)), "clinic")
+                for d in days[::3]
+            ),
+        ),
     )
-    return {"series": series, "courses": tuple(courses), "regimens": regimens,
-            "window": (day - timedelta(days=3), day + timedelta(days=4)),
-            "next_booking": day, "today": today}
+    return {
+        "series": series,
+        "courses": tuple(courses),
+        "regimens": regimens,
+        "window": (day - timedelta(days=3), day + timedelta(days=4)),
+        "next_booking": day,
+        "today": today,
+    }
 
 
 def parse(markup: Markup) -> ET.Element:
@@ -115,8 +179,10 @@ def centre(el: ET.Element) -> tuple[float, float]:
     if tag == "circle":
         return float(el.get("cx")), float(el.get("cy"))
     if tag == "rect":
-        return (float(el.get("x")) + float(el.get("width")) / 2,
-                float(el.get("y")) + float(el.get("height")) / 2)
+        return (
+            float(el.get("x")) + float(el.get("width")) / 2,
+            float(el.get("y")) + float(el.get("height")) / 2,
+        )
     x, y = re.match(r"M(-?[\d.]+) (-?[\d.]+)", el.get("d")).groups()
     return float(x), float(y)
 
@@ -163,9 +229,10 @@ def test_one_marker_per_given_and_per_booked_course(data, root):
 
 def test_every_course_keeps_its_full_label_as_tooltip(data, root):
     tips = [e.find(f"{SVG}title").text for e in by_class(root, "tl-course")]
-    assert tips == [f"{'Given' if c.status == 'given' else 'Booked'} "
-                    f"{dmy(c.day)}: {c.label}"
-                    for c in data["courses"]]
+    assert tips == [
+        f"{'Given' if c.status == 'given' else 'Booked'} {dmy(c.day)}: {c.label}"
+        for c in data["courses"]
+    ]
 
 
 def test_booked_courses_are_dashed_and_given_are_not(root):
@@ -179,7 +246,8 @@ def test_one_point_per_score_with_kind_class(data, root):
         drawn = [e for e in by_class(root, "tl-point") if e.get("data-series") == s.key]
         assert len(drawn) == len(s.points), s.key
         assert sorted((e.get("data-day"), e.get("class")) for e in drawn) == sorted(
-            (p.day.isoformat(), f"tl-point tl-{p.kind}") for p in s.points)
+            (p.day.isoformat(), f"tl-point tl-{p.kind}") for p in s.points
+        )
 
 
 def test_point_shapes_by_kind(root):
@@ -193,8 +261,9 @@ def test_point_shapes_by_kind(root):
 
 
 def test_point_tooltips_name_date_series_value_unit_and_kind(root):
-    e = next(e for e in by_class(root, "tl-trough")
-             if e.get("data-series") == "grip_vigorimeter:left")
+    e = next(
+        e for e in by_class(root, "tl-trough") if e.get("data-series") == "grip_vigorimeter:left"
+    )
     tip = e.find(f"{SVG}title").text
     day = date.fromisoformat(e.get("data-day"))
     assert tip.startswith(dmy(day))
@@ -203,10 +272,12 @@ def test_point_tooltips_name_date_series_value_unit_and_kind(root):
 
 
 def test_x_grows_with_day(root):
-    points = sorted((date.fromisoformat(e.get("data-day")), centre(e)[0])
-                     for e in by_class(root, "tl-point"))
-    courses = [(date.fromisoformat(e.get("data-day")), line_x(e))
-               for e in by_class(root, "tl-course")]
+    points = sorted(
+        (date.fromisoformat(e.get("data-day")), centre(e)[0]) for e in by_class(root, "tl-point")
+    )
+    courses = [
+        (date.fromisoformat(e.get("data-day")), line_x(e)) for e in by_class(root, "tl-course")
+    ]
     for marks in (points, courses):
         for (d0, x0), (d1, x1) in zip(marks, marks[1:], strict=False):
             assert (x1 > x0) if d1 > d0 else (x1 == x0), (d0, d1)
@@ -214,8 +285,14 @@ def test_x_grows_with_day(root):
 
 def _series(key, unit, higher, panel, values, kind="clinic"):
     start = date(2024, 1, 1)
-    return TimelineSeries(key, key.upper(), unit, higher, panel, tuple(
-        TimelinePoint(start + timedelta(days=30 * i), v, kind) for i, v in enumerate(values)))
+    return TimelineSeries(
+        key,
+        key.upper(),
+        unit,
+        higher,
+        panel,
+        tuple(TimelinePoint(start + timedelta(days=30 * i), v, kind) for i, v in enumerate(values)),
+    )
 
 
 def _render(series=(), courses=(), regimens=(), **kw):
@@ -224,8 +301,11 @@ def _render(series=(), courses=(), regimens=(), **kw):
 
 
 def _ys(root, key):
-    return {e.get("data-day"): centre(e)[1] for e in by_class(root, "tl-point")
-            if e.get("data-series") == key}
+    return {
+        e.get("data-day"): centre(e)[1]
+        for e in by_class(root, "tl-point")
+        if e.get("data-series") == key
+    }
 
 
 def test_lower_is_better_axis_is_inverted():
@@ -241,9 +321,11 @@ def test_lower_is_better_axis_is_inverted():
 
 
 def test_panels_in_clinical_order_and_empty_ones_skipped():
-    series = [_series("incat", "points", False, "disability", [2]),
-              _series("grip", "kPa", True, "grip", [60]),
-              _series("rods", "centile", True, "rods", [])]
+    series = [
+        _series("incat", "points", False, "disability", [2]),
+        _series("grip", "kPa", True, "grip", [60]),
+        _series("rods", "centile", True, "rods", []),
+    ]
     root = parse(_render(series))
     assert [e.get("data-panel") for e in by_class(root, "tl-panel")] == ["grip", "disability"]
 
@@ -255,8 +337,10 @@ def test_window_band_lies_between_window_dates(data, root):
     x_booking = x_by_day[data["next_booking"].isoformat()]
     left, right = span(band)
     assert left < x_booking < right  # the booking (3 days into the window) is inside
-    per_day = (x_by_day[data["courses"][-1].day.isoformat()]
-               - x_by_day[data["courses"][-2].day.isoformat()]) / 21
+    per_day = (
+        x_by_day[data["courses"][-1].day.isoformat()]
+        - x_by_day[data["courses"][-2].day.isoformat()]
+    ) / 21
     assert left == pytest.approx(x_booking - 3 * per_day, abs=0.2)
     assert right == pytest.approx(x_booking + 4 * per_day, abs=0.2)
     assert band.get("data-from") == w0.isoformat() and band.get("data-to") == w1.isoformat()
@@ -270,7 +354,7 @@ def test_next_booking_and_today_are_marked(data, root):
 
 
 def test_flag_labels_stay_inside_the_drawing(data):
-    """"next 24 Mar" is written left of its line, unless that would run off the left edge."""
+    """ "next 24 Mar" is written left of its line, unless that would run off the left edge."""
     for start in (None, data["next_booking"]):
         root = parse(render_timeline(**data, start=start))
         (label,) = by_class(root, "tl-next-booking")[0].iter(f"{SVG}text")
@@ -285,9 +369,12 @@ def test_regimen_bands_cover_their_periods(data, root):
     x_by_day = {e.get("data-day"): line_x(e) for e in by_class(root, "tl-course")}
     for band, regimen in zip(bands, data["regimens"], strict=True):
         left, right = span(band)
-        inside = [x for d, x in x_by_day.items()
-                  if regimen.starts_on <= date.fromisoformat(d)
-                  and (regimen.ends_on is None or date.fromisoformat(d) <= regimen.ends_on)]
+        inside = [
+            x
+            for d, x in x_by_day.items()
+            if regimen.starts_on <= date.fromisoformat(d)
+            and (regimen.ends_on is None or date.fromisoformat(d) <= regimen.ends_on)
+        ]
         assert inside and left <= min(inside) and max(inside) <= right
         assert regimen.reason in band.find(f"{SVG}title").text
     fills = [b.get("fill") for b in bands]
@@ -298,8 +385,14 @@ def test_regimen_bands_cover_their_periods(data, root):
 
 def test_hostile_text_is_escaped():
     attack = "<script>alert(1)</script>"
-    series = [replace(_series("grip", "kPa", True, "grip", [50, 60], "trough"),
-                      key=f'x"{attack}', label=attack, unit=attack)]
+    series = [
+        replace(
+            _series("grip", "kPa", True, "grip", [50, 60], "trough"),
+            key=f'x"{attack}',
+            label=attack,
+            unit=attack,
+        )
+    ]
     courses = [TimelineCourse(date(2024, 1, 1), 70, "given", attack)]
     regimens = [TimelineRegimen(date(2023, 12, 1), None, attack, attack)]
     out = str(_render(series, courses, regimens))
@@ -327,8 +420,9 @@ def test_accessible_name_and_summary(data, root):
     scores = sum(len(s.points) for s in data["series"])
     assert f"{given} infusion courses given, 1 booked" in desc
     assert f"{scores} scores in 7 series: Grip right (Vigorimeter) " in desc
-    assert desc.startswith(f"Courses and scores from {dmy(data['courses'][0].day)} to "
-                           f"{dmy(data['courses'][-1].day)}.")
+    assert desc.startswith(
+        f"Courses and scores from {dmy(data['courses'][0].day)} to {dmy(data['courses'][-1].day)}."
+    )
     assert "axis inverted" in desc
 
 
@@ -340,13 +434,15 @@ def test_empty_history_draws_a_small_notice():
     assert not by_class(root, "tl-point") and not by_class(root, "tl-course")
     assert root.get("role") == "img" and root.find(f"{SVG}desc") is not None
     # Series without points count as no scores.
-    assert "No courses or scores yet" in str(_render([_series("incat", "points", False,
-                                                               "disability", [])]))
+    assert "No courses or scores yet" in str(
+        _render([_series("incat", "points", False, "disability", [])])
+    )
 
 
 def test_courses_without_scores_still_draw_markers():
-    courses = [TimelineCourse(date(2024, 1, 1) + timedelta(days=28 * i), 70, "given")
-               for i in range(5)]
+    courses = [
+        TimelineCourse(date(2024, 1, 1) + timedelta(days=28 * i), 70, "given") for i in range(5)
+    ]
     root = parse(_render(courses=courses))
     assert len(by_class(root, "tl-given")) == 5
     assert "No scores recorded yet" in "".join(root.itertext())
@@ -355,8 +451,10 @@ def test_courses_without_scores_still_draw_markers():
 def test_start_and_end_clip_the_history(data):
     start, end = date(2023, 6, 1), date(2024, 5, 31)
     root = parse(render_timeline(**data, start=start, end=end))
-    days = [date.fromisoformat(e.get("data-day"))
-            for e in by_class(root, "tl-point") + by_class(root, "tl-course")]
+    days = [
+        date.fromisoformat(e.get("data-day"))
+        for e in by_class(root, "tl-point") + by_class(root, "tl-course")
+    ]
     assert days and all(start <= d <= end for d in days)
     inside = [c for c in data["courses"] if start <= c.day <= end]
     assert len(by_class(root, "tl-course")) == len(inside)
@@ -404,15 +502,23 @@ def test_same_input_gives_the_same_bytes(data):
 def test_same_bytes_across_processes_with_other_hash_seeds(data):
     """Set or dict-of-str ordering would change with PYTHONHASHSEED; the output must not."""
     here = Path(__file__)
-    code = ("import hashlib, importlib.util, sys; "
-            f"spec = importlib.util.spec_from_file_location('t', {str(here)!r}); "
-            "t = importlib.util.module_from_spec(spec); spec.loader.exec_module(t); "
-            "print(hashlib.sha256(str(t.render_timeline(**t.history())).encode()).hexdigest())")
+    code = (
+        "import hashlib, importlib.util, sys; "
+        f"spec = importlib.util.spec_from_file_location('t', {str(here)!r}); "
+        "t = importlib.util.module_from_spec(spec); spec.loader.exec_module(t); "
+        "print(hashlib.sha256(str(t.render_timeline(**t.history())).encode()).hexdigest())"
+    )
     expected = hashlib.sha256(str(render_timeline(**data)).encode()).hexdigest()
     for seed in ("1", "2"):
         env = os.environ | {"PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, cwd=here.parents[2], check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=here.parents[2],
+            check=True,
+        )
         assert done.stdout.strip() == expected
 
 
@@ -424,8 +530,11 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="width"):
         _render([_series("grip", "kPa", True, "grip", [50])], width=200)
     with pytest.raises(ValueError, match="before"):
-        _render([_series("grip", "kPa", True, "grip", [50])],
-                start=date(2024, 5, 1), end=date(2024, 1, 1))
+        _render(
+            [_series("grip", "kPa", True, "grip", [50])],
+            start=date(2024, 5, 1),
+            end=date(2024, 1, 1),
+        )
 
 
 # --- What the rules used: a patient's record through timeline_svg ---------------------------
@@ -438,37 +547,80 @@ def d(n: int) -> date:
 
 
 GRIP = (  # (timing, day, value) of right grip scores
-    ("post_infusion", 3, 70), ("post_infusion", 10, 75),  # cycle 1: the peak is the best, 75
+    ("post_infusion", 3, 70),
+    ("post_infusion", 10, 75),  # cycle 1: the peak is the best, 75
     ("pre_infusion", 18, 58),  # 10 days before course 2: outside the 3-day trough window
-    ("pre_infusion", 28, 60), ("post_infusion", 28, 60),  # course 2's day: trough; no peak
-    ("post_infusion", 31, 72), ("pre_infusion", 55, 61),  # cycle 2: peak and trough
+    ("pre_infusion", 28, 60),
+    ("post_infusion", 28, 60),  # course 2's day: trough; no peak
+    ("post_infusion", 31, 72),
+    ("pre_infusion", 55, 61),  # cycle 2: peak and trough
     ("post_infusion", 59, 74),  # cycle 3 has not ended (today is day 70): no peak yet
 )
 
 
 def record(*, regimen: bool = True, treatments: tuple[dict, ...] = ()) -> PatientRecord:
     """A record as patient_record builds it, from plain values and the rules' evaluation."""
-    scores = [SimpleNamespace(taken_on=d(n), measure="grip_vigorimeter", side="right",
-                              value=float(v), timing=t) for t, n, v in GRIP]
-    scores.append(SimpleNamespace(taken_on=d(40), measure="mrc_sum", side=None, value=54.0,
-                                  timing="clinic"))
-    courses = [{"scheduled_on": d(28 * i), "dose_g": 70.0, "status": "given" if i < 3 else
-                "booked", "product_code": None, "lots": [], "reactions": None}
-               for i in range(4)]
-    regimens = [{"starts_on": D0, "dose_g_per_kg": 1.0, "dose_g": 70.0, "interval_days": 28,
-                 "reason": "maintenance"}] if regimen else []
+    scores = [
+        SimpleNamespace(
+            taken_on=d(n), measure="grip_vigorimeter", side="right", value=float(v), timing=t
+        )
+        for t, n, v in GRIP
+    ]
+    scores.append(
+        SimpleNamespace(taken_on=d(40), measure="mrc_sum", side=None, value=54.0, timing="clinic")
+    )
+    courses = [
+        {
+            "scheduled_on": d(28 * i),
+            "dose_g": 70.0,
+            "status": "given" if i < 3 else "booked",
+            "product_code": None,
+            "lots": [],
+            "reactions": None,
+        }
+        for i in range(4)
+    ]
+    regimens = (
+        [
+            {
+                "starts_on": D0,
+                "dose_g_per_kg": 1.0,
+                "dose_g": 70.0,
+                "interval_days": 28,
+                "reason": "maintenance",
+            }
+        ]
+        if regimen
+        else []
+    )
     facts = PatientFacts(
         regimens=(RegimenFact(id=1, starts_on=D0, dose_g_per_kg=1.0, interval_days=28),)
-        if regimen else (),
-        courses=tuple(CourseFact(id=i + 1, starts_on=c["scheduled_on"], status=c["status"])
-                      for i, c in enumerate(courses)),
-        scores=tuple(ScoreFact(taken_on=s.taken_on, measure=s.measure, side=s.side,
-                               value=s.value, timing=s.timing) for s in scores))
+        if regimen
+        else (),
+        courses=tuple(
+            CourseFact(id=i + 1, starts_on=c["scheduled_on"], status=c["status"])
+            for i, c in enumerate(courses)
+        ),
+        scores=tuple(
+            ScoreFact(
+                taken_on=s.taken_on, measure=s.measure, side=s.side, value=s.value, timing=s.timing
+            )
+            for s in scores
+        ),
+    )
     evaluation = evaluate(facts, on=d(70), policy=SitePolicy())
-    return PatientRecord(patient=None, evaluation=evaluation, regimens=regimens,
-                         current_regimen=regimens[0] if regimens else None, courses=courses,
-                         scores=scores, reviews=[], weights=[], products={},
-                         other_treatments=list(treatments))
+    return PatientRecord(
+        patient=None,
+        evaluation=evaluation,
+        regimens=regimens,
+        current_regimen=regimens[0] if regimens else None,
+        courses=courses,
+        scores=scores,
+        reviews=[],
+        weights=[],
+        products={},
+        other_treatments=list(treatments),
+    )
 
 
 def kinds_by_day(root: ET.Element, series: str) -> dict[str, list[str]]:
@@ -482,10 +634,14 @@ def kinds_by_day(root: ET.Element, series: str) -> dict[str, list[str]]:
 def test_only_the_peaks_and_troughs_the_evaluation_used_are_marked_as_such():
     root = parse(timeline_svg(record(), today=d(70)))
     assert kinds_by_day(root, "grip_vigorimeter:right") == {
-        d(3).isoformat(): ["tl-plain"], d(10).isoformat(): ["tl-peak"],
-        d(18).isoformat(): ["tl-plain"], d(28).isoformat(): ["tl-plain", "tl-trough"],
-        d(31).isoformat(): ["tl-peak"], d(55).isoformat(): ["tl-trough"],
-        d(59).isoformat(): ["tl-plain"]}
+        d(3).isoformat(): ["tl-plain"],
+        d(10).isoformat(): ["tl-peak"],
+        d(18).isoformat(): ["tl-plain"],
+        d(28).isoformat(): ["tl-plain", "tl-trough"],
+        d(31).isoformat(): ["tl-peak"],
+        d(55).isoformat(): ["tl-trough"],
+        d(59).isoformat(): ["tl-plain"],
+    }
     assert kinds_by_day(root, "mrc_sum") == {d(40).isoformat(): ["tl-clinic"]}
     # The marks are the rules' own answer, nothing worked out again.
     response = record().evaluation.response
@@ -509,9 +665,12 @@ def test_a_pre_infusion_score_ten_days_before_a_course_is_a_plain_score_not_a_tr
 
 def test_a_post_infusion_score_that_is_not_its_cycles_best_is_not_a_peak():
     root = parse(timeline_svg(record(), today=d(70)))
-    cycle_one = {e.get("data-day"): e.get("class").split()[1] for e in by_class(root, "tl-point")
-                 if d(1) <= date.fromisoformat(e.get("data-day")) < d(28)
-                 and e.get("data-series") == "grip_vigorimeter:right"}
+    cycle_one = {
+        e.get("data-day"): e.get("class").split()[1]
+        for e in by_class(root, "tl-point")
+        if d(1) <= date.fromisoformat(e.get("data-day")) < d(28)
+        and e.get("data-series") == "grip_vigorimeter:right"
+    }
     assert cycle_one[d(10).isoformat()] == "tl-peak"  # 75, the best
     assert cycle_one[d(3).isoformat()] == "tl-plain"  # 70, after the infusion but not the best
 
@@ -534,8 +693,12 @@ def test_with_no_evaluation_of_the_response_no_score_is_a_peak_or_trough():
 
 
 def test_a_reading_marks_one_score_and_prefers_the_fitting_timing():
-    same_day = [SimpleNamespace(taken_on=d(28), measure="grip_vigorimeter", side="right",
-                                value=60.0, timing=t) for t in ("post_infusion", "pre_infusion")]
+    same_day = [
+        SimpleNamespace(
+            taken_on=d(28), measure="grip_vigorimeter", side="right", value=60.0, timing=t
+        )
+        for t in ("post_infusion", "pre_infusion")
+    ]
     response = record().evaluation.response
     # The post-infusion score comes first but has the same key: the trough is the pre one.
     assert rules_used(same_day, response) == [None, "trough"]
@@ -544,14 +707,15 @@ def test_a_reading_marks_one_score_and_prefers_the_fitting_timing():
 
 # --- Other treatments as lanes ---------------------------------------------------------------
 
+
 def _lane(root: ET.Element, label: str) -> ET.Element:
-    return next(e for e in by_class(root, "tl-treatment")
-                if label in "".join(e.itertext()))
+    return next(e for e in by_class(root, "tl-treatment") if label in "".join(e.itertext()))
 
 
 def test_other_treatments_are_lanes_from_their_start_to_their_stop(data):
-    stopped = TimelineTreatment(date(2023, 5, 1), date(2023, 9, 30), "Cyclophosphamide",
-                                "cyclophosphamide")
+    stopped = TimelineTreatment(
+        date(2023, 5, 1), date(2023, 9, 30), "Cyclophosphamide", "cyclophosphamide"
+    )
     ongoing = TimelineTreatment(date(2024, 11, 4), None, "Trial drug: ARGX-117", "trial_drug")
     root = parse(render_timeline(**data, treatments=[ongoing, stopped]))
     lanes = by_class(root, "tl-treatment")
@@ -581,27 +745,32 @@ def test_other_treatments_are_lanes_from_their_start_to_their_stop(data):
     assert body + 7 == pytest.approx(float(root.get("width")) - 16, abs=0.2)
     assert trial.find(f"{SVG}title").text == "Trial drug: ARGX-117, from 04 Nov 2024, ongoing"
     assert _lane(root, "Cyclophosphamide").find(f"{SVG}title").text == (
-        "Cyclophosphamide, from 01 May 2023 to 30 Sep 2023")
-    assert "other treatment (arrow: ongoing)" in "".join(
-        by_class(root, "tl-legend")[0].itertext())
+        "Cyclophosphamide, from 01 May 2023 to 30 Sep 2023"
+    )
+    assert "other treatment (arrow: ongoing)" in "".join(by_class(root, "tl-legend")[0].itertext())
     assert "Other treatments: Cyclophosphamide, from 01 May 2023 to 30 Sep 2023; " in (
-        root.find(f"{SVG}desc").text)
+        root.find(f"{SVG}desc").text
+    )
     # The lanes push the panels down, not over them.
     without = parse(render_timeline(**data))
     assert float(root.get("height")) > float(without.get("height"))
 
 
 def test_a_patients_other_treatments_are_drawn_beside_the_ivig_history():
-    treatments = ({"kind": "rituximab", "description": "", "started_on": d(-120),
-                   "stopped_on": d(-90)},
-                  {"kind": "trial_drug", "description": "ARGX-117", "started_on": d(40),
-                   "stopped_on": None})
+    treatments = (
+        {"kind": "rituximab", "description": "", "started_on": d(-120), "stopped_on": d(-90)},
+        {"kind": "trial_drug", "description": "ARGX-117", "started_on": d(40), "stopped_on": None},
+    )
     root = parse(timeline_svg(record(treatments=treatments), today=d(70)))
     lanes = by_class(root, "tl-treatment")
     assert [(e.get("data-from"), e.get("data-to")) for e in lanes] == [
-        (d(-120).isoformat(), d(-90).isoformat()), (d(40).isoformat(), "")]
+        (d(-120).isoformat(), d(-90).isoformat()),
+        (d(40).isoformat(), ""),
+    ]
     assert ["".join(e.itertext()).split(",")[0] for e in lanes] == [
-        "Rituximab", "Trial drug: ARGX-117"]
+        "Rituximab",
+        "Trial drug: ARGX-117",
+    ]
     # The rituximab before the first course widens the drawn span to show it whole.
     start = re.match(r"M(-?[\d.]+) ", lanes[0].find(f"{SVG}path").get("d")).group(1)
     assert float(start) > 52  # inside the frame, not held at its left edge
@@ -610,5 +779,7 @@ def test_a_patients_other_treatments_are_drawn_beside_the_ivig_history():
 
 def test_a_treatment_that_ends_before_it_starts_is_refused():
     with pytest.raises(ValueError, match="before it starts"):
-        _render([_series("grip", "kPa", True, "grip", [50])], treatments=[
-            TimelineTreatment(date(2024, 5, 1), date(2024, 4, 1), "Rituximab")])
+        _render(
+            [_series("grip", "kPa", True, "grip", [50])],
+            treatments=[TimelineTreatment(date(2024, 5, 1), date(2024, 4, 1), "Rituximab")],
+        )

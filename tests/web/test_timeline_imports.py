@@ -41,8 +41,10 @@ def imports_within(source: str, modules: set[str], *, package: str = PACKAGE) ->
 def import_graph(folder: Path) -> dict[str, set[str]]:
     """Each module of the package and the package modules it imports."""
     modules = {p.stem for p in folder.glob("*.py")}
-    return {name: imports_within((folder / f"{name}.py").read_text(), modules) - {name}
-            for name in sorted(modules)}
+    return {
+        name: imports_within((folder / f"{name}.py").read_text(), modules) - {name}
+        for name in sorted(modules)
+    }
 
 
 def find_circle(graph: dict[str, set[str]]) -> list[str]:
@@ -55,7 +57,7 @@ def find_circle(graph: dict[str, set[str]]) -> list[str]:
         path.append(name)
         for other in sorted(graph.get(name, ())):
             if state.get(other) == "open":
-                return path[path.index(other):] + [other]
+                return path[path.index(other) :] + [other]
             if other not in state and (circle := visit(other)):
                 return circle
         state[name] = "done"
@@ -80,8 +82,10 @@ def test_the_timeline_package_has_no_import_circle():
 
 def test_the_check_finds_a_circle_even_behind_type_checking(tmp_path):
     (tmp_path / "a.py").write_text("from tracker.web.timeline.b import B\n")
-    (tmp_path / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                   "    from tracker.web.timeline.c import C\n")
+    (tmp_path / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from tracker.web.timeline.c import C\n"
+    )
     (tmp_path / "c.py").write_text("from tracker.web.timeline import a\n")
     assert find_circle(import_graph(tmp_path)) == ["a", "b", "c", "a"]
     (tmp_path / "c.py").write_text("from tracker.web.timeline import Something\n")

@@ -24,13 +24,29 @@ LONG_STABLE = "long_stable"  # unchanged > 6 months with >= 4 stable cycles: tap
 NO_RESPONSE = "no_response"  # a 4-weekly IVIG trial of 4-5 courses that brought no benefit
 REFRACTORY = "refractory"  # end-of-dose wear-off on 2 g/kg every 21 days, above the cap
 ARCHETYPES = (
-    STABLE, WEAR_OFF, PROGRESSIVE, DOSE_CAP, NEW_START, BOOKED_AHEAD, ON_HOLD, LONG_STABLE,
-    NO_RESPONSE, REFRACTORY,
+    STABLE,
+    WEAR_OFF,
+    PROGRESSIVE,
+    DOSE_CAP,
+    NEW_START,
+    BOOKED_AHEAD,
+    ON_HOLD,
+    LONG_STABLE,
+    NO_RESPONSE,
+    REFRACTORY,
 )
 # The order in which archetypes are kept when a cohort is too small to hold all of them.
 _PRIORITY = (
-    STABLE, WEAR_OFF, PROGRESSIVE, DOSE_CAP, NEW_START, ON_HOLD, LONG_STABLE, NO_RESPONSE,
-    BOOKED_AHEAD, REFRACTORY,
+    STABLE,
+    WEAR_OFF,
+    PROGRESSIVE,
+    DOSE_CAP,
+    NEW_START,
+    ON_HOLD,
+    LONG_STABLE,
+    NO_RESPONSE,
+    BOOKED_AHEAD,
+    REFRACTORY,
 )
 
 MAX_INTENSITY = 2.4  # g/kg per 28 days (the site policy's default cap)
@@ -39,7 +55,12 @@ MIN_INTERVAL, MAX_INTERVAL = 14, 42
 MIN_DOSE, MAX_DOSE = 0.4, 2.0  # g/kg per course, the range seen in maintenance
 # Maintenance after induction: (g/kg, interval days, weight). Mostly 1 g/kg every 3-4 weeks.
 _MAINTENANCE = (
-    (1.0, 28, 6), (1.0, 21, 4), (0.8, 21, 1), (1.2, 28, 1), (2.0, 35, 1), (2.0, 42, 1),
+    (1.0, 28, 6),
+    (1.0, 21, 4),
+    (0.8, 21, 1),
+    (1.2, 28, 1),
+    (2.0, 35, 1),
+    (2.0, 42, 1),
     (0.5, 14, 1),
 )
 RECOVERY_DAYS = 60  # after a dose increase, strength comes back over about two months
@@ -200,8 +221,12 @@ class _Builder:
         story = Story(archetype, first - days(rng.randint(14, 45)), first, self.regs)
         # A long-stable patient's regimens keep room for a taper (not a trial off), so that
         # the rules' answer is consider_taper whichever change comes last.
-        self.history(first + days(200), today - days(450), archetype,
-                     keep=taper_room if archetype == LONG_STABLE else None)
+        self.history(
+            first + days(200),
+            today - days(450),
+            archetype,
+            keep=taper_room if archetype == LONG_STABLE else None,
+        )
         if archetype in (STABLE, ON_HOLD):
             # Last change 2 to 5 months ago: under 180 days, so no taper suggestion yet (on
             # hold: any time, no flags). An overdue patient's change sits before the cut-off.
@@ -220,14 +245,19 @@ class _Builder:
             # Below the cap, so that the rules shorten or escalate (at it: refractory).
             longest = self.regs[-1].interval_days + 7
             target = self.ago(3 * longest + 15, 3 * longest + 50)
-            spec = self.final(target, _shuffled(rng, ["lengthen", "taper", "product"]),
-                              keep=below_cap)
+            spec = self.final(
+                target, _shuffled(rng, ["lengthen", "taper", "product"]), keep=below_cap
+            )
             spec.tag = "wear"
             spec.wear_day = max(7, spec.interval_days - rng.randint(7, 11))
         elif archetype == PROGRESSIVE:
             target = self.ago(250, 320)
-            spec = self.final(target, _shuffled(rng, ["lengthen", "product", "shorten"]),
-                              min_interval=21, keep=below_cap)
+            spec = self.final(
+                target,
+                _shuffled(rng, ["lengthen", "product", "shorten"]),
+                min_interval=21,
+                keep=below_cap,
+            )
             spec.tag = "decline"
             self.current_decline(target)
         if archetype in (WEAR_OFF, PROGRESSIVE, LONG_STABLE):
@@ -239,32 +269,50 @@ class _Builder:
             story.until = today - days(3 + self.regs[-1].interval_days)
         if archetype == ON_HOLD:
             story.until = self.ago(5, 25)
-            story.hold_reason = rng.choice((
-                "planned trial off IVIG after a long stable period",
-                "admitted for hip replacement; restart after discharge",
-                "travelling abroad for three months",
-                "patient request: wants a break to reassess benefit",
-            ))
+            story.hold_reason = rng.choice(
+                (
+                    "planned trial off IVIG after a long stable period",
+                    "admitted for hip replacement; restart after discharge",
+                    "travelling abroad for three months",
+                    "patient request: wants a break to reassess benefit",
+                )
+            )
         story.declines = self.declines
         return story
 
     # --- the pieces of a story ----------------------------------------------------------
 
     def induction(self, first: date, product: str, length: int) -> RegSpec:
-        why = self.rng.choice((
-            "", " (conduction block in ulnar and median nerves)", " (anti-GM1 IgM positive)",
-            " (MMN confirmed at the neuromuscular clinic)",
-        ))
+        why = self.rng.choice(
+            (
+                "",
+                " (conduction block in ulnar and median nerves)",
+                " (anti-GM1 IgM positive)",
+                " (MMN confirmed at the neuromuscular clinic)",
+            )
+        )
         # 28 days to the first maintenance course keeps 2 g/kg within 2.4 g/kg per 28 days.
-        return RegSpec(first, 2.0, 28, product, f"Induction: 2 g/kg over {length} days{why}",
-                       kind="induction", days_per_course=length)
+        return RegSpec(
+            first,
+            2.0,
+            28,
+            product,
+            f"Induction: 2 g/kg over {length} days{why}",
+            kind="induction",
+            days_per_course=length,
+        )
 
     def maintenance(self, first: date, dose: float, interval: int) -> None:
-        self.regs.append(RegSpec(
-            first + days(1), dose, interval, self.regs[-1].product,
-            f"Maintenance after induction: {dose:g} g/kg every {interval} days",
-            kind="maintenance",
-        ))
+        self.regs.append(
+            RegSpec(
+                first + days(1),
+                dose,
+                interval,
+                self.regs[-1].product,
+                f"Maintenance after induction: {dose:g} g/kg every {interval} days",
+                kind="maintenance",
+            )
+        )
 
     def established(self, product: str, archetype: str) -> date:
         rng = self.rng
@@ -276,8 +324,9 @@ class _Builder:
         self.maintenance(first, dose, interval)
         return first
 
-    def history(self, start: date, end: date, archetype: str,
-                keep: Callable[[RegSpec], bool] | None = None) -> None:
+    def history(
+        self, start: date, end: date, archetype: str, keep: Callable[[RegSpec], bool] | None = None
+    ) -> None:
         """Zero to two older changes, all > 450 days ago (outside the flags' look-back)."""
         rng = self.rng
         count = rng.choice((0, 1, 1, 2))
@@ -288,22 +337,44 @@ class _Builder:
         for k in range(count):
             target = start + days(k * step + rng.randint(0, max(0, step - 90)))
             kinds = ["shorten", "escalate", "lengthen", "product", "taper"]
-            self.change(target, _shuffled(rng, kinds), min_interval=21 if archetype ==
-                        PROGRESSIVE else MIN_INTERVAL, keep=keep)
+            self.change(
+                target,
+                _shuffled(rng, kinds),
+                min_interval=21 if archetype == PROGRESSIVE else MIN_INTERVAL,
+                keep=keep,
+            )
 
-    def final(self, target: date, options: list[str], *, min_interval: int = MIN_INTERVAL,
-              keep: Callable[[RegSpec], bool] | None = None) -> RegSpec:
+    def final(
+        self,
+        target: date,
+        options: list[str],
+        *,
+        min_interval: int = MIN_INTERVAL,
+        keep: Callable[[RegSpec], bool] | None = None,
+    ) -> RegSpec:
         fallbacks = [o for o in ("product", "lengthen", "taper") if o not in options]
         spec = self.change(target, options + fallbacks, min_interval=min_interval, keep=keep)
         if spec is None:  # one product and nothing else possible: a plain continuation
             last = self.regs[-1]
-            spec = RegSpec(target, last.dose_g_per_kg, last.interval_days, last.product,
-                           "Reviewed: regimen confirmed", kind="change")
+            spec = RegSpec(
+                target,
+                last.dose_g_per_kg,
+                last.interval_days,
+                last.product,
+                "Reviewed: regimen confirmed",
+                kind="change",
+            )
             self.regs.append(spec)
         return spec
 
-    def change(self, target: date, options: list[str], *, min_interval: int = MIN_INTERVAL,
-               keep: Callable[[RegSpec], bool] | None = None) -> RegSpec | None:
+    def change(
+        self,
+        target: date,
+        options: list[str],
+        *,
+        min_interval: int = MIN_INTERVAL,
+        keep: Callable[[RegSpec], bool] | None = None,
+    ) -> RegSpec | None:
         for option in options:
             spec = getattr(self, f"_{option}")(target, min_interval)
             if spec is None:
@@ -324,10 +395,16 @@ class _Builder:
             previous.wear_day = spec.wear_day
             spec.wear_day = None
         elif option == "escalate":
-            self.declines.append(Decline(
-                target - days(rng.randint(120, 170)), target, rng.randint(7, 10),
-                rng.randint(0, 3), rng.choice((0, 1, 2)), recover=0.6,
-            ))
+            self.declines.append(
+                Decline(
+                    target - days(rng.randint(120, 170)),
+                    target,
+                    rng.randint(7, 10),
+                    rng.randint(0, 3),
+                    rng.choice((0, 1, 2)),
+                    recover=0.6,
+                )
+            )
 
     def _months(self, target: date) -> int:
         return max(6, min(24, round((target - self.regs[-1].target).days / 30.4)))
@@ -343,8 +420,12 @@ class _Builder:
         old = self.regs[-1].interval_days
         if old + 7 > MAX_INTERVAL:
             return None
-        return self._like(target, f"Stable {self._months(target)} months: interval lengthened "
-                          f"from {old} to {old + 7} days", interval_days=old + 7)
+        return self._like(
+            target,
+            f"Stable {self._months(target)} months: interval lengthened "
+            f"from {old} to {old + 7} days",
+            interval_days=old + 7,
+        )
 
     def _shorten(self, target: date, min_interval: int) -> RegSpec | None:
         last = self.regs[-1]
@@ -352,8 +433,12 @@ class _Builder:
         if new < min_interval or not within_cap(last.dose_g_per_kg, new):
             return None
         day = max(7, last.interval_days - self.rng.randint(7, 10))
-        return self._like(target, f"Wear-off from day {day}: interval shortened from "
-                          f"{last.interval_days} to {new} days", interval_days=new, wear_day=day)
+        return self._like(
+            target,
+            f"Wear-off from day {day}: interval shortened from {last.interval_days} to {new} days",
+            interval_days=new,
+            wear_day=day,
+        )
 
     def _escalate(self, target: date, _min: int) -> RegSpec | None:
         last = self.regs[-1]
@@ -361,16 +446,22 @@ class _Builder:
         if new > MAX_DOSE or not within_cap(new, last.interval_days):
             return None
         what = self.rng.choice(("grip", "grip", "grip and MRC sum"))
-        return self._like(target, f"Progressive decline in {what}: dose increased 25% to "
-                          f"{new:g} g/kg", dose_g_per_kg=new)
+        return self._like(
+            target,
+            f"Progressive decline in {what}: dose increased 25% to {new:g} g/kg",
+            dose_g_per_kg=new,
+        )
 
     def _taper(self, target: date, _min: int) -> RegSpec | None:
         last = self.regs[-1]
         new = round(last.dose_g_per_kg * 0.75, 2)
         if new < MIN_DOSE:
             return None
-        return self._like(target, f"Stable {self._months(target)} months: dose reduced 25% to "
-                          f"{new:g} g/kg (taper trial)", dose_g_per_kg=new)
+        return self._like(
+            target,
+            f"Stable {self._months(target)} months: dose reduced 25% to {new:g} g/kg (taper trial)",
+            dose_g_per_kg=new,
+        )
 
     def _product(self, target: date, _min: int) -> RegSpec | None:
         old = self.regs[-1].product
@@ -378,12 +469,16 @@ class _Builder:
         if not others:
             return None
         new = self.rng.choice(others)
-        why = self.rng.choice((
-            "formulary switch", f"supply shortage of {self.names[old]}",
-            f"recurrent headaches with {self.names[old]}",
-        ))
-        return self._like(target, f"Product changed to {self.names[new]}: {why}",
-                          product=new, kind="product")
+        why = self.rng.choice(
+            (
+                "formulary switch",
+                f"supply shortage of {self.names[old]}",
+                f"recurrent headaches with {self.names[old]}",
+            )
+        )
+        return self._like(
+            target, f"Product changed to {self.names[new]}: {why}", product=new, kind="product"
+        )
 
     def current_decline(self, target: date) -> None:
         # Troughs flat for the first 75-95 days of the regimen (the start may move up to 45
@@ -395,8 +490,16 @@ class _Builder:
         kind = rng.choice(("grip", "grip", "mrc", "both"))
         weak = rng.randint(15, 19) if kind != "mrc" else rng.randint(3, 6)
         mrc = rng.choice((3, 4)) if kind != "grip" else rng.choice((0, 1))
-        self.declines.append(Decline(target + days(rng.randint(75, 95)), self.today, weak,
-                                     rng.randint(0, 3), mrc, ease_out=True))
+        self.declines.append(
+            Decline(
+                target + days(rng.randint(75, 95)),
+                self.today,
+                weak,
+                rng.randint(0, 3),
+                mrc,
+                ease_out=True,
+            )
+        )
 
     def dose_cap(self, product: str) -> Story:
         # 1 g/kg every 28 days; wear-off -> every 21; two 25% escalations (1.25, 1.56); then
@@ -411,21 +514,48 @@ class _Builder:
         self.change(self.ago(680, 760), ["escalate"])
         self.change(self.ago(470, 540), ["escalate"])
         target = self.ago(250, 320)
-        self.declines.append(Decline(target - days(rng.randint(120, 160)), target,
-                                     rng.randint(7, 10), rng.randint(0, 3), 1, recover=0.6))
+        self.declines.append(
+            Decline(
+                target - days(rng.randint(120, 160)),
+                target,
+                rng.randint(7, 10),
+                rng.randint(0, 3),
+                1,
+                recover=0.6,
+            )
+        )
         last = self.regs[-1]
-        self.regs.append(RegSpec(
-            target, 1.8, last.interval_days, last.product,
-            f"Progressive decline in grip and MRC sum: dose increased to 1.8 g/kg, the most "
-            f"the 2.4 g/kg per 28 days cap allows every {last.interval_days} days",
-            tag="decline",
-        ))
+        self.regs.append(
+            RegSpec(
+                target,
+                1.8,
+                last.interval_days,
+                last.product,
+                f"Progressive decline in grip and MRC sum: dose increased to 1.8 g/kg, the most "
+                f"the 2.4 g/kg per 28 days cap allows every {last.interval_days} days",
+                tag="decline",
+            )
+        )
         # After the 60-day recovery from the previous decline, a new one of 15-19 kPa.
-        self.declines.append(Decline(target + days(rng.randint(80, 100)), today,
-                                     rng.randint(15, 19), rng.randint(2, 5), rng.choice((3, 4)),
-                                     ease_out=True))
-        return Story(DOSE_CAP, first - days(rng.randint(14, 45)), first, self.regs,
-                     self.declines, complete_from=target - days(400), on_time_from=target)
+        self.declines.append(
+            Decline(
+                target + days(rng.randint(80, 100)),
+                today,
+                rng.randint(15, 19),
+                rng.randint(2, 5),
+                rng.choice((3, 4)),
+                ease_out=True,
+            )
+        )
+        return Story(
+            DOSE_CAP,
+            first - days(rng.randint(14, 45)),
+            first,
+            self.regs,
+            self.declines,
+            complete_from=target - days(400),
+            on_time_from=target,
+        )
 
     def no_response(self, product: str) -> Story:
         # A trial of 2 g/kg every 4 weeks, the first course 110 to 140 days ago: 4 or 5
@@ -437,19 +567,34 @@ class _Builder:
         rng = self.rng
         length = rng.randint(2, 5)
         first = fit_day(self.ago(110, 140), length)
-        why = rng.choice((
-            "conduction block in the ulnar nerve, anti-GM1 negative",
-            "probable MMN: conduction block in two nerves",
-            "pure motor asymmetric weakness, anti-GM1 IgM positive",
-        ))
-        self.regs = [RegSpec(
-            first, 2.0, 28, product,
-            f"IVIG trial: 2 g/kg over {length} days every 4 weeks, response to be assessed "
-            f"after three courses ({why})",
-            kind="induction", days_per_course=length, tag="none",
-        )]
-        return Story(NO_RESPONSE, first - days(rng.randint(14, 45)), first, self.regs,
-                     complete_from=first, responds=False)
+        why = rng.choice(
+            (
+                "conduction block in the ulnar nerve, anti-GM1 negative",
+                "probable MMN: conduction block in two nerves",
+                "pure motor asymmetric weakness, anti-GM1 IgM positive",
+            )
+        )
+        self.regs = [
+            RegSpec(
+                first,
+                2.0,
+                28,
+                product,
+                f"IVIG trial: 2 g/kg over {length} days every 4 weeks, response to be assessed "
+                f"after three courses ({why})",
+                kind="induction",
+                days_per_course=length,
+                tag="none",
+            )
+        ]
+        return Story(
+            NO_RESPONSE,
+            first - days(rng.randint(14, 45)),
+            first,
+            self.regs,
+            complete_from=first,
+            responds=False,
+        )
 
     def refractory(self, product: str) -> Story:
         # The tracker's own steps for end-of-dose wear-off, a year or so apart: 1 g/kg every
@@ -470,31 +615,52 @@ class _Builder:
             last = self.regs[-1]
             last.wear_last = 3
             last.wear_day = last.interval_days - rng.randint(7, 9)
-            why = ("the most the 2.4 g/kg per 28 days cap allows every "
-                   f"{last.interval_days} days" if dose == 1.8 else
-                   f"as every {last.interval_days - 7} days would break the cap")
-            self.regs.append(RegSpec(
-                target, dose, last.interval_days, last.product,
-                f"Wear-off from day {last.wear_day}: dose increased to {dose:g} g/kg, {why}",
-            ))
+            why = (
+                f"the most the 2.4 g/kg per 28 days cap allows every {last.interval_days} days"
+                if dose == 1.8
+                else f"as every {last.interval_days - 7} days would break the cap"
+            )
+            self.regs.append(
+                RegSpec(
+                    target,
+                    dose,
+                    last.interval_days,
+                    last.product,
+                    f"Wear-off from day {last.wear_day}: dose increased to {dose:g} g/kg, {why}",
+                )
+            )
         at_cap = self.regs[-1]
         at_cap.wear_last = 3
         at_cap.wear_day = at_cap.interval_days - rng.randint(7, 9)
-        self.regs.append(RegSpec(
-            self.ago(130, 170), 2.0, at_cap.interval_days, at_cap.product,
-            f"Wear-off from day {at_cap.wear_day} despite 1.8 g/kg every "
-            f"{at_cap.interval_days} days: dose increased to 2 g/kg, above the cap",
-            tag="wear", wear_day=at_cap.interval_days - rng.randint(7, 10),
-            override_reason=rng.choice((
-                "Refractory MMN: end-of-dose weakness at the cap; higher dose agreed with "
-                "the patient after discussion at the neuromuscular MDT",
-                "Wear-off persists at 2.4 g/kg per 28 days; renal function and haemoglobin "
-                "checked before each course; other treatments considered and declined",
-            )),
-        ))
-        return Story(REFRACTORY, first - days(rng.randint(14, 45)), first, self.regs,
-                     self.declines, complete_from=self.regs[-1].target - days(400),
-                     on_time_from=self.regs[-1].target)
+        self.regs.append(
+            RegSpec(
+                self.ago(130, 170),
+                2.0,
+                at_cap.interval_days,
+                at_cap.product,
+                f"Wear-off from day {at_cap.wear_day} despite 1.8 g/kg every "
+                f"{at_cap.interval_days} days: dose increased to 2 g/kg, above the cap",
+                tag="wear",
+                wear_day=at_cap.interval_days - rng.randint(7, 10),
+                override_reason=rng.choice(
+                    (
+                        "Refractory MMN: end-of-dose weakness at the cap; higher dose agreed with "
+                        "the patient after discussion at the neuromuscular MDT",
+                        "Wear-off persists at 2.4 g/kg per 28 days; renal function and haemoglobin "
+                        "checked before each course; other treatments considered and declined",
+                    )
+                ),
+            )
+        )
+        return Story(
+            REFRACTORY,
+            first - days(rng.randint(14, 45)),
+            first,
+            self.regs,
+            self.declines,
+            complete_from=self.regs[-1].target - days(400),
+            on_time_from=self.regs[-1].target,
+        )
 
 
 def _shuffled(rng: Random, items: list[str]) -> list[str]:

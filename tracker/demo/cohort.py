@@ -19,7 +19,11 @@ from tracker.store.models import Assessment, InfusionLot, Review, Weight
 
 # Market shares of a sort; products an admin added later get a small share.
 PRODUCT_WEIGHTS = {
-    "privigen": 25, "gammagard": 20, "octagam10": 15, "panzyga": 15, "gamunexc": 15,
+    "privigen": 25,
+    "gammagard": 20,
+    "octagam10": 15,
+    "panzyga": 15,
+    "gamunexc": 15,
     "flebogamma10": 10,
 }
 CHUNK = 10  # patients written per flush
@@ -42,8 +46,10 @@ class DemoSummary:
 
     def __str__(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in self.by_archetype.items() if v)
-        return (f"{self.patients} demo patients ({kinds}): {self.courses} courses given, "
-                f"{self.bookings} booked, {self.assessments} assessments")
+        return (
+            f"{self.patients} demo patients ({kinds}): {self.courses} courses given, "
+            f"{self.bookings} booked, {self.assessments} assessments"
+        )
 
 
 def load_demo(
@@ -72,9 +78,15 @@ def load_demo(
     codes += [c for c in products if c not in PRODUCT_WEIGHTS]
     rng = Random(seed)
     ctx = Context(
-        rng=rng, today=today, zone=_zone(zone), policy=SitePolicy(), products=products,
-        product_codes=codes, product_weights=[PRODUCT_WEIGHTS.get(c, 5) for c in codes],
-        chairs=ChairBook(chairs), lots=LotPool(),
+        rng=rng,
+        today=today,
+        zone=_zone(zone),
+        policy=SitePolicy(),
+        products=products,
+        product_codes=codes,
+        product_weights=[PRODUCT_WEIGHTS.get(c, 5) for c in codes],
+        chairs=ChairBook(chairs),
+        lots=LotPool(),
     )
     counts = arch.archetype_counts(patients)
     kinds = [kind for kind in arch.ARCHETYPES for _ in range(counts[kind])]
@@ -112,8 +124,11 @@ def assign_roles(rng: Random, kinds: Sequence[str]) -> list[Roles]:
         due.append(rng.choice(spare))
     for i in due:
         roles[i].review_due = True
-    stale_pool = [i for i in of(arch.STABLE, arch.WEAR_OFF, arch.LONG_STABLE)
-                  if i not in overdue and i not in due]
+    stale_pool = [
+        i
+        for i in of(arch.STABLE, arch.WEAR_OFF, arch.LONG_STABLE)
+        if i not in overdue and i not in due
+    ]
     for i in rng.sample(stale_pool, min(len(stale_pool), max(1, int(0.04 * n + 0.5)))):
         roles[i].stale_weight = True
     for i in of(arch.ON_HOLD):
@@ -124,9 +139,19 @@ def assign_roles(rng: Random, kinds: Sequence[str]) -> list[Roles]:
     # rest; a few of those bookings fall outside the window (no chair free inside it).
     active = n - len(of(arch.ON_HOLD))
     always = len(of(arch.NEW_START, arch.BOOKED_AHEAD))
-    others = [i for i in of(arch.STABLE, arch.WEAR_OFF, arch.PROGRESSIVE, arch.DOSE_CAP,
-                            arch.LONG_STABLE, arch.NO_RESPONSE, arch.REFRACTORY)
-              if i not in overdue]
+    others = [
+        i
+        for i in of(
+            arch.STABLE,
+            arch.WEAR_OFF,
+            arch.PROGRESSIVE,
+            arch.DOSE_CAP,
+            arch.LONG_STABLE,
+            arch.NO_RESPONSE,
+            arch.REFRACTORY,
+        )
+        if i not in overdue
+    ]
     booked = rng.sample(others, max(0, min(len(others), round(0.7 * active) - always)))
     for i in others:
         if i not in booked:
@@ -155,21 +180,38 @@ def _write(session: Session, bundles: list[Bundle]) -> None:
         weights += [{**row, "patient_id": pid} for row in b.weights]
         reviews += [{**row, "patient_id": pid} for row in b.reviews]
         assessments += [
-            {**row, "patient_id": pid,
-             "infusion_id": None if i is None else stored_id(b.infusions[i][0])}
+            {
+                **row,
+                "patient_id": pid,
+                "infusion_id": None if i is None else stored_id(b.infusions[i][0]),
+            }
             for row, i in b.assessments
         ]
     # Bulk inserts through the same tables and transaction, in list order (so ids follow it).
-    for model, rows in ((InfusionLot, lots), (Weight, weights), (Review, reviews),
-                        (Assessment, assessments)):
+    for model, rows in (
+        (InfusionLot, lots),
+        (Weight, weights),
+        (Review, reviews),
+        (Assessment, assessments),
+    ):
         demo_data.insert_in_order(session, model, rows)
 
 
 class _Tally:
     def __init__(self) -> None:
         self.numbers = dict.fromkeys(
-            ("patients", "regimens", "courses", "bookings", "assessments", "weights",
-             "reviews", "lots"), 0)
+            (
+                "patients",
+                "regimens",
+                "courses",
+                "bookings",
+                "assessments",
+                "weights",
+                "reviews",
+                "lots",
+            ),
+            0,
+        )
         self.archetype_of: dict[str, str] = {}
 
     def add(self, bundles: list[Bundle]) -> None:
@@ -186,8 +228,9 @@ class _Tally:
             self.archetype_of[b.patient.mrn] = b.archetype
 
     def summary(self, counts: dict[str, int]) -> DemoSummary:
-        return DemoSummary(**self.numbers, by_archetype=dict(counts),
-                           archetype_of=self.archetype_of)
+        return DemoSummary(
+            **self.numbers, by_archetype=dict(counts), archetype_of=self.archetype_of
+        )
 
 
 def _zone(zone: ZoneInfo | str | None) -> ZoneInfo:

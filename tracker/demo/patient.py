@@ -25,12 +25,17 @@ from tracker.rules.weights import latest_weight
 from tracker.store.models import Infusion, Patient, Product, Regimen
 
 PREMEDICATION = (
-    "paracetamol 1 g", "paracetamol 1 g, cetirizine 10 mg",
+    "paracetamol 1 g",
+    "paracetamol 1 g, cetirizine 10 mg",
     "paracetamol 1 g, hydrocortisone 100 mg IV",
 )
 REACTIONS = (
-    "headache", "headache, paracetamol given", "mild rigors, rate reduced",
-    "rash on forearms, cetirizine given", "nausea", "fatigue and headache the next day",
+    "headache",
+    "headache, paracetamol given",
+    "mild rigors, rate reduced",
+    "rash on forearms, cetirizine given",
+    "nausea",
+    "fatigue and headache the next day",
 )
 COURSE_NOTES = ("Cannula resited once", "Arrived 40 minutes late", "Rate kept low: patient tired")
 BIG_DOSE_G = 120  # split over two days from here on
@@ -108,24 +113,42 @@ class _Builder:
         ctx, rng, today = self.ctx, self.rng, self.today
         product = rng.choices(ctx.product_codes, weights=ctx.product_weights)[0]
         story = build_story(
-            rng, self.archetype, today=today, product=product,
+            rng,
+            self.archetype,
+            today=today,
+            product=product,
             product_names={code: ctx.products[code].name for code in ctx.product_codes},
-            overdue=self.roles.overdue, review_due=self.roles.review_due,
+            overdue=self.roles.overdue,
+            review_due=self.roles.review_due,
         )
         for spec in story.regimens:
             if spec.kind != "induction":
                 big = self._dose(spec, self.start_weight).dose_g >= BIG_DOSE_G
                 spec.days_per_course = 2 if big else 1
-        timeline = simulate(rng, story.regimens, story.first, story.until or today,
-                            disruptions=self.archetype not in (arch.NEW_START, arch.BOOKED_AHEAD),
-                            on_time_from=story.on_time_from)
+        timeline = simulate(
+            rng,
+            story.regimens,
+            story.first,
+            story.until or today,
+            disruptions=self.archetype not in (arch.NEW_START, arch.BOOKED_AHEAD),
+            on_time_from=story.on_time_from,
+        )
         self.weights = self._weights(story)
-        strength = Strength(rng, sex=self.ident.sex, first=story.first, declines=story.declines,
-                            responds=story.responds)
+        strength = Strength(
+            rng,
+            sex=self.ident.sex,
+            first=story.first,
+            declines=story.declines,
+            responds=story.responds,
+        )
         bundle = Bundle(self.archetype, self._patient(story))
         bundle.weights = [
-            {"measured_on": day, "weight_kg": kg, "recorded_by_id": None,
-             "recorded_at": at(day, 9, 15, ctx.zone)}
+            {
+                "measured_on": day,
+                "weight_kg": kg,
+                "recorded_by_id": None,
+                "recorded_at": at(day, 9, 15, ctx.zone),
+            }
             for day, kg in self.weights
         ]
         self._regimens(bundle, story, timeline)
@@ -141,12 +164,19 @@ class _Builder:
         ident, zone = self.ident, self.ctx.zone
         created = at(story.referral, 10, 0, zone)
         return Patient(
-            mrn=f"DEMO-{self.number:05d}", given_name=ident.given_name,
-            family_name=ident.family_name, birth_date=ident.birth_date, sex=ident.sex,
-            height_cm=ident.height_cm, email=ident.email,
-            reminder_consent=ident.reminder_consent, diagnosis="MMN",
+            mrn=f"DEMO-{self.number:05d}",
+            given_name=ident.given_name,
+            family_name=ident.family_name,
+            birth_date=ident.birth_date,
+            sex=ident.sex,
+            height_cm=ident.height_cm,
+            email=ident.email,
+            reminder_consent=ident.reminder_consent,
+            diagnosis="MMN",
             status="on_hold" if self.archetype == arch.ON_HOLD else "active",
-            is_demo=True, created_at=created, updated_at=created,
+            is_demo=True,
+            created_at=created,
+            updated_at=created,
         )
 
     def _weights(self, story: Story) -> list[tuple[date, float]]:
@@ -175,9 +205,13 @@ class _Builder:
 
     def _dose(self, spec: RegSpec, weight_kg: float) -> DoseCalculation:
         return calculate_dose(
-            sex=self.ident.sex, height_cm=self.ident.height_cm, weight_kg=weight_kg,
-            dose_g_per_kg=spec.dose_g_per_kg, days_per_course=spec.days_per_course,
-            basis="auto", policy=self.ctx.policy,
+            sex=self.ident.sex,
+            height_cm=self.ident.height_cm,
+            weight_kg=weight_kg,
+            dose_g_per_kg=spec.dose_g_per_kg,
+            days_per_course=spec.days_per_course,
+            basis="auto",
+            policy=self.ctx.policy,
         )
 
     # --- regimens and courses -----------------------------------------------------------
@@ -193,15 +227,24 @@ class _Builder:
                 decided = at(story.first, 16, 0, zone)  # planned on the first induction day
             else:
                 decided = at(min(start, self.today - DAY), 7, 45, zone)
-            bundle.regimens.append(Regimen(  # type: ignore[call-arg]  # patient_id: in _write
-                starts_on=start, dose_g_per_kg=spec.dose_g_per_kg,
-                interval_days=spec.interval_days, days_per_course=spec.days_per_course,
-                product_id=self.ctx.products[spec.product].id, weight_basis="auto",
-                reason=spec.reason, override_reason=spec.override_reason,
-                dosing_weight_kg=calc.dosing_weight_kg,
-                weight_basis_used=calc.weight_basis_used, dose_g=calc.dose_g,
-                actual_weight_kg=kg, weight_note=calc.note, created_at=decided,
-            ))
+            bundle.regimens.append(
+                Regimen(  # type: ignore[call-arg]  # patient_id: in _write
+                    starts_on=start,
+                    dose_g_per_kg=spec.dose_g_per_kg,
+                    interval_days=spec.interval_days,
+                    days_per_course=spec.days_per_course,
+                    product_id=self.ctx.products[spec.product].id,
+                    weight_basis="auto",
+                    reason=spec.reason,
+                    override_reason=spec.override_reason,
+                    dosing_weight_kg=calc.dosing_weight_kg,
+                    weight_basis_used=calc.weight_basis_used,
+                    dose_g=calc.dose_g,
+                    actual_weight_kg=kg,
+                    weight_note=calc.note,
+                    created_at=decided,
+                )
+            )
 
     def _courses(self, bundle: Bundle, story: Story, timeline: Timeline) -> list[int]:
         """Write the past courses; return the infusion index of each given one, in order."""
@@ -222,8 +265,17 @@ class _Builder:
                 for number, count, size, expires in self.ctx.lots.course_lots(
                     rng, spec.product, plan, course.day
                 ):
-                    bundle.lots.append(({"lot_number": number, "vials": count, "size_g": size,
-                                         "expires_on": expires}, len(bundle.infusions)))
+                    bundle.lots.append(
+                        (
+                            {
+                                "lot_number": number,
+                                "vials": count,
+                                "size_g": size,
+                                "expires_on": expires,
+                            },
+                            len(bundle.infusions),
+                        )
+                    )
             elif course.status == "cancelled":
                 cancelled_on = max(booked_on, course.day - days(rng.randint(1, 3)))
                 infusion.cancel_reason = course.note
@@ -235,8 +287,9 @@ class _Builder:
             booked_on = course.day
         return given
 
-    def _infusion(self, day: date, spec: RegSpec, status: str, booked_on: date
-                  ) -> tuple[Infusion, VialPlan]:
+    def _infusion(
+        self, day: date, spec: RegSpec, status: str, booked_on: date
+    ) -> tuple[Infusion, VialPlan]:
         ctx, zone = self.ctx, self.ctx.zone
         weight = self._weight_on(min(day, self.today))
         calc = self._dose(spec, weight)
@@ -247,16 +300,22 @@ class _Builder:
             self.slot = (chair, start)  # the patient's usual chair and time
         created = at(booked_on, 15, 30, zone)
         infusion = Infusion(  # type: ignore[call-arg]  # patient_id: set in _write
-            scheduled_on=day, start_time=time(start // 60, start % 60), chair_id=chair,
-            days=spec.days_per_course, chair_minutes=minutes, status=status,
-            dose_g=calc.dose_g, product_id=product.id, created_at=created, updated_at=created,
+            scheduled_on=day,
+            start_time=time(start // 60, start % 60),
+            chair_id=chair,
+            days=spec.days_per_course,
+            chair_minutes=minutes,
+            status=status,
+            dose_g=calc.dose_g,
+            product_id=product.id,
+            created_at=created,
+            updated_at=created,
         )
         if status == "given":
             infusion.given_at = infusion.updated_at = at_minutes(day, start + minutes, zone)
         return infusion, ctx.vial_plan(calc.dose_g, product)
 
-    def _bookings(self, bundle: Bundle, story: Story, timeline: Timeline, given: list[int]
-                  ) -> None:
+    def _bookings(self, bundle: Bundle, story: Story, timeline: Timeline, given: list[int]) -> None:
         rng, today, zone = self.rng, self.today, self.ctx.zone
         booking = self.roles.booking
         days_given = [bundle.infusions[i][0].scheduled_on for i in given]
@@ -305,8 +364,9 @@ class _Builder:
 
     # --- scores and reviews -------------------------------------------------------------
 
-    def _scores(self, bundle: Bundle, story: Story, timeline: Timeline, given: list[int],
-                strength: Strength) -> None:
+    def _scores(
+        self, bundle: Bundle, story: Story, timeline: Timeline, given: list[int], strength: Strength
+    ) -> None:
         courses = [c for c in timeline.courses if c.status == "given"]
         remaining: dict[int, int] = {}
         infos = []
@@ -315,8 +375,17 @@ class _Builder:
             spec = story.regimens[course.regimen]
             after = remaining.get(course.regimen, 0)
             remaining[course.regimen] = after + 1
-            infos.append(self._course_info(course, spec, courses[j + 1] if j + 1 < len(courses)
-                                           else None, after, story, bundle, given[j]))
+            infos.append(
+                self._course_info(
+                    course,
+                    spec,
+                    courses[j + 1] if j + 1 < len(courses) else None,
+                    after,
+                    story,
+                    bundle,
+                    given[j],
+                )
+            )
         infos.reverse()
         scores = course_scores(self.rng, strength, infos, self.today)
         visits = [d for d, _ in self.weights[1:] if d < self.today]
@@ -324,14 +393,31 @@ class _Builder:
         scores.sort(key=lambda s: (s.taken_on, s.minutes, s.measure, s.side or ""))
         zone = self.ctx.zone
         for s in scores:
-            bundle.assessments.append(({
-                "taken_on": s.taken_on, "measure": s.measure, "side": s.side, "value": s.value,
-                "timing": s.timing, "recorded_by_id": None,
-                "recorded_at": at_minutes(s.taken_on, s.minutes, zone),
-            }, None if s.course is None else given[s.course]))
+            bundle.assessments.append(
+                (
+                    {
+                        "taken_on": s.taken_on,
+                        "measure": s.measure,
+                        "side": s.side,
+                        "value": s.value,
+                        "timing": s.timing,
+                        "recorded_by_id": None,
+                        "recorded_at": at_minutes(s.taken_on, s.minutes, zone),
+                    },
+                    None if s.course is None else given[s.course],
+                )
+            )
 
-    def _course_info(self, course: Course, spec: RegSpec, following: Course | None, after: int,
-                     story: Story, bundle: Bundle, infusion_index: int) -> CourseInfo:
+    def _course_info(
+        self,
+        course: Course,
+        spec: RegSpec,
+        following: Course | None,
+        after: int,
+        story: Story,
+        bundle: Bundle,
+        infusion_index: int,
+    ) -> CourseInfo:
         if spec.tag != "stable":
             tag = spec.tag
         elif spec.kind == "induction":
@@ -342,15 +428,19 @@ class _Builder:
         assert start is not None  # every demo course is booked at a time
         complete = story.complete_from is not None and course.day >= story.complete_from
         return CourseInfo(
-            day=course.day, length=spec.days_per_course,
+            day=course.day,
+            length=spec.days_per_course,
             end=following.day if following else course.day + days(spec.interval_days),
-            completed=following is not None, tag=tag,
-            wear_day=spec.wear_day if tag == "wear" else None, complete=complete,
+            completed=following is not None,
+            tag=tag,
+            wear_day=spec.wear_day if tag == "wear" else None,
+            complete=complete,
             start_minutes=start.hour * 60 + start.minute,
         )
 
-    def _reviews(self, bundle: Bundle, story: Story, timeline: Timeline, given: list[int],
-                 strength: Strength) -> None:
+    def _reviews(
+        self, bundle: Bundle, story: Story, timeline: Timeline, given: list[int], strength: Strength
+    ) -> None:
         if not given:
             return
         rng, today = self.rng, self.today
@@ -362,18 +452,32 @@ class _Builder:
 
         def annual(day: date) -> tuple[date, str, str]:
             r = regimen_on(day)
-            return (day, "continue", f"Annual review: stable on {r.dose_g_per_kg:g} g/kg every "
-                    f"{r.interval_days} days; no serious adverse events. Continue.")
+            return (
+                day,
+                "continue",
+                f"Annual review: stable on {r.dose_g_per_kg:g} g/kg every "
+                f"{r.interval_days} days; no serious adverse events. Continue.",
+            )
 
-        base = [(s, "change", spec.reason) for spec, s in zip(story.regimens, starts, strict=True)
-                if spec.kind == "change" and s < today]
+        base = [
+            (s, "change", spec.reason)
+            for spec, s in zip(story.regimens, starts, strict=True)
+            if spec.kind == "change" and s < today
+        ]
         six = fit_day(first + days(rng.randint(176, 189)))
         if six < today and all(abs((d - six).days) > 45 for d, _, _ in base):
             r = regimen_on(six)
-            base.append((six, "continue", (
-                f"6-month review: clear response, {strength.weak_side} grip "
-                f"{strength.base['weak']} -> {strength.plateau['weak']} kPa. Continue "
-                f"{r.dose_g_per_kg:g} g/kg every {r.interval_days} days.")))
+            base.append(
+                (
+                    six,
+                    "continue",
+                    (
+                        f"6-month review: clear response, {strength.weak_side} grip "
+                        f"{strength.base['weak']} -> {strength.plateau['weak']} kPa. Continue "
+                        f"{r.dose_g_per_kg:g} g/kg every {r.interval_days} days."
+                    ),
+                )
+            )
         base.sort()
         out: list[tuple[date, str, str]] = []
         prev: date | None = None
@@ -396,9 +500,15 @@ class _Builder:
                 prev = fit_day(prev + days(rng.randint(290, 320)))
                 out.append(annual(prev))
         for day, outcome, notes in out:
-            bundle.reviews.append({"reviewed_on": day, "outcome": outcome, "notes": notes,
-                                   "reviewed_by_id": None,
-                                   "created_at": at(day, 16, 30, self.ctx.zone)})
+            bundle.reviews.append(
+                {
+                    "reviewed_on": day,
+                    "outcome": outcome,
+                    "notes": notes,
+                    "reviewed_by_id": None,
+                    "created_at": at(day, 16, 30, self.ctx.zone),
+                }
+            )
 
 
 def _chair_minutes(calc: DoseCalculation, weight_kg: float, product: Product) -> int:
@@ -406,7 +516,8 @@ def _chair_minutes(calc: DoseCalculation, weight_kg: float, product: Product) ->
     per_ml = 10 * product.concentration_percent
     try:
         return estimated_chair_minutes(
-            dose_g=calc.dose_g_per_day, weight_kg=weight_kg,
+            dose_g=calc.dose_g_per_day,
+            weight_kg=weight_kg,
             concentration_percent=product.concentration_percent,
             max_rate_ml_per_kg_per_min=product.max_rate_mg_per_kg_per_min / per_ml,
             start_rate_ml_per_kg_per_min=product.start_rate_mg_per_kg_per_min / per_ml,

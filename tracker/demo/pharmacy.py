@@ -28,8 +28,10 @@ class ChairBook:
     ) -> tuple[int | None, int]:
         """A (chair id, start minute) for a course of `length` days of `minutes` each."""
         # A fixed number of draws whatever happens, so one busy day does not shift the rest.
-        tries = [(rng.choice(self._chairs) if self._chairs else 0, rng.choice(START_SLOTS))
-                 for _ in range(16)]
+        tries = [
+            (rng.choice(self._chairs) if self._chairs else 0, rng.choice(START_SLOTS))
+            for _ in range(16)
+        ]
         if not self._chairs:
             return None, tries[0][1]
         if prefer is not None:
@@ -70,8 +72,9 @@ class LotPool:
         self._lots: dict[tuple[str, float, int, int], tuple[str, date]] = {}
         self._numbers: set[str] = set()
 
-    def lot(self, rng: Random, product: str, size_g: float, day: date, variant: int = 0
-            ) -> tuple[str, date]:
+    def lot(
+        self, rng: Random, product: str, size_g: float, day: date, variant: int = 0
+    ) -> tuple[str, date]:
         """The (lot number, expiry) used for this product and vial size around `day`."""
         period = day.toordinal() // LOT_PERIOD_DAYS
         key = (product, size_g, period, variant)
@@ -85,8 +88,9 @@ class LotPool:
             self._lots[key] = (number, period_end + days(rng.randint(185, 660)))
         return self._lots[key]
 
-    def course_lots(self, rng: Random, product: str, plan: VialPlan, day: date
-                    ) -> list[tuple[str, int, float, date]]:
+    def course_lots(
+        self, rng: Random, product: str, plan: VialPlan, day: date
+    ) -> list[tuple[str, int, float, date]]:
         """(lot number, vials, size g, expiry) per lot used: each size, now and then two lots."""
         out = []
         spare = 3 - len(plan.vials)  # at most three lots per course

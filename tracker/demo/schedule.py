@@ -47,8 +47,13 @@ def jitter(rng: Random) -> int:
 
 
 def simulate(
-    rng: Random, regimens: Sequence[RegSpec], first: date, until: date, *,
-    disruptions: bool = True, on_time_from: date | None = None,
+    rng: Random,
+    regimens: Sequence[RegSpec],
+    first: date,
+    until: date,
+    *,
+    disruptions: bool = True,
+    on_time_from: date | None = None,
 ) -> Timeline:
     """Lay out courses from `first` (which must fit the week) to the day before `until`.
 

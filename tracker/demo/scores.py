@@ -67,8 +67,15 @@ class Score:
 class Strength:
     """A patient's strength over time, per series."""
 
-    def __init__(self, rng: Random, *, sex: str, first: date, declines: Sequence[Decline],
-                 responds: bool = True) -> None:
+    def __init__(
+        self,
+        rng: Random,
+        *,
+        sex: str,
+        first: date,
+        declines: Sequence[Decline],
+        responds: bool = True,
+    ) -> None:
         self.weak_side = rng.choice(("left", "right"))
         self.strong_side = "right" if self.weak_side == "left" else "left"
         male = sex == "male"
@@ -129,10 +136,20 @@ def course_scores(
         always = course.complete or index == 0
         if always or rng.random() < 0.9:
             for series in SERIES:
-                value = _value(series, strength.level(series, course.day), _trough_noise(rng,
-                               series))
-                out.append(_score(course.day, series, strength, value, "pre_infusion", index,
-                                  course.start_minutes - 10))
+                value = _value(
+                    series, strength.level(series, course.day), _trough_noise(rng, series)
+                )
+                out.append(
+                    _score(
+                        course.day,
+                        series,
+                        strength,
+                        value,
+                        "pre_infusion",
+                        index,
+                        course.start_minutes - 10,
+                    )
+                )
         if always or rng.random() < 0.8:
             taken = course.day + days(course.length - 1 + rng.randint(2, 7))
             if taken < today and taken < course.end:
@@ -141,16 +158,18 @@ def course_scores(
                     low, high = amplitude[series]
                     extra = rng.randint(low, high) + _peak_noise(rng, series)
                     value = _value(series, strength.level(series, course.end), extra)
-                    out.append(_score(taken, series, strength, value, "post_infusion", index,
-                                      11 * 60))
+                    out.append(
+                        _score(taken, series, strength, value, "post_infusion", index, 11 * 60)
+                    )
         if course.tag == "wear" and course.completed and course.wear_day and rng.random() < 0.5:
             cycle = (course.end - course.day).days
             # Reported wear-off counts when it is at least 7 days before the next course.
             reported = min(course.wear_day + rng.randint(-1, 1), cycle - 7)
             taken = course.day + days(reported)
             if reported >= 5 and taken < today:
-                out.append(Score(taken, "wear_off_day", None, float(reported), "clinic", index,
-                                 19 * 60))
+                out.append(
+                    Score(taken, "wear_off_day", None, float(reported), "clinic", index, 19 * 60)
+                )
     return out
 
 
@@ -159,9 +178,15 @@ def clinic_scores(
 ) -> list[Score]:
     """Baseline scores at referral, and INCAT or ONLS at each clinic visit."""
     out = [
-        _score(referral, series, strength,
-               _value(series, strength.level(series, referral), _trough_noise(rng, series)),
-               "clinic", None, 10 * 60 + 30)
+        _score(
+            referral,
+            series,
+            strength,
+            _value(series, strength.level(series, referral), _trough_noise(rng, series)),
+            "clinic",
+            None,
+            10 * 60 + 30,
+        )
         for series in SERIES
     ]
     top = DISABILITY_MAX[strength.scale]
@@ -193,7 +218,14 @@ def _value(series: str, level: float, extra: int) -> float:
     return float(min(top, max(0 if series == "mrc" else 3, value)))
 
 
-def _score(day: date, series: str, strength: Strength, value: float, timing: str,
-           course: int | None, minutes: int) -> Score:
+def _score(
+    day: date,
+    series: str,
+    strength: Strength,
+    value: float,
+    timing: str,
+    course: int | None,
+    minutes: int,
+) -> Score:
     measure = "mrc_sum" if series == "mrc" else "grip_vigorimeter"
     return Score(day, measure, strength.side(series), value, timing, course, minutes)

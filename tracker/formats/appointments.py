@@ -42,35 +42,63 @@ def how_to_change(settings: Site) -> str:
 
 
 def patient_event(
-    *, infusion_id: int, sequence: int, day: date, start_time: time | None,
-    minutes: int | None, days: int, chair_name: str | None, cancelled: bool,
+    *,
+    infusion_id: int,
+    sequence: int,
+    day: date,
+    start_time: time | None,
+    minutes: int | None,
+    days: int,
+    chair_name: str | None,
+    cancelled: bool,
     settings: Site,
 ) -> CourseEvent:
     """A course as the patient's own calendar shows it (and as the reminder e-mail does)."""
     return CourseEvent(
-        uid=course_uid(infusion_id, settings), sequence=sequence, day=day,
-        start_time=start_time, minutes=minutes, days=days, summary=PATIENT_SUMMARY,
-        location=course_location(settings, chair_name), description=how_to_change(settings),
+        uid=course_uid(infusion_id, settings),
+        sequence=sequence,
+        day=day,
+        start_time=start_time,
+        minutes=minutes,
+        days=days,
+        summary=PATIENT_SUMMARY,
+        location=course_location(settings, chair_name),
+        description=how_to_change(settings),
         cancelled=cancelled,
     )
 
 
 def chair_event(
-    *, infusion_id: int, sequence: int, day: date, start_time: time | None,
-    minutes: int | None, days: int, chair_name: str, initials: str, mrn: str,
-    cancelled: bool, settings: Site,
+    *,
+    infusion_id: int,
+    sequence: int,
+    day: date,
+    start_time: time | None,
+    minutes: int | None,
+    days: int,
+    chair_name: str,
+    initials: str,
+    mrn: str,
+    cancelled: bool,
+    settings: Site,
 ) -> CourseEvent:
     """A course as the staff's chair calendar shows it: the patient's initials and MRN."""
     length = f" (day 1 of {days})" if days > 1 else ""
     return CourseEvent(
-        uid=course_uid(infusion_id, settings), sequence=sequence, day=day,
-        start_time=start_time, minutes=minutes, days=days,
-        summary=f"{initials} MRN {mrn}{length}", location=course_location(settings, chair_name),
-        description="Course details are in the tracker.", cancelled=cancelled,
+        uid=course_uid(infusion_id, settings),
+        sequence=sequence,
+        day=day,
+        start_time=start_time,
+        minutes=minutes,
+        days=days,
+        summary=f"{initials} MRN {mrn}{length}",
+        location=course_location(settings, chair_name),
+        description="Course details are in the tracker.",
+        cancelled=cancelled,
     )
 
 
 def initials(given_name: str, family_name: str) -> str:
-    """"Mary Ann", "Lee" -> "M.A.L."."""
+    """ "Mary Ann", "Lee" -> "M.A.L."."""
     parts = f"{given_name} {family_name}".split()
     return "".join(f"{p[0].upper()}." for p in parts if p)

@@ -34,8 +34,15 @@ def _environment() -> Environment:
     )
     # The pages' filters (tracker/web/templating.py), from the same functions; a letter to a
     # patient writes the day in full (`long_date`), as its subject line does.
-    env.filters.update({"long_date": long_date, "date": date_text, "clock": clock_text,
-                        "number": number_text, "dose": dose_text})
+    env.filters.update(
+        {
+            "long_date": long_date,
+            "date": date_text,
+            "clock": clock_text,
+            "number": number_text,
+            "dose": dose_text,
+        }
+    )
     return env
 
 
@@ -48,4 +55,3 @@ def render_email(kind: str, subject: str, context: dict) -> RenderedEmail:
         text=env.get_template(f"{kind}.txt").render(context),
         html=env.get_template(f"{kind}.html").render(context),
     )
-

@@ -42,16 +42,20 @@ def read_vial_scan(text: str) -> VialScan:
     message = _message(text)
     gtin = message.element_strings.get(ai="01")
     if gtin is not None and gtin.gtin is None:
-        raise ScanError(f"the GTIN {gtin.value} in the scan is not valid ({gtin.gtin_error}): "
-                        "scan it again")
+        raise ScanError(
+            f"the GTIN {gtin.value} in the scan is not valid ({gtin.gtin_error}): scan it again"
+        )
     if gtin is None:
-        raise ScanError("the scan has no GTIN (01): scan the vial's DataMatrix, not a "
-                        "label of its own")
+        raise ScanError(
+            "the scan has no GTIN (01): scan the vial's DataMatrix, not a label of its own"
+        )
     lot = message.element_strings.get(ai="10")
     expiry = message.element_strings.get(ai="17")
-    return VialScan(gtin=gtin.gtin.as_gtin_14() if gtin.gtin is not None else gtin.value,
-                    lot_number=lot.value if lot else None,
-                    expires_on=expiry.date if expiry else None)
+    return VialScan(
+        gtin=gtin.gtin.as_gtin_14() if gtin.gtin is not None else gtin.value,
+        lot_number=lot.value if lot else None,
+        expires_on=expiry.date if expiry else None,
+    )
 
 
 def _message(text: str) -> GS1Message:
@@ -62,6 +66,7 @@ def _message(text: str) -> GS1Message:
     except biip.ParseError as exc:
         raise ScanError(f"not a GS1 code biip can read: {exc}") from exc
     if result.gs1_message is None:
-        raise ScanError("not a GS1 code biip can read: "
-                        f"{result.gs1_message_error or 'no GS1 element string'}")
+        raise ScanError(
+            f"not a GS1 code biip can read: {result.gs1_message_error or 'no GS1 element string'}"
+        )
     return result.gs1_message

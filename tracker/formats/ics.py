@@ -51,17 +51,23 @@ def appointment_ics(
     stamp: datetime,
 ) -> str:
     """One course as a calendar of one VEVENT, as a reminder e-mail attaches it."""
-    event = CourseEvent(uid=uid, sequence=sequence, day=day, start_time=start_time,
-                        minutes=minutes, days=days, summary=summary, location=location,
-                        description=description)
+    event = CourseEvent(
+        uid=uid,
+        sequence=sequence,
+        day=day,
+        start_time=start_time,
+        minutes=minutes,
+        days=days,
+        summary=summary,
+        location=location,
+        description=description,
+    )
     calendar = _calendar()
     calendar.add_component(course_vevent(event, zone=zone, stamp=stamp))
     return _as_str(calendar)
 
 
-def feed_ics(
-    events: Iterable[CourseEvent], *, name: str, zone: ZoneInfo, stamp: datetime
-) -> str:
+def feed_ics(events: Iterable[CourseEvent], *, name: str, zone: ZoneInfo, stamp: datetime) -> str:
     """A whole feed: one VCALENDAR holding every event, as calendar subscriptions expect."""
     calendar = _calendar()
     calendar.add("x-wr-calname", icalendar.vText(name))

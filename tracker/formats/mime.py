@@ -45,9 +45,15 @@ def build_message(
         maintype, _, subtype = item["content_type"].partition("/")
         params = dict(item.get("params") or {})
         if maintype == "text":
-            message.add_attachment(item["content"], subtype=subtype,
-                                   filename=item["filename"], params=params)
+            message.add_attachment(
+                item["content"], subtype=subtype, filename=item["filename"], params=params
+            )
         else:
-            message.add_attachment(item["content"].encode(), maintype=maintype,
-                                   subtype=subtype, filename=item["filename"], params=params)
+            message.add_attachment(
+                item["content"].encode(),
+                maintype=maintype,
+                subtype=subtype,
+                filename=item["filename"],
+                params=params,
+            )
     return message

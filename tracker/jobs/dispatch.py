@@ -48,8 +48,10 @@ class DispatchResult:
 
     def describe(self) -> str:
         """One line for the log and the command line."""
-        return (f"sent {self.sent}, will retry {self.retrying}, failed {self.failed}, "
-                f"skipped {self.skipped}")
+        return (
+            f"sent {self.sent}, will retry {self.retrying}, failed {self.failed}, "
+            f"skipped {self.skipped}"
+        )
 
 
 def worker_name() -> str:
@@ -78,8 +80,13 @@ def run_dispatch(
         while keep_going():
             with session_scope(engine) as session:
                 batch = outbox.claim_due(
-                    session, worker=worker, now=clock(), limit=settings.outbox_batch_size,
-                    claim_timeout=claim_timeout, mail_from=settings.mail_from)
+                    session,
+                    worker=worker,
+                    now=clock(),
+                    limit=settings.outbox_batch_size,
+                    claim_timeout=claim_timeout,
+                    mail_from=settings.mail_from,
+                )
             if not batch:
                 break
             stop = False
@@ -87,34 +94,44 @@ def run_dispatch(
                 if stop or not keep_going():
                     # Untried: back to pending, no attempt counted, ready for the next run.
                     with session_scope(engine) as session:
-                        outbox.release(session, outbox_ids=[m.id for m in batch[position:]],
-                                       worker=worker)
+                        outbox.release(
+                            session, outbox_ids=[m.id for m in batch[position:]], worker=worker
+                        )
                     stop = True
                     break
-                status, server_down = _send_one(engine, settings, sender, worker, message,
-                                                clock, retry_for, rng)
+                status, server_down = _send_one(
+                    engine, settings, sender, worker, message, clock, retry_for, rng
+                )
                 tally[status] += 1
                 stop = server_down
             if stop:
                 break
-    result = DispatchResult(sent=tally["sent"], retrying=tally["pending"],
-                            failed=tally["failed"], skipped=tally["skipped"])
+    result = DispatchResult(
+        sent=tally["sent"],
+        retrying=tally["pending"],
+        failed=tally["failed"],
+        skipped=tally["skipped"],
+    )
     if any(tally.values()):
         log.info("outbox: %s", result.describe())
     return result
 
 
-def _send_one(engine, settings, sender, worker, message, clock, retry_for,
-              rng) -> tuple[str, bool]:
+def _send_one(engine, settings, sender, worker, message, clock, retry_for, rng) -> tuple[str, bool]:
     """Send one claimed message; (its new status, whether the server itself failed)."""
     with session_scope(engine) as session:
         if not outbox.confirm_claim(session, outbox_id=message.id, worker=worker, now=clock()):
             return "skipped", False
     email = build_message(
-        mail_from=settings.mail_from, from_name=settings.site_name,
-        to_address=message.to_address, subject=message.subject, body_text=message.body_text,
-        body_html=message.body_html, attachments=message.attachments,
-        message_id=message.message_id, date=clock(),
+        mail_from=settings.mail_from,
+        from_name=settings.site_name,
+        to_address=message.to_address,
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=message.body_html,
+        attachments=message.attachments,
+        message_id=message.message_id,
+        date=clock(),
     )
     try:
         sender.send(email)
@@ -122,10 +139,18 @@ def _send_one(engine, settings, sender, worker, message, clock, retry_for,
         error = describe(exc)
         with session_scope(engine) as session:
             status = outbox.record_failure(
-                session, outbox_id=message.id, worker=worker, now=clock(), error=error,
-                permanent=is_permanent(exc), retry_for=retry_for, rng=rng)
-        log.warning("outbox: message %s (%s) not sent: %s; now %s",
-                    message.id, message.kind, error, status)
+                session,
+                outbox_id=message.id,
+                worker=worker,
+                now=clock(),
+                error=error,
+                permanent=is_permanent(exc),
+                retry_for=retry_for,
+                rng=rng,
+            )
+        log.warning(
+            "outbox: message %s (%s) not sent: %s; now %s", message.id, message.kind, error, status
+        )
         return status, not is_about_the_message(exc)
     with session_scope(engine) as session:
         outbox.mark_sent(session, outbox_id=message.id, now=clock())

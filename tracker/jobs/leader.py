@@ -60,8 +60,13 @@ class SqliteLease:
             now = self.clock()
             try:
                 with session_scope(self.engine) as session:
-                    taken = leases.take_lease(session, name=LEASE_NAME, holder=self.holder,
-                                              now=now, duration=self.duration)
+                    taken = leases.take_lease(
+                        session,
+                        name=LEASE_NAME,
+                        holder=self.holder,
+                        now=now,
+                        duration=self.duration,
+                    )
                 if not taken:
                     self._valid_until = None
                     return False
@@ -90,8 +95,12 @@ class SqliteLease:
             self._valid_until = None
             try:
                 with session_scope(self.engine) as session:
-                    leases.end_lease(session, name=LEASE_NAME, holder=self.holder,
-                                     at=self.clock() - timedelta(seconds=1))
+                    leases.end_lease(
+                        session,
+                        name=LEASE_NAME,
+                        holder=self.holder,
+                        at=self.clock() - timedelta(seconds=1),
+                    )
             except Exception as exc:
                 log.warning("scheduler lease not released: %s", exc)
 
@@ -112,7 +121,8 @@ class PostgresAdvisoryLock:
             try:
                 if self._connection is None:
                     self._connection = self.engine.connect().execution_options(
-                        isolation_level="AUTOCOMMIT")
+                        isolation_level="AUTOCOMMIT"
+                    )
                 if self._held:
                     # A query on our own session: if it dropped, so did the lock.
                     leases.check_connection(self._connection)

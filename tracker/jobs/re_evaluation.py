@@ -30,8 +30,9 @@ class ReEvaluation:
         """One line for the log."""
         if not self.ran:
             return "no policy change waiting"
-        return (f"re-evaluated {self.patients} patients for {self.on.isoformat()} "
-                "after a policy change")
+        return (
+            f"re-evaluated {self.patients} patients for {self.on.isoformat()} after a policy change"
+        )
 
 
 def run_queued_re_evaluation(

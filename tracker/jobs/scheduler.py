@@ -65,10 +65,12 @@ class TrackerScheduler:
         self.settings = settings
         self.engine = engine
         self.worker = worker_name()
-        self.leadership = leadership or leadership_for(engine, self.worker,
-                                                       settings.scheduler_lease_seconds)
+        self.leadership = leadership or leadership_for(
+            engine, self.worker, settings.scheduler_lease_seconds
+        )
         self.scheduler = scheduler or BackgroundScheduler(
-            timezone=settings.zone, executors={"default": ThreadPoolExecutor(4)})
+            timezone=settings.zone, executors={"default": ThreadPoolExecutor(4)}
+        )
         self.sweeps: list[SweepResult] = []
         self._stopping = threading.Event()
 
@@ -78,29 +80,52 @@ class TrackerScheduler:
         now = datetime.now(s.zone)
         common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
         self.scheduler.add_job(
-            self.renew_lease, IntervalTrigger(seconds=max(1, s.scheduler_lease_seconds // 3)),
-            id=LEASE_JOB, name="keep the scheduler lock; catch up a missed sweep",
-            next_run_time=now, misfire_grace_time=None, **common)
+            self.renew_lease,
+            IntervalTrigger(seconds=max(1, s.scheduler_lease_seconds // 3)),
+            id=LEASE_JOB,
+            name="keep the scheduler lock; catch up a missed sweep",
+            next_run_time=now,
+            misfire_grace_time=None,
+            **common,
+        )
         self.scheduler.add_job(
-            self.daily_sweep, daily_sweep_trigger(s), id=SWEEP_JOB, name="daily sweep",
-            misfire_grace_time=SWEEP_MISFIRE_GRACE_SECONDS, **common)
+            self.daily_sweep,
+            daily_sweep_trigger(s),
+            id=SWEEP_JOB,
+            name="daily sweep",
+            misfire_grace_time=SWEEP_MISFIRE_GRACE_SECONDS,
+            **common,
+        )
         self.scheduler.add_job(
-            self.dispatch_outbox, IntervalTrigger(seconds=s.dispatch_interval_seconds),
-            id=DISPATCH_JOB, name="send the e-mail outbox", next_run_time=now,
-            misfire_grace_time=None, **common)
+            self.dispatch_outbox,
+            IntervalTrigger(seconds=s.dispatch_interval_seconds),
+            id=DISPATCH_JOB,
+            name="send the e-mail outbox",
+            next_run_time=now,
+            misfire_grace_time=None,
+            **common,
+        )
         self.scheduler.add_job(
             self.re_evaluate_after_policy_change,
-            IntervalTrigger(seconds=s.dispatch_interval_seconds), id=POLICY_JOB,
-            name="re-evaluate every patient after a policy change", next_run_time=now,
-            misfire_grace_time=None, **common)
+            IntervalTrigger(seconds=s.dispatch_interval_seconds),
+            id=POLICY_JOB,
+            name="re-evaluate every patient after a policy change",
+            next_run_time=now,
+            misfire_grace_time=None,
+            **common,
+        )
 
     def start(self) -> None:
         """Configure and start the scheduler's thread."""
         self.configure()
         self.scheduler.start()
-        log.info("scheduler started: sweep daily at %s %s, outbox every %ss (%s)",
-                 self.settings.sweep_time, self.settings.timezone,
-                 self.settings.dispatch_interval_seconds, self.worker)
+        log.info(
+            "scheduler started: sweep daily at %s %s, outbox every %ss (%s)",
+            self.settings.sweep_time,
+            self.settings.timezone,
+            self.settings.dispatch_interval_seconds,
+            self.worker,
+        )
 
     def stop(self) -> None:
         """Stop taking new work, let running jobs finish, and hand the lock on."""
@@ -146,8 +171,7 @@ class TrackerScheduler:
         """Re-evaluate every patient for today if a policy change queued it since the last run."""
         if self._stopping.is_set() or not self.leadership.ensure():
             return
-        result = run_queued_re_evaluation(self.engine,
-                                          on=datetime.now(self.settings.zone).date())
+        result = run_queued_re_evaluation(self.engine, on=datetime.now(self.settings.zone).date())
         if result.ran:
             log.info("policy change: %s", result.describe())
 
@@ -156,7 +180,9 @@ class TrackerScheduler:
         if self._stopping.is_set() or not self.leadership.ensure():
             return
         run_dispatch(
-            self.engine, settings=self.settings, sender=make_sender(self.settings),
+            self.engine,
+            settings=self.settings,
+            sender=make_sender(self.settings),
             worker=self.worker,
             keep_going=lambda: not self._stopping.is_set() and self.leadership.held(),
         )

@@ -42,9 +42,11 @@ class SweepResult:
         if self.skipped:
             return f"already swept for {self.on.isoformat()}"
         mails = ", ".join(f"{n} {kind}" for kind, n in sorted(self.queued.items()) if n)
-        return (f"swept {self.patients} patients for {self.on.isoformat()}; "
-                f"queued {mails or 'no e-mails'}; withdrew {self.withdrawn}; "
-                f"cleared the text of {self.cleared} old e-mails")
+        return (
+            f"swept {self.patients} patients for {self.on.isoformat()}; "
+            f"queued {mails or 'no e-mails'}; withdrew {self.withdrawn}; "
+            f"cleared the text of {self.cleared} old e-mails"
+        )
 
 
 def run_sweep(
@@ -80,19 +82,21 @@ def run_sweep(
         queued: Counter[str] = Counter()
         # Correctness never rests on the booking pages remembering to withdraw.
         withdrawn = outbox.withdraw_stale_reminders(session)
-        queued[outbox.REMINDER] += queue_reminders(session, on=on, policy=policy,
-                                                   settings=settings)
+        queued[outbox.REMINDER] += queue_reminders(session, on=on, policy=policy, settings=settings)
         alerts = []
         for found in findings:
             queued[outbox.WINDOW_OPEN] += queue_window_open(
-                session, finding=found, on=on, policy=policy, settings=settings)
+                session, finding=found, on=on, policy=policy, settings=settings
+            )
             written = queue_alerts(session, finding=found, settings=settings)
             queued[outbox.ALERT] += len(written)
             alerts.extend(written)
         queued[outbox.DIGEST] += queue_digest(session, on=on, settings=settings, alerts=alerts)
         cleared = outbox.clear_old_bodies(
-            session, before=utcnow() - timedelta(days=settings.outbox_keep_days))
-        result = SweepResult(on=on, patients=evaluated, queued=dict(queued),
-                             withdrawn=withdrawn, cleared=cleared)
+            session, before=utcnow() - timedelta(days=settings.outbox_keep_days)
+        )
+        result = SweepResult(
+            on=on, patients=evaluated, queued=dict(queued), withdrawn=withdrawn, cleared=cleared
+        )
         job_runs.finish(session, name=JOB_NAME, detail=result.describe())
     return result

@@ -37,8 +37,12 @@ class LoggingSender:
     def send(self, message: EmailMessage) -> None:
         """Record the message and log its envelope (not its body)."""
         self.sent.append(message)
-        log.info("mail (not sent, log backend) to %s: %s %s",
-                 message["To"], message["Subject"], message["Message-ID"])
+        log.info(
+            "mail (not sent, log backend) to %s: %s %s",
+            message["To"],
+            message["Subject"],
+            message["Message-ID"],
+        )
 
 
 def make_sender(settings: Settings) -> MailSender:

@@ -56,9 +56,7 @@ def course_timings(
     return tuple(timings)
 
 
-def count_in_window(
-    timings: Iterable[CourseTiming], *, start: date, end: date
-) -> tuple[int, int]:
+def count_in_window(timings: Iterable[CourseTiming], *, start: date, end: date) -> tuple[int, int]:
     """(courses given inside their window, courses given) among those given in [start, end]."""
     inside = [t for t in timings if start <= t.given_on <= end]
     return sum(t.in_window for t in inside), len(inside)

@@ -32,8 +32,9 @@ class SeriesChange:
     def improved(self) -> bool:
         """True when the best is better than the baseline by at least the MCID."""
         measure = MEASURES[self.series[0]]
-        change = self.best - self.baseline if measure.higher_is_better else \
-            self.baseline - self.best
+        change = (
+            self.best - self.baseline if measure.higher_is_better else self.baseline - self.best
+        )
         return reaches_mcid(measure, change)
 
 
@@ -47,7 +48,10 @@ def changes_after(
         names[kind] = (measure, side)
     return changes_in(
         zip(scores.days, (names[k] for k in scores.kinds), scores.values, strict=True),
-        baseline_on=baseline_on, first_day=first_day, last_day=last_day)
+        baseline_on=baseline_on,
+        first_day=first_day,
+        last_day=last_day,
+    )
 
 
 def changes_in(
@@ -77,8 +81,9 @@ def changes_in(
                 baselines[series] = (day, value)
         if lo <= day <= hi:
             current = best.get(series)
-            if current is None or (value > current if measure.higher_is_better
-                                   else value < current):
+            if current is None or (
+                value > current if measure.higher_is_better else value < current
+            ):
                 best[series] = value
     return tuple(
         SeriesChange(series, baselines[series][1], best[series])

@@ -21,13 +21,19 @@ def chair_minutes(
 ) -> int:
     """Minutes a course holds its chair, from the dose, the weight and the product's rates;
     the default when any is unknown or unusable."""
-    if not (dose_g and weight_kg and concentration_percent and max_rate_mg_per_kg_per_min
-            and start_rate_mg_per_kg_per_min):
+    if not (
+        dose_g
+        and weight_kg
+        and concentration_percent
+        and max_rate_mg_per_kg_per_min
+        and start_rate_mg_per_kg_per_min
+    ):
         return DEFAULT_CHAIR_MINUTES
     per_ml = 10 * concentration_percent  # mg of IgG in one mL
     try:
         return estimated_chair_minutes(
-            dose_g=dose_g, weight_kg=weight_kg,
+            dose_g=dose_g,
+            weight_kg=weight_kg,
             concentration_percent=concentration_percent,
             max_rate_ml_per_kg_per_min=max_rate_mg_per_kg_per_min / per_ml,
             start_rate_ml_per_kg_per_min=start_rate_mg_per_kg_per_min / per_ml,

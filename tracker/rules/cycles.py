@@ -198,12 +198,20 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
         return CycleMarks(plan, scores, peaks, troughs, reported)
     days, values = scores.days, scores.values
     roles = {kind: role(scores.name(kind)) for kind in set(scores.kinds)}
-    marks = CycleMarks(plan, scores, peaks, troughs, reported,
-                       frozenset(sid for what, sid in roles.values() if what == TROUGH))
+    marks = CycleMarks(
+        plan,
+        scores,
+        peaks,
+        troughs,
+        reported,
+        frozenset(sid for what, sid in roles.values() if what == TROUGH),
+    )
     # Per kind, what the loop needs: its role, its series already shifted into a key, and
     # whether higher is better (the hot loop below runs for every score of every patient).
-    kinds = {kind: (what, sid << CYCLE_BITS, sid >= 0 and SERIES[sid].higher_is_better)
-             for kind, (what, sid) in roles.items()}
+    kinds = {
+        kind: (what, sid << CYCLE_BITS, sid >= 0 and SERIES[sid].higher_is_better)
+        for kind, (what, sid) in roles.items()
+    }
     # Only scores between the first and the last given course fall in a cycle.
     lo, hi = bisect_left(days, given[0]), bisect_right(days, given[-1])
     ends = [*given, given[-1] + 1]  # ends[k + 1] is where cycle k stops (a sentinel last)
@@ -220,8 +228,9 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
                 key = series | k
                 best = peaks.get(key)
                 # Strictly better replaces: of equal peaks the first is kept.
-                if best is None or (values[i] > values[best] if higher
-                                    else values[i] < values[best]):
+                if best is None or (
+                    values[i] > values[best] if higher else values[i] < values[best]
+                ):
                     peaks[key] = i
         elif what:
             # Troughs and reports belong to the cycle that ends on or after their day: on a

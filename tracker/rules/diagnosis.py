@@ -25,8 +25,12 @@ class Classification(enum.StrEnum):
 
 
 # The classes a filling of the unknowns can give, in the order `possible` lists them.
-CLASS_ORDER = (Classification.EXCLUDED, Classification.DEFINITE, Classification.PROBABLE,
-               Classification.NOT_MET)
+CLASS_ORDER = (
+    Classification.EXCLUDED,
+    Classification.DEFINITE,
+    Classification.PROBABLE,
+    Classification.NOT_MET,
+)
 
 
 class FindingSource(enum.StrEnum):
@@ -74,8 +78,12 @@ class Findings:
 FINDINGS: tuple[str, ...] = tuple(f.name for f in fields(Findings))
 COUNT_FINDINGS = ("weak_nerves", "definite_block_nerves", "probable_block_segments")
 SUPPORTIVE = ("anti_gm1_igm_raised", "csf_protein_raised", "mri_plexus_t2", "improved_after_ivig")
-EXCLUSIONS = ("upper_motor_neuron_signs", "marked_bulbar", "sensory_beyond_minor_vibration",
-              "diffuse_symmetric_early_weakness")
+EXCLUSIONS = (
+    "upper_motor_neuron_signs",
+    "marked_bulbar",
+    "sensory_beyond_minor_vibration",
+    "diffuse_symmetric_early_weakness",
+)
 # The thresholds are 1 and 2, so 0, 1 and 2 are every count that tells classes apart.
 COUNT_FILLINGS = (0, 1, 2)
 BOOL_FILLINGS = (False, True)
@@ -87,6 +95,7 @@ def fillings(name: str) -> tuple[int, ...]:
 
 
 # ---- classification -------------------------------------------------------------------------
+
 
 class _Summary(NamedTuple):
     """All the classification reads of the findings: counts capped at 2, two group totals."""
@@ -105,13 +114,17 @@ def _classify(s: _Summary) -> Classification:
     # First that holds, as section 7 lists them.
     if s.any_exclusion:
         return Classification.EXCLUDED
-    if (s.weak_nerves >= 2 and s.weakness_over_1_month and s.definite_block_nerves >= 1
-            and s.sensory_conduction_normal):
+    if (
+        s.weak_nerves >= 2
+        and s.weakness_over_1_month
+        and s.definite_block_nerves >= 1
+        and s.sensory_conduction_normal
+    ):
         return Classification.DEFINITE
     if s.sensory_conduction_normal and (
-            (s.weak_nerves >= 2 and s.probable_block_segments >= 2)
-            or (s.weak_nerves >= 1 and s.probable_block_segments >= 1
-                and s.supportive_true >= 2)):
+        (s.weak_nerves >= 2 and s.probable_block_segments >= 2)
+        or (s.weak_nerves >= 1 and s.probable_block_segments >= 1 and s.supportive_true >= 2)
+    ):
         return Classification.PROBABLE
     return Classification.NOT_MET
 
@@ -150,8 +163,11 @@ def classify_known(findings: Findings) -> Classification:
     """The class of findings that are all known (ValueError when one is unknown)."""
     if findings.unknowns():
         raise ValueError(f"unknown findings: {', '.join(findings.unknowns())}")
-    return _classify(_Summary._make(
-        summarise(tuple(getattr(findings, n) for n in names)) for names, summarise in _GROUPS))
+    return _classify(
+        _Summary._make(
+            summarise(tuple(getattr(findings, n) for n in names)) for names, summarise in _GROUPS
+        )
+    )
 
 
 def _group_fillings(
@@ -160,9 +176,14 @@ def _group_fillings(
     """Every way of filling one group's unknowns: the values of its findings, in order."""
     names = _GROUPS[group][0]
     fixed = fixed or {}
-    choices = [(fixed[n],) if n in fixed else
-               (getattr(findings, n),) if getattr(findings, n) is not None else fillings(n)
-               for n in names]
+    choices = [
+        (fixed[n],)
+        if n in fixed
+        else (getattr(findings, n),)
+        if getattr(findings, n) is not None
+        else fillings(n)
+        for n in names
+    ]
     return itertools.product(*choices)
 
 
@@ -201,20 +222,22 @@ def _matters(name: str, findings: Findings, options: list[tuple[int, ...]]) -> b
     pairs: set[tuple[int, int]] = set()
     for rest in _group_fillings(group, findings, {name: fillings(name)[0]}):
         index = _GROUPS[group][0].index(name)
-        summaries = {summarise(rest[:index] + (value,) + rest[index + 1:])
-                     for value in fillings(name)}
+        summaries = {
+            summarise(rest[:index] + (value,) + rest[index + 1 :]) for value in fillings(name)
+        }
         pairs.update(itertools.permutations(summaries, 2))
-    others: list[tuple[int | None, ...]] = [*options[:group], (None,), *options[group + 1:]]
+    others: list[tuple[int | None, ...]] = [*options[:group], (None,), *options[group + 1 :]]
     for a, b in pairs:
         for combo in itertools.product(*others):
-            with_a = _Summary._make((*combo[:group], a, *combo[group + 1:]))
-            with_b = _Summary._make((*combo[:group], b, *combo[group + 1:]))
+            with_a = _Summary._make((*combo[:group], a, *combo[group + 1 :]))
+            with_b = _Summary._make((*combo[:group], b, *combo[group + 1 :]))
             if _classify(with_a) != _classify(with_b):
                 return True
     return False
 
 
 # ---- derived findings -----------------------------------------------------------------------
+
 
 def one_calendar_month_after(day: date) -> date:
     """The same day of the next month, clamped to that month's last day (Jan 31 -> Feb 28)."""
@@ -257,8 +280,11 @@ def improved_after_ivig(
     if first_course_on is None:
         return None
     changes = changes_in(
-        ((score.taken_on.toordinal(), (score.measure, score.side, score.source), score.value)
-         for score in scores if score.taken_on <= on),
+        (
+            (score.taken_on.toordinal(), (score.measure, score.side, score.source), score.value)
+            for score in scores
+            if score.taken_on <= on
+        ),
         baseline_on=first_course_on,
         first_day=first_course_on + timedelta(days=IMPROVEMENT_FROM_DAYS),
         last_day=first_course_on + timedelta(days=IMPROVEMENT_TO_DAYS),
@@ -269,6 +295,7 @@ def improved_after_ivig(
 
 
 # ---- the whole answer -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Criterion:
@@ -283,38 +310,105 @@ class Criterion:
 # (code, label, kind, finding, threshold): a count meets its threshold; a bool is met when true
 # (for an exclusion: the exclusion applies).
 _CRITERIA = (
-    ("weak_nerves_2", "Weakness in 2 or more nerve territories without sensory loss",
-     "clinical", "weak_nerves", 2),
-    ("weak_nerves_1", "Weakness in at least 1 nerve territory without sensory loss",
-     "clinical", "weak_nerves", 1),
-    ("weakness_over_1_month", "Weakness for 1 month or more", "clinical",
-     "weakness_over_1_month", None),
-    ("definite_block", "Definite motor conduction block in at least 1 nerve", "nerve studies",
-     "definite_block_nerves", 1),
-    ("probable_block_2", "Probable motor conduction block in 2 or more segments",
-     "nerve studies", "probable_block_segments", 2),
-    ("probable_block_1", "Probable motor conduction block in at least 1 segment",
-     "nerve studies", "probable_block_segments", 1),
-    ("sensory_conduction_normal", "Normal sensory nerve conduction", "nerve studies",
-     "sensory_conduction_normal", None),
-    ("anti_gm1_igm_raised", "Raised anti-GM1 IgM antibodies", "supportive",
-     "anti_gm1_igm_raised", None),
-    ("csf_protein_raised", "Raised CSF protein (below 1 g/L)", "supportive",
-     "csf_protein_raised", None),
-    ("mri_plexus_t2", "Increased T2 signal of the brachial plexus on MRI", "supportive",
-     "mri_plexus_t2", None),
-    ("improved_after_ivig", "Objective improvement after IVIG", "supportive",
-     "improved_after_ivig", None),
-    ("upper_motor_neuron_signs", "Upper motor neuron signs (exclusion)", "exclusion",
-     "upper_motor_neuron_signs", None),
-    ("marked_bulbar", "Marked bulbar involvement (exclusion)", "exclusion", "marked_bulbar",
-     None),
-    ("sensory_beyond_minor_vibration",
-     "Sensory loss beyond minor loss of vibration sense (exclusion)", "exclusion",
-     "sensory_beyond_minor_vibration", None),
-    ("diffuse_symmetric_early_weakness",
-     "Diffuse symmetric weakness in the first weeks (exclusion)", "exclusion",
-     "diffuse_symmetric_early_weakness", None),
+    (
+        "weak_nerves_2",
+        "Weakness in 2 or more nerve territories without sensory loss",
+        "clinical",
+        "weak_nerves",
+        2,
+    ),
+    (
+        "weak_nerves_1",
+        "Weakness in at least 1 nerve territory without sensory loss",
+        "clinical",
+        "weak_nerves",
+        1,
+    ),
+    (
+        "weakness_over_1_month",
+        "Weakness for 1 month or more",
+        "clinical",
+        "weakness_over_1_month",
+        None,
+    ),
+    (
+        "definite_block",
+        "Definite motor conduction block in at least 1 nerve",
+        "nerve studies",
+        "definite_block_nerves",
+        1,
+    ),
+    (
+        "probable_block_2",
+        "Probable motor conduction block in 2 or more segments",
+        "nerve studies",
+        "probable_block_segments",
+        2,
+    ),
+    (
+        "probable_block_1",
+        "Probable motor conduction block in at least 1 segment",
+        "nerve studies",
+        "probable_block_segments",
+        1,
+    ),
+    (
+        "sensory_conduction_normal",
+        "Normal sensory nerve conduction",
+        "nerve studies",
+        "sensory_conduction_normal",
+        None,
+    ),
+    (
+        "anti_gm1_igm_raised",
+        "Raised anti-GM1 IgM antibodies",
+        "supportive",
+        "anti_gm1_igm_raised",
+        None,
+    ),
+    (
+        "csf_protein_raised",
+        "Raised CSF protein (below 1 g/L)",
+        "supportive",
+        "csf_protein_raised",
+        None,
+    ),
+    (
+        "mri_plexus_t2",
+        "Increased T2 signal of the brachial plexus on MRI",
+        "supportive",
+        "mri_plexus_t2",
+        None,
+    ),
+    (
+        "improved_after_ivig",
+        "Objective improvement after IVIG",
+        "supportive",
+        "improved_after_ivig",
+        None,
+    ),
+    (
+        "upper_motor_neuron_signs",
+        "Upper motor neuron signs (exclusion)",
+        "exclusion",
+        "upper_motor_neuron_signs",
+        None,
+    ),
+    ("marked_bulbar", "Marked bulbar involvement (exclusion)", "exclusion", "marked_bulbar", None),
+    (
+        "sensory_beyond_minor_vibration",
+        "Sensory loss beyond minor loss of vibration sense (exclusion)",
+        "exclusion",
+        "sensory_beyond_minor_vibration",
+        None,
+    ),
+    (
+        "diffuse_symmetric_early_weakness",
+        "Diffuse symmetric weakness in the first weeks (exclusion)",
+        "exclusion",
+        "diffuse_symmetric_early_weakness",
+        None,
+    ),
 )
 
 
@@ -331,10 +425,16 @@ def criteria(findings: Findings) -> tuple[Criterion, ...]:
         out.append(Criterion(code, label, kind, status))
     supportive = [getattr(findings, n) for n in SUPPORTIVE]
     true, unknown = supportive.count(True), supportive.count(None)
-    status = (CriterionStatus.MET if true >= 2 else
-              CriterionStatus.NOT_MET if true + unknown < 2 else CriterionStatus.UNKNOWN)
-    out.insert(11, Criterion("supportive_2", "At least 2 supportive criteria", "supportive",
-                             status))
+    status = (
+        CriterionStatus.MET
+        if true >= 2
+        else CriterionStatus.NOT_MET
+        if true + unknown < 2
+        else CriterionStatus.UNKNOWN
+    )
+    out.insert(
+        11, Criterion("supportive_2", "At least 2 supportive criteria", "supportive", status)
+    )
     return tuple(out)
 
 
@@ -380,11 +480,13 @@ def diagnose(
     first = first_course_on if first_course_on is not None and first_course_on <= on else None
     derived_month = weakness_over_1_month(symptom_onset_on, assessed_on)
     derived_improved = improved_after_ivig(scores, first_course_on=first, on=on)
-    used = Findings(**{
-        **{name: getattr(recorded, name) for name in FINDINGS},
-        "weakness_over_1_month": _first_known(recorded.weakness_over_1_month, derived_month),
-        "improved_after_ivig": _first_known(recorded.improved_after_ivig, derived_improved),
-    })
+    used = Findings(
+        **{
+            **{name: getattr(recorded, name) for name in FINDINGS},
+            "weakness_over_1_month": _first_known(recorded.weakness_over_1_month, derived_month),
+            "improved_after_ivig": _first_known(recorded.improved_after_ivig, derived_improved),
+        }
+    )
     settled = settle(used)
     return Diagnosis(
         classification=settled.classification,
@@ -397,7 +499,8 @@ def diagnose(
         derived_improved_after_ivig=derived_improved,
         first_course_on=first,
         onset_to_first_course_days=(first - symptom_onset_on).days
-        if first is not None and symptom_onset_on is not None else None,
+        if first is not None and symptom_onset_on is not None
+        else None,
         criteria=criteria(used),
     )
 

@@ -117,8 +117,9 @@ def dosing_weight(
 
     def actual(note: str, ibw: float | None = None, bmi: float | None = None) -> DosingWeight:
         shown_bmi = None if bmi is None else _bmi_shown(bmi)
-        return DosingWeight(_r2(weight_kg), "actual", _r2_or_none(ibw), shown_bmi, note,
-                            float(weight_kg))
+        return DosingWeight(
+            _r2(weight_kg), "actual", _r2_or_none(ibw), shown_bmi, note, float(weight_kg)
+        )
 
     if height_cm is None or sex is None:
         missing = "height" if height_cm is None else "sex"

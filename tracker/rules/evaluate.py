@@ -161,11 +161,19 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
     response = assess_response(
         scores=scores, plan=plan, regimen_starts_on=regimen.starts_on, on=on, policy=policy
     )
-    return _assemble(on, policy, regimen, dates, response, facts.status,
-                     latest_weight_on, facts.dismissed, kept=response,
-                     no_response=_no_response(ScoreColumns.of(scores), plan, facts.regimens,
-                                              on),
-                     counting_cycles=_counting_cycles(plan, regimen))
+    return _assemble(
+        on,
+        policy,
+        regimen,
+        dates,
+        response,
+        facts.status,
+        latest_weight_on,
+        facts.dismissed,
+        kept=response,
+        no_response=_no_response(ScoreColumns.of(scores), plan, facts.regimens, on),
+        counting_cycles=_counting_cycles(plan, regimen),
+    )
 
 
 def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Evaluation:
@@ -182,8 +190,9 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     today = on.toordinal()
     given = [d for d in facts.given_days if d <= today]
     # A course recorded as given after `on` was still a booking on `on` (upcoming_bookings).
-    later = [replace(c, status=BOOKED) for c in facts.given_courses()
-             if c.starts_on.toordinal() > today]
+    later = [
+        replace(c, status=BOOKED) for c in facts.given_courses() if c.starts_on.toordinal() > today
+    ]
     bookings = [c for c in facts.bookings if c.starts_on >= on] + later
     latest_weight_on = latest_weight(facts.weight_dates, on, measured_on=_itself)
     dates = date_flags_from(
@@ -198,16 +207,26 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
         resumed_on=facts.resumed_on,
     )
     lengths = facts.given_lengths or [1] * len(facts.given_days)
-    plan = _plan(zip(facts.given_days, lengths, strict=True), facts.regimens, on, policy,
-                 facts.resumed_on)
+    plan = _plan(
+        zip(facts.given_days, lengths, strict=True), facts.regimens, on, policy, facts.resumed_on
+    )
     scores = _up_to(facts.scores, today)
     summary = summarize_response(
         scores=scores, plan=plan, regimen_starts_on=regimen.starts_on, on=on, policy=policy
     )
-    return _assemble(on, policy, regimen, dates, summary, facts.status,
-                     latest_weight_on, facts.dismissed, kept=None,
-                     no_response=_no_response(scores, plan, facts.regimens, on),
-                     counting_cycles=_counting_cycles(plan, regimen))
+    return _assemble(
+        on,
+        policy,
+        regimen,
+        dates,
+        summary,
+        facts.status,
+        latest_weight_on,
+        facts.dismissed,
+        kept=None,
+        no_response=_no_response(scores, plan, facts.regimens, on),
+        counting_cycles=_counting_cycles(plan, regimen),
+    )
 
 
 def _itself(day: date) -> date:
@@ -215,11 +234,19 @@ def _itself(day: date) -> date:
 
 
 def _plan(
-    given: Iterable[tuple[int, int]], regimens: Sequence[RegimenFact], on: date,
-    policy: SitePolicy, resumed_on: date | None,
+    given: Iterable[tuple[int, int]],
+    regimens: Sequence[RegimenFact],
+    on: date,
+    policy: SitePolicy,
+    resumed_on: date | None,
 ) -> CyclePlan:
-    return plan_cycles(given, regimens=regimens, on_ordinal=on.toordinal(),
-                       tolerance_days=policy.due_tolerance_days, resumed_on=resumed_on)
+    return plan_cycles(
+        given,
+        regimens=regimens,
+        on_ordinal=on.toordinal(),
+        tolerance_days=policy.due_tolerance_days,
+        resumed_on=resumed_on,
+    )
 
 
 def _up_to(scores: ScoreColumns, today: int) -> ScoreColumns:
@@ -228,8 +255,12 @@ def _up_to(scores: ScoreColumns, today: int) -> ScoreColumns:
     if not days or max(days) <= today:
         return scores
     keep = [i for i, d in enumerate(days) if d <= today]
-    return ScoreColumns(days=[days[i] for i in keep], kinds=[scores.kinds[i] for i in keep],
-                        values=[scores.values[i] for i in keep], names=scores.names)
+    return ScoreColumns(
+        days=[days[i] for i in keep],
+        kinds=[scores.kinds[i] for i in keep],
+        values=[scores.values[i] for i in keep],
+        names=scores.names,
+    )
 
 
 def _counting_cycles(plan: CyclePlan, regimen: RegimenFact) -> int:
@@ -253,16 +284,18 @@ def _no_response(
     if courses < NO_RESPONSE_MIN_COURSES:
         return None
     started = date.fromordinal(plan.given[0])
-    changes = changes_after(scores, baseline_on=started,
-                            first_day=started + timedelta(days=1), last_day=on)
+    changes = changes_after(
+        scores, baseline_on=started, first_day=started + timedelta(days=1), last_day=on
+    )
     if not changes or any(c.improved for c in changes):
         return None
-    return (f"{courses} courses of the first regimen since {started.isoformat()} and no "
-            f"measure better than its baseline by its MCID ({len(changes)} compared)")
+    return (
+        f"{courses} courses of the first regimen since {started.isoformat()} and no "
+        f"measure better than its baseline by its MCID ({len(changes)} compared)"
+    )
 
 
-def scores_needed_from(regimens: Iterable[RegimenFact], *, on: date,
-                       policy: SitePolicy) -> date:
+def scores_needed_from(regimens: Iterable[RegimenFact], *, on: date, policy: SitePolicy) -> date:
     """The first day whose scores can change what `evaluate_packed` says about day `on`.
 
     Without a regimen no score matters (date.max). With one, every score may: no response
@@ -344,10 +377,16 @@ def _assemble(
             flags.append(Flag(WANING_RESPONSE, response.patterns, detail))
             if _at_cap(regimen, policy) and counting_cycles >= REFRACTORY_MIN_CYCLES:
                 intensity = intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days)
-                flags.append(Flag(REFRACTORY, detail=(
-                    f"waning at {_g(intensity)} g/kg per 28 days, at or above the cap of "
-                    f"{_g(policy.max_intensity_g_per_kg_28d)}, after {counting_cycles} "
-                    "cycles of this regimen")))
+                flags.append(
+                    Flag(
+                        REFRACTORY,
+                        detail=(
+                            f"waning at {_g(intensity)} g/kg per 28 days, at or above the cap of "
+                            f"{_g(policy.max_intensity_g_per_kg_28d)}, after {counting_cycles} "
+                            "cycles of this regimen"
+                        ),
+                    )
+                )
         if no_response is not None:
             flags.append(Flag(NO_RESPONSE, detail=no_response))
         if dates.review_due:
@@ -386,7 +425,8 @@ def _at_cap(regimen: RegimenFact, policy: SitePolicy) -> bool:
     # At or above the cap: exactly at it, or above it by an override.
     intensity = intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days)
     return exceeds_intensity_cap(regimen.dose_g_per_kg, regimen.interval_days, policy) or (
-        abs(intensity - policy.max_intensity_g_per_kg_28d) <= 1e-9)
+        abs(intensity - policy.max_intensity_g_per_kg_28d) <= 1e-9
+    )
 
 
 def _g(value: float) -> str:

@@ -145,6 +145,5 @@ class PackedFacts:
         lengths = self.given_lengths or [1] * len(self.given_days)
         return tuple(
             CourseFact(course_id, date.fromordinal(day), GIVEN, days)
-            for day, course_id, days in zip(self.given_days, self.given_ids, lengths,
-                                            strict=True)
+            for day, course_id, days in zip(self.given_days, self.given_ids, lengths, strict=True)
         )

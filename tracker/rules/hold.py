@@ -14,8 +14,9 @@ def status_after_review(outcome: str, status: str) -> str:
     return status
 
 
-def resumed_on_after(old_status: str, new_status: str, *, today: date,
-                     resumed_on: date | None) -> date | None:
+def resumed_on_after(
+    old_status: str, new_status: str, *, today: date, resumed_on: date | None
+) -> date | None:
     """The day the patient last came back from hold, after a change of status.
 
     Coming back from hold to active is the day the next course falls due from (its L is

@@ -41,7 +41,10 @@ class DayHours:
 
 # Monday to Friday 08:00-18:00, closed at weekends: what a new site starts with.
 DEFAULT_HOURS: tuple[DayHours | None, ...] = (
-    *(DayHours(time(8, 0), time(18, 0)) for _ in range(5)), None, None)
+    *(DayHours(time(8, 0), time(18, 0)) for _ in range(5)),
+    None,
+    None,
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,12 @@ class OpeningProblem:
 
 
 def course_opening_problem(
-    calendar: OpeningCalendar, *, first_day: date, days: int, start: time | None, minutes: int,
+    calendar: OpeningCalendar,
+    *,
+    first_day: date,
+    days: int,
+    start: time | None,
+    minutes: int,
 ) -> OpeningProblem | None:
     """None when the suite is open on every day of the course for its whole hold; else why not.
 
@@ -105,8 +113,9 @@ def course_opening_problem(
         day = first_day + timedelta(days=i)
         reason = calendar.closed_because(day)
         if reason is not None:
-            return OpeningProblem("scheduled_on", f"the suite is closed on {day.isoformat()} "
-                                                  f"({reason})")
+            return OpeningProblem(
+                "scheduled_on", f"the suite is closed on {day.isoformat()} ({reason})"
+            )
         if start is not None and not calendar.is_open(day, start, minutes):
             hours = calendar.hours[day.weekday()]
             begin = start.hour * 60 + start.minute
@@ -114,7 +123,8 @@ def course_opening_problem(
             return OpeningProblem(
                 "start_time",
                 f"the suite is open {hours} on {WEEKDAY_NAMES[day.weekday()]}s: a "
-                f"{minutes}-minute course from {start:%H:%M} ends at {_clock(ends)}")
+                f"{minutes}-minute course from {start:%H:%M} ends at {_clock(ends)}",
+            )
     return None
 
 

@@ -36,32 +36,51 @@ class Life:
 
     def age_years(self, on: date) -> int:
         """Whole years of age on a day."""
-        return on.year - self.born_on.year - ((on.month, on.day) < (self.born_on.month,
-                                                                    self.born_on.day))
+        return (
+            on.year
+            - self.born_on.year
+            - ((on.month, on.day) < (self.born_on.month, self.born_on.day))
+        )
 
 
 def check_day_in_life(day: date, *, life: Life, field: str) -> None:
     """Refuse a day before the birth date or after today (ImplausibleEntry naming `field`)."""
     if day < life.born_on:
-        raise ImplausibleEntry(field, f"{_label(field)} {day.isoformat()} is before the birth "
-                               f"date {life.born_on.isoformat()}: it must lie within the "
-                               "patient's life")
+        raise ImplausibleEntry(
+            field,
+            f"{_label(field)} {day.isoformat()} is before the birth "
+            f"date {life.born_on.isoformat()}: it must lie within the "
+            "patient's life",
+        )
     if day > life.today:
-        raise ImplausibleEntry(field, f"{_label(field)} {day.isoformat()} is after today "
-                               f"({life.today.isoformat()}): it must not be in the future")
+        raise ImplausibleEntry(
+            field,
+            f"{_label(field)} {day.isoformat()} is after today "
+            f"({life.today.isoformat()}): it must not be in the future",
+        )
 
 
-def check_weight_kg(weight_kg: float, *, age_years: int | None = None,
-                    field: str = "weight_kg") -> None:
+def check_weight_kg(
+    weight_kg: float, *, age_years: int | None = None, field: str = "weight_kg"
+) -> None:
     """Refuse a weight outside 2 to 400 kg, or under 25 kg for an adult (18 or older)."""
     if not LOWEST_WEIGHT_KG <= weight_kg <= HIGHEST_WEIGHT_KG:
-        raise ImplausibleEntry(field, f"weight {weight_kg:g} kg must be between "
-                               f"{LOWEST_WEIGHT_KG:g} and {HIGHEST_WEIGHT_KG:g} kg")
-    if age_years is not None and age_years >= ADULT_AGE_YEARS and (
-            weight_kg < LOWEST_ADULT_WEIGHT_KG):
-        raise ImplausibleEntry(field, f"weight {weight_kg:g} kg is implausible for an adult "
-                               f"({age_years} years): an adult must weigh at least "
-                               f"{LOWEST_ADULT_WEIGHT_KG:g} kg; check the figure and its unit")
+        raise ImplausibleEntry(
+            field,
+            f"weight {weight_kg:g} kg must be between "
+            f"{LOWEST_WEIGHT_KG:g} and {HIGHEST_WEIGHT_KG:g} kg",
+        )
+    if (
+        age_years is not None
+        and age_years >= ADULT_AGE_YEARS
+        and (weight_kg < LOWEST_ADULT_WEIGHT_KG)
+    ):
+        raise ImplausibleEntry(
+            field,
+            f"weight {weight_kg:g} kg is implausible for an adult "
+            f"({age_years} years): an adult must weigh at least "
+            f"{LOWEST_ADULT_WEIGHT_KG:g} kg; check the figure and its unit",
+        )
 
 
 def check_weight_entry(*, measured_on: date, weight_kg: float, life: Life) -> None:
@@ -78,8 +97,13 @@ def _label(field: str) -> str:
 LOT_TOTAL_TOLERANCE_G = 1e-9
 
 
-def check_course_lots(lots: list[tuple[str, int, float | None, date | None]], *,
-                      dose_g: float, given_on: date, confirmed: bool) -> None:
+def check_course_lots(
+    lots: list[tuple[str, int, float | None, date | None]],
+    *,
+    dose_g: float,
+    given_on: date,
+    confirmed: bool,
+) -> None:
     """Refuse a given course's lots: none, one expired, or a total not the dose unconfirmed.
 
     Each lot is (lot_number, vials, size_g, expires_on). Where every vial size is known the
@@ -87,19 +111,25 @@ def check_course_lots(lots: list[tuple[str, int, float | None, date | None]], *,
     discarded, a lot missed) is kept only when a person confirms it.
     """
     if not lots:
-        raise ImplausibleEntry("lots", "a course given needs at least one lot number, so a "
-                               "recall can find its vials")
+        raise ImplausibleEntry(
+            "lots", "a course given needs at least one lot number, so a recall can find its vials"
+        )
     for i, (number, _vials, _size, expires_on) in enumerate(lots):
         if expires_on is not None and expires_on < given_on:
-            raise ImplausibleEntry(f"lots.{i}.expires_on",
-                                   f"lot {number} expired on {expires_on.isoformat()}, "
-                                   f"before the day given ({given_on.isoformat()})")
+            raise ImplausibleEntry(
+                f"lots.{i}.expires_on",
+                f"lot {number} expired on {expires_on.isoformat()}, "
+                f"before the day given ({given_on.isoformat()})",
+            )
     if confirmed or any(size is None for _n, _v, size, _e in lots):
         return
     total = sum(vials * (size or 0) for _n, vials, size, _e in lots)  # none is None here
     difference = total - dose_g
     if abs(difference) > LOT_TOTAL_TOLERANCE_G:
-        raise ImplausibleEntry("lots", f"the lots hold {total:g} g, {abs(difference):g} g "
-                               f"{'more' if difference > 0 else 'less'} than the {dose_g:g} g "
-                               "given: check the lots, or confirm the difference "
-                               "(confirm_lot_total)")
+        raise ImplausibleEntry(
+            "lots",
+            f"the lots hold {total:g} g, {abs(difference):g} g "
+            f"{'more' if difference > 0 else 'less'} than the {dose_g:g} g "
+            "given: check the lots, or confirm the difference "
+            "(confirm_lot_total)",
+        )

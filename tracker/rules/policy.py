@@ -62,8 +62,7 @@ PATIENT_INTERVAL_DAYS = Range(7, 120, "days")
 
 def _setting(default: Any, meaning: str, source: str, allowed: Range | tuple[str, ...]) -> Any:
     key = "range" if isinstance(allowed, Range) else "choices"
-    return field(default=default,
-                 metadata={"meaning": meaning, "source": source, key: allowed})
+    return field(default=default, metadata={"meaning": meaning, "source": source, key: allowed})
 
 
 def _days(low: int, high: int) -> Range:
@@ -78,64 +77,97 @@ class SitePolicy:
     min_interval_days: int = _setting(14, "shortest maintenance interval", "G", _days(7, 42))
     # Fortnightly to 12-weekly: 7-weekly was the longest seen; beyond it needs an override.
     max_interval_days: int = _setting(42, "longest maintenance interval", "G", _days(14, 84))
-    due_tolerance_days: int = _setting(
-        3, "booking tolerance around the due date", "O", _days(0, 7))
+    due_tolerance_days: int = _setting(3, "booking tolerance around the due date", "O", _days(0, 7))
     booking_lookahead_days: int = _setting(
-        14, "start asking for a booking this long before the window opens", "O", _days(0, 60))
+        14, "start asking for a booking this long before the window opens", "O", _days(0, 60)
+    )
     # Above the label's 2.4 only with a reason given with the change; twice the label at most.
     max_intensity_g_per_kg_28d: float = _setting(
-        2.4, "dose intensity cap in g/kg per 28 days; above it needs an override reason", "G",
-        Range(0.5, 4.8, "g/kg per 28 days"))
+        2.4,
+        "dose intensity cap in g/kg per 28 days; above it needs an override reason",
+        "G",
+        Range(0.5, 4.8, "g/kg per 28 days"),
+    )
     dose_rounding_g: float = _setting(
-        5, "round a dose to the nearest multiple of this", "G", Range(0.5, 10, "g"))
+        5, "round a dose to the nearest multiple of this", "G", Range(0.5, 10, "g")
+    )
     adjusted_weight_bmi: float = _setting(
-        30, "BMI at or above which the adjusted weight is used", "G", Range(25, 40, "kg/m2"))
+        30, "BMI at or above which the adjusted weight is used", "G", Range(25, 40, "kg/m2")
+    )
     adjusted_weight_factor: float = _setting(
-        0.4, "adjusted = IBW + factor x (actual - IBW)", "G", Range(0, 1))
+        0.4, "adjusted = IBW + factor x (actual - IBW)", "G", Range(0, 1)
+    )
     wear_off_cycles: int = _setting(
-        2, "consecutive wear-off cycles for an end-of-dose flag", "O", Range(1, 6, "cycles"))
+        2, "consecutive wear-off cycles for an end-of-dose flag", "O", Range(1, 6, "cycles")
+    )
     reported_wear_off_margin_days: int = _setting(
-        7, "a reported wear-off this many days or more before the next course counts", "O",
-        _days(0, 14))
+        7,
+        "a reported wear-off this many days or more before the next course counts",
+        "O",
+        _days(0, 14),
+    )
     trough_window_days: int = _setting(
-        3, "a pre-infusion score up to this many days before a course is its trough", "O",
-        _days(0, 7))
+        3,
+        "a pre-infusion score up to this many days before a course is its trough",
+        "O",
+        _days(0, 7),
+    )
     taper_stable_days: int = _setting(
-        180, "regimen unchanged this long before a taper", "O", _days(90, 730))
+        180, "regimen unchanged this long before a taper", "O", _days(90, 730)
+    )
     taper_min_cycles: int = _setting(
-        4, "evaluable stable cycles needed for a taper", "O", Range(1, 12, "cycles"))
+        4, "evaluable stable cycles needed for a taper", "O", Range(1, 12, "cycles")
+    )
     progressive_lookback_days: int = _setting(
-        365, "how far back the reference trough is taken", "O", _days(90, 730))
-    step_interval_days: int = _setting(
-        7, "interval change per recommendation", "O", _days(1, 14))
+        365, "how far back the reference trough is taken", "O", _days(90, 730)
+    )
+    step_interval_days: int = _setting(7, "interval change per recommendation", "O", _days(1, 14))
     escalate_factor: float = _setting(
-        1.25, "dose multiplier per escalation", "O", Range(1, 2, low_open=True))
+        1.25, "dose multiplier per escalation", "O", Range(1, 2, low_open=True)
+    )
     # At most a halving per step: remission off treatment is uncommon, tapers are cautious.
     taper_factor: float = _setting(
-        0.75, "dose multiplier per taper at the longest interval", "O",
-        Range(0.5, 1, high_open=True))
+        0.75,
+        "dose multiplier per taper at the longest interval",
+        "O",
+        Range(0.5, 1, high_open=True),
+    )
     first_review_days: int = _setting(
-        182, "first review after the first course", "G", _days(90, 365))
+        182, "first review after the first course", "G", _days(90, 365)
+    )
     # The guidelines ask for a review at least every 12 months.
     review_every_days: int = _setting(365, "later reviews", "G", _days(90, 365))
     review_warning_days: int = _setting(
-        30, "flag a review this long before it is due", "O", _days(0, 89))
-    weight_stale_days: int = _setting(
-        180, "a weight older than this is stale", "O", _days(30, 365))
+        30, "flag a review this long before it is due", "O", _days(0, 89)
+    )
+    weight_stale_days: int = _setting(180, "a weight older than this is stale", "O", _days(30, 365))
     reminder_days_before: int = _setting(
-        3, "patient e-mail this long before a booked course", "O", _days(0, 14))
+        3, "patient e-mail this long before a booked course", "O", _days(0, 14)
+    )
     notify_window_open: bool = _setting(
-        True, "e-mail the patient when their booking window opens and nothing is booked", "O",
-        ("true", "false"))
+        True,
+        "e-mail the patient when their booking window opens and nothing is booked",
+        "O",
+        ("true", "false"),
+    )
     adjusted_weight_min_height_cm: float = _setting(
-        152.4, "below this height (60 in) Devine's ideal weight is not used", "G",
-        Range(140, 170, "cm"))
+        152.4,
+        "below this height (60 in) Devine's ideal weight is not used",
+        "G",
+        Range(140, 170, "cm"),
+    )
     weight_unit: str = _setting(
-        "kg", "the unit pages show weights in and forms offer first", "O",
-        tuple(u.value for u in WeightUnit))
+        "kg",
+        "the unit pages show weights in and forms offer first",
+        "O",
+        tuple(u.value for u in WeightUnit),
+    )
     height_unit: str = _setting(
-        "cm", "the unit pages show heights in and forms offer first", "O",
-        tuple(u.value for u in HeightUnit))
+        "cm",
+        "the unit pages show heights in and forms offer first",
+        "O",
+        tuple(u.value for u in HeightUnit),
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -198,8 +230,11 @@ class SitePolicy:
         for name, value in changes.items():
             days = _coerce(_FIELDS[name], value)
             if not PATIENT_INTERVAL_DAYS.holds(days):
-                raise PolicyError(name, f"a patient's own {name} must be "
-                                        f"{PATIENT_INTERVAL_DAYS} ({_shown(days)} given)")
+                raise PolicyError(
+                    name,
+                    f"a patient's own {name} must be "
+                    f"{PATIENT_INTERVAL_DAYS} ({_shown(days)} given)",
+                )
             object.__setattr__(own, name, days)
         own._check_relations()
         return own
@@ -228,8 +263,11 @@ _FIELDS = {f.name: f for f in fields(SitePolicy)}
 def check_policy_change(current: SitePolicy, updated: SitePolicy, *, reason: str | None) -> None:
     """Refuse a change that sets the intensity cap above the label's 2.4 without a reason."""
     cap = updated.max_intensity_g_per_kg_28d
-    if (cap > LABEL_MAX_INTENSITY_G_PER_KG_28D and cap != current.max_intensity_g_per_kg_28d
-            and not (reason and reason.strip())):
+    if (
+        cap > LABEL_MAX_INTENSITY_G_PER_KG_28D
+        and cap != current.max_intensity_g_per_kg_28d
+        and not (reason and reason.strip())
+    ):
         raise PolicyError(
             "max_intensity_g_per_kg_28d",
             f"{cap:g} g/kg per 28 days is above the label's {LABEL_MAX_INTENSITY_G_PER_KG_28D:g}: "
@@ -239,8 +277,9 @@ def check_policy_change(current: SitePolicy, updated: SitePolicy, *, reason: str
 
 def changed_settings(current: SitePolicy, updated: SitePolicy) -> set[str]:
     """The names of the settings whose values differ."""
-    return {f.name for f in fields(SitePolicy)
-            if getattr(current, f.name) != getattr(updated, f.name)}
+    return {
+        f.name for f in fields(SitePolicy) if getattr(current, f.name) != getattr(updated, f.name)
+    }
 
 
 # Settings that change only how pages show things: changing them re-evaluates nobody.

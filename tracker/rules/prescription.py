@@ -98,7 +98,7 @@ def carried_override_reason(
     """The override reason an accepted regimen keeps: the current one's, where the proposal
     is still outside the limits (the tracker never raises an action it would then refuse
     to record); else none. `policy` carries the patient's own bounds."""
-    needed = regimen_overrides_needed(dose_g_per_kg=proposed.dose_g_per_kg,
-                                      interval_days=proposed.interval_days, policy=policy)
+    needed = regimen_overrides_needed(
+        dose_g_per_kg=proposed.dose_g_per_kg, interval_days=proposed.interval_days, policy=policy
+    )
     return current_override_reason if needed else None
-

@@ -173,8 +173,10 @@ def _escalate_or_max(
     higher = escalated_dose_g_per_kg(dose, interval, policy)
     if higher is None:
         if exceeds_intensity_cap(dose, interval, policy):
-            where = (f"is already above the cap of {_g(cap)} g/kg per 28 days (prescribed "
-                     "with an override)")
+            where = (
+                f"is already above the cap of {_g(cap)} g/kg per 28 days (prescribed "
+                "with an override)"
+            )
         else:
             where = f"is already the most the cap of {_g(cap)} g/kg per 28 days allows"
         return Recommendation(

@@ -264,10 +264,11 @@ def summarize_response(
         end_of_dose=end_of_dose,
         # Only quoted when they wore off: built then, and only those.
         end_of_dose_cycles=tuple(
-            _cycle(marks, k, _of_cycle(marks.peaks, k), _of_cycle(marks.troughs, k), True,
-                   policy)
+            _cycle(marks, k, _of_cycle(marks.peaks, k), _of_cycle(marks.troughs, k), True, policy)
             for k in last
-        ) if end_of_dose else (),
+        )
+        if end_of_dose
+        else (),
         progressive=_progressive(marks, first, policy),
         recent_wear_off=any(given[k + 1] >= since for k in wore_off),
         counting_with_data=len(with_data),
@@ -352,8 +353,9 @@ def _cycle(
     plan = marks.plan
     start, end = plan.given[k], plan.given[k + 1]
     both = sorted((key for key in peaks if key in troughs), key=_series_order)
-    swings = tuple(Swing(_reading(marks, peaks[key]), _reading(marks, troughs[key]))
-                   for key in both)
+    swings = tuple(
+        Swing(_reading(marks, peaks[key]), _reading(marks, troughs[key])) for key in both
+    )
     earliest = marks.reported.get(k)
     return Cycle(
         number=k + 1,
@@ -409,10 +411,15 @@ def _progressive(
         # The first of the best troughs (a strict "is better" keeps the first).
         pick = max if series.higher_is_better else min
         best = values[reference := pick(candidates, key=values.__getitem__)]
-        if all((best - values[i] if series.higher_is_better else values[i] - best)
-               >= series.mcid_floor for i in (older, newer)):
-            findings.append(ProgressiveFinding(
-                (_reading(marks, older), _reading(marks, newer)), _reading(marks, reference)))
+        if all(
+            (best - values[i] if series.higher_is_better else values[i] - best) >= series.mcid_floor
+            for i in (older, newer)
+        ):
+            findings.append(
+                ProgressiveFinding(
+                    (_reading(marks, older), _reading(marks, newer)), _reading(marks, reference)
+                )
+            )
     return tuple(findings)
 
 
@@ -434,7 +441,6 @@ def _patterns(end_of_dose: bool, progressive: Sequence[ProgressiveFinding]) -> t
     if progressive:
         found.append(PROGRESSIVE)
     return tuple(found)
-
 
 
 def _series_order(key: Series) -> tuple[str, str]:

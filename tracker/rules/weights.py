@@ -37,19 +37,20 @@ def stale_weight_note(weighed_on: date, on: date, *, weight_stale_days: int) -> 
     if on < weight_stale_from(weighed_on, weight_stale_days=weight_stale_days):
         return None
     age = (on - weighed_on).days
-    return (f"dosed on a stale weight: measured {weighed_on.isoformat()}, {age} days before, "
-            f"more than {weight_stale_days}; weigh the patient")
+    return (
+        f"dosed on a stale weight: measured {weighed_on.isoformat()}, {age} days before, "
+        f"more than {weight_stale_days}; weigh the patient"
+    )
+
+
+@overload
+def latest_weight(weights: Iterable[tuple[date, float]], on: date) -> tuple[date, float] | None: ...
 
 
 @overload
 def latest_weight(
-    weights: Iterable[tuple[date, float]], on: date
-) -> tuple[date, float] | None: ...
-
-
-@overload
-def latest_weight(weights: Iterable[W], on: date, *, measured_on: Callable[[W], date]) -> W | None:
-    ...
+    weights: Iterable[W], on: date, *, measured_on: Callable[[W], date]
+) -> W | None: ...
 
 
 def latest_weight(
@@ -96,15 +97,21 @@ class WeightChange:
         shown = f"{percent:.0f}" if percent >= 11 else f"{percent:.1f}"
         if more:
             # The figure typed was pounds: what it would be in kg.
-            slip = (f"lb typed as kg is the usual cause ({_figure(self.weight_kg)} lb = "
-                    f"{_figure(to_kg(self.weight_kg, WeightUnit.LB))} kg)")
+            slip = (
+                f"lb typed as kg is the usual cause ({_figure(self.weight_kg)} lb = "
+                f"{_figure(to_kg(self.weight_kg, WeightUnit.LB))} kg)"
+            )
         else:
             # The figure typed was kilograms entered as pounds.
-            slip = (f"kg typed as lb is a common cause ({_figure(self.weight_kg)} kg = "
-                    f"{_figure(from_kg(self.weight_kg, WeightUnit.LB))} lb)")
-        return (f"{_figure(self.weight_kg)} kg is {shown}% {'more' if more else 'less'} than "
-                f"{_figure(self.previous_kg)} kg on {self.previous_on.isoformat()}; if this is "
-                f"right, confirm the change (confirm_weight_change); {slip}")
+            slip = (
+                f"kg typed as lb is a common cause ({_figure(self.weight_kg)} kg = "
+                f"{_figure(from_kg(self.weight_kg, WeightUnit.LB))} lb)"
+            )
+        return (
+            f"{_figure(self.weight_kg)} kg is {shown}% {'more' if more else 'less'} than "
+            f"{_figure(self.previous_kg)} kg on {self.previous_on.isoformat()}; if this is "
+            f"right, confirm the change (confirm_weight_change); {slip}"
+        )
 
 
 def weight_change(
@@ -122,7 +129,10 @@ def weight_change(
 
 
 def check_weight_change(
-    weights: Iterable[tuple[date, float]], *, measured_on: date, weight_kg: float,
+    weights: Iterable[tuple[date, float]],
+    *,
+    measured_on: date,
+    weight_kg: float,
     confirmed: bool,
 ) -> WeightChange | None:
     """Raise WeightChangeError for a jump of more than 10% not confirmed; else the change."""

@@ -167,8 +167,9 @@ def date_flags_from(
 
     `latest_weight_on` is the day of the weight that counts on `on` (rules.weights).
     """
-    last = last_course_for_window(regimen=regimen, last_given_on=last_given_on,
-                                  resumed_on=resumed_on, on=on)
+    last = last_course_for_window(
+        regimen=regimen, last_given_on=last_given_on, resumed_on=resumed_on, on=on
+    )
     window = due_window(regimen=regimen, last_given_on=last, policy=policy)
     booking = bookings[0] if bookings else None
 

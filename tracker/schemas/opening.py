@@ -8,12 +8,16 @@ from pydantic import Field, StringConstraints, model_validator
 from tracker.schemas.common import Day, Input, Output
 
 # Codes are short and printable: they appear in URLs of calendar feeds and on the ward.
-NewChairCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                max_length=20, pattern=r"^[A-Za-z0-9_-]+$")]
-ChairName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                             max_length=80)]
-ClosureReason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                 max_length=200)]
+NewChairCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$"
+    ),
+]
+ChairName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+ClosureReason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=8)]
 SubdivisionCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
 
@@ -42,8 +46,7 @@ class DayHoursInput(Input):
         if (self.opens is None) != (self.closes is None):
             raise ValueError("give both the opening and the closing time, or neither (closed)")
         if self.opens is not None and self.closes is not None and self.opens >= self.closes:
-            raise ValueError(f"opens {self.opens:%H:%M} is not before closes "
-                             f"{self.closes:%H:%M}")
+            raise ValueError(f"opens {self.opens:%H:%M} is not before closes {self.closes:%H:%M}")
         return self
 
 

@@ -26,8 +26,9 @@ class OtherTreatmentCreate(Input):
     def _named_when_the_kind_does_not_say(cls, value: str, info: ValidationInfo) -> str:
         kind = info.data.get("kind")
         if kind is not None and kind.needs_description and not value:
-            raise ValueError(f"say which {'trial drug' if kind == 'trial_drug' else 'treatment'}"
-                             " this is")
+            raise ValueError(
+                f"say which {'trial drug' if kind == 'trial_drug' else 'treatment'} this is"
+            )
         return value
 
     @field_validator("stopped_on")

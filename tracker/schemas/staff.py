@@ -10,8 +10,14 @@ from tracker.schemas.common import Input, Output
 Role = Literal["viewer", "nurse", "pharmacist", "admin"]
 # Case does not matter in usernames: they are kept lowercase (the pattern checks as typed).
 Username = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=64,
-                           pattern=r"^[A-Za-z0-9._@-]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._@-]+$",
+    ),
 ]
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]

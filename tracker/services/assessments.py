@@ -17,7 +17,12 @@ from tracker.store.models import Assessment, Infusion, Review
 
 
 def record_assessment(
-    session: Session, *, actor: Actor, patient_id: int, data: AssessmentCreate, today: date,
+    session: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    data: AssessmentCreate,
+    today: date,
     refresh: bool = True,
 ) -> Assessment:
     """Record one score, checked against its measure's unit, range and side rules."""
@@ -37,8 +42,15 @@ def record_assessment(
     row = Assessment(patient_id=patient_id, recorded_by_id=actor.id, **data.model_dump())
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="assessment.create", entity="assessment",
-                 entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="assessment.create",
+        entity="assessment",
+        entity_id=row.id,
+        patient_id=patient_id,
+        changes=data.model_dump(),
+    )
     if refresh:
         refresh_state(session, patient_id=stored_id(patient), today=today)
     return row
@@ -47,17 +59,32 @@ def record_assessment(
 def assessment_view(row: Assessment) -> dict[str, Any]:
     """A score with its unit."""
     measure = MEASURES.get(row.measure)
-    return {**row.model_dump(include={"id", "patient_id", "taken_on", "measure", "side",
-                                      "value", "timing", "infusion_id"}),
-            "unit": measure.unit if measure else ""}
+    return {
+        **row.model_dump(
+            include={
+                "id",
+                "patient_id",
+                "taken_on",
+                "measure",
+                "side",
+                "value",
+                "timing",
+                "infusion_id",
+            }
+        ),
+        "unit": measure.unit if measure else "",
+    }
 
 
 def assessments(session: Session, *, patient_id: int) -> list[Assessment]:
     """A patient's scores, oldest first."""
-    return list(session.exec(
-        select(Assessment).where(Assessment.patient_id == patient_id)
-        .order_by(Assessment.taken_on, Assessment.id)
-    ).all())
+    return list(
+        session.exec(
+            select(Assessment)
+            .where(Assessment.patient_id == patient_id)
+            .order_by(Assessment.taken_on, Assessment.id)
+        ).all()
+    )
 
 
 def record_review(
@@ -70,17 +97,28 @@ def record_review(
     row = Review(patient_id=patient_id, reviewed_by_id=actor.id, **data.model_dump())
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="review.create", entity="review",
-                 entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
-    put_on_hold_after_review(session, actor=actor, patient_id=patient_id,
-                             outcome=data.outcome, today=today)
+    audit.record(
+        session,
+        actor=actor,
+        action="review.create",
+        entity="review",
+        entity_id=row.id,
+        patient_id=patient_id,
+        changes=data.model_dump(),
+    )
+    put_on_hold_after_review(
+        session, actor=actor, patient_id=patient_id, outcome=data.outcome, today=today
+    )
     refresh_state(session, patient_id=patient_id, today=today)
     return row
 
 
 def reviews(session: Session, *, patient_id: int) -> list[Review]:
     """A patient's reviews, oldest first."""
-    return list(session.exec(
-        select(Review).where(Review.patient_id == patient_id)
-        .order_by(Review.reviewed_on, Review.id)
-    ).all())
+    return list(
+        session.exec(
+            select(Review)
+            .where(Review.patient_id == patient_id)
+            .order_by(Review.reviewed_on, Review.id)
+        ).all()
+    )

@@ -56,8 +56,15 @@ def record(
 
 def patient_viewed(session: Session, *, actor: Actor, patient_id: int, part: str) -> None:
     """Record that someone read a patient's record (`part`: which of it, e.g. "weights")."""
-    record(session, actor=actor, action="patient.view", entity="patient", entity_id=patient_id,
-           patient_id=patient_id, changes={"viewed": part})
+    record(
+        session,
+        actor=actor,
+        action="patient.view",
+        entity="patient",
+        entity_id=patient_id,
+        patient_id=patient_id,
+        changes={"viewed": part},
+    )
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -142,9 +149,11 @@ def _lock_chain_tail(session: Session) -> tuple[int, str]:
     # flush is waited for just after, see _wait_until_durable); a savepoint's release
     # (the tests' joined sessions) is no commit, so the transaction is left as it is.
     commit_early = not connection.in_nested_transaction()
-    lock_sql = ("SELECT set_config('synchronous_commit', 'off', true), "
-                "pg_advisory_xact_lock(%s)" if commit_early
-                else "SELECT pg_advisory_xact_lock(%s)")
+    lock_sql = (
+        "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(%s)"
+        if commit_early
+        else "SELECT pg_advisory_xact_lock(%s)"
+    )
     with raw.cursor() as lock, raw.cursor() as tail:
         with raw.pipeline():
             lock.execute(lock_sql, (_CHAIN_LOCK_KEY,))
@@ -236,8 +245,12 @@ class AuditFilter:
             conditions.append(AuditEvent.patient_id == self.patient_id)
         if self.action:
             # "login" finds login, login.failed and login.throttled.
-            conditions.append(or_(AuditEvent.action == self.action,
-                                  col(AuditEvent.action).startswith(self.action + ".")))
+            conditions.append(
+                or_(
+                    AuditEvent.action == self.action,
+                    col(AuditEvent.action).startswith(self.action + "."),
+                )
+            )
         if self.from_day:
             conditions.append(AuditEvent.at >= _utc_midnight(self.from_day))
         if self.to_day:
@@ -254,12 +267,13 @@ def search(
 ) -> tuple[int, list[AuditEvent]]:
     """Entries matching the filter, newest first; (total, one page)."""
     conditions = where.where()
-    total = session.exec(
-        select(func.count()).select_from(AuditEvent).where(*conditions)
-    ).one()
+    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
     rows = session.exec(
-        select(AuditEvent).where(*conditions)
-        .order_by(col(AuditEvent.id).desc()).limit(limit).offset(offset)
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     return total, list(rows)
 
@@ -269,8 +283,20 @@ def actions(session: Session) -> list[str]:
     return list(session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
-CSV_COLUMNS = ("id", "at", "actor_id", "actor_name", "ip_address", "action", "entity",
-               "entity_id", "patient_id", "changes", "prev_hmac", "hmac")
+CSV_COLUMNS = (
+    "id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "ip_address",
+    "action",
+    "entity",
+    "entity_id",
+    "patient_id",
+    "changes",
+    "prev_hmac",
+    "hmac",
+)
 
 
 def last_id(session: Session) -> int:
@@ -294,8 +320,10 @@ def export_csv(
     last_id = 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.id > last_id, *conditions)
-            .order_by(AuditEvent.id).limit(batch_size)
+            select(AuditEvent)
+            .where(AuditEvent.id > last_id, *conditions)
+            .order_by(AuditEvent.id)
+            .limit(batch_size)
         ).all()
         if not rows:
             return
@@ -304,10 +332,20 @@ def export_csv(
 
 
 def _csv_cells(entry: AuditEvent) -> list[Any]:
-    return [entry.id, entry.at.isoformat(timespec="microseconds"), entry.actor_id,
-            entry.actor_name, entry.ip_address, entry.action, entry.entity, entry.entity_id,
-            entry.patient_id, json.dumps(entry.changes, sort_keys=True), entry.prev_hmac,
-            entry.hmac]
+    return [
+        entry.id,
+        entry.at.isoformat(timespec="microseconds"),
+        entry.actor_id,
+        entry.actor_name,
+        entry.ip_address,
+        entry.action,
+        entry.entity,
+        entry.entity_id,
+        entry.patient_id,
+        json.dumps(entry.changes, sort_keys=True),
+        entry.prev_hmac,
+        entry.hmac,
+    ]
 
 
 def _csv_line(cells: Iterable[Any]) -> str:

@@ -42,8 +42,8 @@ def live_feed(session: Session, *, kind: str, subject_id: int) -> CalendarFeed |
     """The feed of this patient or chair that is not revoked, if any."""
     column = CalendarFeed.patient_id if kind == "patient" else CalendarFeed.chair_id
     return session.exec(
-        select(CalendarFeed).where(CalendarFeed.kind == kind, column == subject_id,
-                                   CalendarFeed.revoked_at.is_(None))
+        select(CalendarFeed)
+        .where(CalendarFeed.kind == kind, column == subject_id, CalendarFeed.revoked_at.is_(None))
         .order_by(CalendarFeed.id.desc())
     ).first()
 
@@ -59,17 +59,27 @@ def issue_feed(
         old.revoked_by_id = actor.id
     token = secrets.token_urlsafe(32)  # 256 bits
     feed = CalendarFeed(
-        token_hash=token_digest(token), kind=kind,
+        token_hash=token_digest(token),
+        kind=kind,
         patient_id=subject_id if kind == "patient" else None,
-        chair_id=subject_id if kind == "chair" else None, created_by_id=actor.id,
+        chair_id=subject_id if kind == "chair" else None,
+        created_by_id=actor.id,
     )
     session.add(feed)
     session.flush()
-    audit.record(session, actor=actor,
-                 action="calendar_feed.rotate" if old is not None else "calendar_feed.issue",
-                 entity="calendar_feed", entity_id=feed.id, patient_id=patient_id,
-                 changes={"kind": kind, "subject_id": subject_id,
-                          "revoked_feed_id": old.id if old is not None else None})
+    audit.record(
+        session,
+        actor=actor,
+        action="calendar_feed.rotate" if old is not None else "calendar_feed.issue",
+        entity="calendar_feed",
+        entity_id=feed.id,
+        patient_id=patient_id,
+        changes={
+            "kind": kind,
+            "subject_id": subject_id,
+            "revoked_feed_id": old.id if old is not None else None,
+        },
+    )
     return token, feed
 
 
@@ -82,18 +92,29 @@ def revoke_feed(session: Session, *, actor: Actor, kind: str, subject_id: int) -
     feed.revoked_at = utcnow()
     feed.revoked_by_id = actor.id
     session.flush()
-    audit.record(session, actor=actor, action="calendar_feed.revoke", entity="calendar_feed",
-                 entity_id=feed.id, patient_id=patient_id,
-                 changes={"kind": kind, "subject_id": subject_id})
+    audit.record(
+        session,
+        actor=actor,
+        action="calendar_feed.revoke",
+        entity="calendar_feed",
+        entity_id=feed.id,
+        patient_id=patient_id,
+        changes={"kind": kind, "subject_id": subject_id},
+    )
     return feed
 
 
 def chair_feeds(session: Session) -> list[tuple[Chair, CalendarFeed | None]]:
     """Every active chair with its live feed, by code."""
     chairs = session.exec(select(Chair).where(Chair.active).order_by(Chair.code)).all()
-    live = {f.chair_id: f for f in session.exec(
-        select(CalendarFeed).where(CalendarFeed.kind == "chair",
-                                   CalendarFeed.revoked_at.is_(None)))}
+    live = {
+        f.chair_id: f
+        for f in session.exec(
+            select(CalendarFeed).where(
+                CalendarFeed.kind == "chair", CalendarFeed.revoked_at.is_(None)
+            )
+        )
+    }
     return [(c, live.get(c.id)) for c in chairs]
 
 
@@ -102,14 +123,21 @@ def feed_for_token(session: Session, token: str, kind: str) -> CalendarFeed | No
     if not _TOKEN_SHAPE.match(token):
         return None
     return session.exec(
-        select(CalendarFeed).where(CalendarFeed.token_hash == token_digest(token),
-                                   CalendarFeed.kind == kind,
-                                   CalendarFeed.revoked_at.is_(None))
+        select(CalendarFeed).where(
+            CalendarFeed.token_hash == token_digest(token),
+            CalendarFeed.kind == kind,
+            CalendarFeed.revoked_at.is_(None),
+        )
     ).first()
 
 
 def render_feed(
-    session: Session, *, token: str, kind: str, today: date, settings: Settings,
+    session: Session,
+    *,
+    token: str,
+    kind: str,
+    today: date,
+    settings: Settings,
     ip_address: str | None = None,
 ) -> str | None:
     """The .ics text of the feed behind a token, or None when there is no such live feed;
@@ -119,47 +147,77 @@ def render_feed(
         return None
     # No one logs in to fetch a feed: the trail names the feed (and the address it was
     # fetched from), so an address that leaked shows up as reads of the patient's record.
-    reader = Actor(id=None, username=f"calendar-feed:{feed.id}", role="viewer",
-                   ip_address=ip_address)
+    reader = Actor(
+        id=None, username=f"calendar-feed:{feed.id}", role="viewer", ip_address=ip_address
+    )
     since = today - timedelta(days=LOOKBACK_DAYS)
     stamp = utcnow()
     chairs = {c.id: c for c in session.exec(select(Chair))}
     if kind == "patient":
         assert feed.patient_id is not None  # a patient's feed names one (check constraint)
         courses = session.exec(
-            select(Infusion).where(Infusion.patient_id == feed.patient_id,
-                                   Infusion.scheduled_on >= since)
+            select(Infusion)
+            .where(Infusion.patient_id == feed.patient_id, Infusion.scheduled_on >= since)
             .order_by(Infusion.scheduled_on, Infusion.id)
         ).all()
         sequences = _sequences(session, courses)
-        events = [appointments.patient_event(
-            infusion_id=stored_id(c), sequence=sequences[stored_id(c)], day=c.scheduled_on,
-            start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
-            chair_name=chairs[c.chair_id].name if c.chair_id in chairs else None,
-            cancelled=c.status == CourseStatus.CANCELLED, settings=settings) for c in courses]
+        events = [
+            appointments.patient_event(
+                infusion_id=stored_id(c),
+                sequence=sequences[stored_id(c)],
+                day=c.scheduled_on,
+                start_time=c.start_time,
+                minutes=c.chair_minutes,
+                days=c.days,
+                chair_name=chairs[c.chair_id].name if c.chair_id in chairs else None,
+                cancelled=c.status == CourseStatus.CANCELLED,
+                settings=settings,
+            )
+            for c in courses
+        ]
         name = appointments.PATIENT_FEED_NAME
-        audit.patient_viewed(session, actor=reader, patient_id=feed.patient_id,
-                             part="calendar feed (.ics)")
+        audit.patient_viewed(
+            session, actor=reader, patient_id=feed.patient_id, part="calendar feed (.ics)"
+        )
     else:
         chair = chairs[feed.chair_id]
         rows = session.exec(
-            select(Infusion, Patient).join(Patient, Patient.id == Infusion.patient_id)
+            select(Infusion, Patient)
+            .join(Patient, Patient.id == Infusion.patient_id)
             .where(Infusion.chair_id == feed.chair_id, Infusion.scheduled_on >= since)
             .order_by(Infusion.scheduled_on, Infusion.start_time, Infusion.id)
         ).all()
         sequences = _sequences(session, [c for c, _ in rows])
-        events = [appointments.chair_event(
-            infusion_id=stored_id(c), sequence=sequences[stored_id(c)], day=c.scheduled_on,
-            start_time=c.start_time, minutes=c.chair_minutes, days=c.days,
-            chair_name=chair.name, initials=appointments.initials(p.given_name, p.family_name),
-            mrn=p.mrn, cancelled=c.status == CourseStatus.CANCELLED, settings=settings)
-            for c, p in rows]
+        events = [
+            appointments.chair_event(
+                infusion_id=stored_id(c),
+                sequence=sequences[stored_id(c)],
+                day=c.scheduled_on,
+                start_time=c.start_time,
+                minutes=c.chair_minutes,
+                days=c.days,
+                chair_name=chair.name,
+                initials=appointments.initials(p.given_name, p.family_name),
+                mrn=p.mrn,
+                cancelled=c.status == CourseStatus.CANCELLED,
+                settings=settings,
+            )
+            for c, p in rows
+        ]
         name = f"{chair.name} ({settings.site_name})"
         # A chair's feed shows many patients' initials and MRNs: one entry naming them all.
-        audit.record(session, actor=reader, action="calendar_feed.read", entity="calendar_feed",
-                     entity_id=feed.id,
-                     changes={"kind": "chair", "chair_id": feed.chair_id,
-                              "patient_ids": sorted({p.id for _, p in rows})})
+        audit.record(
+            session,
+            actor=reader,
+            action="calendar_feed.read",
+            entity="calendar_feed",
+            entity_id=feed.id,
+            changes={
+                "kind": "chair",
+                "chair_id": feed.chair_id,
+                "patient_ids": sorted({p.id for _, p in rows}),
+            },
+        )
     return feed_ics(events, name=name, zone=settings.zone, stamp=stamp)
 
 
@@ -173,7 +231,8 @@ def _sequences(session: Session, courses: Sequence[Infusion]) -> dict[int, int]:
         for infusion_id, key in session.exec(
             select(OutboxMessage.infusion_id, OutboxMessage.dedup_key).where(
                 OutboxMessage.kind == outbox.REMINDER,
-                OutboxMessage.infusion_id.in_(ids[start:start + 500]))
+                OutboxMessage.infusion_id.in_(ids[start : start + 500]),
+            )
         ):
             keys[infusion_id].append(key)
     sequences: dict[int, int] = {}

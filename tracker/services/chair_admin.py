@@ -29,13 +29,21 @@ def add_chair(session: Session, *, actor: Actor, code: str, name: str) -> Chair:
     """A new chair in use (Conflict when the code is taken, even by a retired chair)."""
     taken = session.exec(select(Chair).where(func.lower(Chair.code) == code.lower())).first()
     if taken is not None:
-        raise Conflict(f"the code {taken.code} is taken by {taken.name}"
-                       f"{'' if taken.active else ' (retired)'}", field="code")
+        raise Conflict(
+            f"the code {taken.code} is taken by {taken.name}{'' if taken.active else ' (retired)'}",
+            field="code",
+        )
     chair = Chair(code=code, name=name, active=True)
     session.add(chair)
     session.flush()
-    audit.record(session, actor=actor, action="chair.create", entity="chair",
-                 entity_id=chair.id, changes={"code": code, "name": name})
+    audit.record(
+        session,
+        actor=actor,
+        action="chair.create",
+        entity="chair",
+        entity_id=chair.id,
+        changes={"code": code, "name": name},
+    )
     return chair
 
 
@@ -46,8 +54,14 @@ def rename_chair(session: Session, *, actor: Actor, chair_id: int, name: str) ->
     chair.name = name
     session.add(chair)
     session.flush()
-    audit.record(session, actor=actor, action="chair.rename", entity="chair",
-                 entity_id=chair.id, changes=audit.diff({"name": before}, {"name": name}))
+    audit.record(
+        session,
+        actor=actor,
+        action="chair.rename",
+        entity="chair",
+        entity_id=chair.id,
+        changes=audit.diff({"name": before}, {"name": name}),
+    )
     return chair
 
 
@@ -57,16 +71,29 @@ def retire_chair(session: Session, *, actor: Actor, chair_id: int, today: date) 
     if not chair.active:
         raise Conflict(f"chair {chair.code} is retired already", field="chair")
     ahead = session.exec(
-        select(func.count()).select_from(Infusion).where(
-            Infusion.chair_id == chair.id, Infusion.status == CourseStatus.BOOKED,
-            Infusion.scheduled_on >= today)
+        select(func.count())
+        .select_from(Infusion)
+        .where(
+            Infusion.chair_id == chair.id,
+            Infusion.status == CourseStatus.BOOKED,
+            Infusion.scheduled_on >= today,
+        )
     ).one()
     if ahead:
-        raise Conflict(f"chair {chair.code} has {ahead} course{'s' if ahead != 1 else ''} "
-                       "booked from today on: move them to another chair first", field="chair")
+        raise Conflict(
+            f"chair {chair.code} has {ahead} course{'s' if ahead != 1 else ''} "
+            "booked from today on: move them to another chair first",
+            field="chair",
+        )
     chair.active = False
     session.add(chair)
     session.flush()
-    audit.record(session, actor=actor, action="chair.retire", entity="chair",
-                 entity_id=chair.id, changes={"active": [True, False]})
+    audit.record(
+        session,
+        actor=actor,
+        action="chair.retire",
+        entity="chair",
+        entity_id=chair.id,
+        changes={"active": [True, False]},
+    )
     return chair

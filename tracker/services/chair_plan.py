@@ -62,7 +62,11 @@ class Suggestions:
 
 
 def first_free_start(
-    taken: list[tuple[int, int]], *, minutes: int, opens: int, closes: int,
+    taken: list[tuple[int, int]],
+    *,
+    minutes: int,
+    opens: int,
+    closes: int,
     step: int = SLOT_STEP_MINUTES,
 ) -> int | None:
     """The earliest start (minutes after midnight) on the step grid that fits between bookings."""
@@ -74,8 +78,14 @@ def first_free_start(
 
 
 def chair_days(
-    session: Session, *, first: date, last: date, minutes: int, course_days: int = 1,
-    calendar: OpeningCalendar | None = None, now: datetime | None = None,
+    session: Session,
+    *,
+    first: date,
+    last: date,
+    minutes: int,
+    course_days: int = 1,
+    calendar: OpeningCalendar | None = None,
+    now: datetime | None = None,
 ) -> list[ChairDay]:
     """Every active chair on every day from `first` to `last`, with free starts for a course.
 
@@ -90,17 +100,20 @@ def chair_days(
     rows = session.exec(
         select(Infusion, Patient.family_name, Patient.given_name)
         .join(Patient, Patient.id == Infusion.patient_id)
-        .where(Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
-               Infusion.chair_id.is_not(None),
-               Infusion.scheduled_on >= first - timedelta(days=4),
-               Infusion.scheduled_on <= run_last)
+        .where(
+            Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
+            Infusion.chair_id.is_not(None),
+            Infusion.scheduled_on >= first - timedelta(days=4),
+            Infusion.scheduled_on <= run_last,
+        )
     ).all()
     held: dict[tuple[int | None, date], list[Booking]] = defaultdict(list)
     for infusion, family, given in rows:
         begin, end = chair_span(infusion.start_time, infusion.chair_minutes)
         for i in range(infusion.days):
             held[(infusion.chair_id, infusion.scheduled_on + timedelta(days=i))].append(
-                Booking(stored_id(infusion), f"{family}, {given}", begin, end))
+                Booking(stored_id(infusion), f"{family}, {given}", begin, end)
+            )
     plans = []
     day = first
     while day <= last:
@@ -111,18 +124,28 @@ def chair_days(
             bookings = sorted(held.get((chair.id, day), []), key=lambda b: b.begin)
             start = None
             if closed is None:
-                taken = [(b.begin, b.end) for i in range(course_days)
-                         for b in held.get((chair.id, day + timedelta(days=i)), [])]
+                taken = [
+                    (b.begin, b.end)
+                    for i in range(course_days)
+                    for b in held.get((chair.id, day + timedelta(days=i)), [])
+                ]
                 start = first_free_start(taken, minutes=minutes, opens=opens, closes=closes)
-            plans.append(ChairDay(chair, day, bookings,
-                                  None if start is None else time(start // 60, start % 60),
-                                  closed))
+            plans.append(
+                ChairDay(
+                    chair,
+                    day,
+                    bookings,
+                    None if start is None else time(start // 60, start % 60),
+                    closed,
+                )
+            )
         day += timedelta(days=1)
     return plans
 
 
-def _course_hours(calendar: OpeningCalendar, first: date,
-                  course_days: int) -> tuple[str | None, int, int]:
+def _course_hours(
+    calendar: OpeningCalendar, first: date, course_days: int
+) -> tuple[str | None, int, int]:
     """Why a course from `first` cannot be held (None if it can), and the minutes it may
     start from and must end by: the suite's hours on every one of its days."""
     opens, closes = 0, 24 * 60
@@ -158,8 +181,13 @@ def suggestions(
 
 
 def suggested(
-    session: Session, *, window: tuple[date, date] | None, now: datetime, minutes: int,
-    course_days: int = 1, limit: int = 6,
+    session: Session,
+    *,
+    window: tuple[date, date] | None,
+    now: datetime,
+    minutes: int,
+    course_days: int = 1,
+    limit: int = 6,
 ) -> Suggestions:
     """The booking page's suggestions, whatever weeks its grid shows: the window's free
     days from now on, else the first free days in the four weeks after it."""
@@ -169,6 +197,7 @@ def suggested(
     else:
         first = max(today, window[0])
         last = max(window[1], first - timedelta(days=1)) + timedelta(days=AFTER_WINDOW_DAYS)
-    plans = chair_days(session, first=first, last=last, minutes=minutes,
-                       course_days=course_days, now=now)
+    plans = chair_days(
+        session, first=first, last=last, minutes=minutes, course_days=course_days, now=now
+    )
     return suggestions(plans, window=window, today=today, limit=limit)

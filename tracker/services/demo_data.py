@@ -13,21 +13,27 @@ from tracker.store.models import Chair, Patient, Product
 def active_products(session: Session) -> dict[str, Product]:
     """The products in use, by code, in code order."""
     rows = session.execute(
-        select(Product).where(Product.active.is_(True)).order_by(Product.code)).scalars()
+        select(Product).where(Product.active.is_(True)).order_by(Product.code)
+    ).scalars()
     return {product.code: product for product in rows}
 
 
 def active_chair_ids(session: Session) -> list[int]:
     """The ids of the chairs in use, in code order."""
-    return list(session.execute(
-        select(Chair.id).where(Chair.active.is_(True)).order_by(Chair.code)).scalars())
+    return list(
+        session.execute(
+            select(Chair.id).where(Chair.active.is_(True)).order_by(Chair.code)
+        ).scalars()
+    )
 
 
 def real_patient_count(session: Session) -> int:
     """How many patients are not demo patients."""
-    return int(session.execute(
-        select(func.count()).select_from(Patient).where(Patient.is_demo.is_(False))
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count()).select_from(Patient).where(Patient.is_demo.is_(False))
+        ).scalar_one()
+    )
 
 
 def has_demo_patients(session: Session) -> bool:
@@ -42,8 +48,9 @@ def add_and_flush(session: Session, rows: Iterable[SQLModel]) -> None:
     session.flush()
 
 
-def insert_in_order(session: Session, model: type[SQLModel],
-                    rows: Sequence[dict[str, Any]]) -> None:
+def insert_in_order(
+    session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+) -> None:
     """Insert plain rows in list order (so ids follow it), in the session's transaction."""
     if rows:
         # render_nulls: otherwise the ORM splits the batch wherever a different column is None.

@@ -41,24 +41,31 @@ def record_diagnosis(
         if data.symptom_onset_on > data.assessed_on:
             raise Invalid("symptom_onset_on is after assessed_on", field="symptom_onset_on")
         if data.symptom_onset_on < patient.birth_date:
-            raise Invalid("symptom_onset_on is before the patient's birth date",
-                          field="symptom_onset_on")
+            raise Invalid(
+                "symptom_onset_on is before the patient's birth date", field="symptom_onset_on"
+            )
     if data.diagnosis_on is not None and data.diagnosis_on < patient.birth_date:
         raise Invalid("diagnosis_on is before the patient's birth date", field="diagnosis_on")
-    row = DiagnosticAssessment(patient_id=patient_id, assessed_by_id=actor.id,
-                               **data.model_dump())
+    row = DiagnosticAssessment(patient_id=patient_id, assessed_by_id=actor.id, **data.model_dump())
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="diagnosis.create",
-                 entity="diagnostic_assessment", entity_id=row.id, patient_id=patient_id,
-                 changes=data.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="diagnosis.create",
+        entity="diagnostic_assessment",
+        entity_id=row.id,
+        patient_id=patient_id,
+        changes=data.model_dump(),
+    )
     return row
 
 
 def latest_assessment(session: Session, *, patient_id: int) -> DiagnosticAssessment | None:
     """The patient's latest diagnostic assessment (by day, then as recorded), or None."""
     return session.exec(
-        select(DiagnosticAssessment).where(DiagnosticAssessment.patient_id == patient_id)
+        select(DiagnosticAssessment)
+        .where(DiagnosticAssessment.patient_id == patient_id)
         .order_by(DiagnosticAssessment.assessed_on.desc(), DiagnosticAssessment.id.desc())
         .limit(1)
     ).first()
@@ -67,8 +74,9 @@ def latest_assessment(session: Session, *, patient_id: int) -> DiagnosticAssessm
 def classify(session: Session, row: DiagnosticAssessment, *, on: date) -> Diagnosis:
     """The assessment classified on `on`: improvement after IVIG derived from scores to then."""
     first_course_on = session.exec(
-        select(func.min(Infusion.scheduled_on))
-        .where(Infusion.patient_id == row.patient_id, Infusion.status == GIVEN)
+        select(func.min(Infusion.scheduled_on)).where(
+            Infusion.patient_id == row.patient_id, Infusion.status == GIVEN
+        )
     ).one()
     scores: list[ScoreReading] = []
     if first_course_on is not None and first_course_on <= on:
@@ -77,15 +85,20 @@ def classify(session: Session, row: DiagnosticAssessment, *, on: date) -> Diagno
         source = _SCORE_SOURCE if _SCORE_SOURCE is not None else literal("clinic")
         rows = session.exec(
             select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-                Assessment.taken_on, Assessment.measure, Assessment.side, Assessment.value,
-                source)
+                Assessment.taken_on, Assessment.measure, Assessment.side, Assessment.value, source
+            )
             .where(Assessment.patient_id == row.patient_id, Assessment.taken_on <= last)
             .order_by(Assessment.taken_on, Assessment.id)
         ).all()
         scores = [ScoreReading(*r) for r in rows]
-    return diagnose(recorded_findings(row), assessed_on=row.assessed_on,
-                    symptom_onset_on=row.symptom_onset_on, first_course_on=first_course_on,
-                    scores=scores, on=on)
+    return diagnose(
+        recorded_findings(row),
+        assessed_on=row.assessed_on,
+        symptom_onset_on=row.symptom_onset_on,
+        first_course_on=first_course_on,
+        scores=scores,
+        on=on,
+    )
 
 
 def recorded_findings(row: DiagnosticAssessment) -> Findings:
@@ -98,12 +111,17 @@ def diagnosis_view(session: Session, row: DiagnosticAssessment, *, on: date) -> 
     result = classify(session, row, on=on)
     staff = session.get(StaffUser, row.assessed_by_id) if row.assessed_by_id else None
     return {
-        "id": row.id, "patient_id": row.patient_id, "on": on,
+        "id": row.id,
+        "patient_id": row.patient_id,
+        "on": on,
         "assessed_on": row.assessed_on,
-        "assessed_by": {"id": staff.id, "username": staff.username,
-                        "full_name": staff.full_name} if staff else None,
-        "symptom_onset_on": row.symptom_onset_on, "diagnosis_on": row.diagnosis_on,
-        "notes": row.notes, "created_at": row.created_at,
+        "assessed_by": {"id": staff.id, "username": staff.username, "full_name": staff.full_name}
+        if staff
+        else None,
+        "symptom_onset_on": row.symptom_onset_on,
+        "diagnosis_on": row.diagnosis_on,
+        "notes": row.notes,
+        "created_at": row.created_at,
         "classification": result.classification,
         "possible": list(result.possible),
         "unknown": list(result.unknown),
@@ -111,8 +129,10 @@ def diagnosis_view(session: Session, row: DiagnosticAssessment, *, on: date) -> 
         "weakness_over_1_month_source": result.weakness_over_1_month_source,
         "findings": asdict(recorded_findings(row)),
         "findings_used": asdict(result.findings),
-        "derived": {"weakness_over_1_month": result.derived_weakness_over_1_month,
-                    "improved_after_ivig": result.derived_improved_after_ivig},
+        "derived": {
+            "weakness_over_1_month": result.derived_weakness_over_1_month,
+            "improved_after_ivig": result.derived_improved_after_ivig,
+        },
         "first_course_on": result.first_course_on,
         "onset_to_first_course_days": result.onset_to_first_course_days,
         "criteria": [asdict(c) for c in result.criteria],

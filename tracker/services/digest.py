@@ -41,29 +41,46 @@ def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list
     Nothing is written when there is nothing to report, or no pharmacy address is set.
     """
     key = outbox.digest_key(on)
-    if not settings.pharmacy_email or session.exec(
-        select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)
-    ).first():
+    if (
+        not settings.pharmacy_email
+        or session.exec(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)).first()
+    ):
         return False
     # "New" means since the previous digest (keys sort by day), or since yesterday.
     previous = session.exec(
         select(OutboxMessage.dedup_key, OutboxMessage.created_at)
         .where(OutboxMessage.kind == outbox.DIGEST, OutboxMessage.dedup_key < key)
-        .order_by(OutboxMessage.dedup_key.desc()).limit(1)
+        .order_by(OutboxMessage.dedup_key.desc())
+        .limit(1)
     ).first()
     since_day = date.fromisoformat(previous[0].partition(":")[2]) if previous else on - timedelta(1)
     since_at = previous[1] if previous else utcnow() - timedelta(days=1)
     flags = flag_conditions(on)
     sections = [
-        _state_section(session, settings, "Overdue", flags[FlagCode.OVERDUE],
-                       lambda s: f"window closed on {_long(s.window_end)}"),
-        _state_section(session, settings, "Needs booking", flags[FlagCode.NEEDS_BOOKING],
-                       lambda s: f"book between {_long(s.window_start)} and "
-                                 f"{_long(s.window_end)}"),
-        _state_section(session, settings, "Booked outside the window",
-                       flags["booking_outside_window"],
-                       lambda s: f"booked for {_long(s.next_booking_on)}, window "
-                                 f"{_long(s.window_start)} to {_long(s.window_end)}"),
+        _state_section(
+            session,
+            settings,
+            "Overdue",
+            flags[FlagCode.OVERDUE],
+            lambda s: f"window closed on {_long(s.window_end)}",
+        ),
+        _state_section(
+            session,
+            settings,
+            "Needs booking",
+            flags[FlagCode.NEEDS_BOOKING],
+            lambda s: f"book between {_long(s.window_start)} and {_long(s.window_end)}",
+        ),
+        _state_section(
+            session,
+            settings,
+            "Booked outside the window",
+            flags["booking_outside_window"],
+            lambda s: (
+                f"booked for {_long(s.next_booking_on)}, window "
+                f"{_long(s.window_start)} to {_long(s.window_end)}"
+            ),
+        ),
         _new_flags(session, settings, on, since_day, alerts),
         _failed_mail(session, settings, since_at),
     ]
@@ -71,12 +88,25 @@ def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list
     if not sections:
         return False
     base = settings.base_url.rstrip("/")
-    mail = render_email(outbox.DIGEST, f"IVIG worklist for {long_date(on)}", {
-        "day": on, "sections": sections, "worklist_link": f"{base}/",
-        "site_name": settings.site_name})
-    return outbox.enqueue(session, dedup_key=key, kind=outbox.DIGEST,
-                          to_address=settings.pharmacy_email, subject=mail.subject,
-                          body_text=mail.text, body_html=mail.html)
+    mail = render_email(
+        outbox.DIGEST,
+        f"IVIG worklist for {long_date(on)}",
+        {
+            "day": on,
+            "sections": sections,
+            "worklist_link": f"{base}/",
+            "site_name": settings.site_name,
+        },
+    )
+    return outbox.enqueue(
+        session,
+        dedup_key=key,
+        kind=outbox.DIGEST,
+        to_address=settings.pharmacy_email,
+        subject=mail.subject,
+        body_text=mail.text,
+        body_html=mail.html,
+    )
 
 
 def _long(day: date | None) -> str:
@@ -86,45 +116,78 @@ def _long(day: date | None) -> str:
 
 
 def _state_section(
-    session: Session, settings: Settings, title: str, condition: ColumnElement[bool],
+    session: Session,
+    settings: Settings,
+    title: str,
+    condition: ColumnElement[bool],
     describe: Callable[[PatientState], str],
 ) -> Section:
-    query = (select(PatientState, Patient.mrn)
-             .join(Patient, Patient.id == PatientState.patient_id).where(condition))
+    query = (
+        select(PatientState, Patient.mrn)
+        .join(Patient, Patient.id == PatientState.patient_id)
+        .where(condition)
+    )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(PatientState.window_end, PatientState.patient_id).limit(SECTION_LIMIT)
     ).all()
-    return Section(title, total, [
-        {"label": f"MRN {mrn}", "text": describe(state),
-         "link": patient_link(settings, state.patient_id)} for state, mrn in rows])
+    return Section(
+        title,
+        total,
+        [
+            {
+                "label": f"MRN {mrn}",
+                "text": describe(state),
+                "link": patient_link(settings, state.patient_id),
+            }
+            for state, mrn in rows
+        ],
+    )
 
 
 def _new_flags(
     session: Session, settings: Settings, on: date, since_day: date, alerts: list[Alert]
 ) -> Section:
-    items = [{"label": f"MRN {a.mrn}", "text": a.text,
-              "link": patient_link(settings, a.patient_id)} for a in alerts]
+    items = [
+        {"label": f"MRN {a.mrn}", "text": a.text, "link": patient_link(settings, a.patient_id)}
+        for a in alerts
+    ]
     s = PatientState
     started = {
-        "review due": and_(s.status == PatientStatus.ACTIVE, s.review_due_from > since_day,
-                           s.review_due_from <= on),
-        "weight out of date": and_(s.status == PatientStatus.ACTIVE,
-                                   s.weight_stale_from > since_day, s.weight_stale_from <= on),
+        "review due": and_(
+            s.status == PatientStatus.ACTIVE, s.review_due_from > since_day, s.review_due_from <= on
+        ),
+        "weight out of date": and_(
+            s.status == PatientStatus.ACTIVE,
+            s.weight_stale_from > since_day,
+            s.weight_stale_from <= on,
+        ),
     }
     for text, condition in started.items():
         for patient_id, mrn in session.exec(
-            select(s.patient_id, Patient.mrn).join(Patient, Patient.id == s.patient_id)
-            .where(condition).order_by(s.patient_id)
+            select(s.patient_id, Patient.mrn)
+            .join(Patient, Patient.id == s.patient_id)
+            .where(condition)
+            .order_by(s.patient_id)
         ):
-            items.append({"label": f"MRN {mrn}", "text": text,
-                          "link": patient_link(settings, patient_id)})
+            items.append(
+                {"label": f"MRN {mrn}", "text": text, "link": patient_link(settings, patient_id)}
+            )
     return Section("New clinical flags", len(items), items[:SECTION_LIMIT])
 
 
 def _failed_mail(session: Session, settings: Settings, since_at: datetime) -> Section:
     total, rows = outbox.failed_since(session, since=since_at, limit=SECTION_LIMIT)
     link = f"{settings.base_url.rstrip('/')}/outbox?status=failed"
-    return Section("E-mails that could not be sent", total, [
-        {"label": KIND_NAMES.get(r.kind, r.kind), "text": f"to {r.to_address}: {r.last_error}",
-         "link": link} for r in rows])
+    return Section(
+        "E-mails that could not be sent",
+        total,
+        [
+            {
+                "label": KIND_NAMES.get(r.kind, r.kind),
+                "text": f"to {r.to_address}: {r.last_error}",
+                "link": link,
+            }
+            for r in rows
+        ],
+    )

@@ -56,16 +56,26 @@ def build_facts(
     attributes; courses as mappings or objects), however the caller read them."""
     return PatientFacts(
         status=patient.status,
-        regimens=tuple(RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days)
-                       for r in regimens),
-        courses=tuple(sorted(
-            (CourseFact(_get(c, "id"), _get(c, "scheduled_on"), _get(c, "status"),
-                        _get(c, "days") or 1)
-             for c in courses if _get(c, "status") in COUNTED_STATUSES),
-            key=lambda c: (c.starts_on, c.id))),
+        regimens=tuple(
+            RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days) for r in regimens
+        ),
+        courses=tuple(
+            sorted(
+                (
+                    CourseFact(
+                        _get(c, "id"),
+                        _get(c, "scheduled_on"),
+                        _get(c, "status"),
+                        _get(c, "days") or 1,
+                    )
+                    for c in courses
+                    if _get(c, "status") in COUNTED_STATUSES
+                ),
+                key=lambda c: (c.starts_on, c.id),
+            )
+        ),
         # Same-day scores in the order they were recorded (the rules' tie-break).
-        scores=tuple(ScoreFact(s.taken_on, s.measure, s.side, s.value, s.timing)
-                     for s in scores),
+        scores=tuple(ScoreFact(s.taken_on, s.measure, s.side, s.value, s.timing) for s in scores),
         review_dates=tuple(sorted(review_dates)),
         weight_dates=tuple(sorted(weight_dates)),
         min_interval_days=patient.min_interval_days,
@@ -81,8 +91,11 @@ def dismissed_actions(
     """Each patient's dismissed (regimen id, action) pairs."""
     dismissed: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for patient_id, regimen_id, action in session.exec(
-        select(RecommendationDecision.patient_id, RecommendationDecision.regimen_id,
-               RecommendationDecision.action).where(
+        select(
+            RecommendationDecision.patient_id,
+            RecommendationDecision.regimen_id,
+            RecommendationDecision.action,
+        ).where(
             RecommendationDecision.patient_id.in_(patient_ids),
             RecommendationDecision.decision == Decision.DISMISSED,
         )
@@ -100,18 +113,32 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
     ) -> dict[int, list[Any]]:
         rows: dict[int, list[Any]] = defaultdict(list)
         model = columns[0].class_
-        for row in session.exec(select(model.patient_id, *columns)
-                                .where(model.patient_id.in_(ids), *where).order_by(*order)):
+        for row in session.exec(
+            select(model.patient_id, *columns)
+            .where(model.patient_id.in_(ids), *where)
+            .order_by(*order)
+        ):
             rows[row[0]].append(row)
         return rows
 
-    regimens = by_patient(Regimen.id, Regimen.starts_on, Regimen.dose_g_per_kg,
-                          Regimen.interval_days)
-    courses = by_patient(Infusion.id, Infusion.scheduled_on, Infusion.status, Infusion.days,
-                         where=(Infusion.status.in_(COUNTED_STATUSES),))
-    scores = by_patient(Assessment.taken_on, Assessment.measure, Assessment.side,
-                        Assessment.value, Assessment.timing,
-                        order=(Assessment.patient_id, Assessment.taken_on, Assessment.id))
+    regimens = by_patient(
+        Regimen.id, Regimen.starts_on, Regimen.dose_g_per_kg, Regimen.interval_days
+    )
+    courses = by_patient(
+        Infusion.id,
+        Infusion.scheduled_on,
+        Infusion.status,
+        Infusion.days,
+        where=(Infusion.status.in_(COUNTED_STATUSES),),
+    )
+    scores = by_patient(
+        Assessment.taken_on,
+        Assessment.measure,
+        Assessment.side,
+        Assessment.value,
+        Assessment.timing,
+        order=(Assessment.patient_id, Assessment.taken_on, Assessment.id),
+    )
     reviews = by_patient(Review.reviewed_on)
     weights = by_patient(Weight.measured_on)
     dismissed = dismissed_actions(session, ids)
@@ -160,10 +187,20 @@ def refresh_state(
         raise NotFound(f"no patient with id {patient_id}")
     session.flush()  # read with plain SQL below: let it see this unit of work's changes
     policy = policy or load_policy(session)
-    facts = load_packed(session.connection(), [(patient.id, patient.status,
-                                                patient.min_interval_days,
-                                                patient.max_interval_days, patient.resumed_on)],
-                        today=today, policy=policy)[patient_id]
+    facts = load_packed(
+        session.connection(),
+        [
+            (
+                patient.id,
+                patient.status,
+                patient.min_interval_days,
+                patient.max_interval_days,
+                patient.resumed_on,
+            )
+        ],
+        today=today,
+        policy=policy,
+    )[patient_id]
     evaluation = evaluate_packed(facts, on=today, policy=policy)
     write_states(session, [state_values(patient_id, evaluation, facts.bookings)])
     # A state already loaded in this session is now behind the row: read it again if used.
@@ -180,11 +217,16 @@ def refresh_states(session: Session, patient_ids: Sequence[int], *, today: date)
     ids = sorted(set(patient_ids))
     for start in range(0, len(ids), SWEEP_BATCH):
         patients = session.exec(
-            select(Patient).where(Patient.id.in_(ids[start:start + SWEEP_BATCH]))).all()
+            select(Patient).where(Patient.id.in_(ids[start : start + SWEEP_BATCH]))
+        ).all()
         facts = load_facts(session, patients)
-        write_states(session, [
-            state_values(pid, evaluate(facts[pid], on=today, policy=policy), facts[pid].courses)
-            for pid in map(stored_id, patients)])
+        write_states(
+            session,
+            [
+                state_values(pid, evaluate(facts[pid], on=today, policy=policy), facts[pid].courses)
+                for pid in map(stored_id, patients)
+            ],
+        )
         session.expunge_all()
 
 
@@ -213,14 +255,20 @@ def refresh_all(
         batch = read_batch(connection, 0, batch_size, today=today, policy=policy)
         while batch:
             patients, facts = batch
-            upcoming = reader.submit(read_batch, connection, patients[-1][0], batch_size,
-                                     today=today, policy=policy)
-            evaluations = [evaluate_packed(facts[pid], on=today, policy=policy)
-                           for pid, *_ in patients]
+            upcoming = reader.submit(
+                read_batch, connection, patients[-1][0], batch_size, today=today, policy=policy
+            )
+            evaluations = [
+                evaluate_packed(facts[pid], on=today, policy=policy) for pid, *_ in patients
+            ]
             batch = upcoming.result()
-            write_states(session, [
-                state_values(pid, evaluation, facts[pid].bookings)
-                for (pid, *_), evaluation in zip(patients, evaluations, strict=True)])
+            write_states(
+                session,
+                [
+                    state_values(pid, evaluation, facts[pid].bookings)
+                    for (pid, *_), evaluation in zip(patients, evaluations, strict=True)
+                ],
+            )
             if on_evaluated is not None:
                 entities = _entities(session, patients)
                 for (pid, *_), evaluation in zip(patients, evaluations, strict=True):
@@ -240,9 +288,15 @@ def read_batch(
     """The next `size` patients after `after_id` and their facts for `today`, or None."""
     patients = connection.execute(
         select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-            Patient.id, Patient.status, Patient.min_interval_days, Patient.max_interval_days,
-            Patient.resumed_on)
-        .where(Patient.id > after_id).order_by(Patient.id).limit(size)
+            Patient.id,
+            Patient.status,
+            Patient.min_interval_days,
+            Patient.max_interval_days,
+            Patient.resumed_on,
+        )
+        .where(Patient.id > after_id)
+        .order_by(Patient.id)
+        .limit(size)
     ).all()
     if not patients:
         return None
@@ -250,5 +304,9 @@ def read_batch(
 
 
 def _entities(session: Session, patients: Sequence[Sequence[Any]]) -> dict[int, Patient]:
-    return {stored_id(p): p for p in session.exec(
-        select(Patient).where(Patient.id.between(patients[0][0], patients[-1][0])))}
+    return {
+        stored_id(p): p
+        for p in session.exec(
+            select(Patient).where(Patient.id.between(patients[0][0], patients[-1][0]))
+        )
+    }

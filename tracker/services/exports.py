@@ -16,14 +16,35 @@ from tracker.store.models import Assessment, Infusion, InfusionLot, Patient, Reg
 
 # Plain columns, not ORM objects: building hundreds of thousands of model instances would be
 # most of the CSV export's time.
-REGIMEN_COLUMNS = ("patient_id", "starts_on", "dose_g_per_kg", "interval_days",
-                   "days_per_course", "product_id", "weight_basis", "reason", "override_reason")
+REGIMEN_COLUMNS = (
+    "patient_id",
+    "starts_on",
+    "dose_g_per_kg",
+    "interval_days",
+    "days_per_course",
+    "product_id",
+    "weight_basis",
+    "reason",
+    "override_reason",
+)
 LOT_COLUMNS = ("infusion_id", "lot_number", "vials", "size_g", "expires_on")
-COURSE_COLUMNS = ("id", "patient_id", "scheduled_on", "status", "start_time", "chair_id",
-                  "days", "chair_minutes", "dose_g", "product_id", "reactions",
-                  "premedication", "notes", "cancel_reason")
-SCORE_COLUMNS = ("patient_id", "taken_on", "measure", "side", "value", "timing",
-                 "infusion_id")
+COURSE_COLUMNS = (
+    "id",
+    "patient_id",
+    "scheduled_on",
+    "status",
+    "start_time",
+    "chair_id",
+    "days",
+    "chair_minutes",
+    "dose_g",
+    "product_id",
+    "reactions",
+    "premedication",
+    "notes",
+    "cancel_reason",
+)
+SCORE_COLUMNS = ("patient_id", "taken_on", "measure", "side", "value", "timing", "infusion_id")
 
 
 def patient_count(session: Session) -> int:
@@ -40,7 +61,9 @@ def patient_batches(session: Session, batch_size: int) -> Iterator[Sequence[Pati
     last_id = 0
     while True:
         patients = session.exec(
-            select(Patient).where(col(Patient.id) > last_id).order_by(col(Patient.id))
+            select(Patient)
+            .where(col(Patient.id) > last_id)
+            .order_by(col(Patient.id))
             .limit(batch_size)
         ).all()
         if not patients:
@@ -64,22 +87,37 @@ class CaseloadRows:
 def caseload_rows(session: Session, patient_ids: list[int]) -> CaseloadRows:
     """The weights, regimens, lots, courses and scores of these patients, for the CSV files."""
     ids = patient_ids
-    weights = (select(col(Weight.patient_id), col(Weight.measured_on), col(Weight.weight_kg))
-               .where(col(Weight.patient_id).in_(ids))
-               .order_by(col(Weight.patient_id), col(Weight.measured_on), col(Weight.id)))
-    regimens = (_columns(Regimen, REGIMEN_COLUMNS).where(col(Regimen.patient_id).in_(ids))
-                .order_by(col(Regimen.patient_id), col(Regimen.starts_on), col(Regimen.id)))
-    lots = (_columns(InfusionLot, LOT_COLUMNS).join(Infusion)
-            .where(col(Infusion.patient_id).in_(ids)).order_by(col(InfusionLot.id)))
-    courses = (_columns(Infusion, COURSE_COLUMNS).where(col(Infusion.patient_id).in_(ids))
-               .order_by(col(Infusion.patient_id), col(Infusion.scheduled_on),
-                         col(Infusion.id)))
-    scores = (_columns(Assessment, SCORE_COLUMNS).where(col(Assessment.patient_id).in_(ids))
-              .order_by(col(Assessment.patient_id), col(Assessment.taken_on),
-                        col(Assessment.id)))
+    weights = (
+        select(col(Weight.patient_id), col(Weight.measured_on), col(Weight.weight_kg))
+        .where(col(Weight.patient_id).in_(ids))
+        .order_by(col(Weight.patient_id), col(Weight.measured_on), col(Weight.id))
+    )
+    regimens = (
+        _columns(Regimen, REGIMEN_COLUMNS)
+        .where(col(Regimen.patient_id).in_(ids))
+        .order_by(col(Regimen.patient_id), col(Regimen.starts_on), col(Regimen.id))
+    )
+    lots = (
+        _columns(InfusionLot, LOT_COLUMNS)
+        .join(Infusion)
+        .where(col(Infusion.patient_id).in_(ids))
+        .order_by(col(InfusionLot.id))
+    )
+    courses = (
+        _columns(Infusion, COURSE_COLUMNS)
+        .where(col(Infusion.patient_id).in_(ids))
+        .order_by(col(Infusion.patient_id), col(Infusion.scheduled_on), col(Infusion.id))
+    )
+    scores = (
+        _columns(Assessment, SCORE_COLUMNS)
+        .where(col(Assessment.patient_id).in_(ids))
+        .order_by(col(Assessment.patient_id), col(Assessment.taken_on), col(Assessment.id))
+    )
     return CaseloadRows(
-        weights=session.exec(weights).all(), regimens=session.exec(regimens).all(),
-        lots=session.exec(lots).all(), courses=session.exec(courses).all(),
+        weights=session.exec(weights).all(),
+        regimens=session.exec(regimens).all(),
+        lots=session.exec(lots).all(),
+        courses=session.exec(courses).all(),
         scores=session.exec(scores).all(),
     )
 
@@ -100,19 +138,30 @@ def treatment_histories(
     their courses by course id, for the FHIR resources."""
     ids = patient_ids
     histories: dict[int, TreatmentHistory] = defaultdict(TreatmentHistory)
-    for r in session.exec(select(Regimen).where(col(Regimen.patient_id).in_(ids))
-                          .order_by(col(Regimen.starts_on), col(Regimen.id))):
+    for r in session.exec(
+        select(Regimen)
+        .where(col(Regimen.patient_id).in_(ids))
+        .order_by(col(Regimen.starts_on), col(Regimen.id))
+    ):
         histories[r.patient_id].regimens.append(r)
-    for i in session.exec(select(Infusion).where(col(Infusion.patient_id).in_(ids))
-                          .order_by(col(Infusion.scheduled_on), col(Infusion.id))):
+    for i in session.exec(
+        select(Infusion)
+        .where(col(Infusion.patient_id).in_(ids))
+        .order_by(col(Infusion.scheduled_on), col(Infusion.id))
+    ):
         histories[i.patient_id].infusions.append(i)
-    for a in session.exec(select(Assessment).where(col(Assessment.patient_id).in_(ids))
-                          .order_by(col(Assessment.taken_on), col(Assessment.id))):
+    for a in session.exec(
+        select(Assessment)
+        .where(col(Assessment.patient_id).in_(ids))
+        .order_by(col(Assessment.taken_on), col(Assessment.id))
+    ):
         histories[a.patient_id].assessments.append(a)
     lots: dict[int, list[InfusionLot]] = defaultdict(list)
     for lot in session.exec(
-        select(InfusionLot).join(Infusion, col(Infusion.id) == col(InfusionLot.infusion_id))
-        .where(col(Infusion.patient_id).in_(ids)).order_by(col(InfusionLot.id))
+        select(InfusionLot)
+        .join(Infusion, col(Infusion.id) == col(InfusionLot.infusion_id))
+        .where(col(Infusion.patient_id).in_(ids))
+        .order_by(col(InfusionLot.id))
     ):
         lots[lot.infusion_id].append(lot)
     return histories, lots

@@ -71,13 +71,18 @@ def _regimen_on(session: Session, patient_id: int, day: date) -> Regimen | None:
 
 
 def estimate_chair_minutes(
-    session: Session, *, patient_id: int, day: date, dose_g: float | None,
+    session: Session,
+    *,
+    patient_id: int,
+    day: date,
+    dose_g: float | None,
     product: Product | None,
 ) -> int:
     """Minutes a course will hold the chair, from the dose, weight and product's rates."""
     weight = weight_on(session, patient_id=patient_id, day=day)
     return chair_minutes(
-        dose_g=dose_g, weight_kg=weight.weight_kg if weight else None,
+        dose_g=dose_g,
+        weight_kg=weight.weight_kg if weight else None,
         concentration_percent=product.concentration_percent if product else None,
         max_rate_mg_per_kg_per_min=product.max_rate_mg_per_kg_per_min if product else None,
         start_rate_mg_per_kg_per_min=product.start_rate_mg_per_kg_per_min if product else None,
@@ -85,15 +90,20 @@ def estimate_chair_minutes(
 
 
 def _claim_chair(
-    session: Session, *, chair: Chair, first_day: date, days: int, start: time | None,
-    minutes: int, ignore_id: int | None = None,
+    session: Session,
+    *,
+    chair: Chair,
+    first_day: date,
+    days: int,
+    start: time | None,
+    minutes: int,
+    ignore_id: int | None = None,
 ) -> None:
     """Hold the chair for these days and hours, or raise Conflict if someone has it."""
     # Bumping the chair's version takes its row lock (PostgreSQL) or the write lock
     # (SQLite) first, so two bookings of one chair are checked one after the other.
     session.exec(
-        update(Chair).where(Chair.id == chair.id)
-        .values(booking_version=Chair.booking_version + 1)
+        update(Chair).where(Chair.id == chair.id).values(booking_version=Chair.booking_version + 1)
     )
     wanted_days = course_days(first_day, days)
     span = chair_span(start, minutes)
@@ -106,8 +116,7 @@ def _claim_chair(
         )
     ).all()
     for other in others:
-        if other.id == ignore_id or not (course_days(other.scheduled_on, other.days)
-                                         & wanted_days):
+        if other.id == ignore_id or not (course_days(other.scheduled_on, other.days) & wanted_days):
             continue
         if spans_clash(span, chair_span(other.start_time, other.chair_minutes)):
             taken = other.start_time.strftime("%H:%M") if other.start_time else "all day"
@@ -119,15 +128,22 @@ def _claim_chair(
 
 
 def _lots(
-    infusion_id: int, lots: list[LotInput], given_on: date, dose_g: float | None, *,
+    infusion_id: int,
+    lots: list[LotInput],
+    given_on: date,
+    dose_g: float | None,
+    *,
     confirmed: bool,
 ) -> list[InfusionLot]:
     # A recall must find every vial: the rules refuse a course given with no lot, an expired
     # lot, or lots that do not add up to the dose unless a person confirmed the difference.
     try:
-        check_course_lots([(lot.lot_number, lot.vials, lot.size_g, lot.expires_on)
-                           for lot in lots], dose_g=dose_g or 0, given_on=given_on,
-                          confirmed=confirmed)
+        check_course_lots(
+            [(lot.lot_number, lot.vials, lot.size_g, lot.expires_on) for lot in lots],
+            dose_g=dose_g or 0,
+            given_on=given_on,
+            confirmed=confirmed,
+        )
     except ImplausibleEntry as exc:
         raise Invalid(exc.message, field=exc.field) from exc
     return [InfusionLot(infusion_id=infusion_id, **lot.model_dump()) for lot in lots]
@@ -161,15 +177,30 @@ def book_infusion(
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     chair = chair_by_code(session, data.chair)
     # A course over several days holds the chair each day for that day's share of the dose.
-    minutes = estimate_chair_minutes(session, patient_id=patient_id, day=data.scheduled_on,
-                                     dose_g=dose_g / data.days if dose_g else None,
-                                     product=product)
+    minutes = estimate_chair_minutes(
+        session,
+        patient_id=patient_id,
+        day=data.scheduled_on,
+        dose_g=dose_g / data.days if dose_g else None,
+        product=product,
+    )
     if chair is not None:
         if not given:  # the suite's hours bind a booking; a course given is recorded as it was
-            check_course_open(session, first_day=data.scheduled_on, days=data.days,
-                              start=data.start_time, minutes=minutes)
-        _claim_chair(session, chair=chair, first_day=data.scheduled_on, days=data.days,
-                     start=data.start_time, minutes=minutes)
+            check_course_open(
+                session,
+                first_day=data.scheduled_on,
+                days=data.days,
+                start=data.start_time,
+                minutes=minutes,
+            )
+        _claim_chair(
+            session,
+            chair=chair,
+            first_day=data.scheduled_on,
+            days=data.days,
+            start=data.start_time,
+            minutes=minutes,
+        )
     infusion = Infusion(
         patient_id=patient_id,
         regimen_id=regimen.id if regimen else None,
@@ -191,37 +222,61 @@ def book_infusion(
     session.add(infusion)
     _flush_booking(session, chair)
     if given:
-        session.add_all(_lots(stored_id(infusion), data.lots, data.scheduled_on, data.dose_g,
-                              confirmed=data.confirm_lot_total))
+        session.add_all(
+            _lots(
+                stored_id(infusion),
+                data.lots,
+                data.scheduled_on,
+                data.dose_g,
+                confirmed=data.confirm_lot_total,
+            )
+        )
         session.flush()
-    audit.record(session, actor=actor, action="infusion.create", entity="infusion",
-                 entity_id=infusion.id, patient_id=patient_id,
-                 changes=data.model_dump(exclude=_unconfirmed(data)))
+    audit.record(
+        session,
+        actor=actor,
+        action="infusion.create",
+        entity="infusion",
+        entity_id=infusion.id,
+        patient_id=patient_id,
+        changes=data.model_dump(exclude=_unconfirmed(data)),
+    )
     _refresh(session, infusion, today=today, new_course=True)
     return infusion
 
 
-def _refresh(session: Session, infusion: Infusion, *, today: date,
-             new_course: bool = False) -> None:
+def _refresh(
+    session: Session, infusion: Infusion, *, today: date, new_course: bool = False
+) -> None:
     """After a change to a course: the patient's state and the course's reminder."""
     # One read of the policy for both (each read is a round trip).
     policy = load_policy(session)
     refresh_state(session, patient_id=infusion.patient_id, today=today, policy=policy)
-    refresh_course_reminder(session, infusion_id=stored_id(infusion), today=today, policy=policy,
-                            new_course=new_course)
+    refresh_course_reminder(
+        session, infusion_id=stored_id(infusion), today=today, policy=policy, new_course=new_course
+    )
 
 
 def _flush_booking(session: Session, chair: Chair | None) -> None:
     try:
         session.flush()
     except IntegrityError as exc:  # the unique start index: a same-start booking won
-        raise Conflict(f"chair {chair.code if chair else ''} is taken at that time",
-                       field="chair") from exc
+        raise Conflict(
+            f"chair {chair.code if chair else ''} is taken at that time", field="chair"
+        ) from exc
 
 
 # What recording a course as given may change, for its audit entry's [old, new] pairs.
-_GIVEN_FIELDS = ("status", "scheduled_on", "dose_g", "product_id", "reactions", "premedication",
-                 "notes", "given_by_id")
+_GIVEN_FIELDS = (
+    "status",
+    "scheduled_on",
+    "dose_g",
+    "product_id",
+    "reactions",
+    "premedication",
+    "notes",
+    "given_by_id",
+)
 
 
 def administer_infusion(
@@ -238,9 +293,15 @@ def administer_infusion(
     if given_on != infusion.scheduled_on and infusion.chair_id is not None:
         chair = session.get(Chair, infusion.chair_id)
         assert chair is not None  # chair_id is a foreign key
-        _claim_chair(session, chair=chair, first_day=given_on, days=infusion.days,
-                     start=infusion.start_time, minutes=infusion.chair_minutes or 0,
-                     ignore_id=infusion.id)
+        _claim_chair(
+            session,
+            chair=chair,
+            first_day=given_on,
+            days=infusion.days,
+            start=infusion.start_time,
+            minutes=infusion.chair_minutes or 0,
+            ignore_id=infusion.id,
+        )
     before = {name: getattr(infusion, name) for name in _GIVEN_FIELDS}
     infusion.scheduled_on = given_on
     infusion.status = CourseStatus.GIVEN
@@ -253,15 +314,25 @@ def administer_infusion(
     infusion.given_by_id = actor.id
     infusion.given_at = utcnow()
     infusion.updated_at = utcnow()
-    session.add_all(_lots(stored_id(infusion), data.lots, given_on, data.dose_g,
-                          confirmed=data.confirm_lot_total))
+    session.add_all(
+        _lots(
+            stored_id(infusion), data.lots, given_on, data.dose_g, confirmed=data.confirm_lot_total
+        )
+    )
     session.flush()
-    audit.record(session, actor=actor, action="infusion.administer", entity="infusion",
-                 entity_id=infusion.id, patient_id=infusion.patient_id,
-                 changes={**audit.diff(before, {name: getattr(infusion, name)
-                                                for name in _GIVEN_FIELDS}),
-                          "lots": [lot.model_dump() for lot in data.lots],
-                          **({"confirm_lot_total": True} if data.confirm_lot_total else {})})
+    audit.record(
+        session,
+        actor=actor,
+        action="infusion.administer",
+        entity="infusion",
+        entity_id=infusion.id,
+        patient_id=infusion.patient_id,
+        changes={
+            **audit.diff(before, {name: getattr(infusion, name) for name in _GIVEN_FIELDS}),
+            "lots": [lot.model_dump() for lot in data.lots],
+            **({"confirm_lot_total": True} if data.confirm_lot_total else {}),
+        },
+    )
     _refresh(session, infusion, today=today)  # withdraws its reminder
     return infusion
 
@@ -277,30 +348,60 @@ def reschedule_infusion(
         raise Invalid("a booking cannot be in the past", field="scheduled_on")
     chair = chair_by_code(session, data.chair)
     if chair is not None:
-        check_course_open(session, first_day=data.scheduled_on, days=infusion.days,
-                          start=data.start_time, minutes=infusion.chair_minutes or 0)
-        _claim_chair(session, chair=chair, first_day=data.scheduled_on, days=infusion.days,
-                     start=data.start_time, minutes=infusion.chair_minutes or 0,
-                     ignore_id=infusion.id)
-    before = {"scheduled_on": infusion.scheduled_on, "start_time": infusion.start_time,
-              "chair_id": infusion.chair_id}
+        check_course_open(
+            session,
+            first_day=data.scheduled_on,
+            days=infusion.days,
+            start=data.start_time,
+            minutes=infusion.chair_minutes or 0,
+        )
+        _claim_chair(
+            session,
+            chair=chair,
+            first_day=data.scheduled_on,
+            days=infusion.days,
+            start=data.start_time,
+            minutes=infusion.chair_minutes or 0,
+            ignore_id=infusion.id,
+        )
+    before = {
+        "scheduled_on": infusion.scheduled_on,
+        "start_time": infusion.start_time,
+        "chair_id": infusion.chair_id,
+    }
     infusion.scheduled_on = data.scheduled_on
     infusion.start_time = data.start_time
     infusion.chair_id = chair.id if chair else None
     infusion.updated_at = utcnow()
     _flush_booking(session, chair)
-    audit.record(session, actor=actor, action="infusion.reschedule", entity="infusion",
-                 entity_id=infusion.id, patient_id=infusion.patient_id,
-                 changes=audit.diff(before, {"scheduled_on": data.scheduled_on,
-                                             "start_time": data.start_time,
-                                             "chair_id": infusion.chair_id}))
+    audit.record(
+        session,
+        actor=actor,
+        action="infusion.reschedule",
+        entity="infusion",
+        entity_id=infusion.id,
+        patient_id=infusion.patient_id,
+        changes=audit.diff(
+            before,
+            {
+                "scheduled_on": data.scheduled_on,
+                "start_time": data.start_time,
+                "chair_id": infusion.chair_id,
+            },
+        ),
+    )
     # A moved course gets a fresh reminder; the old one is withdrawn.
     _refresh(session, infusion, today=today)
     return infusion
 
 
 def cancel_infusion(
-    session: Session, *, actor: Actor, infusion_id: int, reason: str, today: date,
+    session: Session,
+    *,
+    actor: Actor,
+    infusion_id: int,
+    reason: str,
+    today: date,
     status: str = CourseStatus.CANCELLED,
 ) -> Infusion:
     """Cancel a booked course (or mark it missed), with the reason."""
@@ -313,9 +414,15 @@ def cancel_infusion(
     infusion.cancelled_at = utcnow()
     infusion.updated_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action=f"infusion.{status}", entity="infusion",
-                 entity_id=infusion.id, patient_id=infusion.patient_id,
-                 changes=audit.diff(before, {"status": status, "cancel_reason": reason}))
+    audit.record(
+        session,
+        actor=actor,
+        action=f"infusion.{status}",
+        entity="infusion",
+        entity_id=infusion.id,
+        patient_id=infusion.patient_id,
+        changes=audit.diff(before, {"status": status, "cancel_reason": reason}),
+    )
     _refresh(session, infusion, today=today)  # withdraws its reminder
     return infusion
 
@@ -324,17 +431,22 @@ def last_given_on(session: Session, *, patient_id: int, on: date) -> date | None
     """The first day of the patient's latest course given on or before `on`, or None."""
     return session.exec(
         select(func.max(Infusion.scheduled_on)).where(
-            Infusion.patient_id == patient_id, Infusion.status == CourseStatus.GIVEN,
-            Infusion.scheduled_on <= on)
+            Infusion.patient_id == patient_id,
+            Infusion.status == CourseStatus.GIVEN,
+            Infusion.scheduled_on <= on,
+        )
     ).one()
 
 
 def infusions(session: Session, *, patient_id: int) -> list[Infusion]:
     """A patient's courses, oldest first."""
-    return list(session.exec(
-        select(Infusion).where(Infusion.patient_id == patient_id)
-        .order_by(Infusion.scheduled_on, Infusion.id)
-    ).all())
+    return list(
+        session.exec(
+            select(Infusion)
+            .where(Infusion.patient_id == patient_id)
+            .order_by(Infusion.scheduled_on, Infusion.id)
+        ).all()
+    )
 
 
 def infusion_view(session: Session, infusion: Infusion) -> dict[str, Any]:
@@ -350,26 +462,49 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
     lots: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     # Only the courses' own chairs and products: reading every chair and product of the
     # site as ORM rows cost more than the rest of a booking.
-    for course_id, chair, product, *lot in session.exec(
-        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-            Infusion.id, Chair.code, Product.code, InfusionLot.lot_number,
-            InfusionLot.vials, InfusionLot.size_g, InfusionLot.expires_on)
-        .select_from(Infusion)
-        .outerjoin(Chair, Chair.id == Infusion.chair_id)
-        .outerjoin(Product, Product.id == Infusion.product_id)
-        .outerjoin(InfusionLot, InfusionLot.infusion_id == Infusion.id)
-        .where(Infusion.id.in_(ids))
-        .order_by(InfusionLot.id)
-    ) if ids else ():
+    for course_id, chair, product, *lot in (
+        session.exec(
+            select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+                Infusion.id,
+                Chair.code,
+                Product.code,
+                InfusionLot.lot_number,
+                InfusionLot.vials,
+                InfusionLot.size_g,
+                InfusionLot.expires_on,
+            )
+            .select_from(Infusion)
+            .outerjoin(Chair, Chair.id == Infusion.chair_id)
+            .outerjoin(Product, Product.id == Infusion.product_id)
+            .outerjoin(InfusionLot, InfusionLot.infusion_id == Infusion.id)
+            .where(Infusion.id.in_(ids))
+            .order_by(InfusionLot.id)
+        )
+        if ids
+        else ()
+    ):
         chair_codes[course_id], product_codes[course_id] = chair, product
         if lot[0] is not None:
             lots[course_id].append(dict(zip(_LOT_FIELDS, lot, strict=True)))
     return [
         {
-            **c.model_dump(include={
-                "id", "patient_id", "regimen_id", "scheduled_on", "start_time", "days",
-                "chair_minutes", "status", "dose_g", "reactions", "premedication", "notes",
-                "cancel_reason"}),
+            **c.model_dump(
+                include={
+                    "id",
+                    "patient_id",
+                    "regimen_id",
+                    "scheduled_on",
+                    "start_time",
+                    "days",
+                    "chair_minutes",
+                    "status",
+                    "dose_g",
+                    "reactions",
+                    "premedication",
+                    "notes",
+                    "cancel_reason",
+                }
+            ),
             "chair": chair_codes.get(course_id),
             "product_code": product_codes.get(course_id),
             "lots": lots[course_id],

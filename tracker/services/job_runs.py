@@ -33,8 +33,7 @@ def begin_day(session: Session, *, name: str, on: date, once: bool) -> bool:
     if once and last_on >= on:
         return False
     session.execute(
-        update(JobRun).where(JobRun.name == name)
-        .values(last_on=max(last_on, on), last_at=utcnow())
+        update(JobRun).where(JobRun.name == name).values(last_on=max(last_on, on), last_at=utcnow())
     )
     return True
 

@@ -64,5 +64,7 @@ def _serialise(session: Session, key: str) -> None:
     # SQLite's writers already run one at a time (BEGIN IMMEDIATE); PostgreSQL needs a lock.
     # The two-key form keeps these apart from the audit chain's one-key lock.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-                        {"space": _LOCK_SPACE, "key": key})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": _LOCK_SPACE, "key": key},
+        )

@@ -25,8 +25,10 @@ def day_list(session: Session, *, day: date) -> list[dict[str, Any]]:
         select(Infusion, Patient, Chair.code)
         .join(Patient, Patient.id == Infusion.patient_id)
         .join(Chair, Chair.id == Infusion.chair_id, isouter=True)
-        .where(Infusion.scheduled_on == day,
-               Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)))
+        .where(
+            Infusion.scheduled_on == day,
+            Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
+        )
         .order_by(Infusion.start_time, Chair.code, Infusion.id)
     ).all()
     return [{"infusion": i, "patient": p, "chair": code} for i, p, code in rows]
@@ -65,9 +67,14 @@ def log_course(
     administer_infusion(session, actor=actor, infusion_id=infusion_id, data=given, today=today)
     for field, score in scores:
         try:
-            record_assessment(session, actor=actor, patient_id=infusion.patient_id,
-                              data=score.model_copy(update={"infusion_id": infusion_id}),
-                              today=today, refresh=False)
+            record_assessment(
+                session,
+                actor=actor,
+                patient_id=infusion.patient_id,
+                data=score.model_copy(update={"infusion_id": infusion_id}),
+                today=today,
+                refresh=False,
+            )
         except ServiceError as exc:
             raise Invalid(exc.message, field=field) from exc
     refresh_state(session, patient_id=infusion.patient_id, today=today)
@@ -85,7 +92,13 @@ def read_scan(session: Session, *, text: str) -> dict[str, Any]:
         raise Invalid(f"The scan could not be read: {exc.message}.", field="scan") from exc
     product = product_by_gtin(session, scan.gtin)
     if product is None:
-        raise Invalid(f"No product has the GTIN {scan.gtin}: choose the product by hand, and "
-                      "ask an admin to set this GTIN on it.", field="scan")
-    return {"product_code": product.code, "lot_number": scan.lot_number or "",
-            "expires_on": scan.expires_on.isoformat() if scan.expires_on else ""}
+        raise Invalid(
+            f"No product has the GTIN {scan.gtin}: choose the product by hand, and "
+            "ask an admin to set this GTIN on it.",
+            field="scan",
+        )
+    return {
+        "product_code": product.code,
+        "lot_number": scan.lot_number or "",
+        "expires_on": scan.expires_on.isoformat() if scan.expires_on else "",
+    }

@@ -26,8 +26,10 @@ from tracker.store.types import utcnow
 
 def supported_countries() -> dict[str, list[str]]:
     """The countries (ISO codes) whose public holidays are known, with their subdivisions."""
-    return {code: list(subdivisions) for code, subdivisions
-            in sorted(holiday_calendars.list_supported_countries().items())}
+    return {
+        code: list(subdivisions)
+        for code, subdivisions in sorted(holiday_calendars.list_supported_countries().items())
+    }
 
 
 def weekly_hours(session: Session) -> tuple[DayHours | None, ...]:
@@ -50,8 +52,9 @@ def site_calendar(session: Session) -> SiteCalendar:
     return session.get(SiteCalendar, 1) or SiteCalendar()
 
 
-def closures(session: Session, *, first: date | None = None,
-             last: date | None = None) -> list[ClosureDay]:
+def closures(
+    session: Session, *, first: date | None = None, last: date | None = None
+) -> list[ClosureDay]:
     """The site's own closure days, in order, optionally from `first` to `last`."""
     query = select(ClosureDay).order_by(ClosureDay.day)
     if first is not None:
@@ -61,13 +64,13 @@ def closures(session: Session, *, first: date | None = None,
     return list(session.exec(query).all())
 
 
-def public_holidays(country: str, subdivision: str, *, first: date,
-                    last: date) -> dict[date, str]:
+def public_holidays(country: str, subdivision: str, *, first: date, last: date) -> dict[date, str]:
     """The public holidays of the country (and subdivision) from `first` to `last`."""
     if not country:
         return {}
     found = holiday_calendars.country_holidays(
-        country, subdiv=subdivision or None, years=range(first.year, last.year + 1))
+        country, subdiv=subdivision or None, years=range(first.year, last.year + 1)
+    )
     return {day: name for day, name in sorted(found.items()) if first <= day <= last}
 
 
@@ -77,46 +80,62 @@ def opening_calendar(session: Session, *, first: date, last: date) -> OpeningCal
     return OpeningCalendar(
         hours=weekly_hours(session),
         closures={c.day: c.reason for c in closures(session, first=first, last=last)},
-        holidays=public_holidays(calendar.holiday_country, calendar.holiday_subdivision,
-                                 first=first, last=last),
+        holidays=public_holidays(
+            calendar.holiday_country, calendar.holiday_subdivision, first=first, last=last
+        ),
     )
 
 
-def check_course_open(session: Session, *, first_day: date, days: int, start: time | None,
-                      minutes: int) -> None:
+def check_course_open(
+    session: Session, *, first_day: date, days: int, start: time | None, minutes: int
+) -> None:
     """Raise Invalid naming the field unless the suite is open for the whole course."""
-    calendar = opening_calendar(session, first=first_day,
-                                last=first_day + timedelta(days=max(days, 1) - 1))
-    problem = course_opening_problem(calendar, first_day=first_day, days=days, start=start,
-                                     minutes=minutes)
+    calendar = opening_calendar(
+        session, first=first_day, last=first_day + timedelta(days=max(days, 1) - 1)
+    )
+    problem = course_opening_problem(
+        calendar, first_day=first_day, days=days, start=start, minutes=minutes
+    )
     if problem is not None:
         raise Invalid(problem.message, field=problem.field)
 
 
 def set_opening(
-    session: Session, *, actor: Actor, hours: list[tuple[time, time] | None],
-    holiday_country: str, holiday_subdivision: str = "",
+    session: Session,
+    *,
+    actor: Actor,
+    hours: list[tuple[time, time] | None],
+    holiday_country: str,
+    holiday_subdivision: str = "",
 ) -> None:
     """Store the weekly hours (Monday first; None = closed) and the holiday country."""
     if len(hours) != 7:
         raise Invalid("give the hours of all seven weekdays", field="hours")
     for weekday, pair in enumerate(hours):
         if pair is not None and pair[0] >= pair[1]:
-            raise Invalid(f"{pair[0]:%H:%M} is not before {pair[1]:%H:%M}",
-                          field=f"hours.{weekday}")
+            raise Invalid(
+                f"{pair[0]:%H:%M} is not before {pair[1]:%H:%M}", field=f"hours.{weekday}"
+            )
     country = holiday_country.strip().upper()
     subdivision = holiday_subdivision.strip().upper()
     known = supported_countries()
     if country and country not in known:
-        raise Invalid(f"no public holidays are known for {country!r}: give an ISO country "
-                      "code such as GB or NL, or none", field="holiday_country")
+        raise Invalid(
+            f"no public holidays are known for {country!r}: give an ISO country "
+            "code such as GB or NL, or none",
+            field="holiday_country",
+        )
     if subdivision and (not country or subdivision not in known[country]):
-        raise Invalid(f"{subdivision!r} is not a subdivision of {country or 'no country'}",
-                      field="holiday_subdivision")
+        raise Invalid(
+            f"{subdivision!r} is not a subdivision of {country or 'no country'}",
+            field="holiday_subdivision",
+        )
     before: dict[str, Any] = {"hours": _hours_text(weekly_hours(session))}
     calendar_row = site_calendar(session)
-    before |= {"holiday_country": calendar_row.holiday_country,
-               "holiday_subdivision": calendar_row.holiday_subdivision}
+    before |= {
+        "holiday_country": calendar_row.holiday_country,
+        "holiday_subdivision": calendar_row.holiday_subdivision,
+    }
     stored = {row.weekday: row for row in session.exec(select(OpeningHours)).all()}
     now = utcnow()
     for weekday, pair in enumerate(hours):
@@ -128,10 +147,18 @@ def set_opening(
     calendar_row.updated_by_id, calendar_row.updated_at = actor.id, now
     session.add(calendar_row)
     session.flush()
-    after = {"hours": _hours_text(weekly_hours(session)), "holiday_country": country,
-             "holiday_subdivision": subdivision}
-    audit.record(session, actor=actor, action="opening.update", entity="opening_hours",
-                 changes=audit.diff(before, after))
+    after = {
+        "hours": _hours_text(weekly_hours(session)),
+        "holiday_country": country,
+        "holiday_subdivision": subdivision,
+    }
+    audit.record(
+        session,
+        actor=actor,
+        action="opening.update",
+        entity="opening_hours",
+        changes=audit.diff(before, after),
+    )
 
 
 def _hours_text(week: tuple[DayHours | None, ...]) -> list[str]:
@@ -151,8 +178,14 @@ def add_closure(session: Session, *, actor: Actor, day: date, reason: str) -> Cl
         session.flush()
     except IntegrityError as exc:  # a closure of the same day committed meanwhile
         raise Conflict(f"{day.isoformat()} is closed already", field="day") from exc
-    audit.record(session, actor=actor, action="closure.create", entity="closure_day",
-                 entity_id=row.id, changes={"day": day, "reason": reason})
+    audit.record(
+        session,
+        actor=actor,
+        action="closure.create",
+        entity="closure_day",
+        entity_id=row.id,
+        changes={"day": day, "reason": reason},
+    )
     return row
 
 
@@ -161,8 +194,14 @@ def remove_closure(session: Session, *, actor: Actor, closure_id: int) -> Closur
     row = session.get(ClosureDay, closure_id)
     if row is None:
         raise NotFound(f"no closure with id {closure_id}")
-    audit.record(session, actor=actor, action="closure.delete", entity="closure_day",
-                 entity_id=row.id, changes={"day": row.day, "reason": row.reason})
+    audit.record(
+        session,
+        actor=actor,
+        action="closure.delete",
+        entity="closure_day",
+        entity_id=row.id,
+        changes={"day": row.day, "reason": row.reason},
+    )
     session.delete(row)
     session.flush()
     return row

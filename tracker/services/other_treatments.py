@@ -13,8 +13,17 @@ from tracker.services.patients import get_patient
 from tracker.store.models import OtherTreatment, StaffUser
 
 # What a view of a treatment shows (the API's OtherTreatmentRead, the pages).
-VIEW_FIELDS = ("id", "patient_id", "kind", "description", "started_on", "stopped_on", "notes",
-               "recorded_by_id", "recorded_at")
+VIEW_FIELDS = (
+    "id",
+    "patient_id",
+    "kind",
+    "description",
+    "started_on",
+    "stopped_on",
+    "notes",
+    "recorded_by_id",
+    "recorded_at",
+)
 
 
 def record_other_treatment(
@@ -23,19 +32,33 @@ def record_other_treatment(
     """Record a treatment besides IVIG; it may not start after today (the site's day)."""
     get_patient(session, patient_id)
     if data.started_on > today:
-        raise Invalid("started_on is in the future: record a treatment once it has started",
-                      field="started_on")
+        raise Invalid(
+            "started_on is in the future: record a treatment once it has started",
+            field="started_on",
+        )
     _check_stop(data.stopped_on, today)
     row = OtherTreatment(patient_id=patient_id, recorded_by_id=actor.id, **data.model_dump())
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="other_treatment.create", entity="other_treatment",
-                 entity_id=row.id, patient_id=patient_id, changes=data.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="other_treatment.create",
+        entity="other_treatment",
+        entity_id=row.id,
+        patient_id=patient_id,
+        changes=data.model_dump(),
+    )
     return row
 
 
 def stop_other_treatment(
-    session: Session, *, actor: Actor, treatment_id: int, stopped_on: date, today: date,
+    session: Session,
+    *,
+    actor: Actor,
+    treatment_id: int,
+    stopped_on: date,
+    today: date,
     patient_id: int | None = None,
 ) -> OtherTreatment:
     """Set the last day of a treatment (again, to correct it); `patient_id` must own it."""
@@ -44,16 +67,23 @@ def stop_other_treatment(
     if row is None or (patient_id is not None and row.patient_id != patient_id):
         raise NotFound(f"no other treatment with id {treatment_id}")
     if stopped_on < row.started_on:
-        raise Invalid(f"stopped_on is before the treatment started ({row.started_on})",
-                      field="stopped_on")
+        raise Invalid(
+            f"stopped_on is before the treatment started ({row.started_on})", field="stopped_on"
+        )
     _check_stop(stopped_on, today)
     before = row.stopped_on
     row.stopped_on = stopped_on
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="other_treatment.stop", entity="other_treatment",
-                 entity_id=row.id, patient_id=row.patient_id,
-                 changes={"stopped_on": [before, stopped_on]})
+    audit.record(
+        session,
+        actor=actor,
+        action="other_treatment.stop",
+        entity="other_treatment",
+        entity_id=row.id,
+        patient_id=row.patient_id,
+        changes={"stopped_on": [before, stopped_on]},
+    )
     return row
 
 
@@ -81,5 +111,6 @@ def _view(row: OtherTreatment, username: str | None) -> dict[str, Any]:
 def _check_stop(stopped_on: date | None, today: date) -> None:
     # A stop is a fact, like the start: a planned last day is recorded once it has come.
     if stopped_on is not None and stopped_on > today:
-        raise Invalid("stopped_on is in the future: record the stop once it has happened",
-                      field="stopped_on")
+        raise Invalid(
+            "stopped_on is in the future: record the stop once it has happened", field="stopped_on"
+        )

@@ -42,6 +42,7 @@ TABS = {
 
 # The deduplication keys: each says what makes a message the same message.
 
+
 def reminder_key(infusion_id: int, day: date, start_time: time | None) -> str:
     """A course's reminder; moving it to another day or time makes a new one."""
     when = day.isoformat() + (f"T{start_time:%H:%M}" if start_time else "")
@@ -103,18 +104,27 @@ def enqueue(
     content (a course moved away and back again: the earlier row was never sent).
     """
     values = {
-        "dedup_key": dedup_key, "kind": kind, "to_address": to_address,
-        "subject": subject[:200], "body_text": body_text, "body_html": body_html,
-        "attachments": list(attachments), "patient_id": patient_id,
-        "infusion_id": infusion_id, "status": "pending", "attempts": 0,
-        "next_attempt_at": utcnow(), "created_at": utcnow(),
+        "dedup_key": dedup_key,
+        "kind": kind,
+        "to_address": to_address,
+        "subject": subject[:200],
+        "body_text": body_text,
+        "body_html": body_html,
+        "attachments": list(attachments),
+        "patient_id": patient_id,
+        "infusion_id": infusion_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "created_at": utcnow(),
     }
     table = OutboxMessage.__table__
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
     written = session.execute(
-        insert(table).values(**values)
+        insert(table)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(table.c.id)
     ).first()
@@ -122,18 +132,24 @@ def enqueue(
         return True
     if not revive_withdrawn:
         return False
-    revived = cast(CursorResult[Any], session.execute(
-        update(table)
-        .where(table.c.dedup_key == dedup_key, table.c.status == "withdrawn")
-        .values(**{k: v for k, v in values.items() if k not in ("dedup_key", "created_at")},
-                last_error=None, first_attempt_at=None, claimed_at=None, claimed_by=None)
-    ))  # an UPDATE's result is a CursorResult; Session.execute is typed for any statement
+    revived = cast(
+        CursorResult[Any],
+        session.execute(
+            update(table)
+            .where(table.c.dedup_key == dedup_key, table.c.status == "withdrawn")
+            .values(
+                **{k: v for k, v in values.items() if k not in ("dedup_key", "created_at")},
+                last_error=None,
+                first_attempt_at=None,
+                claimed_at=None,
+                claimed_by=None,
+            )
+        ),
+    )  # an UPDATE's result is a CursorResult; Session.execute is typed for any statement
     return revived.rowcount == 1
 
 
-def withdraw_reminders(
-    session: Session, *, infusion_id: int, keep_key: str | None = None
-) -> int:
+def withdraw_reminders(session: Session, *, infusion_id: int, keep_key: str | None = None) -> int:
     """Withdraw a course's pending reminders (call after cancelling or moving it); how many.
 
     A reminder already being sent cannot be stopped; one already sent stays sent.
@@ -145,9 +161,12 @@ def withdraw_reminders(
     ]
     if keep_key is not None:
         conditions.append(OutboxMessage.dedup_key != keep_key)
-    result = cast(CursorResult[Any], session.execute(  # an UPDATE's result (as above)
-        update(OutboxMessage).where(*conditions).values(status="withdrawn")
-    ))
+    result = cast(
+        CursorResult[Any],
+        session.execute(  # an UPDATE's result (as above)
+            update(OutboxMessage).where(*conditions).values(status="withdrawn")
+        ),
+    )
     return result.rowcount
 
 
@@ -155,13 +174,19 @@ def withdraw_stale_reminders(session: Session) -> int:
     """Withdraw every pending reminder whose course is no longer booked for its day and time."""
     rows = session.exec(
         select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-            OutboxMessage.id, OutboxMessage.dedup_key, Infusion.id, Infusion.status,
-            Infusion.scheduled_on, Infusion.start_time)
+            OutboxMessage.id,
+            OutboxMessage.dedup_key,
+            Infusion.id,
+            Infusion.status,
+            Infusion.scheduled_on,
+            Infusion.start_time,
+        )
         .join(Infusion, Infusion.id == OutboxMessage.infusion_id)
         .where(OutboxMessage.kind == REMINDER, OutboxMessage.status == "pending")
     ).all()
     stale = [
-        row_id for row_id, key, infusion_id, status, day, start in rows
+        row_id
+        for row_id, key, infusion_id, status, day, start in rows
         if status != CourseStatus.BOOKED or key != reminder_key(infusion_id, day, start)
     ]
     if stale:
@@ -209,10 +234,16 @@ def claim_due(
         # Fixed before the first send and kept for every retry (see build_message).
         row.message_id = row.message_id or new_message_id(mail_from)
         claimed.append(
-            Outgoing(id=stored_id(row), kind=row.kind, to_address=row.to_address,
-                     subject=row.subject,
-                     body_text=row.body_text, body_html=row.body_html,
-                     attachments=list(row.attachments or []), message_id=row.message_id)
+            Outgoing(
+                id=stored_id(row),
+                kind=row.kind,
+                to_address=row.to_address,
+                subject=row.subject,
+                body_text=row.body_text,
+                body_html=row.body_html,
+                attachments=list(row.attachments or []),
+                message_id=row.message_id,
+            )
         )
     session.flush()
     return claimed
@@ -243,8 +274,12 @@ def _still_wanted(session: Session, row: OutboxMessage) -> bool:
     if row.kind not in PATIENT_KINDS or row.patient_id is None:
         return True
     patient = session.get(Patient, row.patient_id)
-    if (patient is None or patient.status != PatientStatus.ACTIVE or not patient.reminder_consent
-            or (patient.email or "").strip().lower() != row.to_address.strip().lower()):
+    if (
+        patient is None
+        or patient.status != PatientStatus.ACTIVE
+        or not patient.reminder_consent
+        or (patient.email or "").strip().lower() != row.to_address.strip().lower()
+    ):
         return False
     if row.kind == REMINDER and row.infusion_id is not None:
         infusion = session.get(Infusion, row.infusion_id)
@@ -257,9 +292,13 @@ def _still_wanted(session: Session, row: OutboxMessage) -> bool:
     if row.kind == WINDOW_OPEN:
         # "Time to book" is moot once a course has been booked (or moved) since the notice
         # was queued.
-        booked = session.exec(select(Infusion.id).where(
-            Infusion.patient_id == row.patient_id, Infusion.status == CourseStatus.BOOKED,
-            Infusion.updated_at >= row.created_at)).first()
+        booked = session.exec(
+            select(Infusion.id).where(
+                Infusion.patient_id == row.patient_id,
+                Infusion.status == CourseStatus.BOOKED,
+                Infusion.updated_at >= row.created_at,
+            )
+        ).first()
         return booked is None
     return True
 
@@ -319,8 +358,11 @@ def release(session: Session, *, outbox_ids: Iterable[int], worker: str) -> None
     if ids:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending",
-                   OutboxMessage.claimed_by == worker)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_by == worker,
+            )
             .values(status="pending", claimed_at=None, claimed_by=None)
         )
 
@@ -333,17 +375,25 @@ def retry_failed(session: Session, *, actor: Actor, outbox_id: int) -> OutboxMes
     if row.status != "failed":
         raise Conflict(f"the message is {row.status}, not failed", field="status")
     if not row.body_text:
-        raise Conflict("the message's text was cleared after the retention period; "
-                       "it can no longer be sent", field="status")
+        raise Conflict(
+            "the message's text was cleared after the retention period; it can no longer be sent",
+            field="status",
+        )
     row.status = "pending"
     row.attempts = 0
     row.first_attempt_at = None
     row.failed_at = None
     row.next_attempt_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action="outbox.retry", entity="outbox_message",
-                 entity_id=row.id, patient_id=row.patient_id,
-                 changes={"kind": row.kind, "last_error": row.last_error})
+    audit.record(
+        session,
+        actor=actor,
+        action="outbox.retry",
+        entity="outbox_message",
+        entity_id=row.id,
+        patient_id=row.patient_id,
+        changes={"kind": row.kind, "last_error": row.last_error},
+    )
     return row
 
 
@@ -359,19 +409,24 @@ def clear_old_bodies(session: Session, *, before: datetime) -> int:
         and_(OutboxMessage.status == "failed", OutboxMessage.failed_at < before),
         and_(OutboxMessage.status == "withdrawn", OutboxMessage.created_at < before),
     )
-    result = cast(CursorResult[Any], session.execute(  # an UPDATE's result (as above)
-        update(OutboxMessage)
-        .where(finished, OutboxMessage.body_text != "")
-        .values(body_text="", body_html=None, attachments=[])
-    ))
+    result = cast(
+        CursorResult[Any],
+        session.execute(  # an UPDATE's result (as above)
+            update(OutboxMessage)
+            .where(finished, OutboxMessage.body_text != "")
+            .values(body_text="", body_html=None, attachments=[])
+        ),
+    )
     return result.rowcount
 
 
 def counts(session: Session) -> dict[str, int]:
     """How many messages each tab holds."""
-    by_status = dict(session.exec(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).all())
+    by_status = dict(
+        session.exec(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
     return {tab: sum(by_status.get(s, 0) for s in statuses) for tab, statuses in TABS.items()}
 
 

@@ -57,26 +57,35 @@ def load_packed(
     day = reader.day
     between = "WHERE patient_id BETWEEN :lo AND :hi"
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
-    (regimen_rows,) = reader.run([
-        f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days "
-        f"FROM regimen {between}"], span)
+    (regimen_rows,) = reader.run(
+        [
+            f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days "
+            f"FROM regimen {between}"
+        ],
+        span,
+    )
     regimens: dict[int, list[RegimenFact]] = {}
     for pid, rid, starts, dose, interval in regimen_rows:
         regimens.setdefault(pid, []).append(RegimenFact(rid, _date(starts), dose, interval))
-    since = {pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
-             for pid, *_ in patients}
-    (booked_rows, given_rows, score_rows, review_rows, weight_rows, dismissed_rows) = reader.run([
-        f"SELECT patient_id, id, {day('scheduled_on')}, days FROM infusion {between} "
-        "AND status = 'booked'",
-        reader.given_sql(),
-        reader.scores_sql(len(patients)),
-        f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
-        # Only a weight on or before the day evaluated counts (a later one is ignored).
-        f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
-        "AND measured_on <= :today GROUP BY patient_id",
-        f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
-        "AND decision = 'dismissed'",
-    ], {**span, **reader.since_params(since), **reader.today_param(today)})
+    since = {
+        pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
+        for pid, *_ in patients
+    }
+    (booked_rows, given_rows, score_rows, review_rows, weight_rows, dismissed_rows) = reader.run(
+        [
+            f"SELECT patient_id, id, {day('scheduled_on')}, days FROM infusion {between} "
+            "AND status = 'booked'",
+            reader.given_sql(),
+            reader.scores_sql(len(patients)),
+            f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
+            # Only a weight on or before the day evaluated counts (a later one is ignored).
+            f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
+            "AND measured_on <= :today GROUP BY patient_id",
+            f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
+            "AND decision = 'dismissed'",
+        ],
+        {**span, **reader.since_params(since), **reader.today_param(today)},
+    )
     bookings: dict[int, list[CourseFact]] = {}
     for pid, cid, starts, days in booked_rows:
         bookings.setdefault(pid, []).append(CourseFact(cid, _date(starts), BOOKED, days))
@@ -136,8 +145,12 @@ class _Reader:
         cursors = [self.raw.cursor(binary=True) for _ in queries]
         with self.raw.pipeline():
             for cursor, sql in zip(cursors, queries, strict=True):
-                cursor.execute(sql.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s")
-                               .replace(":today", "%(today)s"), params)
+                cursor.execute(
+                    sql.replace(":lo", "%(lo)s")
+                    .replace(":hi", "%(hi)s")
+                    .replace(":today", "%(today)s"),
+                    params,
+                )
         try:
             return [cursor.fetchall() for cursor in cursors]
         finally:
@@ -150,12 +163,16 @@ class _Reader:
         day = self.day("scheduled_on")
         where = "WHERE patient_id BETWEEN :lo AND :hi AND status = 'given'"
         if self.postgres:
-            return (f"SELECT patient_id, array_agg({day}), array_agg(id), "
-                    f"array_agg(days) FROM infusion {where} GROUP BY patient_id")
+            return (
+                f"SELECT patient_id, array_agg({day}), array_agg(id), "
+                f"array_agg(days) FROM infusion {where} GROUP BY patient_id"
+            )
         # SQLite: day, id and length of each course in one string, the three kept together.
-        return ("SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
-                f"{day} || char(31) || id || char(31) || days AS x FROM infusion {where}) "
-                "GROUP BY patient_id")
+        return (
+            "SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
+            f"{day} || char(31) || id || char(31) || days AS x FROM infusion {where}) "
+            "GROUP BY patient_id"
+        )
 
     def given(self, rows: Iterable[Any]) -> dict[int, tuple[list[int], list[int], list[int]]]:
         if self.postgres:
@@ -187,34 +204,42 @@ class _Reader:
             # One aggregate per patient (LATERAL) rather than one GROUP BY over the batch:
             # the batch's rows are not sorted all together (that spilled to disk).
             order = "ORDER BY a.taken_on, a.id"
-            return ("SELECT h.pid, s.days, s.scores, s.kinds FROM unnest(%(ids)s::int4[], "
-                    "%(since)s::date[]) AS h(pid, since) CROSS JOIN LATERAL (SELECT "
-                    f"array_agg({day} {order}) AS days, array_agg(a.value {order}) AS scores, "
-                    f"string_agg({kind}, '' {order}) AS kinds FROM assessment a "
-                    "WHERE a.patient_id = h.pid AND a.taken_on >= h.since) AS s "
-                    "WHERE s.days IS NOT NULL")
+            return (
+                "SELECT h.pid, s.days, s.scores, s.kinds FROM unnest(%(ids)s::int4[], "
+                "%(since)s::date[]) AS h(pid, since) CROSS JOIN LATERAL (SELECT "
+                f"array_agg({day} {order}) AS days, array_agg(a.value {order}) AS scores, "
+                f"string_agg({kind}, '' {order}) AS kinds FROM assessment a "
+                "WHERE a.patient_id = h.pid AND a.taken_on >= h.since) AS s "
+                "WHERE s.days IS NOT NULL"
+            )
         # SQLite before 3.44 has no ORDER BY inside group_concat: an ordered subquery per
         # patient feeds it in order (the index on (patient_id, taken_on) yields rows by day,
         # then rowid). Values must come back as the same doubles: '%!.17g' prints enough.
         rows = ", ".join(f"(:p{n}, :s{n})" for n in range(patients))
-        ordered = ("FROM assessment a WHERE a.patient_id = h.pid AND a.taken_on >= h.since "
-                   "ORDER BY a.taken_on, a.id")
+        ordered = (
+            "FROM assessment a WHERE a.patient_id = h.pid AND a.taken_on >= h.since "
+            "ORDER BY a.taken_on, a.id"
+        )
         return (
             f"WITH h(pid, since) AS (VALUES {rows}) SELECT h.pid, "
             f"(SELECT group_concat(x, char(31)) FROM (SELECT {day} || char(31) || "
             f"printf('%!.17g', a.value) AS x {ordered})), "
-            f"(SELECT group_concat(x, '') FROM (SELECT {kind} AS x {ordered})) FROM h")
+            f"(SELECT group_concat(x, '') FROM (SELECT {kind} AS x {ordered})) FROM h"
+        )
 
     def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
         if self.postgres:
-            return {pid: ScoreColumns(days, kinds, values, KIND_NAMES)
-                    for pid, days, values, kinds in rows}
+            return {
+                pid: ScoreColumns(days, kinds, values, KIND_NAMES)
+                for pid, days, values, kinds in rows
+            }
         out: dict[int, ScoreColumns] = {}
         for pid, pairs, kinds in rows:
             if pairs:
                 parts = pairs.split(SEP)
-                out[pid] = ScoreColumns(list(map(int, parts[0::2])), kinds,
-                                        list(map(float, parts[1::2])), KIND_NAMES)
+                out[pid] = ScoreColumns(
+                    list(map(int, parts[0::2])), kinds, list(map(float, parts[1::2])), KIND_NAMES
+                )
         return out
 
 

@@ -13,8 +13,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 TIME_COST = 3
 MEMORY_COST_KIB = 64 * 1024
 PARALLELISM = 4
-_hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB,
-                         parallelism=PARALLELISM, type=Type.ID)
+_hasher = PasswordHasher(
+    time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM, type=Type.ID
+)
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256

@@ -31,9 +31,21 @@ from tracker.store.models import (
 )
 
 # The course fields the page and the API show (as infusion_service.infusion_views).
-COURSE_FIELDS = ("id", "patient_id", "regimen_id", "scheduled_on", "start_time", "days",
-                 "chair_minutes", "status", "dose_g", "reactions", "premedication", "notes",
-                 "cancel_reason")
+COURSE_FIELDS = (
+    "id",
+    "patient_id",
+    "regimen_id",
+    "scheduled_on",
+    "start_time",
+    "days",
+    "chair_minutes",
+    "status",
+    "dose_g",
+    "reactions",
+    "premedication",
+    "notes",
+    "cancel_reason",
+)
 LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 
 
@@ -65,15 +77,23 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
     scores = _rows(session, Assessment, patient_id, Assessment.taken_on, Assessment.id)
     reviews = _rows(session, Review, patient_id, Review.reviewed_on, Review.id)
     weights = _rows(session, Weight, patient_id, Weight.measured_on, Weight.id)
-    regimen_rows = list(session.exec(
-        select(Regimen).where(Regimen.patient_id == patient_id)
-        .order_by(Regimen.starts_on, Regimen.id)).all())
+    regimen_rows = list(
+        session.exec(
+            select(Regimen)
+            .where(Regimen.patient_id == patient_id)
+            .order_by(Regimen.starts_on, Regimen.id)
+        ).all()
+    )
     courses = course_views(session, patient_id)
     facts = build_facts(
-        patient, regimens=regimen_rows, courses=courses, scores=scores,
+        patient,
+        regimens=regimen_rows,
+        courses=courses,
+        scores=scores,
         review_dates=(r.reviewed_on for r in reviews),
         weight_dates=(w.measured_on for w in weights),
-        dismissed=dismissed_actions(session, [patient_id])[patient_id])
+        dismissed=dismissed_actions(session, [patient_id])[patient_id],
+    )
     policy = load_policy(session)
     evaluation = evaluate(facts, on=today, policy=policy)
     regimens = regimen_service.regimen_views(session, regimen_rows)
@@ -90,33 +110,49 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
         products={p.code: p.name for p in session.exec(select(Product))},
         other_treatments=other_treatment_service.other_treatments(session, patient_id=patient_id),
         dose_on_latest_weight=regimen_service.dose_on_latest_weight(
-            session, patient=patient, regimen=current, today=today, policy=policy),
+            session, patient=patient, regimen=current, today=today, policy=policy
+        ),
     )
 
 
 def course_views(session: Session, patient_id: int) -> list[dict[str, Any]]:
     """A patient's courses as infusion_service.infusion_views shows them, oldest first."""
     table = Infusion.__table__
-    rows = session.execute(
-        select(table)  # type: ignore[call-overload]  # SQLModel's select() takes no Core table
-        .where(table.c.patient_id == patient_id)
-        .order_by(table.c.scheduled_on, table.c.id)).mappings().all()
+    rows = (
+        session.execute(
+            select(table)  # type: ignore[call-overload]  # SQLModel's select() takes no Core table
+            .where(table.c.patient_id == patient_id)
+            .order_by(table.c.scheduled_on, table.c.id)
+        )
+        .mappings()
+        .all()
+    )
     lots: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
     if lots:
         lot_table = InfusionLot.__table__
         for lot in session.execute(
             select(lot_table)  # type: ignore[call-overload]  # as above
             .where(lot_table.c.infusion_id.in_(list(lots)))
-            .order_by(lot_table.c.id)).mappings():
+            .order_by(lot_table.c.id)
+        ).mappings():
             lots[lot["infusion_id"]].append({k: lot[k] for k in LOT_FIELDS})
     chairs = dict(session.execute(select(Chair.id, Chair.code)).all())
     products = dict(session.execute(select(Product.id, Product.code)).all())
-    return [{**{k: row[k] for k in COURSE_FIELDS}, "chair": chairs.get(row["chair_id"]),
-             "product_code": products.get(row["product_id"]), "lots": lots[row["id"]]}
-            for row in rows]
+    return [
+        {
+            **{k: row[k] for k in COURSE_FIELDS},
+            "chair": chairs.get(row["chair_id"]),
+            "product_code": products.get(row["product_id"]),
+            "lots": lots[row["id"]],
+        }
+        for row in rows
+    ]
 
 
 def _rows(session: Session, model: Any, patient_id: int, *order: Any) -> list[Row[Any]]:
     table = model.__table__  # model: any table class with a patient_id column
-    return list(session.execute(
-        select(table).where(table.c.patient_id == patient_id).order_by(*order)).all())
+    return list(
+        session.execute(
+            select(table).where(table.c.patient_id == patient_id).order_by(*order)
+        ).all()
+    )

@@ -62,11 +62,12 @@ def write_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         # The driver gets plain values, as SQLAlchemy would store them: ISO dates, and
         # instants as naive UTC text (UTCDateTime on SQLite).
         stamp = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        values = [tuple(stamp if c == "evaluated_at" else _sqlite(row[c]) for c in columns)
-                  for row in rows]
+        values = [
+            tuple(stamp if c == "evaluated_at" else _sqlite(row[c]) for c in columns)
+            for row in rows
+        ]
     else:
-        values = [tuple(now if c == "evaluated_at" else row[c] for c in columns)
-                  for row in rows]
+        values = [tuple(now if c == "evaluated_at" else row[c] for c in columns) for row in rows]
     # Straight to the driver: SQLAlchemy's per-row handling of 23 columns cost more than
     # the database's work on the rows.
     session.connection().exec_driver_sql(sql, values)
@@ -81,6 +82,9 @@ def _upsert(dialect: str) -> tuple[str, tuple[str, ...]]:
     columns = tuple(c.name for c in PatientState.__table__.columns)
     mark = "%s" if dialect == "postgresql" else "?"
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "patient_id")
-    return (f"INSERT INTO patient_state ({', '.join(columns)}) VALUES "
-            f"({', '.join(mark for _ in columns)}) "
-            f"ON CONFLICT (patient_id) DO UPDATE SET {updates}", columns)
+    return (
+        f"INSERT INTO patient_state ({', '.join(columns)}) VALUES "
+        f"({', '.join(mark for _ in columns)}) "
+        f"ON CONFLICT (patient_id) DO UPDATE SET {updates}",
+        columns,
+    )

@@ -71,8 +71,15 @@ def create_patient(
         session.flush()
     except IntegrityError as exc:  # a concurrent request took the MRN first
         raise Conflict(f"a patient with MRN {data.mrn} exists", field="mrn") from exc
-    audit.record(session, actor=actor, action="patient.create", entity="patient",
-                 entity_id=patient.id, patient_id=patient.id, changes=data.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.create",
+        entity="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+        changes=data.model_dump(),
+    )
     refresh_state(session, patient_id=stored_id(patient), today=today)
     return patient
 
@@ -91,31 +98,48 @@ def update_patient(
     """Change the given fields of a patient."""
     patient = get_patient(session, patient_id)
     changes = data.model_dump(exclude_unset=True)
-    for name in ("mrn", "given_name", "family_name", "birth_date", "diagnosis", "status",
-                 "reminder_consent"):
+    for name in (
+        "mrn",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "diagnosis",
+        "status",
+        "reminder_consent",
+    ):
         if name in changes and changes[name] is None:
             raise Invalid(f"{name} cannot be emptied", field=name)
-    if "mrn" in changes and changes["mrn"] != patient.mrn and session.exec(
-        select(Patient.id).where(Patient.mrn == changes["mrn"])
-    ).first():
+    if (
+        "mrn" in changes
+        and changes["mrn"] != patient.mrn
+        and session.exec(select(Patient.id).where(Patient.mrn == changes["mrn"])).first()
+    ):
         raise Conflict(f"a patient with MRN {changes['mrn']} exists", field="mrn")
     low = changes.get("min_interval_days", patient.min_interval_days)
     high = changes.get("max_interval_days", patient.max_interval_days)
     if low is not None and high is not None and low > high:
-        raise Invalid("min_interval_days must not be above max_interval_days",
-                      field="min_interval_days")
+        raise Invalid(
+            "min_interval_days must not be above max_interval_days", field="min_interval_days"
+        )
     check_own_bounds(session, low, high)
     if "status" in changes:
-        changes["resumed_on"] = resumed_on_after(patient.status, changes["status"], today=today,
-                                                 resumed_on=patient.resumed_on)
+        changes["resumed_on"] = resumed_on_after(
+            patient.status, changes["status"], today=today, resumed_on=patient.resumed_on
+        )
     before = {k: getattr(patient, k) for k in changes}
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.updated_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action="patient.update", entity="patient",
-                 entity_id=patient.id, patient_id=patient.id,
-                 changes=audit.diff(before, changes))
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.update",
+        entity="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+        changes=audit.diff(before, changes),
+    )
     refresh_state(session, patient_id=stored_id(patient), today=today)
     return patient
 
@@ -132,9 +156,15 @@ def put_on_hold_after_review(
     patient.status = status
     patient.updated_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action="patient.update", entity="patient",
-                 entity_id=patient.id, patient_id=patient.id,
-                 changes={"status": [before, status], "reason": "review outcome stop"})
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.update",
+        entity="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+        changes={"status": [before, status], "reason": "review outcome stop"},
+    )
 
 
 def add_weight(
@@ -143,55 +173,81 @@ def add_weight(
     """Record a weight; one more than 10% from the previous is kept only when confirmed."""
     patient = get_patient(session, patient_id)
     try:
-        check_weight_entry(measured_on=data.measured_on, weight_kg=data.weight_kg,
-                           life=Life(born_on=patient.birth_date, today=today))
+        check_weight_entry(
+            measured_on=data.measured_on,
+            weight_kg=data.weight_kg,
+            life=Life(born_on=patient.birth_date, today=today),
+        )
     except ImplausibleEntry as exc:
         raise Invalid(exc.message, field=exc.field) from exc
     try:
         change = check_weight_change(
             _weights_on_or_before(session, patient_id=patient_id, day=data.measured_on),
-            measured_on=data.measured_on, weight_kg=data.weight_kg,
-            confirmed=data.confirm_weight_change)
+            measured_on=data.measured_on,
+            weight_kg=data.weight_kg,
+            confirmed=data.confirm_weight_change,
+        )
     except WeightChangeError as exc:
         raise WeightChangeUnconfirmed(exc.message, field=exc.field) from exc
-    weight = Weight(patient_id=patient_id, measured_on=data.measured_on,
-                    weight_kg=data.weight_kg, recorded_by_id=actor.id)
+    weight = Weight(
+        patient_id=patient_id,
+        measured_on=data.measured_on,
+        weight_kg=data.weight_kg,
+        recorded_by_id=actor.id,
+    )
     session.add(weight)
     session.flush()
     changes = data.model_dump(exclude={"confirm_weight_change"})
     if change is not None and change.needs_confirmation:
         # What the person confirmed, kept with who confirmed it.
-        changes |= {"confirm_weight_change": True, "previous_weight_kg": change.previous_kg,
-                    "previous_measured_on": change.previous_on.isoformat(),
-                    "change_percent": round(change.fraction * 100, 1)}
-    audit.record(session, actor=actor, action="weight.create", entity="weight",
-                 entity_id=weight.id, patient_id=patient_id, changes=changes)
+        changes |= {
+            "confirm_weight_change": True,
+            "previous_weight_kg": change.previous_kg,
+            "previous_measured_on": change.previous_on.isoformat(),
+            "change_percent": round(change.fraction * 100, 1),
+        }
+    audit.record(
+        session,
+        actor=actor,
+        action="weight.create",
+        entity="weight",
+        entity_id=weight.id,
+        patient_id=patient_id,
+        changes=changes,
+    )
     refresh_state(session, patient_id=patient_id, today=today)
     return weight
 
 
 def weights(session: Session, *, patient_id: int) -> list[Weight]:
     """A patient's weights, oldest first."""
-    return list(session.exec(
-        select(Weight).where(Weight.patient_id == patient_id)
-        .order_by(Weight.measured_on, Weight.id)
-    ).all())
+    return list(
+        session.exec(
+            select(Weight)
+            .where(Weight.patient_id == patient_id)
+            .order_by(Weight.measured_on, Weight.id)
+        ).all()
+    )
 
 
 def weight_on(session: Session, *, patient_id: int, day: date) -> Weight | None:
     """The weight that counts on `day` (the rules' latest_weight), or None."""
     rows = session.exec(
-        select(Weight).where(Weight.patient_id == patient_id, Weight.measured_on <= day)
+        select(Weight)
+        .where(Weight.patient_id == patient_id, Weight.measured_on <= day)
         .order_by(Weight.id)
     ).all()
     return latest_weight(rows, day, measured_on=lambda w: w.measured_on)
 
 
-def _weights_on_or_before(session: Session, *, patient_id: int, day: date
-                          ) -> list[tuple[date, float]]:
+def _weights_on_or_before(
+    session: Session, *, patient_id: int, day: date
+) -> list[tuple[date, float]]:
     # The candidates in the order recorded; the rules choose among them.
-    return list(session.exec(
-        select(Weight.measured_on, Weight.weight_kg)
-        .where(Weight.patient_id == patient_id, Weight.measured_on <= day)
-        .order_by(Weight.id)
-    ).all())
+    return list(
+        session.exec(
+            select(Weight.measured_on, Weight.weight_kg)
+            .where(Weight.patient_id == patient_id, Weight.measured_on <= day)
+            .order_by(Weight.id)
+        ).all()
+    )

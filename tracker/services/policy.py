@@ -72,8 +72,12 @@ def _policy_without_refused_values(values: dict[str, Any]) -> SitePolicy:
         except PolicyError as exc:
             if exc.field not in kept:
                 return SitePolicy()
-            log.warning("stored site policy %s=%r refused (%s): the default is used",
-                        exc.field, kept.pop(exc.field), exc.message)
+            log.warning(
+                "stored site policy %s=%r refused (%s): the default is used",
+                exc.field,
+                kept.pop(exc.field),
+                exc.message,
+            )
 
 
 def display_units(session: Session) -> DisplayUnits:
@@ -120,18 +124,27 @@ def update_policy(
     audited = audit.diff(current.to_dict(), updated.to_dict())
     if reason:
         audited["reason"] = reason
-    audit.record(session, actor=actor, action="policy.update", entity="site_policy",
-                 entity_id=1, changes=audited)
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.update",
+        entity="site_policy",
+        entity_id=1,
+        changes=audited,
+    )
     queued = row.re_evaluation_queued_at is not None
-    return PolicyChange(policy=updated,
-                        re_evaluation=RE_EVALUATION_QUEUED if queued else RE_EVALUATION_NOT_NEEDED,
-                        max_intensity_reason=row.max_intensity_reason)
+    return PolicyChange(
+        policy=updated,
+        re_evaluation=RE_EVALUATION_QUEUED if queued else RE_EVALUATION_NOT_NEEDED,
+        max_intensity_reason=row.max_intensity_reason,
+    )
 
 
 def queued_re_evaluation(session: Session) -> datetime | None:
     """When a policy change queued every patient's re-evaluation, if one is waiting."""
-    return session.exec(select(SitePolicyRow.re_evaluation_queued_at)
-                        .where(SitePolicyRow.id == 1)).first()
+    return session.exec(
+        select(SitePolicyRow.re_evaluation_queued_at).where(SitePolicyRow.id == 1)
+    ).first()
 
 
 def clear_re_evaluation(session: Session, *, seen: datetime) -> None:
@@ -147,20 +160,28 @@ def _checked_reason(reason: object) -> str | None:
     if reason is None:
         return None
     if not isinstance(reason, str) or len(reason) > REASON_MAX_LENGTH:
-        raise Invalid(f"reason must be text of at most {REASON_MAX_LENGTH} characters",
-                      field="reason")
+        raise Invalid(
+            f"reason must be text of at most {REASON_MAX_LENGTH} characters", field="reason"
+        )
     return reason.strip() or None
 
 
 def _check_patients_own_bounds(session: Session, policy: SitePolicy) -> None:
     # A patient's own shortest interval must still fit under the site's longest (and the
     # other way round), or that patient could no longer be evaluated.
-    with_own = session.exec(select(Patient).where(or_(
-        col(Patient.min_interval_days).is_not(None),
-        col(Patient.max_interval_days).is_not(None)))).all()
+    with_own = session.exec(
+        select(Patient).where(
+            or_(
+                col(Patient.min_interval_days).is_not(None),
+                col(Patient.max_interval_days).is_not(None),
+            )
+        )
+    ).all()
     for patient in with_own:
         try:
             policy.with_patient_bounds(patient.min_interval_days, patient.max_interval_days)
         except PolicyError as exc:
-            raise Invalid(f"patient {patient.mrn} has own interval bounds that clash: "
-                          f"{exc.message}", field=exc.field) from exc
+            raise Invalid(
+                f"patient {patient.mrn} has own interval bounds that clash: {exc.message}",
+                field=exc.field,
+            ) from exc

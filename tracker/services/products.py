@@ -9,14 +9,16 @@ from tracker.store.models import Product
 def product_choices(session: Session) -> list[tuple[str, str]]:
     """The active products as (code, name), by name: the choices a form offers."""
     products = session.exec(
-        select(Product).where(Product.active.is_(True)).order_by(Product.name)).all()
+        select(Product).where(Product.active.is_(True)).order_by(Product.name)
+    ).all()
     return [(p.code, p.name) for p in products]
 
 
 def product_by_gtin(session: Session, gtin: str) -> Product | None:
     """The active product whose vials carry this GTIN-14, or None."""
     return session.exec(
-        select(Product).where(Product.gtin == gtin, Product.active.is_(True))).first()
+        select(Product).where(Product.gtin == gtin, Product.active.is_(True))
+    ).first()
 
 
 def set_product_gtin(session: Session, *, code: str, gtin: str | None) -> Product:

@@ -17,8 +17,20 @@ from tracker.services.errors import Invalid
 from tracker.store.ids import stored_id
 from tracker.store.models import Infusion, InfusionLot, Patient, Product
 
-CSV_COLUMNS = ("mrn", "family_name", "given_name", "email", "patient_status", "given_on",
-               "dose_g", "product", "lot_number", "vials", "size_g", "expires_on")
+CSV_COLUMNS = (
+    "mrn",
+    "family_name",
+    "given_name",
+    "email",
+    "patient_status",
+    "given_on",
+    "dose_g",
+    "product",
+    "lot_number",
+    "vials",
+    "size_g",
+    "expires_on",
+)
 
 
 @dataclass(frozen=True)
@@ -59,10 +71,17 @@ def lot_recall(session: Session, *, actor: Actor, lot: str, via: str) -> list[Re
         .join(Infusion, Infusion.id == InfusionLot.infusion_id)
         .join(Patient, Patient.id == Infusion.patient_id)
         .outerjoin(Product, Product.id == Infusion.product_id)
-        .where(func.upper(InfusionLot.lot_number) == wanted.upper(),
-               Infusion.status == CourseStatus.GIVEN)
-        .order_by(Patient.family_name, Patient.given_name, Patient.id,
-                  Infusion.scheduled_on, InfusionLot.id)
+        .where(
+            func.upper(InfusionLot.lot_number) == wanted.upper(),
+            Infusion.status == CourseStatus.GIVEN,
+        )
+        .order_by(
+            Patient.family_name,
+            Patient.given_name,
+            Patient.id,
+            Infusion.scheduled_on,
+            InfusionLot.id,
+        )
     ).all()
     merged: dict[tuple[int, str], RecallRow] = {}
     for lot_row, course, patient, product in found:
@@ -72,22 +91,42 @@ def lot_recall(session: Session, *, actor: Actor, lot: str, via: str) -> list[Re
             merged[key] = RecallRow(**{**asdict(old), "vials": old.vials + lot_row.vials})
             continue
         merged[key] = RecallRow(
-            patient_id=stored_id(patient), mrn=patient.mrn, family_name=patient.family_name,
-            given_name=patient.given_name, email=patient.email,
-            patient_status=patient.status, infusion_id=key[0],
-            given_on=course.scheduled_on, dose_g=course.dose_g, product=product,
-            lot_number=lot_row.lot_number, vials=lot_row.vials, size_g=lot_row.size_g,
-            expires_on=lot_row.expires_on)
+            patient_id=stored_id(patient),
+            mrn=patient.mrn,
+            family_name=patient.family_name,
+            given_name=patient.given_name,
+            email=patient.email,
+            patient_status=patient.status,
+            infusion_id=key[0],
+            given_on=course.scheduled_on,
+            dose_g=course.dose_g,
+            product=product,
+            lot_number=lot_row.lot_number,
+            vials=lot_row.vials,
+            size_g=lot_row.size_g,
+            expires_on=lot_row.expires_on,
+        )
     rows = list(merged.values())
     patients = sorted({r.patient_id for r in rows})
     # A recall lists many patients at once: the trail names each of them, in the lookup's
     # entry and as a read of each one's record (so that a patient's own trail shows it).
-    audit.record(session, actor=actor, action="recall.lookup", entity="lot",
-                 changes={"lot": wanted, "via": via, "courses": len(rows),
-                          "patients": len(patients), "patient_ids": patients})
+    audit.record(
+        session,
+        actor=actor,
+        action="recall.lookup",
+        entity="lot",
+        changes={
+            "lot": wanted,
+            "via": via,
+            "courses": len(rows),
+            "patients": len(patients),
+            "patient_ids": patients,
+        },
+    )
     for patient_id in patients:
-        audit.patient_viewed(session, actor=actor, patient_id=patient_id,
-                             part=f"recall of lot {wanted}")
+        audit.patient_viewed(
+            session, actor=actor, patient_id=patient_id, part=f"recall of lot {wanted}"
+        )
     return rows
 
 
@@ -97,13 +136,22 @@ def recall_csv(rows: list[RecallRow]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([
-            safe_text(r.mrn), safe_text(r.family_name), safe_text(r.given_name),
-            safe_text(r.email or ""), r.patient_status, r.given_on.isoformat(),
-            "" if r.dose_g is None else f"{r.dose_g:g}", safe_text(r.product or ""),
-            safe_text(r.lot_number), r.vials, "" if r.size_g is None else f"{r.size_g:g}",
-            r.expires_on.isoformat() if r.expires_on else "",
-        ])
+        writer.writerow(
+            [
+                safe_text(r.mrn),
+                safe_text(r.family_name),
+                safe_text(r.given_name),
+                safe_text(r.email or ""),
+                r.patient_status,
+                r.given_on.isoformat(),
+                "" if r.dose_g is None else f"{r.dose_g:g}",
+                safe_text(r.product or ""),
+                safe_text(r.lot_number),
+                r.vials,
+                "" if r.size_g is None else f"{r.size_g:g}",
+                r.expires_on.isoformat() if r.expires_on else "",
+            ]
+        )
     return out.getvalue()
 
 

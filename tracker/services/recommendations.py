@@ -48,20 +48,28 @@ def _proposal(
     if recommendation.action == Action.MAX_DOSE_REACHED:
         raise Conflict(
             "max_dose_reached proposes no new regimen: dismiss it with a reason, or write a "
-            "regimen with an override reason", field="action")
+            "regimen with an override reason",
+            field="action",
+        )
     if recommendation.action == Action.CONSIDER_TRIAL_OFF:
         raise Conflict(
             "consider_trial_off proposes no new regimen: a trial off treatment is decided at "
             "a review (record one with outcome stop, which puts the patient on hold), or "
-            "dismiss it with a reason", field="action")
+            "dismiss it with a reason",
+            field="action",
+        )
     product = session.get(Product, regimen.product_id) if regimen.product_id else None
     proposed = accepted_regimen(
-        RegimenFact(stored_id(regimen), regimen.starts_on, regimen.dose_g_per_kg,
-                    regimen.interval_days),
-        recommendation, accepted_on=on)
+        RegimenFact(
+            stored_id(regimen), regimen.starts_on, regimen.dose_g_per_kg, regimen.interval_days
+        ),
+        recommendation,
+        accepted_on=on,
+    )
     patient = get_patient(session, patient_id)
-    policy = load_policy(session).with_patient_bounds(patient.min_interval_days,
-                                                      patient.max_interval_days)
+    policy = load_policy(session).with_patient_bounds(
+        patient.min_interval_days, patient.max_interval_days
+    )
     data = RegimenCreate(
         starts_on=proposed.starts_on,
         dose_g_per_kg=proposed.dose_g_per_kg,
@@ -71,7 +79,8 @@ def _proposal(
         weight_basis=regimen.weight_basis,
         reason=recommendation.reason[:500],
         override_reason=carried_override_reason(
-            proposed, current_override_reason=regimen.override_reason, policy=policy),
+            proposed, current_override_reason=regimen.override_reason, policy=policy
+        ),
     )
     return recommendation, regimen, data
 
@@ -81,11 +90,18 @@ def acceptance_preview(session: Session, *, patient_id: int, on: date) -> dict[s
     on the current weight, the vials, the intensity and the next due day."""
     recommendation, _regimen, data = _proposal(session, patient_id=patient_id, on=on)
     patient = get_patient(session, patient_id)
-    policy = load_policy(session).with_patient_bounds(patient.min_interval_days,
-                                                      patient.max_interval_days)
-    calc = calculate_for(session, patient=patient, dose_g_per_kg=data.dose_g_per_kg,
-                         days_per_course=data.days_per_course, weight_basis=data.weight_basis,
-                         day=on, policy=policy)
+    policy = load_policy(session).with_patient_bounds(
+        patient.min_interval_days, patient.max_interval_days
+    )
+    calc = calculate_for(
+        session,
+        patient=patient,
+        dose_g_per_kg=data.dose_g_per_kg,
+        days_per_course=data.days_per_course,
+        weight_basis=data.weight_basis,
+        day=on,
+        policy=policy,
+    )
     product = product_by_code(session, data.product_code)
     try:
         plan = vial_plan(calc.dose_g, product.vial_sizes) if product else None
@@ -93,17 +109,31 @@ def acceptance_preview(session: Session, *, patient_id: int, on: date) -> dict[s
         plan = None
     fact = RegimenFact(0, data.starts_on, data.dose_g_per_kg, data.interval_days)
     last = last_course_for_window(
-        regimen=fact, last_given_on=last_given_on(session, patient_id=patient_id, on=on),
-        resumed_on=patient.resumed_on, on=on)
+        regimen=fact,
+        last_given_on=last_given_on(session, patient_id=patient_id, on=on),
+        resumed_on=patient.resumed_on,
+        on=on,
+    )
     due = due_window(regimen=fact, last_given_on=last, policy=policy)
-    return {"action": recommendation.action, "reason": recommendation.reason, "data": data,
-            "calc": calc, "product": product, "plan": plan,
-            "intensity": intensity_g_per_kg_28d(data.dose_g_per_kg, data.interval_days),
-            "due": due}
+    return {
+        "action": recommendation.action,
+        "reason": recommendation.reason,
+        "data": data,
+        "calc": calc,
+        "product": product,
+        "plan": plan,
+        "intensity": intensity_g_per_kg_28d(data.dose_g_per_kg, data.interval_days),
+        "due": due,
+    }
 
 
 def accept_recommendation(
-    session: Session, *, actor: Actor, patient_id: int, on: date, today: date,
+    session: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    on: date,
+    today: date,
     expected: tuple[float, int] | None = None,
 ) -> Regimen:
     """Accept the recommended action: a new regimen from `on` with the proposed values.
@@ -112,20 +142,42 @@ def accept_recommendation(
     changed since, nothing is saved (Conflict) and the new proposal must be looked at.
     """
     recommendation, regimen, data = _proposal(session, patient_id=patient_id, on=on)
-    if expected is not None and (abs(expected[0] - data.dose_g_per_kg) > 1e-9
-                                 or expected[1] != data.interval_days):
-        raise Conflict("the recommendation changed since it was shown: look at the new "
-                       "regimen and confirm again", field="action")
-    new = create_regimen(session, actor=actor, patient_id=patient_id, data=data, today=today,
-                         from_action=recommendation.action)
-    session.add(RecommendationDecision(
-        patient_id=patient_id, regimen_id=stored_id(regimen), action=recommendation.action,
-        decision=Decision.ACCEPTED, reason=recommendation.reason[:1000], new_regimen_id=new.id,
-        decided_by_id=actor.id,
-    ))
-    audit.record(session, actor=actor, action="recommendation.accept", entity="regimen",
-                 entity_id=new.id, patient_id=patient_id,
-                 changes={"action": recommendation.action, "from_regimen_id": regimen.id})
+    if expected is not None and (
+        abs(expected[0] - data.dose_g_per_kg) > 1e-9 or expected[1] != data.interval_days
+    ):
+        raise Conflict(
+            "the recommendation changed since it was shown: look at the new "
+            "regimen and confirm again",
+            field="action",
+        )
+    new = create_regimen(
+        session,
+        actor=actor,
+        patient_id=patient_id,
+        data=data,
+        today=today,
+        from_action=recommendation.action,
+    )
+    session.add(
+        RecommendationDecision(
+            patient_id=patient_id,
+            regimen_id=stored_id(regimen),
+            action=recommendation.action,
+            decision=Decision.ACCEPTED,
+            reason=recommendation.reason[:1000],
+            new_regimen_id=new.id,
+            decided_by_id=actor.id,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="recommendation.accept",
+        entity="regimen",
+        entity_id=new.id,
+        patient_id=patient_id,
+        changes={"action": recommendation.action, "from_regimen_id": regimen.id},
+    )
     session.flush()
     return new
 
@@ -136,15 +188,23 @@ def dismiss_recommendation(
     """Dismiss the recommended action; it is not raised again for the current regimen."""
     recommendation, regimen = _current(session, patient_id=patient_id, on=today)
     decision = RecommendationDecision(
-        patient_id=patient_id, regimen_id=stored_id(regimen), action=recommendation.action,
-        decision=Decision.DISMISSED, reason=reason, decided_by_id=actor.id,
+        patient_id=patient_id,
+        regimen_id=stored_id(regimen),
+        action=recommendation.action,
+        decision=Decision.DISMISSED,
+        reason=reason,
+        decided_by_id=actor.id,
     )
     session.add(decision)
     session.flush()
-    audit.record(session, actor=actor, action="recommendation.dismiss",
-                 entity="recommendation_decision", entity_id=decision.id,
-                 patient_id=patient_id,
-                 changes={"action": recommendation.action, "regimen_id": regimen.id,
-                          "reason": reason})
+    audit.record(
+        session,
+        actor=actor,
+        action="recommendation.dismiss",
+        entity="recommendation_decision",
+        entity_id=decision.id,
+        patient_id=patient_id,
+        changes={"action": recommendation.action, "regimen_id": regimen.id, "reason": reason},
+    )
     refresh_state(session, patient_id=patient_id, today=today)
     return decision

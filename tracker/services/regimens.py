@@ -53,9 +53,15 @@ def calculate_for(
     policy: SitePolicy,
 ) -> DoseCalculation:
     """The dose for the patient's weight that counts on `day` (the latest on or before it)."""
-    return weighed_calculation(session, patient=patient, dose_g_per_kg=dose_g_per_kg,
-                               days_per_course=days_per_course, weight_basis=weight_basis,
-                               day=day, policy=policy)[1]
+    return weighed_calculation(
+        session,
+        patient=patient,
+        dose_g_per_kg=dose_g_per_kg,
+        days_per_course=days_per_course,
+        weight_basis=weight_basis,
+        day=day,
+        policy=policy,
+    )[1]
 
 
 def weighed_calculation(
@@ -77,16 +83,24 @@ def weighed_calculation(
         )
     try:
         return weight, calculate_dose(
-            sex=patient.sex, height_cm=patient.height_cm, weight_kg=weight.weight_kg,
-            dose_g_per_kg=dose_g_per_kg, days_per_course=days_per_course,
-            basis=weight_basis, policy=policy,
+            sex=patient.sex,
+            height_cm=patient.height_cm,
+            weight_kg=weight.weight_kg,
+            dose_g_per_kg=dose_g_per_kg,
+            days_per_course=days_per_course,
+            basis=weight_basis,
+            policy=policy,
         )
     except DosingError as exc:
         raise Invalid(exc.message, field=exc.field) from exc
 
 
 def dose_on_latest_weight(
-    session: Session, *, patient: Patient, regimen: dict[str, Any] | None, today: date,
+    session: Session,
+    *,
+    patient: Patient,
+    regimen: dict[str, Any] | None,
+    today: date,
     policy: SitePolicy,
 ) -> dict[str, Any] | None:
     """The dose the regimen would give on the latest weight, when it is not the stored dose.
@@ -99,28 +113,45 @@ def dose_on_latest_weight(
         return None
     try:
         weight, calc = weighed_calculation(
-            session, patient=patient, dose_g_per_kg=regimen["dose_g_per_kg"],
-            days_per_course=regimen["days_per_course"], weight_basis=regimen["weight_basis"],
-            day=today, policy=policy)
+            session,
+            patient=patient,
+            dose_g_per_kg=regimen["dose_g_per_kg"],
+            days_per_course=regimen["days_per_course"],
+            weight_basis=regimen["weight_basis"],
+            day=today,
+            policy=policy,
+        )
     except ServiceError:
         return None
     if abs(calc.dose_g - regimen["dose_g"]) < 1e-9:
         return None
-    return {"weight_kg": weight.weight_kg, "measured_on": weight.measured_on,
-            "dose_g": calc.dose_g, "stored_dose_g": regimen["dose_g"]}
+    return {
+        "weight_kg": weight.weight_kg,
+        "measured_on": weight.measured_on,
+        "dose_g": calc.dose_g,
+        "stored_dose_g": regimen["dose_g"],
+    }
 
 
 def check_regimen_limits(
-    *, dose_g_per_kg: float, interval_days: int, override_reason: str | None,
+    *,
+    dose_g_per_kg: float,
+    interval_days: int,
+    override_reason: str | None,
     policy: SitePolicy,
 ) -> None:
     """Refuse a regimen above the cap or outside the interval bounds, unless overridden."""
     try:
-        check_regimen(dose_g_per_kg=dose_g_per_kg, interval_days=interval_days, policy=policy,
-                      override_reason=override_reason)
+        check_regimen(
+            dose_g_per_kg=dose_g_per_kg,
+            interval_days=interval_days,
+            policy=policy,
+            override_reason=override_reason,
+        )
     except RegimenError as exc:
-        raise Invalid(f"{exc.message}: give an override_reason to prescribe it",
-                      field=exc.field) from exc
+        raise Invalid(
+            f"{exc.message}: give an override_reason to prescribe it", field=exc.field
+        ) from exc
 
 
 def create_regimen(
@@ -137,12 +168,19 @@ def create_regimen(
     policy = load_policy(session).with_patient_bounds(
         patient.min_interval_days, patient.max_interval_days
     )
-    check_regimen_limits(dose_g_per_kg=data.dose_g_per_kg, interval_days=data.interval_days,
-                         override_reason=data.override_reason, policy=policy)
+    check_regimen_limits(
+        dose_g_per_kg=data.dose_g_per_kg,
+        interval_days=data.interval_days,
+        override_reason=data.override_reason,
+        policy=policy,
+    )
     product = product_by_code(session, data.product_code)
     weight, calc = weighed_calculation(
-        session, patient=patient, dose_g_per_kg=data.dose_g_per_kg,
-        days_per_course=data.days_per_course, weight_basis=data.weight_basis,
+        session,
+        patient=patient,
+        dose_g_per_kg=data.dose_g_per_kg,
+        days_per_course=data.days_per_course,
+        weight_basis=data.weight_basis,
         # The latest weight on the day the regimen is written (or, for one entered after
         # the fact, on its start day).
         day=min(data.starts_on, today),
@@ -162,17 +200,33 @@ def create_regimen(
         weight_basis_used=calc.weight_basis_used,
         dose_g=calc.dose_g,
         actual_weight_kg=weight.weight_kg,
-        weight_note="; ".join(filter(None, (calc.note, stale_weight_note(
-            weight.measured_on, min(data.starts_on, today),
-            weight_stale_days=policy.weight_stale_days)))),
+        weight_note="; ".join(
+            filter(
+                None,
+                (
+                    calc.note,
+                    stale_weight_note(
+                        weight.measured_on,
+                        min(data.starts_on, today),
+                        weight_stale_days=policy.weight_stale_days,
+                    ),
+                ),
+            )
+        ),
         from_action=from_action,
         created_by_id=actor.id,
     )
     session.add(regimen)
     session.flush()
-    audit.record(session, actor=actor, action="regimen.create", entity="regimen",
-                 entity_id=regimen.id, patient_id=patient_id,
-                 changes={**data.model_dump(), "dose_g": calc.dose_g})
+    audit.record(
+        session,
+        actor=actor,
+        action="regimen.create",
+        entity="regimen",
+        entity_id=regimen.id,
+        patient_id=patient_id,
+        changes={**data.model_dump(), "dose_g": calc.dose_g},
+    )
     refresh_state(session, patient_id=patient_id, today=today)
     return regimen
 
@@ -180,10 +234,13 @@ def create_regimen(
 def regimens(session: Session, *, patient_id: int) -> list[Regimen]:
     """A patient's regimens in the order they start."""
     get_patient(session, patient_id)
-    return list(session.exec(
-        select(Regimen).where(Regimen.patient_id == patient_id)
-        .order_by(Regimen.starts_on, Regimen.id)
-    ).all())
+    return list(
+        session.exec(
+            select(Regimen)
+            .where(Regimen.patient_id == patient_id)
+            .order_by(Regimen.starts_on, Regimen.id)
+        ).all()
+    )
 
 
 def get_regimen(session: Session, regimen_id: int) -> Regimen:
@@ -205,8 +262,10 @@ def regimen_views(session: Session, regimens: Sequence[Regimen]) -> list[dict[st
         return []
     products = {p.id: p for p in session.exec(select(Product))}
     notes = _notes_of_old_rows(session, [r for r in regimens if r.weight_note is None])
-    return [_view(r, products.get(r.product_id), notes.get(stored_id(r), r.weight_note or ""))
-            for r in regimens]
+    return [
+        _view(r, products.get(r.product_id), notes.get(stored_id(r), r.weight_note or ""))
+        for r in regimens
+    ]
 
 
 def _notes_of_old_rows(session: Session, old: Sequence[Regimen]) -> dict[int, str]:
@@ -219,23 +278,33 @@ def _notes_of_old_rows(session: Session, old: Sequence[Regimen]) -> dict[int, st
     patient_ids = {r.patient_id for r in old}
     patients = {p.id: p for p in session.exec(select(Patient).where(Patient.id.in_(patient_ids)))}
     weighed: dict[int, list[Weight]] = {}
-    for weight in session.exec(select(Weight).where(Weight.patient_id.in_(patient_ids))
-                               .order_by(Weight.id)):
+    for weight in session.exec(
+        select(Weight).where(Weight.patient_id.in_(patient_ids)).order_by(Weight.id)
+    ):
         weighed.setdefault(weight.patient_id, []).append(weight)
     notes: dict[int, str] = {}
     for regimen in old:
-        known = [w for w in weighed.get(regimen.patient_id, [])
-                 if w.recorded_at <= regimen.created_at]
-        own = latest_weight(known, min(regimen.starts_on, regimen.created_at.date()),
-                            measured_on=lambda w: w.measured_on)
+        known = [
+            w for w in weighed.get(regimen.patient_id, []) if w.recorded_at <= regimen.created_at
+        ]
+        own = latest_weight(
+            known,
+            min(regimen.starts_on, regimen.created_at.date()),
+            measured_on=lambda w: w.measured_on,
+        )
         if own is None or not regimen.dose_g:
             continue
         patient = patients[regimen.patient_id]
         try:
             calc = calculate_dose(
-                sex=patient.sex, height_cm=patient.height_cm, weight_kg=own.weight_kg,
-                dose_g_per_kg=regimen.dose_g_per_kg, days_per_course=regimen.days_per_course,
-                basis=regimen.weight_basis, policy=policy)
+                sex=patient.sex,
+                height_cm=patient.height_cm,
+                weight_kg=own.weight_kg,
+                dose_g_per_kg=regimen.dose_g_per_kg,
+                days_per_course=regimen.days_per_course,
+                basis=regimen.weight_basis,
+                policy=policy,
+            )
         except DosingError:
             continue
         if calc.dosing_weight_kg == regimen.dosing_weight_kg:
@@ -244,8 +313,7 @@ def _notes_of_old_rows(session: Session, old: Sequence[Regimen]) -> dict[int, st
 
 
 def _view(regimen: Regimen, product: Product | None, note: str) -> dict[str, Any]:
-    plan = (_vial_plan(regimen.dose_g, product.vial_sizes)
-            if product and regimen.dose_g else None)
+    plan = _vial_plan(regimen.dose_g, product.vial_sizes) if product and regimen.dose_g else None
     return {
         "id": regimen.id,
         "patient_id": regimen.patient_id,
@@ -263,9 +331,11 @@ def _view(regimen: Regimen, product: Product | None, note: str) -> dict[str, Any
         "weight_note": note,
         "dose_g": regimen.dose_g,
         "dose_g_per_day": round(regimen.dose_g / regimen.days_per_course, 2)
-        if regimen.dose_g else None,
+        if regimen.dose_g
+        else None,
         "intensity_g_per_kg_28d": round(
-            intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days), 3),
+            intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days), 3
+        ),
         "vials": [{"size_g": v.size_g, "count": v.count} for v in plan.vials] if plan else [],
         "vial_waste_g": plan.waste_g if plan else None,
         "from_action": regimen.from_action,

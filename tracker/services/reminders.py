@@ -45,13 +45,20 @@ def finding_for(patient: Patient, evaluation: Evaluation) -> Finding | None:
     if patient.status != PatientStatus.ACTIVE:
         return None
     rec = evaluation.recommendation
-    if not (evaluation.has_flag(FlagCode.NEEDS_BOOKING)
-            or evaluation.has_flag(FlagCode.WANING_RESPONSE)
-            or (rec is not None and rec.action == Action.MAX_DOSE_REACHED)):
+    if not (
+        evaluation.has_flag(FlagCode.NEEDS_BOOKING)
+        or evaluation.has_flag(FlagCode.WANING_RESPONSE)
+        or (rec is not None and rec.action == Action.MAX_DOSE_REACHED)
+    ):
         return None
-    return Finding(patient_id=stored_id(patient), mrn=patient.mrn, first_name=patient.given_name,
-                   email=patient.email, consent=patient.reminder_consent,
-                   evaluation=evaluation)
+    return Finding(
+        patient_id=stored_id(patient),
+        mrn=patient.mrn,
+        first_name=patient.given_name,
+        email=patient.email,
+        consent=patient.reminder_consent,
+        evaluation=evaluation,
+    )
 
 
 def _reachable(email: str | None, consent: bool) -> bool:
@@ -63,9 +70,7 @@ def _first_name(given_name: str) -> str:
     return given_name.strip() or "patient"
 
 
-def queue_reminders(
-    session: Session, *, on: date, policy: SitePolicy, settings: Settings
-) -> int:
+def queue_reminders(session: Session, *, on: date, policy: SitePolicy, settings: Settings) -> int:
     """Reminders for booked courses 1 to reminder_days_before days after `on`; how many new."""
     if policy.reminder_days_before <= 0:
         return 0
@@ -89,8 +94,9 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
     """Write the reminder for one booked course (with its .ics); True when it is new."""
     infusion = session.get_one(Infusion, infusion_id)
     patient = session.get_one(Patient, infusion.patient_id)
-    if infusion.status != CourseStatus.BOOKED or not _reachable(patient.email,
-                                                                 patient.reminder_consent):
+    if infusion.status != CourseStatus.BOOKED or not _reachable(
+        patient.email, patient.reminder_consent
+    ):
         return False
     assert patient.email is not None  # reachable
     key = outbox.reminder_key(infusion_id, infusion.scheduled_on, infusion.start_time)
@@ -105,15 +111,21 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
         "site_name": settings.site_name,
         "phone": settings.pharmacy_phone,
     }
-    mail = render_email(outbox.REMINDER,
-                        f"Reminder: your appointment on {long_date(infusion.scheduled_on)}",
-                        context)
+    mail = render_email(
+        outbox.REMINDER,
+        f"Reminder: your appointment on {long_date(infusion.scheduled_on)}",
+        context,
+    )
     # Same UID for every reminder of this course, a higher SEQUENCE each time: a calendar
     # that kept the old entry moves it instead of showing two.
     earlier = session.exec(
-        select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.infusion_id == infusion.id, OutboxMessage.kind == outbox.REMINDER,
-            OutboxMessage.dedup_key != key)
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.infusion_id == infusion.id,
+            OutboxMessage.kind == outbox.REMINDER,
+            OutboxMessage.dedup_key != key,
+        )
     ).one()
     ics = appointment_ics(
         uid=course_uid(infusion_id, settings),
@@ -129,17 +141,35 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
         stamp=utcnow(),
     )
     return outbox.enqueue(
-        session, dedup_key=key, kind=outbox.REMINDER, to_address=patient.email.strip(),
-        subject=mail.subject, body_text=mail.text, body_html=mail.html,
-        attachments=[{"filename": "appointment.ics", "content_type": "text/calendar",
-                      "params": {"method": "PUBLISH"}, "content": ics}],
-        patient_id=patient.id, infusion_id=infusion.id, revive_withdrawn=True,
+        session,
+        dedup_key=key,
+        kind=outbox.REMINDER,
+        to_address=patient.email.strip(),
+        subject=mail.subject,
+        body_text=mail.text,
+        body_html=mail.html,
+        attachments=[
+            {
+                "filename": "appointment.ics",
+                "content_type": "text/calendar",
+                "params": {"method": "PUBLISH"},
+                "content": ics,
+            }
+        ],
+        patient_id=patient.id,
+        infusion_id=infusion.id,
+        revive_withdrawn=True,
     )
 
 
 def refresh_course_reminder(
-    session: Session, *, infusion_id: int, today: date, policy: SitePolicy | None = None,
-    settings: Settings | None = None, new_course: bool = False,
+    session: Session,
+    *,
+    infusion_id: int,
+    today: date,
+    policy: SitePolicy | None = None,
+    settings: Settings | None = None,
+    new_course: bool = False,
 ) -> bool:
     """After a course is booked, moved or cancelled: withdraw stale reminders, queue a due one.
 
@@ -168,23 +198,36 @@ def queue_window_open(
 ) -> bool:
     """Tell a patient their booking window is open when nothing is booked; True when new."""
     ev = finding.evaluation
-    if not (policy.notify_window_open and ev.has_flag(FlagCode.NEEDS_BOOKING)
-            and _reachable(finding.email, finding.consent)
-            and ev.window_start is not None and ev.window_end is not None
-            and ev.window_start <= on <= ev.window_end):
+    if not (
+        policy.notify_window_open
+        and ev.has_flag(FlagCode.NEEDS_BOOKING)
+        and _reachable(finding.email, finding.consent)
+        and ev.window_start is not None
+        and ev.window_end is not None
+        and ev.window_start <= on <= ev.window_end
+    ):
         return False
     assert finding.email is not None  # reachable
-    mail = render_email(outbox.WINDOW_OPEN, "Time to book your next appointment", {
-        "first_name": _first_name(finding.first_name),
-        "window_start": ev.window_start,
-        "window_end": ev.window_end,
-        "site_name": settings.site_name,
-        "phone": settings.pharmacy_phone,
-    })
+    mail = render_email(
+        outbox.WINDOW_OPEN,
+        "Time to book your next appointment",
+        {
+            "first_name": _first_name(finding.first_name),
+            "window_start": ev.window_start,
+            "window_end": ev.window_end,
+            "site_name": settings.site_name,
+            "phone": settings.pharmacy_phone,
+        },
+    )
     return outbox.enqueue(
-        session, dedup_key=outbox.window_open_key(finding.patient_id, ev.window_start),
-        kind=outbox.WINDOW_OPEN, to_address=finding.email.strip(), subject=mail.subject,
-        body_text=mail.text, body_html=mail.html, patient_id=finding.patient_id,
+        session,
+        dedup_key=outbox.window_open_key(finding.patient_id, ev.window_start),
+        kind=outbox.WINDOW_OPEN,
+        to_address=finding.email.strip(),
+        subject=mail.subject,
+        body_text=mail.text,
+        body_html=mail.html,
+        patient_id=finding.patient_id,
     )
 
 
@@ -216,30 +259,57 @@ def queue_alerts(session: Session, *, finding: Finding, settings: Settings) -> l
         patterns = ", ".join(p.replace("_", "-") for p in waning.patterns)
         details = [f"Pattern: {patterns}"] + ([waning.detail] if waning.detail else [])
         if ev.recommendation is not None:
-            details.append(f"Recommended: {ev.recommendation.action.replace('_', ' ')}"
-                           f" ({ev.recommendation.reason})")
-        mail = render_email(outbox.ALERT, f"Waning response: MRN {finding.mrn}", {
-            "headline": f"MRN {finding.mrn} shows a waning response ({patterns})",
-            "mrn": finding.mrn, "link": link, "details": details, "patterns": True,
-            "site_name": settings.site_name})
-        if outbox.enqueue(session, dedup_key=outbox.waning_alert_key(
-                              finding.patient_id, ev.regimen_id, waning.patterns),
-                          kind=outbox.ALERT, to_address=to, subject=mail.subject,
-                          body_text=mail.text, body_html=mail.html,
-                          patient_id=finding.patient_id):
-            written.append(Alert(finding.patient_id, finding.mrn,
-                                 f"waning response ({patterns})"))
+            details.append(
+                f"Recommended: {ev.recommendation.action.replace('_', ' ')}"
+                f" ({ev.recommendation.reason})"
+            )
+        mail = render_email(
+            outbox.ALERT,
+            f"Waning response: MRN {finding.mrn}",
+            {
+                "headline": f"MRN {finding.mrn} shows a waning response ({patterns})",
+                "mrn": finding.mrn,
+                "link": link,
+                "details": details,
+                "patterns": True,
+                "site_name": settings.site_name,
+            },
+        )
+        if outbox.enqueue(
+            session,
+            dedup_key=outbox.waning_alert_key(finding.patient_id, ev.regimen_id, waning.patterns),
+            kind=outbox.ALERT,
+            to_address=to,
+            subject=mail.subject,
+            body_text=mail.text,
+            body_html=mail.html,
+            patient_id=finding.patient_id,
+        ):
+            written.append(Alert(finding.patient_id, finding.mrn, f"waning response ({patterns})"))
     rec = ev.recommendation
     if rec is not None and rec.action == "max_dose_reached":
-        mail = render_email(outbox.ALERT, f"Maximum dose reached: MRN {finding.mrn}", {
-            "headline": f"MRN {finding.mrn} has reached the maximum dose for the interval",
-            "mrn": finding.mrn, "link": link, "details": [rec.reason] if rec.reason else [],
-            "patterns": False, "site_name": settings.site_name})
-        if outbox.enqueue(session, dedup_key=outbox.max_dose_alert_key(
-                              finding.patient_id, ev.regimen_id),
-                          kind=outbox.ALERT, to_address=to, subject=mail.subject,
-                          body_text=mail.text, body_html=mail.html,
-                          patient_id=finding.patient_id):
+        mail = render_email(
+            outbox.ALERT,
+            f"Maximum dose reached: MRN {finding.mrn}",
+            {
+                "headline": f"MRN {finding.mrn} has reached the maximum dose for the interval",
+                "mrn": finding.mrn,
+                "link": link,
+                "details": [rec.reason] if rec.reason else [],
+                "patterns": False,
+                "site_name": settings.site_name,
+            },
+        )
+        if outbox.enqueue(
+            session,
+            dedup_key=outbox.max_dose_alert_key(finding.patient_id, ev.regimen_id),
+            kind=outbox.ALERT,
+            to_address=to,
+            subject=mail.subject,
+            body_text=mail.text,
+            body_html=mail.html,
+            patient_id=finding.patient_id,
+        ):
             written.append(Alert(finding.patient_id, finding.mrn, "maximum dose reached"))
     return written
 
@@ -247,4 +317,3 @@ def queue_alerts(session: Session, *, finding: Finding, settings: Settings) -> l
 def patient_link(settings: Settings, patient_id: int) -> str:
     """The patient's page in the tracker, for staff e-mails."""
     return f"{settings.base_url.rstrip('/')}/patients/{patient_id}"
-

@@ -87,46 +87,76 @@ def review_report(session: Session, *, patient_id: int, end: date, months: int) 
     patient = get_patient(session, patient_id)
     start = end - timedelta(days=PERIOD_DAYS[months]) + timedelta(days=1)
     regimens = regimen_service.regimens(session, patient_id=patient_id)
-    facts = [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days)
-             for r in regimens]
+    facts = [
+        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in regimens
+    ]
     courses = session.exec(
-        select(Infusion).where(Infusion.patient_id == patient_id,
-                               Infusion.status == CourseStatus.GIVEN)
+        select(Infusion)
+        .where(Infusion.patient_id == patient_id, Infusion.status == CourseStatus.GIVEN)
         .order_by(Infusion.scheduled_on, Infusion.id)
     ).all()
-    policy = load_policy(session).with_patient_bounds(patient.min_interval_days,
-                                                      patient.max_interval_days)
-    timings = {t.given_on: t for t in course_timings(
-        regimens=facts, given_on=[c.scheduled_on for c in courses if c.scheduled_on <= end],
-        policy=policy)}
+    policy = load_policy(session).with_patient_bounds(
+        patient.min_interval_days, patient.max_interval_days
+    )
+    timings = {
+        t.given_on: t
+        for t in course_timings(
+            regimens=facts,
+            given_on=[c.scheduled_on for c in courses if c.scheduled_on <= end],
+            policy=policy,
+        )
+    }
     in_window, given = count_in_window(timings.values(), start=start, end=end)
     products = {p.id: p.name for p in session.exec(select(Product))}
-    lines = [CourseLine(given_on=c.scheduled_on, days=c.days, dose_g=c.dose_g,
-                        product=products.get(c.product_id), timing=timings.get(c.scheduled_on),
-                        reactions=c.reactions, premedication=c.premedication)
-             for c in courses if start <= c.scheduled_on <= end]
+    lines = [
+        CourseLine(
+            given_on=c.scheduled_on,
+            days=c.days,
+            dose_g=c.dose_g,
+            product=products.get(c.product_id),
+            timing=timings.get(c.scheduled_on),
+            reactions=c.reactions,
+            premedication=c.premedication,
+        )
+        for c in courses
+        if start <= c.scheduled_on <= end
+    ]
     first_course_on = courses[0].scheduled_on if courses else None
     current_at_start = current_regimen(facts, start)
-    in_effect = [regimen_service.regimen_view(session, r) for r in regimens
-                 if r.starts_on <= end and (
-                     r.starts_on >= start or (current_at_start and r.id == current_at_start.id))]
+    in_effect = [
+        regimen_service.regimen_view(session, r)
+        for r in regimens
+        if r.starts_on <= end
+        and (r.starts_on >= start or (current_at_start and r.id == current_at_start.id))
+    ]
     return ReviewReport(
-        patient=patient, months=months, start=start, end=end, first_course_on=first_course_on,
+        patient=patient,
+        months=months,
+        start=start,
+        end=end,
+        first_course_on=first_course_on,
         scores=_score_changes(session, patient_id, first_course_on, end),
-        regimens=in_effect, courses=lines, in_window=in_window, given=given,
+        regimens=in_effect,
+        courses=lines,
+        in_window=in_window,
+        given=given,
         grams_given=sum(c.dose_g or 0 for c in lines),
-        reviews=list(session.exec(
-            select(Review).where(Review.patient_id == patient_id,
-                                 Review.reviewed_on.between(start, end))
-            .order_by(Review.reviewed_on)).all()),
+        reviews=list(
+            session.exec(
+                select(Review)
+                .where(Review.patient_id == patient_id, Review.reviewed_on.between(start, end))
+                .order_by(Review.reviewed_on)
+            ).all()
+        ),
     )
 
 
-def _score_changes(session: Session, patient_id: int, first_course_on: date | None,
-                   end: date) -> list[ScoreChange]:
+def _score_changes(
+    session: Session, patient_id: int, first_course_on: date | None, end: date
+) -> list[ScoreChange]:
     rows = session.exec(
-        select(Assessment).where(Assessment.patient_id == patient_id,
-                                 Assessment.taken_on <= end)
+        select(Assessment)
+        .where(Assessment.patient_id == patient_id, Assessment.taken_on <= end)
         .order_by(Assessment.taken_on, Assessment.id)
     ).all()
     series: dict[tuple[str, str | None], list[Assessment]] = {}
@@ -143,12 +173,24 @@ def _score_changes(session: Session, patient_id: int, first_course_on: date | No
             change = round(improvement(measure, base.value, latest.value), 2)
             m = MEASURES[measure]
             if m.mcid is not None:
-                verdict = ("improved" if reaches_mcid(measure, change)
-                           else "worse" if reaches_mcid(measure, -change) else "within MCID")
-        changes.append(ScoreChange(
-            label=series_label(measure, side), unit=MEASURES[measure].unit,
-            mcid=MEASURES[measure].mcid, baseline=_score(base),
-            latest=_score(latest) if latest else None, change=change, verdict=verdict or ""))
+                verdict = (
+                    "improved"
+                    if reaches_mcid(measure, change)
+                    else "worse"
+                    if reaches_mcid(measure, -change)
+                    else "within MCID"
+                )
+        changes.append(
+            ScoreChange(
+                label=series_label(measure, side),
+                unit=MEASURES[measure].unit,
+                mcid=MEASURES[measure].mcid,
+                baseline=_score(base),
+                latest=_score(latest) if latest else None,
+                change=change,
+                verdict=verdict or "",
+            )
+        )
     return changes
 
 
@@ -159,8 +201,12 @@ def baseline(scores: list[Assessment], first_course_on: date | None) -> Assessme
     infusion; with no course given yet, the first score is the baseline.
     """
     if first_course_on is not None:
-        before = [s for s in scores if s.taken_on < first_course_on or (
-            s.taken_on == first_course_on and s.timing != Timing.POST_INFUSION)]
+        before = [
+            s
+            for s in scores
+            if s.taken_on < first_course_on
+            or (s.taken_on == first_course_on and s.timing != Timing.POST_INFUSION)
+        ]
         if before:
             return before[-1]
     return scores[0]

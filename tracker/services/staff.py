@@ -98,21 +98,29 @@ def authenticate(
     """
     username = username.strip().lower()[:64]
     user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
-    who = Actor(id=user.id if user else None, username=username, role="viewer",
-                ip_address=ip_address)
+    who = Actor(
+        id=user.id if user else None, username=username, role="viewer", ip_address=ip_address
+    )
     wait = seconds_to_wait(session, username=username, ip_address=ip_address, now=utcnow())
     if wait:
-        audit.record(session, actor=who, action="login.throttled", entity="staff_user",
-                     entity_id=user.id if user else None,
-                     changes={"retry_after_seconds": wait})
+        audit.record(
+            session,
+            actor=who,
+            action="login.throttled",
+            entity="staff_user",
+            entity_id=user.id if user else None,
+            changes={"retry_after_seconds": wait},
+        )
         raise LoginThrottled(wait)
     # Longer than any allowed password can be refused unread: argon2 of megabytes is a DoS.
     ok = len(password) <= MAX_PASSWORD_LENGTH and verify_password(
-        user.password_hash if user else DUMMY_HASH, password)
+        user.password_hash if user else DUMMY_HASH, password
+    )
     ok = ok and user is not None and user.is_active
     if not ok or user is None:  # (ok implies a user; said again for the type checker)
-        record_failed_login(session, username=username, user_id=user.id if user else None,
-                            ip_address=ip_address)
+        record_failed_login(
+            session, username=username, user_id=user.id if user else None, ip_address=ip_address
+        )
         return None
     session.add(LoginAttempt(username=username, ip_address=ip_address, succeeded=True))
     if needs_rehash(user.password_hash):
@@ -122,14 +130,24 @@ def authenticate(
 
 
 def record_failed_login(
-    session: Session, *, username: str, user_id: int | None, ip_address: str | None,
+    session: Session,
+    *,
+    username: str,
+    user_id: int | None,
+    ip_address: str | None,
     during: str = "",
 ) -> None:
     """Keep a failed password check: it counts towards throttling and is audited."""
     session.add(LoginAttempt(username=username, ip_address=ip_address, succeeded=False))
     who = Actor(id=user_id, username=username, role="viewer", ip_address=ip_address)
-    audit.record(session, actor=who, action="login.failed", entity="staff_user",
-                 entity_id=user_id, changes={"during": during} if during else None)
+    audit.record(
+        session,
+        actor=who,
+        action="login.failed",
+        entity="staff_user",
+        entity_id=user_id,
+        changes={"during": during} if during else None,
+    )
 
 
 def start_web_session(
@@ -180,17 +198,16 @@ def resume_web_session(
     return row, user
 
 
-def end_web_session(
-    session: Session, *, token: str, actor: Actor, action: str = "logout"
-) -> None:
+def end_web_session(session: Session, *, token: str, actor: Actor, action: str = "logout") -> None:
     """Log out: end the session that this cookie token names."""
     row = session.exec(
         select(WebSession).where(WebSession.token_hash == token_digest(token))
     ).first()
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
-        audit.record(session, actor=actor, action=action, entity="staff_user",
-                     entity_id=row.user_id)
+        audit.record(
+            session, actor=actor, action=action, entity="staff_user", entity_id=row.user_id
+        )
 
 
 def issue_api_token(

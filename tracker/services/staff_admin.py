@@ -61,8 +61,14 @@ def put_demo_admin(session: Session, *, username: str, password: str) -> None:
     """
     user = find_user(session, username)
     if user is None:
-        create_user(session, actor=SYSTEM, username=username, role="admin", password=password,
-                    full_name="Demo Admin")
+        create_user(
+            session,
+            actor=SYSTEM,
+            username=username,
+            role="admin",
+            password=password,
+            full_name="Demo Admin",
+        )
     else:
         user.password_hash = hash_password(password)
 
@@ -70,18 +76,21 @@ def put_demo_admin(session: Session, *, username: str, password: str) -> None:
 def list_users(session: Session, *, now: datetime | None = None) -> list[StaffRow]:
     """Every staff account by username, with its count of live web sessions."""
     now = now or utcnow()
-    live: dict[int | None, int] = dict(session.exec(
-        select(WebSession.user_id, func.count())
-        .where(col(WebSession.ended_at).is_(None), WebSession.expires_at > now)
-        .group_by(WebSession.user_id)
-    ).all())
+    live: dict[int | None, int] = dict(
+        session.exec(
+            select(WebSession.user_id, func.count())
+            .where(col(WebSession.ended_at).is_(None), WebSession.expires_at > now)
+            .group_by(WebSession.user_id)
+        ).all()
+    )
     users = session.exec(select(StaffUser).order_by(StaffUser.username)).all()
     return [StaffRow(user=u, live_sessions=live.get(u.id, 0)) for u in users]
 
 
 def _active_admins(session: Session) -> int:
     return session.exec(
-        select(func.count()).select_from(StaffUser)
+        select(func.count())
+        .select_from(StaffUser)
         .where(StaffUser.role == "admin", col(StaffUser.is_active).is_(True))
     ).one()
 
@@ -103,11 +112,16 @@ def update_user(
         if name in changes and changes[name] is None:
             raise Invalid(f"{name} cannot be emptied", field=name)
     changes = {k: v for k, v in changes.items() if getattr(user, k) != v}
-    loses_admin = user.role == "admin" and user.is_active and (
-        changes.get("role", "admin") != "admin" or changes.get("is_active") is False)
+    loses_admin = (
+        user.role == "admin"
+        and user.is_active
+        and (changes.get("role", "admin") != "admin" or changes.get("is_active") is False)
+    )
     if loses_admin and _active_admins(session) <= 1:
-        raise Conflict("this is the last active admin: make another admin first",
-                       field="role" if "role" in changes else "is_active")
+        raise Conflict(
+            "this is the last active admin: make another admin first",
+            field="role" if "role" in changes else "is_active",
+        )
     before = {k: getattr(user, k) for k in changes}
     for name, value in changes.items():
         setattr(user, name, value)
@@ -121,8 +135,14 @@ def update_user(
     else:
         action = "user.update"
     session.flush()
-    audit.record(session, actor=actor, action=action, entity="staff_user", entity_id=user.id,
-                 changes=audit.diff(before, changes))
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity="staff_user",
+        entity_id=user.id,
+        changes=audit.diff(before, changes),
+    )
     return user
 
 
@@ -130,8 +150,14 @@ def end_sessions(session: Session, *, actor: Actor, user_id: int) -> int:
     """End every live web session and login token of an account; how many were ended."""
     user = get_user(session, user_id)
     ended = end_all_sessions(session, user_id=stored_id(user))
-    audit.record(session, actor=actor, action="user.sessions_end", entity="staff_user",
-                 entity_id=user.id, changes={"ended": ended})
+    audit.record(
+        session,
+        actor=actor,
+        action="user.sessions_end",
+        entity="staff_user",
+        entity_id=user.id,
+        changes={"ended": ended},
+    )
     return ended
 
 
@@ -155,8 +181,9 @@ def set_password(session: Session, *, actor: Actor, user: StaffUser, password: s
     check_password_rules(password, username=user.username)
     _set_password(user, password)
     end_all_sessions(session, user_id=stored_id(user))
-    audit.record(session, actor=actor, action="user.password_reset", entity="staff_user",
-                 entity_id=user.id)
+    audit.record(
+        session, actor=actor, action="user.password_reset", entity="staff_user", entity_id=user.id
+    )
 
 
 def change_own_password(
@@ -168,8 +195,9 @@ def change_own_password(
     failure with `staff.record_failed_login`, so that guessing through this form is throttled
     like guessing at the login.
     """
-    wait = seconds_to_wait(session, username=user.username, ip_address=actor.ip_address,
-                           now=utcnow())
+    wait = seconds_to_wait(
+        session, username=user.username, ip_address=actor.ip_address, now=utcnow()
+    )
     if wait:
         raise LoginThrottled(wait)
     if not verify_password(user.password_hash, current):
@@ -179,8 +207,9 @@ def change_own_password(
     check_password_rules(new, username=user.username, field="new_password")
     _set_password(user, new)
     end_all_sessions(session, user_id=stored_id(user))
-    audit.record(session, actor=actor, action="user.password_change", entity="staff_user",
-                 entity_id=user.id)
+    audit.record(
+        session, actor=actor, action="user.password_change", entity="staff_user", entity_id=user.id
+    )
 
 
 def _set_password(user: StaffUser, password: str) -> None:
@@ -211,11 +240,15 @@ def issue_integration_token(
         raise Invalid("name the integration (1 to 120 characters)", field="name")
     if not 1 <= days <= MAX_INTEGRATION_TOKEN_DAYS:
         raise Invalid(f"days must be 1 to {MAX_INTEGRATION_TOKEN_DAYS}", field="days")
-    token, row = issue_api_token(session, user=user, hours=days * 24, kind="integration",
-                                 name=name)
-    audit.record(session, actor=actor, action="token.issue", entity="api_token",
-                 entity_id=row.id, changes={"name": name, "user": user.username,
-                                            "expires_at": row.expires_at})
+    token, row = issue_api_token(session, user=user, hours=days * 24, kind="integration", name=name)
+    audit.record(
+        session,
+        actor=actor,
+        action="token.issue",
+        entity="api_token",
+        entity_id=row.id,
+        changes={"name": name, "user": user.username, "expires_at": row.expires_at},
+    )
     return token, row
 
 
@@ -227,8 +260,14 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
-        audit.record(session, actor=actor, action="token.revoke", entity="api_token",
-                     entity_id=row.id, changes={"name": row.name})
+        audit.record(
+            session,
+            actor=actor,
+            action="token.revoke",
+            entity="api_token",
+            entity_id=row.id,
+            changes={"name": row.name},
+        )
     return row
 
 

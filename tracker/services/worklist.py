@@ -72,11 +72,13 @@ def view_conditions(day: date, *, only_active: bool = True) -> dict[str, Any]:
     return {
         WorklistTab.ALL: or_(has_action, *flags.values()),
         **flags,
-        WorklistTab.BOOKED_THIS_WEEK: and_(*active, s.next_booking_on >= day,
-                                           s.next_booking_on <= day + timedelta(days=6)),
+        WorklistTab.BOOKED_THIS_WEEK: and_(
+            *active, s.next_booking_on >= day, s.next_booking_on <= day + timedelta(days=6)
+        ),
         WorklistTab.TAPER_CANDIDATES: and_(
-            has_action, s.recommendation_action.in_((Action.CONSIDER_TAPER,
-                                                     Action.CONSIDER_TRIAL_OFF))),
+            has_action,
+            s.recommendation_action.in_((Action.CONSIDER_TAPER, Action.CONSIDER_TRIAL_OFF)),
+        ),
         WorklistTab.RECOMMENDATIONS: has_action,
     }
 
@@ -91,8 +93,9 @@ def view_counts(session: Session, *, on: date) -> dict[str, int]:
     if on not in memo:
         views = view_conditions(on, only_active=False)
         row: Any = session.exec(  # Any: SQLModel types select(*columns) as one column
-            select(*[func.count().filter(cond).label(name) for name, cond in views.items()])
-            .where(PatientState.status == PatientStatus.ACTIVE)
+            select(*[func.count().filter(cond).label(name) for name, cond in views.items()]).where(
+                PatientState.status == PatientStatus.ACTIVE
+            )
         ).one()
         memo[on] = dict(zip(views, (int(v) for v in row), strict=True))
     return dict(memo[on])
@@ -138,9 +141,14 @@ def worklist(
     searching = bool(query.strip())
     if searching:
         like = f"%{query.strip().lower()}%"
-        where = and_(where, or_(func.lower(Patient.mrn).like(like),
-                                func.lower(Patient.family_name).like(like),
-                                func.lower(Patient.given_name).like(like)))
+        where = and_(
+            where,
+            or_(
+                func.lower(Patient.mrn).like(like),
+                func.lower(Patient.family_name).like(like),
+                func.lower(Patient.given_name).like(like),
+            ),
+        )
     urgency = case(
         (conditions[FlagCode.OVERDUE], 0),
         (conditions[FlagCode.NEEDS_BOOKING], 1),
@@ -151,8 +159,9 @@ def worklist(
         (conditions[FlagCode.REVIEW_DUE], 5),
         else_=6,
     )
-    flag_columns = [case((cond, True), else_=false()).label(code)
-                    for code, cond in conditions.items()]
+    flag_columns = [
+        case((cond, True), else_=false()).label(code) for code, cond in conditions.items()
+    ]
     if tab is not None and not searching:
         total = view_counts(session, on=on)[tab]  # the tab's count is the total
     else:
@@ -163,33 +172,59 @@ def worklist(
     # Sort and cut the page on the states alone, then read the page's few patients: joining
     # every matching state to its patient first cost more than the rest of the query.
     within = (func.coalesce(PatientState.window_end, literal(date.max)), PatientState.patient_id)
-    ids = _page_ids(session, select(PatientState.patient_id).where(where), searching,
-                    overdue=conditions[FlagCode.OVERDUE], urgency=urgency, within=within,
-                    limit=limit, offset=offset)
-    found = {row[0].patient_id: row for row in session.exec(
-        select(PatientState, Patient.mrn, Patient.given_name, Patient.family_name, *flag_columns)
-        .join(Patient, Patient.id == PatientState.patient_id)
-        .where(PatientState.patient_id.in_(ids))
-    )} if ids else {}
+    ids = _page_ids(
+        session,
+        select(PatientState.patient_id).where(where),
+        searching,
+        overdue=conditions[FlagCode.OVERDUE],
+        urgency=urgency,
+        within=within,
+        limit=limit,
+        offset=offset,
+    )
+    found = (
+        {
+            row[0].patient_id: row
+            for row in session.exec(
+                select(
+                    PatientState,
+                    Patient.mrn,
+                    Patient.given_name,
+                    Patient.family_name,
+                    *flag_columns,
+                )
+                .join(Patient, Patient.id == PatientState.patient_id)
+                .where(PatientState.patient_id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
     rows = [found[pid] for pid in ids]
     return total, [_item(row) for row in rows]
 
 
 def _page_ids(
-    session: Session, matching: SelectOfScalar[int], searching: bool, *,
-    overdue: ColumnElement[bool], urgency: ColumnElement[int],
-    within: tuple[SQLColumnExpression[Any], ...], limit: int, offset: int,
+    session: Session,
+    matching: SelectOfScalar[int],
+    searching: bool,
+    *,
+    overdue: ColumnElement[bool],
+    urgency: ColumnElement[int],
+    within: tuple[SQLColumnExpression[Any], ...],
+    limit: int,
+    offset: int,
 ) -> list[int]:
     if searching:
         matching = matching.join(Patient, Patient.id == PatientState.patient_id)
     # Overdue comes first (urgency 0), and the overdue are few and indexed: when they fill
     # the page it is read from them alone, without ranking every other match.
-    first = list(session.exec(matching.where(overdue).order_by(*within)
-                              .limit(limit + offset)).all())
+    first = list(
+        session.exec(matching.where(overdue).order_by(*within).limit(limit + offset)).all()
+    )
     if len(first) == limit + offset:
         return first[offset:]
-    return list(session.exec(matching.order_by(urgency, *within).limit(limit)
-                             .offset(offset)).all())
+    return list(session.exec(matching.order_by(urgency, *within).limit(limit).offset(offset)).all())
 
 
 def _item(row: Sequence[Any]) -> dict[str, Any]:

@@ -63,8 +63,9 @@ def session_scope(
     """
     bind = bind if bind is not None else get_engine()
     if isinstance(bind, Connection):
-        session = Session(bind=bind, expire_on_commit=False,
-                          join_transaction_mode="create_savepoint")
+        session = Session(
+            bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
     else:
         session = Session(bind, expire_on_commit=False)
         if write and bind.dialect.name == "sqlite":

@@ -131,8 +131,10 @@ class ServerTiming:
         async def send_with_timing(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed_ms = (time.perf_counter() - started) * 1000
-                message["headers"] = [*message.get("headers", []),
-                                      (b"server-timing", f"app;dur={elapsed_ms:.1f}".encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"server-timing", f"app;dur={elapsed_ms:.1f}".encode()),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_timing)
@@ -144,7 +146,8 @@ def _add_health(app: FastAPI) -> None:
         """200 when the database answers; no login needed."""
         if not database_answers(app.state.engine):
             return JSONResponse(  # type: ignore[return-value]
-                {"status": "unavailable"}, status_code=503)
+                {"status": "unavailable"}, status_code=503
+            )
         return {"status": "ok"}
 
 
@@ -163,15 +166,22 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException):
         if _wants_json(request):
             return await http_exception_handler(request, exc)
-        return render(request, "error.html", {"status": exc.status_code, "message": exc.detail},
-                      status_code=exc.status_code)
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": exc.detail},
+            status_code=exc.status_code,
+        )
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
         if not _wants_json(request):
-            return render(request, "error.html", {"status": exc.status_code,
-                                                  "message": exc.message},
-                          status_code=exc.status_code)
+            return render(
+                request,
+                "error.html",
+                {"status": exc.status_code, "message": exc.message},
+                status_code=exc.status_code,
+            )
         detail: list[dict[str, Any]] | dict[str, str] | str
         if exc.status_code == 422:  # the documented shape, even with no one field to name
             loc = ["body", exc.field] if exc.field else ["body"]

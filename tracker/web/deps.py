@@ -70,8 +70,12 @@ def _api_user(
 def _remember(request: Request, user: StaffUser, csrf_token: str = "") -> None:
     # Plain copies: an error page is rendered after the transaction rolled back, when the
     # ORM rows can no longer be read.
-    request.state.identity = {"id": user.id, "username": user.username,
-                              "full_name": user.full_name, "role": user.role}
+    request.state.identity = {
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+    }
     request.state.csrf_token = csrf_token
 
 

@@ -40,10 +40,14 @@ def chair_feed(request: Request, db: DbSession, today: Today, token: str):
 
 
 def _answer(request: Request, db, today, token: str, kind: str) -> Response:
-    text = calendar_feeds.render_feed(db, token=token, kind=kind, today=today,
-                                      settings=request.app.state.settings,
-                                      ip_address=client_ip(request))
+    text = calendar_feeds.render_feed(
+        db,
+        token=token,
+        kind=kind,
+        today=today,
+        settings=request.app.state.settings,
+        ip_address=client_ip(request),
+    )
     if text is None:
-        return Response("Not found\n", status_code=404, media_type="text/plain",
-                        headers=_HEADERS)
+        return Response("Not found\n", status_code=404, media_type="text/plain", headers=_HEADERS)
     return Response(text, media_type="text/calendar; charset=utf-8", headers=_HEADERS)

@@ -18,11 +18,16 @@ async def _verified_form(request: Request, login: PageLogin) -> FormData:
     form = await request.form()
     session = login[0]
     token = form.get("csrf_token", "")
-    if session is None or not isinstance(token, str) or not secrets.compare_digest(
-        token, session.csrf_token
+    if (
+        session is None
+        or not isinstance(token, str)
+        or not secrets.compare_digest(token, session.csrf_token)
     ):
-        raise HTTPException(status_code=403, detail="The form expired or came from elsewhere. "
-                            "Go back, reload the page and try again.")
+        raise HTTPException(
+            status_code=403,
+            detail="The form expired or came from elsewhere. "
+            "Go back, reload the page and try again.",
+        )
     return form
 
 
@@ -60,8 +65,12 @@ def form_values(form: FormData, fields: list[str]) -> dict[str, Any]:
 
 
 def parse(
-    model: type[M], data: dict[str, Any], values: dict[str, Any], *,
-    blanks: str = "omit", nullable: tuple[str, ...] = (),
+    model: type[M],
+    data: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    blanks: str = "omit",
+    nullable: tuple[str, ...] = (),
 ) -> FormResult[M]:
     """Validate `data` with the schema; blanks are left out, or sent as None ("clear").
 
@@ -69,8 +78,11 @@ def parse(
     choice such as "Not recorded" that the schema asks for explicitly.
     """
     if blanks == "omit":
-        cleaned = {k: (None if v == "" else v) for k, v in data.items()
-                   if v not in ("", None) or k in nullable}
+        cleaned = {
+            k: (None if v == "" else v)
+            for k, v in data.items()
+            if v not in ("", None) or k in nullable
+        }
     else:
         cleaned = {k: (None if v == "" else v) for k, v in data.items()}
     try:
@@ -79,8 +91,7 @@ def parse(
         return FormResult(None, errors_by_field(exc, model), values)
 
 
-def errors_by_field(exc: ValidationError, model: type[BaseModel] | None = None
-                    ) -> dict[str, str]:
+def errors_by_field(exc: ValidationError, model: type[BaseModel] | None = None) -> dict[str, str]:
     """A ValidationError as {field: message} in plain words (the first message per field).
 
     `model` lets a bound be said whole ("between 1 and 5") where the schema gives both.
@@ -95,13 +106,24 @@ def errors_by_field(exc: ValidationError, model: type[BaseModel] | None = None
 
 # How the forms call their fields, where the name alone would not say it.
 FIELD_LABELS = {
-    "days": "Days in a row", "dose_g": "Dose (g)", "dose_g_per_kg": "Dose (g/kg)",
-    "interval_days": "Interval (days)", "days_per_course": "Days per course",
-    "weight_kg": "Weight", "height_cm": "Height", "mrn": "MRN", "email": "E-mail",
-    "scheduled_on": "Day", "start_time": "Start", "product_code": "Product",
+    "days": "Days in a row",
+    "dose_g": "Dose (g)",
+    "dose_g_per_kg": "Dose (g/kg)",
+    "interval_days": "Interval (days)",
+    "days_per_course": "Days per course",
+    "weight_kg": "Weight",
+    "height_cm": "Height",
+    "mrn": "MRN",
+    "email": "E-mail",
+    "scheduled_on": "Day",
+    "start_time": "Start",
+    "product_code": "Product",
     "min_interval_days": "Own shortest interval (days)",
-    "max_interval_days": "Own longest interval (days)", "size_g": "vial size (g)",
-    "expires_on": "expiry", "lot_number": "Lot number", "taken_on": "Taken on",
+    "max_interval_days": "Own longest interval (days)",
+    "size_g": "vial size (g)",
+    "expires_on": "expiry",
+    "lot_number": "Lot number",
+    "taken_on": "Taken on",
 }
 _BOUND_WORDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
 
@@ -151,30 +173,42 @@ def _limit(bounds: dict[str, Any]) -> str:
     return " and ".join(f"{_BOUND_WORDS[k]} {v:g}" for k, v in bounds.items())
 
 
-def plain_message(error: Mapping[str, Any], loc: list[str],
-                  model: type[BaseModel] | None = None) -> str:
+def plain_message(
+    error: Mapping[str, Any], loc: list[str], model: type[BaseModel] | None = None
+) -> str:
     """One pydantic error in plain words, naming the field and the limit."""
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
     label = field_label(loc)
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bounds = _bounds(model, loc) or {
-            {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt",
-             "less_than_equal": "le"}[kind]: next(iter(ctx.values()))}
+            {
+                "greater_than": "gt",
+                "greater_than_equal": "ge",
+                "less_than": "lt",
+                "less_than_equal": "le",
+            }[kind]: next(iter(ctx.values()))
+        }
         return f"{label} must be {_limit(bounds)}."
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return f"{label} is required."
     simple = {
-        "int_parsing": "must be a whole number", "int_from_float": "must be a whole number",
-        "int_type": "must be a whole number", "float_parsing": "must be a number",
-        "float_type": "must be a number", "finite_number": "must be a number",
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "int_type": "must be a whole number",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "finite_number": "must be a number",
         "date_parsing": "must be a date (YYYY-MM-DD)",
         "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
         "date_from_datetime_inexact": "must be a date (YYYY-MM-DD)",
-        "date_type": "must be a date (YYYY-MM-DD)", "time_parsing": "must be a time (HH:MM)",
-        "time_type": "must be a time (HH:MM)", "bool_parsing": "must be yes or no",
+        "date_type": "must be a date (YYYY-MM-DD)",
+        "time_parsing": "must be a time (HH:MM)",
+        "time_type": "must be a time (HH:MM)",
+        "bool_parsing": "must be yes or no",
         "string_pattern_mismatch": "has characters that are not allowed",
         "extra_forbidden": "is not a field of this form",
-        "string_type": "must be text", "none_required": "must be left blank",
+        "string_type": "must be text",
+        "none_required": "must be left blank",
     }
     if kind in simple:
         return f"{label} {simple[kind]}."

@@ -21,12 +21,25 @@ ACTION_LABELS = {
     "consider_trial_off": "Consider a trial off treatment",
 }
 
-STATUS_LABELS = {"active": "Active", "on_hold": "On hold", "discharged": "Discharged",
-                 "booked": "Booked", "given": "Given", "cancelled": "Cancelled",
-                 "missed": "Missed"}
+STATUS_LABELS = {
+    "active": "Active",
+    "on_hold": "On hold",
+    "discharged": "Discharged",
+    "booked": "Booked",
+    "given": "Given",
+    "cancelled": "Cancelled",
+    "missed": "Missed",
+}
 
-OTHER_TREATMENT_LABELS = {"cyclophosphamide": "Cyclophosphamide", "rituximab": "Rituximab",
-                          "trial_drug": "Trial drug", "other": "Other"}
+OTHER_TREATMENT_LABELS = {
+    "cyclophosphamide": "Cyclophosphamide",
+    "rituximab": "Rituximab",
+    "trial_drug": "Trial drug",
+    "other": "Other",
+}
 
-TIMING_LABELS = {"pre_infusion": "Pre-infusion", "post_infusion": "Post-infusion",
-                 "clinic": "Clinic"}
+TIMING_LABELS = {
+    "pre_infusion": "Pre-infusion",
+    "post_infusion": "Post-infusion",
+    "clinic": "Clinic",
+}

@@ -38,8 +38,9 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, *, settings: Settings):
         self.app = app
-        self.headers = [(k.lower().encode(), v.encode())
-                        for k, v in security_headers(settings).items()]
+        self.headers = [
+            (k.lower().encode(), v.encode()) for k, v in security_headers(settings).items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,8 +57,11 @@ class SecurityHeaders:
                 if no_store:
                     extra = [(k, v) for k, v in extra if k != b"cache-control"]
                     extra.append((b"cache-control", b"no-store"))
-                    message["headers"] = [(k, v) for k, v in message.get("headers", [])
-                                          if k.lower() != b"cache-control"]
+                    message["headers"] = [
+                        (k, v)
+                        for k, v in message.get("headers", [])
+                        if k.lower() != b"cache-control"
+                    ]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
@@ -75,8 +79,9 @@ class BodySizeLimit:
     takes files far bigger than any form or JSON body.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int,
-                 larger: dict[tuple[str, str], int] | None = None):
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: dict[tuple[str, str], int] | None = None
+    ):
         self.app = app
         self.max_bytes = max_bytes
         self.larger = dict(larger or {})
@@ -127,10 +132,17 @@ class BodySizeLimit:
             body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
         else:
             body, kind = detail.encode(), b"text/plain; charset=utf-8"
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", kind),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", kind),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -201,13 +213,19 @@ def _has_nul(data: bytes, markers: tuple[bytes, ...]) -> bool:
 async def _refuse_nul(scope: Scope, send: Send) -> None:
     message = "text must not contain NUL characters"
     if scope["path"].startswith("/api/"):
-        body = json.dumps({"detail": [{"loc": ["body"], "msg": message,
-                                       "type": "value_error"}]}).encode()
+        body = json.dumps(
+            {"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]}
+        ).encode()
         kind = b"application/json"
     else:
         body, kind = message.encode(), b"text/plain; charset=utf-8"
-    await send({"type": "http.response.start", "status": 422,
-                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -219,6 +237,9 @@ LARGE_BODY_ROUTES = (("POST", "/import"),)
 def add_security_middleware(app, settings: Settings) -> None:
     """Wrap the app: headers outermost, so that even a 413 carries them."""
     app.add_middleware(RefuseNulCharacters)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       larger={route: settings.max_import_bytes for route in LARGE_BODY_ROUTES})
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={route: settings.max_import_bytes for route in LARGE_BODY_ROUTES},
+    )
     app.add_middleware(SecurityHeaders, settings=settings)

@@ -107,15 +107,25 @@ def clock(value: time | int | None) -> str:
     return "" if value is None else clock_text(value)
 
 
-templates.env.filters.update({
-    "date": day, "datetime": instant, "clock": clock, "duration": duration_text,
-    "number": number, "dose": dose,
-    "weight": weight, "dosing_weight": dosing_weight, "height": height,
-})
-templates.env.globals.update({
-    "weight_units": [u.value for u in WeightUnit],
-    "height_units": [u.value for u in HeightUnit],
-    # Read by the flag chip (_flag.html) on whichever page draws it.
-    "flag_labels": FLAG_LABELS,
-    "pattern_labels": PATTERN_LABELS,
-})
+templates.env.filters.update(
+    {
+        "date": day,
+        "datetime": instant,
+        "clock": clock,
+        "duration": duration_text,
+        "number": number,
+        "dose": dose,
+        "weight": weight,
+        "dosing_weight": dosing_weight,
+        "height": height,
+    }
+)
+templates.env.globals.update(
+    {
+        "weight_units": [u.value for u in WeightUnit],
+        "height_units": [u.value for u in HeightUnit],
+        # Read by the flag chip (_flag.html) on whichever page draws it.
+        "flag_labels": FLAG_LABELS,
+        "pattern_labels": PATTERN_LABELS,
+    }
+)

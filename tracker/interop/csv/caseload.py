@@ -49,7 +49,8 @@ class PatientEntry:
     weights: list[tuple[date, float]] = field(default_factory=list)  # in the order recorded
     regimens: list[RegimenEntry] = field(default_factory=list)
     courses: dict[date, list[CourseRef]] = field(
-        default_factory=lambda: defaultdict(list))  # by first day
+        default_factory=lambda: defaultdict(list)
+    )  # by first day
     loaded: bool = False  # the stored weights, regimens and courses have been read
 
     def add_weight(self, day: date, weight_kg: float) -> None:
@@ -63,8 +64,9 @@ class PatientEntry:
 
     def regimen_on(self, day: date) -> RegimenEntry | None:
         """The regimen current on `day`, as the booking service picks it."""
-        facts = [RegimenFact(r.key, r.starts_on, r.dose_g_per_kg, r.interval_days)
-                 for r in self.regimens]
+        facts = [
+            RegimenFact(r.key, r.starts_on, r.dose_g_per_kg, r.interval_days) for r in self.regimens
+        ]
         chosen = current_regimen(facts, day)
         if chosen is None:
             return None
@@ -99,11 +101,17 @@ class Caseload:
             row = imports.stored_patient(session, self._stored_ids[mrn])
             if row is None:
                 # The id was read from the patient table by this import's own session.
-                raise LookupError(f"stored patient {self._stored_ids[mrn]} (MRN {mrn}) "
-                                  "is missing")
-            entry = PatientEntry(key=stored_id(row), mrn=mrn, sex=row.sex, height_cm=row.height_cm,
-                                 status=row.status, min_interval_days=row.min_interval_days,
-                                 max_interval_days=row.max_interval_days, stored=True)
+                raise LookupError(f"stored patient {self._stored_ids[mrn]} (MRN {mrn}) is missing")
+            entry = PatientEntry(
+                key=stored_id(row),
+                mrn=mrn,
+                sex=row.sex,
+                height_cm=row.height_cm,
+                status=row.status,
+                min_interval_days=row.min_interval_days,
+                max_interval_days=row.max_interval_days,
+                stored=True,
+            )
             self.patients[mrn] = entry
         if entry is not None and entry.stored and not entry.loaded:
             _load_stored(session, entry)
@@ -122,8 +130,11 @@ def _load_stored(session: Session, entry: PatientEntry) -> None:
     for day, kg in imports.stored_weights(session, entry.key):
         entry.add_weight(day, kg)
     for r in imports.stored_regimens(session, entry.key):
-        entry.regimens.append(RegimenEntry(stored_id(r), r.starts_on, r.dose_g_per_kg,
-                                           r.interval_days, r.product_id, r.dose_g))
+        entry.regimens.append(
+            RegimenEntry(
+                stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days, r.product_id, r.dose_g
+            )
+        )
     for course_id, day, status in imports.stored_courses(session, entry.key):
         entry.courses[day].append(CourseRef(course_id, status))
     entry.loaded = True

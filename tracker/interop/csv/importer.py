@@ -135,16 +135,20 @@ def sources_from_paths(paths: list[Path]) -> list[CsvSource]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += [path / layout.file_name(k) for k in layout.KINDS
-                      if (path / layout.file_name(k)).exists()]
+            files += [
+                path / layout.file_name(k)
+                for k in layout.KINDS
+                if (path / layout.file_name(k)).exists()
+            ]
         else:
             files.append(path)
     sources = []
     for path in files:
         kind = layout.kind_of(path.name)
         if kind is None:
-            raise ValueError(f"{path.name}: not one of "
-                             f"{', '.join(layout.file_name(k) for k in layout.KINDS)}")
+            raise ValueError(
+                f"{path.name}: not one of {', '.join(layout.file_name(k) for k in layout.KINDS)}"
+            )
         sources.append(CsvSource(name=path.name, kind=kind, path=path))
     return ordered(sources)
 
@@ -161,8 +165,13 @@ def ordered(sources: list[CsvSource]) -> list[CsvSource]:
 
 
 def run_import(
-    sources: list[CsvSource], *, file_scope: Callable[[], AbstractContextManager[Session]],
-    today: date, actor: Actor, dry_run: bool, progress: Progress | None = None,
+    sources: list[CsvSource],
+    *,
+    file_scope: Callable[[], AbstractContextManager[Session]],
+    today: date,
+    actor: Actor,
+    dry_run: bool,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check (and unless a dry run, write) each file in its own unit of work.
 
@@ -173,14 +182,18 @@ def run_import(
     started = time.perf_counter()
     sources = ordered(sources)
     scans = [s.scan() for s in sources]
-    importer = _Importer(today=today, actor=actor, dry_run=dry_run, progress=progress,
-                         total_rows=sum(max(lines - 1, 0) for lines, _ in scans))
+    importer = _Importer(
+        today=today,
+        actor=actor,
+        dry_run=dry_run,
+        progress=progress,
+        total_rows=sum(max(lines - 1, 0) for lines, _ in scans),
+    )
     reports: list[FileReport] = []
     stopped = False
     for source, (_, sha256) in zip(sources, scans, strict=True):
         if stopped:
-            reports.append(FileReport(source.name, source.kind, outcome="skipped",
-                                      sha256=sha256))
+            reports.append(FileReport(source.name, source.kind, outcome="skipped", sha256=sha256))
             continue
         try:
             with file_scope() as session:
@@ -191,16 +204,33 @@ def run_import(
         reports.append(report)
     if dry_run:
         with file_scope() as session:
-            audit.record(session, actor=actor, action="import.check", entity="import",
-                         changes={"files": {r.name: {"rows": r.rows, "errors": r.error_count,
-                                                     "sha256": r.sha256} for r in reports}})
-    return ImportReport(dry_run=dry_run, files=reports,
-                        seconds=round(time.perf_counter() - started, 2))
+            audit.record(
+                session,
+                actor=actor,
+                action="import.check",
+                entity="import",
+                changes={
+                    "files": {
+                        r.name: {"rows": r.rows, "errors": r.error_count, "sha256": r.sha256}
+                        for r in reports
+                    }
+                },
+            )
+    return ImportReport(
+        dry_run=dry_run, files=reports, seconds=round(time.perf_counter() - started, 2)
+    )
 
 
 class _Importer:
-    def __init__(self, *, today: date, actor: Actor, dry_run: bool,
-                 progress: Progress | None, total_rows: int) -> None:
+    def __init__(
+        self,
+        *,
+        today: date,
+        actor: Actor,
+        dry_run: bool,
+        progress: Progress | None,
+        total_rows: int,
+    ) -> None:
         self.today, self.actor, self.dry_run = today, actor, dry_run
         self.progress, self.total_rows, self.done_rows = progress, total_rows, 0
         self.caseload: Caseload | None = None
@@ -209,31 +239,37 @@ class _Importer:
         """Check every row of one file and write it; FileRefused if any row is refused."""
         if self.caseload is None:
             self.caseload = Caseload(session)
-        ctx = RowContext(session=session, caseload=self.caseload, today=self.today,
-                         policy=load_policy(session))
+        ctx = RowContext(
+            session=session, caseload=self.caseload, today=self.today, policy=load_policy(session)
+        )
         report = FileReport(source.name, source.kind, sha256=sha256)
         self._report(source.name)
-        writer = FileWriter(source.kind, ctx, actor=self.actor,
-                            write=not self.dry_run, name=source.name)
+        writer = FileWriter(
+            source.kind, ctx, actor=self.actor, write=not self.dry_run, name=source.name
+        )
         try:
             with source.text() as handle:
                 self._rows(handle, report, writer, ctx)
         except UnicodeDecodeError:
-            report.add_error(RowError(source.name, 0, "file",
-                                      "not UTF-8 text: save it as CSV UTF-8"))
+            report.add_error(
+                RowError(source.name, 0, "file", "not UTF-8 text: save it as CSV UTF-8")
+            )
         except csv.Error as exc:
             report.add_error(RowError(source.name, 0, "file", f"not readable as CSV: {exc}"))
         self._report(source.name)
         if report.error_count:
             report.outcome = "refused"
             raise FileRefused(report)
-        report.warnings = [RowError(source.name, line, column, message)
-                           for line, column, message in writer.finish(sha256)]
+        report.warnings = [
+            RowError(source.name, line, column, message)
+            for line, column, message in writer.finish(sha256)
+        ]
         report.outcome = "checked" if self.dry_run else "imported"
         return report
 
-    def _rows(self, handle: IO[str], report: FileReport, writer: FileWriter,
-              ctx: RowContext) -> None:
+    def _rows(
+        self, handle: IO[str], report: FileReport, writer: FileWriter, ctx: RowContext
+    ) -> None:
         reader = csv.reader(handle)
         header = [h.strip().lower() for h in next(reader, [])]
         if not header:
@@ -252,8 +288,11 @@ class _Importer:
             report.rows += 1
             self._tick(report.name)
             if len(values) > len(header):
-                report.add_error(RowError(report.name, line, "row",
-                                          f"{len(values)} cells but {len(header)} columns"))
+                report.add_error(
+                    RowError(
+                        report.name, line, "row", f"{len(values)} cells but {len(header)} columns"
+                    )
+                )
                 continue
             try:
                 writer.add(cells(header, values), line, keep=report.error_count == 0)

@@ -10,15 +10,48 @@ from dataclasses import dataclass
 KINDS = ("patients", "weights", "regimens", "courses", "scores")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "patients": ("mrn", "given_name", "family_name", "birth_date", "sex", "height_cm",
-                 "email", "reminder_consent", "diagnosis", "status", "min_interval_days",
-                 "max_interval_days"),
+    "patients": (
+        "mrn",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "sex",
+        "height_cm",
+        "email",
+        "reminder_consent",
+        "diagnosis",
+        "status",
+        "min_interval_days",
+        "max_interval_days",
+    ),
     "weights": ("mrn", "measured_on", "weight_kg", "confirm_weight_change"),
-    "regimens": ("mrn", "starts_on", "dose_g_per_kg", "interval_days", "days_per_course",
-                 "product_code", "weight_basis", "reason", "override_reason"),
-    "courses": ("mrn", "scheduled_on", "status", "start_time", "chair", "days",
-                "chair_minutes", "dose_g", "product_code", "lots", "reactions",
-                "premedication", "notes", "cancel_reason"),
+    "regimens": (
+        "mrn",
+        "starts_on",
+        "dose_g_per_kg",
+        "interval_days",
+        "days_per_course",
+        "product_code",
+        "weight_basis",
+        "reason",
+        "override_reason",
+    ),
+    "courses": (
+        "mrn",
+        "scheduled_on",
+        "status",
+        "start_time",
+        "chair",
+        "days",
+        "chair_minutes",
+        "dose_g",
+        "product_code",
+        "lots",
+        "reactions",
+        "premedication",
+        "notes",
+        "cancel_reason",
+    ),
     "scores": ("mrn", "taken_on", "measure", "side", "value", "timing", "course_on"),
 }
 REQUIRED: dict[str, frozenset[str]] = {
@@ -29,9 +62,20 @@ REQUIRED: dict[str, frozenset[str]] = {
     "scores": frozenset({"mrn", "taken_on", "measure", "value", "timing"}),
 }
 # Free-text columns: the only ones a spreadsheet could take for a formula.
-TEXT_COLUMNS = frozenset({"given_name", "family_name", "email", "diagnosis", "reason",
-                          "override_reason", "reactions", "premedication", "notes",
-                          "cancel_reason"})
+TEXT_COLUMNS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "email",
+        "diagnosis",
+        "reason",
+        "override_reason",
+        "reactions",
+        "premedication",
+        "notes",
+        "cancel_reason",
+    }
+)
 
 
 def file_name(kind: str) -> str:
@@ -52,13 +96,17 @@ def header_problems(kind: str, header: list[str]) -> list[tuple[str, str]]:
     seen: set[str] = set()
     for column in header:
         if column not in known:
-            problems.append((column or "(blank)",
-                             f"unknown column; {file_name(kind)} has {', '.join(known)}"))
+            problems.append(
+                (column or "(blank)", f"unknown column; {file_name(kind)} has {', '.join(known)}")
+            )
         elif column in seen:
             problems.append((column, "column appears twice"))
         seen.add(column)
-    problems += [(column, "required column is missing")
-                 for column in known if column in REQUIRED[kind] and column not in seen]
+    problems += [
+        (column, "required column is missing")
+        for column in known
+        if column in REQUIRED[kind] and column not in seen
+    ]
     return problems
 
 
@@ -74,6 +122,7 @@ class LotCell:
 
 def encode_lots(lots: list[LotCell]) -> str:
     """The lots cell: lots separated by ';', their parts by ':' (backslash escapes both)."""
+
     def part(text: str) -> str:
         return text.replace("\\", "\\\\").replace(";", "\\;").replace(":", "\\:")
 

@@ -93,8 +93,7 @@ def patient_of(row: dict[str, str], ctx: RowContext) -> PatientEntry:
     mrn = row.get("mrn", "")
     entry = ctx.caseload.patient(ctx.session, mrn) if mrn else None
     if entry is None:
-        raise RowRefused([("mrn", f"no patient with MRN {mrn!r}" if mrn else
-                           "Field required")])
+        raise RowRefused([("mrn", f"no patient with MRN {mrn!r}" if mrn else "Field required")])
     return entry
 
 
@@ -106,8 +105,12 @@ def check_weight(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> W
     if data.measured_on > ctx.today:
         raise RowRefused([("measured_on", "measured_on is in the future")])
     try:
-        check_weight_change(entry.weights, measured_on=data.measured_on,
-                            weight_kg=data.weight_kg, confirmed=data.confirm_weight_change)
+        check_weight_change(
+            entry.weights,
+            measured_on=data.measured_on,
+            weight_kg=data.weight_kg,
+            confirmed=data.confirm_weight_change,
+        )
     except WeightChangeError as exc:
         raise RowRefused([(exc.field, exc.message)]) from exc
     return data
@@ -129,20 +132,36 @@ def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> 
     if problems:
         raise RowRefused(problems)
     policy = ctx.policy.with_patient_bounds(entry.min_interval_days, entry.max_interval_days)
-    _service_rule(lambda: check_regimen_limits(
-        dose_g_per_kg=data.dose_g_per_kg, interval_days=data.interval_days,
-        override_reason=data.override_reason, policy=policy))
+    _service_rule(
+        lambda: check_regimen_limits(
+            dose_g_per_kg=data.dose_g_per_kg,
+            interval_days=data.interval_days,
+            override_reason=data.override_reason,
+            policy=policy,
+        )
+    )
     product_id = _product_id(data.product_code, ctx, "product_code")
     day = min(data.starts_on, ctx.today)
     weight = entry.weight_on(day)
     if weight is None:
-        raise RowRefused([("starts_on", f"no weight recorded on or before {day.isoformat()}: "
-                                        "record a weight first")])
+        raise RowRefused(
+            [
+                (
+                    "starts_on",
+                    f"no weight recorded on or before {day.isoformat()}: record a weight first",
+                )
+            ]
+        )
     try:
-        calc = calculate_dose(sex=entry.sex, height_cm=entry.height_cm, weight_kg=weight,
-                              dose_g_per_kg=data.dose_g_per_kg,
-                              days_per_course=data.days_per_course,
-                              basis=data.weight_basis, policy=policy)
+        calc = calculate_dose(
+            sex=entry.sex,
+            height_cm=entry.height_cm,
+            weight_kg=weight,
+            dose_g_per_kg=data.dose_g_per_kg,
+            days_per_course=data.days_per_course,
+            basis=data.weight_basis,
+            policy=policy,
+        )
     except DosingError as exc:
         raise RowRefused([(exc.field, exc.message)]) from exc
     return RegimenRow(data=data, product_id=product_id, calc=calc, weight_kg=weight)
@@ -182,9 +201,9 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
     if "lots" in values:
         values["lots"], lot_problems = _lots(values["lots"])
         problems += lot_problems
-    data, schema_problems = _validate(InfusionCreate,
-                                      {**values, "status": CourseStatus.GIVEN if given
-                                       else CourseStatus.BOOKED})
+    data, schema_problems = _validate(
+        InfusionCreate, {**values, "status": CourseStatus.GIVEN if given else CourseStatus.BOOKED}
+    )
     problems += schema_problems
     minutes = None
     if minutes_text is not None:
@@ -194,8 +213,9 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
         if status not in (CourseStatus.CANCELLED, CourseStatus.MISSED):
             problems.append(("cancel_reason", "only a cancelled or missed course has one"))
         else:
-            cancel_reason = _problems_or_value(_REASON, cancel_reason_text, "cancel_reason",
-                                               problems)
+            cancel_reason = _problems_or_value(
+                _REASON, cancel_reason_text, "cancel_reason", problems
+            )
     elif status == CourseStatus.CANCELLED:
         problems.append(("cancel_reason", "say why the course was cancelled"))
     if problems:
@@ -203,7 +223,8 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
     _course_rules(data, status, entry, ctx)
     regimen = entry.regimen_on(data.scheduled_on)
     product_id = _product_id(data.product_code, ctx, "product_code") or (
-        regimen.product_id if regimen else None)
+        regimen.product_id if regimen else None
+    )
     chair = _chair(data.chair, ctx)
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     if minutes is None:
@@ -212,20 +233,35 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
         starts = ctx.caseload.live_chair_starts(ctx.session)
         key = (chair.id, data.scheduled_on, data.start_time)
         if key in starts:
-            raise RowRefused([("chair", f"chair {chair.code} is taken on "
-                                        f"{data.scheduled_on.isoformat()} at "
-                                        f"{data.start_time:%H:%M} ({starts[key]})")])
+            raise RowRefused(
+                [
+                    (
+                        "chair",
+                        f"chair {chair.code} is taken on "
+                        f"{data.scheduled_on.isoformat()} at "
+                        f"{data.start_time:%H:%M} ({starts[key]})",
+                    )
+                ]
+            )
     return CourseRow(
-        scheduled_on=data.scheduled_on, start_time=data.start_time, status=status,
-        days=data.days, chair_id=chair.id if chair else None, chair_minutes=minutes,
-        dose_g=data.dose_g if given else None, product_id=product_id, regimen=regimen,
-        lots=list(data.lots), reactions=data.reactions if given else None,
-        premedication=data.premedication, notes=data.notes, cancel_reason=cancel_reason,
+        scheduled_on=data.scheduled_on,
+        start_time=data.start_time,
+        status=status,
+        days=data.days,
+        chair_id=chair.id if chair else None,
+        chair_minutes=minutes,
+        dose_g=data.dose_g if given else None,
+        product_id=product_id,
+        regimen=regimen,
+        lots=list(data.lots),
+        reactions=data.reactions if given else None,
+        premedication=data.premedication,
+        notes=data.notes,
+        cancel_reason=cancel_reason,
     )
 
 
-def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry,
-                  ctx: RowContext) -> None:
+def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry, ctx: RowContext) -> None:
     # The booking service's rules. History (given, cancelled, missed) is recorded as it
     # happened, so the two rules about new bookings apply to booked rows only.
     if status == CourseStatus.GIVEN:
@@ -235,8 +271,7 @@ def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry,
             raise RowRefused([("scheduled_on", "a course cannot be given in the future")])
         _lot_rules(data)
     elif data.lots:
-        raise RowRefused([("lots", "lots are recorded when the course is given, not "
-                                   f"{status}")])
+        raise RowRefused([("lots", f"lots are recorded when the course is given, not {status}")])
     if status == CourseStatus.BOOKED:
         if entry.status == PatientStatus.DISCHARGED:
             raise RowRefused([("mrn", "the patient is discharged")])
@@ -252,12 +287,20 @@ def _lot_rules(data: InfusionCreate) -> None:
     if lots and data.dose_g and len(sized) == len(lots):
         covered = sum(vials * size_g for vials, size_g in sized)
         if covered + 1e-9 < data.dose_g:
-            raise RowRefused([("lots", f"the lots hold {covered:g} g, less than the "
-                                       f"{data.dose_g:g} g given: add the other lots")])
+            raise RowRefused(
+                [
+                    (
+                        "lots",
+                        f"the lots hold {covered:g} g, less than the "
+                        f"{data.dose_g:g} g given: add the other lots",
+                    )
+                ]
+            )
     for n, lot in enumerate(lots, start=1):
         if lot.expires_on is not None and lot.expires_on < data.scheduled_on:
-            raise RowRefused([("lots", f"lot {n} ({lot.lot_number}) expired on "
-                                       f"{lot.expires_on.isoformat()}")])
+            raise RowRefused(
+                [("lots", f"lot {n} ({lot.lot_number}) expired on {lot.expires_on.isoformat()}")]
+            )
 
 
 @dataclass
@@ -288,20 +331,23 @@ def check_score(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> Sc
     if course_on is not None:
         found = entry.courses.get(course_on, [])
         if not found:
-            raise RowRefused([("course_on", f"no course of MRN {entry.mrn} on "
-                                            f"{course_on.isoformat()}")])
+            raise RowRefused(
+                [("course_on", f"no course of MRN {entry.mrn} on {course_on.isoformat()}")]
+            )
         given = [ref for ref in found if ref.status == CourseStatus.GIVEN]
         course = given[0] if given else found[0]
     return ScoreRow(data=data, course=course)
 
 
-def _estimated_minutes(entry: PatientEntry, day: date, dose_g: float | None,
-                       product_id: int | None, ctx: RowContext) -> int:
+def _estimated_minutes(
+    entry: PatientEntry, day: date, dose_g: float | None, product_id: int | None, ctx: RowContext
+) -> int:
     # As services.infusions.estimate_chair_minutes, on the weights the import knows (a dry
     # run has not stored them).
     product = ctx.caseload.products_by_id.get(product_id)
     return chair_minutes(
-        dose_g=dose_g, weight_kg=entry.weight_on(day),
+        dose_g=dose_g,
+        weight_kg=entry.weight_on(day),
         concentration_percent=product.concentration_percent if product else None,
         max_rate_mg_per_kg_per_min=product.max_rate_mg_per_kg_per_min if product else None,
         start_rate_mg_per_kg_per_min=product.start_rate_mg_per_kg_per_min if product else None,
@@ -375,8 +421,9 @@ def _problems(adapter: TypeAdapter, value: Any, column: str) -> Problems:
     try:
         adapter.validate_python(value)
     except ValidationError as exc:
-        return [(column, e.get("msg", "invalid").removeprefix("Value error, "))
-                for e in exc.errors()]
+        return [
+            (column, e.get("msg", "invalid").removeprefix("Value error, ")) for e in exc.errors()
+        ]
     return []
 
 
@@ -384,6 +431,7 @@ def _problems_or_value(adapter: TypeAdapter, value: Any, column: str, problems: 
     try:
         return adapter.validate_python(value)
     except ValidationError as exc:
-        problems += [(column, e.get("msg", "invalid").removeprefix("Value error, "))
-                     for e in exc.errors()]
+        problems += [
+            (column, e.get("msg", "invalid").removeprefix("Value error, ")) for e in exc.errors()
+        ]
         return None

@@ -12,15 +12,20 @@ IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 # Every product is a normal human immunoglobulin for intravascular use: the ATC code says so
 # to any system that does not know our product codes.
-IVIG_ATC = {"system": ATC, "code": "J06BA02",
-            "display": "immunoglobulins, normal human, for intravascular adm."}
+IVIG_ATC = {
+    "system": ATC,
+    "code": "J06BA02",
+    "display": "immunoglobulins, normal human, for intravascular adm.",
+}
 IVIG_TEXT = "Human normal immunoglobulin (IVIG)"
 
 # kg as a dynamometer reads it is kilogram-force; 1 kgf = 9.80665 N, 1 lbf = 4.4482216152605 N.
 LBF_PER_KGF = 9.80665 / 4.4482216152605
 
-HAND = {"left": {"system": SNOMED, "code": "85151006", "display": "Structure of left hand"},
-        "right": {"system": SNOMED, "code": "78791008", "display": "Structure of right hand"}}
+HAND = {
+    "left": {"system": SNOMED, "code": "85151006", "display": "Structure of left hand"},
+    "right": {"system": SNOMED, "code": "78791008", "display": "Structure of right hand"},
+}
 
 
 @dataclass(frozen=True)
@@ -43,26 +48,57 @@ class ObservationCode:
 # converted. The Vigorimeter reads a pressure (kPa), which those codes do not describe, so it
 # gets a local code, like the disability scales that LOINC has no codes for.
 DYNAMOMETER = {
-    "left": ObservationCode("loinc", "83173-5", "Grip strength Hand - left Dynamometer",
-                            "[lbf_av]", "lbf", "exam", LBF_PER_KGF),
-    "right": ObservationCode("loinc", "83174-3", "Grip strength Hand - right Dynamometer",
-                             "[lbf_av]", "lbf", "exam", LBF_PER_KGF),
+    "left": ObservationCode(
+        "loinc",
+        "83173-5",
+        "Grip strength Hand - left Dynamometer",
+        "[lbf_av]",
+        "lbf",
+        "exam",
+        LBF_PER_KGF,
+    ),
+    "right": ObservationCode(
+        "loinc",
+        "83174-3",
+        "Grip strength Hand - right Dynamometer",
+        "[lbf_av]",
+        "lbf",
+        "exam",
+        LBF_PER_KGF,
+    ),
 }
 LOCAL = {
-    "grip_vigorimeter": ObservationCode("local", "grip_vigorimeter",
-                                        "Grip strength (Martin Vigorimeter)", "kPa", "kPa",
-                                        "exam"),
-    "mrc_sum": ObservationCode("local", "mrc_sum", "MRC sum score", "{score}", "points",
-                               "exam"),
-    "rods": ObservationCode("local", "rods", "Rasch-built Overall Disability Scale (RODS)",
-                            "{centile}", "centile", "survey"),
-    "incat": ObservationCode("local", "incat", "INCAT disability score", "{score}", "points",
-                             "survey"),
-    "onls": ObservationCode("local", "onls", "Overall Neuropathy Limitations Scale (ONLS)",
-                            "{score}", "points", "survey"),
-    "wear_off_day": ObservationCode("local", "wear_off_day",
-                                    "Day of the cycle the treatment effect wore off "
-                                    "(patient-reported)", "d", "day", "survey"),
+    "grip_vigorimeter": ObservationCode(
+        "local", "grip_vigorimeter", "Grip strength (Martin Vigorimeter)", "kPa", "kPa", "exam"
+    ),
+    "mrc_sum": ObservationCode("local", "mrc_sum", "MRC sum score", "{score}", "points", "exam"),
+    "rods": ObservationCode(
+        "local",
+        "rods",
+        "Rasch-built Overall Disability Scale (RODS)",
+        "{centile}",
+        "centile",
+        "survey",
+    ),
+    "incat": ObservationCode(
+        "local", "incat", "INCAT disability score", "{score}", "points", "survey"
+    ),
+    "onls": ObservationCode(
+        "local",
+        "onls",
+        "Overall Neuropathy Limitations Scale (ONLS)",
+        "{score}",
+        "points",
+        "survey",
+    ),
+    "wear_off_day": ObservationCode(
+        "local",
+        "wear_off_day",
+        "Day of the cycle the treatment effect wore off (patient-reported)",
+        "d",
+        "day",
+        "survey",
+    ),
 }
 
 

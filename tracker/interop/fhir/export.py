@@ -22,8 +22,13 @@ from tracker.store.ids import stored_id
 from tracker.store.models import InfusionLot, Patient
 from tracker.store.types import utcnow
 
-RESOURCE_TYPES = ("Patient", "MedicationRequest", "MedicationAdministration", "Observation",
-                  "Appointment")
+RESOURCE_TYPES = (
+    "Patient",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "Observation",
+    "Appointment",
+)
 BULK_BATCH = 200
 
 
@@ -39,23 +44,29 @@ def fhir_context(session: Session, settings: Settings) -> fhir.FhirContext:
     )
 
 
-def patient_bundle(
-    session: Session, *, patient: Patient, today: date, settings: Settings
-) -> dict:
+def patient_bundle(session: Session, *, patient: Patient, today: date, settings: Settings) -> dict:
     """One patient's record as a FHIR R4 collection Bundle."""
     ctx = fhir_context(session, settings)
     patient_id = stored_id(patient)
     histories, lots = treatment_histories(session, [patient_id])
     by_type = _resources(patient, histories[patient_id], lots, today, ctx)
     stamp = utcnow()
-    return fhir.bundle([r for kind in RESOURCE_TYPES for r in by_type[kind]],
-                       bundle_id=f"patient-{patient.id}-{stamp:%Y%m%d%H%M%S}", stamp=stamp,
-                       ctx=ctx)
+    return fhir.bundle(
+        [r for kind in RESOURCE_TYPES for r in by_type[kind]],
+        bundle_id=f"patient-{patient.id}-{stamp:%Y%m%d%H%M%S}",
+        stamp=stamp,
+        ctx=ctx,
+    )
 
 
 def write_bulk_ndjson(
-    session: Session, *, out_dir: Path, today: date, settings: Settings,
-    batch_size: int = BULK_BATCH, progress: Callable[[int, int], None] | None = None,
+    session: Session,
+    *,
+    out_dir: Path,
+    today: date,
+    settings: Settings,
+    batch_size: int = BULK_BATCH,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Every patient as NDJSON, one file per resource type; the count written of each.
 
@@ -66,15 +77,17 @@ def write_bulk_ndjson(
     ctx = fhir_context(session, settings)
     counts = dict.fromkeys(RESOURCE_TYPES, 0)
     total = patient_count(session)
-    files = {kind: (out_dir / f"{kind}.ndjson").open("w", encoding="utf-8")
-             for kind in RESOURCE_TYPES}
+    files = {
+        kind: (out_dir / f"{kind}.ndjson").open("w", encoding="utf-8") for kind in RESOURCE_TYPES
+    }
     try:
         done = 0
         for patients in patient_batches(session, batch_size):
             histories, lots = treatment_histories(session, [stored_id(p) for p in patients])
             for patient in patients:
-                for kind, resources in _resources(patient, histories[stored_id(patient)], lots,
-                                                  today, ctx).items():
+                for kind, resources in _resources(
+                    patient, histories[stored_id(patient)], lots, today, ctx
+                ).items():
                     for resource in resources:
                         files[kind].write(json.dumps(resource, separators=(",", ":")) + "\n")
                     counts[kind] += len(resources)
@@ -88,30 +101,38 @@ def write_bulk_ndjson(
 
 
 def _resources(
-    patient: Patient, history: TreatmentHistory, lots: dict[int, list[InfusionLot]],
-    today: date, ctx: fhir.FhirContext,
+    patient: Patient,
+    history: TreatmentHistory,
+    lots: dict[int, list[InfusionLot]],
+    today: date,
+    ctx: fhir.FhirContext,
 ) -> dict[str, list[dict]]:
-    facts = [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days)
-             for r in history.regimens]
+    facts = [
+        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days)
+        for r in history.regimens
+    ]
     current_fact = current_regimen(facts, today)
-    current = next((r for r in history.regimens if current_fact and r.id == current_fact.id),
-                   None)
+    current = next((r for r in history.regimens if current_fact and r.id == current_fact.id), None)
     requests = []
     for n, regimen in enumerate(history.regimens):
         following = history.regimens[n + 1] if n + 1 < len(history.regimens) else None
-        ends_on = (max(regimen.starts_on, following.starts_on - timedelta(days=1))
-                   if following is not None else None)
+        ends_on = (
+            max(regimen.starts_on, following.starts_on - timedelta(days=1))
+            if following is not None
+            else None
+        )
         status = fhir.regimen_status(regimen, current=current, patient_status=patient.status)
-        requests.append(fhir.medication_request(regimen, status=status, ends_on=ends_on,
-                                                ctx=ctx))
+        requests.append(fhir.medication_request(regimen, status=status, ends_on=ends_on, ctx=ctx))
     given = [i for i in history.infusions if i.status == CourseStatus.GIVEN]
     administered = {stored_id(i) for i in given}
     return {
         "Patient": [fhir.patient_resource(patient, ctx)],
         "MedicationRequest": requests,
         "MedicationAdministration": [
-            fhir.medication_administration(i, lots.get(stored_id(i), []), ctx) for i in given],
-        "Observation": [fhir.observation(a, administered_ids=administered, ctx=ctx)
-                        for a in history.assessments],
+            fhir.medication_administration(i, lots.get(stored_id(i), []), ctx) for i in given
+        ],
+        "Observation": [
+            fhir.observation(a, administered_ids=administered, ctx=ctx) for a in history.assessments
+        ],
         "Appointment": [fhir.appointment(i, ctx) for i in history.infusions],
     }

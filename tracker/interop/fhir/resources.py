@@ -12,10 +12,15 @@ from zoneinfo import ZoneInfo
 from tracker.interop.fhir import codes
 from tracker.store.models import Assessment, Infusion, InfusionLot, Patient, Regimen
 
-APPOINTMENT_STATUS = {"booked": "booked", "given": "fulfilled", "cancelled": "cancelled",
-                      "missed": "noshow"}
-INTRAVENOUS = {"coding": [{"system": codes.SNOMED, "code": "47625008",
-                           "display": "Intravenous route"}]}
+APPOINTMENT_STATUS = {
+    "booked": "booked",
+    "given": "fulfilled",
+    "cancelled": "cancelled",
+    "missed": "noshow",
+}
+INTRAVENOUS = {
+    "coding": [{"system": codes.SNOMED, "code": "47625008", "display": "Intravenous route"}]
+}
 
 
 @dataclass(frozen=True)
@@ -44,13 +49,22 @@ def patient_resource(p: Patient, ctx: FhirContext) -> dict:
     resource = {
         "resourceType": "Patient",
         "id": f"patient-{p.id}",
-        "identifier": [{
-            "use": "usual",
-            "type": {"coding": [{"system": codes.IDENTIFIER_TYPE, "code": "MR",
-                                 "display": "Medical record number"}]},
-            "system": ctx.url("/mrn"),
-            "value": p.mrn,
-        }],
+        "identifier": [
+            {
+                "use": "usual",
+                "type": {
+                    "coding": [
+                        {
+                            "system": codes.IDENTIFIER_TYPE,
+                            "code": "MR",
+                            "display": "Medical record number",
+                        }
+                    ]
+                },
+                "system": ctx.url("/mrn"),
+                "value": p.mrn,
+            }
+        ],
         "name": [{"use": "official", "family": p.family_name, "given": p.given_name.split()}],
         "gender": p.sex or "unknown",
         "birthDate": p.birth_date.isoformat(),
@@ -66,8 +80,9 @@ def product_concept(product_id: int | None, ctx: FhirContext) -> dict:
     text = codes.IVIG_TEXT
     if product_id in ctx.products:
         code, text = ctx.products[product_id]
-        coding.append({"system": ctx.url("/fhir/CodeSystem/product"), "code": code,
-                       "display": text})
+        coding.append(
+            {"system": ctx.url("/fhir/CodeSystem/product"), "code": code, "display": text}
+        )
     return {"coding": [*coding, codes.IVIG_ATC], "text": text}
 
 
@@ -98,13 +113,19 @@ def medication_request(
     bounds = {"start": regimen.starts_on.isoformat()}
     if ends_on is not None:
         bounds["end"] = ends_on.isoformat()
-    dose_and_rate = [{
-        "type": _dose_type("ordered", "Ordered"),
-        "doseQuantity": _quantity(regimen.dose_g_per_kg, "g/kg", "g/kg"),
-    }]
+    dose_and_rate = [
+        {
+            "type": _dose_type("ordered", "Ordered"),
+            "doseQuantity": _quantity(regimen.dose_g_per_kg, "g/kg", "g/kg"),
+        }
+    ]
     if regimen.dose_g:
-        dose_and_rate.append({"type": _dose_type("calculated", "Calculated"),
-                              "doseQuantity": _quantity(regimen.dose_g, "g", "g")})
+        dose_and_rate.append(
+            {
+                "type": _dose_type("calculated", "Calculated"),
+                "doseQuantity": _quantity(regimen.dose_g, "g", "g"),
+            }
+        )
     resource = {
         "resourceType": "MedicationRequest",
         "id": f"regimen-{regimen.id}",
@@ -113,14 +134,22 @@ def medication_request(
         "medicationCodeableConcept": product_concept(regimen.product_id, ctx),
         "subject": ref("Patient", f"patient-{regimen.patient_id}"),
         "authoredOn": _instant(regimen.created_at),
-        "dosageInstruction": [{
-            "sequence": 1,
-            "text": text,
-            "timing": {"repeat": {"boundsPeriod": bounds, "frequency": 1,
-                                  "period": regimen.interval_days, "periodUnit": "d"}},
-            "route": INTRAVENOUS,
-            "doseAndRate": dose_and_rate,
-        }],
+        "dosageInstruction": [
+            {
+                "sequence": 1,
+                "text": text,
+                "timing": {
+                    "repeat": {
+                        "boundsPeriod": bounds,
+                        "frequency": 1,
+                        "period": regimen.interval_days,
+                        "periodUnit": "d",
+                    }
+                },
+                "route": INTRAVENOUS,
+                "doseAndRate": dose_and_rate,
+            }
+        ],
     }
     notes = [n for n in (regimen.reason, _prefixed("Override", regimen.override_reason)) if n]
     if notes:
@@ -142,16 +171,22 @@ def medication_administration(
         # FHIR R4 keeps a lot number only on Medication.batch, one lot per Medication: each
         # lot is a contained Medication (a vial of the product from that lot), and the
         # administered medicine lists them as its ingredients with the vials used.
-        lot_meds = [_lot_medication(f"lot-{n}", infusion.product_id, lot, ctx)
-                    for n, lot in enumerate(lots, start=1)]
+        lot_meds = [
+            _lot_medication(f"lot-{n}", infusion.product_id, lot, ctx)
+            for n, lot in enumerate(lots, start=1)
+        ]
         kit = {
             "resourceType": "Medication",
             "id": "med",
             "code": product_concept(infusion.product_id, ctx),
             "ingredient": [
-                {"itemReference": {"reference": f"#{med['id']}"},
-                 "strength": {"numerator": _quantity(lot.vials, "vial", "{vial}"),
-                              "denominator": _quantity(1, "course", "{course}")}}
+                {
+                    "itemReference": {"reference": f"#{med['id']}"},
+                    "strength": {
+                        "numerator": _quantity(lot.vials, "vial", "{vial}"),
+                        "denominator": _quantity(1, "course", "{course}"),
+                    },
+                }
                 for med, lot in zip(lot_meds, lots, strict=True)
             ],
         }
@@ -162,8 +197,11 @@ def medication_administration(
     resource.update(_effective(infusion, ctx))
     if infusion.regimen_id is not None:
         resource["request"] = ref("MedicationRequest", f"regimen-{infusion.regimen_id}")
-    notes = [_prefixed("Reactions", infusion.reactions),
-             _prefixed("Premedication", infusion.premedication), infusion.notes]
+    notes = [
+        _prefixed("Reactions", infusion.reactions),
+        _prefixed("Premedication", infusion.premedication),
+        infusion.notes,
+    ]
     if any(notes):
         resource["note"] = [{"text": n} for n in notes if n]
     dosage: dict = {"route": INTRAVENOUS}
@@ -182,14 +220,25 @@ def observation(a: Assessment, *, administered_ids: set[int], ctx: FhirContext) 
     resource: dict = {
         "resourceType": "Observation",
         "id": f"assessment-{a.id}",
-        "extension": [{"url": ctx.url("/fhir/StructureDefinition/assessment-timing"),
-                       "valueCode": a.timing}],
+        "extension": [
+            {"url": ctx.url("/fhir/StructureDefinition/assessment-timing"), "valueCode": a.timing}
+        ],
         "status": "final",
-        "category": [{"coding": [{"system": codes.OBSERVATION_CATEGORY,
-                                  "code": code.category,
-                                  "display": code.category.title()}]}],
-        "code": {"coding": [{"system": system, "code": code.code, "display": code.display}],
-                 "text": code.display},
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": codes.OBSERVATION_CATEGORY,
+                        "code": code.category,
+                        "display": code.category.title(),
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [{"system": system, "code": code.code, "display": code.display}],
+            "text": code.display,
+        },
         "subject": ref("Patient", f"patient-{a.patient_id}"),
         "effectiveDateTime": a.taken_on.isoformat(),
         "valueQuantity": _quantity(round(a.value * code.factor, 2), code.unit, code.ucum),
@@ -209,11 +258,21 @@ def appointment(infusion: Infusion, ctx: FhirContext) -> dict:
     description = "Infusion appointment"
     if infusion.days > 1:
         description += f" (first of {infusion.days} days)"
-    participants = [{"actor": ref("Patient", f"patient-{infusion.patient_id}"),
-                     "required": "required", "status": "accepted"}]
+    participants = [
+        {
+            "actor": ref("Patient", f"patient-{infusion.patient_id}"),
+            "required": "required",
+            "status": "accepted",
+        }
+    ]
     if infusion.chair_id in ctx.chairs:
-        participants.append({"actor": {"display": ctx.chairs[infusion.chair_id]},
-                             "required": "required", "status": "accepted"})
+        participants.append(
+            {
+                "actor": {"display": ctx.chairs[infusion.chair_id]},
+                "required": "required",
+                "status": "accepted",
+            }
+        )
     resource = {
         "resourceType": "Appointment",
         "id": f"appointment-{infusion.id}",
@@ -229,34 +288,42 @@ def appointment(infusion: Infusion, ctx: FhirContext) -> dict:
         resource["cancelationReason"] = {"text": infusion.cancel_reason}
     if infusion.status == "given":
         resource["supportingInformation"] = [
-            ref("MedicationAdministration", f"infusion-{infusion.id}")]
+            ref("MedicationAdministration", f"infusion-{infusion.id}")
+        ]
     return resource
 
 
-def bundle(resources: Sequence[dict], *, bundle_id: str, stamp: datetime,
-           ctx: FhirContext) -> dict:
+def bundle(resources: Sequence[dict], *, bundle_id: str, stamp: datetime, ctx: FhirContext) -> dict:
     """A collection Bundle of resources, each with its absolute fullUrl."""
     return {
         "resourceType": "Bundle",
         "id": bundle_id,
         "type": "collection",
         "timestamp": _instant(stamp),
-        "entry": [{"fullUrl": ctx.url(f"/fhir/{r['resourceType']}/{r['id']}"), "resource": r}
-                  for r in resources],
+        "entry": [
+            {"fullUrl": ctx.url(f"/fhir/{r['resourceType']}/{r['id']}"), "resource": r}
+            for r in resources
+        ],
     }
 
 
-def _lot_medication(med_id: str, product_id: int | None, lot: InfusionLot,
-                    ctx: FhirContext) -> dict:
-    med: dict = {"resourceType": "Medication", "id": med_id,
-                 "code": product_concept(product_id, ctx),
-                 "batch": {"lotNumber": lot.lot_number}}
+def _lot_medication(
+    med_id: str, product_id: int | None, lot: InfusionLot, ctx: FhirContext
+) -> dict:
+    med: dict = {
+        "resourceType": "Medication",
+        "id": med_id,
+        "code": product_concept(product_id, ctx),
+        "batch": {"lotNumber": lot.lot_number},
+    }
     if lot.expires_on is not None:
         med["batch"]["expirationDate"] = lot.expires_on.isoformat()
     if lot.size_g:
         # One vial of the product holds this much.
-        med["amount"] = {"numerator": _quantity(lot.size_g, "g", "g"),
-                         "denominator": _quantity(1, "vial", "{vial}")}
+        med["amount"] = {
+            "numerator": _quantity(lot.size_g, "g", "g"),
+            "denominator": _quantity(1, "vial", "{vial}"),
+        }
     return med
 
 
@@ -266,10 +333,12 @@ def _effective(infusion: Infusion, ctx: FhirContext) -> dict:
         return {"effectiveDateTime": first.isoformat()}
     start, end = _chair_times(infusion, ctx)
     last_day = first + timedelta(days=infusion.days - 1)
-    return {"effectivePeriod": {
-        "start": _instant(start),
-        "end": _instant(datetime.combine(last_day, end.astimezone(ctx.zone).timetz())),
-    }}
+    return {
+        "effectivePeriod": {
+            "start": _instant(start),
+            "end": _instant(datetime.combine(last_day, end.astimezone(ctx.zone).timetz())),
+        }
+    }
 
 
 def _chair_times(infusion: Infusion, ctx: FhirContext) -> tuple[datetime, datetime]:
@@ -277,8 +346,10 @@ def _chair_times(infusion: Infusion, ctx: FhirContext) -> tuple[datetime, dateti
     # chair for the clinic day.
     day = infusion.scheduled_on
     if infusion.start_time is None:
-        return (datetime.combine(day, ctx.clinic_opens, tzinfo=ctx.zone),
-                datetime.combine(day, ctx.clinic_closes, tzinfo=ctx.zone))
+        return (
+            datetime.combine(day, ctx.clinic_opens, tzinfo=ctx.zone),
+            datetime.combine(day, ctx.clinic_closes, tzinfo=ctx.zone),
+        )
     start = datetime.combine(day, infusion.start_time, tzinfo=ctx.zone)
     return start, start + timedelta(minutes=infusion.chair_minutes or 240)
 

@@ -13,7 +13,8 @@ MAX_FINDING_COUNT = 50
 
 def _count_range(column: str) -> CheckConstraint:
     return CheckConstraint(
-        f"{column} IS NULL OR {column} BETWEEN 0 AND {MAX_FINDING_COUNT}", name=f"{column}_range")
+        f"{column} IS NULL OR {column} BETWEEN 0 AND {MAX_FINDING_COUNT}", name=f"{column}_range"
+    )
 
 
 class DiagnosticAssessment(SQLModel, table=True):
@@ -24,8 +25,10 @@ class DiagnosticAssessment(SQLModel, table=True):
         _count_range("weak_nerves"),
         _count_range("definite_block_nerves"),
         _count_range("probable_block_segments"),
-        CheckConstraint("symptom_onset_on IS NULL OR symptom_onset_on <= assessed_on",
-                        name="onset_not_after_assessment"),
+        CheckConstraint(
+            "symptom_onset_on IS NULL OR symptom_onset_on <= assessed_on",
+            name="onset_not_after_assessment",
+        ),
         Index("ix_diagnostic_assessment_patient_day", "patient_id", "assessed_on"),
     )
 

@@ -33,8 +33,9 @@ class CalendarFeed(SQLModel, table=True):
     patient_id: int | None = Field(
         default=None, foreign_key="patient.id", ondelete="CASCADE", index=True
     )
-    chair_id: int | None = Field(default=None, foreign_key="chair.id", ondelete="CASCADE",
-                                 index=True)
+    chair_id: int | None = Field(
+        default=None, foreign_key="chair.id", ondelete="CASCADE", index=True
+    )
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_by_id: int | None = Field(default=None, foreign_key="staff_user.id")

@@ -51,9 +51,7 @@ class ApiToken(SQLModel, table=True):
     """A bearer token for the JSON API: short-lived from a login, or an integration token."""
 
     __tablename__ = "api_token"
-    __table_args__ = (
-        CheckConstraint("kind IN ('login', 'integration')", name="kind"),
-    )
+    __table_args__ = (CheckConstraint("kind IN ('login', 'integration')", name="kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)

@@ -30,7 +30,9 @@ def _user_read(user: StaffUser, live_sessions: int = 0) -> StaffUserRead:
 def _token_read(token: ApiToken, username: str) -> dict:
     fields = ApiTokenRead.model_fields.keys() - {"username", "status"}
     return {name: getattr(token, name) for name in fields} | {
-        "username": username, "status": staff_admin.token_status(token)}
+        "username": username,
+        "status": staff_admin.token_status(token),
+    }
 
 
 @router.get("/users", response_model=list[StaffUserRead])
@@ -42,18 +44,26 @@ def list_users(db: DbSession, user: ApiAdmin):
 @router.post("/users", status_code=201, response_model=StaffUserRead)
 def create_user(request: Request, db: DbSession, user: ApiAdmin, body: StaffUserCreate):
     """Make a staff account (409 when the username is taken; 422 for a weak password)."""
-    made = staff.create_user(db, actor=actor(request, user), username=body.username,
-                             role=body.role, password=body.password, email=body.email,
-                             full_name=body.full_name)
+    made = staff.create_user(
+        db,
+        actor=actor(request, user),
+        username=body.username,
+        role=body.role,
+        password=body.password,
+        email=body.email,
+        full_name=body.full_name,
+    )
     return _user_read(made)
 
 
 @router.patch("/users/{user_id}", response_model=StaffUserRead)
-def update_user(request: Request, db: DbSession, user: ApiAdmin, user_id: IdPath,
-                body: StaffUserUpdate):
+def update_user(
+    request: Request, db: DbSession, user: ApiAdmin, user_id: IdPath, body: StaffUserUpdate
+):
     """Change role, name, e-mail or `is_active`; disabling ends the account's sessions."""
-    changed = staff_admin.update_user(db, actor=actor(request, user), user_id=user_id,
-                                      changes=body.model_dump(exclude_unset=True))
+    changed = staff_admin.update_user(
+        db, actor=actor(request, user), user_id=user_id, changes=body.model_dump(exclude_unset=True)
+    )
     return _user_read(changed)
 
 
@@ -66,8 +76,7 @@ def end_sessions(request: Request, db: DbSession, user: ApiAdmin, user_id: IdPat
 @router.post("/users/{user_id}/reset-password", response_model=PasswordReset)
 def reset_password(request: Request, db: DbSession, user: ApiAdmin, user_id: IdPath):
     """Give the account a new random password, shown once; its sessions end."""
-    return {"password": staff_admin.reset_password(db, actor=actor(request, user),
-                                                   user_id=user_id)}
+    return {"password": staff_admin.reset_password(db, actor=actor(request, user), user_id=user_id)}
 
 
 @router.get("/tokens", response_model=list[ApiTokenRead])
@@ -80,7 +89,8 @@ def list_tokens(db: DbSession, user: ApiAdmin):
 def issue_token(request: Request, db: DbSession, user: ApiAdmin, body: IntegrationTokenCreate):
     """Issue an integration token acting as an account; `token` is in this answer only."""
     token, row = staff_admin.issue_integration_token(
-        db, actor=actor(request, user), user_id=body.user_id, name=body.name, days=body.days)
+        db, actor=actor(request, user), user_id=body.user_id, name=body.name, days=body.days
+    )
     owner = staff_admin.get_user(db, row.user_id)
     return _token_read(row, owner.username) | {"token": token}
 
@@ -106,10 +116,16 @@ def read_audit(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ):
     """Audit entries, newest first, filtered by actor, patient, action and UTC days."""
-    where = audit.AuditFilter(actor=actor_name, patient_id=patient_id, action=action,
-                              from_day=from_day, to_day=to_day)
+    where = audit.AuditFilter(
+        actor=actor_name, patient_id=patient_id, action=action, from_day=from_day, to_day=to_day
+    )
     total, rows = audit.search(db, where=where, limit=limit, offset=offset)
     # Reading the trail in bulk is itself recorded (after the search: not in its own answer).
-    audit.record(db, actor=actor(request, user), action="audit.read", entity="audit_event",
-                 changes={"format": "api", **where.as_dict(), "offset": offset, "limit": limit})
+    audit.record(
+        db,
+        actor=actor(request, user),
+        action="audit.read",
+        entity="audit_event",
+        changes={"format": "api", **where.as_dict(), "offset": offset, "limit": limit},
+    )
     return {"total": total, "items": rows}

@@ -32,8 +32,11 @@ def issue_token(
         )
     except LoginThrottled as exc:
         db.commit()  # keep the audit entry of the refused try
-        raise HTTPException(status_code=429, detail=exc.message,
-                            headers={"Retry-After": str(exc.retry_after_seconds)}) from None
+        raise HTTPException(
+            status_code=429,
+            detail=exc.message,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        ) from None
     if user is None:
         # The failed attempt must be kept even though the answer is an error.
         db.commit()

@@ -17,18 +17,27 @@ router = APIRouter(prefix="/api/v1/patients", tags=["diagnosis"])
 
 @router.post("/{patient_id}/diagnosis", status_code=201, response_model=DiagnosisRead)
 def record_diagnosis(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    patient_id: IdPath,
     body: DiagnosisCreate,
 ):
     """Record a diagnostic assessment; the answer classifies it on its own day."""
-    row = diagnosis_service.record_diagnosis(db, actor=actor(request, user),
-                                             patient_id=patient_id, data=body, today=today)
+    row = diagnosis_service.record_diagnosis(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
     return diagnosis_service.diagnosis_view(db, row, on=row.assessed_on)
 
 
 @router.get("/{patient_id}/diagnosis", response_model=DiagnosisRead)
 def read_diagnosis(
-    request: Request, db: DbSession, user: ApiUser, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiUser,
+    today: Today,
+    patient_id: IdPath,
     on: Annotated[Day | None, Query()] = None,
 ):
     """The latest diagnostic assessment, classified on `on` (default today); 404 when none."""

@@ -38,14 +38,19 @@ def list_chairs(db: DbSession, user: ApiUser):
 
 @router.post("/patients/{patient_id}/infusions", status_code=201, response_model=InfusionRead)
 def book_infusion(
-    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiNurse,
+    today: Today,
+    patient_id: IdPath,
     body: InfusionCreate,
 ):
     """Book a course, or record one as given (409 when the chair is taken at that time)."""
     if body.status == CourseStatus.BOOKED:
         require_role(user, "pharmacist")  # bookings are the pharmacy's; nurses record given
-    infusion = infusion_service.book_infusion(db, actor=actor(request, user),
-                                              patient_id=patient_id, data=body, today=today)
+    infusion = infusion_service.book_infusion(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
     return infusion_service.infusion_view(db, infusion)
 
 
@@ -53,61 +58,89 @@ def book_infusion(
 def list_infusions(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's courses, oldest first."""
     patient_service.get_patient(db, patient_id)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
-                         part="infusions")
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="infusions")
     return infusion_service.infusion_views(
-        db, infusion_service.infusions(db, patient_id=patient_id))
+        db, infusion_service.infusions(db, patient_id=patient_id)
+    )
 
 
 @router.get("/infusions/{infusion_id}", response_model=InfusionRead)
 def read_infusion(request: Request, db: DbSession, user: ApiUser, infusion_id: InfusionId):
     """One course."""
     infusion = infusion_service.get_infusion(db, infusion_id)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=infusion.patient_id,
-                         part=f"infusion {infusion_id}")
+    audit.patient_viewed(
+        db,
+        actor=actor(request, user),
+        patient_id=infusion.patient_id,
+        part=f"infusion {infusion_id}",
+    )
     return infusion_service.infusion_view(db, infusion)
 
 
 @router.post("/infusions/{infusion_id}/administer", response_model=InfusionRead)
 def administer_infusion(
-    request: Request, db: DbSession, user: ApiNurse, today: Today, infusion_id: InfusionId,
+    request: Request,
+    db: DbSession,
+    user: ApiNurse,
+    today: Today,
+    infusion_id: InfusionId,
     body: InfusionAdminister,
 ):
     """Record a booked course as given."""
     infusion = infusion_service.administer_infusion(
-        db, actor=actor(request, user), infusion_id=infusion_id, data=body, today=today)
+        db, actor=actor(request, user), infusion_id=infusion_id, data=body, today=today
+    )
     return infusion_service.infusion_view(db, infusion)
 
 
 @router.post("/infusions/{infusion_id}/reschedule", response_model=InfusionRead)
 def reschedule_infusion(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today,
-    infusion_id: InfusionId, body: InfusionReschedule,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    infusion_id: InfusionId,
+    body: InfusionReschedule,
 ):
     """Move a booked course to another day, time or chair."""
     infusion = infusion_service.reschedule_infusion(
-        db, actor=actor(request, user), infusion_id=infusion_id, data=body, today=today)
+        db, actor=actor(request, user), infusion_id=infusion_id, data=body, today=today
+    )
     return infusion_service.infusion_view(db, infusion)
 
 
 @router.post("/infusions/{infusion_id}/cancel", response_model=InfusionRead)
 def cancel_infusion(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today,
-    infusion_id: InfusionId, body: InfusionCancel,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    infusion_id: InfusionId,
+    body: InfusionCancel,
 ):
     """Cancel a booked course, with the reason."""
     infusion = infusion_service.cancel_infusion(
-        db, actor=actor(request, user), infusion_id=infusion_id, reason=body.reason, today=today)
+        db, actor=actor(request, user), infusion_id=infusion_id, reason=body.reason, today=today
+    )
     return infusion_service.infusion_view(db, infusion)
 
 
 @router.post("/infusions/{infusion_id}/missed", response_model=InfusionRead)
 def mark_missed(
-    request: Request, db: DbSession, user: ApiNurse, today: Today,
-    infusion_id: InfusionId, body: InfusionCancel,
+    request: Request,
+    db: DbSession,
+    user: ApiNurse,
+    today: Today,
+    infusion_id: InfusionId,
+    body: InfusionCancel,
 ):
     """Mark a booked course as missed (the patient did not come), with the reason."""
     infusion = infusion_service.cancel_infusion(
-        db, actor=actor(request, user), infusion_id=infusion_id, reason=body.reason,
-        today=today, status=CourseStatus.MISSED)
+        db,
+        actor=actor(request, user),
+        infusion_id=infusion_id,
+        reason=body.reason,
+        today=today,
+        status=CourseStatus.MISSED,
+    )
     return infusion_service.infusion_view(db, infusion)

@@ -15,23 +15,25 @@ router = APIRouter(prefix="/api/v1", tags=["interoperability"])
 FHIR_JSON = "application/fhir+json"
 
 
-@router.get("/patients/{patient_id}/fhir", response_class=JSONResponse,
-            responses={200: {"content": {FHIR_JSON: {}},
-                             "description": "A FHIR R4 collection Bundle"}})
-def patient_fhir(request: Request, db: DbSession, user: ApiUser, today: Today,
-                 patient_id: IdPath):
+@router.get(
+    "/patients/{patient_id}/fhir",
+    response_class=JSONResponse,
+    responses={200: {"content": {FHIR_JSON: {}}, "description": "A FHIR R4 collection Bundle"}},
+)
+def patient_fhir(request: Request, db: DbSession, user: ApiUser, today: Today, patient_id: IdPath):
     """The patient as a FHIR R4 Bundle: Patient, MedicationRequest, MedicationAdministration,
     Observation and Appointment resources."""
     patient = patient_service.get_patient(db, patient_id)
-    bundle = patient_bundle(db, patient=patient, today=today,
-                            settings=request.app.state.settings)
+    bundle = patient_bundle(db, patient=patient, today=today, settings=request.app.state.settings)
     audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="fhir")
     return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
 @router.get("/recall")
 def lot_recall(
-    request: Request, db: DbSession, user: ApiPharmacist,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
     lot: Annotated[str, Query(min_length=1, max_length=60)],
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ):
@@ -39,7 +41,13 @@ def lot_recall(
     (`format=csv` for a spreadsheet)."""
     rows = recall.lot_recall(db, actor=actor(request, user), lot=lot, via=f"api-{format}")
     if format == "csv":
-        return Response(recall.recall_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="recall.csv"'})
-    return {"lot": lot.strip(), "patients": recall.patient_count(rows),
-            "courses": [r.to_dict() for r in rows]}
+        return Response(
+            recall.recall_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="recall.csv"'},
+        )
+    return {
+        "lot": lot.strip(),
+        "patients": recall.patient_count(rows),
+        "courses": [r.to_dict() for r in rows],
+    }

@@ -26,10 +26,15 @@ MAX_CLOSURE_SPAN_DAYS = 3 * 366
 def _hours_read(db) -> dict:
     calendar = opening.site_calendar(db)
     return {
-        "days": [{"weekday": d, "name": WEEKDAY_NAMES[d],
-                  "opens": f"{h.opens:%H:%M}" if h else None,
-                  "closes": f"{h.closes:%H:%M}" if h else None}
-                 for d, h in enumerate(opening.weekly_hours(db))],
+        "days": [
+            {
+                "weekday": d,
+                "name": WEEKDAY_NAMES[d],
+                "opens": f"{h.opens:%H:%M}" if h else None,
+                "closes": f"{h.closes:%H:%M}" if h else None,
+            }
+            for d, h in enumerate(opening.weekly_hours(db))
+        ],
         "holiday_country": calendar.holiday_country,
         "holiday_subdivision": calendar.holiday_subdivision,
     }
@@ -42,19 +47,23 @@ def read_opening_hours(db: DbSession, user: ApiUser):
 
 
 @router.put("/opening-hours", response_model=OpeningHoursRead)
-def write_opening_hours(request: Request, db: DbSession, user: ApiAdmin,
-                        body: OpeningHoursWrite):
+def write_opening_hours(request: Request, db: DbSession, user: ApiAdmin, body: OpeningHoursWrite):
     """Replace the week's hours and the holiday country (422 naming the weekday or field)."""
     opening.set_opening(
-        db, actor=actor(request, user),
+        db,
+        actor=actor(request, user),
         hours=[(d.opens, d.closes) if d.opens and d.closes else None for d in body.days],
-        holiday_country=body.holiday_country, holiday_subdivision=body.holiday_subdivision)
+        holiday_country=body.holiday_country,
+        holiday_subdivision=body.holiday_subdivision,
+    )
     return _hours_read(db)
 
 
 @router.get("/closures", response_model=list[ClosureRead])
 def list_closures(
-    db: DbSession, user: ApiUser, today: Today,
+    db: DbSession,
+    user: ApiUser,
+    today: Today,
     from_day: Annotated[Day | None, Query(alias="from")] = None,
     to_day: Annotated[Day | None, Query(alias="to")] = None,
 ):
@@ -63,16 +72,21 @@ def list_closures(
     first = from_day or today
     last = to_day or first + timedelta(days=365)
     if last < first or (last - first).days > MAX_CLOSURE_SPAN_DAYS:
-        raise Invalid(f"'to' must be on or after 'from' and at most {MAX_CLOSURE_SPAN_DAYS} "
-                      "days later", field="to")
+        raise Invalid(
+            f"'to' must be on or after 'from' and at most {MAX_CLOSURE_SPAN_DAYS} days later",
+            field="to",
+        )
     calendar = opening.site_calendar(db)
     rows: list[tuple[date, dict]] = [
         (c.day, {"id": c.id, "day": c.day, "reason": c.reason, "kind": "site"})
-        for c in opening.closures(db, first=first, last=last)]
-    rows += [(day, {"id": None, "day": day, "reason": name, "kind": "holiday"})
-             for day, name in opening.public_holidays(
-                 calendar.holiday_country, calendar.holiday_subdivision,
-                 first=first, last=last).items()]
+        for c in opening.closures(db, first=first, last=last)
+    ]
+    rows += [
+        (day, {"id": None, "day": day, "reason": name, "kind": "holiday"})
+        for day, name in opening.public_holidays(
+            calendar.holiday_country, calendar.holiday_subdivision, first=first, last=last
+        ).items()
+    ]
     return [row for _, row in sorted(rows, key=lambda r: (r[0], r[1]["kind"]))]
 
 

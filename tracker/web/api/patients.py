@@ -63,22 +63,32 @@ def read_patient(request: Request, db: DbSession, user: ApiUser, patient_id: IdP
 
 @router.patch("/{patient_id}", response_model=PatientRead)
 def update_patient(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    patient_id: IdPath,
     body: PatientUpdate,
 ):
     """Change some fields of a patient, including the status."""
-    return patient_service.update_patient(db, actor=actor(request, user), patient_id=patient_id,
-                                          data=body, today=today)
+    return patient_service.update_patient(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
 
 
 @router.post("/{patient_id}/weights", status_code=201, response_model=WeightRead)
 def add_weight(
-    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiNurse,
+    today: Today,
+    patient_id: IdPath,
     body: WeightCreate,
 ):
     """Record a weight."""
-    return patient_service.add_weight(db, actor=actor(request, user), patient_id=patient_id,
-                                      data=body, today=today)
+    return patient_service.add_weight(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
 
 
 @router.get("/{patient_id}/weights", response_model=list[WeightRead])
@@ -91,12 +101,17 @@ def list_weights(request: Request, db: DbSession, user: ApiUser, patient_id: IdP
 
 @router.post("/{patient_id}/regimens", status_code=201, response_model=RegimenRead)
 def create_regimen(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    patient_id: IdPath,
     body: RegimenCreate,
 ):
     """Write a new regimen; the answer carries the dose calculation and vial plan."""
-    regimen = regimen_service.create_regimen(db, actor=actor(request, user),
-                                             patient_id=patient_id, data=body, today=today)
+    regimen = regimen_service.create_regimen(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
     return regimen_service.regimen_view(db, regimen)
 
 
@@ -105,18 +120,25 @@ def list_regimens(request: Request, db: DbSession, user: ApiUser, patient_id: Id
     """A patient's regimens in the order they start."""
     patient_service.get_patient(db, patient_id)
     audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="regimens")
-    return [regimen_service.regimen_view(db, r)
-            for r in regimen_service.regimens(db, patient_id=patient_id)]
+    return [
+        regimen_service.regimen_view(db, r)
+        for r in regimen_service.regimens(db, patient_id=patient_id)
+    ]
 
 
 @router.post("/{patient_id}/assessments", status_code=201, response_model=AssessmentRead)
 def record_assessment(
-    request: Request, db: DbSession, user: ApiNurse, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiNurse,
+    today: Today,
+    patient_id: IdPath,
     body: AssessmentCreate,
 ):
     """Record a score (422 for an unknown measure, a missing side or a value out of range)."""
-    row = assessment_service.record_assessment(db, actor=actor(request, user),
-                                               patient_id=patient_id, data=body, today=today)
+    row = assessment_service.record_assessment(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
     return assessment_service.assessment_view(row)
 
 
@@ -124,20 +146,26 @@ def record_assessment(
 def list_assessments(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's scores, oldest first."""
     patient_service.get_patient(db, patient_id)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
-                         part="assessments")
-    return [assessment_service.assessment_view(a)
-            for a in assessment_service.assessments(db, patient_id=patient_id)]
+    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="assessments")
+    return [
+        assessment_service.assessment_view(a)
+        for a in assessment_service.assessments(db, patient_id=patient_id)
+    ]
 
 
 @router.post("/{patient_id}/reviews", status_code=201, response_model=ReviewRead)
 def record_review(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    patient_id: IdPath,
     body: ReviewCreate,
 ):
     """Record a formal review."""
-    return assessment_service.record_review(db, actor=actor(request, user),
-                                            patient_id=patient_id, data=body, today=today)
+    return assessment_service.record_review(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
 
 
 @router.get("/{patient_id}/reviews", response_model=list[ReviewRead])
@@ -150,7 +178,11 @@ def list_reviews(request: Request, db: DbSession, user: ApiUser, patient_id: IdP
 
 @router.get("/{patient_id}/schedule", response_model=ScheduleRead)
 def schedule(
-    request: Request, db: DbSession, user: ApiUser, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiUser,
+    today: Today,
+    patient_id: IdPath,
     on: Annotated[Day | None, Query()] = None,
 ):
     """When the next course is due, its window, the flags and the recommended action."""
@@ -159,26 +191,39 @@ def schedule(
     return {"patient_id": patient_id, **evaluation.to_schedule_dict()}
 
 
-@router.post("/{patient_id}/recommendation/accept", status_code=201,
-             response_model=RegimenRead)
+@router.post("/{patient_id}/recommendation/accept", status_code=201, response_model=RegimenRead)
 def accept_recommendation(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    patient_id: IdPath,
     body: AcceptRecommendation | None = None,
 ):
     """Accept the recommended action: a new regimen with the proposed values and reason."""
     on = (body.on if body else None) or today
     regimen = recommendation_service.accept_recommendation(
-        db, actor=actor(request, user), patient_id=patient_id, on=on, today=today)
+        db, actor=actor(request, user), patient_id=patient_id, on=on, today=today
+    )
     return regimen_service.regimen_view(db, regimen)
 
 
 @router.post("/{patient_id}/recommendation/dismiss")
 def dismiss_recommendation(
-    request: Request, db: DbSession, user: ApiPharmacist, today: Today, patient_id: IdPath,
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    patient_id: IdPath,
     body: DismissRecommendation,
 ) -> dict:
     """Dismiss the recommended action; it is not raised again for this regimen."""
     decision = recommendation_service.dismiss_recommendation(
-        db, actor=actor(request, user), patient_id=patient_id, reason=body.reason, today=today)
-    return {"action": decision.action, "regimen_id": decision.regimen_id,
-            "reason": decision.reason, "dismissed": True}
+        db, actor=actor(request, user), patient_id=patient_id, reason=body.reason, today=today
+    )
+    return {
+        "action": decision.action,
+        "regimen_id": decision.regimen_id,
+        "reason": decision.reason,
+        "dismissed": True,
+    }

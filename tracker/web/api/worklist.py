@@ -26,8 +26,9 @@ def worklist(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ):
     """Patients with something to do on day `on`, most urgent first."""
-    total, items = worklist_service.worklist(db, on=on or today, flag=flag, action=action,
-                                             query=q, limit=limit, offset=offset)
+    total, items = worklist_service.worklist(
+        db, on=on or today, flag=flag, action=action, query=q, limit=limit, offset=offset
+    )
     return {"total": total, "items": items}
 
 
@@ -39,7 +40,9 @@ def read_policy(db: DbSession, user: ApiUser) -> dict[str, Any]:
 
 @router.put("/policy")
 def update_policy(
-    request: Request, db: DbSession, user: ApiAdmin,
+    request: Request,
+    db: DbSession,
+    user: ApiAdmin,
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
     """Change policy values (validated as a whole); every patient's re-evaluation is queued.
@@ -48,7 +51,11 @@ def update_policy(
     """
     changes = dict(body)
     reason = changes.pop("reason", None)
-    change = policy_service.update_policy(db, actor=actor(request, user), changes=changes,
-                                          reason=reason)
-    return {**change.policy.to_dict(), "max_intensity_reason": change.max_intensity_reason,
-            "re_evaluation": change.re_evaluation}
+    change = policy_service.update_policy(
+        db, actor=actor(request, user), changes=changes, reason=reason
+    )
+    return {
+        **change.policy.to_dict(),
+        "max_intensity_reason": change.max_intensity_reason,
+        "re_evaluation": change.re_evaluation,
+    }

@@ -25,16 +25,29 @@ TOKEN_FIELDS = ["user_id", "name", "days"]
 
 
 def _users_page(request, db, *, values=None, errors=None, shown=None, notice="", status=200):
-    return render(request, "admin_users.html", {
-        "rows": staff_admin.list_users(db), "roles": ROLES,
-        "role_options": [(r, r.title()) for r in ROLES], "values": values or {"role": "viewer"},
-        "errors": errors or {}, "shown": shown, "notice": notice,
-    }, status_code=status)
+    return render(
+        request,
+        "admin_users.html",
+        {
+            "rows": staff_admin.list_users(db),
+            "roles": ROLES,
+            "role_options": [(r, r.title()) for r in ROLES],
+            "values": values or {"role": "viewer"},
+            "errors": errors or {},
+            "shown": shown,
+            "notice": notice,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/users")
-def users_page(request: Request, db: DbSession, user: PageAdmin,
-               done: Annotated[str, Query(max_length=40)] = ""):
+def users_page(
+    request: Request,
+    db: DbSession,
+    user: PageAdmin,
+    done: Annotated[str, Query(max_length=40)] = "",
+):
     """Every staff account, what can be done to each, and the form for a new one."""
     return _users_page(request, db, notice=DONE_NOTES.get(done, ""))
 
@@ -56,11 +69,16 @@ def create_user(request: Request, db: DbSession, user: PageAdmin, form: Verified
     if result.ok:
         data = result.model
         try:
-            made = staff.create_user(db, actor=actor(request, user), username=data.username,
-                                     role=data.role, password=password, email=data.email,
-                                     full_name=data.full_name)
-            return _users_page(request, db, shown={"username": made.username,
-                                                   "password": password})
+            made = staff.create_user(
+                db,
+                actor=actor(request, user),
+                username=data.username,
+                role=data.role,
+                password=password,
+                email=data.email,
+                full_name=data.full_name,
+            )
+            return _users_page(request, db, shown={"username": made.username, "password": password})
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)
@@ -77,29 +95,33 @@ def _change(request, db, user, user_id: int, changes: dict, done: str):
 
 
 @router.post("/users/{user_id}/role")
-def change_role(request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm,
-                user_id: IdPath):
+def change_role(
+    request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm, user_id: IdPath
+):
     """Give the account another role."""
     return _change(request, db, user, user_id, {"role": str(form.get("role", ""))[:12]}, "role")
 
 
 @router.post("/users/{user_id}/disable")
-def disable_user(request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm,
-                 user_id: IdPath):
+def disable_user(
+    request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm, user_id: IdPath
+):
     """Stop the account logging in; its sessions end at once."""
     return _change(request, db, user, user_id, {"is_active": False}, "disable")
 
 
 @router.post("/users/{user_id}/enable")
-def enable_user(request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm,
-                user_id: IdPath):
+def enable_user(
+    request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm, user_id: IdPath
+):
     """Let a disabled account log in again."""
     return _change(request, db, user, user_id, {"is_active": True}, "enable")
 
 
 @router.post("/users/{user_id}/password")
-def reset_password(request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm,
-                   user_id: IdPath):
+def reset_password(
+    request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm, user_id: IdPath
+):
     """A new random password for the account, shown once; its sessions end."""
     password = staff_admin.reset_password(db, actor=actor(request, user), user_id=user_id)
     target = staff_admin.get_user(db, user_id)
@@ -107,8 +129,9 @@ def reset_password(request: Request, db: DbSession, user: PageAdmin, form: Verif
 
 
 @router.post("/users/{user_id}/sessions/end")
-def end_sessions(request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm,
-                 user_id: IdPath):
+def end_sessions(
+    request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm, user_id: IdPath
+):
     """End every session and login token of the account."""
     staff_admin.end_sessions(db, actor=actor(request, user), user_id=user_id)
     return RedirectResponse("/admin/users?done=sessions", status_code=303)
@@ -116,13 +139,25 @@ def end_sessions(request: Request, db: DbSession, user: PageAdmin, form: Verifie
 
 def _tokens_page(request, db, *, values=None, errors=None, issued=None, status=200):
     now = utcnow()
-    return render(request, "admin_tokens.html", {
-        "tokens": [(t, name, staff_admin.token_status(t, now))
-                   for t, name in staff_admin.integration_tokens(db)],
-        "accounts": [(row.user.id, f"{row.user.username} ({row.user.role})")
-                     for row in staff_admin.list_users(db) if row.user.is_active],
-        "values": values or {"days": "365"}, "errors": errors or {}, "issued": issued,
-    }, status_code=status)
+    return render(
+        request,
+        "admin_tokens.html",
+        {
+            "tokens": [
+                (t, name, staff_admin.token_status(t, now))
+                for t, name in staff_admin.integration_tokens(db)
+            ],
+            "accounts": [
+                (row.user.id, f"{row.user.username} ({row.user.role})")
+                for row in staff_admin.list_users(db)
+                if row.user.is_active
+            ],
+            "values": values or {"days": "365"},
+            "errors": errors or {},
+            "issued": issued,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/tokens")
@@ -140,8 +175,8 @@ def issue_token(request: Request, db: DbSession, user: PageAdmin, form: Verified
         data = result.model
         try:
             token, row = staff_admin.issue_integration_token(
-                db, actor=actor(request, user), user_id=data.user_id, name=data.name,
-                days=data.days)
+                db, actor=actor(request, user), user_id=data.user_id, name=data.name, days=data.days
+            )
             return _tokens_page(request, db, issued={"name": row.name, "token": token})
         except ServiceError as exc:
             db.rollback()
@@ -150,8 +185,9 @@ def issue_token(request: Request, db: DbSession, user: PageAdmin, form: Verified
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm,
-                 token_id: IdPath):
+def revoke_token(
+    request: Request, db: DbSession, user: PageAdmin, form: VerifiedForm, token_id: IdPath
+):
     """Revoke the token at once."""
     staff_admin.revoke_token(db, actor=actor(request, user), token_id=token_id)
     return RedirectResponse("/admin/tokens", status_code=303)
@@ -172,8 +208,9 @@ def audit_filter(
     to_day: AuditTo = None,
 ) -> audit.AuditFilter:
     """The audit page's filter, from its query string (the page and its CSV share it)."""
-    return audit.AuditFilter(actor=actor_name, patient_id=patient_id, action=action,
-                             from_day=from_day, to_day=to_day)
+    return audit.AuditFilter(
+        actor=actor_name, patient_id=patient_id, action=action, from_day=from_day, to_day=to_day
+    )
 
 
 AuditWhere = Annotated[audit.AuditFilter, Depends(audit_filter)]
@@ -195,26 +232,48 @@ def audit_page(
     def page_query(new_offset: int) -> str:
         return urlencode(query | {"offset": max(new_offset, 0), "limit": limit})
 
-    return render(request, "admin_audit.html", {
-        "rows": rows, "total": total, "offset": offset, "limit": limit, "f": where,
-        "actions": audit.actions(db), "page_query": page_query,
-        "export_query": urlencode(query),
-    })
+    return render(
+        request,
+        "admin_audit.html",
+        {
+            "rows": rows,
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "f": where,
+            "actions": audit.actions(db),
+            "page_query": page_query,
+            "export_query": urlencode(query),
+        },
+    )
 
 
 def _filter_query(where: audit.AuditFilter) -> dict:
-    names = {"actor": where.actor, "patient_id": where.patient_id, "action": where.action,
-             "from": where.from_day, "to": where.to_day}
-    return {k: v.isoformat() if isinstance(v, date) else v
-            for k, v in names.items() if v not in ("", None)}
+    names = {
+        "actor": where.actor,
+        "patient_id": where.patient_id,
+        "action": where.action,
+        "from": where.from_day,
+        "to": where.to_day,
+    }
+    return {
+        k: v.isoformat() if isinstance(v, date) else v
+        for k, v in names.items()
+        if v not in ("", None)
+    }
 
 
 @router.get("/audit.csv")
 def audit_export(request: Request, db: DbSession, user: PageAdmin, where: AuditWhere):
     """The filtered trail as CSV, oldest first; the export itself is recorded."""
     upto_id = audit.last_id(db)  # the export ends where the trail stood when it was asked for
-    audit.record(db, actor=actor(request, user), action="audit.export", entity="audit_event",
-                 changes={"format": "csv", "upto_id": upto_id, **where.as_dict()})
+    audit.record(
+        db,
+        actor=actor(request, user),
+        action="audit.export",
+        entity="audit_event",
+        changes={"format": "csv", "upto_id": upto_id, **where.as_dict()},
+    )
     engine = request.app.state.engine
 
     def lines():
@@ -224,5 +283,8 @@ def audit_export(request: Request, db: DbSession, user: PageAdmin, where: AuditW
             yield from audit.export_csv(session, where=where, upto_id=upto_id)
 
     name = f"audit-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.csv"
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -40,16 +40,29 @@ def login_page(request: Request, next: Annotated[str, Query(max_length=4000)] = 
     return _login_form(request, next_page=next)
 
 
-def _login_form(request: Request, *, next_page: str, error: str | None = None,
-                username: str = "", status_code: int = 200):
+def _login_form(
+    request: Request,
+    *,
+    next_page: str,
+    error: str | None = None,
+    username: str = "",
+    status_code: int = 200,
+):
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", {
-        "next": _safe_next(next_page), "login_csrf": token, "error": error,
-        "username": username}, status_code=status_code)
+    response = render(
+        request,
+        "login.html",
+        {"next": _safe_next(next_page), "login_csrf": token, "error": error, "username": username},
+        status_code=status_code,
+    )
     settings = request.app.state.settings
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax",
-        secure=settings.env == "production", max_age=3600,
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.env == "production",
+        max_age=3600,
     )
     return response
 
@@ -67,25 +80,40 @@ def login_submit(
     settings = request.app.state.settings
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie_token or not secrets.compare_digest(cookie_token, login_csrf):
-        return _login_form(request, next_page=next, username=username, status_code=403,
-                           error="Your login form expired. Please try again.")
+        return _login_form(
+            request,
+            next_page=next,
+            username=username,
+            status_code=403,
+            error="Your login form expired. Please try again.",
+        )
     try:
         user = staff.authenticate(
             db, username=username, password=password, ip_address=client_ip(request)
         )
     except LoginThrottled as exc:
-        response = _login_form(request, next_page=next, username=username, status_code=429,
-                               error=exc.message)
+        response = _login_form(
+            request, next_page=next, username=username, status_code=429, error=exc.message
+        )
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response
     if user is None:
-        return _login_form(request, next_page=next, username=username, status_code=401,
-                           error="Unknown username or wrong password.")
+        return _login_form(
+            request,
+            next_page=next,
+            username=username,
+            status_code=401,
+            error="Unknown username or wrong password.",
+        )
     # A session that came with the request ends here: the new login never inherits it.
     previous = request.cookies.get(session_cookie_name(settings))
     if previous:
-        staff.end_web_session(db, token=previous, action="session.replaced",
-                              actor=staff.actor_for(user, client_ip(request)))
+        staff.end_web_session(
+            db,
+            token=previous,
+            action="session.replaced",
+            actor=staff.actor_for(user, client_ip(request)),
+        )
     token, _ = staff.start_web_session(
         db,
         user=user,
@@ -102,8 +130,14 @@ def login_submit(
 def _set_session_cookie(request: Request, response, token: str) -> None:
     settings = request.app.state.settings
     # A session cookie (no Max-Age): the server's idle and absolute limits decide its life.
-    response.set_cookie(session_cookie_name(settings), token, httponly=True, samesite="lax",
-                        secure=settings.env == "production", path="/")
+    response.set_cookie(
+        session_cookie_name(settings),
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.env == "production",
+        path="/",
+    )
 
 
 @router.post("/logout", include_in_schema=False)
@@ -114,15 +148,28 @@ def logout(request: Request, db: DbSession, login: PageLogin, form: VerifiedForm
     token = request.cookies.get(session_cookie_name(settings), "")
     staff.end_web_session(db, token=token, actor=staff.actor_for(user, client_ip(request)))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(session_cookie_name(settings), path="/",
-                           secure=settings.env == "production", httponly=True, samesite="lax")
+    response.delete_cookie(
+        session_cookie_name(settings),
+        path="/",
+        secure=settings.env == "production",
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
 def _password_page(request: Request, *, errors=None, done=False, status_code=200):
-    return render(request, "account_password.html", {
-        "errors": errors or {}, "done": done, "min_length": MIN_PASSWORD_LENGTH,
-        "max_length": MAX_PASSWORD_LENGTH}, status_code=status_code)
+    return render(
+        request,
+        "account_password.html",
+        {
+            "errors": errors or {},
+            "done": done,
+            "min_length": MIN_PASSWORD_LENGTH,
+            "max_length": MAX_PASSWORD_LENGTH,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/account/password", include_in_schema=False)
@@ -138,21 +185,32 @@ def change_password(request: Request, db: DbSession, login: PageLogin, form: Ver
     current = str(form.get("current_password", ""))[:1024]
     new = str(form.get("new_password", ""))[:1024]
     if new != str(form.get("confirm_password", ""))[:1024]:
-        return _password_page(request, status_code=422,
-                              errors={"confirm_password": "The two new passwords differ."})
+        return _password_page(
+            request, status_code=422, errors={"confirm_password": "The two new passwords differ."}
+        )
     try:
-        staff_admin.change_own_password(db, actor=staff.actor_for(user, client_ip(request)),
-                                        user=user, current=current, new=new)
+        staff_admin.change_own_password(
+            db, actor=staff.actor_for(user, client_ip(request)), user=user, current=current, new=new
+        )
     except ServiceError as exc:
         db.rollback()
         if isinstance(exc, staff_admin.WrongPassword):
-            staff.record_failed_login(db, username=user.username, user_id=user.id,
-                                      ip_address=client_ip(request), during="password change")
+            staff.record_failed_login(
+                db,
+                username=user.username,
+                user_id=user.id,
+                ip_address=client_ip(request),
+                during="password change",
+            )
         return _password_page(request, errors=service_error(exc), status_code=exc.status_code)
     settings = request.app.state.settings
     token, _ = staff.start_web_session(
-        db, user=user, max_hours=settings.session_max_hours, ip_address=client_ip(request),
-        user_agent=request.headers.get("user-agent"))
+        db,
+        user=user,
+        max_hours=settings.session_max_hours,
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
     response = RedirectResponse("/account/password?done=1", status_code=303)
     _set_session_cookie(request, response, token)
     return response

@@ -25,49 +25,77 @@ router = APIRouter(include_in_schema=False)
 BOOKING_FIELDS = ["scheduled_on", "start_time", "chair", "days"]
 
 
-def _booking_page(request, db, user, today, patient_id, *, start=None, errors=None,
-                  values=None, status=200):
+def _booking_page(
+    request, db, user, today, patient_id, *, start=None, errors=None, values=None, status=200
+):
     patient = patient_service.get_patient(db, patient_id)
     audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="booking")
     ev = evaluate_patient(db, patient_id=patient_id, on=today)
-    current = next((r for r in regimens(db, patient_id=patient_id) if r.id == ev.regimen_id),
-                   None)
+    current = next((r for r in regimens(db, patient_id=patient_id) if r.id == ev.regimen_id), None)
     product = db.get(Product, current.product_id) if current and current.product_id else None
     days_per_course = current.days_per_course if current else 1
     dose_per_day = current.dose_g / days_per_course if current and current.dose_g else None
-    minutes = infusion_service.estimate_chair_minutes(db, patient_id=patient_id, day=today,
-                                                      dose_g=dose_per_day, product=product)
+    minutes = infusion_service.estimate_chair_minutes(
+        db, patient_id=patient_id, day=today, dose_g=dose_per_day, product=product
+    )
     window = (ev.window_start, ev.window_end) if ev.window_start else None
     # The weeks around the window: from a week before it (never the past) to two after.
     first = start or max(today, (ev.window_start or today) - timedelta(days=7))
     last = first + timedelta(days=27)
     # Now in the site's time zone: nothing earlier than it is offered today.
     now = datetime.now(request.app.state.settings.zone).replace(tzinfo=None)
-    plans = chair_plan.chair_days(db, first=first, last=last, minutes=minutes,
-                                  course_days=days_per_course, now=now)
+    plans = chair_plan.chair_days(
+        db, first=first, last=last, minutes=minutes, course_days=days_per_course, now=now
+    )
     days: dict[date, list] = {}
     for plan in plans:
         days.setdefault(plan.day, []).append(plan)
-    bookings = [c for c in infusion_service.infusion_views(
-        db, infusion_service.infusions(db, patient_id=patient_id))
-        if c["status"] == CourseStatus.BOOKED]
-    return render(request, "booking.html", {
-        "patient": patient, "ev": ev, "window": window, "minutes": minutes, "days": days,
-        "days_per_course": days_per_course,
-        "suggestions": chair_plan.suggested(db, window=window, now=now, minutes=minutes,
-                                            course_days=days_per_course),
-        "bookings": bookings, "chairs": infusion_service.chairs(db), "today": today,
-        "first": first, "errors": errors or {}, "values": values or {},
-        "prev_start": first - timedelta(days=28), "next_start": first + timedelta(days=28),
-    }, status_code=status)
+    bookings = [
+        c
+        for c in infusion_service.infusion_views(
+            db, infusion_service.infusions(db, patient_id=patient_id)
+        )
+        if c["status"] == CourseStatus.BOOKED
+    ]
+    return render(
+        request,
+        "booking.html",
+        {
+            "patient": patient,
+            "ev": ev,
+            "window": window,
+            "minutes": minutes,
+            "days": days,
+            "days_per_course": days_per_course,
+            "suggestions": chair_plan.suggested(
+                db, window=window, now=now, minutes=minutes, course_days=days_per_course
+            ),
+            "bookings": bookings,
+            "chairs": infusion_service.chairs(db),
+            "today": today,
+            "first": first,
+            "errors": errors or {},
+            "values": values or {},
+            "prev_start": first - timedelta(days=28),
+            "next_start": first + timedelta(days=28),
+        },
+        status_code=status,
+    )
 
 
 @router.get("/patients/{patient_id}/book")
-def booking_page(request: Request, db: DbSession, user: PagePharmacist, today: Today,
-                 patient_id: IdPath, start: Annotated[Day | None, Query()] = None):
+def booking_page(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    today: Today,
+    patient_id: IdPath,
+    start: Annotated[Day | None, Query()] = None,
+):
     """Chairs by day around the window, free chairs inside the window suggested first."""
-    return _booking_page(request, db, user, today, patient_id,
-                         start=max(start, today) if start else None)
+    return _booking_page(
+        request, db, user, today, patient_id, start=max(start, today) if start else None
+    )
 
 
 def _carried_out(db, result, change) -> bool:
@@ -84,51 +112,109 @@ def _carried_out(db, result, change) -> bool:
 
 
 @router.post("/patients/{patient_id}/book")
-def book(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-         today: Today, patient_id: IdPath):
+def book(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
     """Book the chair; a taken chair or bad input shows the page again with the reason."""
     values = form_values(form, BOOKING_FIELDS)
     result = parse(InfusionCreate, values, values)
-    if _carried_out(db, result, lambda data: infusion_service.book_infusion(
-            db, actor=actor(request, user), patient_id=patient_id, data=data, today=today)):
+    if _carried_out(
+        db,
+        result,
+        lambda data: infusion_service.book_infusion(
+            db, actor=actor(request, user), patient_id=patient_id, data=data, today=today
+        ),
+    ):
         return RedirectResponse(f"/patients/{patient_id}/book?booked=1", status_code=303)
-    return _booking_page(request, db, user, today, patient_id, errors=result.errors,
-                         values=values, status=409 if "chair" in result.errors else 422)
+    return _booking_page(
+        request,
+        db,
+        user,
+        today,
+        patient_id,
+        errors=result.errors,
+        values=values,
+        status=409 if "chair" in result.errors else 422,
+    )
 
 
 @router.post("/infusions/{infusion_id}/reschedule")
-def reschedule(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-               today: Today, infusion_id: IdPath):
+def reschedule(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    infusion_id: IdPath,
+):
     """Move a booking to another day, time or chair."""
     infusion = infusion_service.get_infusion(db, infusion_id)
     values = form_values(form, BOOKING_FIELDS)
     result = parse(InfusionReschedule, values, values)
-    if _carried_out(db, result, lambda data: infusion_service.reschedule_infusion(
-            db, actor=actor(request, user), infusion_id=infusion_id, data=data, today=today)):
+    if _carried_out(
+        db,
+        result,
+        lambda data: infusion_service.reschedule_infusion(
+            db, actor=actor(request, user), infusion_id=infusion_id, data=data, today=today
+        ),
+    ):
         return RedirectResponse(f"/patients/{infusion.patient_id}/book", status_code=303)
     errors = {f"{infusion_id}.{k}": v for k, v in result.errors.items()}
-    return _booking_page(request, db, user, today, infusion.patient_id, errors=errors,
-                         values={str(infusion_id): values}, status=422)
+    return _booking_page(
+        request,
+        db,
+        user,
+        today,
+        infusion.patient_id,
+        errors=errors,
+        values={str(infusion_id): values},
+        status=422,
+    )
 
 
 @router.post("/infusions/{infusion_id}/cancel")
-def cancel(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-           today: Today, infusion_id: IdPath):
+def cancel(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    infusion_id: IdPath,
+):
     """Cancel a booking, with the reason."""
     infusion = infusion_service.get_infusion(db, infusion_id)
     values = form_values(form, ["reason"])
     result = parse(InfusionCancel, values, values)
     if not result.ok:  # blank, or too long: refused, never cut short without a word
         message = result.errors.get("reason") if values["reason"] else None
-        return _booking_page(request, db, user, today, infusion.patient_id, status=422,
-                             errors={f"{infusion_id}.reason": message or
-                                     "Say why it is cancelled."})
+        return _booking_page(
+            request,
+            db,
+            user,
+            today,
+            infusion.patient_id,
+            status=422,
+            errors={f"{infusion_id}.reason": message or "Say why it is cancelled."},
+        )
     reason = result.model.reason
     try:
-        infusion_service.cancel_infusion(db, actor=actor(request, user),
-                                         infusion_id=infusion_id, reason=reason, today=today)
+        infusion_service.cancel_infusion(
+            db, actor=actor(request, user), infusion_id=infusion_id, reason=reason, today=today
+        )
     except ServiceError as exc:
         db.rollback()
-        return _booking_page(request, db, user, today, infusion.patient_id,
-                             errors=service_error(exc), status=exc.status_code)
+        return _booking_page(
+            request,
+            db,
+            user,
+            today,
+            infusion.patient_id,
+            errors=service_error(exc),
+            status=exc.status_code,
+        )
     return RedirectResponse(f"/patients/{infusion.patient_id}/book", status_code=303)

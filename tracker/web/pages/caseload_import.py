@@ -34,9 +34,17 @@ _RUN_ID = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 def _form_page(request: Request, *, error: str = "", status: int = 200):
-    return render(request, "import.html", {"kinds": KINDS, "file_name": file_name,
-                                           "run_id": secrets.token_urlsafe(16),
-                                           "error": error}, status_code=status)
+    return render(
+        request,
+        "import.html",
+        {
+            "kinds": KINDS,
+            "file_name": file_name,
+            "run_id": secrets.token_urlsafe(16),
+            "error": error,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/import")
@@ -46,8 +54,9 @@ def import_page(request: Request, user: PagePharmacist):
 
 
 @router.post("/import")
-def import_files(request: Request, db: DbSession, user: PagePharmacist, today: Today,
-                 form: VerifiedForm):
+def import_files(
+    request: Request, db: DbSession, user: PagePharmacist, today: Today, form: VerifiedForm
+):
     """Check (dry run) or import the uploaded files; the result names every error."""
     sources = []
     for kind in KINDS:
@@ -71,18 +80,24 @@ def import_files(request: Request, db: DbSession, user: PagePharmacist, today: T
 
     try:
         report = run_import(
-            sources, file_scope=file_scope, today=today, actor=actor(request, user),
+            sources,
+            file_scope=file_scope,
+            today=today,
+            actor=actor(request, user),
             dry_run=dry_run,
-            progress=lambda stage, done, total: import_runs.update(run_id, stage, done, total))
+            progress=lambda stage, done, total: import_runs.update(run_id, stage, done, total),
+        )
     finally:
         import_runs.finish(run_id)
-    return render(request, "import_result.html", {"report": report},
-                  status_code=200 if report.ok else 422)
+    return render(
+        request, "import_result.html", {"report": report}, status_code=200 if report.ok else 422
+    )
 
 
 @router.get("/import/progress/{run_id}")
-def import_progress(user: PagePharmacist,
-                    run_id: Annotated[str, PathParam(min_length=16, max_length=64)]):
+def import_progress(
+    user: PagePharmacist, run_id: Annotated[str, PathParam(min_length=16, max_length=64)]
+):
     """How far an import of this user has got (for the progress bar)."""
     state = import_runs.read(run_id, user.id)
     return JSONResponse(state or {"unknown": True}, headers={"Cache-Control": "no-store"})
@@ -92,15 +107,26 @@ def import_progress(user: PagePharmacist,
 def export_caseload(request: Request, db: DbSession, user: PageAdmin):
     """The whole caseload as the five CSV files the import reads, in one zip (admin)."""
     spool = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
-    with tempfile.TemporaryDirectory() as folder, \
-            zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         counts = csv_export.write_caseload(db, Path(folder))
         for kind in KINDS:
             archive.write(Path(folder) / file_name(kind), file_name(kind))
     spool.close()
     # A whole caseload leaving the building: the trail says who took it.
-    audit.record(db, actor=actor(request, user), action="export.csv", entity="caseload",
-                 changes={"rows": counts})
-    return FileResponse(spool.name, media_type="application/zip", filename="caseload.zip",
-                        headers={"Cache-Control": "no-store"},
-                        background=BackgroundTask(os.unlink, spool.name))
+    audit.record(
+        db,
+        actor=actor(request, user),
+        action="export.csv",
+        entity="caseload",
+        changes={"rows": counts},
+    )
+    return FileResponse(
+        spool.name,
+        media_type="application/zip",
+        filename="caseload.zip",
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(os.unlink, spool.name),
+    )

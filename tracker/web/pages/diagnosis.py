@@ -42,16 +42,27 @@ FINDING_LABELS = {
 FINDING_HINTS = {
     "weakness_over_1_month": "Not known: worked out from the symptom onset, when given.",
     "improved_after_ivig": "Not known: derived from the scores before and up to 6 weeks "
-                           "after the first course.",
+    "after the first course.",
 }
 FINDING_GROUPS = (
     ("Clinical", ("weak_nerves", "weakness_over_1_month")),
-    ("Nerve conduction studies", ("definite_block_nerves", "probable_block_segments",
-                                  "sensory_conduction_normal")),
-    ("Supportive criteria", ("anti_gm1_igm_raised", "csf_protein_raised", "mri_plexus_t2",
-                             "improved_after_ivig")),
-    ("Exclusions", ("upper_motor_neuron_signs", "marked_bulbar",
-                    "sensory_beyond_minor_vibration", "diffuse_symmetric_early_weakness")),
+    (
+        "Nerve conduction studies",
+        ("definite_block_nerves", "probable_block_segments", "sensory_conduction_normal"),
+    ),
+    (
+        "Supportive criteria",
+        ("anti_gm1_igm_raised", "csf_protein_raised", "mri_plexus_t2", "improved_after_ivig"),
+    ),
+    (
+        "Exclusions",
+        (
+            "upper_motor_neuron_signs",
+            "marked_bulbar",
+            "sensory_beyond_minor_vibration",
+            "diffuse_symmetric_early_weakness",
+        ),
+    ),
 )
 TRI_STATE = [("", "Not known"), ("true", "Yes"), ("false", "No")]
 CLASSIFICATION_LABELS = {
@@ -80,39 +91,63 @@ def _text(value) -> str:
 
 
 def _form(request, patient: Patient, *, values: dict, errors=None, status=200):
-    return render(request, "diagnosis_form.html", {
-        "patient": patient, "values": values, "errors": errors or {},
-        "groups": FINDING_GROUPS, "labels": FINDING_LABELS, "hints": FINDING_HINTS,
-        "counts": COUNT_FINDINGS, "tri_state": TRI_STATE, "max_count": MAX_FINDING_COUNT,
-    }, status_code=status)
+    return render(
+        request,
+        "diagnosis_form.html",
+        {
+            "patient": patient,
+            "values": values,
+            "errors": errors or {},
+            "groups": FINDING_GROUPS,
+            "labels": FINDING_LABELS,
+            "hints": FINDING_HINTS,
+            "counts": COUNT_FINDINGS,
+            "tri_state": TRI_STATE,
+            "max_count": MAX_FINDING_COUNT,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/patients/{patient_id}/diagnosis/new")
-def diagnosis_form(request: Request, db: DbSession, user: PagePharmacist, today: Today,
-                   patient_id: IdPath):
+def diagnosis_form(
+    request: Request, db: DbSession, user: PagePharmacist, today: Today, patient_id: IdPath
+):
     """The form for a diagnostic assessment, filled from the latest one."""
     patient = patient_service.get_patient(db, patient_id)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
-                         part="diagnosis form")
+    audit.patient_viewed(
+        db, actor=actor(request, user), patient_id=patient_id, part="diagnosis form"
+    )
     latest = diagnosis_service.latest_assessment(db, patient_id=patient_id)
-    values = {name: _text(getattr(latest, name)) if latest else ""
-              for name in ["symptom_onset_on", "diagnosis_on", *FINDINGS]}
-    return _form(request, patient, values={**values, "assessed_on": today.isoformat(),
-                                           "notes": ""})
+    values = {
+        name: _text(getattr(latest, name)) if latest else ""
+        for name in ["symptom_onset_on", "diagnosis_on", *FINDINGS]
+    }
+    return _form(request, patient, values={**values, "assessed_on": today.isoformat(), "notes": ""})
 
 
 @router.post("/patients/{patient_id}/diagnosis/new")
-def record_diagnosis(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-                     today: Today, patient_id: IdPath):
+def record_diagnosis(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
     """Record the assessment, or show the form again with each error beside its field."""
     patient = patient_service.get_patient(db, patient_id)
     values = form_values(form, FORM_FIELDS)
     result = parse(DiagnosisCreate, values, values)  # a blank is "not known"
     if result.ok:
         try:
-            diagnosis_service.record_diagnosis(db, actor=actor(request, user),
-                                               patient_id=patient_id, data=result.model,
-                                               today=today)
+            diagnosis_service.record_diagnosis(
+                db,
+                actor=actor(request, user),
+                patient_id=patient_id,
+                data=result.model,
+                today=today,
+            )
             return RedirectResponse(f"/patients/{patient_id}#diagnosis", status_code=303)
         except ServiceError as exc:
             db.rollback()
@@ -122,7 +157,9 @@ def record_diagnosis(request: Request, db: DbSession, user: PagePharmacist, form
 
 def diagnosis_panel(session: Session, *, patient_id: int, today: date) -> dict:
     """What the patient page's diagnosis panel shows: the latest assessment on `today`."""
-    return {"view": diagnosis_service.latest_diagnosis(session, patient_id=patient_id,
-                                                       on=today),
-            "labels": FINDING_LABELS, "classes": CLASSIFICATION_LABELS,
-            "possible": POSSIBLE_LABELS}
+    return {
+        "view": diagnosis_service.latest_diagnosis(session, patient_id=patient_id, on=today),
+        "labels": FINDING_LABELS,
+        "classes": CLASSIFICATION_LABELS,
+        "possible": POSSIBLE_LABELS,
+    }

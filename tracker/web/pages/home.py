@@ -30,6 +30,12 @@ def patients_page(
     return render(
         request,
         "patients.html",
-        {"patients": rows, "total": total, "q": q, "offset": offset, "limit": limit,
-         "page_query": page_query},
+        {
+            "patients": rows,
+            "total": total,
+            "q": q,
+            "offset": offset,
+            "limit": limit,
+            "page_query": page_query,
+        },
     )

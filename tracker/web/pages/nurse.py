@@ -38,12 +38,20 @@ GRIP_MEASURES = [
 
 
 @router.get("/log")
-def day_page(request: Request, db: DbSession, user: PageNurse, today: Today,
-             on: Annotated[Day | None, Query()] = None):
+def day_page(
+    request: Request,
+    db: DbSession,
+    user: PageNurse,
+    today: Today,
+    on: Annotated[Day | None, Query()] = None,
+):
     """The day's infusions, each with a link to log it."""
     day = on or today
-    return render(request, "nurse_day.html", {
-        "day": day, "today": today, "rows": nurse_log.day_list(db, day=day)})
+    return render(
+        request,
+        "nurse_day.html",
+        {"day": day, "today": today, "rows": nurse_log.day_list(db, day=day)},
+    )
 
 
 def _form_page(request, db, today, infusion_id, *, values=None, errors=None, status=200):
@@ -51,38 +59,59 @@ def _form_page(request, db, today, infusion_id, *, values=None, errors=None, sta
     patient = get_patient(db, infusion.patient_id)
     if values is None:
         pre = nurse_log.prefill(db, infusion=infusion)
-        values = {"given_on": infusion.scheduled_on.isoformat(),
-                  "dose_g": f"{pre['dose_g']:g}" if pre["dose_g"] else "",
-                  "product_code": pre["product_code"], "grip_measure": "grip_vigorimeter"}
+        values = {
+            "given_on": infusion.scheduled_on.isoformat(),
+            "dose_g": f"{pre['dose_g']:g}" if pre["dose_g"] else "",
+            "product_code": pre["product_code"],
+            "grip_measure": "grip_vigorimeter",
+        }
         for i, lot in enumerate(pre["lots"][:LOT_ROWS]):
             values[f"lots.{i}.vials"] = str(lot["vials"])
             values[f"lots.{i}.size_g"] = f"{lot['size_g']:g}"
-    return render(request, "nurse_log.html", {
-        "infusion": infusion, "patient": patient, "values": values, "errors": errors or {},
-        # No product is taken for granted: the regimen's is chosen, else an empty choice.
-        "products": [("", "Choose a product"), *product_choices(db)],
-        "lot_rows": range(LOT_ROWS),
-        "score_fields": SCORE_FIELDS, "grip_measures": GRIP_MEASURES, "today": today,
-    }, status_code=status)
+    return render(
+        request,
+        "nurse_log.html",
+        {
+            "infusion": infusion,
+            "patient": patient,
+            "values": values,
+            "errors": errors or {},
+            # No product is taken for granted: the regimen's is chosen, else an empty choice.
+            "products": [("", "Choose a product"), *product_choices(db)],
+            "lot_rows": range(LOT_ROWS),
+            "score_fields": SCORE_FIELDS,
+            "grip_measures": GRIP_MEASURES,
+            "today": today,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/log/{infusion_id}")
-def log_form(request: Request, db: DbSession, user: PageNurse, today: Today,
-             infusion_id: IdPath):
+def log_form(request: Request, db: DbSession, user: PageNurse, today: Today, infusion_id: IdPath):
     """The log form, pre-filled from the regimen and its vial plan."""
     infusion = get_infusion(db, infusion_id)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=infusion.patient_id,
-                         part=f"log form, infusion {infusion_id}")
+    audit.patient_viewed(
+        db,
+        actor=actor(request, user),
+        patient_id=infusion.patient_id,
+        part=f"log form, infusion {infusion_id}",
+    )
     return _form_page(request, db, today, infusion_id)
 
 
 @router.post("/log/{infusion_id}")
-def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
-               today: Today, infusion_id: IdPath):
+def log_submit(
+    request: Request,
+    db: DbSession,
+    user: PageNurse,
+    form: VerifiedForm,
+    today: Today,
+    infusion_id: IdPath,
+):
     """Record the course as given with lots, reactions and scores; all or nothing."""
     # The form's text, and the keys the handlers add: the lot rows sent and a confirm flag.
-    values: dict[str, Any] = {k: str(v).strip() for k, v in form.items()
-                              if k != "csrf_token"}
+    values: dict[str, Any] = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
     if values.pop("action", "") == "scan":
         return _scanned(request, db, today, infusion_id, values)
     values.pop("scan", None)
@@ -95,11 +124,18 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
         if given is None:  # _administered says why whenever it returns None
             raise RuntimeError("the course could not be read, yet no field has an error")
         try:
-            nurse_log.log_course(db, actor=actor(request, user), infusion_id=infusion_id,
-                                 given=given, scores=scores, today=today)
+            nurse_log.log_course(
+                db,
+                actor=actor(request, user),
+                infusion_id=infusion_id,
+                given=given,
+                scores=scores,
+                today=today,
+            )
             infusion = get_infusion(db, infusion_id)
-            return RedirectResponse(f"/log?on={infusion.scheduled_on.isoformat()}&logged="
-                                    f"{infusion_id}", status_code=303)
+            return RedirectResponse(
+                f"/log?on={infusion.scheduled_on.isoformat()}&logged={infusion_id}", status_code=303
+            )
         except ServiceError as exc:
             db.rollback()
             errors = service_error(exc)
@@ -109,16 +145,26 @@ def log_submit(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
         # The course is no longer booked (logged from another screen, cancelled): said where
         # the form's own errors appear, since the form has no status field.
         status = get_infusion(db, infusion_id).status
-        errors["__all__"] = (f"This course is already recorded as {status}: nothing was "
-                             f"saved ({errors.pop('status')}).")
+        errors["__all__"] = (
+            f"This course is already recorded as {status}: nothing was "
+            f"saved ({errors.pop('status')})."
+        )
     if "confirm_lot_total" in errors.get("lots", ""):
         # The lots differ from the dose: said in grams, and a box to confirm it is right.
         errors["lots"] = errors["lots"].replace(
             "or confirm the difference (confirm_lot_total)",
-            "or tick the box to confirm the difference is right")
+            "or tick the box to confirm the difference is right",
+        )
         values["ask_lot_confirmation"] = True
-    return _form_page(request, db, today, infusion_id, values=values, errors=errors,
-                      status=409 if conflict else 422)
+    return _form_page(
+        request,
+        db,
+        today,
+        infusion_id,
+        values=values,
+        errors=errors,
+        status=409 if conflict else 422,
+    )
 
 
 def _scanned(request, db, today, infusion_id, values: dict):
@@ -129,15 +175,26 @@ def _scanned(request, db, today, infusion_id, values: dict):
     try:
         found = nurse_log.read_scan(db, text=text)
     except ServiceError as exc:
-        return _form_page(request, db, today, infusion_id, values=values,
-                          errors=service_error(exc), status=422)
+        return _form_page(
+            request, db, today, infusion_id, values=values, errors=service_error(exc), status=422
+        )
     values["product_code"] = found["product_code"]
     rows = [i for i in range(LOT_ROWS) if not values.get(f"lots.{i}.lot_number")]
-    same = [i for i in range(LOT_ROWS)
-            if values.get(f"lots.{i}.lot_number") == found["lot_number"] != ""]
+    same = [
+        i
+        for i in range(LOT_ROWS)
+        if values.get(f"lots.{i}.lot_number") == found["lot_number"] != ""
+    ]
     if not same and not rows:
-        return _form_page(request, db, today, infusion_id, values=values, status=422,
-                          errors={"scan": "Every lot row is used: clear one to add this lot."})
+        return _form_page(
+            request,
+            db,
+            today,
+            infusion_id,
+            values=values,
+            status=422,
+            errors={"scan": "Every lot row is used: clear one to add this lot."},
+        )
     row = (same or rows)[0]
     values[f"lots.{row}.lot_number"] = found["lot_number"]
     if found["expires_on"]:
@@ -148,15 +205,20 @@ def _scanned(request, db, today, infusion_id, values: dict):
 def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
     lots, rows = [], []
     for i in range(LOT_ROWS):
-        row = {k: values.get(f"lots.{i}.{k}", "") for k in ("lot_number", "vials", "size_g",
-                                                             "expires_on")}
+        row = {
+            k: values.get(f"lots.{i}.{k}", "")
+            for k in ("lot_number", "vials", "size_g", "expires_on")
+        }
         # A row the form pre-filled with vials but no lot number was not used.
         if row["lot_number"] or row["expires_on"]:
             lots.append({k: v for k, v in row.items() if v})
             rows.append(i)
     values["_lot_rows"] = rows
-    data = {k: values.get(k) for k in ("given_on", "dose_g", "product_code", "reactions",
-                                       "premedication", "notes") if values.get(k)}
+    data = {
+        k: values.get(k)
+        for k in ("given_on", "dose_g", "product_code", "reactions", "premedication", "notes")
+        if values.get(k)
+    }
     data["confirm_lot_total"] = values.get("confirm_lot_total") == "1"
     try:
         return InfusionAdminister.model_validate({**data, "lots": lots})
@@ -170,9 +232,12 @@ def _form_rows(errors: dict, rows: list[int]) -> dict:
     renamed = {}
     for key, message in errors.items():
         parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "lots" and parts[1].isdigit() and int(
-            parts[1]
-        ) < len(rows):
+        if (
+            len(parts) == 3
+            and parts[0] == "lots"
+            and parts[1].isdigit()
+            and int(parts[1]) < len(rows)
+        ):
             key = f"lots.{rows[int(parts[1])]}.{parts[2]}"
         renamed[key] = message
     return renamed
@@ -186,9 +251,20 @@ def _scores(values: dict, errors: dict) -> list[tuple[str, AssessmentCreate]]:
         if not values.get(field):
             continue
         try:
-            scores.append((field, AssessmentCreate.model_validate({
-                "taken_on": day, "measure": grip if measure == "grip" else measure,
-                "side": side, "value": values[field], "timing": f"{timing}_infusion"})))
+            scores.append(
+                (
+                    field,
+                    AssessmentCreate.model_validate(
+                        {
+                            "taken_on": day,
+                            "measure": grip if measure == "grip" else measure,
+                            "side": side,
+                            "value": values[field],
+                            "timing": f"{timing}_infusion",
+                        }
+                    ),
+                )
+            )
         except ValidationError as exc:
             errors[field] = next(iter(errors_by_field(exc, AssessmentCreate).values()))
     return scores

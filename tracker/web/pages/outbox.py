@@ -14,8 +14,7 @@ from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-TAB_LABELS = {"pending": "Pending", "sent": "Sent", "failed": "Failed",
-              "withdrawn": "Withdrawn"}
+TAB_LABELS = {"pending": "Pending", "sent": "Sent", "failed": "Failed", "withdrawn": "Withdrawn"}
 KIND_LABELS = {
     outbox.REMINDER: "Appointment reminder",
     outbox.WINDOW_OPEN: "Booking notice",
@@ -40,11 +39,22 @@ def outbox_page(
     def page_query(new_offset: int) -> str:
         return urlencode({"status": tab, "offset": max(new_offset, 0), "limit": limit})
 
-    return render(request, "outbox.html", {
-        "tab": tab, "tabs": TAB_LABELS, "counts": outbox.counts(db), "rows": rows,
-        "total": total, "offset": offset, "limit": limit, "page_query": page_query,
-        "kind_labels": KIND_LABELS, "last_sweep": job_runs.last_run(db, name=SWEEP_RUN_NAME),
-    })
+    return render(
+        request,
+        "outbox.html",
+        {
+            "tab": tab,
+            "tabs": TAB_LABELS,
+            "counts": outbox.counts(db),
+            "rows": rows,
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "page_query": page_query,
+            "kind_labels": KIND_LABELS,
+            "last_sweep": job_runs.last_run(db, name=SWEEP_RUN_NAME),
+        },
+    )
 
 
 @router.post("/outbox/{message_id}/retry")
@@ -56,6 +66,5 @@ def retry_message(
     message_id: IdPath,
 ):
     """Put a failed e-mail back in the queue (audited)."""
-    outbox.retry_failed(db, actor=staff.actor_for(user, client_ip(request)),
-                        outbox_id=message_id)
+    outbox.retry_failed(db, actor=staff.actor_for(user, client_ip(request)), outbox_id=message_id)
     return RedirectResponse("/outbox?status=pending", status_code=303)

@@ -39,20 +39,45 @@ from tracker.web.timeline import timeline_svg
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request, db, user, today, patient_id, *, errors=None, values=None, status=200,
-          template="patient.html", saved=""):
+def _page(
+    request,
+    db,
+    user,
+    today,
+    patient_id,
+    *,
+    errors=None,
+    values=None,
+    status=200,
+    template="patient.html",
+    saved="",
+):
     record = patient_record(db, patient_id=patient_id, today=today)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
-                         part=template.removesuffix(".html"))
-    return render(request, template, {
-        "r": record, "p": record.patient, "ev": record.evaluation, "today": today,
-        "timeline": timeline_svg(record, today=today), "measures": MEASURES,
-        "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS,
-        "timing_labels": TIMING_LABELS, "errors": errors or {}, "values": values or {},
-        "treatment_labels": OTHER_TREATMENT_LABELS,
-        "dx": diagnosis_panel(db, patient_id=patient_id, today=today),
-        "units": display_units(db), "saved": saved_item(record, saved),
-    }, status_code=status)
+    audit.patient_viewed(
+        db, actor=actor(request, user), patient_id=patient_id, part=template.removesuffix(".html")
+    )
+    return render(
+        request,
+        template,
+        {
+            "r": record,
+            "p": record.patient,
+            "ev": record.evaluation,
+            "today": today,
+            "timeline": timeline_svg(record, today=today),
+            "measures": MEASURES,
+            "action_labels": ACTION_LABELS,
+            "status_labels": STATUS_LABELS,
+            "timing_labels": TIMING_LABELS,
+            "errors": errors or {},
+            "values": values or {},
+            "treatment_labels": OTHER_TREATMENT_LABELS,
+            "dx": diagnosis_panel(db, patient_id=patient_id, today=today),
+            "units": display_units(db),
+            "saved": saved_item(record, saved),
+        },
+        status_code=status,
+    )
 
 
 def saved_item(record, saved: str) -> dict | None:
@@ -64,22 +89,31 @@ def saved_item(record, saved: str) -> dict | None:
     kind, _, row_id = saved.partition(":")
     if kind == "patient":
         return {"kind": "patient", "row": record.patient}
-    rows = {"weight": [(w.id, w) for w in record.weights],
-            "regimen": [(r["id"], r) for r in record.regimens]}.get(kind, [])
+    rows = {
+        "weight": [(w.id, w) for w in record.weights],
+        "regimen": [(r["id"], r) for r in record.regimens],
+    }.get(kind, [])
     row = next((row for i, row in rows if str(i) == row_id), None)
     return {"kind": kind, "row": row} if row is not None else None
 
 
 @router.get("/patients/{patient_id}")
-def patient_page(request: Request, db: DbSession, user: PageUser, today: Today,
-                 patient_id: IdPath, saved: Annotated[str, Query(max_length=40)] = ""):
+def patient_page(
+    request: Request,
+    db: DbSession,
+    user: PageUser,
+    today: Today,
+    patient_id: IdPath,
+    saved: Annotated[str, Query(max_length=40)] = "",
+):
     """The patient's record with the timeline and the recommended action."""
     return _page(request, db, user, today, patient_id, saved=saved)
 
 
 @router.get("/patients/{patient_id}/summary")
-def patient_summary(request: Request, db: DbSession, user: PageUser, today: Today,
-                    patient_id: IdPath):
+def patient_summary(
+    request: Request, db: DbSession, user: PageUser, today: Today, patient_id: IdPath
+):
     """A printable summary of the patient's treatment."""
     return _page(request, db, user, today, patient_id, template="patient_summary.html")
 
@@ -92,12 +126,23 @@ def _redirect(patient_id: int, note: str = "", saved: str = "") -> RedirectRespo
 
 def _accept_page(request, db, user, today, patient_id, preview, *, errors=None, status=200):
     patient = patient_service.get_patient(db, patient_id)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
-                         part="recommendation preview")
-    return render(request, "recommendation_accept.html", {
-        "p": patient, "preview": preview, "action_labels": ACTION_LABELS,
-        "errors": errors or {}, "today": today, "units": display_units(db),
-        "policy": load_policy(db)}, status_code=status)
+    audit.patient_viewed(
+        db, actor=actor(request, user), patient_id=patient_id, part="recommendation preview"
+    )
+    return render(
+        request,
+        "recommendation_accept.html",
+        {
+            "p": patient,
+            "preview": preview,
+            "action_labels": ACTION_LABELS,
+            "errors": errors or {},
+            "today": today,
+            "units": display_units(db),
+            "policy": load_policy(db),
+        },
+        status_code=status,
+    )
 
 
 def _expected(form) -> tuple[float, int] | None:
@@ -110,84 +155,148 @@ def _expected(form) -> tuple[float, int] | None:
 
 
 @router.post("/patients/{patient_id}/recommendation/accept")
-def accept(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-           today: Today, patient_id: IdPath):
+def accept(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
     """Show the regimen that accepting writes; save it only when the pharmacist confirms."""
     expected = _expected(form)
     try:
         if form.get("confirm") == "save" and expected is not None:
             new = recommendation_service.accept_recommendation(
-                db, actor=actor(request, user), patient_id=patient_id, on=today, today=today,
-                expected=expected)
+                db,
+                actor=actor(request, user),
+                patient_id=patient_id,
+                on=today,
+                today=today,
+                expected=expected,
+            )
             return _redirect(patient_id, "regimens", saved=f"regimen:{new.id}")
-        preview = recommendation_service.acceptance_preview(db, patient_id=patient_id,
-                                                            on=today)
+        preview = recommendation_service.acceptance_preview(db, patient_id=patient_id, on=today)
     except ServiceError as exc:
         db.rollback()
-        return _page(request, db, user, today, patient_id, errors=service_error(exc),
-                     status=exc.status_code)
+        return _page(
+            request, db, user, today, patient_id, errors=service_error(exc), status=exc.status_code
+        )
     return _accept_page(request, db, user, today, patient_id, preview)
 
 
 @router.post("/patients/{patient_id}/recommendation/dismiss")
-def dismiss(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-            today: Today, patient_id: IdPath):
+def dismiss(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
     """Dismiss the recommended action, with a reason."""
     values = form_values(form, ["reason"])
     result = parse(DismissRecommendation, values, values)
     if not values["reason"]:
-        return _page(request, db, user, today, patient_id, status=422,
-                     errors={"reason": "Say why the recommendation is dismissed."})
+        return _page(
+            request,
+            db,
+            user,
+            today,
+            patient_id,
+            status=422,
+            errors={"reason": "Say why the recommendation is dismissed."},
+        )
     if not result.ok:  # too long: refused, never cut short without a word
         return _page(request, db, user, today, patient_id, status=422, errors=result.errors)
     try:
         recommendation_service.dismiss_recommendation(
-            db, actor=actor(request, user), patient_id=patient_id,
-            reason=result.model.reason, today=today)
+            db,
+            actor=actor(request, user),
+            patient_id=patient_id,
+            reason=result.model.reason,
+            today=today,
+        )
     except ServiceError as exc:
         db.rollback()
-        return _page(request, db, user, today, patient_id, errors=service_error(exc),
-                     status=exc.status_code)
+        return _page(
+            request, db, user, today, patient_id, errors=service_error(exc), status=exc.status_code
+        )
     return _redirect(patient_id)
 
 
 @router.post("/patients/{patient_id}/reviews")
-def add_review(request: Request, db: DbSession, user: PagePharmacist, form: VerifiedForm,
-               today: Today, patient_id: IdPath):
+def add_review(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
     """Record a review."""
     values = form_values(form, ["reviewed_on", "outcome", "notes"])
     result = parse(ReviewCreate, values, values)
     if result.ok:
         try:
-            assessment_service.record_review(db, actor=actor(request, user),
-                                             patient_id=patient_id, data=result.model,
-                                             today=today)
+            assessment_service.record_review(
+                db,
+                actor=actor(request, user),
+                patient_id=patient_id,
+                data=result.model,
+                today=today,
+            )
             return _redirect(patient_id, "reviews")
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)
-    return _page(request, db, user, today, patient_id, errors=result.errors,
-                 values={"review": values}, status=422)
+    return _page(
+        request,
+        db,
+        user,
+        today,
+        patient_id,
+        errors=result.errors,
+        values={"review": values},
+        status=422,
+    )
 
 
 @router.post("/patients/{patient_id}/weights")
-def add_weight(request: Request, db: DbSession, user: PageNurse, form: VerifiedForm,
-               today: Today, patient_id: IdPath):
+def add_weight(
+    request: Request,
+    db: DbSession,
+    user: PageNurse,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
     """Record a weight typed in kg or lb; a jump of more than 10% needs the confirmation box."""
     values = form_values(form, ["measured_on", "weight", "weight_unit", "weight_kg"])
     if not values["weight"]:  # the form before units: a figure in kg
         values |= {"weight": values["weight_kg"], "weight_unit": "kg"}
     confirmed = form.get("confirm_weight_change") == "1"
     weight_kg, errors = in_stored_unit(values["weight"], values["weight_unit"] or "kg", to_kg)
-    result = parse(WeightCreate, {"measured_on": values["measured_on"], "weight_kg": weight_kg,
-                                  "confirm_weight_change": confirmed}, values)
+    result = parse(
+        WeightCreate,
+        {
+            "measured_on": values["measured_on"],
+            "weight_kg": weight_kg,
+            "confirm_weight_change": confirmed,
+        },
+        values,
+    )
     if errors:  # an unknown unit: said beside the figure it belongs to
         result.errors = {"weight_kg": f"weight_unit {errors['weight_unit']}"}
     elif result.ok:
         try:
-            weight = patient_service.add_weight(db, actor=actor(request, user),
-                                                patient_id=patient_id, data=result.model,
-                                                today=today)
+            weight = patient_service.add_weight(
+                db,
+                actor=actor(request, user),
+                patient_id=patient_id,
+                data=result.model,
+                today=today,
+            )
             return _redirect(patient_id, "weights", saved=f"weight:{weight.id}")
         except patient_service.WeightChangeUnconfirmed as exc:
             db.rollback()
@@ -196,5 +305,13 @@ def add_weight(request: Request, db: DbSession, user: PageNurse, form: VerifiedF
         except ServiceError as exc:
             db.rollback()
             result.errors = service_error(exc)
-    return _page(request, db, user, today, patient_id, errors=result.errors,
-                 values={"weight": values}, status=422)
+    return _page(
+        request,
+        db,
+        user,
+        today,
+        patient_id,
+        errors=result.errors,
+        values={"weight": values},
+        status=422,
+    )

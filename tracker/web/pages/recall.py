@@ -24,10 +24,17 @@ def recall_page(request: Request, db: DbSession, user: PagePharmacist, lot: Lot 
             rows = recall.lot_recall(db, actor=actor(request, user), lot=lot, via="page")
         except ServiceError as exc:
             error = exc.message
-    return render(request, "recall.html", {
-        "lot": lot.strip(), "rows": rows, "error": error, "searched": bool(lot.strip()),
-        "patients": recall.patient_count(rows),
-    })
+    return render(
+        request,
+        "recall.html",
+        {
+            "lot": lot.strip(),
+            "rows": rows,
+            "error": error,
+            "searched": bool(lot.strip()),
+            "patients": recall.patient_count(rows),
+        },
+    )
 
 
 @router.get("/recall.csv")
@@ -37,6 +44,11 @@ def recall_csv(request: Request, db: DbSession, user: PagePharmacist, lot: Lot =
         return RedirectResponse("/recall", status_code=303)
     rows = recall.lot_recall(db, actor=actor(request, user), lot=lot, via="csv")
     name = re.sub(r"[^A-Za-z0-9._-]", "_", lot.strip())[:60] or "lot"
-    return Response(recall.recall_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="recall-{name}.csv"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        recall.recall_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="recall-{name}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -16,16 +16,31 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/patients/{patient_id}/review-report")
 def review_report_page(
-    request: Request, db: DbSession, user: PageUser, today: Today, patient_id: IdPath,
-    months: Annotated[int, Query(ge=1, le=120)] = 6, end: Annotated[Day | None, Query()] = None,
+    request: Request,
+    db: DbSession,
+    user: PageUser,
+    today: Today,
+    patient_id: IdPath,
+    months: Annotated[int, Query(ge=1, le=120)] = 6,
+    end: Annotated[Day | None, Query()] = None,
 ):
     """Baseline and latest scores against their MCIDs, doses, reactions and timeliness."""
     months = months if months in PERIOD_DAYS else 6
-    report = review_report(db, patient_id=patient_id, end=min(end or today, today),
-                           months=months)
-    audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id,
-                         part=f"review report, {months} months")
-    return render(request, "review_report.html", {
-        "rep": report, "p": report.patient, "today": today, "timing_labels": TIMING_LABELS,
-        "status_labels": STATUS_LABELS,
-    })
+    report = review_report(db, patient_id=patient_id, end=min(end or today, today), months=months)
+    audit.patient_viewed(
+        db,
+        actor=actor(request, user),
+        patient_id=patient_id,
+        part=f"review report, {months} months",
+    )
+    return render(
+        request,
+        "review_report.html",
+        {
+            "rep": report,
+            "p": report.patient,
+            "today": today,
+            "timing_labels": TIMING_LABELS,
+            "status_labels": STATUS_LABELS,
+        },
+    )

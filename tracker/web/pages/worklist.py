@@ -49,12 +49,27 @@ def worklist_page(
     counts = worklist_service.view_counts(db, on=day)
 
     def page_query(new_offset: int) -> str:
-        return urlencode({"view": view, "q": q, "offset": max(new_offset, 0), "limit": limit}
-                         | ({"on": day.isoformat()} if on else {}))
+        return urlencode(
+            {"view": view, "q": q, "offset": max(new_offset, 0), "limit": limit}
+            | ({"on": day.isoformat()} if on else {})
+        )
 
-    return render(request, "worklist.html", {
-        "tabs": TABS, "view": chosen or "", "counts": counts, "items": items, "total": total,
-        "q": q, "day": day, "today": today, "offset": offset, "limit": limit,
-        "page_query": page_query, "action_labels": ACTION_LABELS,
-        "failed_emails": worklist_service.failed_email_count(db),
-    })
+    return render(
+        request,
+        "worklist.html",
+        {
+            "tabs": TABS,
+            "view": chosen or "",
+            "counts": counts,
+            "items": items,
+            "total": total,
+            "q": q,
+            "day": day,
+            "today": today,
+            "offset": offset,
+            "limit": limit,
+            "page_query": page_query,
+            "action_labels": ACTION_LABELS,
+            "failed_emails": worklist_service.failed_email_count(db),
+        },
+    )

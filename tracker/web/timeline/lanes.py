@@ -14,11 +14,15 @@ _BAR = 12.0  # bar height inside its row
 _ARROW = 7.0  # the open end of an ongoing treatment
 
 
-def visible_treatments(treatments: Sequence[TimelineTreatment],
-                       xs: TimeScale) -> list[TimelineTreatment]:
+def visible_treatments(
+    treatments: Sequence[TimelineTreatment], xs: TimeScale
+) -> list[TimelineTreatment]:
     """The treatments that overlap the drawn days, by start day (stable)."""
-    shown = [t for t in treatments
-             if t.starts_on <= xs.last and (t.ends_on is None or t.ends_on >= xs.first)]
+    shown = [
+        t
+        for t in treatments
+        if t.starts_on <= xs.last and (t.ends_on is None or t.ends_on >= xs.first)
+    ]
     return sorted(shown, key=lambda t: t.starts_on)
 
 
@@ -28,8 +32,9 @@ def treatment_tip(t: TimelineTreatment) -> str:
     return f"{t.label}, from {fmt_day(t.starts_on)}{' ' if t.ends_on else ', '}{until}"
 
 
-def draw_treatments(out: list[str], treatments: Sequence[TimelineTreatment], xs: TimeScale,
-                    lay: Layout) -> None:
+def draw_treatments(
+    out: list[str], treatments: Sequence[TimelineTreatment], xs: TimeScale, lay: Layout
+) -> None:
     """A labelled bar per treatment, first to last day; an ongoing one ends in an arrow."""
     if not treatments:
         return
@@ -43,15 +48,20 @@ def draw_treatments(out: list[str], treatments: Sequence[TimelineTreatment], xs:
         tip = f"<title>{esc(treatment_tip(t))}</title>"
         ongoing = t.ends_on is None
         body = x1 - (_ARROW if ongoing else 0)
-        shape = (f"M{num(x0)} {num(top)}H{num(body)}l{num(_ARROW)} {num(_BAR / 2)}"
-                 f"l{num(-_ARROW)} {num(_BAR / 2)}H{num(x0)}z" if ongoing else
-                 f"M{num(x0)} {num(top)}H{num(x1)}v{num(_BAR)}H{num(x0)}z")
+        shape = (
+            f"M{num(x0)} {num(top)}H{num(body)}l{num(_ARROW)} {num(_BAR / 2)}"
+            f"l{num(-_ARROW)} {num(_BAR / 2)}H{num(x0)}z"
+            if ongoing
+            else f"M{num(x0)} {num(top)}H{num(x1)}v{num(_BAR)}H{num(x0)}z"
+        )
         kind = f" tl-treatment-{esc(t.kind)}" if t.kind else ""
         state = " tl-ongoing" if ongoing else ""
-        out.append(f'<g class="tl-treatment{kind}{state}" data-from="{t.starts_on.isoformat()}" '
-                   f'data-to="{t.ends_on.isoformat() if t.ends_on else ""}">{tip}'
-                   f'<path d="{shape}" fill="{TREATMENT_FILL}" stroke="{TREATMENT_LINE}" '
-                   f'stroke-width="1"/>')
+        out.append(
+            f'<g class="tl-treatment{kind}{state}" data-from="{t.starts_on.isoformat()}" '
+            f'data-to="{t.ends_on.isoformat() if t.ends_on else ""}">{tip}'
+            f'<path d="{shape}" fill="{TREATMENT_FILL}" stroke="{TREATMENT_LINE}" '
+            f'stroke-width="1"/>'
+        )
         out.append(_label(t.label, x0, body, top, xs))
         out.append("</g>")
     out.append("</g>")
@@ -69,5 +79,7 @@ def _label(label: str, x0: float, x1: float, top: float, xs: TimeScale) -> str:
         x, anchor, text = x0 - 4, "end", label
     else:  # no room anywhere: cut it inside the bar (the full name is in the tooltip)
         x, anchor, text = x0 + 4, "start", fit(label, max(x1 - x0 - 8, 0), 11)
-    return (f'<text class="tl-treatment-label" x="{num(x)}" y="{y}" text-anchor="{anchor}" '
-            f'fill="{INK}">{esc(text)}</text>')
+    return (
+        f'<text class="tl-treatment-label" x="{num(x)}" y="{y}" text-anchor="{anchor}" '
+        f'fill="{INK}">{esc(text)}</text>'
+    )

@@ -37,8 +37,9 @@ def _through(lay: Layout, x: float, y_from: float) -> str:
     return f"M{num(x)} {num(y_from)}V{num(lay.plots_top)}" + _columns(lay, x)
 
 
-def draw_regimens(out: list[str], regimens: Sequence[TimelineRegimen], xs: TimeScale,
-                  lay: Layout) -> None:
+def draw_regimens(
+    out: list[str], regimens: Sequence[TimelineRegimen], xs: TimeScale, lay: Layout
+) -> None:
     """Alternately shaded regimen periods with their label on top and reason on hover."""
     ordered = sorted(regimens, key=lambda r: r.starts_on)
     out.append('<g class="tl-regimens">')
@@ -54,31 +55,38 @@ def draw_regimens(out: list[str], regimens: Sequence[TimelineRegimen], xs: TimeS
         tip = f"<title>{esc(f'{r.label}, from {fmt_day(r.starts_on)} {until}.{reason}')}</title>"
         # Shade by position in the full history so zooming does not swap the colours.
         fill = REGIMEN_FILLS[i % 2]
-        out.append(f'<rect class="tl-regimen" data-from="{r.starts_on.isoformat()}" '
-                   f'data-to="{r.ends_on.isoformat() if r.ends_on else ""}" x="{num(x0)}" '
-                   f'y="{num(lay.regimen_top)}" width="{num(max(x1 - x0, 1))}" '
-                   f'height="{num(lay.plots_bottom - lay.regimen_top)}" fill="{fill}">{tip}</rect>')
+        out.append(
+            f'<rect class="tl-regimen" data-from="{r.starts_on.isoformat()}" '
+            f'data-to="{r.ends_on.isoformat() if r.ends_on else ""}" x="{num(x0)}" '
+            f'y="{num(lay.regimen_top)}" width="{num(max(x1 - x0, 1))}" '
+            f'height="{num(lay.plots_bottom - lay.regimen_top)}" fill="{fill}">{tip}</rect>'
+        )
         text = fit(r.label, x1 - x0 - 8, 11)
         if text:
-            out.append(f'<text class="tl-regimen-label" x="{num(x0 + 4)}" '
-                       f'y="{num(lay.regimen_top + 13)}" font-size="11" fill="{INK}">'
-                       f'{esc(text)}{tip}</text>')
+            out.append(
+                f'<text class="tl-regimen-label" x="{num(x0 + 4)}" '
+                f'y="{num(lay.regimen_top + 13)}" font-size="11" fill="{INK}">'
+                f"{esc(text)}{tip}</text>"
+            )
     out.append("</g>")
 
 
-def draw_window(out: list[str], window: tuple[date, date] | None, xs: TimeScale,
-                lay: Layout) -> None:
+def draw_window(
+    out: list[str], window: tuple[date, date] | None, xs: TimeScale, lay: Layout
+) -> None:
     """The current due window as a highlighted band."""
     if window is None or window[1] < xs.first or window[0] > xs.last:
         return
     x0, x1 = xs.clamp_x(window[0]), xs.clamp_x(window[1])
     if x1 - x0 < 2:  # a one-day window must still show
         x0, x1 = (x0 + x1) / 2 - 1, (x0 + x1) / 2 + 1
-    out.append(f'<rect class="tl-window" data-from="{window[0].isoformat()}" '
-               f'data-to="{window[1].isoformat()}" x="{num(x0)}" y="{num(lay.flag_top)}" '
-               f'width="{num(x1 - x0)}" height="{num(lay.plots_bottom - lay.flag_top)}" '
-               f'fill="{WINDOW}" fill-opacity="0.22"><title>Next infusion due '
-               f'{fmt_day(window[0])} to {fmt_day(window[1])}</title></rect>')
+    out.append(
+        f'<rect class="tl-window" data-from="{window[0].isoformat()}" '
+        f'data-to="{window[1].isoformat()}" x="{num(x0)}" y="{num(lay.flag_top)}" '
+        f'width="{num(x1 - x0)}" height="{num(lay.plots_bottom - lay.flag_top)}" '
+        f'fill="{WINDOW}" fill-opacity="0.22"><title>Next infusion due '
+        f"{fmt_day(window[0])} to {fmt_day(window[1])}</title></rect>"
+    )
 
 
 def draw_time_axis(out: list[str], xs: TimeScale, lay: Layout) -> None:
@@ -102,8 +110,10 @@ def draw_time_axis(out: list[str], xs: TimeScale, lay: Layout) -> None:
             x0 = xs.clamp_x(date(year, 1, 1))
             x1 = xs.clamp_x(date(year + 1, 1, 1))
             if x1 - x0 >= 60:  # a sliver of a year would put its label under the wrong one
-                out.append(f'<text x="{num((x0 + x1) / 2)}" y="{num(lay.axis_top + 29)}" '
-                           f'font-size="11" font-weight="600" fill="{INK}">{year}</text>')
+                out.append(
+                    f'<text x="{num((x0 + x1) / 2)}" y="{num(lay.axis_top + 29)}" '
+                    f'font-size="11" font-weight="600" fill="{INK}">{year}</text>'
+                )
     out.append("</g>")
 
 
@@ -143,8 +153,10 @@ def _shown_labels(xs_list: list[float], texts: list[str], changes: set[int]) -> 
         return all(abs(taken[j] - x) >= gap for j in (i - 1, i) if 0 <= j < len(taken))
 
     # Repeats get wider spacing than changes: a wall of identical "70 g" reads as noise.
-    passes = ((sorted(changes), _ROTATED_GAP),
-              ([i for i, t in enumerate(texts) if t and i not in changes], _ROTATED_GAP * 1.5))
+    passes = (
+        (sorted(changes), _ROTATED_GAP),
+        ([i for i, t in enumerate(texts) if t and i not in changes], _ROTATED_GAP * 1.5),
+    )
     for order, gap in passes:
         for i in order:
             if room(xs_list[i], gap):
@@ -153,14 +165,16 @@ def _shown_labels(xs_list: list[float], texts: list[str], changes: set[int]) -> 
     return shown
 
 
-def draw_courses(out: list[str], courses: Sequence[TimelineCourse], xs: TimeScale,
-                 lay: Layout, rotated: bool) -> None:
+def draw_courses(
+    out: list[str], courses: Sequence[TimelineCourse], xs: TimeScale, lay: Layout, rotated: bool
+) -> None:
     """A marker through all panels for every course, dose labels where they fit."""
     xs_list = [xs.x(c.day) for c in courses]
     texts = [_dose_text(c) for c in courses]
     changes = _dose_changes(texts)
-    shown = (_shown_labels(xs_list, texts, changes) if rotated
-             else {i for i, t in enumerate(texts) if t})
+    shown = (
+        _shown_labels(xs_list, texts, changes) if rotated else {i for i, t in enumerate(texts) if t}
+    )
     # Dense histories (years at a glance) get fainter markers so the scores stay readable.
     spacing = (xs.x1 - xs.x0) / max(len(courses), 1)
     opacity = "0.55" if spacing >= 14 else "0.35"
@@ -171,19 +185,25 @@ def draw_courses(out: list[str], courses: Sequence[TimelineCourse], xs: TimeScal
         what = c.label or texts[i] or "dose not recorded"
         tip = f"{'Given' if given else 'Booked'} {fmt_day(c.day)}: {what}"
         dash = "" if given else ' stroke-dasharray="3 3"'
-        out.append(f'<g class="tl-course tl-{c.status}" data-day="{day}"><title>{esc(tip)}</title>'
-                   f'<path d="{_through(lay, x, lay.dose_bottom)}" stroke="{COURSE}" '
-                   f'stroke-width="1" stroke-opacity="{opacity}"{dash} fill="none"/>')
+        out.append(
+            f'<g class="tl-course tl-{c.status}" data-day="{day}"><title>{esc(tip)}</title>'
+            f'<path d="{_through(lay, x, lay.dose_bottom)}" stroke="{COURSE}" '
+            f'stroke-width="1" stroke-opacity="{opacity}"{dash} fill="none"/>'
+        )
         if i in shown:
             look = f'fill="{INK}" font-weight="600"' if i in changes else f'fill="{MUTED}"'
             base = num(lay.dose_bottom - 3)
             if rotated:
                 # Stands on the line, reading upwards; +3.5 centres the glyphs on x.
-                out.append(f'<text x="{num(x + 3.5)}" y="{base}" transform="rotate(-90 '
-                           f'{num(x + 3.5)} {base})" {look}>{esc(texts[i])}</text>')
+                out.append(
+                    f'<text x="{num(x + 3.5)}" y="{base}" transform="rotate(-90 '
+                    f'{num(x + 3.5)} {base})" {look}>{esc(texts[i])}</text>'
+                )
             else:
-                out.append(f'<text x="{num(x)}" y="{base}" text-anchor="middle" '
-                           f'{look}>{esc(texts[i])}</text>')
+                out.append(
+                    f'<text x="{num(x)}" y="{base}" text-anchor="middle" '
+                    f"{look}>{esc(texts[i])}</text>"
+                )
         out.append("</g>")
     out.append("</g>")
 
@@ -192,9 +212,11 @@ def _flag_label(x: float, y: float, text: str, colour: str, lay: Layout) -> str:
     """A bold label ending just left of x (so it never runs off the right edge)."""
     width = text_width(text, 11, bold=True)
     anchor, tx = ("end", x - 4) if x - 4 - width >= 2 else ("start", x + 4)
-    return (f'<text x="{num(tx)}" y="{num(y)}" text-anchor="{anchor}" font-size="11" '
-            f'font-weight="600" fill="{colour}" stroke="{HALO}" stroke-width="3" '
-            f'stroke-linejoin="round" paint-order="stroke">{esc(text)}</text>')
+    return (
+        f'<text x="{num(tx)}" y="{num(y)}" text-anchor="{anchor}" font-size="11" '
+        f'font-weight="600" fill="{colour}" stroke="{HALO}" stroke-width="3" '
+        f'stroke-linejoin="round" paint-order="stroke">{esc(text)}</text>'
+    )
 
 
 def draw_today(out: list[str], today: date, xs: TimeScale, lay: Layout) -> None:
@@ -203,13 +225,16 @@ def draw_today(out: list[str], today: date, xs: TimeScale, lay: Layout) -> None:
         return
     x = xs.x(today)
     label = _flag_label(x, lay.flag_top + 24, "today", INK, lay)
-    out.append(f'<g class="tl-today" data-day="{today.isoformat()}"><title>Today, '
-               f'{fmt_day(today)}</title><path d="{_through(lay, x, lay.flag_top + 15)}" '
-               f'stroke="{INK}" stroke-width="1.5" fill="none"/>{label}</g>')
+    out.append(
+        f'<g class="tl-today" data-day="{today.isoformat()}"><title>Today, '
+        f'{fmt_day(today)}</title><path d="{_through(lay, x, lay.flag_top + 15)}" '
+        f'stroke="{INK}" stroke-width="1.5" fill="none"/>{label}</g>'
+    )
 
 
-def draw_next_booking(out: list[str], next_booking: date | None, xs: TimeScale,
-                      lay: Layout) -> None:
+def draw_next_booking(
+    out: list[str], next_booking: date | None, xs: TimeScale, lay: Layout
+) -> None:
     """A blue dashed line under a diamond for the next booked infusion (upper flag row)."""
     if next_booking is None or not xs.contains(next_booking):
         return
@@ -218,7 +243,9 @@ def draw_next_booking(out: list[str], next_booking: date | None, xs: TimeScale,
     label = _flag_label(x - 3, y + 4, f"next {fmt_short(next_booking)}", NEXT, lay)
     # The line starts under the dose labels, where the booked course's own label stands.
     line = _through(lay, x, lay.dose_bottom)
-    out.append(f'<g class="tl-next-booking" data-day="{next_booking.isoformat()}"><title>Next '
-               f'booking {fmt_day(next_booking)}</title><path d="{line}" '
-               f'stroke="{NEXT}" stroke-width="1.5" stroke-dasharray="5 3" fill="none"/>'
-               f'<path d="M{num(x)} {num(y - 5)}l5 5-5 5-5-5z" fill="{NEXT}"/>{label}</g>')
+    out.append(
+        f'<g class="tl-next-booking" data-day="{next_booking.isoformat()}"><title>Next '
+        f'booking {fmt_day(next_booking)}</title><path d="{line}" '
+        f'stroke="{NEXT}" stroke-width="1.5" stroke-dasharray="5 3" fill="none"/>'
+        f'<path d="M{num(x)} {num(y - 5)}l5 5-5 5-5-5z" fill="{NEXT}"/>{label}</g>'
+    )

@@ -50,8 +50,7 @@ def group_panels(series: Sequence[TimelineSeries], scale: TimeScale) -> list[Pan
             if p.kind not in KIND_NAMES:
                 raise ValueError(f"unknown point kind {p.kind!r} in series {s.key!r}")
         # sorted() is stable, so points on the same day keep the caller's order.
-        points = tuple(sorted((p for p in s.points if scale.contains(p.day)),
-                              key=lambda p: p.day))
+        points = tuple(sorted((p for p in s.points if scale.contains(p.day)), key=lambda p: p.day))
         if points:
             by_panel.setdefault(s.panel, []).append((s, points))
     order = [k for k in PANEL_ORDER if k in by_panel]
@@ -90,24 +89,25 @@ def panel_scale(panel: Panel, top: float, bottom: float) -> ValueScale:
     return value_scale(values, top, bottom, inverted=panel.inverted, whole=panel.whole)
 
 
-def draw_panel_frame(out: list[str], panel: Panel, ys: ValueScale, left: float,
-                     right: float) -> None:
+def draw_panel_frame(
+    out: list[str], panel: Panel, ys: ValueScale, left: float, right: float
+) -> None:
     """Horizontal gridlines, y tick labels and the frame of one panel."""
     grid = "".join(f"M{num(left)} {num(ys.y(t))}H{num(right)}" for t in ys.ticks)
     out.append(f'<g class="tl-panel" data-panel="{esc(panel.key)}">')
-    out.append(f'<path class="tl-grid" d="{grid}" stroke="{GRID}" stroke-width="0.8" '
-               'fill="none"/>')
+    out.append(f'<path class="tl-grid" d="{grid}" stroke="{GRID}" stroke-width="0.8" fill="none"/>')
     out.append(f'<g class="tl-yticks" fill="{MUTED}" font-size="10" text-anchor="end">')
     for t in ys.ticks:
         out.append(f'<text x="{num(left - 6)}" y="{num(ys.y(t) + 3.5)}">{fmt_value(t)}</text>')
     out.append("</g>")
-    out.append(f'<rect class="tl-frame" x="{num(left)}" y="{num(ys.top)}" '
-               f'width="{num(right - left)}" height="{num(ys.bottom - ys.top)}" '
-               f'fill="none" stroke="{FRAME}" stroke-width="1"/></g>')
+    out.append(
+        f'<rect class="tl-frame" x="{num(left)}" y="{num(ys.top)}" '
+        f'width="{num(right - left)}" height="{num(ys.bottom - ys.top)}" '
+        f'fill="none" stroke="{FRAME}" stroke-width="1"/></g>'
+    )
 
 
-def draw_panel_header(out: list[str], panel: Panel, top: float, left: float,
-                      right: float) -> None:
+def draw_panel_header(out: list[str], panel: Panel, top: float, left: float, right: float) -> None:
     """The panel heading on the left and its series key (line sample, label) on the right."""
     y = num(top - 7)
     # The key may take at most half the row; long labels are cut (full text in the legend
@@ -117,14 +117,18 @@ def draw_panel_header(out: list[str], panel: Panel, top: float, left: float,
     widths = [22 + 5 + text_width(label, 11) for label in labels]
     x = right - sum(widths) - 14 * (len(widths) - 1)
     heading = fit(panel.heading, x - 16 - left, 12, bold=True)
-    out.append(f'<g class="tl-panel-header" font-size="11"><text class="tl-panel-title" '
-               f'x="{num(left)}" y="{y}" font-size="12" font-weight="600" fill="{INK}">'
-               f'{esc(heading)}<title>{esc(panel.heading)}</title></text>')
+    out.append(
+        f'<g class="tl-panel-header" font-size="11"><text class="tl-panel-title" '
+        f'x="{num(left)}" y="{y}" font-size="12" font-weight="600" fill="{INK}">'
+        f"{esc(heading)}<title>{esc(panel.heading)}</title></text>"
+    )
     for s, label, w in zip(panel.series, labels, widths, strict=True):
         dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
-        out.append(f'<path d="M{num(x)} {num(top - 11)}h22" stroke="{s.colour}" '
-                   f'stroke-width="2"{dash} fill="none"/><text x="{num(x + 27)}" y="{y}" '
-                   f'fill="{INK}">{esc(label)}<title>{esc(s.series.label)}</title></text>')
+        out.append(
+            f'<path d="M{num(x)} {num(top - 11)}h22" stroke="{s.colour}" '
+            f'stroke-width="2"{dash} fill="none"/><text x="{num(x + 27)}" y="{y}" '
+            f'fill="{INK}">{esc(label)}<title>{esc(s.series.label)}</title></text>'
+        )
         x += w + 14
     out.append("</g>")
 
@@ -135,18 +139,26 @@ def draw_panel_header(out: list[str], panel: Panel, top: float, left: float,
 # but quieter than the peaks and troughs the rules counted.
 def _shape(kind: str, x: float, y: float, colour: str, k: float) -> str:
     if kind == "plain":
-        return (f'circle cx="{num(x)}" cy="{num(y)}" r="{num(2.6 * k)}" fill="#ffffff" '
-                f'stroke="{colour}" stroke-width="1.2"')
+        return (
+            f'circle cx="{num(x)}" cy="{num(y)}" r="{num(2.6 * k)}" fill="#ffffff" '
+            f'stroke="{colour}" stroke-width="1.2"'
+        )
     if kind == "trough":
-        return (f'path d="M{num(x)} {num(y)}m{num(-4.5 * k)} {num(-2.6 * k)}h{num(9 * k)}'
-                f'l{num(-4.5 * k)} {num(7.8 * k)}z" fill="#ffffff" stroke="{colour}" '
-                f'stroke-width="1.5"')
+        return (
+            f'path d="M{num(x)} {num(y)}m{num(-4.5 * k)} {num(-2.6 * k)}h{num(9 * k)}'
+            f'l{num(-4.5 * k)} {num(7.8 * k)}z" fill="#ffffff" stroke="{colour}" '
+            f'stroke-width="1.5"'
+        )
     if kind == "peak":
-        return (f'circle cx="{num(x)}" cy="{num(y)}" r="{num(3.6 * k)}" fill="{colour}" '
-                f'stroke="#ffffff" stroke-width="0.8"')
+        return (
+            f'circle cx="{num(x)}" cy="{num(y)}" r="{num(3.6 * k)}" fill="{colour}" '
+            f'stroke="#ffffff" stroke-width="0.8"'
+        )
     side = 6 * k
-    return (f'rect x="{num(x - side / 2)}" y="{num(y - side / 2)}" width="{num(side)}" '
-            f'height="{num(side)}" fill="{colour}"')
+    return (
+        f'rect x="{num(x - side / 2)}" y="{num(y - side / 2)}" width="{num(side)}" '
+        f'height="{num(side)}" fill="{colour}"'
+    )
 
 
 def _marker_scale(panel: Panel, width: float) -> float:
@@ -175,18 +187,23 @@ def draw_series(out: list[str], panel: Panel, ys: ValueScale, xs: TimeScale) -> 
         dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
         out.append(f'<g class="tl-series" data-series="{key}">')
         for kind, style in _LINE_STYLE.items():
-            coords = [f"{num(xs.x(p.day))},{num(ys.y(p.value))}"
-                      for p in s.points if p.kind == kind]
+            coords = [
+                f"{num(xs.x(p.day))},{num(ys.y(p.value))}" for p in s.points if p.kind == kind
+            ]
             if len(coords) > 1:
-                out.append(f'<polyline class="tl-line tl-line-{kind}" points="{" ".join(coords)}" '
-                           f'fill="none" stroke="{s.colour}" {style}{dash}/>')
+                out.append(
+                    f'<polyline class="tl-line tl-line-{kind}" points="{" ".join(coords)}" '
+                    f'fill="none" stroke="{s.colour}" {style}{dash}/>'
+                )
         for p in s.points:
             x, y = xs.x(p.day), ys.y(p.value)
             shape = _shape(p.kind, x, y, s.colour, k)
             tag = shape.split(" ", 1)[0]
             day = p.day.isoformat()
             what = f"{esc(p.note)}, {KIND_NAMES[p.kind]}" if p.note else KIND_NAMES[p.kind]
-            out.append(f'<{shape} class="tl-point tl-{p.kind}" data-series="{key}" '
-                       f'data-day="{day}"><title>{fmt_day(p.day)} · {label}: '
-                       f'{fmt_value(p.value)} {unit} · {what}</title></{tag}>')
+            out.append(
+                f'<{shape} class="tl-point tl-{p.kind}" data-series="{key}" '
+                f'data-day="{day}"><title>{fmt_day(p.day)} · {label}: '
+                f"{fmt_value(p.value)} {unit} · {what}</title></{tag}>"
+            )
         out.append("</g>")

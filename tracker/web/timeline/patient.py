@@ -20,9 +20,15 @@ from tracker.web.timeline.values import (
     TimelineTreatment,
 )
 
-PANEL_OF = {"grip_vigorimeter": "grip", "grip_dynamometer": "grip", "mrc_sum": "mrc",
-            "rods": "rods", "incat": "disability", "onls": "disability",
-            "wear_off_day": "wear_off"}
+PANEL_OF = {
+    "grip_vigorimeter": "grip",
+    "grip_dynamometer": "grip",
+    "mrc_sum": "mrc",
+    "rods": "rods",
+    "incat": "disability",
+    "onls": "disability",
+    "wear_off_day": "wear_off",
+}
 # The timing a peak or a trough is taken at (preferred when two scores look alike).
 TIMING_OF = {"trough": Timing.PRE_INFUSION, "peak": Timing.POST_INFUSION}
 NOTE_OF = {Timing.PRE_INFUSION: "before infusion", Timing.POST_INFUSION: "after infusion"}
@@ -37,45 +43,62 @@ def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
     for s, kind in zip(record.scores, used, strict=True):
         if kind is None:
             kind = "clinic" if s.timing == "clinic" else "plain"
-        by_series.setdefault((s.measure, s.side), []).append(TimelinePoint(
-            day=s.taken_on, value=s.value, kind=kind,
-            note=NOTE_OF.get(s.timing, "") if kind == "plain" else ""))
+        by_series.setdefault((s.measure, s.side), []).append(
+            TimelinePoint(
+                day=s.taken_on,
+                value=s.value,
+                kind=kind,
+                note=NOTE_OF.get(s.timing, "") if kind == "plain" else "",
+            )
+        )
     series = []
-    for (measure, side), points in sorted(by_series.items(), key=lambda kv: (kv[0][0],
-                                                                             kv[0][1] or "")):
+    for (measure, side), points in sorted(
+        by_series.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    ):
         m = MEASURES.get(measure)
         label = m.label if m else measure
-        series.append(TimelineSeries(
-            key=f"{measure}:{side}" if side else measure,
-            label=_series_label(label, side),
-            unit=m.unit if m else "",
-            higher_is_better=m.higher_is_better if m else True,
-            panel=PANEL_OF.get(measure, "other"),
-            points=tuple(points),
-        ))
+        series.append(
+            TimelineSeries(
+                key=f"{measure}:{side}" if side else measure,
+                label=_series_label(label, side),
+                unit=m.unit if m else "",
+                higher_is_better=m.higher_is_better if m else True,
+                panel=PANEL_OF.get(measure, "other"),
+                points=tuple(points),
+            )
+        )
     courses = [
         TimelineCourse(
-            day=c["scheduled_on"], dose_g=c["dose_g"], status=c["status"],
+            day=c["scheduled_on"],
+            dose_g=c["dose_g"],
+            status=c["status"],
             label=_course_label(c, record.products),
         )
-        for c in record.courses if c["status"] in (CourseStatus.GIVEN, CourseStatus.BOOKED)
+        for c in record.courses
+        if c["status"] in (CourseStatus.GIVEN, CourseStatus.BOOKED)
     ]
     regimens = []
     for i, r in enumerate(record.regimens):
         following = record.regimens[i + 1]["starts_on"] if i + 1 < len(record.regimens) else None
-        regimens.append(TimelineRegimen(
-            starts_on=r["starts_on"],
-            ends_on=following - timedelta(days=1) if following else None,
-            label=dose_text(r["dose_g_per_kg"], "g/kg")
-            + (f" ({dose_text(r['dose_g'])})" if r["dose_g"] else "")
-            + f" every {r['interval_days']} d",
-            reason=r["reason"] or "",
-        ))
+        regimens.append(
+            TimelineRegimen(
+                starts_on=r["starts_on"],
+                ends_on=following - timedelta(days=1) if following else None,
+                label=dose_text(r["dose_g_per_kg"], "g/kg")
+                + (f" ({dose_text(r['dose_g'])})" if r["dose_g"] else "")
+                + f" every {r['interval_days']} d",
+                reason=r["reason"] or "",
+            )
+        )
     ev = record.evaluation
     window = (ev.window_start, ev.window_end) if ev.window_start and ev.window_end else None
     return render_timeline(
-        series=series, courses=courses, regimens=regimens, window=window,
-        next_booking=ev.next_booking.starts_on if ev.next_booking else None, today=today,
+        series=series,
+        courses=courses,
+        regimens=regimens,
+        window=window,
+        next_booking=ev.next_booking.starts_on if ev.next_booking else None,
+        today=today,
         treatments=[_treatment(t) for t in record.other_treatments],
     )
 
@@ -88,11 +111,14 @@ def rules_used(scores: Sequence, response: ResponseAssessment | None) -> list[st
     wanted: dict[str, Counter[ScoreKey]] = {"trough": Counter(), "peak": Counter()}
     for cycle in response.cycles if response else ():
         # A swing's trough is one of the cycle's troughs too: counted once.
-        troughs = [*cycle.troughs,
-                   *(s.trough for s in cycle.swings if s.trough not in cycle.troughs)]
+        troughs = [
+            *cycle.troughs,
+            *(s.trough for s in cycle.swings if s.trough not in cycle.troughs),
+        ]
         wanted["trough"].update(_key(r.measure, r.side, r.taken_on, r.value) for r in troughs)
-        wanted["peak"].update(_key(s.peak.measure, s.peak.side, s.peak.taken_on, s.peak.value)
-                              for s in cycle.swings)
+        wanted["peak"].update(
+            _key(s.peak.measure, s.peak.side, s.peak.taken_on, s.peak.value) for s in cycle.swings
+        )
     kinds: list[str | None] = [None] * len(scores)
     # First scores at the timing a peak or trough has, then any left over (so a pre- and a
     # post-infusion score alike on one day cannot swap places).
@@ -115,9 +141,12 @@ def _key(measure: str, side: str | None, day: date, value: float) -> ScoreKey:
 
 def _treatment(t: dict) -> TimelineTreatment:
     name = OTHER_TREATMENT_LABELS.get(t["kind"], t["kind"])
-    return TimelineTreatment(starts_on=t["started_on"], ends_on=t["stopped_on"],
-                             label=f"{name}: {t['description']}" if t["description"] else name,
-                             kind=t["kind"])
+    return TimelineTreatment(
+        starts_on=t["started_on"],
+        ends_on=t["stopped_on"],
+        label=f"{name}: {t['description']}" if t["description"] else name,
+        kind=t["kind"],
+    )
 
 
 def _series_label(label: str, side: str | None) -> str:

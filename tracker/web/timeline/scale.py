@@ -117,8 +117,9 @@ def _nice_step(raw: float, whole: bool) -> float:
     return step
 
 
-def value_scale(values: Iterable[float], top: float, bottom: float, *, inverted: bool,
-                whole: bool) -> ValueScale:
+def value_scale(
+    values: Iterable[float], top: float, bottom: float, *, inverted: bool, whole: bool
+) -> ValueScale:
     """A y scale for a panel: the data with some padding, rounded out to tick steps."""
     values = list(values)
     lo, hi = min(values), max(values)

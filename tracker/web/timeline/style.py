@@ -85,8 +85,15 @@ class Layout:
         return self.plots[-1][1]
 
 
-def make_layout(width: int, *, regimen_row: bool, dose_row: float, panels: int,
-                legend_rows: int, treatment_rows: int = 0) -> Layout:
+def make_layout(
+    width: int,
+    *,
+    regimen_row: bool,
+    dose_row: float,
+    panels: int,
+    legend_rows: int,
+    treatment_rows: int = 0,
+) -> Layout:
     """Stack the rows: regimens, other treatments, flags, doses, panels, axis, legend."""
     y = TOP_PAD
     regimen_top = y
@@ -106,5 +113,16 @@ def make_layout(width: int, *, regimen_row: bool, dose_row: float, panels: int,
     y += AXIS_ROW
     legend_top = y
     y += legend_rows * LEGEND_ROW + 4
-    return Layout(float(width), LEFT, width - RIGHT_PAD, regimen_top, treatment_top, flag_top,
-                  dose_bottom, tuple(plots), axis_top, legend_top, y)
+    return Layout(
+        float(width),
+        LEFT,
+        width - RIGHT_PAD,
+        regimen_top,
+        treatment_top,
+        flag_top,
+        dose_bottom,
+        tuple(plots),
+        axis_top,
+        legend_top,
+        y,
+    )
