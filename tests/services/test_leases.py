@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
-
 from tracker.services import leases
 from tracker.store.models import Lease
 from tracker.store.types import utcnow
@@ -37,9 +35,9 @@ def test_ending_a_lease_touches_only_the_holders(session):
     assert leases.take_lease(session, name="t", holder="b", now=now, duration=MINUTE)
 
 
-def test_an_advisory_lock_is_taken_checked_and_let_go(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's")
+def test_an_advisory_lock_is_taken_checked_and_let_go(postgres_database):
+    # Advisory locks are PostgreSQL's: this test builds that database alone.
+    _url, engine = postgres_database
     key = 0x7E57_1EA5
     with engine.connect() as mine, engine.connect() as theirs:
         mine = mine.execution_options(isolation_level="AUTOCOMMIT")
