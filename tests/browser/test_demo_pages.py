@@ -41,7 +41,12 @@ def test_demo_worklist_and_a_three_year_timeline(chromium, browser_site, artifac
     assert rows.count() >= 10
     assert page.get_by_role("link", name="Overdue").is_visible()
     page.screenshot(path=str(artifacts / "demo-worklist.png"), full_page=True)
-    page.goto(f"{base}/patients/{pid}")
+    page.goto(f"{base}/patients/{pid}?range=all")
     assert page.locator(".tl-course.tl-given").count() == courses
     assert page.locator(".tl-point").count() == scores
     page.locator(".timeline").screenshot(path=str(artifacts / "demo-timeline.png"))
+    # Issue 16: the page of the longest-treated patient is a summary, not every score.
+    page.goto(f"{base}/patients/{pid}")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    page.screenshot(path=str(artifacts / "demo-patient-summary.png"), full_page=True)
+    assert height < 4000, f"{height}px tall for {courses} courses and {scores} scores"

@@ -385,6 +385,10 @@ PATIENT_RECORD_READS = {
     "/patients/{patient_id}/other-treatments",
     "/patients/{patient_id}/review-report",
     "/patients/{patient_id}/summary",
+    "/patients/{patient_id}/history/courses",
+    "/patients/{patient_id}/history/scores",
+    "/patients/{patient_id}/history/weights",
+    "/patients/{patient_id}/history/reviews",
     "/api/v1/patients/{patient_id}/diagnosis",
     "/patients/{patient_id}/diagnosis/new",
     # ... and by what they are asked for (test_feeds_and_recalls_are_audited_as_reads).

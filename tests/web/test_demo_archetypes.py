@@ -93,6 +93,7 @@ def test_a_demo_patient_page_shows_every_course_and_score(client, make_user, coh
     scores = session.exec(select(Assessment).where(Assessment.patient_id == pid)).all()
     assert len(given) >= 30 and len(scores) >= 100  # about 3 years of history
     log_in(client, make_user, "viewer")
-    page = client.get(f"/patients/{pid}").text
+    # The whole history on the timeline's "All" range (the page's default is the last year).
+    page = client.get(f"/patients/{pid}?range=all").text
     assert page.count('class="tl-course tl-given"') == len(given)
     assert page.count('class="tl-point ') == len(scores)

@@ -340,3 +340,32 @@ def test_every_link_in_the_menus_opens_for_the_role_that_sees_it(client, make_us
                 f"/patients/{pid}/calendar",
                 f"/patients/{pid}/review-report",
             } <= links
+
+
+def test_patient_page_shows_the_latest_and_each_history_is_paged(client, make_user, pharmacist_api):
+    pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY - timedelta(days=800))
+    for i in range(60):
+        score(
+            client,
+            pharmacist_api,
+            pid,
+            TODAY - timedelta(days=700 - i * 10),
+            value=40 + i,
+            timing="clinic",
+        )
+    log_in(client, make_user, "viewer")
+    page = client.get(f"/patients/{pid}").text
+    assert "Latest scores" in page and page.count("<tr><td>") <= 12  # not all 60 scores
+    assert f'href="/patients/{pid}/history/scores"' in page
+    assert 'href="?range=1y" aria-current="page"' in page
+    for shown in ("6m", "1y", "all"):
+        assert client.get(f"/patients/{pid}?range={shown}").status_code == 200
+    assert client.get(f"/patients/{pid}?range=forever").status_code == 422
+    first = client.get(f"/patients/{pid}/history/scores")
+    assert first.status_code == 200 and "Page 1 of 2" in first.text
+    assert first.text.count("<tr><td>") == 50
+    second = client.get(f"/patients/{pid}/history/scores?page=2").text
+    assert "Page 2 of 2" in second and second.count("<tr><td>") == 10
+    for kind in ("courses", "weights", "reviews"):
+        assert client.get(f"/patients/{pid}/history/{kind}").status_code == 200
+    assert client.get("/patients/999999/history/scores").status_code == 404

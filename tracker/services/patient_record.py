@@ -115,18 +115,16 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
     )
 
 
-def course_views(session: Session, patient_id: int) -> list[dict[str, Any]]:
-    """A patient's courses as infusion_service.infusion_views shows them, oldest first."""
+def course_views(
+    session: Session, patient_id: int, *, ids: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """A patient's courses (or those of them with the given ids) as
+    infusion_service.infusion_views shows them, oldest first."""
     table = Infusion.__table__
-    rows = (
-        session.execute(
-            select(table)  # type: ignore[call-overload]  # SQLModel's select() takes no Core table
-            .where(table.c.patient_id == patient_id)
-            .order_by(table.c.scheduled_on, table.c.id)
-        )
-        .mappings()
-        .all()
-    )
+    query = select(table).where(table.c.patient_id == patient_id)  # type: ignore[call-overload]  # SQLModel's select() takes no Core table
+    if ids is not None:
+        query = query.where(table.c.id.in_(ids))
+    rows = session.execute(query.order_by(table.c.scheduled_on, table.c.id)).mappings().all()
     lots: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
     if lots:
         lot_table = InfusionLot.__table__

@@ -1,7 +1,8 @@
 """A patient's page: header, timeline, history; recommendation, review and weight forms."""
 
 import math
-from typing import Annotated
+from datetime import date, timedelta
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
@@ -14,6 +15,7 @@ from tracker.services import audit
 from tracker.services import patients as patient_service
 from tracker.services import recommendations as recommendation_service
 from tracker.services.errors import ServiceError
+from tracker.services.patient_history import HISTORY_KINDS, history_page, latest_scores
 from tracker.services.patient_record import patient_record
 from tracker.services.policy import display_units, load_policy
 from tracker.web.deps import (
@@ -51,6 +53,7 @@ def _page(
     status=200,
     template="patient.html",
     saved="",
+    shown_range="1y",
 ):
     record = patient_record(db, patient_id=patient_id, today=today)
     audit.patient_viewed(
@@ -64,7 +67,12 @@ def _page(
             "p": record.patient,
             "ev": record.evaluation,
             "today": today,
-            "timeline": timeline_svg(record, today=today),
+            "timeline": timeline_svg(record, today=today, start=range_start(shown_range, today)),
+            "ranges": RANGES,
+            "shown_range": shown_range,
+            "recent_courses": record.courses[-RECENT_COURSES:],
+            "latest_scores": latest_scores(record.scores),
+            "recent_items": RECENT_ITEMS,
             "measures": MEASURES,
             "action_labels": ACTION_LABELS,
             "status_labels": STATUS_LABELS,
@@ -78,6 +86,20 @@ def _page(
         },
         status_code=status,
     )
+
+
+# The timeline's ranges (?range=), the last year by default; the page's short lists.
+RANGES = {"6m": "6 months", "1y": "1 year", "all": "All"}
+RANGE_DAYS = {"6m": 183, "1y": 365}
+RECENT_COURSES = 6
+RECENT_ITEMS = 3
+TimelineRange = Literal["6m", "1y", "all"]
+
+
+def range_start(shown_range: str, today: date) -> date | None:
+    """The first day the timeline draws for a range, or None for the whole history."""
+    days = RANGE_DAYS.get(shown_range)
+    return today - timedelta(days=days) if days else None
 
 
 def saved_item(record, saved: str) -> dict | None:
@@ -105,9 +127,47 @@ def patient_page(
     today: Today,
     patient_id: IdPath,
     saved: Annotated[str, Query(max_length=40)] = "",
+    shown_range: Annotated[TimelineRange, Query(alias="range")] = "1y",
 ):
-    """The patient's record with the timeline and the recommended action."""
-    return _page(request, db, user, today, patient_id, saved=saved)
+    """The patient's summary: flags, recommendation, timeline, the latest courses and scores."""
+    return _page(request, db, user, today, patient_id, saved=saved, shown_range=shown_range)
+
+
+def _history_route(kind: str):
+    def history(
+        request: Request,
+        db: DbSession,
+        user: PageUser,
+        patient_id: IdPath,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ):
+        patient = patient_service.get_patient(db, patient_id)
+        rows = history_page(db, patient_id=patient_id, kind=kind, page=page)
+        audit.patient_viewed(
+            db, actor=actor(request, user), patient_id=patient_id, part=f"history {kind}"
+        )
+        return render(
+            request,
+            "patient_history.html",
+            {
+                "p": patient,
+                "h": rows,
+                "kinds": HISTORY_KINDS,
+                "measures": MEASURES,
+                "status_labels": STATUS_LABELS,
+                "timing_labels": TIMING_LABELS,
+            },
+        )
+
+    history.__doc__ = f"The patient's whole {kind} history, newest first, 50 to a page."
+    history.__name__ = f"patient_history_{kind}"
+    return history
+
+
+for _kind in HISTORY_KINDS:
+    router.add_api_route(
+        f"/patients/{{patient_id}}/history/{_kind}", _history_route(_kind), methods=["GET"]
+    )
 
 
 @router.get("/patients/{patient_id}/summary")
@@ -115,7 +175,9 @@ def patient_summary(
     request: Request, db: DbSession, user: PageUser, today: Today, patient_id: IdPath
 ):
     """A printable summary of the patient's treatment."""
-    return _page(request, db, user, today, patient_id, template="patient_summary.html")
+    return _page(
+        request, db, user, today, patient_id, template="patient_summary.html", shown_range="all"
+    )
 
 
 def _redirect(patient_id: int, note: str = "", saved: str = "") -> RedirectResponse:

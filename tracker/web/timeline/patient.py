@@ -36,8 +36,11 @@ NOTE_OF = {Timing.PRE_INFUSION: "before infusion", Timing.POST_INFUSION: "after 
 ScoreKey = tuple[str, str | None, date, float]  # measure, side, taken_on, value
 
 
-def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
-    """The patient's timeline: scores, courses, regimens, other treatments, window, booking."""
+def timeline_svg(record: PatientRecord, *, today: date, start: date | None = None) -> Markup:
+    """The patient's timeline: scores, courses, regimens, other treatments, window, booking.
+
+    From `start` when given (a range such as the last year), else from the first record.
+    """
     used = rules_used(record.scores, record.evaluation.response)
     by_series: dict[tuple[str, str | None], list[TimelinePoint]] = {}
     for s, kind in zip(record.scores, used, strict=True):
@@ -99,6 +102,7 @@ def timeline_svg(record: PatientRecord, *, today: date) -> Markup:
         window=window,
         next_booking=ev.next_booking.starts_on if ev.next_booking else None,
         today=today,
+        start=start,
         treatments=[_treatment(t) for t in record.other_treatments],
     )
 
