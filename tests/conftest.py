@@ -6,6 +6,7 @@ skipping).
 """
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -31,6 +32,11 @@ _TEST_HASH = hash_password(TEST_PASSWORD)  # argon2 is slow on purpose: hash onc
 
 os.environ.setdefault("TRACKER_SECRET_KEY", "test-secret-key-for-the-suite-0123456789")
 os.environ.setdefault("TRACKER_ENV", "test")
+# Sweeps append audit checkpoints; the suite's go to a directory of its own, not the checkout.
+os.environ.setdefault(
+    "TRACKER_AUDIT_CHECKPOINT_FILE",
+    os.path.join(tempfile.mkdtemp(prefix="tracker-checkpoints-"), "audit-checkpoint.json"),
+)
 get_settings.cache_clear()
 
 
