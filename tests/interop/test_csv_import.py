@@ -465,3 +465,29 @@ def test_times_and_lots_read_from_the_file(session, tmp_path):
         select(InfusionLot).where(InfusionLot.lot_number == "P100").order_by(InfusionLot.id)
     ).first()
     assert first.expires_on.isoformat() == d(200) and first.size_g == 10
+
+
+def test_an_mrn_differing_only_in_case_or_punctuation_is_one_patient(session):
+    patients = (
+        "mrn,given_name,family_name,birth_date,sex,height_cm\n"
+        "BAD65252,Ann,Lee,1960-01-01,female,165\n"
+        "bad65252.,Bob,Ray,1961-01-01,male,175\n"
+    )
+    report = run_import(
+        [source("patients", patients)],
+        file_scope=lambda: savepoint(session),
+        today=TODAY,
+        actor=SYSTEM,
+        dry_run=True,
+    )
+    refused = [e for f in report.files for e in f.errors]
+    assert [(e.line, e.field) for e in refused] == [(3, "mrn")], refused
+    weights = f"mrn,measured_on,weight_kg\nbad-65252,{d(-60)},70\n"
+    report = run_import(
+        [source("patients", patients.rsplit("bad", 1)[0]), source("weights", weights)],
+        file_scope=lambda: savepoint(session),
+        today=TODAY,
+        actor=SYSTEM,
+        dry_run=True,
+    )
+    assert [e for f in report.files for e in f.errors] == []

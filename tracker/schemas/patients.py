@@ -87,6 +87,13 @@ class PatientRead(Output):
     updated_at: datetime
 
 
+class PatientCreated(PatientRead):
+    """A patient just registered, with the ids of patients likely to be the same person
+    (same given name, family name and birth date): a warning, not a refusal."""
+
+    possible_duplicates: list[int]
+
+
 class WeightCreate(Input):
     """A weight measured on a day."""
 
