@@ -268,6 +268,12 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
             "no course of MRN R-1 on",
         ),
         (
+            "courses",
+            {"scheduled_on": d(2), "status": "booked", "dose_g": "400"},
+            "dose_g",
+            "at most 200 g a day",
+        ),
+        (
             "patients",
             {"given_name": "Al", "family_name": "Z", "birth_date": "1960-01-01", "sex": "F"},
             "sex",

@@ -85,6 +85,8 @@ class InfusionCreate(Input):
     chair: ChairCode | None = None
     days: Annotated[int, Field(ge=1, le=5)] = 1
     status: Literal["booked", "given"] = "booked"
+    # Booked: the dose planned (answered as `planned_dose_g`); given: the dose given. At most
+    # 200 g a day of the course (rules.plausibility.HIGHEST_DOSE_G_PER_DAY).
     dose_g: Grams | None = None
     product_code: ProductCode | None = None
     lots: Annotated[list[LotInput], Field(max_length=20)] = []
@@ -145,6 +147,7 @@ class InfusionRead(Output):
     chair_minutes: int | None
     status: str
     dose_g: float | None
+    planned_dose_g: float | None
     product_code: str | None
     lots: list[LotRead]
     reactions: str | None

@@ -22,6 +22,7 @@ from tracker.rules import (
     validate_score,
 )
 from tracker.rules.chairs import chair_minutes
+from tracker.rules.plausibility import ImplausibleEntry, check_course_dose
 from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
 from tracker.schemas.common import Day, Reason
 from tracker.schemas.patients import PatientCreate, Status, WeightCreate
@@ -264,6 +265,11 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
 def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry, ctx: RowContext) -> None:
     # The booking service's rules. History (given, cancelled, missed) is recorded as it
     # happened, so the two rules about new bookings apply to booked rows only.
+    if data.dose_g is not None:
+        try:
+            check_course_dose(data.dose_g, days=data.days)
+        except ImplausibleEntry as exc:
+            raise RowRefused([(exc.field, exc.message)]) from exc
     if status == CourseStatus.GIVEN:
         if data.dose_g is None:
             raise RowRefused([("dose_g", "dose_g is required when status is given")])
