@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from tracker.schemas.common import Day, Input, Note, Output, Reason, ShortText
+from tracker.schemas.common import Day, Input, Note, Output, Reason, ShortText, StrictBool
 
 ProductCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 ChairCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -91,7 +91,7 @@ class InfusionCreate(Input):
     product_code: ProductCode | None = None
     lots: Annotated[list[LotInput], Field(max_length=20)] = []
     # Lots whose vials times sizes differ from the dose given are kept only with this set.
-    confirm_lot_total: bool = False
+    confirm_lot_total: StrictBool = False
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None
@@ -105,7 +105,7 @@ class InfusionAdminister(Input):
     product_code: ProductCode | None = None
     lots: Annotated[list[LotInput], Field(max_length=20)] = []
     # Lots whose vials times sizes differ from the dose given are kept only with this set.
-    confirm_lot_total: bool = False
+    confirm_lot_total: StrictBool = False
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from tracker.rules import UnitError
+from tracker.schemas.common import TEXT_SOURCE
 from tracker.services.errors import ServiceError
 from tracker.web.deps import PageLogin
 
@@ -86,7 +87,7 @@ def parse(
     else:
         cleaned = {k: (None if v == "" else v) for k, v in data.items()}
     try:
-        return FormResult(model.model_validate(cleaned), {}, values)
+        return FormResult(model.model_validate(cleaned, context=TEXT_SOURCE), {}, values)
     except ValidationError as exc:
         return FormResult(None, errors_by_field(exc, model), values)
 

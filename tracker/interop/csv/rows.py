@@ -24,7 +24,7 @@ from tracker.rules import (
 from tracker.rules.chairs import chair_minutes
 from tracker.rules.plausibility import ImplausibleEntry, check_course_dose
 from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
-from tracker.schemas.common import Day, Reason
+from tracker.schemas.common import TEXT_SOURCE, Day, Reason
 from tracker.schemas.patients import PatientCreate, Status, WeightCreate
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
@@ -404,7 +404,7 @@ def _without(row: dict[str, str], column: str) -> dict[str, Any]:
 
 def _validate(model: type[BaseModel], values: dict[str, Any]) -> tuple[Any, Problems]:
     try:
-        return model.model_validate(values), []
+        return model.model_validate(values, context=TEXT_SOURCE), []
     except ValidationError as exc:
         return None, _schema_problems(exc, list(values))
 
