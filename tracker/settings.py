@@ -12,12 +12,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 PLACEHOLDER_SECRET = "change-me"
+ENV_FILE = ".env"
+
+
+def env_file_path() -> Path:
+    """The .env file the settings read, if it exists: in the working directory."""
+    return Path.cwd() / ENV_FILE
 
 
 class Settings(BaseSettings):
     """Every TRACKER_ variable of the API contract, plus a few of our own."""
 
-    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=ENV_FILE, extra="ignore")
 
     # The contract's variables.
     database_url: str = "sqlite:///./tracker.db"

@@ -2,7 +2,7 @@
 
 import typer
 
-from tracker.cli.console import log_to_stderr
+from tracker.cli.console import log_to_stderr, refuse_placeholder_secret
 from tracker.settings import get_settings
 
 
@@ -21,6 +21,7 @@ def serve(
     from tracker.web.app import create_app
 
     settings = get_settings()
+    refuse_placeholder_secret()
     lifespan = None
     if settings.is_sqlite if scheduler is None else scheduler:
         from tracker.jobs.scheduler import scheduler_lifespan
@@ -44,6 +45,7 @@ def scheduler_command() -> None:
     from tracker.jobs.scheduler import run_until_stopped
     from tracker.store.engine import get_engine
 
+    refuse_placeholder_secret()
     log_to_stderr()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
