@@ -221,6 +221,7 @@ def live_server(settings, committed_engine):
     import uvicorn
 
     from tracker.web.app import create_app
+    from tracker.web.serving import UVICORN_OPTIONS
 
     # The server is handed the bound socket itself: a port picked, freed and bound again
     # could be taken in between by another test process (pytest-xdist).
@@ -229,7 +230,11 @@ def live_server(settings, committed_engine):
     port = listening.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, committed_engine), host="127.0.0.1", port=port, log_level="warning"
+            create_app(settings, committed_engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            **UVICORN_OPTIONS,  # as `tracker serve` runs it
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)

@@ -19,6 +19,7 @@ def serve(
     import uvicorn
 
     from tracker.web.app import create_app
+    from tracker.web.serving import UVICORN_OPTIONS
 
     settings = get_settings()
     refuse_placeholder_secret()
@@ -32,8 +33,8 @@ def serve(
         create_app(settings, lifespan=lifespan),
         host=host,
         port=port,
-        proxy_headers=True,
         log_level="info",
+        **UVICORN_OPTIONS,
     )
 
 
