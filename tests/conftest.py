@@ -6,6 +6,7 @@ skipping).
 """
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -31,6 +32,11 @@ _TEST_HASH = hash_password(TEST_PASSWORD)  # argon2 is slow on purpose: hash onc
 
 os.environ.setdefault("TRACKER_SECRET_KEY", "test-secret-key-for-the-suite-0123456789")
 os.environ.setdefault("TRACKER_ENV", "test")
+# Sweeps append audit checkpoints; the suite's go to a directory of its own, not the checkout.
+os.environ.setdefault(
+    "TRACKER_AUDIT_CHECKPOINT_FILE",
+    os.path.join(tempfile.mkdtemp(prefix="tracker-checkpoints-"), "audit-checkpoint.json"),
+)
 get_settings.cache_clear()
 
 
@@ -215,6 +221,7 @@ def live_server(settings, committed_engine):
     import uvicorn
 
     from tracker.web.app import create_app
+    from tracker.web.serving import UVICORN_OPTIONS
 
     # The server is handed the bound socket itself: a port picked, freed and bound again
     # could be taken in between by another test process (pytest-xdist).
@@ -223,7 +230,11 @@ def live_server(settings, committed_engine):
     port = listening.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, committed_engine), host="127.0.0.1", port=port, log_level="warning"
+            create_app(settings, committed_engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            **UVICORN_OPTIONS,  # as `tracker serve` runs it
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)

@@ -1,19 +1,29 @@
 """Site settings, read once from TRACKER_* environment variables (and an optional .env)."""
 
+import hashlib
+import hmac
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PLACEHOLDER_SECRET = "change-me"
+ENV_FILE = ".env"
+
+
+def env_file_path() -> Path:
+    """The .env file the settings read, if it exists: in the working directory."""
+    return Path.cwd() / ENV_FILE
 
 
 class Settings(BaseSettings):
     """Every TRACKER_ variable of the API contract, plus a few of our own."""
 
-    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=ENV_FILE, extra="ignore")
 
     # The contract's variables.
     database_url: str = "sqlite:///./tracker.db"
@@ -57,6 +67,14 @@ class Settings(BaseSettings):
     outbox_keep_days: int = Field(default=90, ge=1, le=3650)
     scheduler_lease_seconds: int = Field(default=90, ge=3, le=3600)
 
+    # The audit trail's checkpoints: its head (count, newest HMAC), signed and appended to a
+    # file outside the database, so that entries cut off the end of the trail are seen.
+    # Unset, the file sits beside a SQLite database (or in the working directory); a site
+    # sets it to a place off the database server.
+    audit_checkpoint_file: str = ""
+    # Unset, derived from TRACKER_SECRET_KEY (a separate key, never the chain's own).
+    audit_checkpoint_key: str = ""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -88,6 +106,26 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The site time zone, in which clinical days are counted."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Where the audit trail's checkpoints are appended."""
+        if self.audit_checkpoint_file:
+            return Path(self.audit_checkpoint_file)
+        if self.is_sqlite:
+            database = make_url(self.database_url).database
+            if database and database != ":memory:":
+                return Path(database).parent / "audit-checkpoint.json"
+        return Path("audit-checkpoint.json")
+
+    @property
+    def checkpoint_key(self) -> bytes:
+        """The key that signs checkpoints: its own setting, or one derived from the secret."""
+        if self.audit_checkpoint_key:
+            return self.audit_checkpoint_key.encode()
+        return hmac.new(
+            self.secret_key.encode(), b"ivig-tracker audit checkpoint v1", hashlib.sha256
+        ).digest()
 
     @property
     def is_sqlite(self) -> bool:

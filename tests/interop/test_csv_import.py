@@ -268,6 +268,12 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
             "no course of MRN R-1 on",
         ),
         (
+            "courses",
+            {"scheduled_on": d(2), "status": "booked", "dose_g": "400"},
+            "dose_g",
+            "at most 200 g a day",
+        ),
+        (
             "patients",
             {"given_name": "Al", "family_name": "Z", "birth_date": "1960-01-01", "sex": "F"},
             "sex",
@@ -465,3 +471,29 @@ def test_times_and_lots_read_from_the_file(session, tmp_path):
         select(InfusionLot).where(InfusionLot.lot_number == "P100").order_by(InfusionLot.id)
     ).first()
     assert first.expires_on.isoformat() == d(200) and first.size_g == 10
+
+
+def test_an_mrn_differing_only_in_case_or_punctuation_is_one_patient(session):
+    patients = (
+        "mrn,given_name,family_name,birth_date,sex,height_cm\n"
+        "BAD65252,Ann,Lee,1960-01-01,female,165\n"
+        "bad65252.,Bob,Ray,1961-01-01,male,175\n"
+    )
+    report = run_import(
+        [source("patients", patients)],
+        file_scope=lambda: savepoint(session),
+        today=TODAY,
+        actor=SYSTEM,
+        dry_run=True,
+    )
+    refused = [e for f in report.files for e in f.errors]
+    assert [(e.line, e.field) for e in refused] == [(3, "mrn")], refused
+    weights = f"mrn,measured_on,weight_kg\nbad-65252,{d(-60)},70\n"
+    report = run_import(
+        [source("patients", patients.rsplit("bad", 1)[0]), source("weights", weights)],
+        file_scope=lambda: savepoint(session),
+        today=TODAY,
+        actor=SYSTEM,
+        dry_run=True,
+    )
+    assert [e for f in report.files for e in f.errors] == []

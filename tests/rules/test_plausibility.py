@@ -67,3 +67,13 @@ def test_a_weight_entry_checks_its_day_then_the_figure_at_that_age():
     check_weight_entry(measured_on=date(1985, 7, 1), weight_kg=20, life=LIFE)
     with pytest.raises(ImplausibleEntry):
         check_weight_entry(measured_on=date(2015, 7, 1), weight_kg=20, life=LIFE)
+
+
+def test_a_course_dose_above_200_g_a_day_is_refused():
+    from tracker.rules.plausibility import check_course_dose
+
+    check_course_dose(200, days=1)
+    check_course_dose(400, days=2)
+    with pytest.raises(ImplausibleEntry) as refused:
+        check_course_dose(400, days=1)
+    assert refused.value.field == "dose_g" and "200 g a day" in refused.value.message

@@ -1,10 +1,12 @@
 """Tamper evidence: `tracker audit verify` passes an intact trail and names each entry that was
 edited or whose predecessor was removed; `tracker users disable` works from the console."""
 
+import json
 import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -16,9 +18,11 @@ from tracker.store.engine import session_scope
 from tracker.store.models import AuditEvent, StaffUser, WebSession
 
 
-def tracker(*args: str, database_url: str) -> subprocess.CompletedProcess:
-    """Run `tracker ARGS` as an operator would, against this database."""
+def tracker(*args: str, database_url: str, checkpoints=None) -> subprocess.CompletedProcess:
+    """Run `tracker ARGS` as an operator would, against this database (and checkpoint file)."""
     env = {**os.environ, **FIXED_WIDTH, "TRACKER_DATABASE_URL": database_url}
+    if checkpoints is not None:
+        env["TRACKER_AUDIT_CHECKPOINT_FILE"] = str(checkpoints)
     return subprocess.run(
         [sys.executable, "-m", "tracker.cli", *args],
         capture_output=True,
@@ -60,11 +64,13 @@ def test_verify_catches_a_recomputed_hash_without_the_key(session):
 
 
 def test_the_cli_says_ok_then_names_the_entry_edited_in_the_database(
-    committed_engine, database_url
+    committed_engine, database_url, tmp_path
 ):
     with session_scope(committed_engine) as session:
         build_world(session)
-    intact = tracker("audit", "verify", database_url=database_url)
+    intact = tracker(
+        "audit", "verify", database_url=database_url, checkpoints=tmp_path / "none.json"
+    )
     assert intact.returncode == 0, intact.stderr
     with session_scope(committed_engine) as session:
         count = len(session.exec(select(AuditEvent.id)).all())
@@ -74,7 +80,9 @@ def test_the_cli_says_ok_then_names_the_entry_edited_in_the_database(
         connection.execute(
             text("UPDATE audit_event SET entity_id = '999' WHERE id = :id"), {"id": victim.id}
         )
-    broken = tracker("audit", "verify", database_url=database_url)
+    broken = tracker(
+        "audit", "verify", database_url=database_url, checkpoints=tmp_path / "none.json"
+    )
     assert broken.returncode == 1
     assert f"audit entry {victim.id}: content does not match its HMAC" in broken.stdout
     assert "audit trail broken" in broken.stderr
@@ -100,3 +108,64 @@ def test_users_disable_from_the_console_ends_the_sessions(committed_engine, data
         assert (entry.action, entry.actor_name) == ("user.disable", "system")
     missing = tracker("users", "disable", "nobody", database_url=database_url)
     assert missing.returncode == 1 and "no account named" in missing.stderr
+
+
+def _entry_ids(engine) -> list[int]:
+    with session_scope(engine, write=False) as session:
+        return list(session.exec(select(AuditEvent.id).order_by(AuditEvent.id)).all())
+
+
+@pytest.mark.parametrize("cut", ["newest", "newest 20", "every"])
+def test_verify_names_entries_cut_off_the_end_since_the_checkpoint(
+    committed_engine, database_url, tmp_path, cut
+):
+    checkpoints = tmp_path / "audit-checkpoint.json"
+    with session_scope(committed_engine) as session:
+        build_world(session)
+        for n in range(20):
+            audit.record(session, actor=SYSTEM, action="test.filler", changes={"n": n})
+    made = tracker("audit", "checkpoint", database_url=database_url, checkpoints=checkpoints)
+    assert made.returncode == 0, made.stderr
+    ids = _entry_ids(committed_engine)
+    total = len(ids)
+    assert ids == list(range(1, total + 1))
+    line = json.loads(checkpoints.read_text().splitlines()[-1])
+    assert line["count"] == total
+    assert (
+        tracker("audit", "verify", database_url=database_url, checkpoints=checkpoints).returncode
+        == 0
+    )
+
+    kept = {"newest": total - 1, "newest 20": total - 20, "every": 0}[cut]
+    with committed_engine.begin() as connection:  # someone with DELETE on the table
+        connection.execute(text("DELETE FROM audit_event WHERE id > :kept"), {"kept": kept})
+    broken = tracker("audit", "verify", database_url=database_url, checkpoints=checkpoints)
+    assert broken.returncode == 1, broken.stdout
+    assert f"saw {total} entries ending in {line['hmac'][:12]}" in broken.stdout
+    assert f"the trail holds {kept}: entries {kept + 1} to {total} are missing" in broken.stdout
+    assert "audit trail broken" in broken.stderr
+
+
+def test_the_sweep_writes_a_signed_checkpoint_and_a_forged_one_is_refused(
+    committed_engine, database_url, tmp_path
+):
+    checkpoints = tmp_path / "audit-checkpoint.json"
+    with session_scope(committed_engine) as session:
+        build_world(session)
+    swept = tracker(
+        "sweep", "--on", "2026-03-01", database_url=database_url, checkpoints=checkpoints
+    )
+    assert swept.returncode == 0, swept.stderr
+    lines = checkpoints.read_text().splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["count"] == len(_entry_ids(committed_engine))
+    ok = tracker("audit", "verify", database_url=database_url, checkpoints=checkpoints)
+    assert ok.returncode == 0, ok.stdout
+    assert "matches the checkpoint of" in ok.stdout
+    # Someone who can write the file but does not hold the checkpoint key.
+    forged = {**json.loads(lines[0]), "count": 1}
+    with checkpoints.open("a") as out:
+        out.write(json.dumps(forged) + "\n")
+    refused = tracker("audit", "verify", database_url=database_url, checkpoints=checkpoints)
+    assert refused.returncode == 1
+    assert "not signed with the checkpoint key" in refused.stdout

@@ -113,3 +113,75 @@ def test_login_needs_the_token_of_its_own_form(client, make_user, session):
         follow_redirects=False,
     )
     assert ok.status_code == 303
+
+
+FOREIGN = (
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://testserver.evil.example"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+)
+
+
+def test_every_page_write_refuses_a_foreign_origin_even_with_the_right_token(
+    app, make_user, session
+):
+    admin = page_client(app, make_user, "admin")
+    writes = _page_writes(app)
+    users_before = session.exec(select(func.count()).select_from(StaffUser)).one()
+    for method, path in writes:
+        for headers in FOREIGN:
+            answer = admin.request(
+                method,
+                fill(path),
+                data={"csrf_token": admin.csrf},
+                headers=headers,
+                follow_redirects=False,
+            )
+            assert answer.status_code == 403, (method, path, headers, answer.status_code)
+            assert "reload the page" in answer.text
+    assert admin.get("/", follow_redirects=False).status_code == 200
+    assert session.exec(select(func.count()).select_from(StaffUser)).one() == users_before
+
+
+def test_a_write_from_the_sites_own_origin_goes_through(app, make_user, session):
+    admin = page_client(app, make_user, "admin")
+    for n, headers in enumerate(
+        ({"Origin": "http://testserver"}, {"Sec-Fetch-Site": "same-origin"}, {})
+    ):
+        answer = admin.post(
+            "/admin/users",
+            data={"csrf_token": admin.csrf, "username": f"new.nurse{n}", "role": "nurse"},
+            headers=headers,
+            follow_redirects=False,
+        )
+        assert answer.status_code == 200, (headers, answer.text[:200])
+
+
+def test_the_login_form_refuses_a_foreign_origin(client, make_user, session):
+    make_user("lola.login", "nurse")
+    token = _login_form(client)
+    answer = client.post(
+        "/login",
+        data={"username": "lola.login", "password": TEST_PASSWORD, "login_csrf": token},
+        headers={"Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403
+    assert session.exec(select(func.count()).select_from(WebSession)).one() == 0
+
+
+def test_the_api_with_a_bearer_token_takes_any_origin(client, api_as):
+    answer = client.post(
+        "/api/v1/patients",
+        headers={**api_as("pharmacist"), "Origin": "https://integration.example"},
+        json={
+            "mrn": "ORIGIN-1",
+            "given_name": "A",
+            "family_name": "B",
+            "birth_date": "1970-01-01",
+            "sex": None,
+        },
+    )
+    assert answer.status_code == 201, answer.text

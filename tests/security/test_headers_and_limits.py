@@ -471,3 +471,23 @@ def test_what_schemathesis_found_is_a_422_now(client, api_as):
     assert policy.status_code == 422 and "FOUND-1" in policy.json()["detail"][0]["msg"]
     odd_key = client.put("/api/v1/policy", headers=headers, json={"": 1})
     assert odd_key.status_code == 422 and odd_key.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_the_server_does_not_name_itself(live_server):
+    import httpx
+
+    answer = httpx.get(f"{live_server}/login")
+    assert answer.status_code == 200
+    assert "server" not in answer.headers, answer.headers.get("server")
+
+
+def test_tracker_serve_and_gunicorn_workers_send_no_server_banner():
+    import runpy
+    from pathlib import Path
+
+    from tracker.web.serving import UVICORN_OPTIONS, UvicornWorker
+
+    assert UVICORN_OPTIONS["server_header"] is False
+    assert UvicornWorker.CONFIG_KWARGS["server_header"] is False
+    config = runpy.run_path(str(Path(__file__).parents[2] / "deploy" / "gunicorn.conf.py"))
+    assert config["worker_class"] == "tracker.web.serving.UvicornWorker"

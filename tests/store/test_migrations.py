@@ -67,3 +67,42 @@ def test_sqlite_file_is_created_by_upgrade(tmp_path):
     path.parent.mkdir()
     migrate.upgrade(f"sqlite:///{path}")
     assert path.exists()
+
+
+def _add_patient(url: str, mrn: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO patient (mrn, given_name, family_name, birth_date, "
+                    "reminder_consent, diagnosis, status, is_demo, created_at, updated_at) "
+                    "VALUES (:mrn, 'A', 'B', '1970-01-01', false, 'MMN', 'active', false, "
+                    "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+                ),
+                {"mrn": mrn},
+            )
+    finally:
+        engine.dispose()
+
+
+def test_0012_fills_the_mrn_key_of_existing_patients(empty_url):
+    migrate.upgrade(empty_url, "0011")
+    _add_patient(empty_url, " BAD-65252.")
+    migrate.upgrade(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT mrn_key FROM patient")).scalar_one() == (
+                "bad65252"
+            )
+    finally:
+        engine.dispose()
+
+
+def test_0012_refuses_to_merge_mrns_that_are_one_mrn(empty_url):
+    migrate.upgrade(empty_url, "0011")
+    _add_patient(empty_url, "BAD65252")
+    _add_patient(empty_url, "bad65252.")
+    with pytest.raises(RuntimeError, match="BAD65252 = bad65252."):
+        migrate.upgrade(empty_url)

@@ -198,3 +198,36 @@ def test_nurse_records_given_courses_but_does_not_book(client, api_as, pharmacis
         == 403
     )
     give(client, nurse, pid, TODAY)
+
+
+def test_a_booking_keeps_its_planned_dose(client, pharmacist):
+    pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=1))
+    booked = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=pharmacist,
+        json={"scheduled_on": iso(TODAY + timedelta(days=2)), "dose_g": 140, "days": 2},
+    )
+    assert booked.status_code == 201, booked.text
+    course = booked.json()
+    assert (course["planned_dose_g"], course["dose_g"]) == (140, None)
+    again = client.get(f"/api/v1/infusions/{course['id']}", headers=pharmacist).json()
+    assert again["planned_dose_g"] == 140
+
+
+@pytest.mark.parametrize(
+    "days,dose_g,status",
+    [(1, 400, "booked"), (1, 201, "booked"), (1, 250, "given"), (2, 400, "booked")],
+)
+def test_an_implausible_dose_per_day_is_refused(client, pharmacist, days, dose_g, status):
+    pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=30))
+    day = TODAY + timedelta(days=2) if status == "booked" else TODAY
+    body = {"scheduled_on": iso(day), "dose_g": dose_g, "days": days, "status": status}
+    if status == "given":
+        body["lots"] = [{"lot_number": "X", "vials": 1}]
+    answer = client.post(f"/api/v1/patients/{pid}/infusions", headers=pharmacist, json=body)
+    if dose_g / days <= 200:
+        assert answer.status_code == 201, answer.text
+        return
+    assert answer.status_code == 422, answer.text
+    (error,) = answer.json()["detail"]
+    assert error["loc"][-1] == "dose_g" and "200 g a day" in error["msg"], error

@@ -221,3 +221,35 @@ def test_nurse_records_weights_but_cannot_write_regimens(client, api_as, pharmac
         == 403
     )
     assert client.get(f"/api/v1/patients/{pid}", headers=viewer).status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["bad65252", "BAD65252.", " Bad-65252 "])
+def test_an_mrn_differing_only_in_case_or_punctuation_is_a_conflict_naming_mrn(
+    client, pharmacist, typed
+):
+    first = new_patient(client, pharmacist, mrn="BAD65252")
+    body = {"given_name": "X", "family_name": "Y", "birth_date": "1980-01-01", "sex": None}
+    answer = client.post("/api/v1/patients", headers=pharmacist, json={**body, "mrn": typed})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["detail"]["field"] == "mrn"
+    other = new_patient(client, pharmacist, mrn="OTHER-1", given_name="Z")
+    changed = client.patch(
+        f"/api/v1/patients/{other['id']}", json={"mrn": typed}, headers=pharmacist
+    )
+    assert changed.status_code == 409 and changed.json()["detail"]["field"] == "mrn"
+    # The patient's own MRN retyped is no conflict.
+    same = client.patch(
+        f"/api/v1/patients/{first['id']}", json={"mrn": "bad65252"}, headers=pharmacist
+    )
+    assert same.status_code == 200, same.text
+
+
+def test_a_likely_duplicate_is_named_in_the_answer(client, pharmacist):
+    first = new_patient(client, pharmacist, mrn="MRN-1")
+    assert first["possible_duplicates"] == []
+    second = new_patient(
+        client, pharmacist, mrn="MRN-2", given_name="ada", family_name="BYRON", email=None
+    )
+    assert second["possible_duplicates"] == [first["id"]]
+    elsewhere = new_patient(client, pharmacist, mrn="MRN-3", birth_date="1971-05-01")
+    assert elsewhere["possible_duplicates"] == []

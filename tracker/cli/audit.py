@@ -1,4 +1,4 @@
-"""`tracker audit verify`: the audit trail checked from the console."""
+"""`tracker audit verify` and `tracker audit checkpoint`: the audit trail from the console."""
 
 import typer
 
@@ -9,17 +9,55 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check every entry's HMAC and its link to the one before; exit 1 naming each broken one."""
+    """Check every entry's HMAC, its link to the one before and the trail's head against the
+    newest checkpoint; exit 1 naming each problem."""
+    from tracker.services import audit_checkpoint
     from tracker.services.audit import newest_entry, verify_chain
+    from tracker.settings import get_settings
     from tracker.store.engine import session_scope
 
+    settings = get_settings()
+    lines: list[str] = []
+    checkpoint = None
+    try:
+        checkpoint = audit_checkpoint.latest(settings)
+    except audit_checkpoint.CheckpointFileError as exc:
+        lines.append(f"checkpoint: {exc}")
     with session_scope(write=False) as session:
-        problems = verify_chain(session)
+        lines += [
+            f"audit entry {entry_id}: {problem}" for entry_id, problem in verify_chain(session)
+        ]
+        if checkpoint is not None:
+            lines += [f"checkpoint: {gap}" for gap in audit_checkpoint.compare(session, checkpoint)]
         count, head_hmac = newest_entry(session)
-    if problems:
-        for entry_id, problem in problems:
-            typer.echo(f"audit entry {entry_id}: {problem}")
-        console.print(f"[red]audit trail broken:[/red] {len(problems)} problem(s)")
+    if lines:
+        for line in lines:
+            typer.echo(line)
+        console.print(f"[red]audit trail broken:[/red] {len(lines)} problem(s)")
         raise typer.Exit(1)
-    # The newest HMAC, noted somewhere else now and then, also shows entries cut off the end.
     typer.echo(f"OK: {count} audit entries verified; newest #{count} {head_hmac}")
+    if checkpoint is None:
+        typer.echo(
+            f"no checkpoint in {settings.checkpoint_path}: entries cut off the end would not "
+            "show (run `tracker audit checkpoint`)"
+        )
+    else:
+        typer.echo(
+            f"the trail matches the checkpoint of {checkpoint.at} ({checkpoint.count} entries)"
+        )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Append a signed checkpoint of the trail's head to TRACKER_AUDIT_CHECKPOINT_FILE."""
+    from tracker.services import audit_checkpoint
+    from tracker.settings import get_settings
+    from tracker.store.engine import session_scope
+
+    settings = get_settings()
+    with session_scope(write=False) as session:
+        checkpoint = audit_checkpoint.write(session, settings)
+    typer.echo(
+        f"checkpoint of {checkpoint.at}: {checkpoint.count} entries, newest "
+        f"{checkpoint.hmac[:12]}, appended to {settings.checkpoint_path}"
+    )

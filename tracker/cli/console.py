@@ -23,6 +23,53 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def check_settings() -> None:
+    """Before every command: settings that load, and in development, where they came from.
+
+    `.env` is read from the working directory, so a command run outside the checkout quietly
+    runs without it: in development the CLI says which `.env` it read (or that it read none),
+    and with the placeholder secret it refuses to write audit entries, which would be chained
+    with a key anyone can read and fail verification later.
+    """
+    from pydantic import ValidationError
+
+    from tracker.services import audit
+    from tracker.settings import PLACEHOLDER_SECRET, env_file_path
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+        )
+        fail(f"the settings are refused: {problems}")
+    if settings.env != "development":
+        return
+    env_file = env_file_path()
+    if env_file.is_file():
+        say(f"settings: read {env_file}")
+    else:
+        say(f"settings: no .env in {env_file.parent}; TRACKER_* from the environment only")
+    if settings.secret_key == PLACEHOLDER_SECRET:
+
+        def refuse() -> None:
+            fail(
+                "TRACKER_SECRET_KEY is the placeholder (no .env at "
+                f"{env_file}, nor TRACKER_SECRET_KEY in the environment): audit entries "
+                "written with it fail verification. Run the command where its .env is, or "
+                "set TRACKER_SECRET_KEY."
+            )
+
+        audit.guard_placeholder_secret(refuse)
+
+
+def refuse_placeholder_secret() -> None:
+    """For the long-lived processes, which write audit entries all day: refuse to start."""
+    from tracker.services import audit
+
+    audit.refuse_if_placeholder_secret()
+
+
 def say(text: str) -> None:
     """Print plain text (a path, a name) as it is: no markup, highlighting or wrapping."""
     console.print(text, markup=False, highlight=False, soft_wrap=True)

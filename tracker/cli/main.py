@@ -13,6 +13,15 @@ from tracker.cli.users import users_app
 
 app = typer.Typer(help="ivig-tracker: maintenance IVIG tracking.", no_args_is_help=True)
 
+
+@app.callback()
+def _settings_source() -> None:
+    """ivig-tracker: maintenance IVIG tracking."""
+    from tracker.cli.console import check_settings
+
+    check_settings()
+
+
 app.command()(serve)
 app.command()(demo)
 app.command()(sweep)

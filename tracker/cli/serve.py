@@ -2,7 +2,7 @@
 
 import typer
 
-from tracker.cli.console import log_to_stderr
+from tracker.cli.console import log_to_stderr, refuse_placeholder_secret
 from tracker.settings import get_settings
 
 
@@ -19,8 +19,10 @@ def serve(
     import uvicorn
 
     from tracker.web.app import create_app
+    from tracker.web.serving import UVICORN_OPTIONS
 
     settings = get_settings()
+    refuse_placeholder_secret()
     lifespan = None
     if settings.is_sqlite if scheduler is None else scheduler:
         from tracker.jobs.scheduler import scheduler_lifespan
@@ -31,8 +33,8 @@ def serve(
         create_app(settings, lifespan=lifespan),
         host=host,
         port=port,
-        proxy_headers=True,
         log_level="info",
+        **UVICORN_OPTIONS,
     )
 
 
@@ -44,6 +46,7 @@ def scheduler_command() -> None:
     from tracker.jobs.scheduler import run_until_stopped
     from tracker.store.engine import get_engine
 
+    refuse_placeholder_secret()
     log_to_stderr()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

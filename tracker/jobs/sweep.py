@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
-from tracker.services import job_runs, outbox
+from tracker.services import audit_checkpoint, job_runs, outbox
 from tracker.services import policy as policy_service
 from tracker.services.digest import queue_digest
 from tracker.services.evaluation import refresh_all
@@ -99,4 +99,7 @@ def run_sweep(
             on=on, patients=evaluated, queued=dict(queued), withdrawn=withdrawn, cleared=cleared
         )
         job_runs.finish(session, name=JOB_NAME, detail=result.describe())
+    # The head as committed, kept outside the database: entries cut off the trail's end show.
+    with session_scope(engine, write=False) as session:
+        audit_checkpoint.write(session, settings)
     return result

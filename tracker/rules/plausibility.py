@@ -16,6 +16,11 @@ HIGHEST_WEIGHT_KG = 400.0
 # An adult under this weight is a slip (lb for kg the other way, a dropped digit), not a fact.
 ADULT_AGE_YEARS = 18
 LOWEST_ADULT_WEIGHT_KG = 25.0
+# A course's dose per day. The largest IVIG dose in use is 2 g/kg a course (induction, and
+# high-dose maintenance), given over 2 to 5 days; even 2 g/kg in one day for a 100 kg patient
+# is 200 g, beyond which no infusion rate gets it in during a day. Above it is a slip of the
+# keyboard (a dropped decimal point, mg typed as g), not a prescription.
+HIGHEST_DOSE_G_PER_DAY = 200.0
 
 
 class ImplausibleEntry(ValueError):
@@ -91,6 +96,21 @@ def check_weight_entry(*, measured_on: date, weight_kg: float, life: Life) -> No
 
 def _label(field: str) -> str:
     return field.replace("_", " ").capitalize()
+
+
+def check_course_dose(dose_g: float, *, days: int) -> None:
+    """Refuse a course's dose (planned or given) above HIGHEST_DOSE_G_PER_DAY for each day."""
+    if dose_g / days > HIGHEST_DOSE_G_PER_DAY:
+        over = (
+            f"{dose_g:g} g over {days} days is {dose_g / days:g} g a day"
+            if days > 1
+            else (f"{dose_g:g} g in one day")
+        )
+        raise ImplausibleEntry(
+            "dose_g",
+            f"{over}: a course may hold at most {HIGHEST_DOSE_G_PER_DAY:g} g a day "
+            "(2 g/kg for 100 kg); check the dose and its unit",
+        )
 
 
 # A course given: the lots a recall must find, adding up to the dose.

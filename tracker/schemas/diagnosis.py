@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from tracker.rules.diagnosis import Classification, CriterionStatus, FindingSource
-from tracker.schemas.common import Day, Input, Note
+from tracker.schemas.common import Day, Input, Note, StrictBool
 from tracker.store.models.diagnosis import MAX_FINDING_COUNT
 
 FindingCount = Annotated[int, Field(ge=0, le=MAX_FINDING_COUNT)]
@@ -20,18 +20,18 @@ class DiagnosisCreate(Input):
     diagnosis_on: Day | None = None
     notes: Note | None = None
     weak_nerves: FindingCount | None = None
-    weakness_over_1_month: bool | None = None
+    weakness_over_1_month: StrictBool | None = None
     definite_block_nerves: FindingCount | None = None
     probable_block_segments: FindingCount | None = None
-    sensory_conduction_normal: bool | None = None
-    anti_gm1_igm_raised: bool | None = None
-    csf_protein_raised: bool | None = None
-    mri_plexus_t2: bool | None = None
-    improved_after_ivig: bool | None = None
-    upper_motor_neuron_signs: bool | None = None
-    marked_bulbar: bool | None = None
-    sensory_beyond_minor_vibration: bool | None = None
-    diffuse_symmetric_early_weakness: bool | None = None
+    sensory_conduction_normal: StrictBool | None = None
+    anti_gm1_igm_raised: StrictBool | None = None
+    csf_protein_raised: StrictBool | None = None
+    mri_plexus_t2: StrictBool | None = None
+    improved_after_ivig: StrictBool | None = None
+    upper_motor_neuron_signs: StrictBool | None = None
+    marked_bulbar: StrictBool | None = None
+    sensory_beyond_minor_vibration: StrictBool | None = None
+    diffuse_symmetric_early_weakness: StrictBool | None = None
 
 
 class FindingsRead(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import EmailStr, Field, StringConstraints, model_validator
 
 from tracker.rules.policy import PATIENT_INTERVAL_DAYS
-from tracker.schemas.common import Day, Input, Name, Output
+from tracker.schemas.common import Day, Input, Name, Output, StrictBool
 
 Mrn = Annotated[
     str,
@@ -38,7 +38,7 @@ class PatientCreate(_IntervalBounds, Input):
     sex: Sex | None
     height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
     email: EmailStr | None = None
-    reminder_consent: bool = False
+    reminder_consent: StrictBool = False
     diagnosis: Name = "MMN"
     min_interval_days: IntervalBound | None = None
     max_interval_days: IntervalBound | None = None
@@ -60,7 +60,7 @@ class PatientUpdate(_IntervalBounds, Input):
     sex: Sex | None = None
     height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
     email: EmailStr | None = None
-    reminder_consent: bool | None = None
+    reminder_consent: StrictBool | None = None
     diagnosis: Name | None = None
     status: Status | None = None
     min_interval_days: IntervalBound | None = None
@@ -87,6 +87,13 @@ class PatientRead(Output):
     updated_at: datetime
 
 
+class PatientCreated(PatientRead):
+    """A patient just registered, with the ids of patients likely to be the same person
+    (same given name, family name and birth date): a warning, not a refusal."""
+
+    possible_duplicates: list[int]
+
+
 class WeightCreate(Input):
     """A weight measured on a day."""
 
@@ -94,7 +101,7 @@ class WeightCreate(Input):
     weight_kg: Annotated[float, Field(gt=2, le=400)]
     # A weight more than 10% from the previous one is kept only with this set (lb typed as
     # kg is the usual cause).
-    confirm_weight_change: bool = False
+    confirm_weight_change: StrictBool = False
 
 
 class WeightRead(Output):

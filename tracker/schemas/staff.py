@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from tracker.schemas.common import Input, Output
+from tracker.schemas.common import Input, Output, StrictBool
 
 Role = Literal["viewer", "nurse", "pharmacist", "admin"]
 # Case does not matter in usernames: they are kept lowercase (the pattern checks as typed).
@@ -37,7 +37,7 @@ class StaffUserUpdate(Input):
     """A change to an account: only the fields given are changed."""
 
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     full_name: FullName | None = None
     email: EmailStr | None = None
 

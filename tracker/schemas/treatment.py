@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from tracker.schemas.common import Day, Input, Note, Output, Reason, ShortText
+from tracker.schemas.common import Day, Input, Note, Output, Reason, ShortText, StrictBool
 
 ProductCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 ChairCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -85,11 +85,13 @@ class InfusionCreate(Input):
     chair: ChairCode | None = None
     days: Annotated[int, Field(ge=1, le=5)] = 1
     status: Literal["booked", "given"] = "booked"
+    # Booked: the dose planned (answered as `planned_dose_g`); given: the dose given. At most
+    # 200 g a day of the course (rules.plausibility.HIGHEST_DOSE_G_PER_DAY).
     dose_g: Grams | None = None
     product_code: ProductCode | None = None
     lots: Annotated[list[LotInput], Field(max_length=20)] = []
     # Lots whose vials times sizes differ from the dose given are kept only with this set.
-    confirm_lot_total: bool = False
+    confirm_lot_total: StrictBool = False
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None
@@ -103,7 +105,7 @@ class InfusionAdminister(Input):
     product_code: ProductCode | None = None
     lots: Annotated[list[LotInput], Field(max_length=20)] = []
     # Lots whose vials times sizes differ from the dose given are kept only with this set.
-    confirm_lot_total: bool = False
+    confirm_lot_total: StrictBool = False
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None
@@ -145,6 +147,7 @@ class InfusionRead(Output):
     chair_minutes: int | None
     status: str
     dose_g: float | None
+    planned_dose_g: float | None
     product_code: str | None
     lots: list[LotRead]
     reactions: str | None

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from tracker.formats.csv_cells import safe_text
 from tracker.services.actors import Actor
-from tracker.settings import get_settings
+from tracker.settings import PLACEHOLDER_SECRET, get_settings
 from tracker.store.ids import stored_id
 from tracker.store.models import AuditEvent
 from tracker.store.types import utcnow
@@ -105,11 +105,29 @@ def entry_mac(entry: AuditEvent, prev_hmac: str, key: str | None = None) -> str:
     return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
 
 
+# Set by the command line in development: called (and expected to raise) before any entry is
+# chained with the placeholder secret, which anyone can read and which a real key later fails.
+_placeholder_guard: Callable[[], None] | None = None
+
+
+def guard_placeholder_secret(guard: Callable[[], None] | None) -> None:
+    """Have `guard` refuse (raise) instead of writing entries with the placeholder secret."""
+    global _placeholder_guard
+    _placeholder_guard = guard
+
+
+def refuse_if_placeholder_secret() -> None:
+    """Call the guard now when entries would be chained with the placeholder secret."""
+    if _placeholder_guard is not None and get_settings().secret_key == PLACEHOLDER_SECRET:
+        _placeholder_guard()
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    refuse_if_placeholder_secret()
     # The transaction's own changes go first, so that the chain's lock (held until the
     # commit ends) covers only the few statements that append to the chain.
     session.flush()

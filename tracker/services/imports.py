@@ -17,12 +17,12 @@ from tracker.store.models import Infusion, Patient, Regimen, Weight
 
 
 def stored_mrns(session: Session) -> dict[str, int]:
-    """Every stored patient's id by MRN."""
+    """Every stored patient's id by MRN key (rules.identity.mrn_key)."""
     # Stored rows always have their ids; the `is not None` filters here only tell the type
     # checker so (SQLModel declares ids optional for rows not yet written).
     return {
         mrn: patient_id
-        for mrn, patient_id in session.exec(select(Patient.mrn, Patient.id))
+        for mrn, patient_id in session.exec(select(Patient.mrn_key, Patient.id))
         if patient_id is not None
     }
 

@@ -16,7 +16,7 @@ from tracker.rules.chairs import (
     spans_clash,
 )
 from tracker.rules.facts import RegimenFact
-from tracker.rules.plausibility import ImplausibleEntry, check_course_lots
+from tracker.rules.plausibility import ImplausibleEntry, check_course_dose, check_course_lots
 from tracker.rules.vocabulary import CourseStatus, PatientStatus
 from tracker.schemas.treatment import (
     InfusionAdminister,
@@ -149,6 +149,13 @@ def _lots(
     return [InfusionLot(infusion_id=infusion_id, **lot.model_dump()) for lot in lots]
 
 
+def _check_dose(dose_g: float, *, days: int) -> None:
+    try:
+        check_course_dose(dose_g, days=days)
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+
+
 def _unconfirmed(data: InfusionCreate) -> set[str]:
     # The audit keeps a confirmation given, and says nothing of one not needed.
     return set() if data.confirm_lot_total else {"confirm_lot_total"}
@@ -170,6 +177,8 @@ def book_infusion(
         raise Invalid("a course cannot be given in the future", field="scheduled_on")
     if not given and data.scheduled_on < today:
         raise Invalid("a booking cannot be in the past", field="scheduled_on")
+    if data.dose_g is not None:
+        _check_dose(data.dose_g, days=data.days)
     regimen = _regimen_on(session, patient_id, data.scheduled_on)
     product = product_by_code(session, data.product_code) or (
         session.get(Product, regimen.product_id) if regimen and regimen.product_id else None
@@ -211,6 +220,8 @@ def book_infusion(
         chair_minutes=minutes,
         status=data.status,
         dose_g=data.dose_g if given else None,
+        # What was planned when booked; the dose given is `dose_g`, recorded when given.
+        planned_dose_g=None if given else data.dose_g,
         product_id=product.id if product else None,
         reactions=data.reactions if given else None,
         premedication=data.premedication,
@@ -289,6 +300,7 @@ def administer_infusion(
     given_on = data.given_on or infusion.scheduled_on
     if given_on > today:
         raise Invalid("a course cannot be given in the future", field="given_on")
+    _check_dose(data.dose_g, days=infusion.days)
     product = product_by_code(session, data.product_code)
     if given_on != infusion.scheduled_on and infusion.chair_id is not None:
         chair = session.get(Chair, infusion.chair_id)
@@ -499,6 +511,7 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
                     "chair_minutes",
                     "status",
                     "dose_g",
+                    "planned_dose_g",
                     "reactions",
                     "premedication",
                     "notes",

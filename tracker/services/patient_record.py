@@ -41,6 +41,7 @@ COURSE_FIELDS = (
     "chair_minutes",
     "status",
     "dose_g",
+    "planned_dose_g",
     "reactions",
     "premedication",
     "notes",

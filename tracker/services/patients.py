@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from tracker.rules import PolicyError, WeightChangeError, check_weight_change, latest_weight
 from tracker.rules.hold import resumed_on_after, status_after_review
+from tracker.rules.identity import mrn_key, same_person
 from tracker.rules.plausibility import ImplausibleEntry, Life, check_weight_entry
 from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
 from tracker.services import audit
@@ -61,11 +62,10 @@ def get_patient(session: Session, patient_id: int) -> Patient:
 def create_patient(
     session: Session, *, actor: Actor, data: PatientCreate, today: date, is_demo: bool = False
 ) -> Patient:
-    """Register a patient; the MRN must be new."""
-    if session.exec(select(Patient.id).where(Patient.mrn == data.mrn)).first():
-        raise Conflict(f"a patient with MRN {data.mrn} exists", field="mrn")
+    """Register a patient; the MRN must be new (as compared: case and punctuation aside)."""
+    _refuse_taken_mrn(session, data.mrn)
     check_own_bounds(session, data.min_interval_days, data.max_interval_days)
-    patient = Patient(**data.model_dump(), is_demo=is_demo)
+    patient = Patient(**data.model_dump(), mrn_key=mrn_key(data.mrn), is_demo=is_demo)
     session.add(patient)
     try:
         session.flush()
@@ -82,6 +82,32 @@ def create_patient(
     )
     refresh_state(session, patient_id=stored_id(patient), today=today)
     return patient
+
+
+def _refuse_taken_mrn(session: Session, mrn: str, *, other_than: int | None = None) -> None:
+    """Conflict naming `mrn` when another patient has this MRN, however it was typed."""
+    stmt = select(Patient.mrn).where(Patient.mrn_key == mrn_key(mrn))
+    if other_than is not None:
+        stmt = stmt.where(Patient.id != other_than)
+    taken = session.exec(stmt).first()
+    if taken is not None:
+        raise Conflict(f"a patient with MRN {taken} exists", field="mrn")
+
+
+def possible_duplicates(session: Session, patient: Patient) -> list[int]:
+    """Other patients likely to be this one: same given and family name and birth date."""
+    candidates = session.exec(
+        select(Patient)
+        .where(Patient.birth_date == patient.birth_date, Patient.id != patient.id)
+        .where(func.lower(Patient.family_name) == patient.family_name.strip().lower())
+        .order_by(Patient.id)
+    ).all()
+    this = (patient.given_name, patient.family_name, patient.birth_date)
+    return [
+        stored_id(other)
+        for other in candidates
+        if same_person(this, (other.given_name, other.family_name, other.birth_date))
+    ]
 
 
 def check_own_bounds(session: Session, low: int | None, high: int | None) -> None:
@@ -109,12 +135,8 @@ def update_patient(
     ):
         if name in changes and changes[name] is None:
             raise Invalid(f"{name} cannot be emptied", field=name)
-    if (
-        "mrn" in changes
-        and changes["mrn"] != patient.mrn
-        and session.exec(select(Patient.id).where(Patient.mrn == changes["mrn"])).first()
-    ):
-        raise Conflict(f"a patient with MRN {changes['mrn']} exists", field="mrn")
+    if "mrn" in changes:
+        _refuse_taken_mrn(session, changes["mrn"], other_than=stored_id(patient))
     low = changes.get("min_interval_days", patient.min_interval_days)
     high = changes.get("max_interval_days", patient.max_interval_days)
     if low is not None and high is not None and low > high:

@@ -10,11 +10,26 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from tracker.rules import UnitError
+from tracker.schemas.common import TEXT_SOURCE
 from tracker.services.errors import ServiceError
 from tracker.web.deps import PageLogin
+from tracker.web.security import from_this_site
+
+FOREIGN_FORM = "The form expired or came from elsewhere. Go back, reload the page and try again."
+
+
+def refuse_foreign_origin(request: Request) -> None:
+    """403 when the browser says the request came from another site (Origin, Sec-Fetch-Site)."""
+    if not from_this_site(
+        request.headers,
+        own_url=str(request.base_url),
+        base_url=request.app.state.settings.base_url,
+    ):
+        raise HTTPException(status_code=403, detail=FOREIGN_FORM)
 
 
 async def _verified_form(request: Request, login: PageLogin) -> FormData:
+    refuse_foreign_origin(request)
     form = await request.form()
     session = login[0]
     token = form.get("csrf_token", "")
@@ -23,15 +38,11 @@ async def _verified_form(request: Request, login: PageLogin) -> FormData:
         or not isinstance(token, str)
         or not secrets.compare_digest(token, session.csrf_token)
     ):
-        raise HTTPException(
-            status_code=403,
-            detail="The form expired or came from elsewhere. "
-            "Go back, reload the page and try again.",
-        )
+        raise HTTPException(status_code=403, detail=FOREIGN_FORM)
     return form
 
 
-# Every state-changing page form carries the session's CSRF token.
+# Every state-changing page form carries the session's CSRF token and comes from this site.
 VerifiedForm = Annotated[FormData, Depends(_verified_form)]
 
 
@@ -86,7 +97,7 @@ def parse(
     else:
         cleaned = {k: (None if v == "" else v) for k, v in data.items()}
     try:
-        return FormResult(model.model_validate(cleaned), {}, values)
+        return FormResult(model.model_validate(cleaned, context=TEXT_SOURCE), {}, values)
     except ValidationError as exc:
         return FormResult(None, errors_by_field(exc, model), values)
 

@@ -3,6 +3,8 @@ no NUL characters in text."""
 
 import contextlib
 import json
+from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +33,25 @@ def security_headers(settings: Settings) -> dict[str, str]:
     if settings.env == "production":
         headers["Strict-Transport-Security"] = HSTS
     return headers
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def from_this_site(headers: Mapping[str, str], *, own_url: str, base_url: str) -> bool:
+    """False when a browser says an unsafe page request came from another site.
+
+    Beside the form's token (which a page of another site cannot read): `Origin`, when sent,
+    must be this site's own (the address the request came to, or TRACKER_BASE_URL); without
+    it, `Sec-Fetch-Site` must not be `cross-site` or `same-site`. A client that sends
+    neither (not a browser of this decade) is left to the token.
+    """
+    origin = headers.get("origin")
+    if origin is not None:
+        return origin.lower() in {_origin_of(own_url), _origin_of(base_url)}
+    return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 
 
 class SecurityHeaders:

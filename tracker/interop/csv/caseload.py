@@ -9,6 +9,7 @@ from itertools import count
 from sqlmodel import Session
 
 from tracker.rules import RegimenFact, current_regimen, latest_weight
+from tracker.rules.identity import mrn_key
 from tracker.services import imports
 from tracker.services.catalogue import every_chair, every_product
 from tracker.store.ids import stored_id
@@ -74,7 +75,8 @@ class PatientEntry:
 
 
 class Caseload:
-    """Patients by MRN (stored or imported), products and chairs, and live chair starts."""
+    """Patients by MRN key (stored or imported; `rules.identity.mrn_key`), products and
+    chairs, and live chair starts."""
 
     def __init__(self, session: Session) -> None:
         self._stand_ins = count(-1, -1)
@@ -92,19 +94,21 @@ class Caseload:
 
     def mrn_taken(self, mrn: str) -> bool:
         """True when a stored patient or an earlier imported row has this MRN."""
-        return mrn in self._stored_ids or mrn in self.patients
+        key = mrn_key(mrn)
+        return key in self._stored_ids or key in self.patients
 
     def patient(self, session: Session, mrn: str) -> PatientEntry | None:
         """The patient with this MRN, with their stored rows read in on first use."""
-        entry = self.patients.get(mrn)
-        if entry is None and mrn in self._stored_ids:
-            row = imports.stored_patient(session, self._stored_ids[mrn])
+        key = mrn_key(mrn)
+        entry = self.patients.get(key)
+        if entry is None and key in self._stored_ids:
+            row = imports.stored_patient(session, self._stored_ids[key])
             if row is None:
                 # The id was read from the patient table by this import's own session.
-                raise LookupError(f"stored patient {self._stored_ids[mrn]} (MRN {mrn}) is missing")
+                raise LookupError(f"stored patient {self._stored_ids[key]} (MRN {mrn}) is missing")
             entry = PatientEntry(
                 key=stored_id(row),
-                mrn=mrn,
+                mrn=row.mrn,
                 sex=row.sex,
                 height_cm=row.height_cm,
                 status=row.status,
@@ -112,7 +116,7 @@ class Caseload:
                 max_interval_days=row.max_interval_days,
                 stored=True,
             )
-            self.patients[mrn] = entry
+            self.patients[key] = entry
         if entry is not None and entry.stored and not entry.loaded:
             _load_stored(session, entry)
         return entry

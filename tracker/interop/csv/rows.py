@@ -22,8 +22,9 @@ from tracker.rules import (
     validate_score,
 )
 from tracker.rules.chairs import chair_minutes
+from tracker.rules.plausibility import ImplausibleEntry, check_course_dose
 from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
-from tracker.schemas.common import Day, Reason
+from tracker.schemas.common import TEXT_SOURCE, Day, Reason
 from tracker.schemas.patients import PatientCreate, Status, WeightCreate
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
@@ -264,6 +265,11 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
 def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry, ctx: RowContext) -> None:
     # The booking service's rules. History (given, cancelled, missed) is recorded as it
     # happened, so the two rules about new bookings apply to booked rows only.
+    if data.dose_g is not None:
+        try:
+            check_course_dose(data.dose_g, days=data.days)
+        except ImplausibleEntry as exc:
+            raise RowRefused([(exc.field, exc.message)]) from exc
     if status == CourseStatus.GIVEN:
         if data.dose_g is None:
             raise RowRefused([("dose_g", "dose_g is required when status is given")])
@@ -398,7 +404,7 @@ def _without(row: dict[str, str], column: str) -> dict[str, Any]:
 
 def _validate(model: type[BaseModel], values: dict[str, Any]) -> tuple[Any, Problems]:
     try:
-        return model.model_validate(values), []
+        return model.model_validate(values, context=TEXT_SOURCE), []
     except ValidationError as exc:
         return None, _schema_problems(exc, list(values))
 

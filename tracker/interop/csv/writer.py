@@ -8,6 +8,7 @@ from tracker.interop.csv import rows as csv_rows
 from tracker.interop.csv.caseload import CourseRef, PatientEntry, RegimenEntry
 from tracker.interop.csv.rows import RowContext
 from tracker.rules.chairs import chair_span, spans_clash
+from tracker.rules.identity import mrn_key
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -63,7 +64,7 @@ class FileWriter:
         if not self.write:
             return warnings
         self._flush()
-        entries = [self.ctx.caseload.patients[mrn] for mrn in self.per_patient]
+        entries = [self.ctx.caseload.patients[mrn_key(mrn)] for mrn in self.per_patient]
         refresh_states(self.ctx.session, [e.key for e in entries], today=self.ctx.today)
         self._audit(entries, sha256)
         return warnings
@@ -82,7 +83,7 @@ class FileWriter:
             max_interval_days=data.max_interval_days,
             stored=False,
         )
-        self.ctx.caseload.patients[data.mrn] = entry
+        self.ctx.caseload.patients[mrn_key(data.mrn)] = entry
         return entry
 
     def _check(self, row: dict[str, str], entry: PatientEntry, line: int):
@@ -146,6 +147,7 @@ class FileWriter:
             rows = [
                 {
                     **c.data.model_dump(),
+                    "mrn_key": mrn_key(c.data.mrn),
                     "status": c.status,
                     "is_demo": False,
                     "created_at": now,

@@ -2,9 +2,10 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Index, event
 from sqlmodel import Field, SQLModel
 
+from tracker.rules.identity import mrn_key
 from tracker.rules.vocabulary import PatientStatus, Sex, codes, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
@@ -24,6 +25,9 @@ class Patient(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     mrn: str = Field(max_length=40, unique=True, index=True)
+    # The MRN as compared (rules.identity.mrn_key), kept in step with `mrn` on every write:
+    # `BAD65252` and `bad65252.` are one MRN, so this, not `mrn`, is what is unique.
+    mrn_key: str = Field(default="", max_length=40, unique=True, index=True)
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
     birth_date: date
@@ -42,6 +46,13 @@ class Patient(SQLModel, table=True):
     is_demo: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+@event.listens_for(Patient, "before_insert")
+@event.listens_for(Patient, "before_update")
+def _keep_mrn_key(_mapper, _connection, patient: Patient) -> None:
+    # Bulk inserts (the caseload import) pass `mrn_key` themselves.
+    patient.mrn_key = mrn_key(patient.mrn)
 
 
 class Weight(SQLModel, table=True):

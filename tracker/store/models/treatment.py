@@ -121,7 +121,9 @@ class Infusion(SQLModel, table=True):
     days: int = 1
     chair_minutes: int | None = None
     status: str = Field(default="booked", max_length=12)
+    # The dose given (set when the course is given); the dose planned when it was booked.
     dose_g: float | None = None
+    planned_dose_g: float | None = None
     product_id: int | None = Field(default=None, foreign_key="product.id")
     reactions: str | None = Field(default=None, max_length=1000)
     premedication: str | None = Field(default=None, max_length=500)

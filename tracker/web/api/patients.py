@@ -8,6 +8,7 @@ from tracker.schemas.common import Day
 from tracker.schemas.evaluation import ScheduleRead
 from tracker.schemas.patients import (
     PatientCreate,
+    PatientCreated,
     PatientRead,
     PatientUpdate,
     WeightCreate,
@@ -33,12 +34,19 @@ from tracker.web.deps import ApiNurse, ApiPharmacist, ApiUser, DbSession, IdPath
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
 
-@router.post("", status_code=201, response_model=PatientRead)
+@router.post("", status_code=201, response_model=PatientCreated)
 def create_patient(
     request: Request, db: DbSession, user: ApiPharmacist, today: Today, body: PatientCreate
 ):
-    """Register a patient (409 when the MRN exists)."""
-    return patient_service.create_patient(db, actor=actor(request, user), data=body, today=today)
+    """Register a patient (409 naming `mrn` when the MRN exists, however it is cased or
+    punctuated); `possible_duplicates` lists patients of the same name and birth date."""
+    patient = patient_service.create_patient(db, actor=actor(request, user), data=body, today=today)
+    return PatientCreated.model_validate(
+        {
+            **PatientRead.model_validate(patient).model_dump(),
+            "possible_duplicates": patient_service.possible_duplicates(db, patient),
+        }
+    )
 
 
 @router.get("", response_model=list[PatientRead])

@@ -13,6 +13,7 @@ from tracker.services.login_throttle import LoginThrottled
 from tracker.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from tracker.web.deps import DbSession, PageLogin, client_ip, session_cookie_name
 from tracker.web.forms import VerifiedForm, service_error
+from tracker.web.security import from_this_site
 from tracker.web.templating import render
 
 router = APIRouter()
@@ -79,7 +80,10 @@ def login_submit(
     """Check the credentials and start a new server-side session."""
     settings = request.app.state.settings
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie_token or not secrets.compare_digest(cookie_token, login_csrf):
+    foreign = not from_this_site(
+        request.headers, own_url=str(request.base_url), base_url=settings.base_url
+    )
+    if foreign or not cookie_token or not secrets.compare_digest(cookie_token, login_csrf):
         return _login_form(
             request,
             next_page=next,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from tracker.schemas.common import Day
+from tracker.schemas.common import TEXT_SOURCE, Day
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionAdminister
 from tracker.services import audit, nurse_log
@@ -221,7 +221,7 @@ def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
     }
     data["confirm_lot_total"] = values.get("confirm_lot_total") == "1"
     try:
-        return InfusionAdminister.model_validate({**data, "lots": lots})
+        return InfusionAdminister.model_validate({**data, "lots": lots}, context=TEXT_SOURCE)
     except ValidationError as exc:
         errors.update(errors_by_field(exc, InfusionAdminister))
         return None
