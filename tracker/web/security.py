@@ -45,13 +45,19 @@ def from_this_site(headers: Mapping[str, str], *, own_url: str, base_url: str) -
 
     Beside the form's token (which a page of another site cannot read): `Origin`, when sent,
     must be this site's own (the address the request came to, or TRACKER_BASE_URL); without
-    it, `Sec-Fetch-Site` must not be `cross-site` or `same-site`. A client that sends
-    neither (not a browser of this decade) is left to the token.
+    it, or when it is `null`, `Sec-Fetch-Site` must not be `cross-site` or `same-site` (and
+    must be sent with a `null` origin). A client that sends neither (not a browser of this
+    decade) is left to the token.
     """
     origin = headers.get("origin")
+    fetch_site = headers.get("sec-fetch-site")
+    if origin == "null":
+        # Our own pages send `Referrer-Policy: no-referrer`, under which browsers send
+        # `Origin: null` with their forms; `Sec-Fetch-Site` then says where the form was.
+        return fetch_site in ("same-origin", "none")
     if origin is not None:
         return origin.lower() in {_origin_of(own_url), _origin_of(base_url)}
-    return headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+    return (fetch_site or "same-origin") in ("same-origin", "none")
 
 
 class SecurityHeaders:
