@@ -6,7 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from tracker.rules import UnitError
@@ -233,6 +235,22 @@ def plain_message(
         return f"{label} may have at most {ctx.get('max_length')} entries."
     # Our own validators' messages (value_error) already say it in words.
     return error.get("msg", "invalid").removeprefix("Value error, ")
+
+
+def saved(
+    db: Session, result: FormResult[M], write: Callable[[M], object], *, then: str
+) -> RedirectResponse | None:
+    """Carry out a parsed form's write: the redirect to `then`, or None with the form's
+    errors set (nothing written: a refused write is rolled back)."""
+    if not result.ok:
+        return None
+    try:
+        write(result.model)
+    except ServiceError as exc:
+        db.rollback()
+        result.errors = service_error(exc)
+        return None
+    return RedirectResponse(then, status_code=303)
 
 
 def service_error(exc: ServiceError) -> dict[str, str]:

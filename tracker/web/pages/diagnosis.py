@@ -3,7 +3,6 @@
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from tracker.rules.diagnosis import COUNT_FINDINGS, FINDINGS, Classification
@@ -11,11 +10,10 @@ from tracker.schemas.diagnosis import DiagnosisCreate
 from tracker.services import audit
 from tracker.services import diagnosis as diagnosis_service
 from tracker.services import patients as patient_service
-from tracker.services.errors import ServiceError
 from tracker.store.models import Patient
 from tracker.store.models.diagnosis import MAX_FINDING_COUNT
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
-from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.forms import VerifiedForm, form_values, parse, saved
 from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -139,19 +137,16 @@ def record_diagnosis(
     patient = patient_service.get_patient(db, patient_id)
     values = form_values(form, FORM_FIELDS)
     result = parse(DiagnosisCreate, values, values)  # a blank is "not known"
-    if result.ok:
-        try:
-            diagnosis_service.record_diagnosis(
-                db,
-                actor=actor(request, user),
-                patient_id=patient_id,
-                data=result.model,
-                today=today,
-            )
-            return RedirectResponse(f"/patients/{patient_id}#diagnosis", status_code=303)
-        except ServiceError as exc:
-            db.rollback()
-            result.errors = service_error(exc)
+    done = saved(
+        db,
+        result,
+        lambda data: diagnosis_service.record_diagnosis(
+            db, actor=actor(request, user), patient_id=patient_id, data=data, today=today
+        ),
+        then=f"/patients/{patient_id}#diagnosis",
+    )
+    if done is not None:
+        return done
     return _form(request, patient, values=values, errors=result.errors, status=422)
 
 

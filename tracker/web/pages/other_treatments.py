@@ -10,7 +10,7 @@ from tracker.services import patients as patient_service
 from tracker.services.errors import ServiceError
 from tracker.store.models import OtherTreatmentKind
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
-from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.forms import VerifiedForm, form_values, parse, saved, service_error
 from tracker.web.labels import OTHER_TREATMENT_LABELS
 from tracker.web.templating import render
 
@@ -63,19 +63,16 @@ def record_other_treatment(
     """Record one, or show the form again with each error beside its field."""
     values = form_values(form, FIELDS)
     result = parse(OtherTreatmentCreate, values, values)
-    if result.ok:
-        try:
-            treatment_service.record_other_treatment(
-                db,
-                actor=actor(request, user),
-                patient_id=patient_id,
-                data=result.model,
-                today=today,
-            )
-            return RedirectResponse(f"/patients/{patient_id}#other-treatments", status_code=303)
-        except ServiceError as exc:
-            db.rollback()
-            result.errors = service_error(exc)
+    done = saved(
+        db,
+        result,
+        lambda data: treatment_service.record_other_treatment(
+            db, actor=actor(request, user), patient_id=patient_id, data=data, today=today
+        ),
+        then=f"/patients/{patient_id}#other-treatments",
+    )
+    if done is not None:
+        return done
     return _page(
         request, db, user, today, patient_id, values=values, errors=result.errors, status=422
     )
