@@ -37,6 +37,26 @@ from tracker.store.ids import stored_id
 from tracker.store.models import Chair, Infusion, InfusionLot, Product, Regimen
 from tracker.store.types import utcnow
 
+# The course fields the pages and the API show, and each lot's (the patient record reads
+# the same, from plain rows).
+COURSE_FIELDS = (
+    "id",
+    "patient_id",
+    "regimen_id",
+    "scheduled_on",
+    "start_time",
+    "days",
+    "chair_minutes",
+    "status",
+    "dose_g",
+    "planned_dose_g",
+    "reactions",
+    "premedication",
+    "notes",
+    "cancel_reason",
+)
+LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
+
 
 def chairs(session: Session) -> list[Chair]:
     """The site's active infusion chairs, by code."""
@@ -497,33 +517,13 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
     ):
         chair_codes[course_id], product_codes[course_id] = chair, product
         if lot[0] is not None:
-            lots[course_id].append(dict(zip(_LOT_FIELDS, lot, strict=True)))
+            lots[course_id].append(dict(zip(LOT_FIELDS, lot, strict=True)))
     return [
         {
-            **c.model_dump(
-                include={
-                    "id",
-                    "patient_id",
-                    "regimen_id",
-                    "scheduled_on",
-                    "start_time",
-                    "days",
-                    "chair_minutes",
-                    "status",
-                    "dose_g",
-                    "planned_dose_g",
-                    "reactions",
-                    "premedication",
-                    "notes",
-                    "cancel_reason",
-                }
-            ),
+            **c.model_dump(include=set(COURSE_FIELDS)),
             "chair": chair_codes.get(course_id),
             "product_code": product_codes.get(course_id),
             "lots": lots[course_id],
         }
         for course_id, c in zip(ids, courses, strict=True)
     ]
-
-
-_LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")

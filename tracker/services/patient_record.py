@@ -17,6 +17,7 @@ from tracker.services import other_treatments as other_treatment_service
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
 from tracker.services.evaluation import build_facts, dismissed_actions
+from tracker.services.infusions import COURSE_FIELDS, LOT_FIELDS
 from tracker.services.policy import load_policy
 from tracker.store.models import (
     Assessment,
@@ -29,25 +30,6 @@ from tracker.store.models import (
     Review,
     Weight,
 )
-
-# The course fields the page and the API show (as infusion_service.infusion_views).
-COURSE_FIELDS = (
-    "id",
-    "patient_id",
-    "regimen_id",
-    "scheduled_on",
-    "start_time",
-    "days",
-    "chair_minutes",
-    "status",
-    "dose_g",
-    "planned_dose_g",
-    "reactions",
-    "premedication",
-    "notes",
-    "cancel_reason",
-)
-LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 
 
 @dataclass
