@@ -384,6 +384,7 @@ def build_world(
             confirm_lot_total=True,
         ),
     )
+    open_every_day(session)  # booked today, whatever day today is
     booked = infusions.book_infusion(
         session,
         actor=SYSTEM,

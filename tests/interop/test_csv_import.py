@@ -150,7 +150,7 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
     messages = {(e.file, e.line): e.message for f in report.files for e in f.errors}
     assert messages[("patients.csv", 4)] == "a patient with MRN CSV-1 exists"
     assert messages[("regimens.csv", 2)].startswith("3.00 g/kg per 28 days is above the cap")
-    assert messages[("courses.csv", 7)] == "a booking cannot be in the past"
+    assert messages[("courses.csv", 7)].startswith("a booking cannot be in the past")
     # A dry run is audited as one check, with each file's fingerprint.
     (check,) = session.exec(select(AuditEvent).where(AuditEvent.action == "import.check"))
     assert check.changes["files"]["patients.csv"]["errors"] == 2
@@ -199,19 +199,19 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
             "courses",
             {"scheduled_on": d(-5), "status": "given", "dose_g": "70", "lots": "L1:2:10"},
             "lots",
-            "the lots hold 20 g, less than the 70 g given",
+            "the lots hold 20 g, 50 g less than the 70 g given",
         ),
         (
             "courses",
             {"scheduled_on": d(-5), "status": "given", "dose_g": "70", "lots": "L1:7:10:" + d(-6)},
-            "lots",
+            "lots.0.expires_on",
             "expired on",
         ),
         (
             "courses",
             {"scheduled_on": d(5), "status": "given", "dose_g": "70"},
             "scheduled_on",
-            "a course cannot be given in the future",
+            "it must not be in the future",
         ),
         (
             "courses",
@@ -253,7 +253,7 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
             "weights",
             {"measured_on": d(3), "weight_kg": "70"},
             "measured_on",
-            "measured_on is in the future",
+            "it must not be in the future",
         ),
         (
             "scores",
@@ -290,6 +290,52 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
             "email",
             "not a valid email address",
         ),
+        # Issue 17.3: the implausible inputs the API refuses, refused here by the same rules.
+        (
+            "regimens",
+            {"starts_on": "1900-01-01", "dose_g_per_kg": "1", "interval_days": "28"},
+            "starts_on",
+            "before the birth date 01 Jan 1960",
+        ),
+        (
+            "regimens",
+            {"starts_on": "2199-01-01", "dose_g_per_kg": "1", "interval_days": "28"},
+            "starts_on",
+            "more than 366 days ahead",
+        ),
+        (
+            "regimens",
+            {"starts_on": d(0), "dose_g_per_kg": "0.0001", "interval_days": "28"},
+            "dose_g_per_kg",
+            "below the lowest plausible dose",
+        ),
+        ("courses", {"scheduled_on": "2200-01-06", "status": "booked"}, "scheduled_on", "ahead"),
+        (
+            "courses",
+            {"scheduled_on": "1900-01-02", "status": "given", "dose_g": "70", "lots": "L1:7:10"},
+            "scheduled_on",
+            "before the birth date",
+        ),
+        (
+            "courses",
+            {"scheduled_on": d(-5), "status": "given", "dose_g": "70"},
+            "lots",
+            "at least one lot",
+        ),
+        (
+            "courses",
+            {"scheduled_on": d(1), "status": "booked", "start_time": "03:00"},
+            "start_time",
+            "",
+        ),
+        (
+            "courses",
+            {"scheduled_on": d(6), "status": "booked"},
+            "scheduled_on",
+            "closed on Saturdays",
+        ),
+        ("weights", {"measured_on": d(0), "weight_kg": "7"}, "weight_kg", "at least 25 kg"),
+        ("weights", {"measured_on": "1959-12-31", "weight_kg": "70"}, "measured_on", "birth"),
     ],
 )
 def test_a_row_is_refused_for_what_the_api_refuses(session, kind, row, field, message):
@@ -383,19 +429,22 @@ def test_booked_chair_overlaps_are_warnings_and_a_shared_start_an_error(session,
     (warning,) = report.files[3].warnings
     assert (warning.line, warning.field) == (9, "chair")
     assert "chair C2 is also held on" in warning.message and "line 7" in warning.message
-    again = {
+    again = {  # a third patient: CSV-1 and CSV-2 have their one course of that day
+        "patients": [
+            {"mrn": "CSV-3", "given_name": "Cy", "family_name": "Ng", "birth_date": "1970-01-02"}
+        ],
         "courses": [
             {
-                "mrn": "CSV-2",
+                "mrn": "CSV-3",
                 "scheduled_on": d(1),
                 "status": "booked",
                 "chair": "C2",
                 "start_time": "10:00",
             }
-        ]
+        ],
     }
     report = import_folder(session, write_files(tmp_path / "b", again))
-    (error,) = report.files[0].errors
+    (error,) = report.files[1].errors
     assert (error.line, error.field) == (2, "chair")
     assert "chair C2 is taken on" in error.message
 
@@ -497,3 +546,21 @@ def test_an_mrn_differing_only_in_case_or_punctuation_is_one_patient(session):
         dry_run=True,
     )
     assert [e for f in report.files for e in f.errors] == []
+
+
+def test_a_second_course_on_a_patients_day_is_refused_as_the_api_refuses_it(session):
+    files = {
+        "patients": "mrn,given_name,family_name,birth_date\nR-1,Ann,Lee,1960-01-01\n",
+        "courses": "mrn,scheduled_on,status,days\n"
+        f"R-1,{d(1)},booked,1\nR-1,{d(1)},booked,1\nR-1,{d(2)},booked,1\n",
+    }
+    report = run_import(
+        [source(k, text) for k, text in files.items()],
+        file_scope=lambda: savepoint(session),
+        today=TODAY,
+        actor=SYSTEM,
+        dry_run=True,
+    )
+    refused = [(e.line, e.field) for f in report.files for e in f.errors]
+    assert refused == [(3, "scheduled_on")]
+    assert "one course a day" in report.files[1].errors[0].message

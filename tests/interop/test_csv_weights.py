@@ -1,10 +1,13 @@
 """weights.csv keeps the API's 10% rule: a jump is refused unless its row confirms it, and an
 export marks the jumps it holds so that reading it back keeps them."""
 
+from datetime import timedelta
+
 from sqlalchemy import delete
 from sqlmodel import select
 
 from tests.interop.csv_files import TODAY, d, errors, import_folder, savepoint, source
+from tracker.formats.display import date_text
 from tracker.interop.csv.export import write_caseload
 from tracker.interop.csv.importer import run_import
 from tracker.services.actors import SYSTEM
@@ -27,7 +30,8 @@ def test_a_jump_is_refused_with_the_api_message(session):
     report = _import(session, f"mrn,measured_on,weight_kg\nJ-1,{d(-60)},70\nJ-1,{d(-30)},154\n")
     (error,) = report.files[1].errors
     assert (error.file, error.line, error.field) == ("weights.csv", 3, "weight_kg")
-    assert error.message.startswith(f"154 kg is 120% more than 70 kg on {d(-60)}")
+    previous_on = date_text(TODAY - timedelta(days=60))
+    assert error.message.startswith(f"154 kg is 120% more than 70 kg on {previous_on}")
 
 
 def test_a_confirmed_jump_and_a_same_day_previous_are_kept(session):

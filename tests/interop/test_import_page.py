@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from tests.builders.pages import csrf_of, log_in
 from tests.interop.csv_files import caseload, write_files
+from tests.opening_days import open_every_day
 from tracker.store.models import AuditEvent, Patient, Weight
 
 
@@ -56,6 +57,7 @@ def test_the_page_has_a_progress_bar_and_no_inline_script(client, make_user):
 
 def test_check_then_import_over_the_page(client, make_user, session, tmp_path):
     user = log_in(client, make_user, "pharmacist")
+    open_every_day(session)  # the caseload's booking falls on any weekday, shifted to today
     files = _uploads(write_files(tmp_path, _today_caseload(tmp_path)))
     csrf, run_id = _form(client)
     checked = client.post(

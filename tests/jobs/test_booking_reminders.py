@@ -51,6 +51,7 @@ def test_booking_rescheduling_and_cancelling_keep_one_live_reminder(client, api_
 
 
 def test_no_reminder_without_consent_or_far_ahead(client, api_as, session):
+    open_every_day(session)  # booked tomorrow, whatever day that is
     headers = api_as("pharmacist")
     pid = patient_with_regimen(client, headers, starts_on=TODAY, email="pat@example.org")
     near = client.post(

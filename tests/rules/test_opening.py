@@ -43,7 +43,7 @@ def test_hours_edges(start, minutes, fits):
 def test_a_course_must_fit_on_every_one_of_its_days():
     calendar = OpeningCalendar()
     problem = course_opening_problem(calendar, first_day=FRIDAY, days=2, start=time(9), minutes=180)
-    assert problem.field == "scheduled_on" and "2026-12-05" in problem.message
+    assert problem.field == "scheduled_on" and "05 Dec 2026" in problem.message
     assert "Saturdays" in problem.message
     late = course_opening_problem(calendar, first_day=MONDAY, days=1, start=time(16), minutes=240)
     assert late.field == "start_time"

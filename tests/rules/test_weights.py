@@ -63,7 +63,7 @@ def test_the_brief_example_message():
         )
     assert err.value.field == "weight_kg"
     assert err.value.message == (
-        "154 kg is 120% more than 70 kg on 2026-11-02; if this is right, confirm the change "
+        "154 kg is 120% more than 70 kg on 02 Nov 2026; if this is right, confirm the change "
         "(confirm_weight_change); lb typed as kg is the usual cause (154 lb = 69.85 kg)"
     )
 
@@ -71,7 +71,7 @@ def test_the_brief_example_message():
 def test_a_drop_names_the_other_slip():
     change = weight_change([(D, 70.0)], measured_on=D, weight_kg=31.75)
     assert change.needs_confirmation
-    assert change.message.startswith("31.75 kg is 55% less than 70 kg on 2026-11-02")
+    assert change.message.startswith("31.75 kg is 55% less than 70 kg on 02 Nov 2026")
     assert "kg typed as lb" in change.message and "= 70 lb" in change.message
 
 
@@ -121,6 +121,6 @@ def test_a_dose_on_a_weight_over_180_days_old_says_so():
     assert stale_weight_note(weighed, date(2026, 6, 30), weight_stale_days=180) is None
     note = stale_weight_note(weighed, date(2026, 7, 1), weight_stale_days=180)
     assert note == (
-        "dosed on a stale weight: measured 2026-01-01, 181 days before, more "
+        "dosed on a stale weight: measured 01 Jan 2026, 181 days before, more "
         "than 180; weigh the patient"
     )

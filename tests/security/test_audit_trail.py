@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from tests.builders.pages import page_client
 from tests.builders.records import build_world
-from tests.opening_days import weekday_on_or_after
+from tests.opening_days import open_every_day, weekday_on_or_after
 from tests.security.routes import WRITE_METHODS, fill, is_api, route_keys
 from tests.web.test_api_response import _wearing_off_patient
 from tracker.store.models import AuditEvent
@@ -48,6 +48,7 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
     nurse = (api_as("nurse", "nia.audit"), "nia.audit")
     admin = (api_as("admin", "ada.audit"), "ada.audit")
     api = AuditedClient(client, session)
+    open_every_day(session)  # booked tomorrow and after, whatever day today is
     patient, entries = api.write(
         "POST",
         "/api/v1/patients",

@@ -42,7 +42,7 @@ def test_stored_reads_of_one_patient(session):
     ] == history.regimen_ids
     statuses = {
         course_id: status
-        for course_id, _, status in imports.stored_courses(session, history.patient_id)
+        for course_id, _, status, _days in imports.stored_courses(session, history.patient_id)
     }
     assert statuses[history.booked_id] == "booked"
     assert statuses[history.cancelled_id] == "cancelled"

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from tracker.formats.display import date_text
 from tracker.services import patients as patient_service
 from tracker.store.models import AuditEvent, Regimen, Weight
 
@@ -55,7 +56,7 @@ def test_a_jump_of_more_than_ten_percent_is_refused_naming_weight_kg(client, pha
     (detail,) = refused.json()["detail"]
     assert detail["loc"] == ["body", "weight_kg"]
     assert detail["msg"] == (
-        f"154 kg is 120% more than 70 kg on {first.isoformat()}; if this is right, confirm the "
+        f"154 kg is 120% more than 70 kg on {date_text(first)}; if this is right, confirm the "
         "change (confirm_weight_change); lb typed as kg is the usual cause (154 lb = 69.85 kg)"
     )
     assert _weights(session, pid) == [70]  # nothing saved

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, tzinfo
 
-# Our own names: strftime("%b") follows the process locale, and what staff read must not.
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Defined once, in the rules' wording (their refusals write days as the pages do).
+from tracker.rules.wording import MONTHS as MONTHS
+from tracker.rules.wording import WEEKDAYS as WEEKDAYS
+from tracker.rules.wording import date_text as date_text
+
 MONTH_NAMES = (
     "January",
     "February",
@@ -27,7 +30,6 @@ MONTH_NAMES = (
     "November",
     "December",
 )
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # The units a dose is written in; anything else is a mistake in a template.
@@ -35,12 +37,6 @@ DOSE_UNITS = ("g", "g/kg")
 # Decimals kept before trailing zeros are dropped: doses go to 0.5 g and 0.01 g/kg, scores to
 # 0.5; four places keep every figure we store without ever writing 1e+06 as '%g' did.
 _PLACES = 4
-
-
-def date_text(day: date, *, weekday: bool = False) -> str:
-    """A day as staff read it: "04 Dec 2026", or "Fri 04 Dec 2026" where the weekday helps."""
-    text = f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
-    return f"{WEEKDAYS[day.weekday()]} {text}" if weekday else text
 
 
 def long_date(day: date) -> str:

@@ -37,6 +37,7 @@ from tracker.rules.window import (
     date_flags,
     date_flags_from,
 )
+from tracker.rules.wording import date_text
 
 __all__ = [
     "FLAG_ORDER",
@@ -290,7 +291,7 @@ def _no_response(
     if not changes or any(c.improved for c in changes):
         return None
     return (
-        f"{courses} courses of the first regimen since {started.isoformat()} and no "
+        f"{courses} courses of the first regimen since {date_text(started)} and no "
         f"measure better than its baseline by its MCID ({len(changes)} compared)"
     )
 

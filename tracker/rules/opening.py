@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from tracker.rules.wording import date_text
+
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MINUTES_PER_DAY = 24 * 60
 
@@ -114,7 +116,7 @@ def course_opening_problem(
         reason = calendar.closed_because(day)
         if reason is not None:
             return OpeningProblem(
-                "scheduled_on", f"the suite is closed on {day.isoformat()} ({reason})"
+                "scheduled_on", f"the suite is closed on {date_text(day)} ({reason})"
             )
         if start is not None and not calendar.is_open(day, start, minutes):
             hours = calendar.hours[day.weekday()]

@@ -8,7 +8,9 @@ the page forms and the imports refuse the same entry with the same words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from tracker.rules.wording import date_text
 
 # Any weight at all: below a newborn's or above the heaviest who could sit in a chair.
 LOWEST_WEIGHT_KG = 2.0
@@ -21,6 +23,14 @@ LOWEST_ADULT_WEIGHT_KG = 25.0
 # is 200 g, beyond which no infusion rate gets it in during a day. Above it is a slip of the
 # keyboard (a dropped decimal point, mg typed as g), not a prescription.
 HIGHEST_DOSE_G_PER_DAY = 200.0
+# The lowest dose a regimen may prescribe. Maintenance runs 0.4 to 2 g/kg a course; a
+# tapered weekly SC dose can reach 0.1 g/kg. Under 0.05 g/kg no course does anything: it is
+# a decimal point in the wrong place (0.01 for 0.1), not a prescription.
+LOWEST_DOSE_G_PER_KG = 0.05
+# How far ahead a booking or a regimen's start may be dated. Pharmacies book one to three
+# courses ahead and no prescription is written for more than a year: a booking in 2200 is a
+# slip of the keyboard.
+FURTHEST_AHEAD_DAYS = 366
 
 
 class ImplausibleEntry(ValueError):
@@ -50,19 +60,79 @@ class Life:
 
 def check_day_in_life(day: date, *, life: Life, field: str) -> None:
     """Refuse a day before the birth date or after today (ImplausibleEntry naming `field`)."""
-    if day < life.born_on:
-        raise ImplausibleEntry(
-            field,
-            f"{_label(field)} {day.isoformat()} is before the birth "
-            f"date {life.born_on.isoformat()}: it must lie within the "
-            "patient's life",
-        )
+    _check_not_before_birth(day, life=life, field=field)
     if day > life.today:
         raise ImplausibleEntry(
             field,
-            f"{_label(field)} {day.isoformat()} is after today "
-            f"({life.today.isoformat()}): it must not be in the future",
+            f"{_label(field)} {date_text(day)} is after today "
+            f"({date_text(life.today)}): it must not be in the future",
         )
+
+
+def _check_not_before_birth(day: date, *, life: Life, field: str) -> None:
+    if day < life.born_on:
+        raise ImplausibleEntry(
+            field,
+            f"{_label(field)} {date_text(day)} is before the birth "
+            f"date {date_text(life.born_on)}: it must lie within the "
+            "patient's life",
+        )
+
+
+def check_day_ahead(
+    day: date, *, life: Life, field: str, ahead_days: int = FURTHEST_AHEAD_DAYS
+) -> None:
+    """Refuse a planned day before the birth date or more than `ahead_days` after today."""
+    _check_not_before_birth(day, life=life, field=field)
+    latest = life.today + timedelta(days=ahead_days)
+    if day > latest:
+        raise ImplausibleEntry(
+            field,
+            f"{_label(field)} {date_text(day)} is more than {ahead_days} days ahead: "
+            f"it must be on or before {date_text(latest)}",
+        )
+
+
+def check_regimen_entry(*, starts_on: date, dose_g_per_kg: float, life: Life) -> None:
+    """A regimen as typed: its start within the life and a year ahead, its dose plausible."""
+    check_day_ahead(starts_on, life=life, field="starts_on")
+    if dose_g_per_kg < LOWEST_DOSE_G_PER_KG:
+        raise ImplausibleEntry(
+            "dose_g_per_kg",
+            f"{dose_g_per_kg:g} g/kg is below the lowest plausible dose "
+            f"({LOWEST_DOSE_G_PER_KG:g} g/kg); check the decimal point",
+        )
+
+
+def check_course_day(day: date, *, given: bool, life: Life) -> None:
+    """A course's first day: given ones within the life; booked ones from today to a year on."""
+    if given:
+        check_day_in_life(day, life=life, field="scheduled_on")
+        return
+    if day < life.today:
+        raise ImplausibleEntry(
+            "scheduled_on",
+            f"a booking cannot be in the past: {date_text(day)} is before today "
+            f"({date_text(life.today)})",
+        )
+    check_day_ahead(day, life=life, field="scheduled_on")
+
+
+def check_one_course_a_day(
+    first_day: date, days: int, others: list[tuple[date, int]], *, field: str = "scheduled_on"
+) -> None:
+    """Refuse a course whose days meet another live course of the patient's (first day, days)."""
+    wanted = {first_day + timedelta(days=i) for i in range(days)}
+    for other_first, other_days in sorted(others):
+        shared = wanted & {other_first + timedelta(days=i) for i in range(other_days)}
+        if shared:
+            raise ImplausibleEntry(
+                field,
+                f"the patient already has a course on {date_text(min(shared))} "
+                f"(from {date_text(other_first)}, {other_days} "
+                f"{'day' if other_days == 1 else 'days'}): one course a day; move or "
+                "cancel that one first",
+            )
 
 
 def check_weight_kg(
@@ -117,6 +187,15 @@ def check_course_dose(dose_g: float, *, days: int) -> None:
 LOT_TOTAL_TOLERANCE_G = 1e-9
 
 
+def lots_total_difference(
+    lots: list[tuple[str, int, float | None, date | None]], *, dose_g: float
+) -> float | None:
+    """Grams the lots' vials hold beyond the dose (negative: short); None if a size is unknown."""
+    if not lots or any(size is None for _n, _v, size, _e in lots):
+        return None
+    return sum(vials * (size or 0) for _n, vials, size, _e in lots) - dose_g
+
+
 def check_course_lots(
     lots: list[tuple[str, int, float | None, date | None]],
     *,
@@ -138,14 +217,12 @@ def check_course_lots(
         if expires_on is not None and expires_on < given_on:
             raise ImplausibleEntry(
                 f"lots.{i}.expires_on",
-                f"lot {number} expired on {expires_on.isoformat()}, "
-                f"before the day given ({given_on.isoformat()})",
+                f"lot {number} expired on {date_text(expires_on)}, "
+                f"before the day given ({date_text(given_on)})",
             )
-    if confirmed or any(size is None for _n, _v, size, _e in lots):
-        return
-    total = sum(vials * (size or 0) for _n, vials, size, _e in lots)  # none is None here
-    difference = total - dose_g
-    if abs(difference) > LOT_TOTAL_TOLERANCE_G:
+    difference = lots_total_difference(lots, dose_g=dose_g)
+    if not confirmed and difference is not None and abs(difference) > LOT_TOTAL_TOLERANCE_G:
+        total = dose_g + difference
         raise ImplausibleEntry(
             "lots",
             f"the lots hold {total:g} g, {abs(difference):g} g "

@@ -12,6 +12,7 @@ from tracker.rules.facts import RegimenFact
 from tracker.rules.policy import SitePolicy
 from tracker.rules.response import ResponseAssessment, ResponseSummary
 from tracker.rules.vocabulary import Action, codes
+from tracker.rules.wording import date_text
 
 # The recommendation reads the same things from the full assessment and from the sweep's
 # summary: the waning found, its descriptions and the taper evidence.
@@ -132,7 +133,7 @@ def _choose(
         return None
     evidence = (
         f"Stable: {stable_cycles} cycles with data and no wear-off since this regimen started "
-        f"on {regimen.starts_on.isoformat()}."
+        f"on {date_text(regimen.starts_on)}."
     )
     longer = interval + policy.step_interval_days
     if longer <= policy.max_interval_days:

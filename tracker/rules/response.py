@@ -24,6 +24,7 @@ from tracker.rules.facts import ScoreColumns, ScoreFact
 from tracker.rules.measures import MEASURES, improvement, reaches_mcid, series_label
 from tracker.rules.policy import SitePolicy
 from tracker.rules.vocabulary import WaningPattern
+from tracker.rules.wording import date_text
 
 END_OF_DOSE = WaningPattern.END_OF_DOSE
 PROGRESSIVE = WaningPattern.PROGRESSIVE
@@ -318,7 +319,7 @@ def describe_wear_off(cycles: Sequence[Cycle]) -> str:
             what = f"{series_label(*s.peak.series)} {verb} {_n(s.drop)} {m.unit}"
         else:
             what = f"wear-off reported on day {c.reported_wear_off_day} of {c.length_days}"
-        parts.append(f"cycle from {c.starts_on.isoformat()}: {what}")
+        parts.append(f"cycle from {date_text(c.starts_on)}: {what}")
     return "; ".join(parts)
 
 

@@ -9,6 +9,7 @@ from operator import itemgetter
 from typing import Any, TypeVar, overload
 
 from tracker.rules.units import WeightUnit, from_kg, to_kg
+from tracker.rules.wording import date_text
 
 W = TypeVar("W")
 
@@ -38,7 +39,7 @@ def stale_weight_note(weighed_on: date, on: date, *, weight_stale_days: int) -> 
         return None
     age = (on - weighed_on).days
     return (
-        f"dosed on a stale weight: measured {weighed_on.isoformat()}, {age} days before, "
+        f"dosed on a stale weight: measured {date_text(weighed_on)}, {age} days before, "
         f"more than {weight_stale_days}; weigh the patient"
     )
 
@@ -109,7 +110,7 @@ class WeightChange:
             )
         return (
             f"{_figure(self.weight_kg)} kg is {shown}% {'more' if more else 'less'} than "
-            f"{_figure(self.previous_kg)} kg on {self.previous_on.isoformat()}; if this is "
+            f"{_figure(self.previous_kg)} kg on {date_text(self.previous_on)}; if this is "
             f"right, confirm the change (confirm_weight_change); {slip}"
         )
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
+from tracker.formats.display import date_text
 from tracker.rules.chairs import chair_span, spans_clash
 from tracker.rules.opening import OpeningCalendar, earliest_start_minute
 from tracker.rules.vocabulary import CourseStatus
@@ -154,7 +155,7 @@ def _course_hours(
         hours = calendar.hours_on(day)
         if hours is None:
             reason = calendar.closed_because(day) or "closed"
-            return (reason if i == 0 else f"{day.isoformat()}: {reason}"), 0, 0
+            return (reason if i == 0 else f"{date_text(day)}: {reason}"), 0, 0
         opens, closes = max(opens, hours.opens_minute), min(closes, hours.closes_minute)
     return None, opens, closes
 

@@ -49,12 +49,12 @@ def stored_regimens(session: Session, patient_id: int) -> list[Regimen]:
     return list(session.exec(select(Regimen).where(Regimen.patient_id == patient_id)).all())
 
 
-def stored_courses(session: Session, patient_id: int) -> list[tuple[int, date, str]]:
-    """(id, first day, status) of every course of a patient."""
+def stored_courses(session: Session, patient_id: int) -> list[tuple[int, date, str, int]]:
+    """(id, first day, status, days) of every course of a patient."""
     return [
-        (course_id, day, status)
-        for course_id, day, status in session.exec(
-            select(Infusion.id, Infusion.scheduled_on, Infusion.status).where(
+        (course_id, day, status, days)
+        for course_id, day, status, days in session.exec(
+            select(Infusion.id, Infusion.scheduled_on, Infusion.status, Infusion.days).where(
                 Infusion.patient_id == patient_id
             )
         )

@@ -7,6 +7,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from tracker.formats.display import date_text
 from tracker.rules import current_regimen
 from tracker.rules.chairs import (
     DEFAULT_CHAIR_MINUTES,
@@ -16,7 +17,15 @@ from tracker.rules.chairs import (
     spans_clash,
 )
 from tracker.rules.facts import RegimenFact
-from tracker.rules.plausibility import ImplausibleEntry, check_course_dose, check_course_lots
+from tracker.rules.plausibility import (
+    ImplausibleEntry,
+    Life,
+    check_course_day,
+    check_course_dose,
+    check_course_lots,
+    check_day_in_life,
+    check_one_course_a_day,
+)
 from tracker.rules.vocabulary import CourseStatus, PatientStatus
 from tracker.schemas.treatment import (
     InfusionAdminister,
@@ -141,7 +150,7 @@ def _claim_chair(
         if spans_clash(span, chair_span(other.start_time, other.chair_minutes)):
             taken = other.start_time.strftime("%H:%M") if other.start_time else "all day"
             raise Conflict(
-                f"chair {chair.code} is taken on {other.scheduled_on.isoformat()} "
+                f"chair {chair.code} is taken on {date_text(other.scheduled_on)} "
                 f"({taken}, {other.chair_minutes or DEFAULT_CHAIR_MINUTES} min)",
                 field="chair",
             )
@@ -176,6 +185,41 @@ def _check_dose(dose_g: float, *, days: int) -> None:
         raise Invalid(exc.message, field=exc.field) from exc
 
 
+def _check_course_day(
+    session: Session, *, patient_id: int, day: date, given: bool, today: date
+) -> None:
+    patient = get_patient(session, patient_id)
+    try:
+        check_course_day(day, given=given, life=Life(born_on=patient.birth_date, today=today))
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+
+
+def _check_one_course_a_day(
+    session: Session,
+    *,
+    patient_id: int,
+    first_day: date,
+    days: int,
+    field: str = "scheduled_on",
+    ignore_id: int | None = None,
+) -> None:
+    # A course lasts at most 5 days, so only courses starting 4 days before can reach it.
+    others = session.exec(
+        select(Infusion.scheduled_on, Infusion.days).where(
+            Infusion.patient_id == patient_id,
+            Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
+            Infusion.scheduled_on >= first_day - timedelta(days=4),
+            Infusion.scheduled_on < first_day + timedelta(days=days),
+            Infusion.id != (ignore_id or 0),
+        )
+    ).all()
+    try:
+        check_one_course_a_day(first_day, days, [(on, n) for on, n in others], field=field)
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+
+
 def _unconfirmed(data: InfusionCreate) -> set[str]:
     # The audit keeps a confirmation given, and says nothing of one not needed.
     return set() if data.confirm_lot_total else {"confirm_lot_total"}
@@ -193,12 +237,14 @@ def book_infusion(
         raise Invalid("dose_g is required when status is given", field="dose_g")
     if not given and data.lots:
         raise Invalid("lots are recorded when the course is given, not booked", field="lots")
-    if given and data.scheduled_on > today:
-        raise Invalid("a course cannot be given in the future", field="scheduled_on")
-    if not given and data.scheduled_on < today:
-        raise Invalid("a booking cannot be in the past", field="scheduled_on")
+    _check_course_day(
+        session, patient_id=patient_id, day=data.scheduled_on, given=given, today=today
+    )
     if data.dose_g is not None:
         _check_dose(data.dose_g, days=data.days)
+    _check_one_course_a_day(
+        session, patient_id=patient_id, first_day=data.scheduled_on, days=data.days
+    )
     regimen = _regimen_on(session, patient_id, data.scheduled_on)
     product = product_by_code(session, data.product_code) or (
         session.get(Product, regimen.product_id) if regimen and regimen.product_id else None
@@ -213,15 +259,15 @@ def book_infusion(
         dose_g=dose_g / data.days if dose_g else None,
         product=product,
     )
+    if not given:  # the suite's hours bind a booking; a course given is recorded as it was
+        check_course_open(
+            session,
+            first_day=data.scheduled_on,
+            days=data.days,
+            start=data.start_time,
+            minutes=minutes,
+        )
     if chair is not None:
-        if not given:  # the suite's hours bind a booking; a course given is recorded as it was
-            check_course_open(
-                session,
-                first_day=data.scheduled_on,
-                days=data.days,
-                start=data.start_time,
-                minutes=minutes,
-            )
         _claim_chair(
             session,
             chair=chair,
@@ -318,8 +364,22 @@ def administer_infusion(
     if infusion.status != CourseStatus.BOOKED:
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
     given_on = data.given_on or infusion.scheduled_on
-    if given_on > today:
-        raise Invalid("a course cannot be given in the future", field="given_on")
+    try:
+        patient = get_patient(session, infusion.patient_id)
+        check_day_in_life(
+            given_on, life=Life(born_on=patient.birth_date, today=today), field="given_on"
+        )
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+    if given_on != infusion.scheduled_on:
+        _check_one_course_a_day(
+            session,
+            patient_id=infusion.patient_id,
+            first_day=given_on,
+            days=infusion.days,
+            field="given_on",
+            ignore_id=infusion.id,
+        )
     _check_dose(data.dose_g, days=infusion.days)
     product = product_by_code(session, data.product_code)
     if given_on != infusion.scheduled_on and infusion.chair_id is not None:
@@ -376,17 +436,25 @@ def reschedule_infusion(
     infusion = get_infusion(session, infusion_id)
     if infusion.status != CourseStatus.BOOKED:
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
-    if data.scheduled_on < today:
-        raise Invalid("a booking cannot be in the past", field="scheduled_on")
+    _check_course_day(
+        session, patient_id=infusion.patient_id, day=data.scheduled_on, given=False, today=today
+    )
+    _check_one_course_a_day(
+        session,
+        patient_id=infusion.patient_id,
+        first_day=data.scheduled_on,
+        days=infusion.days,
+        ignore_id=infusion.id,
+    )
     chair = chair_by_code(session, data.chair)
+    check_course_open(
+        session,
+        first_day=data.scheduled_on,
+        days=infusion.days,
+        start=data.start_time,
+        minutes=infusion.chair_minutes or 0,
+    )
     if chair is not None:
-        check_course_open(
-            session,
-            first_day=data.scheduled_on,
-            days=infusion.days,
-            start=data.start_time,
-            minutes=infusion.chair_minutes or 0,
-        )
         _claim_chair(
             session,
             chair=chair,

@@ -11,6 +11,7 @@ import holidays as holiday_calendars
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from tracker.formats.display import date_text
 from tracker.rules.opening import (
     DEFAULT_HOURS,
     DayHours,
@@ -171,13 +172,13 @@ def add_closure(session: Session, *, actor: Actor, day: date, reason: str) -> Cl
     if not reason:
         raise Invalid("say why the suite is closed", field="reason")
     if session.exec(select(ClosureDay).where(ClosureDay.day == day)).first() is not None:
-        raise Conflict(f"{day.isoformat()} is closed already", field="day")
+        raise Conflict(f"{date_text(day)} is closed already", field="day")
     row = ClosureDay(day=day, reason=reason, created_by_id=actor.id)
     session.add(row)
     try:
         session.flush()
     except IntegrityError as exc:  # a closure of the same day committed meanwhile
-        raise Conflict(f"{day.isoformat()} is closed already", field="day") from exc
+        raise Conflict(f"{date_text(day)} is closed already", field="day") from exc
     audit.record(
         session,
         actor=actor,

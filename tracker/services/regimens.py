@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from tracker.formats.display import date_text
 from tracker.rules import (
     DoseCalculation,
     DosingError,
@@ -17,6 +18,7 @@ from tracker.rules import (
     latest_weight,
     vial_plan,
 )
+from tracker.rules.plausibility import ImplausibleEntry, Life, check_regimen_entry
 from tracker.rules.prescription import RegimenError, check_regimen
 from tracker.rules.weights import stale_weight_note
 from tracker.schemas.treatment import RegimenCreate
@@ -78,7 +80,7 @@ def weighed_calculation(
     weight = weight_on(session, patient_id=stored_id(patient), day=day)
     if weight is None:
         raise Invalid(
-            f"no weight recorded on or before {day.isoformat()}: record a weight first",
+            f"no weight recorded on or before {date_text(day)}: record a weight first",
             field="starts_on",
         )
     try:
@@ -165,6 +167,14 @@ def create_regimen(
 ) -> Regimen:
     """Write a new regimen with its dose calculation (it follows the current one)."""
     patient = get_patient(session, patient_id)
+    try:
+        check_regimen_entry(
+            starts_on=data.starts_on,
+            dose_g_per_kg=data.dose_g_per_kg,
+            life=Life(born_on=patient.birth_date, today=today),
+        )
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
     policy = load_policy(session).with_patient_bounds(
         patient.min_interval_days, patient.max_interval_days
     )

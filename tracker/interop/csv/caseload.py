@@ -10,6 +10,8 @@ from sqlmodel import Session
 
 from tracker.rules import RegimenFact, current_regimen, latest_weight
 from tracker.rules.identity import mrn_key
+from tracker.rules.plausibility import Life
+from tracker.rules.vocabulary import CourseStatus
 from tracker.services import imports
 from tracker.services.catalogue import every_chair, every_product
 from tracker.store.ids import stored_id
@@ -33,6 +35,7 @@ class CourseRef:
 
     key: int  # the database id, or a negative stand-in before it is written
     status: str
+    days: int = 1
 
 
 @dataclass
@@ -41,6 +44,7 @@ class PatientEntry:
 
     key: int
     mrn: str
+    birth_date: date
     sex: str | None
     height_cm: float | None
     status: str
@@ -62,6 +66,19 @@ class PatientEntry:
         """The weight that counts on `day` (the rules' latest_weight), or None."""
         found = latest_weight(self.weights, day)
         return None if found is None else found[1]
+
+    def life(self, today: date) -> Life:
+        """The days this patient's record can speak of (the plausibility rules' Life)."""
+        return Life(born_on=self.birth_date, today=today)
+
+    def live_courses(self) -> list[tuple[date, int]]:
+        """(first day, days) of each booked or given course, stored or imported so far."""
+        return [
+            (day, ref.days)
+            for day, refs in self.courses.items()
+            for ref in refs
+            if ref.status in (CourseStatus.BOOKED, CourseStatus.GIVEN)
+        ]
 
     def regimen_on(self, day: date) -> RegimenEntry | None:
         """The regimen current on `day`, as the booking service picks it."""
@@ -109,6 +126,7 @@ class Caseload:
             entry = PatientEntry(
                 key=stored_id(row),
                 mrn=row.mrn,
+                birth_date=row.birth_date,
                 sex=row.sex,
                 height_cm=row.height_cm,
                 status=row.status,
@@ -139,6 +157,6 @@ def _load_stored(session: Session, entry: PatientEntry) -> None:
                 stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days, r.product_id, r.dose_g
             )
         )
-    for course_id, day, status in imports.stored_courses(session, entry.key):
-        entry.courses[day].append(CourseRef(course_id, status))
+    for course_id, day, status, days in imports.stored_courses(session, entry.key):
+        entry.courses[day].append(CourseRef(course_id, status, days))
     entry.loaded = True

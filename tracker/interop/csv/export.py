@@ -13,6 +13,7 @@ from tracker.formats.csv_cells import safe_text
 from tracker.interop.csv.layout import COLUMNS, KINDS, TEXT_COLUMNS, LotCell, encode_lots
 from tracker.interop.csv.layout import file_name as csv_file_name
 from tracker.rules import weight_change
+from tracker.rules.plausibility import LOT_TOTAL_TOLERANCE_G, lots_total_difference
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services.catalogue import every_chair, every_product
 from tracker.services.exports import CaseloadRows, caseload_rows, patient_batches, patient_count
@@ -155,6 +156,8 @@ def _batch_rows(
                 )
                 if given
                 else None,
+                # Lots kept after a confirmed difference are marked so an import keeps them.
+                "confirm_lot_total": "true" if given and _lots_differ(c, lots[c.id]) else None,
                 "reactions": c.reactions if given else None,
                 "premedication": c.premedication,
                 "notes": c.notes,
@@ -196,3 +199,11 @@ def _as_cell(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def _lots_differ(course, course_lots) -> bool:
+    difference = lots_total_difference(
+        [(lot.lot_number, lot.vials, lot.size_g, lot.expires_on) for lot in course_lots],
+        dose_g=course.dose_g or 0,
+    )
+    return difference is not None and abs(difference) > LOT_TOTAL_TOLERANCE_G

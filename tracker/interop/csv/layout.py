@@ -47,6 +47,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "dose_g",
         "product_code",
         "lots",
+        "confirm_lot_total",
         "reactions",
         "premedication",
         "notes",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from tracker.formats.csv_cells import unsafe_text
+from tracker.formats.display import date_text
 from tracker.interop.csv.caseload import Caseload, CourseRef, PatientEntry, RegimenEntry
 from tracker.interop.csv.layout import TEXT_COLUMNS, decode_lots
 from tracker.rules import (
@@ -22,13 +23,23 @@ from tracker.rules import (
     validate_score,
 )
 from tracker.rules.chairs import chair_minutes
-from tracker.rules.plausibility import ImplausibleEntry, check_course_dose
+from tracker.rules.plausibility import (
+    ImplausibleEntry,
+    check_course_day,
+    check_course_dose,
+    check_course_lots,
+    check_day_ahead,
+    check_one_course_a_day,
+    check_regimen_entry,
+    check_weight_entry,
+)
 from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
 from tracker.schemas.common import TEXT_SOURCE, Day, Reason
 from tracker.schemas.patients import PatientCreate, Status, WeightCreate
 from tracker.schemas.scores import AssessmentCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
 from tracker.services.errors import ServiceError
+from tracker.services.opening import check_course_open
 from tracker.services.regimens import check_regimen_limits
 
 Problems = list[tuple[str, str]]  # (column, message)
@@ -103,8 +114,11 @@ def check_weight(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> W
     data, problems = _validate(WeightCreate, _without(row, "mrn"))
     if problems:
         raise RowRefused(problems)
-    if data.measured_on > ctx.today:
-        raise RowRefused([("measured_on", "measured_on is in the future")])
+    _plausible(
+        lambda: check_weight_entry(
+            measured_on=data.measured_on, weight_kg=data.weight_kg, life=entry.life(ctx.today)
+        )
+    )
     try:
         check_weight_change(
             entry.weights,
@@ -132,6 +146,13 @@ def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> 
     data, problems = _validate(RegimenCreate, _without(row, "mrn"))
     if problems:
         raise RowRefused(problems)
+    _plausible(
+        lambda: check_regimen_entry(
+            starts_on=data.starts_on,
+            dose_g_per_kg=data.dose_g_per_kg,
+            life=entry.life(ctx.today),
+        )
+    )
     policy = ctx.policy.with_patient_bounds(entry.min_interval_days, entry.max_interval_days)
     _service_rule(
         lambda: check_regimen_limits(
@@ -149,7 +170,7 @@ def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> 
             [
                 (
                     "starts_on",
-                    f"no weight recorded on or before {day.isoformat()}: record a weight first",
+                    f"no weight recorded on or before {date_text(day)}: record a weight first",
                 )
             ]
         )
@@ -230,6 +251,16 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     if minutes is None:
         minutes = _estimated_minutes(entry, data.scheduled_on, dose_g, product_id, ctx)
+    if status == CourseStatus.BOOKED:  # the suite's hours bind a booking, as in the service
+        _service_rule(
+            lambda: check_course_open(
+                ctx.session,
+                first_day=data.scheduled_on,
+                days=data.days,
+                start=data.start_time,
+                minutes=minutes or 0,
+            )
+        )
     if chair is not None and status == CourseStatus.BOOKED and data.start_time is not None:
         starts = ctx.caseload.live_chair_starts(ctx.session)
         key = (chair.id, data.scheduled_on, data.start_time)
@@ -239,7 +270,7 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
                     (
                         "chair",
                         f"chair {chair.code} is taken on "
-                        f"{data.scheduled_on.isoformat()} at "
+                        f"{date_text(data.scheduled_on)} at "
                         f"{data.start_time:%H:%M} ({starts[key]})",
                     )
                 ]
@@ -263,50 +294,36 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
 
 
 def _course_rules(data: InfusionCreate, status: str, entry: PatientEntry, ctx: RowContext) -> None:
-    # The booking service's rules. History (given, cancelled, missed) is recorded as it
-    # happened, so the two rules about new bookings apply to booked rows only.
+    # The booking service's rules, from the same plausibility module. History (given,
+    # cancelled, missed) is recorded as it happened, so the rules about new bookings apply to
+    # booked rows only; a cancelled or missed row need only lie within the patient's life.
+    life = entry.life(ctx.today)
     if data.dose_g is not None:
-        try:
-            check_course_dose(data.dose_g, days=data.days)
-        except ImplausibleEntry as exc:
-            raise RowRefused([(exc.field, exc.message)]) from exc
+        _plausible(lambda: check_course_dose(data.dose_g or 0, days=data.days))
     if status == CourseStatus.GIVEN:
         if data.dose_g is None:
             raise RowRefused([("dose_g", "dose_g is required when status is given")])
-        if data.scheduled_on > ctx.today:
-            raise RowRefused([("scheduled_on", "a course cannot be given in the future")])
-        _lot_rules(data)
+        _plausible(lambda: check_course_day(data.scheduled_on, given=True, life=life))
+        _plausible(
+            lambda: check_course_lots(
+                [(lot.lot_number, lot.vials, lot.size_g, lot.expires_on) for lot in data.lots],
+                dose_g=data.dose_g or 0,
+                given_on=data.scheduled_on,
+                confirmed=data.confirm_lot_total,
+            )
+        )
     elif data.lots:
         raise RowRefused([("lots", f"lots are recorded when the course is given, not {status}")])
     if status == CourseStatus.BOOKED:
         if entry.status == PatientStatus.DISCHARGED:
             raise RowRefused([("mrn", "the patient is discharged")])
-        if data.scheduled_on < ctx.today:
-            raise RowRefused([("scheduled_on", "a booking cannot be in the past")])
-
-
-def _lot_rules(data: InfusionCreate) -> None:
-    # A recall must find every vial: where each lot's vial size is known, the lots must
-    # cover the dose given (as services.infusions does).
-    lots = data.lots
-    sized = [(lot.vials, lot.size_g) for lot in lots if lot.size_g]
-    if lots and data.dose_g and len(sized) == len(lots):
-        covered = sum(vials * size_g for vials, size_g in sized)
-        if covered + 1e-9 < data.dose_g:
-            raise RowRefused(
-                [
-                    (
-                        "lots",
-                        f"the lots hold {covered:g} g, less than the "
-                        f"{data.dose_g:g} g given: add the other lots",
-                    )
-                ]
-            )
-    for n, lot in enumerate(lots, start=1):
-        if lot.expires_on is not None and lot.expires_on < data.scheduled_on:
-            raise RowRefused(
-                [("lots", f"lot {n} ({lot.lot_number}) expired on {lot.expires_on.isoformat()}")]
-            )
+        _plausible(lambda: check_course_day(data.scheduled_on, given=False, life=life))
+    elif status != CourseStatus.GIVEN:
+        _plausible(lambda: check_day_ahead(data.scheduled_on, life=life, field="scheduled_on"))
+    if status in (CourseStatus.BOOKED, CourseStatus.GIVEN):
+        _plausible(
+            lambda: check_one_course_a_day(data.scheduled_on, data.days, entry.live_courses())
+        )
 
 
 @dataclass
@@ -338,7 +355,7 @@ def check_score(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> Sc
         found = entry.courses.get(course_on, [])
         if not found:
             raise RowRefused(
-                [("course_on", f"no course of MRN {entry.mrn} on {course_on.isoformat()}")]
+                [("course_on", f"no course of MRN {entry.mrn} on {date_text(course_on)}")]
             )
         given = [ref for ref in found if ref.status == CourseStatus.GIVEN]
         course = given[0] if given else found[0]
@@ -387,6 +404,13 @@ def _lots(cell: str) -> tuple[list[dict], Problems]:
             continue
         lots.append({k: v for k, v in zip(names, parts, strict=False) if v})
     return lots, problems
+
+
+def _plausible(check) -> None:
+    try:
+        check()
+    except ImplausibleEntry as exc:
+        raise RowRefused([(exc.field, exc.message)]) from exc
 
 
 def _service_rule(check) -> None:

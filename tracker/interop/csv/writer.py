@@ -4,6 +4,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, time, timedelta
 
+from tracker.formats.display import date_text
 from tracker.interop.csv import rows as csv_rows
 from tracker.interop.csv.caseload import CourseRef, PatientEntry, RegimenEntry
 from tracker.interop.csv.rows import RowContext
@@ -76,6 +77,7 @@ class FileWriter:
         entry = PatientEntry(
             key=self.ctx.caseload.stand_in(),
             mrn=data.mrn,
+            birth_date=data.birth_date,
             sex=data.sex,
             height_cm=data.height_cm,
             status=checked.status,
@@ -107,7 +109,7 @@ class FileWriter:
             return checked, regimen
         if self.kind == "courses":
             course = csv_rows.check_course(row, entry, ctx)
-            ref = CourseRef(ctx.caseload.stand_in(), course.status)
+            ref = CourseRef(ctx.caseload.stand_in(), course.status, course.days)
             entry.courses[course.scheduled_on].append(ref)
             if course.status == CourseStatus.GIVEN and course.chair_id is not None:
                 self._hold(
@@ -285,7 +287,7 @@ class FileWriter:
                         line,
                         "chair",
                         f"chair {codes.get(chair_id)} is also held "
-                        f"on {clash[0].isoformat()} by {clash[1]}",
+                        f"on {date_text(clash[0])} by {clash[1]}",
                     )
                 )
             self._hold(chair_id, day, start, minutes, days, f"line {line}")
