@@ -18,6 +18,7 @@ PAGES = (
     "/admin/tokens",
     "/admin/chairs",
     "/admin/audit",
+    "/admin/products",
     "/account/password",
     "/docs",
 )

@@ -55,6 +55,7 @@ def test_pages_fit_every_width_with_log_out_on_screen(chromium, demo_site, artif
         "booking": f"/patients/{world.patient_id}/book",
         "nurse-form": f"/log/{world.infusion_id}",
         "api-docs": "/docs",
+        "products": "/admin/products",
     }
     context = chromium.new_context(viewport={"width": WIDTHS[0], "height": 900})
     page = context.new_page()
