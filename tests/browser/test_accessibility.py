@@ -1,4 +1,4 @@
-"""Issue 16: axe-core finds no violation on the main pages.
+"""Issue 16: axe-core finds no violation on the main pages, the API reference (/docs) too.
 
 axe-playwright-python ships axe-core in its wheel (axe.min.js) and injects it from there:
 nothing is fetched at run time.
@@ -18,14 +18,10 @@ PAGES = (
     "/admin/tokens",
     "/admin/chairs",
     "/admin/audit",
+    "/admin/products",
     "/account/password",
+    "/docs",
 )
-# The vendored Swagger UI (/docs) is not ours to mark up, and not yet clean: its operation
-# rows put a button inside a button (nested-interactive, only fixable in Swagger UI's own
-# markup), its headings skip a level and its info block sits outside a landmark (both its
-# markup), and some grey texts and method badges are below 4.5:1 (fixable by restyling; not
-# done). Until it is, the test holds it to exactly these rules, so nothing new creeps in.
-SWAGGER_KNOWN = {"color-contrast", "heading-order", "nested-interactive", "region"}
 
 
 def violations(page) -> list[str]:
@@ -48,9 +44,5 @@ def test_axe_finds_nothing_on_the_main_pages(chromium, demo_site):  # noqa: F811
         url = path.format(pid=world.patient_id, infusion=world.infusion_id)
         assert page.goto(f"{base}{url}").status == 200, url
         found[path] = violations(page)
-    page.goto(f"{base}/docs")
-    page.wait_for_selector(".swagger-ui .info", timeout=10_000)
-    swagger = {line.split(" ", 1)[0] for line in violations(page)}
-    assert swagger <= SWAGGER_KNOWN
     bad = [f"{path}: {v}" for path, vs in found.items() for v in vs]
     assert not bad, "\n".join(bad)

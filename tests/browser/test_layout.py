@@ -1,4 +1,5 @@
-"""Issue 16: the main pages fit a laptop, a landscape and an upright tablet and a phone.
+"""Issue 16: the main pages (the API reference too) fit a laptop, a landscape and an upright
+tablet and a phone.
 
 At each width nothing is wider than the window (wide tables scroll inside their own box) and
 "Log out" is on screen; a screenshot of each page at each width goes to the artifacts.
@@ -53,6 +54,8 @@ def test_pages_fit_every_width_with_log_out_on_screen(chromium, demo_site, artif
         "patient": f"/patients/{world.patient_id}",
         "booking": f"/patients/{world.patient_id}/book",
         "nurse-form": f"/log/{world.infusion_id}",
+        "api-docs": "/docs",
+        "products": "/admin/products",
     }
     context = chromium.new_context(viewport={"width": WIDTHS[0], "height": 900})
     page = context.new_page()

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from tracker.formats.gs1 import ScanError, read_vial_scan
+from tracker.formats.gs1 import GtinError, ScanError, gtin_14, read_vial_scan
 
 EXPECTED = ("09506000134352", "LOT123", date(2027, 12, 31))
 
@@ -36,4 +36,35 @@ def test_gtin_lot_and_expiry_are_read(text):
 def test_what_cannot_be_read_is_said(text, words):
     with pytest.raises(ScanError) as refused:
         read_vial_scan(text)
+    assert words in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "typed,kept",
+    [
+        ("09506000134352", "09506000134352"),  # GTIN-14
+        ("9506000134352", "09506000134352"),  # GTIN-13, as under an EAN barcode
+        ("9 506000 134352", "09506000134352"),  # with the spaces printed on the pack
+        ("614141000036", "00614141000036"),  # GTIN-12 (UPC-A)
+        ("96385074", "00000096385074"),  # GTIN-8
+    ],
+)
+def test_a_typed_gtin_is_checked_and_kept_as_14_digits(typed, kept):
+    assert gtin_14(typed) == kept
+
+
+@pytest.mark.parametrize(
+    "typed,words",
+    [
+        ("", "GTIN is empty"),
+        ("95O6000134352", "GTIN must be digits only"),  # a letter O
+        ("1234567", "GTIN must be 8, 12, 13 or 14 digits; this has 7"),
+        ("123456789012345", "this has 15"),
+        ("9506000134353", "wrong check digit: the last digit should be 2"),
+        ("00000000", "all zeros"),
+    ],
+)
+def test_a_typed_number_that_is_no_gtin_is_refused_in_words(typed, words):
+    with pytest.raises(GtinError) as refused:
+        gtin_14(typed)
     assert words in refused.value.message

@@ -107,6 +107,9 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /admin/chairs/hours": "admin",
     "POST /admin/chairs/closures": "admin",
     "POST /admin/chairs/closures/{closure_id}/delete": "admin",
+    # The products: the GTIN on their vials, which the nurse's scanner reads.
+    "GET /admin/products": "admin",
+    "POST /admin/products/{product_id}/gtin": "admin",
     "PUT /api/v1/opening-hours": "admin",
     "POST /api/v1/closures": "admin",
     "DELETE /api/v1/closures/{closure_id}": "admin",

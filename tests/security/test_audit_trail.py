@@ -420,6 +420,7 @@ NOT_A_PATIENT_RECORD = {
     "/chairs/calendars": "chairs and their feeds",
     "/api/v1/chairs": "chairs",
     "/admin/chairs": "chairs, opening hours and closure days",
+    "/admin/products": "products and their GTINs; setting one is audited",
     "/api/v1/opening-hours": "the suite's weekly hours",
     "/api/v1/closures": "closure days",
     "/api/v1/policy": "the site policy",

@@ -68,14 +68,15 @@ def test_production_adds_hsts_and_secure_host_cookies(connection, make_user):
     assert client.get("/patients").status_code == 200
 
 
-def test_the_docs_page_starts_swagger_from_a_file_not_an_inline_script(app, make_user):
+def test_the_docs_page_is_our_own_page_with_no_script(app, make_user):
     viewer = page_client(app, make_user, "viewer")
-    page = viewer.get("/docs").text
-    assert '<script src="/static/swagger-init.js"></script>' in page
-    assert "SwaggerUIBundle(" not in page
-    script = viewer.get("/static/swagger-init.js")
-    assert script.status_code == 200 and "SwaggerUIBundle(" in script.text
-    assert viewer.get("/docs").headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    docs = viewer.get("/docs")
+    assert "<script" not in docs.text and "swagger" not in docs.text.lower()
+    assert '<link rel="stylesheet" href="/static/app.css">' in docs.text
+    assert docs.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # Swagger UI's files are gone, not merely unused.
+    assert viewer.get("/static/swagger-init.js").status_code == 404
+    assert viewer.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 404
 
 
 def test_a_body_over_the_limit_is_refused_with_413(connection, api_as, client):

@@ -408,12 +408,15 @@ def test_page_forms_name_the_field_and_the_limit_in_plain_words(client, make_use
 
 
 def test_scanning_a_vial_fills_product_lot_and_expiry(client, make_user, api_as, session):
+    from tracker.services.actors import SYSTEM
     from tracker.services.products import set_product_gtin
+    from tracker.store.models import Product
 
     api = api_as("pharmacist", "api.pharmacist")
     pid = _patient_without_product(client, api, mrn="SCAN-1")
     course = _booked(client, api, pid)
-    set_product_gtin(session, code="privigen", gtin="09506000134352")
+    privigen = session.exec(select(Product).where(Product.code == "privigen")).one()
+    set_product_gtin(session, actor=SYSTEM, product_id=privigen.id, gtin="09506000134352")
     log_in(client, make_user, "nurse")
     url = f"/log/{course}"
     form = client.get(url).text

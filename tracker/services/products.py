@@ -1,8 +1,11 @@
-"""The IVIG products the pharmacy stocks, as forms offer them."""
+"""The IVIG products the pharmacy stocks, as forms offer them, and the GTIN on their vials."""
 
 from sqlmodel import Session, select
 
-from tracker.services.errors import Invalid
+from tracker.formats.gs1 import GtinError, gtin_14
+from tracker.services import audit
+from tracker.services.actors import Actor
+from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.store.models import Product
 
 
@@ -14,6 +17,19 @@ def product_choices(session: Session) -> list[tuple[str, str]]:
     return [(p.code, p.name) for p in products]
 
 
+def all_products(session: Session) -> list[Product]:
+    """Every product, those in use first, each group by name (the admin's list)."""
+    return list(session.exec(select(Product).order_by(Product.active.desc(), Product.name)).all())
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    """The product with this id, or NotFound."""
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"no product with id {product_id}")
+    return product
+
+
 def product_by_gtin(session: Session, gtin: str) -> Product | None:
     """The active product whose vials carry this GTIN-14, or None."""
     return session.exec(
@@ -21,14 +37,45 @@ def product_by_gtin(session: Session, gtin: str) -> Product | None:
     ).first()
 
 
-def set_product_gtin(session: Session, *, code: str, gtin: str | None) -> Product:
-    """Set (or clear, with None) the GTIN-14 a product's vials carry; Invalid if unknown."""
-    product = session.exec(select(Product).where(Product.code == code)).first()
-    if product is None:
-        raise Invalid(f"unknown product {code!r}", field="product_code")
-    if gtin is not None and not (len(gtin) == 14 and gtin.isdigit()):
-        raise Invalid("a GTIN is 14 digits", field="gtin")
-    product.gtin = gtin
+def set_product_gtin(
+    session: Session, *, actor: Actor, product_id: int, gtin: str | None
+) -> Product:
+    """Set the GTIN a product's vials carry, typed as on the pack (8, 12, 13 or 14 digits,
+    kept as the GTIN-14 the scanner reads), or clear it (None or blank); audited.
+
+    NotFound for an unknown product, Invalid (field `gtin`) for a number that is not a GTIN
+    (length, digits, check digit), Conflict (field `gtin`) when another product has it: the
+    scanner must never fill the wrong product.
+    """
+    product = get_product(session, product_id)
+    new = None
+    if gtin is not None and gtin.strip():
+        try:
+            new = gtin_14(gtin)
+        except GtinError as exc:
+            raise Invalid(exc.message, field="gtin") from None
+        other = session.exec(
+            select(Product).where(Product.gtin == new, Product.id != product.id)
+        ).first()
+        if other is not None:
+            raise Conflict(
+                f"GTIN {new} is already set for {other.name}"
+                f"{'' if other.active else ' (no longer in use)'}: one GTIN belongs to one "
+                "product. If it was set there by mistake, clear it there first.",
+                field="gtin",
+            )
+    before = product.gtin
+    if new == before:
+        return product
+    product.gtin = new
     session.add(product)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="product.gtin",
+        entity="product",
+        entity_id=product.id,
+        changes=audit.diff({"gtin": before}, {"gtin": new}),
+    )
     return product

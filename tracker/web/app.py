@@ -33,6 +33,7 @@ from tracker.web.deps import LoginRequired
 from tracker.web.interop_routes import router as interop_router
 from tracker.web.pages import admin as admin_pages
 from tracker.web.pages import admin_chairs as admin_chair_pages
+from tracker.web.pages import admin_products as admin_product_pages
 from tracker.web.pages import auth as page_auth
 from tracker.web.pages import booking, diagnosis, home, nurse, patient, patient_forms, worklist
 from tracker.web.pages import other_treatments as other_treatment_pages
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(outbox_page.router)
     app.include_router(admin_pages.router)
     app.include_router(admin_chair_pages.router)
+    app.include_router(admin_product_pages.router)
     app.include_router(api_auth.router)
     app.include_router(api_patients.router)
     app.include_router(api_diagnosis.router)

@@ -1,45 +1,49 @@
-"""The OpenAPI schema and the interactive docs, both behind a login, assets served locally."""
+"""The OpenAPI schema and the API reference drawn from it, both behind a login.
 
-from fastapi import APIRouter, Request
+The reference at `/docs` is our own page (`templates/api_docs.html`, the same header and
+landmarks as every other page, no JavaScript), built from the schema by
+`tracker.web.api_reference`.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
+from tracker.web.api_reference import Reference, build_reference
 from tracker.web.deps import AnyUser
+from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-# Swagger UI from our own static files, never a CDN, started by a static script rather than
-# FastAPI's inline one, which the Content-Security-Policy would block.
-SWAGGER_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>ivig-tracker API</title>
-  <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
-  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
-</head>
-<body>
-  <div id="swagger-ui" data-openapi-url="/openapi.json"></div>
-  <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
-  <script src="/static/swagger-init.js"></script>
-</body>
-</html>
-"""
+
+def openapi_of(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI schema, made once and kept."""
+    if app.openapi_schema is None:
+        app.openapi_schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+    return app.openapi_schema
+
+
+def reference_of(app: FastAPI) -> Reference:
+    """The page's view of the schema, made once per schema and kept."""
+    schema = openapi_of(app)
+    kept = getattr(app.state, "api_reference", None)
+    if kept is None or kept[0] is not schema:
+        kept = (schema, build_reference(schema))
+        app.state.api_reference = kept
+    return kept[1]
 
 
 @router.get("/openapi.json")
 def openapi_schema(request: Request, _user: AnyUser) -> JSONResponse:
     """The OpenAPI schema of the JSON API."""
-    app = request.app
-    if app.openapi_schema is None:
-        app.openapi_schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-    return JSONResponse(app.openapi_schema)
+    return JSONResponse(openapi_of(request.app))
 
 
 @router.get("/docs")
-def swagger_ui(_user: AnyUser) -> HTMLResponse:
-    """Interactive API docs."""
-    return HTMLResponse(SWAGGER_PAGE)
+def api_docs(request: Request, _user: AnyUser):
+    """The API reference: every operation by tag, its parameters, body and answers."""
+    return render(request, "api_docs.html", {"api": reference_of(request.app)})

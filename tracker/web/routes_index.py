@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount
 
-# The only routes that are not FastAPI routes: the vendored static files (no PHI, public).
+# The only routes that are not FastAPI routes: the static files (no PHI, public).
 STATIC_MOUNTS = ("/static",)
 
 

@@ -74,7 +74,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         # Protected health information must not linger in browser or proxy caches; the
-        # vendored static files may.
+        # static files (the stylesheet, the icon, a script) may.
         no_store = not scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
