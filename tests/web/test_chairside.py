@@ -442,3 +442,46 @@ def test_scanning_a_vial_fills_product_lot_and_expiry(client, make_user, api_as,
     assert "No product has the GTIN 09506000134369" in unknown.text
     garbled = post_form(client, url, url, {"scan": "hello", "action": "scan"})
     assert garbled.status_code == 422 and 'id="e-scan"' in garbled.text
+
+
+def test_the_patient_form_warns_of_a_likely_duplicate_before_making_a_second_record(
+    client, make_user, session
+):
+    log_in(client, make_user)
+    fields = {
+        "given_name": "Ann ",
+        "family_name": "lee",
+        "birth_date": "1975-03-04",
+        "sex": "",
+    }
+    first = post_form(client, "/patients/new", "/patients/new", {"mrn": "DUP-1"} | fields)
+    assert first.status_code == 303, first.text
+    again = post_form(
+        client,
+        "/patients/new",
+        "/patients/new",
+        {"mrn": "DUP-2", "given_name": "ann", "family_name": "Lee"}
+        | {
+            "birth_date": "1975-03-04",
+            "sex": "",
+        },
+    )
+    assert again.status_code == 409
+    assert 'id="likely-duplicates"' in again.text and "MRN DUP-1" in again.text
+    assert "04 Mar 1975" in again.text and 'name="confirm_new_person"' in again.text
+    assert session.exec(select(Patient).where(Patient.mrn == "DUP-2")).first() is None
+    other_birthday = post_form(
+        client,
+        "/patients/new",
+        "/patients/new",
+        {"mrn": "DUP-3"} | fields | {"birth_date": "1975-03-05"},
+    )
+    assert other_birthday.status_code == 303  # a different birth date is no warning
+    confirmed = post_form(
+        client,
+        "/patients/new",
+        "/patients/new",
+        {"mrn": "DUP-2", "confirm_new_person": "1"} | fields,
+    )
+    assert confirmed.status_code == 303, confirmed.text
+    assert session.exec(select(Patient).where(Patient.mrn == "DUP-2")).one()

@@ -94,19 +94,40 @@ def _refuse_taken_mrn(session: Session, mrn: str, *, other_than: int | None = No
         raise Conflict(f"a patient with MRN {taken} exists", field="mrn")
 
 
+def likely_duplicates(
+    session: Session,
+    *,
+    given_name: str,
+    family_name: str,
+    birth_date: date,
+    other_than: int | None = None,
+) -> list[Patient]:
+    """Stored patients likely to be this person: same given and family name and birth date."""
+    stmt = select(Patient).where(
+        Patient.birth_date == birth_date,
+        func.lower(Patient.family_name) == family_name.strip().lower(),
+    )
+    if other_than is not None:
+        stmt = stmt.where(Patient.id != other_than)
+    this = (given_name, family_name, birth_date)
+    return [
+        other
+        for other in session.exec(stmt.order_by(Patient.id)).all()
+        if same_person(this, (other.given_name, other.family_name, other.birth_date))
+    ]
+
+
 def possible_duplicates(session: Session, patient: Patient) -> list[int]:
-    """Other patients likely to be this one: same given and family name and birth date."""
-    candidates = session.exec(
-        select(Patient)
-        .where(Patient.birth_date == patient.birth_date, Patient.id != patient.id)
-        .where(func.lower(Patient.family_name) == patient.family_name.strip().lower())
-        .order_by(Patient.id)
-    ).all()
-    this = (patient.given_name, patient.family_name, patient.birth_date)
+    """Other patients likely to be this one (likely_duplicates), by id."""
     return [
         stored_id(other)
-        for other in candidates
-        if same_person(this, (other.given_name, other.family_name, other.birth_date))
+        for other in likely_duplicates(
+            session,
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            birth_date=patient.birth_date,
+            other_than=patient.id,
+        )
     ]
 
 

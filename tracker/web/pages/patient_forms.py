@@ -54,13 +54,19 @@ REGIMEN_FIELDS = [
 ]
 
 
-def _patient_form(request, db, *, values, errors=None, patient=None, status=200):
+def _patient_form(request, db, *, values, errors=None, patient=None, duplicates=(), status=200):
     units = display_units(db)
     values = values | {"height_unit": values.get("height_unit") or units.height}
     return render(
         request,
         "patient_form.html",
-        {"values": values, "errors": errors or {}, "patient": patient, "units": units},
+        {
+            "values": values,
+            "errors": errors or {},
+            "patient": patient,
+            "units": units,
+            "duplicates": duplicates,
+        },
         status_code=status,
     )
 
@@ -94,6 +100,20 @@ def create_patient(
     if unit_errors:
         result.errors = unit_errors | result.errors
     elif result.ok:
+        # A likely duplicate (same name and birth date) is shown before a second record is
+        # made; the person saves again, ticking that it is someone else, to go on.
+        duplicates = (
+            []
+            if "confirm_new_person" in form
+            else patient_service.likely_duplicates(
+                db,
+                given_name=result.model.given_name,
+                family_name=result.model.family_name,
+                birth_date=result.model.birth_date,
+            )
+        )
+        if duplicates:
+            return _patient_form(request, db, values=values, duplicates=duplicates, status=409)
         try:
             patient = patient_service.create_patient(
                 db, actor=actor(request, user), data=result.model, today=today
