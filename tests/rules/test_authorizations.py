@@ -26,7 +26,6 @@ from tracker.rules.authorizations import (
     FundedCourse,
     charge,
     check_course_funding,
-    check_period,
     course_grams,
     ending,
     funded_courses,
@@ -363,13 +362,6 @@ def test_a_stored_course_is_checked_at_its_new_day_or_dose_not_twice():
         authorizations=[a], courses=stored, course=course(2, day(29), 75.0)
     )
     assert refusal is not None and refusal.short_g == 5
-
-
-def test_the_period_is_checked():
-    assert check_period(starts_on=D, ends_on=D) is None
-    assert check_period(starts_on=D, ends_on=day(-1))[0] == "ends_on"
-    assert "before starts_on" in check_period(starts_on=D, ends_on=day(-1))[1]
-    assert check_period(starts_on=D, ends_on=day(3654))[0] == "ends_on"
 
 
 # --- the evaluation ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from tracker.rules.plausibility import (
     ImplausibleEntry,
     Life,
+    check_authorization_period,
     check_day_in_life,
     check_weight_entry,
     check_weight_kg,
@@ -77,3 +78,18 @@ def test_a_course_dose_above_200_g_a_day_is_refused():
     with pytest.raises(ImplausibleEntry) as refused:
         check_course_dose(400, days=1)
     assert refused.value.field == "dose_g" and "200 g a day" in refused.value.message
+
+
+def test_an_authorisation_period_must_run_forwards_within_life_and_ten_years():
+    born = date(1960, 5, 1)
+    check_authorization_period(starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 1), born_on=born)
+    check_authorization_period(starts_on=date(2026, 1, 1), ends_on=date(2035, 12, 31), born_on=born)
+    cases = [
+        (date(2026, 3, 1), date(2026, 2, 28), "ends_on", "before starts on 2026-03-01"),
+        (date(1959, 1, 1), date(2026, 2, 28), "starts_on", "before the birth date"),
+        (date(2026, 1, 1), date(2072, 12, 31), "ends_on", "more than ten years"),
+    ]
+    for starts_on, ends_on, field, words in cases:
+        with pytest.raises(ImplausibleEntry) as refused:
+            check_authorization_period(starts_on=starts_on, ends_on=ends_on, born_on=born)
+        assert refused.value.field == field and words in refused.value.message

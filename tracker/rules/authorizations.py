@@ -25,7 +25,6 @@ __all__ = [
     "FundingReport",
     "charge",
     "check_course_funding",
-    "check_period",
     "course_grams",
     "ending",
     "funded_courses",
@@ -40,9 +39,6 @@ GRAM_TOLERANCE = 1e-9
 # A course not yet stored is charged after every stored course of its day (it gets the
 # highest id when written).
 NEW_COURSE_ID = 2**63 - 1
-# An authorisation runs for at most this long: a longer period is a slip of the keyboard
-# (2072 for 2027), not a payer's approval.
-LONGEST_PERIOD_DAYS = 3653
 
 
 @dataclass(frozen=True)
@@ -149,20 +145,6 @@ class FundingRefusal:
             f"beyond authorisation {self.reference}: {' and '.join(short)} for the course on "
             f"{self.day.isoformat()} ({_g(self.grams)} g); give an override_reason to go ahead"
         )
-
-
-def check_period(*, starts_on: date, ends_on: date) -> tuple[str, str] | None:
-    """(field, message) when an authorisation's period cannot be right, else None."""
-    if ends_on < starts_on:
-        return "ends_on", (
-            f"ends_on {ends_on.isoformat()} is before starts_on {starts_on.isoformat()}"
-        )
-    if (ends_on - starts_on).days > LONGEST_PERIOD_DAYS:
-        return "ends_on", (
-            f"ends_on {ends_on.isoformat()} is more than ten years after starts_on "
-            f"{starts_on.isoformat()}: check the year"
-        )
-    return None
 
 
 def course_grams(

@@ -7,7 +7,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from tracker.rules import current_regimen
+from tracker.rules import FundingRefusal, SitePolicy, current_regimen
 from tracker.rules.chairs import (
     DEFAULT_CHAIR_MINUTES,
     chair_minutes,
@@ -26,6 +26,7 @@ from tracker.schemas.treatment import (
 )
 from tracker.services import audit
 from tracker.services.actors import Actor
+from tracker.services.authorizations import require_funding
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
 from tracker.services.opening import check_course_open
@@ -54,6 +55,7 @@ COURSE_FIELDS = (
     "premedication",
     "notes",
     "cancel_reason",
+    "override_reason",
 )
 LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 
@@ -181,6 +183,11 @@ def _unconfirmed(data: InfusionCreate) -> set[str]:
     return set() if data.confirm_lot_total else {"confirm_lot_total"}
 
 
+def _overridden(refusal: FundingRefusal | None) -> dict[str, str]:
+    # The audit entry says what an override reason let through (clinical rules 8).
+    return {} if refusal is None else {"funding_overridden": refusal.message}
+
+
 def book_infusion(
     session: Session, *, actor: Actor, patient_id: int, data: InfusionCreate, today: date
 ) -> Infusion:
@@ -199,6 +206,18 @@ def book_infusion(
         raise Invalid("a booking cannot be in the past", field="scheduled_on")
     if data.dose_g is not None:
         _check_dose(data.dose_g, days=data.days)
+    policy = load_policy(session)
+    # Within the patient's funding authorisations, or with a reason (the patient is locked
+    # from here to the commit: two bookings cannot both spend the last grams).
+    overridden = require_funding(
+        session,
+        patient_id=patient_id,
+        day=data.scheduled_on,
+        status=data.status,
+        dose_g=data.dose_g,
+        override_reason=data.override_reason,
+        policy=policy,
+    )
     regimen = _regimen_on(session, patient_id, data.scheduled_on)
     product = product_by_code(session, data.product_code) or (
         session.get(Product, regimen.product_id) if regimen and regimen.product_id else None
@@ -248,6 +267,7 @@ def book_infusion(
         notes=data.notes,
         given_by_id=actor.id if given else None,
         given_at=utcnow() if given else None,
+        override_reason=data.override_reason,
         created_by_id=actor.id,
     )
     session.add(infusion)
@@ -270,18 +290,23 @@ def book_infusion(
         entity="infusion",
         entity_id=infusion.id,
         patient_id=patient_id,
-        changes=data.model_dump(exclude=_unconfirmed(data)),
+        changes={**data.model_dump(exclude=_unconfirmed(data)), **_overridden(overridden)},
     )
-    _refresh(session, infusion, today=today, new_course=True)
+    _refresh(session, infusion, today=today, new_course=True, policy=policy)
     return infusion
 
 
 def _refresh(
-    session: Session, infusion: Infusion, *, today: date, new_course: bool = False
+    session: Session,
+    infusion: Infusion,
+    *,
+    today: date,
+    new_course: bool = False,
+    policy: SitePolicy | None = None,
 ) -> None:
     """After a change to a course: the patient's state and the course's reminder."""
     # One read of the policy for both (each read is a round trip).
-    policy = load_policy(session)
+    policy = policy or load_policy(session)
     refresh_state(session, patient_id=infusion.patient_id, today=today, policy=policy)
     refresh_course_reminder(
         session, infusion_id=stored_id(infusion), today=today, policy=policy, new_course=new_course
@@ -307,6 +332,7 @@ _GIVEN_FIELDS = (
     "premedication",
     "notes",
     "given_by_id",
+    "override_reason",
 )
 
 
@@ -321,6 +347,17 @@ def administer_infusion(
     if given_on > today:
         raise Invalid("a course cannot be given in the future", field="given_on")
     _check_dose(data.dose_g, days=infusion.days)
+    policy = load_policy(session)
+    overridden = require_funding(
+        session,
+        patient_id=infusion.patient_id,
+        day=given_on,
+        status=CourseStatus.GIVEN,
+        dose_g=data.dose_g,
+        override_reason=data.override_reason,
+        policy=policy,
+        course_id=stored_id(infusion),
+    )
     product = product_by_code(session, data.product_code)
     if given_on != infusion.scheduled_on and infusion.chair_id is not None:
         chair = session.get(Chair, infusion.chair_id)
@@ -345,6 +382,7 @@ def administer_infusion(
     infusion.notes = data.notes or infusion.notes
     infusion.given_by_id = actor.id
     infusion.given_at = utcnow()
+    infusion.override_reason = data.override_reason or infusion.override_reason
     infusion.updated_at = utcnow()
     session.add_all(
         _lots(
@@ -363,9 +401,10 @@ def administer_infusion(
             **audit.diff(before, {name: getattr(infusion, name) for name in _GIVEN_FIELDS}),
             "lots": [lot.model_dump() for lot in data.lots],
             **({"confirm_lot_total": True} if data.confirm_lot_total else {}),
+            **_overridden(overridden),
         },
     )
-    _refresh(session, infusion, today=today)  # withdraws its reminder
+    _refresh(session, infusion, today=today, policy=policy)  # withdraws its reminder
     return infusion
 
 
@@ -378,6 +417,17 @@ def reschedule_infusion(
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
     if data.scheduled_on < today:
         raise Invalid("a booking cannot be in the past", field="scheduled_on")
+    policy = load_policy(session)
+    overridden = require_funding(
+        session,
+        patient_id=infusion.patient_id,
+        day=data.scheduled_on,
+        status=CourseStatus.BOOKED,
+        dose_g=infusion.planned_dose_g,
+        override_reason=data.override_reason,
+        policy=policy,
+        course_id=stored_id(infusion),
+    )
     chair = chair_by_code(session, data.chair)
     if chair is not None:
         check_course_open(
@@ -400,10 +450,12 @@ def reschedule_infusion(
         "scheduled_on": infusion.scheduled_on,
         "start_time": infusion.start_time,
         "chair_id": infusion.chair_id,
+        "override_reason": infusion.override_reason,
     }
     infusion.scheduled_on = data.scheduled_on
     infusion.start_time = data.start_time
     infusion.chair_id = chair.id if chair else None
+    infusion.override_reason = data.override_reason or infusion.override_reason
     infusion.updated_at = utcnow()
     _flush_booking(session, chair)
     audit.record(
@@ -413,17 +465,21 @@ def reschedule_infusion(
         entity="infusion",
         entity_id=infusion.id,
         patient_id=infusion.patient_id,
-        changes=audit.diff(
-            before,
-            {
-                "scheduled_on": data.scheduled_on,
-                "start_time": data.start_time,
-                "chair_id": infusion.chair_id,
-            },
-        ),
+        changes={
+            **audit.diff(
+                before,
+                {
+                    "scheduled_on": data.scheduled_on,
+                    "start_time": data.start_time,
+                    "chair_id": infusion.chair_id,
+                    "override_reason": infusion.override_reason,
+                },
+            ),
+            **_overridden(overridden),
+        },
     )
     # A moved course gets a fresh reminder; the old one is withdrawn.
-    _refresh(session, infusion, today=today)
+    _refresh(session, infusion, today=today, policy=policy)
     return infusion
 
 
