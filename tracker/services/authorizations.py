@@ -88,10 +88,14 @@ def update_authorization(
     if row is None:
         raise NotFound(f"no authorization with id {authorization_id}")
     changes = data.changes()
+    _check_period(
+        changes.get("starts_on", row.starts_on),
+        changes.get("ends_on", row.ends_on),
+        get_patient(session, row.patient_id),
+    )
     before = {name: getattr(row, name) for name in changes}
     for name, value in changes.items():
         setattr(row, name, value)
-    _check_period(row.starts_on, row.ends_on, get_patient(session, row.patient_id))
     row.updated_at = utcnow()
     session.add(row)
     session.flush()

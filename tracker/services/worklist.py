@@ -246,6 +246,7 @@ def _page_ids(
 def _item(row: Sequence[Any]) -> dict[str, Any]:
     state, mrn, given, family, *flags = row
     shown = [code for code, on in zip(FLAG_CODES, flags, strict=True) if on]
+    active = state.status == PatientStatus.ACTIVE
     return {
         "patient_id": state.patient_id,
         "mrn": mrn,
@@ -254,6 +255,9 @@ def _item(row: Sequence[Any]) -> dict[str, Any]:
         "window_start": state.window_start,
         "window_end": state.window_end,
         "next_booking_on": state.next_booking_on,
+        # The days the funding flags' causes bite (None while off), for the funding tabs.
+        "authorization_ending_on": state.authorization_ending_on if active else None,
+        "authorization_missing_on": state.authorization_missing_on if active else None,
         "flags": [
             {"code": c, "patterns": state.waning_patterns.split(",")}
             if c == FlagCode.WANING_RESPONSE
