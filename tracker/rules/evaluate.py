@@ -224,7 +224,8 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
             return FundingReport()  # (what _funding finds, without listing the courses)
         return _funding(
             facts.authorizations,
-            (*facts.given_courses(), *facts.bookings),
+            # Without an authorisation nothing is charged: only the days matter (missing).
+            (*facts.given_courses(), *facts.bookings) if facts.authorizations else (),
             facts.regimens,
             facts.course_doses,
             on=on,
