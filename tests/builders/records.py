@@ -6,12 +6,14 @@ from datetime import date, time, timedelta
 from sqlmodel import Session
 
 from tests.opening_days import open_every_day
+from tracker.schemas.authorizations import AuthorizationCreate
 from tracker.schemas.diagnosis import DiagnosisCreate
 from tracker.schemas.patients import PatientCreate, WeightCreate
 from tracker.schemas.scores import AssessmentCreate, ReviewCreate
 from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
 from tracker.services import (
     assessments,
+    authorizations,
     diagnosis,
     infusions,
     patients,
@@ -317,6 +319,7 @@ class World:
     message_id: int
     user_id: int
     token_id: int
+    authorization_id: int = 0
 
     def ids(self) -> dict:
         """Path parameters by name."""
@@ -326,6 +329,7 @@ class World:
             "message_id": self.message_id,
             "user_id": self.user_id,
             "token_id": self.token_id,
+            "authorization_id": self.authorization_id,
         }
 
 
@@ -333,8 +337,8 @@ def build_world(
     session, *, given_name="Ann", family_name="Lee", today: date | None = None
 ) -> World:
     """A patient with a weight, a regimen, a booked and a given course, a score, a review, a
-    diagnostic assessment, an e-mail in the outbox, and a staff account with an integration
-    token."""
+    diagnostic assessment, a funding authorisation, an e-mail in the outbox, and a staff
+    account with an integration token."""
     today = today or date.today()
     patient = patients.create_patient(
         session,
@@ -424,6 +428,20 @@ def build_world(
             notes="Wrist drop",
         ),
     )
+    authorization = authorizations.create_authorization(
+        session,
+        actor=SYSTEM,
+        patient_id=patient.id,
+        today=today,
+        data=AuthorizationCreate(
+            payer="NHS England",
+            reference="SEC-PA-1",
+            starts_on=today - timedelta(days=60),
+            ends_on=today + timedelta(days=300),
+            approved_g=1000,
+            approved_courses=12,
+        ),
+    )
     message = OutboxMessage(
         dedup_key="security-test",
         kind="infusion_reminder",
@@ -452,4 +470,5 @@ def build_world(
         message_id=message.id,
         user_id=account.id,
         token_id=row.id,
+        authorization_id=authorization.id,
     )

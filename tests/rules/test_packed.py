@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from tests.rules import reference_response
 from tests.rules.test_properties import policies
 from tracker.rules import (
+    AuthorizationFact,
     CourseFact,
     PackedFacts,
     PatientFacts,
@@ -111,7 +112,11 @@ def _cycles_of_scores(draw, days: list[date]) -> list[ScoreFact]:
 def histories(draw):
     """Histories with everything that makes cycles awkward: same-day and unsorted scores,
     several regimens (some still to come), bookings and courses given after `on`, ties."""
-    policy = draw(policies())
+    policy = dataclasses.replace(
+        draw(policies()),
+        authorizations_required=draw(st.booleans()),
+        authorization_notice_days=draw(st.sampled_from((0, 14, 30, 90))),
+    )
     days, day = [], START
     regular = draw(st.booleans())
     for _ in range(draw(st.integers(0, 24))):
@@ -140,8 +145,29 @@ def histories(draw):
             + timedelta(days=draw(st.sampled_from((0, 0, 1, -1, 60)))),
             draw(st.sampled_from((0.5, 1.0, 1.6, 2.0))),
             draw(st.integers(7, 56)),
+            draw(st.sampled_from((None, 35.0, 70.0, 72.5, 140.0))),
         )
         for i in range(draw(st.integers(0, 3)))
+    )
+    # Funding: authorisations over parts of the history (overlapping, renewed, limited in
+    # grams or courses or not at all), and own doses for some courses.
+    authorizations = []
+    for i in range(draw(st.sampled_from((0, 0, 1, 2, 3)))):
+        begins = START + timedelta(days=draw(st.integers(-30, span + 30)))
+        authorizations.append(
+            AuthorizationFact(
+                i + 1,
+                begins,
+                begins + timedelta(days=draw(st.integers(0, 400))),
+                draw(st.sampled_from((None, 70.0, 300.0, 1000.0, 2100.5))),
+                draw(st.sampled_from((None, 1, 4, 13))),
+                f"PA-{i + 1}",
+            )
+        )
+    doses = tuple(
+        (c.id, draw(st.sampled_from((35.0, 70.0, 72.5, 80.0))))
+        for c in courses
+        if draw(st.booleans())
     )
     scores = draw(_cycles_of_scores(days)) if regular else []
     scores += draw(_scores_near(days, span))
@@ -172,6 +198,8 @@ def histories(draw):
             for r in regimens
             if draw(st.booleans())
         ),
+        authorizations=tuple(authorizations),
+        course_doses=doses,
     )
     on = START + timedelta(days=draw(st.integers(0, span + 60)))
     if regular and days and draw(st.booleans()):

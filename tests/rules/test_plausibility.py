@@ -8,6 +8,7 @@ from tracker.rules.plausibility import (
     FURTHEST_AHEAD_DAYS,
     ImplausibleEntry,
     Life,
+    check_authorization_period,
     check_course_day,
     check_day_ahead,
     check_day_in_life,
@@ -136,3 +137,18 @@ def test_one_course_a_day_counts_every_day_of_a_multi_day_course():
         check_one_course_a_day(monday, 1, [(monday - timedelta(days=2), 3)])
     with pytest.raises(ImplausibleEntry, match="already has a course on 09 Dec 2026"):
         check_one_course_a_day(monday, 3, [(monday + timedelta(days=2), 1)])
+
+
+def test_an_authorisation_period_must_run_forwards_within_life_and_ten_years():
+    born = date(1960, 5, 1)
+    check_authorization_period(starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 1), born_on=born)
+    check_authorization_period(starts_on=date(2026, 1, 1), ends_on=date(2035, 12, 31), born_on=born)
+    cases = [
+        (date(2026, 3, 1), date(2026, 2, 28), "ends_on", "before starts on 01 Mar 2026"),
+        (date(1959, 1, 1), date(2026, 2, 28), "starts_on", "before the birth date"),
+        (date(2026, 1, 1), date(2072, 12, 31), "ends_on", "more than ten years"),
+    ]
+    for starts_on, ends_on, field, words in cases:
+        with pytest.raises(ImplausibleEntry) as refused:
+            check_authorization_period(starts_on=starts_on, ends_on=ends_on, born_on=born)
+        assert refused.value.field == field and words in refused.value.message

@@ -8,7 +8,8 @@ import pytest
 from tracker.rules import PolicyError, SitePolicy, check_policy_change
 from tracker.rules.policy import PATIENT_INTERVAL_DAYS
 
-# Section 2 of the clinical rules, key by key, plus two site settings of our own.
+# Section 2 of the clinical rules, key by key, section 8's two keys, and site settings of
+# our own.
 SPEC_DEFAULTS = {
     "min_interval_days": 14,
     "max_interval_days": 42,
@@ -33,6 +34,8 @@ SPEC_DEFAULTS = {
     "weight_stale_days": 180,
     "reminder_days_before": 3,
     "notify_window_open": True,
+    "authorization_notice_days": 30,
+    "authorizations_required": False,
     "adjusted_weight_min_height_cm": 152.4,
     "weight_unit": "kg",
     "height_unit": "cm",

@@ -458,6 +458,8 @@ def test_the_names_other_code_is_written_against():
         "max_interval_days",
         "dismissed",
         "resumed_on",
+        "authorizations",
+        "course_doses",
     ]
     assert [f.name for f in fields(Recommendation)] == [
         "action",

@@ -41,6 +41,7 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /api/v1/worklist": "viewer",
     "GET /api/v1/policy": "viewer",
     "GET /api/v1/patients/{patient_id}/diagnosis": "viewer",
+    "GET /api/v1/patients/{patient_id}/authorizations": "viewer",
     # Nurses: weights, scores and given infusions.
     "GET /log": "nurse",
     "GET /log/{infusion_id}": "nurse",
@@ -82,6 +83,9 @@ ROLE_MATRIX: dict[str, str] = {
     # Other treatments besides IVIG: written like regimens, by the pharmacy.
     "POST /api/v1/patients/{patient_id}/other-treatments": "pharmacist",
     "POST /api/v1/other-treatments/{treatment_id}/stop": "pharmacist",
+    # Funding authorisations: written like regimens, by the pharmacy (clinical rules 8).
+    "POST /api/v1/patients/{patient_id}/authorizations": "pharmacist",
+    "PATCH /api/v1/authorizations/{authorization_id}": "pharmacist",
     # Diagnostic assessments are recorded as reviews are (clinical rules 7).
     "GET /patients/{patient_id}/diagnosis/new": "pharmacist",
     "POST /patients/{patient_id}/diagnosis/new": "pharmacist",

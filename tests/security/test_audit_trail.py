@@ -172,6 +172,30 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
         json={"assessed_on": TODAY.isoformat(), "weak_nerves": 2},
     )
     assert entries[0].action == "diagnosis.create" and entries[0].changes["weak_nerves"] == 2
+    funding, entries = api.write(
+        "POST",
+        "/api/v1/patients/{patient_id}/authorizations",
+        as_=pharmacist,
+        ids=ids,
+        json={
+            "payer": "NHS England",
+            "reference": "AUD-PA-1",
+            "starts_on": TODAY.isoformat(),
+            "ends_on": (TODAY + timedelta(days=364)).isoformat(),
+            "approved_g": 900,
+        },
+    )
+    assert entries[0].action == "authorization.create"
+    assert entries[0].changes["reference"] == "AUD-PA-1"
+    _, entries = api.write(
+        "PATCH",
+        "/api/v1/authorizations/{authorization_id}",
+        as_=pharmacist,
+        ids={"authorization_id": funding["id"]},
+        json={"approved_g": 1200, "approved_courses": None},
+    )
+    assert entries[0].action == "authorization.update"
+    assert entries[0].changes == {"approved_g": [900.0, 1200.0]}  # the changed fields only
     for path, body, mrn in (("accept", {}, "WEAR-A"), ("dismiss", {"reason": "away"}, "WEAR-D")):
         waning = {"patient_id": _wearing_off_patient(client, pharmacist[0], mrn=mrn)}
         api.write(
@@ -392,6 +416,7 @@ PATIENT_RECORD_READS = {
     "/patients/{patient_id}/history/reviews",
     "/api/v1/patients/{patient_id}/diagnosis",
     "/patients/{patient_id}/diagnosis/new",
+    "/api/v1/patients/{patient_id}/authorizations",
     # ... and by what they are asked for (test_feeds_and_recalls_are_audited_as_reads).
     "/calendar/patient/{token}.ics",
     "/calendar/chair/{token}.ics",

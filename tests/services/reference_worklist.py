@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from tracker.services.errors import Invalid
 from tracker.services.worklist import (
     ACTIONS,
+    BITE_DAYS,
     FLAG_CODES,
     _has_action,
     _item,
@@ -74,26 +75,34 @@ def worklist(
         (conditions["overdue"], 0),
         (conditions["needs_booking"], 1),
         (conditions["booking_outside_window"], 2),
+        (conditions["authorization_missing"], 2),
         (conditions["waning_response"], 3),
         (conditions["no_response"], 3),
         (has_action, 4),
         (conditions["review_due"], 5),
+        (conditions["authorization_ending"], 5),
         else_=6,
     )
     flag_columns = [
         case((cond, True), else_=false()).label(code) for code, cond in conditions.items()
     ]
+    bite = BITE_DAYS.get(flag or view or "")
+    order = (
+        (bite, PatientState.patient_id)
+        if bite is not None
+        else (
+            urgency,
+            func.coalesce(PatientState.window_end, literal(date.max)),
+            PatientState.patient_id,
+        )
+    )
     base = select(PatientState.patient_id).join(Patient, Patient.id == PatientState.patient_id)
     total = session.exec(select(func.count()).select_from(base.where(where).subquery())).one()
     rows = session.exec(
         select(PatientState, Patient.mrn, Patient.given_name, Patient.family_name, *flag_columns)
         .join(Patient, Patient.id == PatientState.patient_id)
         .where(where)
-        .order_by(
-            urgency,
-            func.coalesce(PatientState.window_end, literal(date.max)),
-            PatientState.patient_id,
-        )
+        .order_by(*order)
         .limit(limit)
         .offset(offset)
     ).all()

@@ -1,5 +1,13 @@
 """The pure clinical decision core: dates, doses and scores in, decisions out; no I/O."""
 
+from tracker.rules.authorizations import (
+    AuthorizationStanding,
+    FundedCourse,
+    FundingRefusal,
+    FundingReport,
+    check_course_funding,
+    funding_report,
+)
 from tracker.rules.dosing import (
     DoseCalculation,
     DosingError,
@@ -26,6 +34,7 @@ from tracker.rules.evaluate import (
     scores_needed_from,
 )
 from tracker.rules.facts import (
+    AuthorizationFact,
     CourseFact,
     PackedFacts,
     PatientFacts,
@@ -79,6 +88,13 @@ from tracker.rules.weights import (
 from tracker.rules.window import ALWAYS, DueWindow, current_regimen, due_window
 
 __all__ = [
+    "AuthorizationFact",
+    "AuthorizationStanding",
+    "FundedCourse",
+    "FundingRefusal",
+    "FundingReport",
+    "check_course_funding",
+    "funding_report",
     "RegimenError",
     "accepted_regimen",
     "check_regimen",

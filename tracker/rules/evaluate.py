@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from tracker.rules.authorizations import AuthorizationStanding, FundingReport, funding_report
 from tracker.rules.benefit import changes_after
 from tracker.rules.cycles import CyclePlan, plan_cycles
 from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d
@@ -14,6 +15,7 @@ from tracker.rules.facts import (
     BOOKED,
     GIVEN,
     PATIENT_STATUSES,
+    AuthorizationFact,
     CourseFact,
     PackedFacts,
     PatientFacts,
@@ -36,6 +38,7 @@ from tracker.rules.window import (
     current_regimen,
     date_flags,
     date_flags_from,
+    upcoming_bookings,
 )
 from tracker.rules.wording import date_text
 
@@ -62,6 +65,8 @@ REFRACTORY = FlagCode.REFRACTORY
 NO_RESPONSE = FlagCode.NO_RESPONSE
 REVIEW_DUE = FlagCode.REVIEW_DUE
 WEIGHT_STALE = FlagCode.WEIGHT_STALE
+AUTHORIZATION_ENDING = FlagCode.AUTHORIZATION_ENDING
+AUTHORIZATION_MISSING = FlagCode.AUTHORIZATION_MISSING
 FLAG_ORDER = codes(FlagCode)
 # No response is judged after this many courses of the first regimen (section 11).
 NO_RESPONSE_MIN_COURSES = 3
@@ -103,6 +108,11 @@ class Evaluation:
     weight_stale_from: date | None
     status: str = "active"
     intensity_g_per_kg_28d: float | None = None
+    # Section 8: each authorisation's figures, and the days the funding flags' causes bite
+    # (None while the flag is off).
+    authorizations: tuple[AuthorizationStanding, ...] = ()
+    authorization_ending_on: date | None = None
+    authorization_missing_on: date | None = None
     response: ResponseAssessment | None = None
 
     @property
@@ -144,8 +154,24 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
     _check_status(facts.status)
     policy = policy.with_patient_bounds(facts.min_interval_days, facts.max_interval_days)
     regimen = current_regimen(facts.regimens, on)
+    bookings = upcoming_bookings(facts.courses, on)
+
+    def funding(dates: DateFlags | None) -> FundingReport:
+        return _funding(
+            facts.authorizations,
+            facts.courses,
+            facts.regimens,
+            facts.course_doses,
+            on=on,
+            policy=policy,
+            regimen=regimen,
+            dates=dates,
+            last_booking_on=bookings[-1].starts_on if bookings else None,
+            active=facts.status == "active",
+        )
+
     if regimen is None:
-        return _unplanned(on, facts.status)
+        return _unplanned(on, facts.status, funding(None))
     latest_weight_on = latest_weight(facts.weight_dates, on, measured_on=_itself)
     dates = date_flags(
         regimen=regimen,
@@ -174,6 +200,7 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
         kept=response,
         no_response=_no_response(ScoreColumns.of(scores), plan, facts.regimens, on),
         counting_cycles=_counting_cycles(plan, regimen),
+        funding=funding(dates),
     )
 
 
@@ -186,15 +213,33 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     _check_status(facts.status)
     policy = policy.with_patient_bounds(facts.min_interval_days, facts.max_interval_days)
     regimen = current_regimen(facts.regimens, on)
-    if regimen is None:
-        return _unplanned(on, facts.status)
     today = on.toordinal()
-    given = [d for d in facts.given_days if d <= today]
     # A course recorded as given after `on` was still a booking on `on` (upcoming_bookings).
     later = [
         replace(c, status=BOOKED) for c in facts.given_courses() if c.starts_on.toordinal() > today
     ]
     bookings = [c for c in facts.bookings if c.starts_on >= on] + later
+
+    def funding(dates: DateFlags | None) -> FundingReport:
+        if not (facts.authorizations or policy.authorizations_required):
+            return FundingReport()  # (what _funding finds, without listing the courses)
+        return _funding(
+            facts.authorizations,
+            # Without an authorisation nothing is charged: only the days matter (missing).
+            (*facts.given_courses(), *facts.bookings) if facts.authorizations else (),
+            facts.regimens,
+            facts.course_doses,
+            on=on,
+            policy=policy,
+            regimen=regimen,
+            dates=dates,
+            last_booking_on=max(c.starts_on for c in bookings) if bookings else None,
+            active=facts.status == "active",
+        )
+
+    if regimen is None:
+        return _unplanned(on, facts.status, funding(None))
+    given = [d for d in facts.given_days if d <= today]
     latest_weight_on = latest_weight(facts.weight_dates, on, measured_on=_itself)
     dates = date_flags_from(
         regimen=regimen,
@@ -227,11 +272,46 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
         kept=None,
         no_response=_no_response(scores, plan, facts.regimens, on),
         counting_cycles=_counting_cycles(plan, regimen),
+        funding=funding(dates),
     )
 
 
 def _itself(day: date) -> date:
     return day
+
+
+def _funding(
+    authorizations: Sequence[AuthorizationFact],
+    courses: Iterable[CourseFact],
+    regimens: Sequence[RegimenFact],
+    doses: Iterable[tuple[int, float]],
+    *,
+    on: date,
+    policy: SitePolicy,
+    regimen: RegimenFact | None,
+    dates: DateFlags | None,
+    last_booking_on: date | None,
+    active: bool,
+) -> FundingReport:
+    """Section 8 for one patient: flags only for an active patient with a regimen."""
+    return funding_report(
+        authorizations=authorizations,
+        courses=courses,
+        regimens=regimens,
+        doses=dict(doses),
+        on=on,
+        regimen=regimen,
+        due_on=dates.window.due_on if dates is not None else None,
+        next_booking_on=(
+            dates.next_booking.starts_on
+            if dates is not None and dates.next_booking is not None
+            else None
+        ),
+        last_booking_on=last_booking_on,
+        flags=active and regimen is not None and dates is not None,
+        notice_days=policy.authorization_notice_days,
+        required=policy.authorizations_required,
+    )
 
 
 def _plan(
@@ -314,10 +394,10 @@ def _check_status(status: str) -> None:
         raise ValueError(f"status: unknown patient status {status!r}")
 
 
-def _unplanned(on: date, status: str) -> Evaluation:
+def _unplanned(on: date, status: str, funding: FundingReport) -> Evaluation:
     # No prescription, nothing to plan: null dates and no flags, not even weight_stale,
     # because the weight only matters once a regimen is being dosed (and the regimen
-    # route asks for a current weight itself).
+    # route asks for a current weight itself). Authorisations still show what they hold.
     return Evaluation(
         on=on,
         regimen_id=None,
@@ -333,6 +413,7 @@ def _unplanned(on: date, status: str) -> Evaluation:
         next_review_on=None,
         weight_stale_from=None,
         status=status,
+        authorizations=funding.standings,
     )
 
 
@@ -349,7 +430,9 @@ def _assemble(
     kept: ResponseAssessment | None,
     no_response: str | None = None,
     counting_cycles: int = 0,
+    funding: FundingReport | None = None,
 ) -> Evaluation:
+    funding = funding or FundingReport()
     active = status == "active"
     flags: list[Flag] = []
     recommendation = None
@@ -394,6 +477,10 @@ def _assemble(
             flags.append(Flag(REVIEW_DUE, detail=f"review due by {dates.next_review_on}"))
         if dates.weight_stale:
             flags.append(Flag(WEIGHT_STALE, detail=_weight_detail(latest_weight_on)))
+        if funding.ending_on is not None:
+            flags.append(Flag(AUTHORIZATION_ENDING, detail=funding.ending_detail))
+        if funding.missing_on is not None:
+            flags.append(Flag(AUTHORIZATION_MISSING, detail=funding.missing_detail))
         recommendation = recommend(
             regimen=regimen, response=response, on=on, policy=policy, dismissed=dismissed
         )
@@ -418,6 +505,9 @@ def _assemble(
         intensity_g_per_kg_28d=round(
             intensity_g_per_kg_28d(regimen.dose_g_per_kg, regimen.interval_days), 2
         ),
+        authorizations=funding.standings,
+        authorization_ending_on=funding.ending_on if active else None,
+        authorization_missing_on=funding.missing_on if active else None,
         response=kept,
     )
 

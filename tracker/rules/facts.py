@@ -21,6 +21,28 @@ class RegimenFact:
     starts_on: date
     dose_g_per_kg: float
     interval_days: int
+    # The dose in grams calculated when the regimen was written (None without a weight): what
+    # a booking without a planned dose, and a projected course, are charged at (section 8).
+    dose_g: float | None = None
+
+
+@dataclass(frozen=True)
+class AuthorizationFact:
+    """A funding authorisation: a payer's or programme's approval for one patient, from
+    `starts_on` to `ends_on` (both included), of so many grams and/or courses (None: no
+    limit)."""
+
+    id: int
+    starts_on: date
+    ends_on: date
+    approved_g: float | None = None
+    approved_courses: int | None = None
+    reference: str = ""
+    payer: str = ""
+
+    def covers(self, day: date) -> bool:
+        """True when `day` lies in the authorisation's period."""
+        return self.starts_on <= day <= self.ends_on
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,10 @@ class PatientFacts:
     max_interval_days: int | None = None
     dismissed: frozenset[tuple[int, str]] = frozenset()
     resumed_on: date | None = None  # the day the patient last came back from hold
+    authorizations: tuple[AuthorizationFact, ...] = ()
+    # (course id, grams) of the courses that carry their own dose: the dose given, or for a
+    # booking the dose planned. Others are charged at their regimen's dose_g.
+    course_doses: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,10 @@ class PackedFacts:
     max_interval_days: int | None = None
     dismissed: frozenset[tuple[int, str]] = frozenset()
     resumed_on: date | None = None
+    authorizations: tuple[AuthorizationFact, ...] = ()
+    # As PatientFacts.course_doses; the sweep reads them only for patients with an
+    # authorisation, the only ones whose evaluation uses them.
+    course_doses: tuple[tuple[int, float], ...] = ()
 
     @classmethod
     def of(cls, facts: PatientFacts) -> PackedFacts:
@@ -138,6 +168,8 @@ class PackedFacts:
             max_interval_days=facts.max_interval_days,
             dismissed=facts.dismissed,
             resumed_on=facts.resumed_on,
+            authorizations=facts.authorizations,
+            course_doses=facts.course_doses,
         )
 
     def given_courses(self) -> tuple[CourseFact, ...]:

@@ -164,6 +164,33 @@ def check_weight_entry(*, measured_on: date, weight_kg: float, life: Life) -> No
     check_weight_kg(weight_kg, age_years=life.age_years(measured_on))
 
 
+# A funding authorisation runs for a year or so; ten years is a slip of the keyboard (2072
+# typed for 2027), not a payer's approval.
+LONGEST_AUTHORIZATION_DAYS = 3653
+
+
+def check_authorization_period(*, starts_on: date, ends_on: date, born_on: date) -> None:
+    """Refuse an authorisation ending before it starts, starting before the patient was born,
+    or running for more than ten years (ImplausibleEntry naming the field)."""
+    if ends_on < starts_on:
+        raise ImplausibleEntry(
+            "ends_on",
+            f"Ends on {date_text(ends_on)} is before starts on {date_text(starts_on)}: an "
+            "authorisation ends on or after the day it starts",
+        )
+    if starts_on < born_on:
+        raise ImplausibleEntry(
+            "starts_on",
+            f"Starts on {date_text(starts_on)} is before the birth date {date_text(born_on)}",
+        )
+    if (ends_on - starts_on).days > LONGEST_AUTHORIZATION_DAYS:
+        raise ImplausibleEntry(
+            "ends_on",
+            f"Ends on {date_text(ends_on)} is more than ten years after starts on "
+            f"{date_text(starts_on)}: check the year",
+        )
+
+
 def _label(field: str) -> str:
     return field.replace("_", " ").capitalize()
 

@@ -150,6 +150,20 @@ class SitePolicy:
         "O",
         ("true", "false"),
     )
+    # Funding authorisations (section 8).
+    authorization_notice_days: int = _setting(
+        30,
+        "flag an authorisation this long before it ends or is projected to run out",
+        "O",
+        _days(0, 180),
+    )
+    authorizations_required: bool = _setting(
+        False,
+        "book and give courses only within a funding authorisation (else 409 unless "
+        "overridden with a reason), and flag a next course that none covers",
+        "O",
+        ("true", "false"),
+    )
     adjusted_weight_min_height_cm: float = _setting(
         152.4,
         "below this height (60 in) Devine's ideal weight is not used",

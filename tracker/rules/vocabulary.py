@@ -95,6 +95,9 @@ class FlagCode(StrEnum):
     NO_RESPONSE = "no_response"
     REVIEW_DUE = "review_due"
     WEIGHT_STALE = "weight_stale"
+    # Funding (section 8): kept as evaluated, like the clinical flags above.
+    AUTHORIZATION_ENDING = "authorization_ending"
+    AUTHORIZATION_MISSING = "authorization_missing"
 
 
 class WaningPattern(StrEnum):

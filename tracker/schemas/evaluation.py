@@ -46,6 +46,10 @@ class WorklistItem(BaseModel):
     window_start: date | None
     window_end: date | None
     next_booking_on: date | None = None
+    # The day an authorisation ends or is projected to run out (authorization_ending), and
+    # the first day of the next course no authorisation covers (authorization_missing).
+    authorization_ending_on: date | None = None
+    authorization_missing_on: date | None = None
     flags: list[dict[str, Any]]
     recommendation: RecommendationRead | None
 

@@ -95,6 +95,9 @@ class InfusionCreate(Input):
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None
+    # Why the course goes ahead outside or beyond the funding authorisations, when the site
+    # requires them (clinical rules 8): without it such a course is refused with 409.
+    override_reason: Reason | None = None
 
 
 class InfusionAdminister(Input):
@@ -109,6 +112,7 @@ class InfusionAdminister(Input):
     reactions: Note | None = None
     premedication: ShortText | None = None
     notes: Note | None = None
+    override_reason: Reason | None = None  # as for InfusionCreate
 
 
 class InfusionReschedule(Input):
@@ -117,6 +121,7 @@ class InfusionReschedule(Input):
     scheduled_on: Day
     start_time: time | None = None
     chair: ChairCode | None = None
+    override_reason: Reason | None = None  # as for InfusionCreate
 
 
 class InfusionCancel(Input):
@@ -154,3 +159,4 @@ class InfusionRead(Output):
     premedication: str | None
     notes: str | None
     cancel_reason: str | None
+    override_reason: str | None = None

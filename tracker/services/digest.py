@@ -81,6 +81,28 @@ def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list
                 f"{_long(s.window_start)} to {_long(s.window_end)}"
             ),
         ),
+        # Funding (clinical rules 8), soonest to bite first.
+        _state_section(
+            session,
+            settings,
+            "No funding authorisation",
+            flags[FlagCode.AUTHORIZATION_MISSING],
+            lambda s: (
+                f"nothing covers the course of {_long(s.authorization_missing_on)}: "
+                f"{s.authorization_missing_detail}"
+            ),
+            order=(PatientState.authorization_missing_on, PatientState.patient_id),
+        ),
+        _state_section(
+            session,
+            settings,
+            "Funding authorisation ending",
+            flags[FlagCode.AUTHORIZATION_ENDING],
+            lambda s: (
+                f"funding stops {_long(s.authorization_ending_on)}: {s.authorization_ending_detail}"
+            ),
+            order=(PatientState.authorization_ending_on, PatientState.patient_id),
+        ),
         _new_flags(session, settings, on, since_day, alerts),
         _failed_mail(session, settings, since_at),
     ]
@@ -121,6 +143,7 @@ def _state_section(
     title: str,
     condition: ColumnElement[bool],
     describe: Callable[[PatientState], str],
+    order: tuple[Any, ...] = (PatientState.window_end, PatientState.patient_id),
 ) -> Section:
     query = (
         select(PatientState, Patient.mrn)
@@ -128,9 +151,7 @@ def _state_section(
         .where(condition)
     )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(PatientState.window_end, PatientState.patient_id).limit(SECTION_LIMIT)
-    ).all()
+    rows = session.exec(query.order_by(*order).limit(SECTION_LIMIT)).all()
     return Section(
         title,
         total,

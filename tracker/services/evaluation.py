@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Row
 from sqlmodel import Session, select
 
 from tracker.rules import (
+    AuthorizationFact,
     CourseFact,
     Evaluation,
     PackedFacts,
@@ -28,6 +29,7 @@ from tracker.services.policy import load_policy
 from tracker.store.ids import stored_id
 from tracker.store.models import (
     Assessment,
+    FundingAuthorization,
     Infusion,
     Patient,
     PatientState,
@@ -51,13 +53,16 @@ def build_facts(
     review_dates: Iterable[date],
     weight_dates: Iterable[date],
     dismissed: Iterable[tuple[int, str]],
+    authorizations: Iterable[Any] = (),
 ) -> PatientFacts:
     """The rules' facts from a patient's rows (anything with the tables' column names, as
     attributes; courses as mappings or objects), however the caller read them."""
+    courses = [c for c in courses if _get(c, "status") in COUNTED_STATUSES]
     return PatientFacts(
         status=patient.status,
         regimens=tuple(
-            RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days) for r in regimens
+            RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days, r.dose_g)
+            for r in regimens
         ),
         courses=tuple(
             sorted(
@@ -69,7 +74,6 @@ def build_facts(
                         _get(c, "days") or 1,
                     )
                     for c in courses
-                    if _get(c, "status") in COUNTED_STATUSES
                 ),
                 key=lambda c: (c.starts_on, c.id),
             )
@@ -82,7 +86,46 @@ def build_facts(
         max_interval_days=patient.max_interval_days,
         dismissed=frozenset(dismissed),
         resumed_on=patient.resumed_on,
+        authorizations=tuple(authorization_fact(a) for a in authorizations),
+        course_doses=tuple(
+            (_get(c, "id"), dose) for c in courses if (dose := course_dose(c)) is not None
+        ),
     )
+
+
+def course_dose(course: Any) -> float | None:
+    """A course's own grams as the rules charge it: the dose given, or a booking's planned
+    dose (None: its regimen's dose is used)."""
+    given = _get(course, "status") == CourseStatus.GIVEN
+    grams = _get(course, "dose_g" if given else "planned_dose_g")
+    return None if grams is None else float(grams)
+
+
+def authorization_fact(row: Any) -> AuthorizationFact:
+    """A funding authorisation row as the rules read it."""
+    return AuthorizationFact(
+        row.id,
+        row.starts_on,
+        row.ends_on,
+        row.approved_g,
+        row.approved_courses,
+        row.reference,
+        row.payer,
+    )
+
+
+def authorizations_of(
+    session: Session, patient_ids: Sequence[int]
+) -> dict[int, list[FundingAuthorization]]:
+    """These patients' funding authorisations, by start day then id."""
+    found: dict[int, list[FundingAuthorization]] = defaultdict(list)
+    for row in session.exec(
+        select(FundingAuthorization)
+        .where(FundingAuthorization.patient_id.in_(patient_ids))
+        .order_by(FundingAuthorization.starts_on, FundingAuthorization.id)
+    ):
+        found[row.patient_id].append(row)
+    return found
 
 
 def dismissed_actions(
@@ -122,13 +165,15 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
         return rows
 
     regimens = by_patient(
-        Regimen.id, Regimen.starts_on, Regimen.dose_g_per_kg, Regimen.interval_days
+        Regimen.id, Regimen.starts_on, Regimen.dose_g_per_kg, Regimen.interval_days, Regimen.dose_g
     )
     courses = by_patient(
         Infusion.id,
         Infusion.scheduled_on,
         Infusion.status,
         Infusion.days,
+        Infusion.dose_g,
+        Infusion.planned_dose_g,
         where=(Infusion.status.in_(COUNTED_STATUSES),),
     )
     scores = by_patient(
@@ -142,6 +187,7 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
     reviews = by_patient(Review.reviewed_on)
     weights = by_patient(Weight.measured_on)
     dismissed = dismissed_actions(session, ids)
+    authorizations = authorizations_of(session, ids)
     return {
         pid: build_facts(
             p,
@@ -151,6 +197,7 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
             review_dates=(r.reviewed_on for r in reviews[pid]),
             weight_dates=(w.measured_on for w in weights[pid]),
             dismissed=dismissed[pid],
+            authorizations=authorizations[pid],
         )
         for pid, p in zip(ids, patients, strict=True)
     }

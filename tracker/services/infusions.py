@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from tracker.formats.display import date_text
-from tracker.rules import current_regimen
+from tracker.rules import FundingRefusal, SitePolicy, current_regimen
 from tracker.rules.chairs import (
     DEFAULT_CHAIR_MINUTES,
     chair_minutes,
@@ -35,6 +35,7 @@ from tracker.schemas.treatment import (
 )
 from tracker.services import audit
 from tracker.services.actors import Actor
+from tracker.services.authorizations import require_funding
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
 from tracker.services.opening import check_course_open
@@ -43,7 +44,7 @@ from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
 from tracker.store.ids import stored_id
-from tracker.store.models import Chair, Infusion, InfusionLot, Product, Regimen
+from tracker.store.models import Chair, Infusion, InfusionLot, Patient, Product, Regimen
 from tracker.store.types import utcnow
 
 # The course fields the pages and the API show, and each lot's (the patient record reads
@@ -63,6 +64,7 @@ COURSE_FIELDS = (
     "premedication",
     "notes",
     "cancel_reason",
+    "override_reason",
 )
 LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 
@@ -204,6 +206,9 @@ def _check_one_course_a_day(
     field: str = "scheduled_on",
     ignore_id: int | None = None,
 ) -> None:
+    # The patient's row is locked first (PostgreSQL; SQLite requests write one at a time),
+    # so two bookings of one patient for one day are checked one after the other.
+    session.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update()).one()
     # A course lasts at most 5 days, so only courses starting 4 days before can reach it.
     others = session.exec(
         select(Infusion.scheduled_on, Infusion.days).where(
@@ -225,6 +230,11 @@ def _unconfirmed(data: InfusionCreate) -> set[str]:
     return set() if data.confirm_lot_total else {"confirm_lot_total"}
 
 
+def _overridden(refusal: FundingRefusal | None) -> dict[str, str]:
+    # The audit entry says what an override reason let through (clinical rules 8).
+    return {} if refusal is None else {"funding_overridden": refusal.message}
+
+
 def book_infusion(
     session: Session, *, actor: Actor, patient_id: int, data: InfusionCreate, today: date
 ) -> Infusion:
@@ -244,6 +254,18 @@ def book_infusion(
         _check_dose(data.dose_g, days=data.days)
     _check_one_course_a_day(
         session, patient_id=patient_id, first_day=data.scheduled_on, days=data.days
+    )
+    policy = load_policy(session)
+    # Within the patient's funding authorisations, or with a reason (the patient is locked
+    # from here to the commit: two bookings cannot both spend the last grams).
+    overridden = require_funding(
+        session,
+        patient_id=patient_id,
+        day=data.scheduled_on,
+        status=data.status,
+        dose_g=data.dose_g,
+        override_reason=data.override_reason,
+        policy=policy,
     )
     regimen = _regimen_on(session, patient_id, data.scheduled_on)
     product = product_by_code(session, data.product_code) or (
@@ -294,6 +316,7 @@ def book_infusion(
         notes=data.notes,
         given_by_id=actor.id if given else None,
         given_at=utcnow() if given else None,
+        override_reason=data.override_reason,
         created_by_id=actor.id,
     )
     session.add(infusion)
@@ -316,18 +339,23 @@ def book_infusion(
         entity="infusion",
         entity_id=infusion.id,
         patient_id=patient_id,
-        changes=data.model_dump(exclude=_unconfirmed(data)),
+        changes={**data.model_dump(exclude=_unconfirmed(data)), **_overridden(overridden)},
     )
-    _refresh(session, infusion, today=today, new_course=True)
+    _refresh(session, infusion, today=today, new_course=True, policy=policy)
     return infusion
 
 
 def _refresh(
-    session: Session, infusion: Infusion, *, today: date, new_course: bool = False
+    session: Session,
+    infusion: Infusion,
+    *,
+    today: date,
+    new_course: bool = False,
+    policy: SitePolicy | None = None,
 ) -> None:
     """After a change to a course: the patient's state and the course's reminder."""
     # One read of the policy for both (each read is a round trip).
-    policy = load_policy(session)
+    policy = policy or load_policy(session)
     refresh_state(session, patient_id=infusion.patient_id, today=today, policy=policy)
     refresh_course_reminder(
         session, infusion_id=stored_id(infusion), today=today, policy=policy, new_course=new_course
@@ -353,6 +381,7 @@ _GIVEN_FIELDS = (
     "premedication",
     "notes",
     "given_by_id",
+    "override_reason",
 )
 
 
@@ -381,6 +410,17 @@ def administer_infusion(
             ignore_id=infusion.id,
         )
     _check_dose(data.dose_g, days=infusion.days)
+    policy = load_policy(session)
+    overridden = require_funding(
+        session,
+        patient_id=infusion.patient_id,
+        day=given_on,
+        status=CourseStatus.GIVEN,
+        dose_g=data.dose_g,
+        override_reason=data.override_reason,
+        policy=policy,
+        course_id=stored_id(infusion),
+    )
     product = product_by_code(session, data.product_code)
     if given_on != infusion.scheduled_on and infusion.chair_id is not None:
         chair = session.get(Chair, infusion.chair_id)
@@ -405,6 +445,7 @@ def administer_infusion(
     infusion.notes = data.notes or infusion.notes
     infusion.given_by_id = actor.id
     infusion.given_at = utcnow()
+    infusion.override_reason = data.override_reason or infusion.override_reason
     infusion.updated_at = utcnow()
     session.add_all(
         _lots(
@@ -423,9 +464,10 @@ def administer_infusion(
             **audit.diff(before, {name: getattr(infusion, name) for name in _GIVEN_FIELDS}),
             "lots": [lot.model_dump() for lot in data.lots],
             **({"confirm_lot_total": True} if data.confirm_lot_total else {}),
+            **_overridden(overridden),
         },
     )
-    _refresh(session, infusion, today=today)  # withdraws its reminder
+    _refresh(session, infusion, today=today, policy=policy)  # withdraws its reminder
     return infusion
 
 
@@ -445,6 +487,17 @@ def reschedule_infusion(
         first_day=data.scheduled_on,
         days=infusion.days,
         ignore_id=infusion.id,
+    )
+    policy = load_policy(session)
+    overridden = require_funding(
+        session,
+        patient_id=infusion.patient_id,
+        day=data.scheduled_on,
+        status=CourseStatus.BOOKED,
+        dose_g=infusion.planned_dose_g,
+        override_reason=data.override_reason,
+        policy=policy,
+        course_id=stored_id(infusion),
     )
     chair = chair_by_code(session, data.chair)
     check_course_open(
@@ -468,10 +521,12 @@ def reschedule_infusion(
         "scheduled_on": infusion.scheduled_on,
         "start_time": infusion.start_time,
         "chair_id": infusion.chair_id,
+        "override_reason": infusion.override_reason,
     }
     infusion.scheduled_on = data.scheduled_on
     infusion.start_time = data.start_time
     infusion.chair_id = chair.id if chair else None
+    infusion.override_reason = data.override_reason or infusion.override_reason
     infusion.updated_at = utcnow()
     _flush_booking(session, chair)
     audit.record(
@@ -481,17 +536,21 @@ def reschedule_infusion(
         entity="infusion",
         entity_id=infusion.id,
         patient_id=infusion.patient_id,
-        changes=audit.diff(
-            before,
-            {
-                "scheduled_on": data.scheduled_on,
-                "start_time": data.start_time,
-                "chair_id": infusion.chair_id,
-            },
-        ),
+        changes={
+            **audit.diff(
+                before,
+                {
+                    "scheduled_on": data.scheduled_on,
+                    "start_time": data.start_time,
+                    "chair_id": infusion.chair_id,
+                    "override_reason": infusion.override_reason,
+                },
+            ),
+            **_overridden(overridden),
+        },
     )
     # A moved course gets a fresh reminder; the old one is withdrawn.
-    _refresh(session, infusion, today=today)
+    _refresh(session, infusion, today=today, policy=policy)
     return infusion
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from tracker.rules import (
     MEASURES,
+    AuthorizationFact,
     CourseFact,
     PackedFacts,
     RegimenFact,
@@ -59,19 +60,28 @@ def load_packed(
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
     (regimen_rows,) = reader.run(
         [
-            f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days "
+            f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g "
             f"FROM regimen {between}"
         ],
         span,
     )
     regimens: dict[int, list[RegimenFact]] = {}
-    for pid, rid, starts, dose, interval in regimen_rows:
-        regimens.setdefault(pid, []).append(RegimenFact(rid, _date(starts), dose, interval))
+    for pid, rid, starts, dose, interval, dose_g in regimen_rows:
+        regimens.setdefault(pid, []).append(RegimenFact(rid, _date(starts), dose, interval, dose_g))
     since = {
         pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
         for pid, *_ in patients
     }
-    (booked_rows, given_rows, score_rows, review_rows, weight_rows, dismissed_rows) = reader.run(
+    (
+        booked_rows,
+        given_rows,
+        score_rows,
+        review_rows,
+        weight_rows,
+        dismissed_rows,
+        authorization_rows,
+        dose_rows,
+    ) = reader.run(
         [
             f"SELECT patient_id, id, {day('scheduled_on')}, days FROM infusion {between} "
             "AND status = 'booked'",
@@ -83,6 +93,13 @@ def load_packed(
             "AND measured_on <= :today GROUP BY patient_id",
             f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
             "AND decision = 'dismissed'",
+            f"SELECT patient_id, id, {day('starts_on')}, {day('ends_on')}, approved_g, "
+            f"approved_courses, reference, payer FROM funding_authorization {between} "
+            "ORDER BY patient_id, starts_on, id",
+            # Each course's own grams, only where an authorisation will charge them.
+            "SELECT patient_id, id, CASE WHEN status = 'given' THEN dose_g ELSE planned_dose_g "
+            f"END FROM infusion {between} AND status IN ('given', 'booked') AND patient_id IN "
+            f"(SELECT patient_id FROM funding_authorization {between})",
         ],
         {**span, **reader.since_params(since), **reader.today_param(today)},
     )
@@ -98,6 +115,15 @@ def load_packed(
     dismissed: dict[int, set[tuple[int, str]]] = {}
     for pid, rid, action in dismissed_rows:
         dismissed.setdefault(pid, set()).add((rid, action))
+    authorizations: dict[int, list[AuthorizationFact]] = {}
+    for pid, aid, starts, ends, grams, courses, reference, payer in authorization_rows:
+        authorizations.setdefault(pid, []).append(
+            AuthorizationFact(aid, _date(starts), _date(ends), grams, courses, reference, payer)
+        )
+    doses: dict[int, list[tuple[int, float]]] = {}
+    for pid, cid, grams in dose_rows:
+        if grams is not None:
+            doses.setdefault(pid, []).append((cid, grams))
     out: dict[int, PackedFacts] = {}
     no_courses: tuple[list[int], list[int], list[int]] = ([], [], [])
     for pid, status, min_days, max_days, *resumed in patients:
@@ -117,6 +143,8 @@ def load_packed(
             max_interval_days=max_days,
             dismissed=frozenset(dismissed.get(pid, ())),
             resumed_on=resumed[0] if resumed else None,
+            authorizations=tuple(authorizations.get(pid, ())),
+            course_doses=tuple(doses.get(pid, ())),
         )
     return out
 

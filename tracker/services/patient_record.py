@@ -16,7 +16,7 @@ from tracker.rules import Evaluation, evaluate
 from tracker.services import other_treatments as other_treatment_service
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
-from tracker.services.evaluation import build_facts, dismissed_actions
+from tracker.services.evaluation import authorizations_of, build_facts, dismissed_actions
 from tracker.services.infusions import COURSE_FIELDS, LOT_FIELDS
 from tracker.services.policy import load_policy
 from tracker.store.models import (
@@ -76,6 +76,7 @@ def patient_record(session: Session, *, patient_id: int, today: date) -> Patient
         review_dates=(r.reviewed_on for r in reviews),
         weight_dates=(w.measured_on for w in weights),
         dismissed=dismissed_actions(session, [patient_id])[patient_id],
+        authorizations=authorizations_of(session, [patient_id])[patient_id],
     )
     policy = load_policy(session)
     evaluation = evaluate(facts, on=today, policy=policy)

@@ -21,6 +21,8 @@ def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact])
     waning = flags.get(FlagCode.WANING_RESPONSE)
     refractory = flags.get(FlagCode.REFRACTORY)
     no_response = flags.get(FlagCode.NO_RESPONSE)
+    ending = flags.get(FlagCode.AUTHORIZATION_ENDING)
+    missing = flags.get(FlagCode.AUTHORIZATION_MISSING)
     rec = ev.recommendation
     booked_days = [c.starts_on for c in courses if c.status == CourseStatus.BOOKED]
     return {
@@ -47,6 +49,10 @@ def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact])
         "proposed_interval_days": rec.proposed_interval_days if rec else None,
         "proposed_dose_g_per_kg": rec.proposed_dose_g_per_kg if rec else None,
         "recommendation_reason": rec.reason[:DETAIL_CHARS] if rec else None,
+        "authorization_ending_on": ev.authorization_ending_on if ending else None,
+        "authorization_ending_detail": ending.detail[:DETAIL_CHARS] if ending else None,
+        "authorization_missing_on": ev.authorization_missing_on if missing else None,
+        "authorization_missing_detail": missing.detail[:DETAIL_CHARS] if missing else None,
     }
 
 

@@ -25,6 +25,12 @@ from tracker.store.models import OutboxMessage, Patient, PatientState
 FLAG_CODES = codes(FlagCode)
 ACTIONS = codes(Action)
 _COUNTS = "worklist_view_counts"  # session.info key of the counts memo
+# The funding tabs list the patients by the day their flag's cause bites, soonest first: an
+# authorisation's end or projected exhaustion, the first course no authorisation covers.
+BITE_DAYS: dict[str, Any] = {
+    FlagCode.AUTHORIZATION_ENDING: PatientState.authorization_ending_on,
+    FlagCode.AUTHORIZATION_MISSING: PatientState.authorization_missing_on,
+}
 
 
 def flag_conditions(day: date, *, only_active: bool = True) -> dict[str, ColumnElement[bool]]:
@@ -52,6 +58,9 @@ def flag_conditions(day: date, *, only_active: bool = True) -> dict[str, ColumnE
         FlagCode.NO_RESPONSE: and_(*active, s.no_response_detail.is_not(None)),
         FlagCode.REVIEW_DUE: and_(*active, s.review_due_from <= day),
         FlagCode.WEIGHT_STALE: and_(*active, s.weight_stale_from <= day),
+        # Kept as evaluated (the projection depends on the day): the sweep refreshes them.
+        FlagCode.AUTHORIZATION_ENDING: and_(*active, s.authorization_ending_on.is_not(None)),
+        FlagCode.AUTHORIZATION_MISSING: and_(*active, s.authorization_missing_on.is_not(None)),
     }
     # In the vocabulary's order, which is the order the flags are shown in.
     return {str(code): conditions[code] for code in FlagCode}
@@ -153,10 +162,12 @@ def worklist(
         (conditions[FlagCode.OVERDUE], 0),
         (conditions[FlagCode.NEEDS_BOOKING], 1),
         (conditions[FlagCode.BOOKING_OUTSIDE_WINDOW], 2),
+        (conditions[FlagCode.AUTHORIZATION_MISSING], 2),
         (conditions[FlagCode.WANING_RESPONSE], 3),
         (conditions[FlagCode.NO_RESPONSE], 3),
         (has_action, 4),
         (conditions[FlagCode.REVIEW_DUE], 5),
+        (conditions[FlagCode.AUTHORIZATION_ENDING], 5),
         else_=6,
     )
     flag_columns = [
@@ -172,6 +183,7 @@ def worklist(
     # Sort and cut the page on the states alone, then read the page's few patients: joining
     # every matching state to its patient first cost more than the rest of the query.
     within = (func.coalesce(PatientState.window_end, literal(date.max)), PatientState.patient_id)
+    bite = BITE_DAYS.get(str(tab)) if tab is not None else None
     ids = _page_ids(
         session,
         select(PatientState.patient_id).where(where),
@@ -181,6 +193,7 @@ def worklist(
         within=within,
         limit=limit,
         offset=offset,
+        order=None if bite is None else (bite, PatientState.patient_id),
     )
     found = (
         {
@@ -214,9 +227,12 @@ def _page_ids(
     within: tuple[SQLColumnExpression[Any], ...],
     limit: int,
     offset: int,
+    order: tuple[Any, ...] | None = None,
 ) -> list[int]:
     if searching:
         matching = matching.join(Patient, Patient.id == PatientState.patient_id)
+    if order is not None:  # a tab with an order of its own
+        return list(session.exec(matching.order_by(*order).limit(limit).offset(offset)).all())
     # Overdue comes first (urgency 0), and the overdue are few and indexed: when they fill
     # the page it is read from them alone, without ranking every other match.
     first = list(
@@ -230,6 +246,7 @@ def _page_ids(
 def _item(row: Sequence[Any]) -> dict[str, Any]:
     state, mrn, given, family, *flags = row
     shown = [code for code, on in zip(FLAG_CODES, flags, strict=True) if on]
+    active = state.status == PatientStatus.ACTIVE
     return {
         "patient_id": state.patient_id,
         "mrn": mrn,
@@ -238,6 +255,9 @@ def _item(row: Sequence[Any]) -> dict[str, Any]:
         "window_start": state.window_start,
         "window_end": state.window_end,
         "next_booking_on": state.next_booking_on,
+        # The days the funding flags' causes bite (None while off), for the funding tabs.
+        "authorization_ending_on": state.authorization_ending_on if active else None,
+        "authorization_missing_on": state.authorization_missing_on if active else None,
         "flags": [
             {"code": c, "patterns": state.waning_patterns.split(",")}
             if c == FlagCode.WANING_RESPONSE

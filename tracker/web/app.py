@@ -23,6 +23,7 @@ from tracker.settings import Settings, get_settings
 from tracker.store.engine import get_engine
 from tracker.web.api import admin as api_admin
 from tracker.web.api import auth as api_auth
+from tracker.web.api import authorizations as api_authorizations
 from tracker.web.api import diagnosis as api_diagnosis
 from tracker.web.api import infusions as api_infusions
 from tracker.web.api import opening as api_opening
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(api_patients.router)
     app.include_router(api_diagnosis.router)
     app.include_router(api_infusions.router)
+    app.include_router(api_authorizations.router)
     app.include_router(api_opening.router)
     app.include_router(api_other_treatments.router)
     app.include_router(api_worklist.router)

@@ -9,6 +9,8 @@ FLAG_LABELS = {
     "no_response": "No response",
     "review_due": "Review due",
     "weight_stale": "Weight stale",
+    "authorization_ending": "Funding ending",
+    "authorization_missing": "No funding",
 }
 
 PATTERN_LABELS = {"end_of_dose": "end of dose", "progressive": "progressive"}

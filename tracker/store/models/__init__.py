@@ -14,6 +14,7 @@ SQLModel.metadata.naming_convention = {
 
 # ruff: noqa: E402 (the convention must be set before the tables are declared)
 
+from tracker.store.models.authorizations import FundingAuthorization
 from tracker.store.models.diagnosis import DiagnosticAssessment
 from tracker.store.models.interop import CalendarFeed as CalendarFeed
 from tracker.store.models.opening import ClosureDay, OpeningHours, SiteCalendar
@@ -50,6 +51,7 @@ __all__ = [
     "Chair",
     "ClosureDay",
     "DiagnosticAssessment",
+    "FundingAuthorization",
     "Infusion",
     "InfusionLot",
     "Lease",

@@ -40,6 +40,8 @@ class PatientState(SQLModel, table=True):
         Index("ix_state_review_due_from", "review_due_from"),
         Index("ix_state_window_start", "window_start"),
         Index("ix_state_action", "recommendation_action"),
+        Index("ix_state_authorization_ending_on", "authorization_ending_on"),
+        Index("ix_state_authorization_missing_on", "authorization_missing_on"),
     )
 
     patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", primary_key=True)
@@ -68,6 +70,13 @@ class PatientState(SQLModel, table=True):
     proposed_interval_days: int | None = None
     proposed_dose_g_per_kg: float | None = None
     recommendation_reason: str | None = Field(default=None, max_length=1000)
+    # Section 8's flags, as evaluated: the day the cause bites (an authorisation's end or
+    # projected exhaustion; the first day of the next course none covers) and the detail, or
+    # None when the flag is off. The worklist sorts their tabs by these days.
+    authorization_ending_on: date | None = None
+    authorization_ending_detail: str | None = Field(default=None, max_length=1000)
+    authorization_missing_on: date | None = None
+    authorization_missing_detail: str | None = Field(default=None, max_length=1000)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -131,6 +131,9 @@ class Infusion(SQLModel, table=True):
     given_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     given_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    # Why the course was booked or given although no funding authorisation covers it, or
+    # beyond one (clinical rules 8); kept in the audit entry too.
+    override_reason: str | None = Field(default=None, max_length=500)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

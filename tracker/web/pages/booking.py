@@ -22,7 +22,15 @@ from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-BOOKING_FIELDS = ["scheduled_on", "start_time", "chair", "days"]
+# override_reason: typed when a booking outside or beyond the patient's funding
+# authorisations was refused (the field then appears with the refusal beside it).
+BOOKING_FIELDS = ["scheduled_on", "start_time", "chair", "days", "override_reason"]
+# Refusals of a booking that are conflicts with what is stored (409), not bad input (422).
+CONFLICT_FIELDS = ("chair", "override_reason")
+
+
+def _status(errors: dict[str, str]) -> int:
+    return 409 if any(k in CONFLICT_FIELDS for k in errors) else 422
 
 
 def _booking_page(
@@ -139,7 +147,7 @@ def book(
         patient_id,
         errors=result.errors,
         values=values,
-        status=409 if "chair" in result.errors else 422,
+        status=_status(result.errors),
     )
 
 
@@ -173,7 +181,8 @@ def reschedule(
         infusion.patient_id,
         errors=errors,
         values={str(infusion_id): values},
-        status=422,
+        # (A chair taken answers 422 here, as it always has; a funding refusal is a 409.)
+        status=409 if f"{infusion_id}.override_reason" in errors else 422,
     )
 
 

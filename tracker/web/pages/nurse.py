@@ -140,7 +140,9 @@ def log_submit(
             db.rollback()
             errors = service_error(exc)
     errors = _form_rows(errors, values.pop("_lot_rows", []))
-    conflict = "status" in errors
+    # A course no longer booked, or one outside or beyond the funding authorisations (the
+    # override reason field then appears with the refusal beside it): conflicts.
+    conflict = "status" in errors or "override_reason" in errors
     if "status" in errors:
         # The course is no longer booked (logged from another screen, cancelled): said where
         # the form's own errors appear, since the form has no status field.
@@ -216,7 +218,15 @@ def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
     values["_lot_rows"] = rows
     data = {
         k: values.get(k)
-        for k in ("given_on", "dose_g", "product_code", "reactions", "premedication", "notes")
+        for k in (
+            "given_on",
+            "dose_g",
+            "product_code",
+            "reactions",
+            "premedication",
+            "notes",
+            "override_reason",
+        )
         if values.get(k)
     }
     data["confirm_lot_total"] = values.get("confirm_lot_total") == "1"

@@ -23,6 +23,9 @@ TABS = (
     (FlagCode.REFRACTORY, FLAG_LABELS[FlagCode.REFRACTORY]),
     (FlagCode.NO_RESPONSE, FLAG_LABELS[FlagCode.NO_RESPONSE]),
     (FlagCode.REVIEW_DUE, FLAG_LABELS[FlagCode.REVIEW_DUE]),
+    # Funding (clinical rules 8): listed by the day the cause bites, soonest first.
+    (FlagCode.AUTHORIZATION_MISSING, FLAG_LABELS[FlagCode.AUTHORIZATION_MISSING]),
+    (FlagCode.AUTHORIZATION_ENDING, FLAG_LABELS[FlagCode.AUTHORIZATION_ENDING]),
     (WorklistTab.TAPER_CANDIDATES, "Taper candidates"),
 )
 
