@@ -472,6 +472,24 @@ def test_what_schemathesis_found_is_a_422_now(client, api_as):
     assert policy.status_code == 422 and "FOUND-1" in policy.json()["detail"][0]["msg"]
     odd_key = client.put("/api/v1/policy", headers=headers, json={"": 1})
     assert odd_key.status_code == 422 and odd_key.json()["detail"][0]["loc"] == ["body"]
+    # With every check on (issue 17.7): a yes/no or text where a number belongs was read as
+    # a number (false as 0 nerves), a time with seconds or a zone was taken for HH:MM.
+    for count in (False, "2"):
+        diagnosis = client.post(
+            f"/api/v1/patients/{pid}/diagnosis",
+            headers=headers,
+            json={"assessed_on": "2026-01-05", "probable_block_segments": count},
+        )
+        assert diagnosis.status_code == 422
+        assert diagnosis.json()["detail"][0]["loc"] == ["body", "probable_block_segments"]
+    for clock in ("00:00:00Z", "09:00:00"):
+        booking = client.post(
+            f"/api/v1/patients/{pid}/infusions",
+            headers=headers,
+            json={"scheduled_on": "2200-01-06", "start_time": clock},
+        )
+        assert booking.status_code == 422
+        assert booking.json()["detail"][0]["loc"] == ["body", "start_time"]
 
 
 def test_the_server_does_not_name_itself(live_server):

@@ -197,3 +197,60 @@ def test_the_admin_api_manages_accounts_and_never_shows_a_hash(client, api_as, s
         ).status_code
         == 422
     )
+
+
+def test_an_admin_cannot_lock_themselves_out(app, client, api_as, make_user, session):
+    # Another active admin exists, so the last-admin rule is not what refuses: an account
+    # may not change its own role nor disable itself, and a token may not revoke itself
+    # (409 naming the field), for people and for tools such as the API fuzzer alike.
+    other = make_user("other.admin", "admin")
+    admin = api_as("admin", "self.admin")
+    me = session.exec(select(StaffUser).where(StaffUser.username == "self.admin")).one()
+    for change, field in (({"role": "pharmacist"}, "role"), ({"is_active": False}, "is_active")):
+        refused = client.patch(f"/api/v1/admin/users/{me.id}", headers=admin, json=change)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"]["field"] == field
+        assert "your own" in refused.json()["detail"]["msg"]
+    # Nothing changed; a name is one's own to change.
+    renamed = client.patch(f"/api/v1/admin/users/{me.id}", headers=admin, json={"full_name": "Me"})
+    assert renamed.status_code == 200 and renamed.json()["role"] == "admin"
+    in_use = session.exec(select(ApiToken).where(ApiToken.user_id == me.id)).one()
+    refused = client.post(f"/api/v1/admin/tokens/{in_use.id}/revoke", headers=admin)
+    assert refused.status_code == 409 and refused.json()["detail"]["field"] == "token_id"
+    assert client.get("/api/v1/chairs", headers=admin).status_code == 200
+    # Another token of one's own may go, and another admin may do what one may not.
+    spare = client.post(
+        "/api/v1/admin/tokens", headers=admin, json={"user_id": me.id, "name": "spare", "days": 1}
+    ).json()
+    assert (
+        client.post(f"/api/v1/admin/tokens/{spare['id']}/revoke", headers=admin).json()["status"]
+        == "revoked"
+    )
+    by_other = page_client(app, make_user, "admin", "third.admin")
+    demoted = by_other.post(
+        f"/admin/users/{me.id}/role",
+        data={"csrf_token": by_other.csrf, "role": "viewer"},
+        follow_redirects=False,
+    )
+    assert demoted.status_code == 303
+    # The admin pages keep to the same rule.
+    refused_page = by_other.post(
+        f"/admin/users/{by_other.user.id}/disable", data={"csrf_token": by_other.csrf}
+    )
+    assert refused_page.status_code == 409 and "your own account" in refused_page.text
+    assert other.is_active
+
+
+def test_a_disabled_account_gets_no_new_token(client, api_as, make_user):
+    admin = api_as("admin", "tok.admin")
+    gone = make_user("gone.nurse", "nurse")
+    assert (
+        client.patch(
+            f"/api/v1/admin/users/{gone.id}", headers=admin, json={"is_active": False}
+        ).status_code
+        == 200
+    )
+    refused = client.post(
+        "/api/v1/admin/tokens", headers=admin, json={"user_id": gone.id, "name": "feed"}
+    )
+    assert refused.status_code == 409 and refused.json()["detail"]["field"] == "user_id"

@@ -138,3 +138,30 @@ def test_a_value_stored_before_ranges_were_checked_falls_back_to_its_default(ses
     policy = load_policy(session)
     assert policy.max_intensity_g_per_kg_28d == 2.4 and policy.due_tolerance_days == 4
     assert "max_intensity_g_per_kg_28d" in caplog.text
+
+
+def test_the_document_declares_the_policy_body_as_the_rules_check_it(app, client, admin):
+    # Every key with its type and range from the rules, a reason, and nothing else: the
+    # server refuses an unknown key (422 naming it), and the document says so.
+    body = app.openapi()["paths"]["/api/v1/policy"]["put"]["requestBody"]["content"]
+    schema = body["application/json"]["schema"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == {f.name for f in fields(SitePolicy)} | {"reason"}
+    for name, described in SitePolicy.describe().items():
+        declared = schema["properties"][name]
+        if described["choices"] and declared["type"] == "string":
+            assert declared["enum"] == described["choices"]
+        elif described["min"] is not None:
+            assert declared["type"] in ("integer", "number")
+            low = declared.get("minimum", declared.get("exclusiveMinimum"))
+            high = declared.get("maximum", declared.get("exclusiveMaximum"))
+            assert (low, high) == (described["min"], described["max"]), name
+        else:
+            assert declared["type"] == "boolean"
+    assert schema["properties"]["min_interval_days"]["type"] == "integer"
+    assert schema["properties"]["escalate_factor"]["exclusiveMinimum"] == 1
+    refused = client.put("/api/v1/policy", headers=admin, json={"sleep_hours": 8})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "sleep_hours"]
+    read = app.openapi()["paths"]["/api/v1/policy"]["get"]["responses"]["200"]["content"]
+    assert read["application/json"]["schema"] == {"$ref": "#/components/schemas/PolicyRead"}

@@ -158,3 +158,29 @@ def test_the_booking_form_names_the_field_and_the_hours(client, make_user, pharm
         {"scheduled_on": "2026-12-06", "start_time": "09:00", "chair": "C2", "days": "1"},
     )
     assert sunday.status_code == 422 and "closed on Sundays" in sunday.text
+
+
+def test_a_start_time_is_hh_mm_as_the_contract_and_the_document_say(app, client, pharmacist):
+    # The contract writes times HH:MM; the document declares that pattern, the server takes
+    # nothing else (not 09:00:00, 9:00 or 09:00Z) and answers the same way.
+    declared = app.openapi()["components"]["schemas"]["InfusionCreate"]["properties"]
+    assert declared["start_time"]["anyOf"][0]["pattern"] == r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+    pid = _patient(client, pharmacist)
+    url = f"/api/v1/patients/{pid}/infusions"
+    for wrong in ("09:00:00", "9:00", "09:00Z", "24:00"):
+        refused = client.post(
+            url,
+            headers=pharmacist,
+            json={"scheduled_on": iso(MONDAY), "start_time": wrong, "chair": "C1"},
+        )
+        assert refused.status_code == 422, wrong
+        (error,) = refused.json()["detail"]
+        assert error["loc"] == ["body", "start_time"] and "HH:MM" in error["msg"]
+    booked = client.post(
+        url, headers=pharmacist, json={"scheduled_on": iso(MONDAY), "start_time": "09:00"}
+    )
+    assert booked.status_code == 201 and booked.json()["start_time"] == "09:00"
+    listed = client.get(f"/api/v1/infusions/{booked.json()['id']}", headers=pharmacist)
+    assert listed.json()["start_time"] == "09:00"
+    hours = client.get("/api/v1/opening-hours", headers=pharmacist).json()
+    assert hours["days"][0]["opens"] == "08:00"

@@ -1,11 +1,11 @@
 """Inputs and answers for the suite's chairs, opening hours and closure days."""
 
-from datetime import date, time
+from datetime import date
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from tracker.schemas.common import Day, Input, Output
+from tracker.schemas.common import CLOCK_PATTERN, ClockTime, Day, Input, Output
 
 # Codes are short and printable: they appear in URLs of calendar feeds and on the ward.
 NewChairCode = Annotated[
@@ -38,8 +38,8 @@ class ChairRename(Input):
 class DayHoursInput(Input):
     """One weekday's hours; both empty means closed that day."""
 
-    opens: time | None = None
-    closes: time | None = None
+    opens: ClockTime | None = None
+    closes: ClockTime | None = None
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> "DayHoursInput":
@@ -59,7 +59,7 @@ class OpeningHoursWrite(Input):
 
 
 # Times answer as the contract says, HH:MM (a plain `time` would be HH:MM:SS).
-Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Clock = Annotated[str, Field(pattern=CLOCK_PATTERN)]
 
 
 class DayHoursRead(Output):

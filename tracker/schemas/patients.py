@@ -3,10 +3,10 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from tracker.rules.policy import PATIENT_INTERVAL_DAYS
-from tracker.schemas.common import Day, Input, Name, Output, StrictBool
+from tracker.schemas.common import Day, Email, Given, Input, Name, Output, StrictBool
 
 Mrn = Annotated[
     str,
@@ -37,7 +37,7 @@ class PatientCreate(_IntervalBounds, Input):
     birth_date: Day
     sex: Sex | None
     height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     reminder_consent: StrictBool = False
     diagnosis: Name = "MMN"
     min_interval_days: IntervalBound | None = None
@@ -53,16 +53,16 @@ class PatientCreate(_IntervalBounds, Input):
 class PatientUpdate(_IntervalBounds, Input):
     """A change to a patient: only the fields given are changed."""
 
-    mrn: Mrn | None = None
-    given_name: Name | None = None
-    family_name: Name | None = None
-    birth_date: Day | None = None
+    mrn: Given[Mrn] = None
+    given_name: Given[Name] = None
+    family_name: Given[Name] = None
+    birth_date: Given[Day] = None
     sex: Sex | None = None
     height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
-    email: EmailStr | None = None
-    reminder_consent: StrictBool | None = None
-    diagnosis: Name | None = None
-    status: Status | None = None
+    email: Email | None = None
+    reminder_consent: Given[StrictBool] = None
+    diagnosis: Given[Name] = None
+    status: Given[Status] = None
     min_interval_days: IntervalBound | None = None
     max_interval_days: IntervalBound | None = None
 

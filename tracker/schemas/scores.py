@@ -5,10 +5,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from tracker.rules.measures import MEASURES
 from tracker.rules.vocabulary import ReviewOutcome, Side, Timing
 from tracker.schemas.common import Day, Input, Note, Output, Reason
 
-MeasureCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+# Checked by the rules (`rules.measures`, which name the code refused); declared here.
+MeasureCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=30),
+    Field(json_schema_extra={"enum": sorted(MEASURES)}),
+]
 
 
 class AssessmentCreate(Input):

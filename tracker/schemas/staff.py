@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
-from tracker.schemas.common import Input, Output, StrictBool
+from tracker.schemas.common import Email, Given, Input, Output, StrictBool
+from tracker.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 Role = Literal["viewer", "nurse", "pharmacist", "admin"]
 # Case does not matter in usernames: they are kept lowercase (the pattern checks as typed).
@@ -20,7 +21,14 @@ Username = Annotated[
     ),
 ]
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# The password rules (services.passwords) name what is wrong; the length is declared here.
+Password = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH),
+    WithJsonSchema(
+        {"type": "string", "minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
+    ),
+]
 
 
 class StaffUserCreate(Input):
@@ -30,16 +38,16 @@ class StaffUserCreate(Input):
     role: Role
     password: Password
     full_name: FullName = ""
-    email: EmailStr | None = None
+    email: Email | None = None
 
 
 class StaffUserUpdate(Input):
     """A change to an account: only the fields given are changed."""
 
-    role: Role | None = None
-    is_active: StrictBool | None = None
-    full_name: FullName | None = None
-    email: EmailStr | None = None
+    role: Given[Role] = None
+    is_active: Given[StrictBool] = None
+    full_name: Given[FullName] = None
+    email: Email | None = None
 
 
 class StaffUserRead(Output):

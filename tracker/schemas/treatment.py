@@ -1,11 +1,20 @@
 """Regimens, chairs and infusion courses."""
 
-from datetime import date, time
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from tracker.schemas.common import Day, Input, Note, Output, Reason, ShortText, StrictBool
+from tracker.schemas.common import (
+    ClockTime,
+    Day,
+    Input,
+    Note,
+    Output,
+    Reason,
+    ShortText,
+    StrictBool,
+)
 
 ProductCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 ChairCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -81,7 +90,7 @@ class InfusionCreate(Input):
     """A booking, or a course recorded as already given."""
 
     scheduled_on: Day
-    start_time: time | None = None
+    start_time: ClockTime | None = None
     chair: ChairCode | None = None
     days: Annotated[int, Field(ge=1, le=5)] = 1
     status: Literal["booked", "given"] = "booked"
@@ -119,7 +128,7 @@ class InfusionReschedule(Input):
     """Moving a booked course to another day, time or chair."""
 
     scheduled_on: Day
-    start_time: time | None = None
+    start_time: ClockTime | None = None
     chair: ChairCode | None = None
     override_reason: Reason | None = None  # as for InfusionCreate
 
@@ -146,7 +155,7 @@ class InfusionRead(Output):
     patient_id: int
     regimen_id: int | None
     scheduled_on: date
-    start_time: time | None
+    start_time: ClockTime | None
     chair: str | None
     days: int
     chair_minutes: int | None

@@ -21,6 +21,7 @@ from tracker.rules import (
     changed_settings,
     check_policy_change,
 )
+from tracker.schemas.policy import REASON_MAX_LENGTH
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
@@ -31,7 +32,6 @@ log = logging.getLogger("tracker.services.policy")
 
 RE_EVALUATION_QUEUED = "queued: every patient is re-evaluated by the scheduler's next run"
 RE_EVALUATION_NOT_NEEDED = "not needed: no setting the evaluation reads was changed"
-REASON_MAX_LENGTH = 500
 
 
 @dataclass(frozen=True)

@@ -229,8 +229,8 @@ def issue_api_token(
     return token, row
 
 
-def user_for_api_token(session: Session, *, token: str) -> StaffUser | None:
-    """The active user behind a live bearer token, else None."""
+def api_token_login(session: Session, *, token: str) -> tuple[ApiToken, StaffUser] | None:
+    """The live bearer token and the active user behind it, else None."""
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
     now = utcnow()
     if row is None or row.revoked_at is not None:
@@ -243,7 +243,13 @@ def user_for_api_token(session: Session, *, token: str) -> StaffUser | None:
     # Touch at most once a minute: admins see stale integration tokens without a write per call.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
-    return user
+    return row, user
+
+
+def user_for_api_token(session: Session, *, token: str) -> StaffUser | None:
+    """The active user behind a live bearer token, else None."""
+    found = api_token_login(session, token=token)
+    return found[1] if found else None
 
 
 def end_all_sessions(session: Session, *, user_id: int, at: datetime | None = None) -> int:

@@ -100,7 +100,9 @@ def update_user(
 ) -> StaffUser:
     """Change an account's role, name, e-mail or whether it may log in (`is_active`).
 
-    Disabling ends its sessions at once; the last active admin cannot be disabled or demoted.
+    Disabling ends its sessions at once; the last active admin cannot be disabled or demoted,
+    and nobody changes their own role or disables their own account (another admin must), so
+    that an admin, or a tool with an admin's token, cannot lock themselves out.
     """
     user = get_user(session, user_id)
     unknown = set(changes) - {"role", "is_active", "full_name", "email"}
@@ -122,6 +124,13 @@ def update_user(
             "this is the last active admin: make another admin first",
             field="role" if "role" in changes else "is_active",
         )
+    if actor.id is not None and actor.id == user.id:
+        if "role" in changes:
+            raise Conflict("you cannot change your own role: another admin must", field="role")
+        if changes.get("is_active") is False:
+            raise Conflict(
+                "you cannot disable your own account: another admin must", field="is_active"
+            )
     before = {k: getattr(user, k) for k in changes}
     for name, value in changes.items():
         setattr(user, name, value)
@@ -234,7 +243,7 @@ def issue_integration_token(
     """A long-lived bearer token acting as this account; the token is shown only now."""
     user = get_user(session, user_id)
     if not user.is_active:
-        raise Invalid("the account is disabled", field="user_id")
+        raise Conflict("the account is disabled: enable it first", field="user_id")
     name = name.strip()
     if not 1 <= len(name) <= 120:
         raise Invalid("name the integration (1 to 120 characters)", field="name")
@@ -252,11 +261,23 @@ def issue_integration_token(
     return token, row
 
 
-def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
-    """Revoke a bearer token at once (revoking twice changes nothing)."""
+def revoke_token(
+    session: Session, *, actor: Actor, token_id: int, in_use: int | None = None
+) -> ApiToken:
+    """Revoke a bearer token at once (revoking twice changes nothing).
+
+    `in_use` is the token the request came with: it is not revoked by itself (the caller
+    would lose its access in the middle of its work); another session or token must.
+    """
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"no API token with id {token_id}")
+    if token_id == in_use:
+        raise Conflict(
+            "this is the token this request was made with: revoke it with another one or "
+            "from the admin pages",
+            field="token_id",
+        )
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()

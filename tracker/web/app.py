@@ -4,7 +4,7 @@ import gc
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -12,6 +12,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +33,7 @@ from tracker.web.api import patients as api_patients
 from tracker.web.api import worklist as api_worklist
 from tracker.web.deps import LoginRequired
 from tracker.web.interop_routes import router as interop_router
+from tracker.web.openapi_answers import TrackerAPI, also_answers
 from tracker.web.pages import admin as admin_pages
 from tracker.web.pages import admin_chairs as admin_chair_pages
 from tracker.web.pages import admin_products as admin_product_pages
@@ -39,6 +41,7 @@ from tracker.web.pages import auth as page_auth
 from tracker.web.pages import booking, diagnosis, home, nurse, patient, patient_forms, worklist
 from tracker.web.pages import other_treatments as other_treatment_pages
 from tracker.web.pages import outbox as outbox_page
+from tracker.web.routes_index import methods_allowed
 from tracker.web.security import add_security_middleware
 from tracker.web.templating import render
 
@@ -66,7 +69,7 @@ def create_app(
             async with lifespan(app):
                 yield
 
-    app = FastAPI(
+    app = TrackerAPI(
         title="ivig-tracker",
         version=__version__,
         description="Maintenance IVIG tracking around each patient's measured response.",
@@ -144,15 +147,24 @@ class ServerTiming:
         await self.app(scope, receive, send_with_timing)
 
 
+class Health(BaseModel):
+    """Whether the database answers."""
+
+    status: Literal["ok", "unavailable"]
+
+
 def _add_health(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict:
-        """200 when the database answers; no login needed."""
+    unavailable = also_answers(503)
+    unavailable[503]["model"] = Health
+
+    @app.get("/healthz", tags=["health"], responses=unavailable)
+    def healthz() -> Health:
+        """200 when the database answers, 503 when it does not; no login needed."""
         if not database_answers(app.state.engine):
             return JSONResponse(  # type: ignore[return-value]
                 {"status": "unavailable"}, status_code=503
             )
-        return {"status": "ok"}
+        return Health(status="ok")
 
 
 def _wants_json(request: Request) -> bool:
@@ -168,14 +180,21 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 405:
+            # The route that answered lists only its own methods: name every method of
+            # every route at this path (RFC 9110 wants them all).
+            allowed = methods_allowed(request.app, request.scope)
+            exc = StarletteHTTPException(405, exc.detail, headers={"Allow": ", ".join(allowed)})
         if _wants_json(request):
             return await http_exception_handler(request, exc)
-        return render(
+        page = render(
             request,
             "error.html",
             {"status": exc.status_code, "message": exc.detail},
             status_code=exc.status_code,
         )
+        page.headers.update(exc.headers or {})
+        return page
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):

@@ -56,15 +56,22 @@ def session_cookie_name(settings: Settings) -> str:
 def _api_user(
     request: Request, db: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> StaffUser:
-    user = staff.user_for_api_token(db, token=token) if token else None
-    if user is None:
+    found = staff.api_token_login(db, token=token) if token else None
+    if found is None:
         raise HTTPException(
             status_code=401,
             detail="Not authenticated: send Authorization: Bearer TOKEN",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    row, user = found
     _remember(request, user)
+    request.state.api_token_id = row.id
     return user
+
+
+def api_token_in_use(request: Request) -> int | None:
+    """The id of the bearer token this API request came with (None on pages)."""
+    return getattr(request.state, "api_token_id", None)
 
 
 def _remember(request: Request, user: StaffUser, csrf_token: str = "") -> None:

@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from starlette.routing import Mount
+from starlette.routing import Mount, get_route_path
+from starlette.types import Scope
 
 # The only routes that are not FastAPI routes: the static files (no PHI, public).
 STATIC_MOUNTS = ("/static",)
@@ -30,3 +31,13 @@ def unchecked_routes(app: FastAPI) -> list[str]:
             continue
         found.append(f"{type(route).__name__} {context.path}")
     return found
+
+
+def methods_allowed(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route answers at the request's path, sorted (for `Allow` on 405)."""
+    path = get_route_path(scope)
+    allowed: set[str] = set()
+    for route in iter_routes(app):
+        if route.path_regex.match(path):
+            allowed |= route.methods or set()
+    return sorted(allowed)

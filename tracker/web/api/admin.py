@@ -18,7 +18,8 @@ from tracker.schemas.staff import (
 )
 from tracker.services import audit, staff, staff_admin
 from tracker.store.models import ApiToken, StaffUser
-from tracker.web.deps import MAX_ROW_ID, ApiAdmin, DbSession, IdPath, actor
+from tracker.web.deps import MAX_ROW_ID, ApiAdmin, DbSession, IdPath, actor, api_token_in_use
+from tracker.web.openapi_answers import also_answers
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -41,7 +42,7 @@ def list_users(db: DbSession, user: ApiAdmin):
     return [_user_read(row.user, row.live_sessions) for row in staff_admin.list_users(db)]
 
 
-@router.post("/users", status_code=201, response_model=StaffUserRead)
+@router.post("/users", status_code=201, response_model=StaffUserRead, responses=also_answers(409))
 def create_user(request: Request, db: DbSession, user: ApiAdmin, body: StaffUserCreate):
     """Make a staff account (409 when the username is taken; 422 for a weak password)."""
     made = staff.create_user(
@@ -56,11 +57,12 @@ def create_user(request: Request, db: DbSession, user: ApiAdmin, body: StaffUser
     return _user_read(made)
 
 
-@router.patch("/users/{user_id}", response_model=StaffUserRead)
+@router.patch("/users/{user_id}", response_model=StaffUserRead, responses=also_answers(409))
 def update_user(
     request: Request, db: DbSession, user: ApiAdmin, user_id: IdPath, body: StaffUserUpdate
 ):
-    """Change role, name, e-mail or `is_active`; disabling ends the account's sessions."""
+    """Change role, name, e-mail or `is_active`; disabling ends the account's sessions (409
+    for the last active admin, and for one's own role or one's own account disabled)."""
     changed = staff_admin.update_user(
         db, actor=actor(request, user), user_id=user_id, changes=body.model_dump(exclude_unset=True)
     )
@@ -85,9 +87,12 @@ def list_tokens(db: DbSession, user: ApiAdmin):
     return [_token_read(t, name) for t, name in staff_admin.integration_tokens(db)]
 
 
-@router.post("/tokens", status_code=201, response_model=IssuedToken)
+@router.post(
+    "/tokens", status_code=201, response_model=IssuedToken, responses=also_answers(404, 409)
+)
 def issue_token(request: Request, db: DbSession, user: ApiAdmin, body: IntegrationTokenCreate):
-    """Issue an integration token acting as an account; `token` is in this answer only."""
+    """Issue an integration token acting as an account; `token` is in this answer only (404
+    for an unknown account, 409 for a disabled one)."""
     token, row = staff_admin.issue_integration_token(
         db, actor=actor(request, user), user_id=body.user_id, name=body.name, days=body.days
     )
@@ -95,10 +100,12 @@ def issue_token(request: Request, db: DbSession, user: ApiAdmin, body: Integrati
     return _token_read(row, owner.username) | {"token": token}
 
 
-@router.post("/tokens/{token_id}/revoke", response_model=ApiTokenRead)
+@router.post("/tokens/{token_id}/revoke", response_model=ApiTokenRead, responses=also_answers(409))
 def revoke_token(request: Request, db: DbSession, user: ApiAdmin, token_id: IdPath):
-    """Revoke a token at once."""
-    row = staff_admin.revoke_token(db, actor=actor(request, user), token_id=token_id)
+    """Revoke a token at once (409 for the token this request is made with)."""
+    row = staff_admin.revoke_token(
+        db, actor=actor(request, user), token_id=token_id, in_use=api_token_in_use(request)
+    )
     return _token_read(row, staff_admin.get_user(db, row.user_id).username)
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from tracker.services import staff
 from tracker.services.login_throttle import LoginThrottled
 from tracker.web.deps import DbSession, client_ip
+from tracker.web.openapi_answers import also_answers
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -21,7 +22,7 @@ class TokenAnswer(BaseModel):
     expires_in: int
 
 
-@router.post("/token", response_model=TokenAnswer)
+@router.post("/token", response_model=TokenAnswer, responses=also_answers(401, 429))
 def issue_token(
     request: Request, db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenAnswer:

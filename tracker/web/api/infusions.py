@@ -24,6 +24,7 @@ from tracker.web.deps import (
     actor,
     require_role,
 )
+from tracker.web.openapi_answers import also_answers
 
 router = APIRouter(prefix="/api/v1", tags=["infusions"])
 
@@ -36,7 +37,12 @@ def list_chairs(db: DbSession, user: ApiUser):
     return infusion_service.chairs(db)
 
 
-@router.post("/patients/{patient_id}/infusions", status_code=201, response_model=InfusionRead)
+@router.post(
+    "/patients/{patient_id}/infusions",
+    status_code=201,
+    response_model=InfusionRead,
+    responses=also_answers(409),
+)
 def book_infusion(
     request: Request,
     db: DbSession,
@@ -77,7 +83,9 @@ def read_infusion(request: Request, db: DbSession, user: ApiUser, infusion_id: I
     return infusion_service.infusion_view(db, infusion)
 
 
-@router.post("/infusions/{infusion_id}/administer", response_model=InfusionRead)
+@router.post(
+    "/infusions/{infusion_id}/administer", response_model=InfusionRead, responses=also_answers(409)
+)
 def administer_infusion(
     request: Request,
     db: DbSession,
@@ -93,7 +101,9 @@ def administer_infusion(
     return infusion_service.infusion_view(db, infusion)
 
 
-@router.post("/infusions/{infusion_id}/reschedule", response_model=InfusionRead)
+@router.post(
+    "/infusions/{infusion_id}/reschedule", response_model=InfusionRead, responses=also_answers(409)
+)
 def reschedule_infusion(
     request: Request,
     db: DbSession,
@@ -109,7 +119,9 @@ def reschedule_infusion(
     return infusion_service.infusion_view(db, infusion)
 
 
-@router.post("/infusions/{infusion_id}/cancel", response_model=InfusionRead)
+@router.post(
+    "/infusions/{infusion_id}/cancel", response_model=InfusionRead, responses=also_answers(409)
+)
 def cancel_infusion(
     request: Request,
     db: DbSession,
@@ -125,7 +137,9 @@ def cancel_infusion(
     return infusion_service.infusion_view(db, infusion)
 
 
-@router.post("/infusions/{infusion_id}/missed", response_model=InfusionRead)
+@router.post(
+    "/infusions/{infusion_id}/missed", response_model=InfusionRead, responses=also_answers(409)
+)
 def mark_missed(
     request: Request,
     db: DbSession,

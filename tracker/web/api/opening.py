@@ -16,6 +16,7 @@ from tracker.schemas.opening import (
 from tracker.services import opening
 from tracker.services.errors import Invalid
 from tracker.web.deps import ApiAdmin, ApiUser, DbSession, IdPath, Today, actor
+from tracker.web.openapi_answers import also_answers
 
 router = APIRouter(prefix="/api/v1", tags=["opening hours"])
 
@@ -90,7 +91,7 @@ def list_closures(
     return [row for _, row in sorted(rows, key=lambda r: (r[0], r[1]["kind"]))]
 
 
-@router.post("/closures", status_code=201, response_model=ClosureRead)
+@router.post("/closures", status_code=201, response_model=ClosureRead, responses=also_answers(409))
 def add_closure(request: Request, db: DbSession, user: ApiAdmin, body: ClosureCreate):
     """Close the suite on a day (409 when it is closed already); bookings that day are refused."""
     row = opening.add_closure(db, actor=actor(request, user), day=body.day, reason=body.reason)

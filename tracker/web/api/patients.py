@@ -30,11 +30,12 @@ from tracker.services import recommendations as recommendation_service
 from tracker.services import regimens as regimen_service
 from tracker.services.evaluation import evaluate_patient
 from tracker.web.deps import ApiNurse, ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
+from tracker.web.openapi_answers import also_answers
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
 
-@router.post("", status_code=201, response_model=PatientCreated)
+@router.post("", status_code=201, response_model=PatientCreated, responses=also_answers(409))
 def create_patient(
     request: Request, db: DbSession, user: ApiPharmacist, today: Today, body: PatientCreate
 ):
@@ -69,7 +70,7 @@ def read_patient(request: Request, db: DbSession, user: ApiUser, patient_id: IdP
     return patient
 
 
-@router.patch("/{patient_id}", response_model=PatientRead)
+@router.patch("/{patient_id}", response_model=PatientRead, responses=also_answers(409))
 def update_patient(
     request: Request,
     db: DbSession,
@@ -199,7 +200,12 @@ def schedule(
     return {"patient_id": patient_id, **evaluation.to_schedule_dict()}
 
 
-@router.post("/{patient_id}/recommendation/accept", status_code=201, response_model=RegimenRead)
+@router.post(
+    "/{patient_id}/recommendation/accept",
+    status_code=201,
+    response_model=RegimenRead,
+    responses=also_answers(409),
+)
 def accept_recommendation(
     request: Request,
     db: DbSession,
@@ -216,7 +222,7 @@ def accept_recommendation(
     return regimen_service.regimen_view(db, regimen)
 
 
-@router.post("/{patient_id}/recommendation/dismiss")
+@router.post("/{patient_id}/recommendation/dismiss", responses=also_answers(409))
 def dismiss_recommendation(
     request: Request,
     db: DbSession,

@@ -271,7 +271,8 @@ def _scores(values: dict, errors: dict) -> list[tuple[str, AssessmentCreate]]:
                             "side": side,
                             "value": values[field],
                             "timing": f"{timing}_infusion",
-                        }
+                        },
+                        context=TEXT_SOURCE,
                     ),
                 )
             )
