@@ -53,7 +53,8 @@ class Known:
 
     reason: str
     method: str
-    path: str  # {pid}, {infusion}, {treatment}: a patient, a booked course, a treatment
+    path: str  # {pid}, {infusion}, {treatment}, {authorization}: a patient, a booked course,
+    # a treatment, a funding authorisation from today
     body: dict[str, Any] | None = None
     query: dict[str, str] | None = None
 
@@ -126,6 +127,19 @@ KNOWN: dict[tuple[str, str], Known] = {
         "POST",
         "/api/v1/patients/{pid}/reviews",
         body={"reviewed_on": TOMORROW, "outcome": "continue"},
+    ),
+    ("POST /api/v1/patients/{patient_id}/authorizations", POSITIVE): Known(
+        "ends before it starts, starts before the birth date, or runs over ten years",
+        "POST",
+        "/api/v1/patients/{pid}/authorizations",
+        body={"payer": "P", "reference": "R", "starts_on": TODAY, "ends_on": YESTERDAY},
+    ),
+    ("PATCH /api/v1/authorizations/{authorization_id}", POSITIVE): Known(
+        "the corrected period ends before it starts, starts before the birth date, or runs "
+        "over ten years (checked with the stored days)",
+        "PATCH",
+        "/api/v1/authorizations/{authorization}",
+        body={"ends_on": YESTERDAY},
     ),
     ("POST /api/v1/patients/{patient_id}/diagnosis", POSITIVE): Known(
         f"assessed or diagnosed on {AFTER_TODAY}; symptoms after the assessment; findings "
@@ -326,8 +340,22 @@ def test_each_known_failure_still_holds(app, client, api_as):
         headers=admin,
         json={"kind": "rituximab", "started_on": (D - timedelta(days=10)).isoformat()},
     )
-    assert booked.status_code == treatment.status_code == 201, (booked.text, treatment.text)
-    ids = {"pid": pid, "infusion": booked.json()["id"], "treatment": treatment.json()["id"]}
+    funded = client.post(
+        f"/api/v1/patients/{pid}/authorizations",
+        headers=admin,
+        json={"payer": "P", "reference": "R", "starts_on": TODAY, "ends_on": TOMORROW},
+    )
+    assert booked.status_code == treatment.status_code == funded.status_code == 201, (
+        booked.text,
+        treatment.text,
+        funded.text,
+    )
+    ids = {
+        "pid": pid,
+        "infusion": booked.json()["id"],
+        "treatment": treatment.json()["id"],
+        "authorization": funded.json()["id"],
+    }
     document = app.openapi()
     for (label, check), known in KNOWN.items():
         assert check == POSITIVE and label == f"{known.method} {_template(known.path)}"
@@ -350,4 +378,9 @@ def test_each_known_failure_still_holds(app, client, api_as):
 
 
 def _template(path: str) -> str:
-    return path.format(pid="{patient_id}", infusion="{infusion_id}", treatment="{treatment_id}")
+    return path.format(
+        pid="{patient_id}",
+        infusion="{infusion_id}",
+        treatment="{treatment_id}",
+        authorization="{authorization_id}",
+    )
