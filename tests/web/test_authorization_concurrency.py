@@ -12,6 +12,7 @@ import httpx
 
 from tests.builders.api import give, patient_with_regimen
 from tests.conftest import TEST_PASSWORD
+from tests.opening_days import open_every_day
 from tracker.services.passwords import hash_password
 from tracker.store.engine import session_scope
 from tracker.store.models import StaffUser
@@ -28,6 +29,7 @@ def _token(http: httpx.Client, username: str) -> dict:
 
 def test_concurrent_bookings_never_overspend_the_approved_grams(live_server, committed_engine):
     with session_scope(committed_engine) as s:
+        open_every_day(s)  # the six days ahead take in a weekend
         for username, role in (("funder", "pharmacist"), ("funds.admin", "admin")):
             s.add(
                 StaffUser(username=username, role=role, password_hash=hash_password(TEST_PASSWORD))
