@@ -80,12 +80,14 @@ def update_authorization(
     authorization_id: int,
     data: AuthorizationUpdate,
     today: date,
+    patient_id: int | None = None,
 ) -> FundingAuthorization:
     """Correct an authorisation (its period, limits, payer or reference); audited as
-    [old, new] pairs of the fields that changed."""
+    [old, new] pairs of the fields that changed. With `patient_id` (a page under the
+    patient's address), another patient's authorisation is not found."""
     # Locked: two corrections at once must not both read the old values into their entries.
     row = session.get(FundingAuthorization, authorization_id, with_for_update=True)
-    if row is None:
+    if row is None or (patient_id is not None and row.patient_id != patient_id):
         raise NotFound(f"no authorization with id {authorization_id}")
     changes = data.changes()
     _check_period(
