@@ -512,7 +512,7 @@ def funding_bar(standing: AuthorizationStanding) -> FundingBar:
         booked=_grams(booked),
         used_share=used_share,
         booked_share=booked_share,
-        remaining_share=max(0.0, 1.0 - used_share - booked_share),
+        remaining_share=max(0.0, approved - used - booked) / total if total > 0 else 0.0,
         over=_grams(max(0.0, used + booked - approved)),
     )
 
