@@ -143,3 +143,18 @@ def test_the_renewal_packet_holds_the_benefit_courses_doses_and_flags(
     assert "renewal packet" in entry.changes["viewed"]
     other, _ = _patient(client, pharmacist_api, "FP-5")
     assert client.get(f"/patients/{other}/authorizations/{made['id']}/packet").status_code == 404
+
+
+def test_the_booking_page_says_what_a_booking_would_leave_before_saving(
+    client, make_user, pharmacist_api
+):
+    pid, _made = _patient(client, pharmacist_api, "FP-6")
+    log_in(client, make_user)
+    page = client.get(f"/patients/{pid}/book").text
+    # Due today (28 days after the last course): 140 g used, this 70 g booked, 3 more fit.
+    assert "Charged to <strong>FP-6-PA</strong> (Aetna), 70 g" in page
+    assert "leaves <strong>210 g and 3 courses</strong>" in page
+    assert f"projected to run out on <strong>{date_text(TODAY + timedelta(days=112))}" in page
+    later = TODAY + timedelta(days=400)
+    beyond = client.get(f"/patients/{pid}/book?check={iso(later)}").text
+    assert f"No authorisation covers {date_text(later)}." in beyond

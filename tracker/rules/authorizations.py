@@ -33,6 +33,7 @@ __all__ = [
     "funding_bar",
     "funding_report",
     "missing",
+    "preview_course",
     "projection_start",
     "standings",
 ]
@@ -515,6 +516,36 @@ def funding_bar(standing: AuthorizationStanding) -> FundingBar:
         remaining_share=max(0.0, approved - used - booked) / total if total > 0 else 0.0,
         over=_grams(max(0.0, used + booked - approved)),
     )
+
+
+def preview_course(
+    *,
+    authorizations: Iterable[AuthorizationFact],
+    courses: Iterable[FundedCourse],
+    course: FundedCourse,
+    interval_days: int | None = None,
+    projected_dose_g: float | None = None,
+) -> AuthorizationStanding | None:
+    """What booking `course` would leave on the authorisation it would be charged to: that
+    authorisation's standing with the course counted (remaining figures below zero are the
+    shortfall), projected onwards from the latest booking then plus the interval; None when
+    no authorisation covers its first day."""
+    authorizations = tuple(authorizations)
+    if not any(a.covers(course.starts_on) for a in authorizations):
+        return None
+    everything = [c for c in courses if c.id != course.id] + [course]
+    charged = charge(authorizations, everything)
+    latest = max(c.starts_on for c in everything if not c.given)
+    report = standings(
+        authorizations,
+        everything,
+        first_projected_on=(
+            latest + timedelta(days=interval_days) if interval_days is not None else None
+        ),
+        interval_days=interval_days,
+        projected_dose_g=projected_dose_g,
+    )
+    return next(s for s in report if s.authorization.id == charged[course.id])
 
 
 def _named(a: AuthorizationFact) -> str:
