@@ -12,6 +12,8 @@ PAGES = (
     "/patients/{pid}",
     "/patients/{pid}/history/scores",
     "/patients/{pid}/book",
+    "/patients/{pid}/authorizations",
+    "/patients/{pid}/authorizations/{auth}/packet",
     "/log",
     "/log/{infusion}",
     "/admin/users",
@@ -41,7 +43,9 @@ def test_axe_finds_nothing_on_the_main_pages(chromium, demo_site):  # noqa: F811
     found = {"/login": violations(page)}
     log_in(page, base)
     for path in PAGES:
-        url = path.format(pid=world.patient_id, infusion=world.infusion_id)
+        url = path.format(
+            pid=world.patient_id, infusion=world.infusion_id, auth=world.authorization_id
+        )
         assert page.goto(f"{base}{url}").status == 200, url
         found[path] = violations(page)
     bad = [f"{path}: {v}" for path, vs in found.items() for v in vs]

@@ -53,6 +53,10 @@ def test_pages_fit_every_width_with_log_out_on_screen(chromium, demo_site, artif
         "worklist": "/",
         "patient": f"/patients/{world.patient_id}",
         "booking": f"/patients/{world.patient_id}/book",
+        "funding": f"/patients/{world.patient_id}/authorizations",
+        "renewal-packet": (
+            f"/patients/{world.patient_id}/authorizations/{world.authorization_id}/packet"
+        ),
         "nurse-form": f"/log/{world.infusion_id}",
         "api-docs": "/docs",
         "products": "/admin/products",

@@ -140,6 +140,24 @@ def caseload() -> dict[str, list[dict]]:
                 "timing": "clinic",
             },
         ],
+        "authorizations": [
+            {
+                "mrn": "CSV-1",
+                "payer": "NHS England",
+                "reference": "=PA-1",
+                "starts_on": d(-90),
+                "ends_on": d(270),
+                "approved_g": "840",
+                "approved_courses": "12",
+            },
+            {
+                "mrn": "CSV-2",
+                "payer": "Aetna",
+                "reference": "AE-2",
+                "starts_on": d(-30),
+                "ends_on": d(60),
+            },
+        ],
     }
 
 

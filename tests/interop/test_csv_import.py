@@ -28,6 +28,7 @@ from tracker.services.evaluation import refresh_all
 from tracker.store.models import (
     Assessment,
     AuditEvent,
+    FundingAuthorization,
     Infusion,
     InfusionLot,
     Patient,
@@ -54,6 +55,7 @@ def test_a_caseload_imports_whole_and_its_patients_are_evaluated(session, tmp_pa
         ("regimens.csv", 2, "imported"),
         ("courses.csv", 7, "imported"),
         ("scores.csv", 3, "imported"),
+        ("authorizations.csv", 2, "imported"),
     ]
     ann = session.exec(select(Patient).where(Patient.mrn == "CSV-1")).one()
     bo = session.exec(select(Patient).where(Patient.mrn == "CSV-2")).one()
@@ -91,10 +93,16 @@ def test_a_caseload_imports_whole_and_its_patients_are_evaluated(session, tmp_pa
     assert state.next_booking_on == TODAY.replace(day=2) and state.regimen_id is not None
     actions = session.exec(select(AuditEvent.action)).all()
     assert actions.count("patient.create") == 2
-    assert actions.count("import.file") == 5
+    assert actions.count("import.file") == 6
     assert actions.count("import.courses") == 2
+    assert actions.count("import.authorizations") == 2
+    funded = session.exec(
+        select(FundingAuthorization).where(FundingAuthorization.patient_id == ann.id)
+    ).one()
+    # A reference that looks like a formula is kept as it was typed.
+    assert (funded.reference, funded.approved_g, funded.approved_courses) == ("=PA-1", 840, 12)
     # Progress counts the rows of all files: at each file's start and end.
-    assert seen[0] == ("patients.csv", 0, 17) and seen[-1] == ("scores.csv", 17, 17)
+    assert seen[0] == ("patients.csv", 0, 19) and seen[-1] == ("authorizations.csv", 19, 19)
     assert [done for _, done, _ in seen] == sorted(done for _, done, _ in seen)
 
 
@@ -110,6 +118,7 @@ def test_one_bad_line_imports_nothing_from_its_file_and_names_the_line(session, 
         "regimens.csv": "skipped",
         "courses.csv": "skipped",
         "scores.csv": "skipped",
+        "authorizations.csv": "skipped",
     }
     (error,) = report.files[1].errors
     assert (error.file, error.line, error.field) == ("weights.csv", 3, "weight_kg")
@@ -144,6 +153,7 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
         ("courses.csv", 8, "mrn"),
         ("scores.csv", 3, "side"),
         ("scores.csv", 4, "mrn"),
+        ("authorizations.csv", 3, "mrn"),  # CSV-2's patient row was refused
     ]
     assert all(f.outcome == "refused" for f in report.files)
     assert count(session, Patient) == 0
@@ -336,6 +346,30 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
         ),
         ("weights", {"measured_on": d(0), "weight_kg": "7"}, "weight_kg", "at least 25 kg"),
         ("weights", {"measured_on": "1959-12-31", "weight_kg": "70"}, "measured_on", "birth"),
+        (
+            "authorizations",
+            {"payer": "Aetna", "reference": "A1", "starts_on": d(10), "ends_on": d(0)},
+            "ends_on",
+            "",
+        ),
+        (
+            "authorizations",
+            {"payer": "Aetna", "reference": "A1", "starts_on": d(0), "ends_on": "2072-01-01"},
+            "ends_on",
+            "",
+        ),
+        (
+            "authorizations",
+            {
+                "payer": "Aetna",
+                "reference": "A1",
+                "starts_on": d(0),
+                "ends_on": d(9),
+                "approved_g": "0",
+            },
+            "approved_g",
+            "",
+        ),
     ],
 )
 def test_a_row_is_refused_for_what_the_api_refuses(session, kind, row, field, message):

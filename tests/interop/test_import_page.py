@@ -75,7 +75,7 @@ def test_check_then_import_over_the_page(client, make_user, session, tmp_path):
     assert "Every file was imported." in done.text
     assert session.exec(select(func.count()).select_from(Patient)).one() == 2
     progress = client.get(f"/import/progress/{run_id}").json()
-    assert progress["finished"] is True and progress["done"] == progress["total"] == 17
+    assert progress["finished"] is True and progress["done"] == progress["total"] == 19
     files_audit = session.exec(select(AuditEvent).where(AuditEvent.action == "import.file")).all()
     assert {e.actor_id for e in files_audit} == {user.id}
     # Another user cannot read this run's progress.
@@ -118,7 +118,7 @@ def test_the_form_needs_files_a_csrf_token_and_a_pharmacist(client, make_user, t
     assert client.get("/import").status_code == 403
 
 
-def test_admins_download_the_caseload_as_a_zip_of_the_five_files(
+def test_admins_download_the_caseload_as_a_zip_of_the_six_files(
     client, make_user, session, tmp_path
 ):
     from tests.interop.csv_files import import_folder
@@ -133,6 +133,7 @@ def test_admins_download_the_caseload_as_a_zip_of_the_five_files(
     assert answer.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(answer.content))
     assert sorted(archive.namelist()) == [
+        "authorizations.csv",
         "courses.csv",
         "patients.csv",
         "regimens.csv",

@@ -66,6 +66,9 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /patients/{patient_id}/other-treatments": "pharmacist",
     "POST /patients/{patient_id}/other-treatments": "pharmacist",
     "POST /patients/{patient_id}/other-treatments/{treatment_id}/stop": "pharmacist",
+    "GET /patients/{patient_id}/authorizations": "pharmacist",
+    "POST /patients/{patient_id}/authorizations": "pharmacist",
+    "POST /patients/{patient_id}/authorizations/{authorization_id}": "pharmacist",
     "GET /patients/{patient_id}/book": "pharmacist",
     "POST /patients/{patient_id}/book": "pharmacist",
     "POST /infusions/{infusion_id}/reschedule": "pharmacist",
@@ -130,6 +133,7 @@ ROLE_MATRIX: dict[str, str] = {
     # Interoperability (as its routes declare today; its engineer owns these rows).
     "GET /api/v1/patients/{patient_id}/fhir": "viewer",
     "GET /patients/{patient_id}/review-report": "viewer",
+    "GET /patients/{patient_id}/authorizations/{authorization_id}/packet": "viewer",
     "GET /api/v1/recall": "pharmacist",
     "GET /recall": "pharmacist",
     "GET /recall.csv": "pharmacist",

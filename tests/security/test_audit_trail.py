@@ -409,6 +409,8 @@ PATIENT_RECORD_READS = {
     "/patients/{patient_id}/regimens/new",
     "/patients/{patient_id}/other-treatments",
     "/patients/{patient_id}/review-report",
+    "/patients/{patient_id}/authorizations",
+    "/patients/{patient_id}/authorizations/{authorization_id}/packet",
     "/patients/{patient_id}/summary",
     "/patients/{patient_id}/history/courses",
     "/patients/{patient_id}/history/scores",

@@ -33,6 +33,8 @@ PAGES_WITH_THE_NAME = {
     "/admin/audit",
     "/patients/{patient_id}/other-treatments",
     "/patients/{patient_id}/diagnosis/new",
+    "/patients/{patient_id}/authorizations",
+    "/patients/{patient_id}/authorizations/{authorization_id}/packet",
 }
 # Pages that show patients only when asked for something: walked with these queries too.
 PAGES_WITH_A_QUERY = ("/?view=booked_this_week", "/recall?lot=P1")

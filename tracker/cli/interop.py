@@ -36,9 +36,10 @@ def export_fhir(
 
 @export_app.command("csv")
 def export_csv(
-    out: Path = typer.Option(..., "--out", help="directory for the five CSV files"),
+    out: Path = typer.Option(..., "--out", help="directory for the six CSV files"),
 ) -> None:
-    """The caseload as patients.csv, weights.csv, regimens.csv, courses.csv, scores.csv."""
+    """The caseload as patients.csv, weights.csv, regimens.csv, courses.csv, scores.csv and
+    authorizations.csv."""
     from tracker.interop.csv.export import write_caseload
     from tracker.store.engine import session_scope
 

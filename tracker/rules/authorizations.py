@@ -22,6 +22,7 @@ __all__ = [
     "AuthorizationFact",
     "AuthorizationStanding",
     "FundedCourse",
+    "FundingBar",
     "FundingRefusal",
     "FundingReport",
     "charge",
@@ -29,8 +30,10 @@ __all__ = [
     "course_grams",
     "ending",
     "funded_courses",
+    "funding_bar",
     "funding_report",
     "missing",
+    "preview_course",
     "projection_start",
     "standings",
 ]
@@ -468,6 +471,81 @@ def check_course_funding(
         short_courses=short_courses if over_courses else None,
         grams=course.grams,
     )
+
+
+@dataclass(frozen=True)
+class FundingBar:
+    """An authorisation drawn as a bar: used, booked and remaining as shares (0 to 1) of
+    its approved grams, or of its approved courses where only courses are limited.
+
+    `basis` is "g", "courses" or "" (no limit: nothing to draw); `over` is how far used +
+    booked exceed the approval (in the basis' unit), drawn as a full bar.
+    """
+
+    basis: str
+    approved: float = 0.0
+    used: float = 0.0
+    booked: float = 0.0
+    used_share: float = 0.0
+    booked_share: float = 0.0
+    remaining_share: float = 0.0
+    over: float = 0.0
+
+
+def funding_bar(standing: AuthorizationStanding) -> FundingBar:
+    """The bar of one authorisation's standing (grams first, else courses, else none)."""
+    a = standing.authorization
+    if a.approved_g is not None:
+        basis, approved = "g", float(a.approved_g)
+        used, booked = standing.used_g, standing.booked_g
+    elif a.approved_courses is not None:
+        basis, approved = "courses", float(a.approved_courses)
+        used, booked = float(standing.used_courses), float(standing.booked_courses)
+    else:
+        return FundingBar(basis="")
+    total = max(approved, used + booked)
+    used_share = used / total if total > 0 else 0.0
+    booked_share = booked / total if total > 0 else 0.0
+    return FundingBar(
+        basis=basis,
+        approved=approved,
+        used=_grams(used),
+        booked=_grams(booked),
+        used_share=used_share,
+        booked_share=booked_share,
+        remaining_share=max(0.0, approved - used - booked) / total if total > 0 else 0.0,
+        over=_grams(max(0.0, used + booked - approved)),
+    )
+
+
+def preview_course(
+    *,
+    authorizations: Iterable[AuthorizationFact],
+    courses: Iterable[FundedCourse],
+    course: FundedCourse,
+    interval_days: int | None = None,
+    projected_dose_g: float | None = None,
+) -> AuthorizationStanding | None:
+    """What booking `course` would leave on the authorisation it would be charged to: that
+    authorisation's standing with the course counted (remaining figures below zero are the
+    shortfall), projected onwards from the latest booking then plus the interval; None when
+    no authorisation covers its first day."""
+    authorizations = tuple(authorizations)
+    if not any(a.covers(course.starts_on) for a in authorizations):
+        return None
+    everything = [c for c in courses if c.id != course.id] + [course]
+    charged = charge(authorizations, everything)
+    latest = max(c.starts_on for c in everything if not c.given)
+    report = standings(
+        authorizations,
+        everything,
+        first_projected_on=(
+            latest + timedelta(days=interval_days) if interval_days is not None else None
+        ),
+        interval_days=interval_days,
+        projected_dose_g=projected_dose_g,
+    )
+    return next(s for s in report if s.authorization.id == charged[course.id])
 
 
 def _named(a: AuthorizationFact) -> str:

@@ -8,6 +8,8 @@ the rows, asks the rules, writes and audits. For the pages and exports built on 
   remaining and the projected exhaustion day on `on` (the API's GET answer);
 - `funding_check(session, ...)`: what the rules say about one course, without refusing
   (None, or the refusal with its message), e.g. for a preview of what a booking would leave;
+- `funding_preview(session, ...)`: what booking a course would leave on the authorisation
+  it would be charged to (the booking page shows it before saving);
 - `require_funding(session, ...)`: the same, raising Conflict (409, field `override_reason`)
   unless the course carries an override reason; it locks the patient first.
 """
@@ -18,14 +20,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from tracker.rules import RegimenFact, SitePolicy
+from tracker.rules import RegimenFact, SitePolicy, current_regimen
 from tracker.rules.authorizations import (
     NEW_COURSE_ID,
+    AuthorizationStanding,
     FundedCourse,
     FundingRefusal,
     check_course_funding,
     course_grams,
     funded_courses,
+    preview_course,
 )
 from tracker.rules.facts import CourseFact
 from tracker.rules.plausibility import ImplausibleEntry, check_authorization_period
@@ -80,12 +84,14 @@ def update_authorization(
     authorization_id: int,
     data: AuthorizationUpdate,
     today: date,
+    patient_id: int | None = None,
 ) -> FundingAuthorization:
     """Correct an authorisation (its period, limits, payer or reference); audited as
-    [old, new] pairs of the fields that changed."""
+    [old, new] pairs of the fields that changed. With `patient_id` (a page under the
+    patient's address), another patient's authorisation is not found."""
     # Locked: two corrections at once must not both read the old values into their entries.
     row = session.get(FundingAuthorization, authorization_id, with_for_update=True)
-    if row is None:
+    if row is None or (patient_id is not None and row.patient_id != patient_id):
         raise NotFound(f"no authorization with id {authorization_id}")
     changes = data.changes()
     _check_period(
@@ -133,22 +139,17 @@ def authorization_view(session: Session, row: FundingAuthorization, *, on: date)
     return next(v for v in views if v["id"] == row.id)
 
 
-def funding_check(
+def _funding_inputs(
     session: Session,
     *,
     patient_id: int,
     day: date,
     status: str,
     dose_g: float | None,
-    course_id: int | None = None,
-) -> FundingRefusal | None:
-    """Whether a course may be booked or given on `day` within the patient's
-    authorisations, whatever the policy says: None, or why not.
-
-    `dose_g` is the course's own dose (given, or planned for a booking; None: the regimen's
-    dose_g on `day`); `course_id` a stored course being given or moved, which is then
-    checked at its new day and dose instead of where it stands.
-    """
+    course_id: int | None,
+) -> tuple[list[FundedCourse], FundedCourse, list[RegimenFact], list[Any]]:
+    """The patient's charged courses, the course asked about, the regimens and the
+    authorisations, for the checks below."""
     rows: Sequence[Any] = session.exec(
         select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
             Infusion.id,
@@ -173,12 +174,63 @@ def funding_check(
     grams = course_grams(
         CourseFact(cid, day, status), regimens, {} if dose_g is None else {cid: dose_g}
     )
-    authorizations = authorizations_of(session, [patient_id])[patient_id]
-    return check_course_funding(
-        authorizations=[authorization_fact(a) for a in authorizations],
-        courses=courses,
-        course=FundedCourse(cid, day, grams, status == CourseStatus.GIVEN),
+    authorizations = [
+        authorization_fact(a) for a in authorizations_of(session, [patient_id])[patient_id]
+    ]
+    course = FundedCourse(cid, day, grams, status == CourseStatus.GIVEN)
+    return courses, course, regimens, authorizations
+
+
+def funding_preview(
+    session: Session, *, patient_id: int, day: date, dose_g: float | None = None
+) -> tuple[FundedCourse, AuthorizationStanding | None]:
+    """What booking a course on `day` (at `dose_g`, else the regimen's dose) would leave: the
+    course as charged and the standing of the authorisation it would be charged to after
+    it, with the projection from it onwards (None: no authorisation covers the day)."""
+    courses, course, regimens, authorizations = _funding_inputs(
+        session,
+        patient_id=patient_id,
+        day=day,
+        status=CourseStatus.BOOKED,
+        dose_g=dose_g,
+        course_id=None,
     )
+    regimen = current_regimen(regimens, day)
+    standing = preview_course(
+        authorizations=authorizations,
+        courses=courses,
+        course=course,
+        interval_days=regimen.interval_days if regimen is not None else None,
+        projected_dose_g=regimen.dose_g if regimen is not None else None,
+    )
+    return course, standing
+
+
+def funding_check(
+    session: Session,
+    *,
+    patient_id: int,
+    day: date,
+    status: str,
+    dose_g: float | None,
+    course_id: int | None = None,
+) -> FundingRefusal | None:
+    """Whether a course may be booked or given on `day` within the patient's
+    authorisations, whatever the policy says: None, or why not.
+
+    `dose_g` is the course's own dose (given, or planned for a booking; None: the regimen's
+    dose_g on `day`); `course_id` a stored course being given or moved, which is then
+    checked at its new day and dose instead of where it stands.
+    """
+    courses, course, _regimens, authorizations = _funding_inputs(
+        session,
+        patient_id=patient_id,
+        day=day,
+        status=status,
+        dose_g=dose_g,
+        course_id=course_id,
+    )
+    return check_course_funding(authorizations=authorizations, courses=courses, course=course)
 
 
 def require_funding(

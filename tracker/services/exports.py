@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from tracker.store.models import Assessment, Infusion, InfusionLot, Patient, Regimen, Weight
+from tracker.store.models import (
+    Assessment,
+    FundingAuthorization,
+    Infusion,
+    InfusionLot,
+    Patient,
+    Regimen,
+    Weight,
+)
 
 # Plain columns, not ORM objects: building hundreds of thousands of model instances would be
 # most of the CSV export's time.
@@ -82,6 +90,7 @@ class CaseloadRows:
     lots: Sequence[Any]  # LOT_COLUMNS
     courses: Sequence[Any]  # COURSE_COLUMNS
     scores: Sequence[Any]  # SCORE_COLUMNS
+    authorizations: Sequence[Any] = ()  # FundingAuthorization rows
 
 
 def caseload_rows(session: Session, patient_ids: list[int]) -> CaseloadRows:
@@ -113,7 +122,17 @@ def caseload_rows(session: Session, patient_ids: list[int]) -> CaseloadRows:
         .where(col(Assessment.patient_id).in_(ids))
         .order_by(col(Assessment.patient_id), col(Assessment.taken_on), col(Assessment.id))
     )
+    authorizations = (
+        select(FundingAuthorization)
+        .where(col(FundingAuthorization.patient_id).in_(ids))
+        .order_by(
+            col(FundingAuthorization.patient_id),
+            col(FundingAuthorization.starts_on),
+            col(FundingAuthorization.id),
+        )
+    )
     return CaseloadRows(
+        authorizations=session.exec(authorizations).all(),
         weights=session.exec(weights).all(),
         regimens=session.exec(regimens).all(),
         lots=session.exec(lots).all(),

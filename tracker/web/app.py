@@ -38,6 +38,7 @@ from tracker.web.pages import admin as admin_pages
 from tracker.web.pages import admin_chairs as admin_chair_pages
 from tracker.web.pages import admin_products as admin_product_pages
 from tracker.web.pages import auth as page_auth
+from tracker.web.pages import authorizations as authorization_pages
 from tracker.web.pages import booking, diagnosis, home, nurse, patient, patient_forms, worklist
 from tracker.web.pages import other_treatments as other_treatment_pages
 from tracker.web.pages import outbox as outbox_page
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(patient_forms.router)  # before /patients/{id}: "new" is not an id
     app.include_router(patient.router)
     app.include_router(other_treatment_pages.router)
+    app.include_router(authorization_pages.router)
     app.include_router(diagnosis.router)
     app.include_router(booking.router)
     app.include_router(nurse.router)

@@ -24,6 +24,7 @@ class Can:
     decide_recommendation: bool = False  # accept or dismiss
     record_diagnosis: bool = False
     record_other_treatments: bool = False
+    record_authorizations: bool = False  # record and correct funding authorisations
     issue_calendar_feed: bool = False  # a patient's calendar feed address
     see_outbox: bool = False
     recall_lots: bool = False
@@ -42,6 +43,7 @@ NEEDS: dict[str, tuple[str, str]] = {
     "decide_recommendation": ("pharmacist", "POST /patients/{patient_id}/recommendation/accept"),
     "record_diagnosis": ("pharmacist", "GET /patients/{patient_id}/diagnosis/new"),
     "record_other_treatments": ("pharmacist", "GET /patients/{patient_id}/other-treatments"),
+    "record_authorizations": ("pharmacist", "GET /patients/{patient_id}/authorizations"),
     "issue_calendar_feed": ("pharmacist", "GET /patients/{patient_id}/calendar"),
     "see_outbox": ("pharmacist", "GET /outbox"),
     "recall_lots": ("pharmacist", "GET /recall"),

@@ -1,4 +1,4 @@
-"""Exporting the caseload as the five CSV files the import reads, streamed in batches."""
+"""Exporting the caseload as the six CSV files the import reads, streamed in batches."""
 
 import csv
 from collections import defaultdict
@@ -49,7 +49,7 @@ def write_caseload_to(
     batch_size: int = EXPORT_BATCH,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write the five files into open text handles, patients in batches by id."""
+    """Write the six files into open text handles, patients in batches by id."""
     writers = {k: csv.writer(handles[k]) for k in KINDS}
     for kind, writer in writers.items():
         writer.writerow(COLUMNS[kind])
@@ -176,6 +176,18 @@ def _batch_rows(
                 "value": a.value,
                 "timing": a.timing,
                 "course_on": course_day.get(a.infusion_id),
+            }
+        )
+    for au in stored.authorizations:
+        out["authorizations"].append(
+            {
+                "mrn": mrn[au.patient_id],
+                "payer": au.payer,
+                "reference": au.reference,
+                "starts_on": au.starts_on,
+                "ends_on": au.ends_on,
+                "approved_g": au.approved_g,
+                "approved_courses": au.approved_courses,
             }
         )
     return out

@@ -1,4 +1,4 @@
-"""Importing a caseload from the five CSV files: every row checked, each file all or nothing.
+"""Importing a caseload from the six CSV files: every row checked, each file all or nothing.
 
 Rows are checked one by one with the API's schemas and its services' rules (csv_rows), then
 written in bulk, and the touched patients are evaluated in batches once per file: writing

@@ -1,13 +1,14 @@
 """The caseload CSV files: their columns and the lots cell (safe text cells: formats.csv_cells).
 
-Five files, imported in this order because each leans on the ones before it (a regimen's
+Six files, imported in this order because each leans on the ones before it (a regimen's
 dose needs a weight, a course its regimen, a score may name its course): patients.csv,
-weights.csv, regimens.csv, courses.csv, scores.csv. Patients are keyed by MRN in all of them.
+weights.csv, regimens.csv, courses.csv, scores.csv, and authorizations.csv (funding
+authorisations, which need only their patient). Patients are keyed by MRN in all of them.
 """
 
 from dataclasses import dataclass
 
-KINDS = ("patients", "weights", "regimens", "courses", "scores")
+KINDS = ("patients", "weights", "regimens", "courses", "scores", "authorizations")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": (
@@ -54,6 +55,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "cancel_reason",
     ),
     "scores": ("mrn", "taken_on", "measure", "side", "value", "timing", "course_on"),
+    "authorizations": (
+        "mrn",
+        "payer",
+        "reference",
+        "starts_on",
+        "ends_on",
+        "approved_g",
+        "approved_courses",
+    ),
 }
 REQUIRED: dict[str, frozenset[str]] = {
     "patients": frozenset({"mrn", "given_name", "family_name", "birth_date"}),
@@ -61,6 +71,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     "regimens": frozenset({"mrn", "starts_on", "dose_g_per_kg", "interval_days"}),
     "courses": frozenset({"mrn", "scheduled_on", "status"}),
     "scores": frozenset({"mrn", "taken_on", "measure", "value", "timing"}),
+    "authorizations": frozenset({"mrn", "payer", "reference", "starts_on", "ends_on"}),
 }
 # Free-text columns: the only ones a spreadsheet could take for a formula.
 TEXT_COLUMNS = frozenset(
@@ -75,6 +86,8 @@ TEXT_COLUMNS = frozenset(
         "premedication",
         "notes",
         "cancel_reason",
+        "payer",
+        "reference",
     }
 )
 

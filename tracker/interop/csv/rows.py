@@ -25,6 +25,7 @@ from tracker.rules import (
 from tracker.rules.chairs import chair_minutes
 from tracker.rules.plausibility import (
     ImplausibleEntry,
+    check_authorization_period,
     check_course_day,
     check_course_dose,
     check_course_lots,
@@ -34,6 +35,7 @@ from tracker.rules.plausibility import (
     check_weight_entry,
 )
 from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
+from tracker.schemas.authorizations import AuthorizationCreate
 from tracker.schemas.common import TEXT_SOURCE, Day, Reason
 from tracker.schemas.patients import PatientCreate, Status, WeightCreate
 from tracker.schemas.scores import AssessmentCreate
@@ -360,6 +362,22 @@ def check_score(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> Sc
         given = [ref for ref in found if ref.status == CourseStatus.GIVEN]
         course = given[0] if given else found[0]
     return ScoreRow(data=data, course=course)
+
+
+def check_authorization(
+    row: dict[str, str], entry: PatientEntry, ctx: RowContext
+) -> AuthorizationCreate:
+    """An authorizations.csv row, as POST /patients/{id}/authorizations checks it (the
+    schema, then the plausibility of its period against the patient's birth date)."""
+    data, problems = _validate(AuthorizationCreate, _without(row, "mrn"))
+    if problems:
+        raise RowRefused(problems)
+    _plausible(
+        lambda: check_authorization_period(
+            starts_on=data.starts_on, ends_on=data.ends_on, born_on=entry.birth_date
+        )
+    )
+    return data
 
 
 def _estimated_minutes(

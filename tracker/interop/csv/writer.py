@@ -17,6 +17,7 @@ from tracker.services.evaluation import refresh_states
 from tracker.services.imports import courses_holding_chairs, insert_rows, insert_rows_with_ids
 from tracker.store.models import (
     Assessment,
+    FundingAuthorization,
     Infusion,
     InfusionLot,
     Patient,
@@ -136,6 +137,8 @@ class FileWriter:
                     )
                 )
             return course, ref
+        if self.kind == "authorizations":
+            return csv_rows.check_authorization(row, entry, ctx)
         return csv_rows.check_score(row, entry, ctx)
 
     # --- writing ----------------------------------------------------------------------
@@ -189,6 +192,21 @@ class FileWriter:
                 ref.key = new_id
                 lots += [{"infusion_id": new_id, **lot.model_dump()} for lot in course.lots]
             insert_rows(session, InfusionLot, lots)
+        elif self.kind == "authorizations":
+            insert_rows(
+                session,
+                FundingAuthorization,
+                [
+                    {
+                        "patient_id": e.key,
+                        **d.model_dump(),
+                        "recorded_by_id": actor.id,
+                        "recorded_at": now,
+                        "updated_at": now,
+                    }
+                    for e, d in items
+                ],
+            )
         else:
             insert_rows(
                 session,

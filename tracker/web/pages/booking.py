@@ -10,10 +10,12 @@ from tracker.rules.vocabulary import CourseStatus
 from tracker.schemas.common import Day
 from tracker.schemas.treatment import InfusionCancel, InfusionCreate, InfusionReschedule
 from tracker.services import audit, chair_plan
+from tracker.services import authorizations as authorization_service
 from tracker.services import infusions as infusion_service
 from tracker.services import patients as patient_service
 from tracker.services.errors import ServiceError
 from tracker.services.evaluation import evaluate_patient
+from tracker.services.policy import load_policy
 from tracker.services.regimens import regimens
 from tracker.store.models import Product
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
@@ -33,8 +35,35 @@ def _status(errors: dict[str, str]) -> int:
     return 409 if any(k in CONFLICT_FIELDS for k in errors) else 422
 
 
+def _typed_day(text) -> date | None:
+    try:
+        return date.fromisoformat(text) if isinstance(text, str) and text else None
+    except ValueError:
+        return None
+
+
+def _funding_preview(db, ev, patient_id: int, day: date) -> dict | None:
+    """What a booking on `day` would leave on the authorisation it would be charged to;
+    None when the patient has no authorisation and the site does not require one."""
+    required = load_policy(db).authorizations_required
+    if not ev.authorizations and not required:
+        return None
+    course, standing = authorization_service.funding_preview(db, patient_id=patient_id, day=day)
+    return {"day": day, "grams": course.grams, "s": standing, "required": required}
+
+
 def _booking_page(
-    request, db, user, today, patient_id, *, start=None, errors=None, values=None, status=200
+    request,
+    db,
+    user,
+    today,
+    patient_id,
+    *,
+    start=None,
+    errors=None,
+    values=None,
+    status=200,
+    check=None,
 ):
     patient = patient_service.get_patient(db, patient_id)
     audit.patient_viewed(db, actor=actor(request, user), patient_id=patient_id, part="booking")
@@ -65,10 +94,15 @@ def _booking_page(
         )
         if c["status"] == CourseStatus.BOOKED
     ]
+    default_day = ev.due_on if ev.due_on and ev.due_on >= today else today
+    values = values or {}
+    preview_day = check or _typed_day(values.get("scheduled_on")) or default_day
     return render(
         request,
         "booking.html",
         {
+            "default_day": default_day,
+            "funding": _funding_preview(db, ev, patient_id, preview_day),
             "patient": patient,
             "ev": ev,
             "window": window,
@@ -83,7 +117,7 @@ def _booking_page(
             "today": today,
             "first": first,
             "errors": errors or {},
-            "values": values or {},
+            "values": values,
             "prev_start": first - timedelta(days=28),
             "next_start": first + timedelta(days=28),
         },
@@ -99,10 +133,19 @@ def booking_page(
     today: Today,
     patient_id: IdPath,
     start: Annotated[Day | None, Query()] = None,
+    check: Annotated[Day | None, Query()] = None,
 ):
-    """Chairs by day around the window, free chairs inside the window suggested first."""
+    """Chairs by day around the window, free chairs inside the window suggested first; what
+    a booking on the day to `check` (else the day the form offers) would leave of the
+    patient's funding authorisation."""
     return _booking_page(
-        request, db, user, today, patient_id, start=max(start, today) if start else None
+        request,
+        db,
+        user,
+        today,
+        patient_id,
+        start=max(start, today) if start else None,
+        check=check,
     )
 
 

@@ -105,7 +105,7 @@ def import_progress(
 
 @router.get("/export/caseload.zip")
 def export_caseload(request: Request, db: DbSession, user: PageAdmin):
-    """The whole caseload as the five CSV files the import reads, in one zip (admin)."""
+    """The whole caseload as the six CSV files the import reads, in one zip (admin)."""
     spool = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
     with (
         tempfile.TemporaryDirectory() as folder,

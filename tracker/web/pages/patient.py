@@ -34,6 +34,7 @@ from tracker.web.labels import (
     STATUS_LABELS,
     TIMING_LABELS,
 )
+from tracker.web.pages.authorizations import funding_rows
 from tracker.web.pages.diagnosis import diagnosis_panel
 from tracker.web.templating import render
 from tracker.web.timeline import timeline_svg
@@ -81,6 +82,7 @@ def _page(
             "values": values or {},
             "treatment_labels": OTHER_TREATMENT_LABELS,
             "dx": diagnosis_panel(db, patient_id=patient_id, today=today),
+            "funding": funding_rows(record.evaluation.authorizations),
             "units": display_units(db),
             "saved": saved_item(record, saved),
         },
