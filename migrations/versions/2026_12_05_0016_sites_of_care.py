@@ -22,6 +22,16 @@ SITE_RESOURCES = (
     " OR (site = 'self' AND nurse_id IS NULL AND chair_id IS NULL)"
 )
 
+OLD_FEED_SUBJECT = (
+    "(kind = 'patient' AND patient_id IS NOT NULL AND chair_id IS NULL)"
+    " OR (kind = 'chair' AND chair_id IS NOT NULL AND patient_id IS NULL)"
+)
+FEED_SUBJECT = (
+    "(kind = 'patient' AND patient_id IS NOT NULL AND chair_id IS NULL AND nurse_id IS NULL)"
+    " OR (kind = 'chair' AND chair_id IS NOT NULL AND patient_id IS NULL AND nurse_id IS NULL)"
+    " OR (kind = 'nurse' AND nurse_id IS NOT NULL AND patient_id IS NULL AND chair_id IS NULL)"
+)
+
 
 def upgrade() -> None:
     with op.batch_alter_table("patient", schema=None) as batch_op:
@@ -47,9 +57,30 @@ def upgrade() -> None:
         batch_op.create_index("uq_infusion_nurse_start", ["nurse_id", "scheduled_on", "start_time"],
                               unique=True, sqlite_where=sa.text("status = 'booked'"),
                               postgresql_where=sa.text("status = 'booked'"))
+    # A nurse's visits as a calendar feed for her phone.
+    with op.batch_alter_table("calendar_feed", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("nurse_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(op.f("fk_calendar_feed_nurse_id_staff_user"), "staff_user",
+                                    ["nurse_id"], ["id"], ondelete="CASCADE")
+        batch_op.create_index(batch_op.f("ix_calendar_feed_nurse_id"), ["nurse_id"], unique=False)
+        batch_op.drop_constraint(op.f("ck_calendar_feed_kind"), type_="check")
+        batch_op.drop_constraint(op.f("ck_calendar_feed_subject"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_calendar_feed_kind"),
+                                         "kind IN ('patient', 'chair', 'nurse')")
+        batch_op.create_check_constraint(op.f("ck_calendar_feed_subject"), FEED_SUBJECT)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM calendar_feed WHERE kind = 'nurse'")
+    with op.batch_alter_table("calendar_feed", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_calendar_feed_subject"), type_="check")
+        batch_op.drop_constraint(op.f("ck_calendar_feed_kind"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_calendar_feed_kind"),
+                                         "kind IN ('patient', 'chair')")
+        batch_op.create_check_constraint(op.f("ck_calendar_feed_subject"), OLD_FEED_SUBJECT)
+        batch_op.drop_index(batch_op.f("ix_calendar_feed_nurse_id"))
+        batch_op.drop_constraint(op.f("fk_calendar_feed_nurse_id_staff_user"), type_="foreignkey")
+        batch_op.drop_column("nurse_id")
     with op.batch_alter_table("infusion", schema=None) as batch_op:
         batch_op.drop_index("uq_infusion_nurse_start",
                             sqlite_where=sa.text("status = 'booked'"),

@@ -66,6 +66,19 @@ def visit_window(
     return visit_span(start, planned_minutes, buffer_minutes)
 
 
+# The hours a nurse's week shows as free time between visits (visits may lie outside them).
+NURSE_DAY = (8 * 60, 18 * 60)
+
+
+def visit_address(
+    own: str | None, line1: str | None, line2: str | None, postcode: str | None
+) -> str:
+    """Where a visit is: its own address (respite, holiday), else the patient's home."""
+    if own:
+        return own
+    return ", ".join(part for part in (line1, line2, postcode) if part) or "no address on record"
+
+
 def clock(minutes: int) -> str:
     """Minutes after midnight as HH:MM (past midnight: the next day's clock time)."""
     minutes %= 24 * 60
