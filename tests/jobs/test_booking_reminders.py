@@ -69,3 +69,33 @@ def test_no_reminder_without_consent_or_far_ahead(client, api_as, session):
         json={"scheduled_on": iso(TODAY + timedelta(days=10))},
     ).json()
     assert _reminders(session, far["id"]) == []
+
+
+def test_a_home_visits_reminder_names_the_nurse_and_the_window(client, api_as, session, make_user):
+    make_user("nina.nurse", "nurse")  # full name "Nina Nurse"
+    headers = api_as("pharmacist")
+    pid = patient_with_regimen(
+        client,
+        headers,
+        starts_on=TODAY,
+        email="pat@example.org",
+        reminder_consent=True,
+        address_line1="12 Elm Street",
+        postcode="AB1 2CD",
+    )
+    course = client.post(
+        f"/api/v1/patients/{pid}/infusions",
+        headers=headers,
+        json={
+            "scheduled_on": iso(TODAY + timedelta(days=2)),
+            "start_time": "09:00",
+            "site": "home_nurse",
+            "nurse": "nina.nurse",
+        },
+    ).json()
+    (row,) = _reminders(session, course["id"])
+    ends = 9 * 60 + course["chair_minutes"] + 30  # planned minutes plus the buffer
+    window = f"09:00 to {ends // 60:02d}:{ends % 60:02d}"
+    text = " ".join(f"{row.body_text} {row.body_html}".split())
+    assert "Nina Nurse" in text and window in text
+    assert "12 Elm Street" in str(row.attachments)

@@ -36,6 +36,7 @@ SPEC_DEFAULTS = {
     "notify_window_open": True,
     "authorization_notice_days": 30,
     "authorizations_required": False,
+    "home_visit_buffer_minutes": 30,
     "adjusted_weight_min_height_cm": 152.4,
     "weight_unit": "kg",
     "height_unit": "cm",

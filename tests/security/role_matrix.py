@@ -44,6 +44,8 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /api/v1/patients/{patient_id}/authorizations": "viewer",
     # Nurses: weights, scores and given infusions.
     "GET /log": "nurse",
+    # A nurse reads her own week of home visits (another's needs a pharmacist: checked inside).
+    "GET /nurses/week": "nurse",
     "GET /log/{infusion_id}": "nurse",
     "POST /log/{infusion_id}": "nurse",
     "POST /patients/{patient_id}/weights": "nurse",
@@ -144,10 +146,14 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /patients/{patient_id}/calendar/issue": "pharmacist",
     "POST /patients/{patient_id}/calendar/revoke": "pharmacist",
     "GET /export/caseload.zip": "admin",
+    "POST /nurses/week/book": "pharmacist",
+    "POST /nurses/{username}/calendar/issue": "pharmacist",
+    "POST /nurses/{username}/calendar/revoke": "pharmacist",
     "GET /chairs/calendars": "admin",
     "POST /chairs/{chair_id}/calendar/issue": "admin",
     "POST /chairs/{chair_id}/calendar/revoke": "admin",
     # A calendar feed's address holds its own secret token instead of a login.
     "GET /calendar/patient/{token}.ics": "public",
     "GET /calendar/chair/{token}.ics": "public",
+    "GET /calendar/nurse/{token}.ics": "public",
 }

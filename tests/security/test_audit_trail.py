@@ -422,6 +422,7 @@ PATIENT_RECORD_READS = {
     # ... and by what they are asked for (test_feeds_and_recalls_are_audited_as_reads).
     "/calendar/patient/{token}.ics",
     "/calendar/chair/{token}.ics",
+    "/calendar/nurse/{token}.ics",
     "/recall",
     "/recall.csv",
     "/api/v1/recall",
@@ -432,6 +433,7 @@ NOT_A_PATIENT_RECORD = {
     "/api/v1/patients": "the same search for other systems",
     "/api/v1/worklist": "the worklist for other systems",
     "/log": "today's chairs: who is booked where, for the nurses",
+    "/nurses/week": "a nurse's home visits: who is visited where, as /log for the chairs",
     "/outbox": "e-mail delivery status; retrying one is audited",
     "/patients/new": "an empty form",
     "/import": "an empty form; each imported file and patient is audited",

@@ -98,6 +98,38 @@ def chair_event(
     )
 
 
+def visit_event(
+    *,
+    infusion_id: int,
+    sequence: int,
+    day: date,
+    start_time: time | None,
+    minutes: int,
+    days: int,
+    initials: str,
+    address: str,
+    cancelled: bool,
+    settings: Site,
+) -> CourseEvent:
+    """A home visit as the nurse's phone calendar shows it: the window (the course and the
+    buffer), the address and the patient's initials only (no name, no MRN: a phone's
+    calendar is often synchronised to places a record must not go)."""
+    length = f" (day 1 of {days})" if days > 1 else ""
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "ivig-tracker.invalid"
+    return CourseEvent(
+        uid=f"visit-{infusion_id}@{domain}",
+        sequence=sequence,
+        day=day,
+        start_time=start_time,
+        minutes=minutes,
+        days=days,
+        summary=f"Home visit {initials}{length}",
+        location=address,
+        description="Visit details are in the tracker.",
+        cancelled=cancelled,
+    )
+
+
 def initials(given_name: str, family_name: str) -> str:
     """ "Mary Ann", "Lee" -> "M.A.L."."""
     parts = f"{given_name} {family_name}".split()

@@ -164,6 +164,14 @@ class SitePolicy:
         "O",
         ("true", "false"),
     )
+    # Sites of care (section 9): a home visit holds its nurse this long beyond the course.
+    home_visit_buffer_minutes: int = _setting(
+        30,
+        "a home visit holds its nurse for the course's planned minutes plus this, for set-up "
+        "and observation",
+        "O",
+        Range(0, 240, "minutes"),
+    )
     adjusted_weight_min_height_cm: float = _setting(
         152.4,
         "below this height (60 in) Devine's ideal weight is not used",
@@ -298,6 +306,9 @@ def changed_settings(current: SitePolicy, updated: SitePolicy) -> set[str]:
 
 # Settings that change only how pages show things: changing them re-evaluates nobody.
 DISPLAY_SETTINGS = frozenset({"weight_unit", "height_unit"})
+# Settings no evaluation reads (bookings read them when made): changing them re-evaluates
+# nobody either.
+BOOKING_SETTINGS = frozenset({"home_visit_buffer_minutes"})
 
 
 def _shown(value: float) -> str:

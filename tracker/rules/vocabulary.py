@@ -27,6 +27,15 @@ class CourseStatus(StrEnum):
     MISSED = "missed"
 
 
+class CareSite(StrEnum):
+    """Where a course is given (clinical rules 9): the infusion centre's chair, the patient's
+    home with a visiting nurse, or the patient's home by the patient."""
+
+    CHAIR = "chair"
+    HOME_NURSE = "home_nurse"
+    SELF = "self"
+
+
 class Sex(StrEnum):
     """Sex as the ideal-weight formula needs it."""
 

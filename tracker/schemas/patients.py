@@ -16,6 +16,10 @@ Mrn = Annotated[
 ]
 Sex = Literal["female", "male"]
 Status = Literal["active", "on_hold", "discharged"]
+AddressLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Postcode = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=16, pattern=r"^[A-Za-z0-9 -]*$")
+]
 IntervalBound = Annotated[int, Field(ge=PATIENT_INTERVAL_DAYS.low, le=PATIENT_INTERVAL_DAYS.high)]
 
 
@@ -38,6 +42,10 @@ class PatientCreate(_IntervalBounds, Input):
     sex: Sex | None
     height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
     email: Email | None = None
+    # The home address, where a nurse visits (clinical rules 9).
+    address_line1: AddressLine | None = None
+    address_line2: AddressLine | None = None
+    postcode: Postcode | None = None
     reminder_consent: StrictBool = False
     diagnosis: Name = "MMN"
     min_interval_days: IntervalBound | None = None
@@ -60,6 +68,9 @@ class PatientUpdate(_IntervalBounds, Input):
     sex: Sex | None = None
     height_cm: Annotated[float, Field(ge=50, le=250)] | None = None
     email: Email | None = None
+    address_line1: AddressLine | None = None
+    address_line2: AddressLine | None = None
+    postcode: Postcode | None = None
     reminder_consent: Given[StrictBool] = None
     diagnosis: Given[Name] = None
     status: Given[Status] = None
@@ -78,6 +89,9 @@ class PatientRead(Output):
     sex: str | None
     height_cm: float | None
     email: str | None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    postcode: str | None = None
     reminder_consent: bool
     diagnosis: str
     status: str

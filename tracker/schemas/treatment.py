@@ -17,6 +17,13 @@ from tracker.schemas.common import (
 )
 
 ProductCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# A nurse's username, as staff accounts are named (schemas.staff).
+NurseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Where a visit is when it is not the patient's home (respite, holiday): lines and postcode.
+VisitAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
+]
+Site = Literal["chair", "home_nurse", "self"]  # rules.vocabulary.CareSite
 ChairCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Grams = Annotated[float, Field(gt=0, le=400)]
 
@@ -92,6 +99,11 @@ class InfusionCreate(Input):
     scheduled_on: Day
     start_time: ClockTime | None = None
     chair: ChairCode | None = None
+    # Where the course is given (clinical rules 9); a home visit names its nurse, and its
+    # address when not the patient's home.
+    site: Site = "chair"
+    nurse: NurseName | None = None
+    visit_address: VisitAddress | None = None
     days: Annotated[int, Field(ge=1, le=5)] = 1
     status: Literal["booked", "given"] = "booked"
     # Booked: the dose planned (answered as `planned_dose_g`); given: the dose given. At most
@@ -130,6 +142,8 @@ class InfusionReschedule(Input):
     scheduled_on: Day
     start_time: ClockTime | None = None
     chair: ChairCode | None = None
+    # A home visit's nurse (left out: the same nurse, checked again at the new time).
+    nurse: NurseName | None = None
     override_reason: Reason | None = None  # as for InfusionCreate
 
 
@@ -157,6 +171,10 @@ class InfusionRead(Output):
     scheduled_on: date
     start_time: ClockTime | None
     chair: str | None
+    site: Site = "chair"
+    nurse: str | None = None
+    # The visit's own address; null: the patient's home address.
+    visit_address: str | None = None
     days: int
     chair_minutes: int | None
     status: str

@@ -16,14 +16,17 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from tracker.formats import appointments
-from tracker.formats.ics import feed_ics
+from tracker.formats.ics import CourseEvent, feed_ics
+from tracker.rules.visits import visit_address, visit_minutes
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services import audit, outbox
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid, NotFound
+from tracker.services.policy import load_policy
+from tracker.services.visits import visits_for_feed
 from tracker.settings import Settings
 from tracker.store.ids import stored_id
-from tracker.store.models import Chair, Infusion, OutboxMessage, Patient
+from tracker.store.models import Chair, Infusion, OutboxMessage, Patient, StaffUser
 from tracker.store.models.interop import FEED_KINDS, CalendarFeed
 from tracker.store.types import utcnow
 
@@ -40,7 +43,11 @@ def token_digest(token: str) -> str:
 
 def live_feed(session: Session, *, kind: str, subject_id: int) -> CalendarFeed | None:
     """The feed of this patient or chair that is not revoked, if any."""
-    column = CalendarFeed.patient_id if kind == "patient" else CalendarFeed.chair_id
+    column = {
+        "patient": CalendarFeed.patient_id,
+        "chair": CalendarFeed.chair_id,
+        "nurse": CalendarFeed.nurse_id,
+    }[kind]
     return session.exec(
         select(CalendarFeed)
         .where(CalendarFeed.kind == kind, column == subject_id, CalendarFeed.revoked_at.is_(None))
@@ -63,6 +70,7 @@ def issue_feed(
         kind=kind,
         patient_id=subject_id if kind == "patient" else None,
         chair_id=subject_id if kind == "chair" else None,
+        nurse_id=subject_id if kind == "nurse" else None,
         created_by_id=actor.id,
     )
     session.add(feed)
@@ -179,6 +187,9 @@ def render_feed(
         audit.patient_viewed(
             session, actor=reader, patient_id=feed.patient_id, part="calendar feed (.ics)"
         )
+    elif kind == "nurse":
+        assert feed.nurse_id is not None  # a nurse's feed names one (check constraint)
+        events, name = _nurse_events(session, feed, since=since, settings=settings, reader=reader)
     else:
         chair = chairs[feed.chair_id]
         rows = session.exec(
@@ -221,6 +232,45 @@ def render_feed(
     return feed_ics(events, name=name, zone=settings.zone, stamp=stamp)
 
 
+def _nurse_events(
+    session: Session, feed: CalendarFeed, *, since: date, settings: Settings, reader: Actor
+) -> tuple[list[CourseEvent], str]:
+    # A nurse's phone calendar: each visit's window, address and the patient's initials.
+    assert feed.nurse_id is not None
+    buffer = load_policy(session).home_visit_buffer_minutes
+    rows = visits_for_feed(session, nurse_id=feed.nurse_id, since=since)
+    sequences = _sequences(session, [c for c, _ in rows])
+    events = [
+        appointments.visit_event(
+            infusion_id=stored_id(c),
+            sequence=sequences[stored_id(c)],
+            day=c.scheduled_on,
+            start_time=c.start_time,
+            minutes=visit_minutes(c.chair_minutes, buffer),
+            days=c.days,
+            initials=appointments.initials(p.given_name, p.family_name),
+            address=visit_address(c.visit_address, p.address_line1, p.address_line2, p.postcode),
+            cancelled=c.status in (CourseStatus.CANCELLED, CourseStatus.MISSED),
+            settings=settings,
+        )
+        for c, p in rows
+    ]
+    # Many patients' initials and addresses: one entry naming them all, as for a chair.
+    audit.record(
+        session,
+        actor=reader,
+        action="calendar_feed.read",
+        entity="calendar_feed",
+        entity_id=feed.id,
+        changes={
+            "kind": "nurse",
+            "nurse_id": feed.nurse_id,
+            "patient_ids": sorted({stored_id(p) for _, p in rows}),
+        },
+    )
+    return events, f"Home visits ({settings.site_name})"
+
+
 def _sequences(session: Session, courses: Sequence[Infusion]) -> dict[int, int]:
     # The SEQUENCE the reminder e-mails gave each course: one more for every reminder sent
     # for an earlier day or time of it. A cancellation goes above them all, so a calendar
@@ -255,6 +305,11 @@ def _check_subject(session: Session, kind: str, subject_id: int) -> int | None:
         if session.get(Patient, subject_id) is None:
             raise NotFound(f"no patient with id {subject_id}")
         return subject_id
+    if kind == "nurse":
+        nurse = session.get(StaffUser, subject_id)
+        if nurse is None or nurse.role != "nurse" or not nurse.is_active:
+            raise NotFound(f"no nurse with id {subject_id}")
+        return None
     chair = session.get(Chair, subject_id)
     if chair is None or not chair.active:
         raise NotFound(f"no chair with id {subject_id}")

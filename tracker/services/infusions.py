@@ -26,7 +26,8 @@ from tracker.rules.plausibility import (
     check_day_in_life,
     check_one_course_a_day,
 )
-from tracker.rules.vocabulary import CourseStatus, PatientStatus
+from tracker.rules.visits import bound_by_opening_hours
+from tracker.rules.vocabulary import CareSite, CourseStatus, PatientStatus
 from tracker.schemas.treatment import (
     InfusionAdminister,
     InfusionCreate,
@@ -43,8 +44,17 @@ from tracker.services.patients import get_patient, weight_on
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
+from tracker.services.visits import check_site, claim_nurse, nurse_by_username
 from tracker.store.ids import stored_id
-from tracker.store.models import Chair, Infusion, InfusionLot, Patient, Product, Regimen
+from tracker.store.models import (
+    Chair,
+    Infusion,
+    InfusionLot,
+    Patient,
+    Product,
+    Regimen,
+    StaffUser,
+)
 from tracker.store.types import utcnow
 
 # The course fields the pages and the API show, and each lot's (the patient record reads
@@ -57,6 +67,8 @@ COURSE_FIELDS = (
     "start_time",
     "days",
     "chair_minutes",
+    "site",
+    "visit_address",
     "status",
     "dose_g",
     "planned_dose_g",
@@ -247,6 +259,8 @@ def book_infusion(
         raise Invalid("dose_g is required when status is given", field="dose_g")
     if not given and data.lots:
         raise Invalid("lots are recorded when the course is given, not booked", field="lots")
+    # Which resources the site holds (clinical rules 9): a nurse at home, a chair or none.
+    check_site(data.site, chair=data.chair, nurse=data.nurse, visit_address=data.visit_address)
     _check_course_day(
         session, patient_id=patient_id, day=data.scheduled_on, given=given, today=today
     )
@@ -273,6 +287,7 @@ def book_infusion(
     )
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     chair = chair_by_code(session, data.chair)
+    nurse = nurse_by_username(session, data.nurse)
     # A course over several days holds the chair each day for that day's share of the dose.
     minutes = estimate_chair_minutes(
         session,
@@ -281,7 +296,9 @@ def book_infusion(
         dose_g=dose_g / data.days if dose_g else None,
         product=product,
     )
-    if not given:  # the suite's hours bind a booking; a course given is recorded as it was
+    # The suite's hours bind a booking in the centre; a course given is recorded as it was,
+    # and a course at home keeps the patient's and the nurse's hours.
+    if not given and bound_by_opening_hours(data.site):
         check_course_open(
             session,
             first_day=data.scheduled_on,
@@ -298,12 +315,25 @@ def book_infusion(
             start=data.start_time,
             minutes=minutes,
         )
+    if nurse is not None:
+        claim_nurse(
+            session,
+            nurse=nurse,
+            first_day=data.scheduled_on,
+            days=data.days,
+            start=data.start_time,
+            minutes=minutes,
+            buffer_minutes=policy.home_visit_buffer_minutes,
+        )
     infusion = Infusion(
         patient_id=patient_id,
         regimen_id=regimen.id if regimen else None,
         scheduled_on=data.scheduled_on,
         start_time=data.start_time,
         chair_id=chair.id if chair else None,
+        site=data.site,
+        nurse_id=nurse.id if nurse else None,
+        visit_address=data.visit_address,
         days=data.days,
         chair_minutes=minutes,
         status=data.status,
@@ -320,7 +350,7 @@ def book_infusion(
         created_by_id=actor.id,
     )
     session.add(infusion)
-    _flush_booking(session, chair)
+    _flush_booking(session, chair, nurse)
     if given:
         session.add_all(
             _lots(
@@ -362,10 +392,12 @@ def _refresh(
     )
 
 
-def _flush_booking(session: Session, chair: Chair | None) -> None:
+def _flush_booking(session: Session, chair: Chair | None, nurse: StaffUser | None = None) -> None:
     try:
         session.flush()
     except IntegrityError as exc:  # the unique start index: a same-start booking won
+        if nurse is not None:
+            raise Conflict(f"nurse {nurse.username} is taken at that time", field="nurse") from exc
         raise Conflict(
             f"chair {chair.code if chair else ''} is taken at that time", field="chair"
         ) from exc
@@ -434,6 +466,19 @@ def administer_infusion(
             minutes=infusion.chair_minutes or 0,
             ignore_id=infusion.id,
         )
+    if given_on != infusion.scheduled_on and infusion.nurse_id is not None:
+        visiting = session.get(StaffUser, infusion.nurse_id)
+        assert visiting is not None  # nurse_id is a foreign key
+        claim_nurse(
+            session,
+            nurse=visiting,
+            first_day=given_on,
+            days=infusion.days,
+            start=infusion.start_time,
+            minutes=infusion.chair_minutes or 0,
+            buffer_minutes=policy.home_visit_buffer_minutes,
+            ignore_id=infusion.id,
+        )
     before = {name: getattr(infusion, name) for name in _GIVEN_FIELDS}
     infusion.scheduled_on = given_on
     infusion.status = CourseStatus.GIVEN
@@ -499,14 +544,33 @@ def reschedule_infusion(
         policy=policy,
         course_id=stored_id(infusion),
     )
+    # A visit keeps its nurse unless another is named; either is checked at the new time.
+    nurse: StaffUser | None = None
+    if infusion.site == CareSite.HOME_NURSE:
+        nurse = nurse_by_username(session, data.nurse) if data.nurse else None
+        if nurse is None and infusion.nurse_id is not None:
+            nurse = session.get(StaffUser, infusion.nurse_id)
+    check_site(infusion.site, chair=data.chair, nurse=nurse.username if nurse else data.nurse)
     chair = chair_by_code(session, data.chair)
-    check_course_open(
-        session,
-        first_day=data.scheduled_on,
-        days=infusion.days,
-        start=data.start_time,
-        minutes=infusion.chair_minutes or 0,
-    )
+    if bound_by_opening_hours(infusion.site):
+        check_course_open(
+            session,
+            first_day=data.scheduled_on,
+            days=infusion.days,
+            start=data.start_time,
+            minutes=infusion.chair_minutes or 0,
+        )
+    if nurse is not None:
+        claim_nurse(
+            session,
+            nurse=nurse,
+            first_day=data.scheduled_on,
+            days=infusion.days,
+            start=data.start_time,
+            minutes=infusion.chair_minutes or 0,
+            buffer_minutes=policy.home_visit_buffer_minutes,
+            ignore_id=infusion.id,
+        )
     if chair is not None:
         _claim_chair(
             session,
@@ -521,14 +585,16 @@ def reschedule_infusion(
         "scheduled_on": infusion.scheduled_on,
         "start_time": infusion.start_time,
         "chair_id": infusion.chair_id,
+        "nurse_id": infusion.nurse_id,
         "override_reason": infusion.override_reason,
     }
     infusion.scheduled_on = data.scheduled_on
     infusion.start_time = data.start_time
     infusion.chair_id = chair.id if chair else None
+    infusion.nurse_id = nurse.id if nurse else None
     infusion.override_reason = data.override_reason or infusion.override_reason
     infusion.updated_at = utcnow()
-    _flush_booking(session, chair)
+    _flush_booking(session, chair, nurse)
     audit.record(
         session,
         actor=actor,
@@ -543,6 +609,7 @@ def reschedule_infusion(
                     "scheduled_on": data.scheduled_on,
                     "start_time": data.start_time,
                     "chair_id": infusion.chair_id,
+                    "nurse_id": infusion.nurse_id,
                     "override_reason": infusion.override_reason,
                 },
             ),
@@ -618,15 +685,17 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
     ids = [stored_id(c) for c in courses]
     chair_codes: dict[int, str | None] = {}
     product_codes: dict[int, str | None] = {}
+    nurse_names: dict[int, str | None] = {}
     lots: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     # Only the courses' own chairs and products: reading every chair and product of the
     # site as ORM rows cost more than the rest of a booking.
-    for course_id, chair, product, *lot in (
+    for course_id, chair, product, nurse, *lot in (
         session.exec(
             select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
                 Infusion.id,
                 Chair.code,
                 Product.code,
+                StaffUser.username,
                 InfusionLot.lot_number,
                 InfusionLot.vials,
                 InfusionLot.size_g,
@@ -635,6 +704,7 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
             .select_from(Infusion)
             .outerjoin(Chair, Chair.id == Infusion.chair_id)
             .outerjoin(Product, Product.id == Infusion.product_id)
+            .outerjoin(StaffUser, StaffUser.id == Infusion.nurse_id)
             .outerjoin(InfusionLot, InfusionLot.infusion_id == Infusion.id)
             .where(Infusion.id.in_(ids))
             .order_by(InfusionLot.id)
@@ -643,6 +713,7 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
         else ()
     ):
         chair_codes[course_id], product_codes[course_id] = chair, product
+        nurse_names[course_id] = nurse
         if lot[0] is not None:
             lots[course_id].append(dict(zip(LOT_FIELDS, lot, strict=True)))
     return [
@@ -650,6 +721,7 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
             **c.model_dump(include=set(COURSE_FIELDS)),
             "chair": chair_codes.get(course_id),
             "product_code": product_codes.get(course_id),
+            "nurse": nurse_names.get(course_id),
             "lots": lots[course_id],
         }
         for course_id, c in zip(ids, courses, strict=True)

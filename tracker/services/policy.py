@@ -21,6 +21,7 @@ from tracker.rules import (
     changed_settings,
     check_policy_change,
 )
+from tracker.rules.policy import BOOKING_SETTINGS
 from tracker.schemas.policy import REASON_MAX_LENGTH
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -119,7 +120,7 @@ def update_policy(
         row.max_intensity_reason = None
     elif "max_intensity_g_per_kg_28d" in changed:
         row.max_intensity_reason = reason
-    if changed - DISPLAY_SETTINGS:
+    if changed - DISPLAY_SETTINGS - BOOKING_SETTINGS:
         row.re_evaluation_queued_at = utcnow()
     audited = audit.diff(current.to_dict(), updated.to_dict())
     if reason:

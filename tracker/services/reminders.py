@@ -19,12 +19,13 @@ from tracker.formats.appointments import (
 from tracker.formats.email import long_date, render_email
 from tracker.formats.ics import appointment_ics
 from tracker.rules import Evaluation, SitePolicy
-from tracker.rules.vocabulary import Action, CourseStatus, FlagCode, PatientStatus
+from tracker.rules.visits import clock, visit_address, visit_minutes, visit_span
+from tracker.rules.vocabulary import Action, CareSite, CourseStatus, FlagCode, PatientStatus
 from tracker.services import outbox
 from tracker.services.policy import load_policy
 from tracker.settings import Settings, get_settings
 from tracker.store.ids import stored_id
-from tracker.store.models import Chair, Infusion, OutboxMessage, Patient
+from tracker.store.models import Chair, Infusion, OutboxMessage, Patient, StaffUser
 from tracker.store.types import utcnow
 
 
@@ -102,7 +103,27 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
     key = outbox.reminder_key(infusion_id, infusion.scheduled_on, infusion.start_time)
     chair = session.get(Chair, infusion.chair_id) if infusion.chair_id else None
     location = course_location(settings, chair.name if chair else None)
+    minutes = infusion.chair_minutes
+    visit: dict[str, str] | None = None
+    nurse = session.get(StaffUser, infusion.nurse_id) if infusion.nurse_id else None
+    if infusion.site == CareSite.HOME_NURSE and nurse is not None:
+        # A home visit names the nurse and the window she is there for (clinical rules 9).
+        buffer = load_policy(session).home_visit_buffer_minutes
+        minutes = visit_minutes(infusion.chair_minutes, buffer)
+        span = visit_span(infusion.start_time, infusion.chair_minutes, buffer)
+        location = visit_address(
+            infusion.visit_address, patient.address_line1, patient.address_line2, patient.postcode
+        )
+        visit = {
+            "nurse": nurse.full_name or nurse.username,
+            "window": (
+                f"{clock(span[0])} to {clock(span[1])}"
+                if infusion.start_time is not None
+                else "during the day"
+            ),
+        }
     context = {
+        "visit": visit,
         "first_name": _first_name(patient.given_name),
         "day": infusion.scheduled_on,
         "start_time": infusion.start_time,
@@ -132,7 +153,7 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
         sequence=earlier,
         day=infusion.scheduled_on,
         start_time=infusion.start_time,
-        minutes=infusion.chair_minutes,
+        minutes=minutes,
         days=infusion.days,
         zone=settings.zone,
         summary=PATIENT_SUMMARY,

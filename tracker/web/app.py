@@ -39,7 +39,16 @@ from tracker.web.pages import admin_chairs as admin_chair_pages
 from tracker.web.pages import admin_products as admin_product_pages
 from tracker.web.pages import auth as page_auth
 from tracker.web.pages import authorizations as authorization_pages
-from tracker.web.pages import booking, diagnosis, home, nurse, patient, patient_forms, worklist
+from tracker.web.pages import (
+    booking,
+    diagnosis,
+    home,
+    nurse,
+    nurse_week,
+    patient,
+    patient_forms,
+    worklist,
+)
 from tracker.web.pages import other_treatments as other_treatment_pages
 from tracker.web.pages import outbox as outbox_page
 from tracker.web.routes_index import methods_allowed
@@ -93,6 +102,7 @@ def create_app(
     app.include_router(diagnosis.router)
     app.include_router(booking.router)
     app.include_router(nurse.router)
+    app.include_router(nurse_week.router)
     app.include_router(outbox_page.router)
     app.include_router(admin_pages.router)
     app.include_router(admin_chair_pages.router)

@@ -5,7 +5,8 @@ Calendar apps cannot log in, so the secret token in the address is the credentia
 random, only its SHA-256 stored, revocable and rotatable: `tracker.services.calendar_feeds`).
 An unknown or revoked token answers a bare 404, the same for both, so an address cannot be
 probed. Patient feeds carry no health information beyond "Infusion appointment", a time and
-a place; chair feeds (for staff) add the patient's initials and MRN.
+a place; chair feeds (for staff) add the patient's initials and MRN; a nurse's feed gives
+each home visit's window, address and the patient's initials (no name, no MRN).
 """
 
 from fastapi import APIRouter, Request
@@ -18,7 +19,11 @@ router = APIRouter(include_in_schema=False)
 
 # Routes that authenticate by the token in their path instead of a login (for the
 # route-by-role and login tests).
-TOKEN_AUTHENTICATED_PATHS = ("/calendar/patient/{token}.ics", "/calendar/chair/{token}.ics")
+TOKEN_AUTHENTICATED_PATHS = (
+    "/calendar/patient/{token}.ics",
+    "/calendar/chair/{token}.ics",
+    "/calendar/nurse/{token}.ics",
+)
 _HEADERS = {
     # A feed is fetched fresh each time and never kept by a shared cache.
     "Cache-Control": "no-store",
@@ -37,6 +42,13 @@ def patient_feed(request: Request, db: DbSession, today: Today, token: str):
 def chair_feed(request: Request, db: DbSession, today: Today, token: str):
     """A chair's bookings as an iCalendar feed for staff (the token is the credential)."""
     return _answer(request, db, today, token, "chair")
+
+
+@router.get("/calendar/nurse/{token}.ics")
+def nurse_feed(request: Request, db: DbSession, today: Today, token: str):
+    """A nurse's home visits as an iCalendar feed for her phone: each visit's window, address
+    and the patient's initials only (the token is the credential)."""
+    return _answer(request, db, today, token, "nurse")
 
 
 def _answer(request: Request, db, today, token: str, kind: str) -> Response:

@@ -7,7 +7,14 @@ from sqlmodel import Field, SQLModel
 
 from tracker.store.types import UTCDateTime, utcnow
 
-FEED_KINDS = ("patient", "chair")
+FEED_KINDS = ("patient", "chair", "nurse")
+
+# Each feed names exactly its one subject: a patient, a chair or a nurse (a staff user).
+FEED_SUBJECT = (
+    "(kind = 'patient' AND patient_id IS NOT NULL AND chair_id IS NULL AND nurse_id IS NULL)"
+    " OR (kind = 'chair' AND chair_id IS NOT NULL AND patient_id IS NULL AND nurse_id IS NULL)"
+    " OR (kind = 'nurse' AND nurse_id IS NOT NULL AND patient_id IS NULL AND chair_id IS NULL)"
+)
 
 
 class CalendarFeed(SQLModel, table=True):
@@ -19,12 +26,8 @@ class CalendarFeed(SQLModel, table=True):
 
     __tablename__ = "calendar_feed"
     __table_args__ = (
-        CheckConstraint("kind IN ('patient', 'chair')", name="kind"),
-        CheckConstraint(
-            "(kind = 'patient' AND patient_id IS NOT NULL AND chair_id IS NULL)"
-            " OR (kind = 'chair' AND chair_id IS NOT NULL AND patient_id IS NULL)",
-            name="subject",
-        ),
+        CheckConstraint("kind IN ('patient', 'chair', 'nurse')", name="kind"),
+        CheckConstraint(FEED_SUBJECT, name="subject"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,6 +38,9 @@ class CalendarFeed(SQLModel, table=True):
     )
     chair_id: int | None = Field(
         default=None, foreign_key="chair.id", ondelete="CASCADE", index=True
+    )
+    nurse_id: int | None = Field(
+        default=None, foreign_key="staff_user.id", ondelete="CASCADE", index=True
     )
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

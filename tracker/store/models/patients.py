@@ -34,6 +34,10 @@ class Patient(SQLModel, table=True):
     sex: str | None = Field(default=None, max_length=10)
     height_cm: float | None = None
     email: str | None = Field(default=None, max_length=254)
+    # The home address, where a nurse visits (clinical rules 9).
+    address_line1: str | None = Field(default=None, max_length=100)
+    address_line2: str | None = Field(default=None, max_length=100)
+    postcode: str | None = Field(default=None, max_length=16)
     reminder_consent: bool = False
     diagnosis: str = Field(default="MMN", max_length=100)
     status: str = Field(default="active", max_length=20)

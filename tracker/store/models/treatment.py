@@ -5,10 +5,19 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from tracker.rules.vocabulary import CourseStatus, sql_in
+from tracker.rules.vocabulary import CareSite, CourseStatus, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
 INFUSION_STATUSES = ("booked", "given", "cancelled", "missed")
+
+# Which resource each site of care holds (clinical rules 9; rules.visits checks it first,
+# naming the field): a home visit has its nurse and no chair, a course in the centre no
+# nurse, a course the patient gives at home neither.
+SITE_RESOURCES = (
+    "(site = 'chair' AND nurse_id IS NULL)"
+    " OR (site = 'home_nurse' AND nurse_id IS NOT NULL AND chair_id IS NULL)"
+    " OR (site = 'self' AND nurse_id IS NULL AND chair_id IS NULL)"
+)
 WEIGHT_BASES = ("auto", "actual", "adjusted")
 
 
@@ -96,6 +105,8 @@ class Infusion(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(sql_in("status", CourseStatus), name="status"),
         CheckConstraint("days BETWEEN 1 AND 5", name="days"),
+        CheckConstraint(sql_in("site", CareSite), name="site"),
+        CheckConstraint(SITE_RESOURCES, name="site_resources"),
         Index("ix_infusion_patient_day", "patient_id", "scheduled_on"),
         Index("ix_infusion_day_status", "scheduled_on", "status"),
         # A booking's clash check reads one chair's courses around the day, booked or given.
@@ -110,6 +121,18 @@ class Infusion(SQLModel, table=True):
             sqlite_where=text("status = 'booked'"),
             postgresql_where=text("status = 'booked'"),
         ),
+        # A visit's clash check reads one nurse's courses around the day.
+        Index("ix_infusion_nurse_day", "nurse_id", "scheduled_on"),
+        # Backstop for the nurse lock, as for the chair's.
+        Index(
+            "uq_infusion_nurse_start",
+            "nurse_id",
+            "scheduled_on",
+            "start_time",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -118,6 +141,13 @@ class Infusion(SQLModel, table=True):
     scheduled_on: date
     start_time: time | None = None
     chair_id: int | None = Field(default=None, foreign_key="chair.id")
+    # Where the course is given (clinical rules 9), the nurse a home visit holds, and the
+    # visit's own address when it is not the patient's home (respite, holiday).
+    site: str = Field(
+        default=CareSite.CHAIR.value, max_length=12, sa_column_kwargs={"server_default": "chair"}
+    )
+    nurse_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    visit_address: str | None = Field(default=None, max_length=300)
     days: int = 1
     chair_minutes: int | None = None
     status: str = Field(default="booked", max_length=12)

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from tracker.rules.vocabulary import CourseStatus
 from tracker.schemas.common import Day
 from tracker.schemas.treatment import InfusionCancel, InfusionCreate, InfusionReschedule
-from tracker.services import audit, chair_plan
+from tracker.services import audit, chair_plan, visits
 from tracker.services import authorizations as authorization_service
 from tracker.services import infusions as infusion_service
 from tracker.services import patients as patient_service
@@ -27,8 +27,25 @@ router = APIRouter(include_in_schema=False)
 # override_reason: typed when a booking outside or beyond the patient's funding
 # authorisations was refused (the field then appears with the refusal beside it).
 BOOKING_FIELDS = ["scheduled_on", "start_time", "chair", "days", "override_reason"]
+# Where the course is given (clinical rules 9): the booking form's site, nurse and address.
+SITE_FIELDS = ["site", "nurse", "visit_address"]
 # Refusals of a booking that are conflicts with what is stored (409), not bad input (422).
-CONFLICT_FIELDS = ("chair", "override_reason")
+CONFLICT_FIELDS = ("chair", "nurse", "override_reason")
+
+
+def booking_input(form) -> tuple[dict, dict]:
+    """The booking form's values (to show back) and what is sent to the schema: the chair
+    choice counts for a course in the centre, the nurse and address for one at home."""
+    values = form_values(form, BOOKING_FIELDS + SITE_FIELDS)
+    data = dict(values)
+    site = values.get("site") or "chair"
+    if site != "chair":
+        data["chair"] = ""
+    if site != "home_nurse":
+        data["nurse"] = ""
+    if site == "chair":
+        data["visit_address"] = ""
+    return values, data
 
 
 def _status(errors: dict[str, str]) -> int:
@@ -114,6 +131,7 @@ def _booking_page(
             ),
             "bookings": bookings,
             "chairs": infusion_service.chairs(db),
+            "nurse_options": [(n.username, n.full_name or n.username) for n in visits.nurses(db)],
             "today": today,
             "first": first,
             "errors": errors or {},
@@ -172,8 +190,8 @@ def book(
     patient_id: IdPath,
 ):
     """Book the chair; a taken chair or bad input shows the page again with the reason."""
-    values = form_values(form, BOOKING_FIELDS)
-    result = parse(InfusionCreate, values, values)
+    values, data = booking_input(form)
+    result = parse(InfusionCreate, data, values)
     if _carried_out(
         db,
         result,
