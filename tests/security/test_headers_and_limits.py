@@ -275,6 +275,7 @@ PAGE_PARAMETERS_BOUNDED_ELSEWHERE = {
     # that an address cannot be probed (tracker/services/calendar_feeds.py).
     "GET /calendar/patient/{token}.ics path:token",
     "GET /calendar/chair/{token}.ics path:token",
+    "GET /calendar/nurse/{token}.ics path:token",
 }
 
 

@@ -28,6 +28,7 @@ from tracker.store.models import (
     Product,
     Regimen,
     Review,
+    StaffUser,
     Weight,
 )
 
@@ -120,11 +121,22 @@ def course_views(
             lots[lot["infusion_id"]].append({k: lot[k] for k in LOT_FIELDS})
     chairs = dict(session.execute(select(Chair.id, Chair.code)).all())
     products = dict(session.execute(select(Product.id, Product.code)).all())
+    nurse_ids = {row["nurse_id"] for row in rows if row["nurse_id"] is not None}
+    nurses = (
+        dict(
+            session.execute(
+                select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(nurse_ids))
+            ).all()
+        )
+        if nurse_ids
+        else {}
+    )
     return [
         {
             **{k: row[k] for k in COURSE_FIELDS},
             "chair": chairs.get(row["chair_id"]),
             "product_code": products.get(row["product_id"]),
+            "nurse": nurses.get(row["nurse_id"]),
             "lots": lots[row["id"]],
         }
         for row in rows

@@ -19,6 +19,8 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 # to the database to fail there (500).
 MAX_ROW_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+# A staff member named in a path (a nurse's calendar): as long as a username may be.
+UsernamePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

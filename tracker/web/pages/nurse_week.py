@@ -14,7 +14,15 @@ from tracker.services import calendar_feeds, visits
 from tracker.services import infusions as infusion_service
 from tracker.services.errors import ServiceError
 from tracker.services.policy import load_policy
-from tracker.web.deps import DbSession, PageNurse, PagePharmacist, Today, actor, require_role
+from tracker.web.deps import (
+    DbSession,
+    PageNurse,
+    PagePharmacist,
+    Today,
+    UsernamePath,
+    actor,
+    require_role,
+)
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.pages.calendar_links import feed_address
 from tracker.web.templating import render
@@ -157,7 +165,7 @@ def issue_nurse_feed(
     user: PagePharmacist,
     form: VerifiedForm,
     today: Today,
-    username: str,
+    username: UsernamePath,
 ):
     """Make a new calendar feed address for the nurse (the old one stops working)."""
     nurse = visits.get_nurse(db, username)
@@ -183,7 +191,7 @@ def revoke_nurse_feed(
     user: PagePharmacist,
     form: VerifiedForm,
     today: Today,
-    username: str,
+    username: UsernamePath,
 ):
     """Revoke the nurse's feed: its address answers 404 from now on."""
     nurse = visits.get_nurse(db, username)
