@@ -107,7 +107,13 @@ def last_course_for_window(
     *, regimen: RegimenFact, last_given_on: date | None, resumed_on: date | None, on: date
 ) -> date | None:
     """The L of the due window: the last given course, or, after a return from hold with
-    no course since, the return day minus the interval (so the course is due at once)."""
+    no course since, the return day minus the interval (so the course is due at once).
+
+    An SC regimen that follows IV courses (section 9: it starts when the next IV course
+    would have been due) has no L until its first course is given: the IV cover lasts to
+    its start, so its first course is due on its start day, as a first regimen's is."""
+    if regimen.subcutaneous and last_given_on is not None and last_given_on < regimen.starts_on:
+        last_given_on = None
     if resumed_on is None or resumed_on > on:
         return last_given_on
     if last_given_on is not None and last_given_on >= resumed_on:
