@@ -40,7 +40,8 @@ class RegimenCreate(Input):
 class ConvertToSc(Input):
     """Converting the current IV regimen to SCIG (clinical rules 9)."""
 
-    interval_days: Literal[7, 14]
+    # 7 or 14, checked by the rules (`rules.subcutaneous`), which name the field refused.
+    interval_days: Annotated[int, Field(ge=1, le=365, json_schema_extra={"enum": [7, 14]})]
     # The conversion day (default today); the SC regimen starts on it, or when the next IV
     # course would have been due if that is later.
     on: Day | None = None
