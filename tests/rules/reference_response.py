@@ -3,6 +3,9 @@
 First a verbatim copy of the original `assess_response`, which built every cycle by slicing
 the sorted scores; revised with the clinical rules of 2026-12-04 (no peak on a course day,
 the interval then prescribed, late cycles not evaluated, "the last 2 cycles with data").
+Revised again for clinical rules 9 and 10: a series is (measure, side, source), and a
+cycle given under an SC regimen has no peak, every score of a series in it being a trough
+(the last one wins), with end-of-dose waning not evaluated when the current regimen is SC.
 The tests check that the fast code gives equal results.
 """
 
@@ -38,6 +41,7 @@ def assess_response(
     on: date,
     policy: SitePolicy,
     resumed_on: date | None = None,
+    steady: bool = False,
 ) -> ResponseAssessment:
     """Build the completed cycles and find end-of-dose and progressive waning."""
     lengths: dict[date, int] = {}
@@ -54,14 +58,16 @@ def assess_response(
     taken = [s.taken_on for s in known]
     ordered = sorted(regimens, key=lambda r: (r.starts_on, r.id))
 
-    def interval_on(day: date) -> int:
+    def regimen_on(day: date) -> RegimenFact:
         started = [r for r in ordered if r.starts_on <= day]
-        return (started[-1] if started else ordered[0]).interval_days
+        return started[-1] if started else ordered[0]
 
     cycles = []
     for number, (start, end) in enumerate(zip(days, days[1:], strict=False), start=1):
-        interval = interval_on(start) if ordered else (end - start).days
-        late = (end - start).days > interval + policy.due_tolerance_days
+        interval = regimen_on(start).interval_days if ordered else (end - start).days
+        sc = bool(ordered) and regimen_on(start).route == "sc"
+        tolerance = policy.sc_tolerance_days if sc else policy.due_tolerance_days
+        late = (end - start).days > interval + tolerance
         spans_hold = resumed_on is not None and start < resumed_on <= end
         evaluated = not late and not spans_hold
         cycles.append(
@@ -75,11 +81,12 @@ def assess_response(
                 last_course_day=start + timedelta(days=lengths[start] - 1),
                 interval=interval,
                 evaluated=evaluated,
+                sc=sc,
             )
         )
     with_data = [c for c in cycles if c.counting and c.has_data]
     need = policy.wear_off_cycles
-    last = tuple(with_data[-need:]) if len(with_data) >= need else ()
+    last = tuple(with_data[-need:]) if len(with_data) >= need and not steady else ()
     since = on - timedelta(days=policy.taper_stable_days)
     return ResponseAssessment(
         cycles=tuple(cycles),
@@ -101,10 +108,14 @@ def _cycle(
     last_course_day: date,
     interval: int,
     evaluated: bool,
+    sc: bool = False,
 ) -> Cycle:
-    # The peak: the best post-infusion score after the course's last day and before S_k+1.
+    # The peak: the best post-infusion score after the course's last day and before S_k+1
+    # (none under SC, where levels are steady).
     peaks: dict[Series, Reading] = {}
     for s in scores:
+        if sc:
+            break
         if s.timing == POST_INFUSION and last_course_day < s.taken_on < end and _is_series(s):
             r = _reading(s)
             best = peaks.get(r.series)
@@ -115,8 +126,12 @@ def _cycle(
     trough_from = max(end - timedelta(days=policy.trough_window_days), start + timedelta(days=1))
     troughs: dict[Series, Reading] = {}
     for s in scores:  # in date order, same-day scores in recorded order
-        if s.timing == PRE_INFUSION and trough_from <= s.taken_on <= end and _is_series(s):
-            troughs[(s.measure, s.side)] = _reading(s)  # the last such wins
+        if sc:
+            # Under SC every score of a series in (S_k, S_k+1] is a trough; the last wins.
+            if start < s.taken_on <= end and _is_series(s):
+                troughs[_reading(s).series] = _reading(s)
+        elif s.timing == PRE_INFUSION and trough_from <= s.taken_on <= end and _is_series(s):
+            troughs[_reading(s).series] = _reading(s)  # the last such wins
     both = sorted((key for key in peaks if key in troughs), key=_series_order)
     swings = tuple(Swing(peaks[key], troughs[key]) for key in both)
     # A wear-off day is usually reported at the next visit, on S_k+1 before the infusion:
@@ -179,8 +194,8 @@ def _is_series(s: ScoreFact) -> bool:
 
 
 def _reading(s: ScoreFact) -> Reading:
-    return Reading(s.measure, s.side, float(s.value), s.taken_on)
+    return Reading(s.measure, s.side, float(s.value), s.taken_on, s.source)
 
 
-def _series_order(key: Series) -> tuple[str, str]:
-    return (key[0], key[1] or "")
+def _series_order(key: Series) -> tuple[str, str, str]:
+    return (key[0], key[1] or "", "" if key[2] == "clinic" else key[2])

@@ -48,6 +48,7 @@ MEASURE_SIDES = (
     ("not_a_measure", None),  # ignored by the rules
 )
 TIMINGS = ("pre_infusion", "post_infusion", "clinic")
+SOURCES = ("clinic", "clinic", "home")
 
 
 @st.composite
@@ -67,7 +68,16 @@ def _scores_near(draw, days: list[date], span: int) -> list[ScoreFact]:
                 st.sampled_from((40.3, 48.3, 50.0, 58.0)),
             )
         )
-        scores.append(ScoreFact(taken, measure, side, value, draw(st.sampled_from(TIMINGS))))
+        scores.append(
+            ScoreFact(
+                taken,
+                measure,
+                side,
+                value,
+                draw(st.sampled_from(TIMINGS)),
+                draw(st.sampled_from(SOURCES)),
+            )
+        )
     return scores
 
 
@@ -81,6 +91,7 @@ def _cycles_of_scores(draw, days: list[date]) -> list[ScoreFact]:
     ):
         level = draw(st.integers(20, 50))
         lower = measure == "incat"
+        source = draw(st.sampled_from(SOURCES))
         for k, d in enumerate(days):
             if k and draw(st.integers(0, 9)):
                 trough = max(0, level - draw(st.integers(-2, 12)) * (1 if not lower else -1))
@@ -91,6 +102,7 @@ def _cycles_of_scores(draw, days: list[date]) -> list[ScoreFact]:
                         side,
                         trough,
                         "pre_infusion",
+                        source,
                     )
                 )
             if draw(st.integers(0, 9)):
@@ -102,6 +114,7 @@ def _cycles_of_scores(draw, days: list[date]) -> list[ScoreFact]:
                         side,
                         level + (swing if not lower else -swing),
                         "post_infusion",
+                        source,
                     )
                 )
             level -= draw(st.sampled_from((0, 0, 0, 1, 3, 6)))
@@ -116,6 +129,7 @@ def histories(draw):
         draw(policies()),
         authorizations_required=draw(st.booleans()),
         authorization_notice_days=draw(st.sampled_from((0, 14, 30, 90))),
+        sc_tolerance_days=draw(st.integers(0, 3)),
     )
     days, day = [], START
     regular = draw(st.booleans())
@@ -146,6 +160,7 @@ def histories(draw):
             draw(st.sampled_from((0.5, 1.0, 1.6, 2.0))),
             draw(st.integers(7, 56)),
             draw(st.sampled_from((None, 35.0, 70.0, 72.5, 140.0))),
+            draw(st.sampled_from(("iv", "iv", "sc"))),
         )
         for i in range(draw(st.integers(0, 3)))
     )
@@ -214,10 +229,11 @@ def _plan(facts: PatientFacts, on: date, policy: SitePolicy):
         on_ordinal=on.toordinal(),
         tolerance_days=policy.due_tolerance_days,
         resumed_on=facts.resumed_on,
+        sc_tolerance_days=policy.sc_tolerance_days,
     )
 
 
-def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on):
+def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on, steady=False):
     if module is reference_response:
         return module.assess_response(
             scores=facts.scores,
@@ -227,6 +243,7 @@ def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on
             on=on,
             policy=policy,
             resumed_on=facts.resumed_on,
+            steady=steady,
         )
     return module.assess_response(
         scores=[s for s in facts.scores if s.taken_on <= on],
@@ -234,6 +251,7 @@ def _assess(module, facts: PatientFacts, on: date, policy: SitePolicy, starts_on
         regimen_starts_on=starts_on,
         on=on,
         policy=policy,
+        steady=steady,
     )
 
 
@@ -244,8 +262,9 @@ def test_assess_response_equals_the_original(history, data):
     starts_on = data.draw(
         st.one_of(st.none(), st.sampled_from([r.starts_on for r in facts.regimens] or [START]))
     )
-    new = _assess(response, facts, on, policy, starts_on)
-    assert new == _assess(reference_response, facts, on, policy, starts_on)
+    steady = data.draw(st.booleans())
+    new = _assess(response, facts, on, policy, starts_on, steady)
+    assert new == _assess(reference_response, facts, on, policy, starts_on, steady)
 
 
 @EQUIVALENCE
@@ -253,13 +272,15 @@ def test_assess_response_equals_the_original(history, data):
 def test_the_summary_agrees_with_the_full_assessment(history, data):
     policy, facts, on = history
     starts_on = data.draw(st.one_of(st.none(), st.just(START + timedelta(days=40))))
-    full = _assess(reference_response, facts, on, policy, starts_on)
+    steady = data.draw(st.booleans())
+    full = _assess(reference_response, facts, on, policy, starts_on, steady)
     summary = summarize_response(
         scores=ScoreColumns.of([s for s in facts.scores if s.taken_on <= on]),
         plan=_plan(facts, on, policy),
         regimen_starts_on=starts_on,
         on=on,
         policy=policy,
+        steady=steady,
     )
     assert summary.end_of_dose == full.end_of_dose
     assert summary.end_of_dose_cycles == (full.end_of_dose_cycles if full.end_of_dose else ())
@@ -289,8 +310,8 @@ def test_score_columns_keep_the_recorded_order():
     assert columns.days == [START.toordinal(), START.toordinal() - 1]
     assert columns.values == [50.0, 2.0]
     assert [columns.name(k) for k in columns.kinds] == [
-        ("mrc_sum", None, "pre_infusion"),
-        ("incat", None, "clinic"),
+        ("mrc_sum", None, "pre_infusion", "clinic"),
+        ("incat", None, "clinic", "clinic"),
     ]
 
 

@@ -15,7 +15,7 @@ from tracker.rules import SitePolicy
 from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all, refresh_state
 from tracker.services.packed_facts import load_packed
 from tracker.services.patient_states import state_values
-from tracker.store.models import Assessment, Infusion, Patient, PatientState
+from tracker.store.models import Assessment, Infusion, Patient, PatientState, Regimen
 from tracker.store.types import utcnow
 
 TODAY = date(2026, 11, 21)
@@ -72,6 +72,31 @@ def _add_awkward_scores(session) -> None:
                 timing="clinic",
             )
         )
+        # Home readings (their own series) and, for every other patient, an SC regimen
+        # from the course before the last (clinical rules 9 and 10).
+        for day, value, timing in ((before, 61.0, "post_infusion"), (last, 44.0, "clinic")):
+            session.add(
+                Assessment(
+                    patient_id=patient.id,
+                    taken_on=day + timedelta(days=1),
+                    measure="grip_vigorimeter",
+                    side="right",
+                    value=value,
+                    timing=timing,
+                    source="home",
+                )
+            )
+        if patient.id % 2:
+            session.add(
+                Regimen(
+                    patient_id=patient.id,
+                    starts_on=before,
+                    dose_g_per_kg=0.25,
+                    interval_days=7,
+                    route="sc",
+                    dose_g=18,
+                )
+            )
     session.flush()
 
 

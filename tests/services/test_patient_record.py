@@ -63,6 +63,7 @@ def _regimen_view_one_by_one(session, regimen) -> dict:
         "vials": [{"size_g": v.size_g, "count": v.count} for v in plan.vials] if plan else [],
         "vial_waste_g": plan.waste_g if plan else None,
         "from_action": regimen.from_action,
+        "route": regimen.route,
     }
 
 

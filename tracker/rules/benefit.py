@@ -41,11 +41,11 @@ class SeriesChange:
 def changes_after(
     scores: ScoreColumns, *, baseline_on: date, first_day: date, last_day: date
 ) -> tuple[SeriesChange, ...]:
-    """changes_in for scores as columns, each (measure, side) a series."""
-    names: dict[Hashable, tuple[str, str | None]] = {}
+    """changes_in for scores as columns, each (measure, side, source) a series."""
+    names: dict[Hashable, tuple[str, str | None, str]] = {}
     for kind in set(scores.kinds):
-        measure, side, _timing = scores.name(kind)
-        names[kind] = (measure, side)
+        measure, side, _timing, source = scores.name(kind)
+        names[kind] = (measure, side, source)
     return changes_in(
         zip(scores.days, (names[k] for k in scores.kinds), scores.values, strict=True),
         baseline_on=baseline_on,

@@ -12,6 +12,13 @@ once, here. A cycle k runs from given[k] to given[k+1] (day numbers):
 - a patient-reported wear-off day recorded in (given[k], given[k+1]] belongs to it (the
   earliest reported day counts).
 
+In a cycle whose course was given under an SC regimen (section 9) levels are steady: it has
+no peak, and every score of a series in it, whatever its timing, may be its trough (the last
+one recorded), a score on a course day belonging to the cycle that ends there.
+
+A series is (measure, side, source): home readings are never compared with clinic ones
+(section 10), but take part exactly as they do.
+
 A cycle that is not evaluated (a late course: longer than the interval then prescribed
 plus the tolerance; or one that spans a return from hold) gets no marks at all.
 
@@ -25,14 +32,14 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from operator import le
 
-from tracker.rules.facts import RegimenFact, ScoreColumns
+from tracker.rules.facts import KindName, RegimenFact, ScoreColumns
 from tracker.rules.measures import _EPSILON, MEASURES
-from tracker.rules.vocabulary import MeasureCode, Timing
+from tracker.rules.vocabulary import MeasureCode, Route, Source, Timing
 
 PRE_INFUSION = Timing.PRE_INFUSION
 POST_INFUSION = Timing.POST_INFUSION
@@ -43,7 +50,7 @@ CYCLE_BITS = 20
 CYCLE_MASK = (1 << CYCLE_BITS) - 1
 PEAK, TROUGH, REPORT, IGNORED = 1, 2, 3, 0
 
-Series = tuple[str, str | None]  # (measure code, side)
+Series = tuple[str, str | None, str]  # (measure code, side, source)
 
 
 @dataclass(frozen=True)
@@ -59,12 +66,12 @@ class SeriesInfo:
 # import. The web server evaluates in several threads, hence the lock on the rare new one.
 SERIES: list[SeriesInfo] = []
 _SERIES_IDS: dict[Series, int] = {}
-_ROLES: dict[tuple[str, str | None, str], tuple[int, int]] = {}
+_ROLES: dict[KindName, tuple[int, int]] = {}
 _LOCK = threading.Lock()
 
 
 def series_id(key: Series) -> int:
-    """The number of a (measure, side) series of a measure with an MCID."""
+    """The number of a (measure, side, source) series of a measure with an MCID."""
     found = _SERIES_IDS.get(key)
     if found is not None:
         return found
@@ -78,22 +85,27 @@ def series_id(key: Series) -> int:
         return _SERIES_IDS[key]
 
 
-def role(name: tuple[str, str | None, str]) -> tuple[int, int]:
-    """(PEAK, TROUGH, REPORT or IGNORED; the series number or -1) of a score kind."""
+def role(name: KindName) -> tuple[int, int]:
+    """(PEAK, TROUGH, REPORT or IGNORED; the series number or -1) of a score kind.
+
+    A clinic-timed score of a measure with an MCID is IGNORED in an IV cycle but still has
+    its series: in an SC cycle it may be a trough."""
     found = _ROLES.get(name)
     if found is not None:
         return found
-    measure, side, timing = name
+    measure, side, timing, source = name
     known = MEASURES.get(measure)
     # Unknown measures say nothing; a measure without an MCID forms no series.
     if known is None:
         found = (IGNORED, -1)
     elif measure == WEAR_OFF_DAY:
         found = (REPORT, -1)
-    elif known.mcid is None or timing not in (PRE_INFUSION, POST_INFUSION):
+    elif known.mcid is None:
         found = (IGNORED, -1)
+    elif timing not in (PRE_INFUSION, POST_INFUSION):
+        found = (IGNORED, series_id((measure, side, source)))
     else:
-        found = (PEAK if timing == POST_INFUSION else TROUGH, series_id((measure, side)))
+        found = (PEAK if timing == POST_INFUSION else TROUGH, series_id((measure, side, source)))
     _ROLES[name] = found
     return found
 
@@ -101,7 +113,8 @@ def role(name: tuple[str, str | None, str]) -> tuple[int, int]:
 for _code, _measure in MEASURES.items():
     for _side in SIDES:
         for _timing in Timing:
-            role((_code, _side, _timing))
+            for _source in Source:
+                role((_code, _side, _timing, _source))
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ class CycleMarks:
     peaks: dict[int, int]  # series << CYCLE_BITS | cycle -> score index
     troughs: dict[int, int]
     reported: dict[int, int]  # cycle -> earliest reported wear-off day
-    trough_series: frozenset[int] = frozenset()  # series with pre-infusion scores
+    trough_series: frozenset[int] = frozenset()  # series with a trough in some cycle
 
     @property
     def given(self) -> list[int]:
@@ -129,8 +142,8 @@ class CycleMarks:
         """How many completed cycles there are."""
         return self.plan.cycle_count
 
-    def name(self, i: int) -> tuple[str, str | None, str]:
-        """(measure, side, timing) of score i."""
+    def name(self, i: int) -> KindName:
+        """(measure, side, timing, source) of score i."""
         return self.scores.name(self.scores.kinds[i])
 
 
@@ -143,6 +156,8 @@ class CyclePlan:
     peak_from: list[int]  # per cycle: the day after its course's last day
     interval_days: list[int]  # per cycle: the interval of the regimen current on its first day
     evaluated: list[bool]  # per cycle: False for a late cycle or one spanning a hold
+    # per cycle: True when its course was given under an SC regimen (steady levels)
+    steady: list[bool] = field(default_factory=list)
 
     @property
     def cycle_count(self) -> int:
@@ -161,18 +176,25 @@ def plan_cycles(
     on_ordinal: int,
     tolerance_days: int,
     resumed_on: date | None = None,
+    sc_tolerance_days: int | None = None,
 ) -> CyclePlan:
-    """The cycles of the given courses (first day number, length in days) up to a day."""
+    """The cycles of the given courses (first day number, length in days) up to a day.
+
+    A cycle under an SC regimen is late beyond its interval plus `sc_tolerance_days` (the
+    IV tolerance when None)."""
     lengths: dict[int, int] = {}
     for day, days in courses:
         if day <= on_ordinal:
             # Two courses on one first day are one course: the longer one says when it ends.
             lengths[day] = max(days, lengths.get(day, 1))
     given = sorted(lengths)
-    starts = sorted((r.starts_on.toordinal(), r.id, r.interval_days) for r in regimens)
+    starts = sorted(
+        (r.starts_on.toordinal(), r.id, r.interval_days, r.route == Route.SC) for r in regimens
+    )
     first_days = [s[0] for s in starts]
     back = resumed_on.toordinal() if resumed_on is not None else None
-    peak_from, intervals, evaluated = [], [], []
+    sc_tolerance = tolerance_days if sc_tolerance_days is None else sc_tolerance_days
+    peak_from, intervals, evaluated, steady = [], [], [], []
     for k in range(len(given) - 1):
         start, end = given[k], given[k + 1]
         peak_from.append(start + lengths[start])
@@ -180,10 +202,13 @@ def plan_cycles(
         # regimen for a course given before any was written).
         at = bisect_right(first_days, start) - 1
         interval = starts[max(at, 0)][2] if starts else end - start
+        sc = bool(starts) and starts[max(at, 0)][3]
         intervals.append(interval)
+        steady.append(sc)
         spans_hold = back is not None and start < back <= end
-        evaluated.append(end - start <= interval + tolerance_days and not spans_hold)
-    return CyclePlan(given, peak_from, intervals, evaluated)
+        late = end - start > interval + (sc_tolerance if sc else tolerance_days)
+        evaluated.append(not late and not spans_hold)
+    return CyclePlan(given, peak_from, intervals, evaluated, steady)
 
 
 def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) -> CycleMarks:
@@ -198,14 +223,6 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
         return CycleMarks(plan, scores, peaks, troughs, reported)
     days, values = scores.days, scores.values
     roles = {kind: role(scores.name(kind)) for kind in set(scores.kinds)}
-    marks = CycleMarks(
-        plan,
-        scores,
-        peaks,
-        troughs,
-        reported,
-        frozenset(sid for what, sid in roles.values() if what == TROUGH),
-    )
     # Per kind, what the loop needs: its role, its series already shifted into a key, and
     # whether higher is better (the hot loop below runs for every score of every patient).
     kinds = {
@@ -217,13 +234,16 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
     ends = [*given, given[-1] + 1]  # ends[k + 1] is where cycle k stops (a sentinel last)
     k, start, nxt = 0, given[0], ends[1]  # start = given[k] <= day < nxt = given[k + 1]
     peak_from, evaluated = plan.peak_from, [*plan.evaluated, False]
+    steady = [*(plan.steady or [False] * completed), False]
     window = zip(range(lo, hi), islice(days, lo, hi), islice(scores.kinds, lo, hi), strict=True)
     for i, day, kind in window:
         while day >= nxt:
             k += 1
             start, nxt = nxt, ends[k + 1]
         what, series, higher = kinds[kind]
-        if what == PEAK:
+        # A peak is never on a course day (the IVIG has not acted): such a score may still
+        # be the trough of an SC cycle ending there.
+        if what == PEAK and not steady[k] and day != start:
             if evaluated[k] and day >= peak_from[k]:
                 key = series | k
                 best = peaks.get(key)
@@ -232,20 +252,23 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
                     values[i] > values[best] if higher else values[i] < values[best]
                 ):
                     peaks[key] = i
-        elif what:
+        elif what or series >= 0:
             # Troughs and reports belong to the cycle that ends on or after their day: on a
             # course day itself, the cycle that ends there.
             j = k if day == start else k + 1
             if not j or not evaluated[j - 1]:
                 continue
-            if what == TROUGH:
-                if day >= given[j] - trough_window_days:
+            if what != REPORT:
+                # In an SC cycle every score of a series is a trough, the last recorded
+                # winning; in an IV cycle a pre-infusion score in the trough window.
+                if steady[j - 1] or (what == TROUGH and day >= given[j] - trough_window_days):
                     troughs[series | (j - 1)] = i  # the last recorded wins
             else:
                 reported_day = int(values[i])
                 if j - 1 not in reported or reported_day < reported[j - 1]:
                     reported[j - 1] = reported_day
-    return marks
+    trough_series = frozenset(key >> CYCLE_BITS for key in troughs)
+    return CycleMarks(plan, scores, peaks, troughs, reported, trough_series)
 
 
 def _in_date_order(scores: ScoreColumns) -> ScoreColumns:
@@ -264,5 +287,5 @@ def _in_date_order(scores: ScoreColumns) -> ScoreColumns:
 
 
 def series_key(mark_key: int) -> Series:
-    """The (measure, side) of a mark's key."""
+    """The (measure, side, source) of a mark's key."""
     return SERIES[mark_key >> CYCLE_BITS].key

@@ -186,7 +186,12 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
     plan = _plan(given, facts.regimens, on, policy, facts.resumed_on)
     scores = tuple(s for s in facts.scores if s.taken_on <= on)
     response = assess_response(
-        scores=scores, plan=plan, regimen_starts_on=regimen.starts_on, on=on, policy=policy
+        scores=scores,
+        plan=plan,
+        regimen_starts_on=regimen.starts_on,
+        on=on,
+        policy=policy,
+        steady=regimen.subcutaneous,
     )
     return _assemble(
         on,
@@ -258,7 +263,12 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     )
     scores = _up_to(facts.scores, today)
     summary = summarize_response(
-        scores=scores, plan=plan, regimen_starts_on=regimen.starts_on, on=on, policy=policy
+        scores=scores,
+        plan=plan,
+        regimen_starts_on=regimen.starts_on,
+        on=on,
+        policy=policy,
+        steady=regimen.subcutaneous,
     )
     return _assemble(
         on,
@@ -327,6 +337,7 @@ def _plan(
         on_ordinal=on.toordinal(),
         tolerance_days=policy.due_tolerance_days,
         resumed_on=resumed_on,
+        sc_tolerance_days=policy.sc_tolerance_days,
     )
 
 

@@ -6,10 +6,16 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
+from tracker.rules.vocabulary import CourseStatus, PatientStatus, Route, Source, codes
 
 GIVEN = CourseStatus.GIVEN
 BOOKED = CourseStatus.BOOKED
+IV = Route.IV
+SC = Route.SC
+CLINIC = Source.CLINIC
+
+# A score kind's name: (measure, side, timing, source).
+KindName = tuple[str, str | None, str, str]
 PATIENT_STATUSES = codes(PatientStatus)
 
 
@@ -23,7 +29,14 @@ class RegimenFact:
     interval_days: int
     # The dose in grams calculated when the regimen was written (None without a weight): what
     # a booking without a planned dose, and a projected course, are charged at (section 8).
+    # For an SC regimen these are the fixed grams given each time.
     dose_g: float | None = None
+    route: str = IV  # iv or sc (section 9)
+
+    @property
+    def subcutaneous(self) -> bool:
+        """True for an SC regimen: its own interval rules, tolerance and response rules."""
+        return self.route == SC
 
 
 @dataclass(frozen=True)
@@ -62,13 +75,15 @@ class CourseFact:
 
 @dataclass(frozen=True)
 class ScoreFact:
-    """One recorded outcome score; timing is pre_infusion, post_infusion or clinic."""
+    """One recorded outcome score; timing is pre_infusion, post_infusion or clinic, source
+    clinic or home (each (measure, side, source) is its own series, section 10)."""
 
     taken_on: date
     measure: str
     side: str | None
     value: float
     timing: str
+    source: str = CLINIC
 
 
 @dataclass(frozen=True)
@@ -96,15 +111,16 @@ class ScoreColumns:
     """Scores as parallel columns in recorded order: ScoreFacts without an object per score.
 
     `days` are day numbers (`date.toordinal()`). Each score has a `kind`, and `names` says
-    what each kind is as (measure, side, timing); with `names` None every kind is that tuple
-    itself. The daily sweep reads millions of scores, and an object for each cost more than
-    evaluating them, so it reads them this way (its kinds are single characters).
+    what each kind is as (measure, side, timing, source); with `names` None every kind is
+    that tuple itself. The daily sweep reads millions of scores, and an object for each
+    cost more than evaluating them, so it reads them this way (its kinds are single
+    characters).
     """
 
     days: Sequence[int] = ()
     kinds: Sequence[Hashable] = ()
     values: Sequence[float] = ()
-    names: Mapping[Hashable, tuple[str, str | None, str]] | None = None
+    names: Mapping[Hashable, KindName] | None = None
 
     @classmethod
     def of(cls, scores: Iterable[ScoreFact]) -> ScoreColumns:
@@ -112,12 +128,12 @@ class ScoreColumns:
         scores = tuple(scores)
         return cls(
             days=[s.taken_on.toordinal() for s in scores],
-            kinds=[(s.measure, s.side, s.timing) for s in scores],
+            kinds=[(s.measure, s.side, s.timing, s.source) for s in scores],
             values=[float(s.value) for s in scores],
         )
 
-    def name(self, kind: Hashable) -> tuple[str, str | None, str]:
-        """(measure, side, timing) of a kind."""
+    def name(self, kind: Hashable) -> KindName:
+        """(measure, side, timing, source) of a kind."""
         return kind if self.names is None else self.names[kind]  # type: ignore[return-value]
 
 

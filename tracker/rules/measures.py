@@ -112,7 +112,9 @@ def reaches_mcid(measure: str | Measure, difference: float) -> bool:
     return difference >= m.mcid - _EPSILON
 
 
-def series_label(measure: str | Measure, side: str | None) -> str:
-    """Human name of a series, e.g. "right grip (Vigorimeter)" or "MRC sum"."""
+def series_label(measure: str | Measure, side: str | None, source: str | None = None) -> str:
+    """Human name of a series, e.g. "right grip (Vigorimeter)", "MRC sum" or, for readings
+    the patient took at home, "right grip (Vigorimeter) at home"."""
     m = get_measure(measure)
-    return f"{side} {m.label}" if side else m.label
+    label = f"{side} {m.label}" if side else m.label
+    return f"{label} at home" if source == "home" else label

@@ -1,7 +1,8 @@
 """The site policy: every tunable number of the clinical rules, with its default and range.
 
 An administrator changes these through the API; a patient may carry their own interval
-bounds. Sources in the `source` metadata: G = guideline or product label, O = our own choice.
+bounds. Sources in the `source` metadata: G = guideline or product label, L = published study,
+O = our own choice.
 Every setting has a range a clinic could mean (`range` metadata, shown by `describe()`): a
 value outside it would switch a safeguard off (a cap of 1e300) or break the date arithmetic
 (a 99,999,999-day interval), so it is refused with the range named.
@@ -172,6 +173,19 @@ class SitePolicy:
         "O",
         Range(0, 240, "minutes"),
     )
+    # Subcutaneous immunoglobulin (section 9).
+    sc_conversion_factor: float = _setting(
+        1.0,
+        "SC dose = IV dose x (SC interval / IV interval) x this factor when converting",
+        "L",
+        Range(0.5, 2),
+    )
+    sc_dose_rounding_g: float = _setting(
+        1, "round an SC dose to the nearest multiple of this", "O", Range(0.5, 10, "g")
+    )
+    sc_tolerance_days: int = _setting(
+        1, "booking tolerance around the due date of an SC course", "O", _days(0, 3)
+    )
     adjusted_weight_min_height_cm: float = _setting(
         152.4,
         "below this height (60 in) Devine's ideal weight is not used",
@@ -259,6 +273,15 @@ class SitePolicy:
                 )
             object.__setattr__(own, name, days)
         own._check_relations()
+        return own
+
+    def for_route(self, route: str) -> SitePolicy:
+        """The policy a regimen of this route is dosed under: for SC, doses are rounded to
+        `sc_dose_rounding_g` instead of `dose_rounding_g` (section 9)."""
+        if route != "sc":
+            return self
+        own = copy.copy(self)  # as with_patient_bounds: keeps a patient's own bounds
+        object.__setattr__(own, "dose_rounding_g", self.sc_dose_rounding_g)
         return own
 
     @classmethod

@@ -9,21 +9,25 @@ from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d
 from tracker.rules.facts import RegimenFact
 from tracker.rules.policy import SitePolicy
 from tracker.rules.recommend import Recommendation
+from tracker.rules.subcutaneous import sc_interval_error
+from tracker.rules.vocabulary import Route
 
 
 class RegimenError(ValueError):
     """A regimen that cannot be recorded as given; `field` names the offending value."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, overridable: bool = True) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.overridable = overridable  # False: no override reason allows it
 
 
 def regimen_overrides_needed(
-    *, dose_g_per_kg: float, interval_days: int, policy: SitePolicy
+    *, dose_g_per_kg: float, interval_days: int, policy: SitePolicy, route: str = Route.IV
 ) -> tuple[RegimenError, ...]:
-    """What a regimen breaks that only an override reason allows: the cap and the bounds."""
+    """What a regimen breaks that only an override reason allows: the cap and, for IV, the
+    interval bounds (an SC regimen's interval is 7 or 14 days, checked by check_regimen)."""
     needed = []
     if exceeds_intensity_cap(dose_g_per_kg, interval_days, policy):
         intensity = intensity_g_per_kg_28d(dose_g_per_kg, interval_days)
@@ -34,7 +38,9 @@ def regimen_overrides_needed(
                 f"{policy.max_intensity_g_per_kg_28d:g}",
             )
         )
-    if not policy.min_interval_days <= interval_days <= policy.max_interval_days:
+    if route != Route.SC and not (
+        policy.min_interval_days <= interval_days <= policy.max_interval_days
+    ):
         needed.append(
             RegimenError(
                 "interval_days",
@@ -51,8 +57,12 @@ def check_regimen(
     interval_days: int,
     policy: SitePolicy,
     override_reason: str | None = None,
+    route: str = Route.IV,
 ) -> None:
-    """Raise RegimenError unless the regimen is sane and within limits or carries a reason."""
+    """Raise RegimenError unless the regimen is sane and within limits or carries a reason.
+
+    An SC regimen with an interval other than 7 or 14 days is refused whatever the reason
+    (`RegimenError.overridable` False)."""
     if (
         isinstance(dose_g_per_kg, bool)
         or not isinstance(dose_g_per_kg, int | float)
@@ -62,9 +72,11 @@ def check_regimen(
         raise RegimenError("dose_g_per_kg", "must be greater than zero")
     if isinstance(interval_days, bool) or not isinstance(interval_days, int) or interval_days < 1:
         raise RegimenError("interval_days", "must be a whole number of days, at least 1")
+    if route == Route.SC and (problem := sc_interval_error(interval_days)) is not None:
+        raise RegimenError("interval_days", problem, overridable=False)
     # Pass the policy with the patient's own bounds applied (SitePolicy.with_patient_bounds).
     needed = regimen_overrides_needed(
-        dose_g_per_kg=dose_g_per_kg, interval_days=interval_days, policy=policy
+        dose_g_per_kg=dose_g_per_kg, interval_days=interval_days, policy=policy, route=route
     )
     if needed and not (override_reason and override_reason.strip()):
         raise needed[0]
@@ -89,6 +101,7 @@ def accepted_regimen(
             if recommendation.proposed_interval_days is not None
             else current.interval_days
         ),
+        route=current.route,
     )
 
 
@@ -99,6 +112,9 @@ def carried_override_reason(
     is still outside the limits (the tracker never raises an action it would then refuse
     to record); else none. `policy` carries the patient's own bounds."""
     needed = regimen_overrides_needed(
-        dose_g_per_kg=proposed.dose_g_per_kg, interval_days=proposed.interval_days, policy=policy
+        dose_g_per_kg=proposed.dose_g_per_kg,
+        interval_days=proposed.interval_days,
+        policy=policy,
+        route=proposed.route,
     )
     return current_override_reason if needed else None

@@ -1,4 +1,9 @@
-"""Response to treatment: cycles, peaks and troughs, wear-off and waning (section 5)."""
+"""Response to treatment: cycles, peaks and troughs, wear-off and waning (section 5).
+
+Under an SC regimen (section 9) levels are steady: its cycles have troughs only (cycles.py)
+and end-of-dose waning is not evaluated; progressive waning is, as for IV. Each series is
+(measure, side, source): home readings form their own series (section 10).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ PROGRESSIVE = WaningPattern.PROGRESSIVE
 # Progressive waning compares the last two troughs (fixed by the rules, not a policy value).
 PROGRESSIVE_TROUGHS = 2
 
-Series = tuple[str, str | None]  # (measure code, side)
+Series = tuple[str, str | None, str]  # (measure code, side, source)
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,12 @@ class Reading:
     side: str | None
     value: float
     taken_on: date
+    source: str = "clinic"
 
     @property
     def series(self) -> Series:
-        """The (measure, side) pair this reading belongs to."""
-        return (self.measure, self.side)
+        """The (measure, side, source) this reading belongs to."""
+        return (self.measure, self.side, self.source)
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ class ProgressiveFinding:
         below = "below" if measure.higher_is_better else "above"
         a, b = self.shortfalls
         return (
-            f"{series_label(ref.measure, ref.side)} trough {_n(first.value)} and "
+            f"{series_label(ref.measure, ref.side, ref.source)} trough {_n(first.value)} and "
             f"{_n(second.value)} {measure.unit}, {_n(a)} and {_n(b)} {below} the best trough "
             f"of {_n(ref.value)} in the year before"
         )
@@ -204,8 +210,11 @@ def assess_response(
     regimen_starts_on: date | None,
     on: date,
     policy: SitePolicy,
+    steady: bool = False,
 ) -> ResponseAssessment:
-    """Build the completed cycles and find end-of-dose and progressive waning."""
+    """Build the completed cycles and find end-of-dose and progressive waning.
+
+    `steady`: the current regimen is SC, so end-of-dose waning is not evaluated."""
     marks = mark_cycles(ScoreColumns.of(scores), plan, policy.trough_window_days)
     first_counting = _first_counting(plan.given, regimen_starts_on)
     peaks = _by_cycle(marks.peaks)
@@ -216,14 +225,16 @@ def assess_response(
     )
     with_data = [c for c in cycles if c.counting and c.has_data]
     need = policy.wear_off_cycles
-    last = tuple(with_data[-need:]) if len(with_data) >= need else ()
-    since = on - timedelta(days=policy.taper_stable_days)
+    last = tuple(with_data[-need:]) if len(with_data) >= need and not steady else ()
     return ResponseAssessment(
         cycles=cycles,
         end_of_dose=bool(last) and all(c.wear_off for c in last),
         end_of_dose_cycles=last,
         progressive=_progressive(marks, first_counting, policy),
-        recent_wear_off=any(c.wear_off and c.ends_on >= since for c in with_data),
+        recent_wear_off=any(
+            c.wear_off and c.ends_on >= on - timedelta(days=policy.taper_stable_days)
+            for c in with_data
+        ),
     )
 
 
@@ -234,6 +245,7 @@ def summarize_response(
     regimen_starts_on: date | None,
     on: date,
     policy: SitePolicy,
+    steady: bool = False,
 ) -> ResponseSummary:
     """The same findings as assess_response, from columns, building only the cycles that
     the flags' and the recommendation's texts quote."""
@@ -258,7 +270,7 @@ def summarize_response(
                 wore_off.add(k)
     need = policy.wear_off_cycles
     ordered = sorted(with_data)
-    last = ordered[-need:] if len(ordered) >= need else []
+    last = ordered[-need:] if len(ordered) >= need and not steady else []
     end_of_dose = bool(last) and all(k in wore_off for k in last)
     since = (on - timedelta(days=policy.taper_stable_days)).toordinal()
     return ResponseSummary(
@@ -426,8 +438,8 @@ def _progressive(
 
 def _reading(marks: CycleMarks, i: int) -> Reading:
     scores = marks.scores
-    measure, side, _timing = scores.name(scores.kinds[i])
-    return Reading(measure, side, scores.values[i], _day(scores.days[i]))
+    measure, side, _timing, source = scores.name(scores.kinds[i])
+    return Reading(measure, side, scores.values[i], _day(scores.days[i]), source)
 
 
 @lru_cache(maxsize=20_000)
@@ -444,8 +456,9 @@ def _patterns(end_of_dose: bool, progressive: Sequence[ProgressiveFinding]) -> t
     return tuple(found)
 
 
-def _series_order(key: Series) -> tuple[str, str]:
-    return (key[0], key[1] or "")
+def _series_order(key: Series) -> tuple[str, str, str]:
+    # Clinic before home.
+    return (key[0], key[1] or "", "" if key[2] == "clinic" else key[2])
 
 
 def _swing_of(cycle: Cycle, key: Series) -> Swing:

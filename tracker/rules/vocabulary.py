@@ -58,6 +58,20 @@ class Timing(StrEnum):
     CLINIC = "clinic"
 
 
+class Route(StrEnum):
+    """How a regimen's immunoglobulin is given (section 9): intravenous or subcutaneous."""
+
+    IV = "iv"
+    SC = "sc"
+
+
+class Source(StrEnum):
+    """Who took a score (section 10): staff in clinic, or the patient at home."""
+
+    CLINIC = "clinic"
+    HOME = "home"
+
+
 class MeasureCode(StrEnum):
     """The outcome measures of the clinical rules (section 2)."""
 

@@ -79,15 +79,20 @@ def upcoming_bookings(courses: Iterable[CourseFact], on: date) -> tuple[CourseFa
 def due_window(
     *, regimen: RegimenFact, last_given_on: date | None, policy: SitePolicy
 ) -> DueWindow:
-    """The due day and booking window after the last given course (or at the regimen start)."""
-    tolerance = policy.due_tolerance_days
+    """The due day and booking window after the last given course (or at the regimen start).
+
+    An SC regimen (section 9) has its own tolerance, `sc_tolerance_days`, and the IV
+    interval bounds do not apply to it: its window is the due day plus or minus that."""
+    tolerance = policy.sc_tolerance_days if regimen.subcutaneous else policy.due_tolerance_days
     if last_given_on is None:
         due = regimen.starts_on
         return DueWindow(due, due, due + timedelta(days=tolerance))
     interval = regimen.interval_days
     due = last_given_on + timedelta(days=interval)
     shortest, longest = policy.min_interval_days, policy.max_interval_days
-    if not shortest <= interval <= longest:
+    if regimen.subcutaneous:
+        shortest, longest = interval - tolerance, interval + tolerance
+    elif not shortest <= interval <= longest:
         # A regimen prescribed outside the bounds (with an override reason) widens them to
         # its own interval and tolerance: otherwise the clamped window would be empty, or
         # would hold the due day alone.
@@ -102,7 +107,13 @@ def last_course_for_window(
     *, regimen: RegimenFact, last_given_on: date | None, resumed_on: date | None, on: date
 ) -> date | None:
     """The L of the due window: the last given course, or, after a return from hold with
-    no course since, the return day minus the interval (so the course is due at once)."""
+    no course since, the return day minus the interval (so the course is due at once).
+
+    An SC regimen that follows IV courses (section 9: it starts when the next IV course
+    would have been due) has no L until its first course is given: the IV cover lasts to
+    its start, so its first course is due on its start day, as a first regimen's is."""
+    if regimen.subcutaneous and last_given_on is not None and last_given_on < regimen.starts_on:
+        last_given_on = None
     if resumed_on is None or resumed_on > on:
         return last_given_on
     if last_given_on is not None and last_given_on >= resumed_on:

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from tracker.rules.measures import MEASURES
-from tracker.rules.vocabulary import ReviewOutcome, Side, Timing
+from tracker.rules.vocabulary import ReviewOutcome, Side, Source, Timing
 from tracker.schemas.common import Day, Input, Note, Output, Reason
 
 # Checked by the rules (`rules.measures`, which name the code refused); declared here.
@@ -26,6 +26,8 @@ class AssessmentCreate(Input):
     value: Annotated[float, Field(allow_inf_nan=False)]
     timing: Timing
     infusion_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
+    # clinic or home (clinical rules 10): each (measure, side, source) is its own series.
+    source: Source = Source.CLINIC
 
 
 class AssessmentRead(Output):
@@ -40,6 +42,7 @@ class AssessmentRead(Output):
     unit: str
     timing: str
     infusion_id: int | None
+    source: str = "clinic"
 
 
 class ReviewCreate(Input):

@@ -39,6 +39,19 @@ class RegimenCreate(Input):
     weight_basis: Literal["auto", "actual", "adjusted"] = "auto"
     reason: ShortText = ""
     override_reason: Reason | None = None
+    # iv or sc (clinical rules 9): an SC regimen is given every 7 or 14 days (422 otherwise),
+    # and the IV interval bounds do not apply to it.
+    route: Literal["iv", "sc"] = "iv"
+
+
+class ConvertToSc(Input):
+    """Converting the current IV regimen to SCIG (clinical rules 9)."""
+
+    # 7 or 14, checked by the rules (`rules.subcutaneous`), which name the field refused.
+    interval_days: Annotated[int, Field(ge=1, le=365, json_schema_extra={"enum": [7, 14]})]
+    # The conversion day (default today); the SC regimen starts on it, or when the next IV
+    # course would have been due if that is later.
+    on: Day | None = None
 
 
 class VialRead(Output):
@@ -73,6 +86,7 @@ class RegimenRead(Output):
     vials: list[VialRead]
     vial_waste_g: float | None
     from_action: str | None = None
+    route: str = "iv"
 
 
 class ChairRead(Output):

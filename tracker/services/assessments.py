@@ -70,6 +70,7 @@ def assessment_view(row: Assessment) -> dict[str, Any]:
                 "value",
                 "timing",
                 "infusion_id",
+                "source",
             }
         ),
         "unit": measure.unit if measure else "",

@@ -61,7 +61,7 @@ def build_facts(
     return PatientFacts(
         status=patient.status,
         regimens=tuple(
-            RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days, r.dose_g)
+            RegimenFact(r.id, r.starts_on, r.dose_g_per_kg, r.interval_days, r.dose_g, r.route)
             for r in regimens
         ),
         courses=tuple(
@@ -79,7 +79,9 @@ def build_facts(
             )
         ),
         # Same-day scores in the order they were recorded (the rules' tie-break).
-        scores=tuple(ScoreFact(s.taken_on, s.measure, s.side, s.value, s.timing) for s in scores),
+        scores=tuple(
+            ScoreFact(s.taken_on, s.measure, s.side, s.value, s.timing, s.source) for s in scores
+        ),
         review_dates=tuple(sorted(review_dates)),
         weight_dates=tuple(sorted(weight_dates)),
         min_interval_days=patient.min_interval_days,
@@ -165,7 +167,12 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
         return rows
 
     regimens = by_patient(
-        Regimen.id, Regimen.starts_on, Regimen.dose_g_per_kg, Regimen.interval_days, Regimen.dose_g
+        Regimen.id,
+        Regimen.starts_on,
+        Regimen.dose_g_per_kg,
+        Regimen.interval_days,
+        Regimen.dose_g,
+        Regimen.route,
     )
     courses = by_patient(
         Infusion.id,
@@ -182,6 +189,7 @@ def load_facts(session: Session, patients: Sequence[Patient]) -> dict[int, Patie
         Assessment.side,
         Assessment.value,
         Assessment.timing,
+        Assessment.source,
         order=(Assessment.patient_id, Assessment.taken_on, Assessment.id),
     )
     reviews = by_patient(Review.reviewed_on)

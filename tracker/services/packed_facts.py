@@ -27,12 +27,13 @@ from tracker.rules import (
     SitePolicy,
     scores_needed_from,
 )
+from tracker.rules.facts import KindName
 from tracker.rules.vocabulary import CourseStatus
 
 BOOKED = CourseStatus.BOOKED
 SEP = "\x1f"  # between numbers in SQLite's strings (char(31) in the SQL)
-# A score's measure, side and timing travel as one character: KIND_BASE + (measure * 3 +
-# side) * 3 + timing, measure 0 being one the rules do not know.
+# A score's measure, side, timing and source travel as one character: KIND_BASE + ((measure
+# * 3 + side) * 3 + timing) * 2 + source, measure 0 being one the rules do not know.
 MEASURE_CODES = tuple(MEASURES)
 KIND_BASE = 48
 # id, status, min and max interval days, and (optional) the day they came back from hold
@@ -60,14 +61,16 @@ def load_packed(
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
     (regimen_rows,) = reader.run(
         [
-            f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g "
-            f"FROM regimen {between}"
+            f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g, "
+            f"route FROM regimen {between}"
         ],
         span,
     )
     regimens: dict[int, list[RegimenFact]] = {}
-    for pid, rid, starts, dose, interval, dose_g in regimen_rows:
-        regimens.setdefault(pid, []).append(RegimenFact(rid, _date(starts), dose, interval, dose_g))
+    for pid, rid, starts, dose, interval, dose_g, route in regimen_rows:
+        regimens.setdefault(pid, []).append(
+            RegimenFact(rid, _date(starts), dose, interval, dose_g, route)
+        )
     since = {
         pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
         for pid, *_ in patients
@@ -274,18 +277,21 @@ class _Reader:
 def _kind_sql(char_function: str) -> str:
     measures = " ".join(f"WHEN '{code}' THEN {n}" for n, code in enumerate(MEASURE_CODES, 1))
     return (
-        f"{char_function}({KIND_BASE} + ((CASE measure {measures} ELSE 0 END) * 3 + "
+        f"{char_function}({KIND_BASE} + (((CASE measure {measures} ELSE 0 END) * 3 + "
         "(CASE side WHEN 'left' THEN 1 WHEN 'right' THEN 2 ELSE 0 END)) * 3 + "
-        "(CASE timing WHEN 'pre_infusion' THEN 0 WHEN 'post_infusion' THEN 1 ELSE 2 END))"
+        "(CASE timing WHEN 'pre_infusion' THEN 0 WHEN 'post_infusion' THEN 1 ELSE 2 END)) * 2 + "
+        "(CASE source WHEN 'home' THEN 1 ELSE 0 END))"
     )
 
 
-def _kind_names() -> dict[Hashable, tuple[str, str | None, str]]:
-    names: dict[Hashable, tuple[str, str | None, str]] = {}
+def _kind_names() -> dict[Hashable, KindName]:
+    names: dict[Hashable, KindName] = {}
     for m, measure in enumerate(("?", *MEASURE_CODES)):  # "?": a measure the rules ignore
         for n, side in enumerate((None, "left", "right")):
             for t, timing in enumerate(("pre_infusion", "post_infusion", "clinic")):
-                names[chr(KIND_BASE + (m * 3 + n) * 3 + t)] = (measure, side, timing)
+                for o, source in enumerate(("clinic", "home")):
+                    kind = chr(KIND_BASE + ((m * 3 + n) * 3 + t) * 2 + o)
+                    names[kind] = (measure, side, timing, source)
     return names
 
 

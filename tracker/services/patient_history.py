@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from tracker.rules.vocabulary import Source
 from tracker.services.patient_record import course_views
 from tracker.store.models import Assessment, Infusion, Review, Weight
 
@@ -73,8 +74,11 @@ def history_page(
 
 
 def latest_scores(scores: list[Any]) -> list[Any]:
-    """The latest score of each series (measure and side), from rows oldest first."""
-    latest: dict[tuple[str, str | None], Any] = {}
+    """The latest score of each series (measure, side and source: clinical rules 10), from
+    rows oldest first; clinic before home."""
+    latest: dict[tuple[str, str | None, str], Any] = {}
     for s in scores:
-        latest[(s.measure, s.side)] = s
-    return sorted(latest.values(), key=lambda s: (s.measure, s.side or ""))
+        latest[(s.measure, s.side, s.source)] = s
+    return sorted(
+        latest.values(), key=lambda s: (s.measure, s.side or "", s.source != Source.CLINIC)
+    )

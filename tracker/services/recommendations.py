@@ -61,7 +61,11 @@ def _proposal(
     product = session.get(Product, regimen.product_id) if regimen.product_id else None
     proposed = accepted_regimen(
         RegimenFact(
-            stored_id(regimen), regimen.starts_on, regimen.dose_g_per_kg, regimen.interval_days
+            stored_id(regimen),
+            regimen.starts_on,
+            regimen.dose_g_per_kg,
+            regimen.interval_days,
+            route=regimen.route,
         ),
         recommendation,
         accepted_on=on,
@@ -77,6 +81,7 @@ def _proposal(
         days_per_course=regimen.days_per_course,
         product_code=product.code if product else None,
         weight_basis=regimen.weight_basis,
+        route=regimen.route,
         reason=recommendation.reason[:500],
         override_reason=carried_override_reason(
             proposed, current_override_reason=regimen.override_reason, policy=policy

@@ -5,12 +5,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tracker.formats.display import date_text
 from tracker.rules import (
     DoseCalculation,
     DosingError,
+    RegimenFact,
     SitePolicy,
     VialPlan,
     calculate_dose,
@@ -20,16 +22,19 @@ from tracker.rules import (
 )
 from tracker.rules.plausibility import ImplausibleEntry, Life, check_regimen_entry
 from tracker.rules.prescription import RegimenError, check_regimen
+from tracker.rules.subcutaneous import ConversionError, ScConversion, convert_to_sc
+from tracker.rules.vocabulary import CourseStatus, Route
 from tracker.rules.weights import stale_weight_note
-from tracker.schemas.treatment import RegimenCreate
+from tracker.rules.window import current_regimen
+from tracker.schemas.treatment import ConvertToSc, RegimenCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
-from tracker.services.errors import Invalid, NotFound, ServiceError
+from tracker.services.errors import Conflict, Invalid, NotFound, ServiceError
 from tracker.services.evaluation import refresh_state
 from tracker.services.patients import get_patient, weight_on
 from tracker.services.policy import load_policy
 from tracker.store.ids import stored_id
-from tracker.store.models import Patient, Product, Regimen, Weight
+from tracker.store.models import Infusion, Patient, Product, Regimen, Weight
 
 
 def product_by_code(
@@ -111,8 +116,8 @@ def dose_on_latest_weight(
     another (the rules' calculate_dose, as a new regimen would be written). None when the
     doses agree or there is nothing to compare.
     """
-    if regimen is None or not regimen.get("dose_g"):
-        return None
+    if regimen is None or not regimen.get("dose_g") or regimen.get("route") == Route.SC:
+        return None  # (an SC regimen's grams are fixed, not per kg)
     try:
         weight, calc = weighed_calculation(
             session,
@@ -141,16 +146,21 @@ def check_regimen_limits(
     interval_days: int,
     override_reason: str | None,
     policy: SitePolicy,
+    route: str = Route.IV,
 ) -> None:
-    """Refuse a regimen above the cap or outside the interval bounds, unless overridden."""
+    """Refuse a regimen above the cap or outside the interval bounds, unless overridden;
+    an SC regimen every 7 or 14 days only, with no IV bounds."""
     try:
         check_regimen(
             dose_g_per_kg=dose_g_per_kg,
             interval_days=interval_days,
             policy=policy,
             override_reason=override_reason,
+            route=route,
         )
     except RegimenError as exc:
+        if not exc.overridable:
+            raise Invalid(exc.message, field=exc.field) from exc
         raise Invalid(
             f"{exc.message}: give an override_reason to prescribe it", field=exc.field
         ) from exc
@@ -183,6 +193,7 @@ def create_regimen(
         interval_days=data.interval_days,
         override_reason=data.override_reason,
         policy=policy,
+        route=data.route,
     )
     product = product_by_code(session, data.product_code)
     weight, calc = weighed_calculation(
@@ -194,7 +205,8 @@ def create_regimen(
         # The latest weight on the day the regimen is written (or, for one entered after
         # the fact, on its start day).
         day=min(data.starts_on, today),
-        policy=policy,
+        # An SC dose is rounded to its own step (sc_dose_rounding_g, 1 g by default).
+        policy=policy.for_route(data.route),
     )
     regimen = Regimen(
         patient_id=patient_id,
@@ -202,6 +214,7 @@ def create_regimen(
         dose_g_per_kg=data.dose_g_per_kg,
         interval_days=data.interval_days,
         days_per_course=data.days_per_course,
+        route=data.route,
         product_id=product.id if product else None,
         weight_basis=data.weight_basis,
         reason=data.reason,
@@ -349,6 +362,7 @@ def _view(regimen: Regimen, product: Product | None, note: str) -> dict[str, Any
         "vials": [{"size_g": v.size_g, "count": v.count} for v in plan.vials] if plan else [],
         "vial_waste_g": plan.waste_g if plan else None,
         "from_action": regimen.from_action,
+        "route": regimen.route,
     }
 
 
@@ -357,3 +371,120 @@ def _vial_plan(dose_g: float, vial_sizes_g: tuple[float, ...]) -> VialPlan:
     # The search runs over tenths of a gram and costs milliseconds for big doses; a site has
     # few distinct (dose, product) pairs, and the answer never changes.
     return vial_plan(dose_g, vial_sizes_g)
+
+
+def sc_conversion(
+    session: Session, *, patient_id: int, data: ConvertToSc, today: date
+) -> tuple[Regimen, ScConversion, float]:
+    """Converting the current IV regimen to SCIG, with nothing saved: the IV regimen, the
+    arithmetic (clinical rules 9) and the SC dose per kg of the IV regimen's dosing weight.
+
+    Conflict when there is no IV regimen with a dose in grams to convert."""
+    get_patient(session, patient_id)
+    on = data.on or today
+    rows = regimens(session, patient_id=patient_id)
+    current = current_regimen(
+        (
+            RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days, route=r.route)
+            for r in rows
+        ),
+        on,
+    )
+    if current is None:
+        raise Conflict("no regimen to convert: write the IV regimen first", field="regimen")
+    if current.subcutaneous:
+        raise Conflict("the current regimen is already subcutaneous", field="regimen")
+    iv = next(r for r in rows if r.id == current.id)
+    if not iv.dose_g or not iv.dosing_weight_kg:
+        raise Conflict(
+            "the current IV regimen has no dose in grams to convert: write it again on a "
+            "recorded weight",
+            field="regimen",
+        )
+    policy = load_policy(session)
+    try:
+        conversion = convert_to_sc(
+            iv_dose_g=iv.dose_g,
+            iv_interval_days=iv.interval_days,
+            sc_interval_days=data.interval_days,
+            on=on,
+            last_given_on=_last_given_on(session, patient_id=patient_id, on=max(on, today)),
+            policy=policy,
+        )
+    except ConversionError as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
+    return iv, conversion, conversion.sc_dose_g / iv.dosing_weight_kg
+
+
+def convert_to_sc_regimen(
+    session: Session, *, actor: Actor, patient_id: int, data: ConvertToSc, today: date
+) -> Regimen:
+    """Write the SC regimen that follows the current IV one (clinical rules 9).
+
+    Its dose is the converted grams, fixed (`dose_g`); `dose_g_per_kg` is those grams over
+    the IV regimen's dosing weight, so its intensity reads as the IV one's did. An IV
+    override reason is carried over where the SC regimen is still above the cap."""
+    iv, conversion, per_kg = sc_conversion(session, patient_id=patient_id, data=data, today=today)
+    patient = get_patient(session, patient_id)
+    policy = load_policy(session).with_patient_bounds(
+        patient.min_interval_days, patient.max_interval_days
+    )
+    check_regimen_limits(
+        dose_g_per_kg=per_kg,
+        interval_days=conversion.sc_interval_days,
+        override_reason=iv.override_reason,
+        policy=policy,
+        route=Route.SC,
+    )
+    arithmetic = conversion.describe()
+    regimen = Regimen(
+        patient_id=patient_id,
+        starts_on=conversion.starts_on,
+        dose_g_per_kg=per_kg,
+        interval_days=conversion.sc_interval_days,
+        days_per_course=1,
+        route=Route.SC,
+        weight_basis=iv.weight_basis,
+        reason=f"converted from IV: {arithmetic}"[:500],
+        override_reason=iv.override_reason,
+        dosing_weight_kg=iv.dosing_weight_kg,
+        weight_basis_used=iv.weight_basis_used,
+        dose_g=conversion.sc_dose_g,
+        actual_weight_kg=iv.actual_weight_kg,
+        weight_note=(
+            f"a fixed SC dose of {conversion.sc_dose_g:g} g converted from IV regimen "
+            f"{iv.id}; per kg of its dosing weight {iv.dosing_weight_kg:.2f} kg"
+        ),
+        created_by_id=actor.id,
+    )
+    session.add(regimen)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="regimen.convert_to_sc",
+        entity="regimen",
+        entity_id=regimen.id,
+        patient_id=patient_id,
+        changes={
+            "from_regimen_id": iv.id,
+            "interval_days": conversion.sc_interval_days,
+            "on": (data.on or today).isoformat(),
+            "starts_on": conversion.starts_on.isoformat(),
+            "dose_g": conversion.sc_dose_g,
+            "arithmetic": arithmetic,
+        },
+    )
+    refresh_state(session, patient_id=patient_id, today=today)
+    return regimen
+
+
+def _last_given_on(session: Session, *, patient_id: int, on: date) -> date | None:
+    # As infusions.last_given_on (which imports this module, so it cannot be imported here).
+    return session.exec(
+        select(func.max(Infusion.scheduled_on)).where(
+            Infusion.patient_id == patient_id,
+            Infusion.status == CourseStatus.GIVEN,
+            Infusion.scheduled_on <= on,
+        )
+    ).one()

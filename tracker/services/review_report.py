@@ -159,12 +159,13 @@ def _score_changes(
         .where(Assessment.patient_id == patient_id, Assessment.taken_on <= end)
         .order_by(Assessment.taken_on, Assessment.id)
     ).all()
-    series: dict[tuple[str, str | None], list[Assessment]] = {}
+    # Each (measure, side, source) is its own series (clinical rules 10).
+    series: dict[tuple[str, str | None, str], list[Assessment]] = {}
     for row in rows:
         if row.measure in MEASURES:
-            series.setdefault((row.measure, row.side), []).append(row)
+            series.setdefault((row.measure, row.side, row.source), []).append(row)
     changes = []
-    for (measure, side), scores in sorted(series.items(), key=lambda kv: _order(kv[0])):
+    for (measure, side, source), scores in sorted(series.items(), key=lambda kv: _order(kv[0])):
         base = baseline(scores, first_course_on)
         last = scores[-1]
         latest = None if last is base else last
@@ -182,7 +183,7 @@ def _score_changes(
                 )
         changes.append(
             ScoreChange(
-                label=series_label(measure, side),
+                label=series_label(measure, side, source),
                 unit=MEASURES[measure].unit,
                 mcid=MEASURES[measure].mcid,
                 baseline=_score(base),
@@ -216,6 +217,6 @@ def _score(row: Assessment) -> Score:
     return Score(taken_on=row.taken_on, value=row.value, timing=row.timing)
 
 
-def _order(key: tuple[str, str | None]) -> tuple[int, str]:
-    measure, side = key
-    return list(MEASURES).index(measure), side or ""
+def _order(key: tuple[str, str | None, str]) -> tuple[int, str, bool]:
+    measure, side, source = key
+    return list(MEASURES).index(measure), side or "", source != "clinic"

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
-from tracker.rules.vocabulary import Decision, ReviewOutcome, Side, Timing, sql_in
+from tracker.rules.vocabulary import Decision, ReviewOutcome, Side, Source, Timing, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
 
@@ -16,6 +16,7 @@ class Assessment(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(sql_in("timing", Timing), name="timing"),
         CheckConstraint(sql_in("side", Side, nullable=True), name="side"),
+        CheckConstraint(sql_in("source", Source), name="source"),
         Index("ix_assessment_patient_day", "patient_id", "taken_on"),
     )
 
@@ -26,6 +27,8 @@ class Assessment(SQLModel, table=True):
     side: str | None = Field(default=None, max_length=5)
     value: float
     timing: str = Field(max_length=15)
+    # clinic or home (clinical rules 10): each (measure, side, source) is its own series.
+    source: str = Field(default=Source.CLINIC, max_length=6)
     infusion_id: int | None = Field(default=None, foreign_key="infusion.id")
     recorded_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from tracker.rules.vocabulary import CareSite, CourseStatus, sql_in
+from tracker.rules.vocabulary import CareSite, CourseStatus, Route, sql_in
 from tracker.store.types import UTCDateTime, utcnow
 
 INFUSION_STATUSES = ("booked", "given", "cancelled", "missed")
@@ -71,6 +71,7 @@ class Regimen(SQLModel, table=True):
         CheckConstraint("dose_g_per_kg > 0", name="dose_positive"),
         CheckConstraint("interval_days > 0", name="interval_positive"),
         CheckConstraint("days_per_course BETWEEN 1 AND 5", name="days"),
+        CheckConstraint(sql_in("route", Route), name="route"),
         Index("ix_regimen_patient_start", "patient_id", "starts_on"),
     )
 
@@ -80,6 +81,10 @@ class Regimen(SQLModel, table=True):
     dose_g_per_kg: float
     interval_days: int
     days_per_course: int = 1
+    # iv or sc (clinical rules 9). An SC regimen's dose is a fixed number of grams (dose_g);
+    # dose_g_per_kg is those grams over the dosing weight they were set on, kept for the
+    # intensity figures.
+    route: str = Field(default=Route.IV, max_length=2)
     product_id: int | None = Field(default=None, foreign_key="product.id")
     weight_basis: str = Field(default="auto", max_length=10)
     reason: str = Field(default="", max_length=500)

@@ -22,7 +22,7 @@ from tracker.schemas.scores import (
     ReviewCreate,
     ReviewRead,
 )
-from tracker.schemas.treatment import RegimenCreate, RegimenRead
+from tracker.schemas.treatment import ConvertToSc, RegimenCreate, RegimenRead
 from tracker.services import assessments as assessment_service
 from tracker.services import audit
 from tracker.services import patients as patient_service
@@ -119,6 +119,29 @@ def create_regimen(
 ):
     """Write a new regimen; the answer carries the dose calculation and vial plan."""
     regimen = regimen_service.create_regimen(
+        db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
+    )
+    return regimen_service.regimen_view(db, regimen)
+
+
+@router.post(
+    "/{patient_id}/regimens/convert-to-sc",
+    status_code=201,
+    response_model=RegimenRead,
+    responses=also_answers(409),
+)
+def convert_to_sc(
+    request: Request,
+    db: DbSession,
+    user: ApiPharmacist,
+    today: Today,
+    patient_id: IdPath,
+    body: ConvertToSc,
+):
+    """Convert the current IV regimen to SCIG (clinical rules 9): the new SC regimen, its
+    dose the IV dose x (SC interval / IV interval) x sc_conversion_factor, rounded to
+    sc_dose_rounding_g; 409 without an IV regimen with a dose to convert."""
+    regimen = regimen_service.convert_to_sc_regimen(
         db, actor=actor(request, user), patient_id=patient_id, data=body, today=today
     )
     return regimen_service.regimen_view(db, regimen)

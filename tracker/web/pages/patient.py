@@ -10,10 +10,12 @@ from fastapi.responses import RedirectResponse
 from tracker.rules import MEASURES, to_kg
 from tracker.schemas.patients import WeightCreate
 from tracker.schemas.scores import DismissRecommendation, ReviewCreate
+from tracker.schemas.treatment import ConvertToSc
 from tracker.services import assessments as assessment_service
 from tracker.services import audit
 from tracker.services import patients as patient_service
 from tracker.services import recommendations as recommendation_service
+from tracker.services import regimens as regimen_service
 from tracker.services.errors import ServiceError
 from tracker.services.patient_history import HISTORY_KINDS, history_page, latest_scores
 from tracker.services.patient_record import patient_record
@@ -247,6 +249,54 @@ def accept(
             request, db, user, today, patient_id, errors=service_error(exc), status=exc.status_code
         )
     return _accept_page(request, db, user, today, patient_id, preview)
+
+
+@router.post("/patients/{patient_id}/regimens/convert-to-sc")
+def convert_to_sc(
+    request: Request,
+    db: DbSession,
+    user: PagePharmacist,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
+    """Show the IV-to-SC arithmetic (clinical rules 9); save only when the pharmacist
+    confirms the dose shown."""
+    values = form_values(form, ["interval_days", "on"])
+    parsed = parse(ConvertToSc, values, values)
+    if not parsed.ok:
+        return _page(request, db, user, today, patient_id, errors=parsed.errors, status=422)
+    data = parsed.model
+    try:
+        iv, conversion, per_kg = regimen_service.sc_conversion(
+            db, patient_id=patient_id, data=data, today=today
+        )
+        shown = str(form.get("expected_dose_g", ""))
+        if form.get("confirm") == "save" and shown == str(conversion.sc_dose_g):
+            new = regimen_service.convert_to_sc_regimen(
+                db, actor=actor(request, user), patient_id=patient_id, data=data, today=today
+            )
+            return _redirect(patient_id, "regimens", saved=f"regimen:{new.id}")
+    except ServiceError as exc:
+        db.rollback()
+        return _page(
+            request, db, user, today, patient_id, errors=service_error(exc), status=exc.status_code
+        )
+    audit.patient_viewed(
+        db, actor=actor(request, user), patient_id=patient_id, part="SC conversion preview"
+    )
+    preview = {"iv": iv, "conversion": conversion, "per_kg": per_kg, "on": data.on or today}
+    return render(
+        request,
+        "sc_convert.html",
+        {
+            "p": patient_service.get_patient(db, patient_id),
+            "preview": preview,
+            "errors": {},
+            "today": today,
+            "units": display_units(db),
+        },
+    )
 
 
 @router.post("/patients/{patient_id}/recommendation/dismiss")

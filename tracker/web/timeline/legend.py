@@ -9,6 +9,7 @@ from tracker.web.timeline.panels import Panel
 from tracker.web.timeline.style import (
     COURSE,
     FONT,
+    HOME_DASH,
     INK,
     LEGEND_ROW,
     MUTED,
@@ -49,6 +50,13 @@ _GLYPHS: dict[str, tuple[Glyph, str]] = {
     "clinic": (
         lambda x, y: f'<rect x="{num(x + 8)}" y="{num(y - 3)}" width="6" height="6" fill="{INK}"/>',
         "clinic score",
+    ),
+    "home": (
+        lambda x, y: (
+            f'<path d="M{num(x)} {num(y)}h20" stroke="{INK}" stroke-width="1.6" '
+            f'stroke-dasharray="{HOME_DASH}"/>'
+        ),
+        "recorded at home (dotted)",
     ),
     "lines": (
         lambda x, y: (

@@ -10,6 +10,7 @@ from tracker.web.timeline.style import (
     DASHES,
     FRAME,
     GRID,
+    HOME_DASH,
     INK,
     KIND_NAMES,
     MUTED,
@@ -60,7 +61,8 @@ def group_panels(series: Sequence[TimelineSeries], scale: TimeScale) -> list[Pan
         styled = []
         for i, (s, points) in enumerate(by_panel[key]):
             colour = PALETTE[colour_index % len(PALETTE)]
-            styled.append(StyledSeries(s, points, colour, DASHES[i % len(DASHES)]))
+            dash = HOME_DASH if s.home else DASHES[i % len(DASHES)]
+            styled.append(StyledSeries(s, points, colour, dash))
             colour_index += 1
         panels.append(_panel(key, tuple(styled)))
     return panels

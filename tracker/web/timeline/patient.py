@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from tracker.formats.display import date_text, dose_text
 from tracker.rules import MEASURES, ResponseAssessment
-from tracker.rules.vocabulary import CourseStatus, Timing
+from tracker.rules.vocabulary import CourseStatus, Source, Timing
 from tracker.services.patient_record import PatientRecord
 from tracker.web.labels import OTHER_TREATMENT_LABELS
 from tracker.web.timeline.render import render_timeline
@@ -33,7 +33,7 @@ PANEL_OF = {
 TIMING_OF = {"trough": Timing.PRE_INFUSION, "peak": Timing.POST_INFUSION}
 NOTE_OF = {Timing.PRE_INFUSION: "before infusion", Timing.POST_INFUSION: "after infusion"}
 
-ScoreKey = tuple[str, str | None, date, float]  # measure, side, taken_on, value
+ScoreKey = tuple[str, str | None, str, date, float]  # measure, side, source, taken_on, value
 
 
 def timeline_svg(record: PatientRecord, *, today: date, start: date | None = None) -> Markup:
@@ -42,11 +42,12 @@ def timeline_svg(record: PatientRecord, *, today: date, start: date | None = Non
     From `start` when given (a range such as the last year), else from the first record.
     """
     used = rules_used(record.scores, record.evaluation.response)
-    by_series: dict[tuple[str, str | None], list[TimelinePoint]] = {}
+    # Each (measure, side, source) is its own series (clinical rules 10).
+    by_series: dict[tuple[str, str | None, str], list[TimelinePoint]] = {}
     for s, kind in zip(record.scores, used, strict=True):
         if kind is None:
             kind = "clinic" if s.timing == "clinic" else "plain"
-        by_series.setdefault((s.measure, s.side), []).append(
+        by_series.setdefault((s.measure, s.side, s.source), []).append(
             TimelinePoint(
                 day=s.taken_on,
                 value=s.value,
@@ -55,15 +56,18 @@ def timeline_svg(record: PatientRecord, *, today: date, start: date | None = Non
             )
         )
     series = []
-    for (measure, side), points in sorted(
-        by_series.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+    for (measure, side, source), points in sorted(
+        by_series.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2] != Source.CLINIC)
     ):
         m = MEASURES.get(measure)
         label = m.label if m else measure
+        home = source == Source.HOME
+        key = f"{measure}:{side}" if side else measure
         series.append(
             TimelineSeries(
-                key=f"{measure}:{side}" if side else measure,
-                label=_series_label(label, side),
+                key=f"{key}:home" if home else key,
+                label=_series_label(label, side) + (" at home" if home else ""),
+                home=home,
                 unit=m.unit if m else "",
                 higher_is_better=m.higher_is_better if m else True,
                 panel=PANEL_OF.get(measure, "other"),
@@ -119,9 +123,12 @@ def rules_used(scores: Sequence, response: ResponseAssessment | None) -> list[st
             *cycle.troughs,
             *(s.trough for s in cycle.swings if s.trough not in cycle.troughs),
         ]
-        wanted["trough"].update(_key(r.measure, r.side, r.taken_on, r.value) for r in troughs)
+        wanted["trough"].update(
+            _key(r.measure, r.side, r.source, r.taken_on, r.value) for r in troughs
+        )
         wanted["peak"].update(
-            _key(s.peak.measure, s.peak.side, s.peak.taken_on, s.peak.value) for s in cycle.swings
+            _key(s.peak.measure, s.peak.side, s.peak.source, s.peak.taken_on, s.peak.value)
+            for s in cycle.swings
         )
     kinds: list[str | None] = [None] * len(scores)
     # First scores at the timing a peak or trough has, then any left over (so a pre- and a
@@ -130,7 +137,7 @@ def rules_used(scores: Sequence, response: ResponseAssessment | None) -> list[st
         for i, s in enumerate(scores):
             if kinds[i] is not None:
                 continue
-            key = _key(s.measure, s.side, s.taken_on, s.value)
+            key = _key(s.measure, s.side, getattr(s, "source", Source.CLINIC), s.taken_on, s.value)
             for kind, counts in wanted.items():
                 if counts[key] > 0 and (not strict or s.timing == TIMING_OF[kind]):
                     counts[key] -= 1
@@ -139,8 +146,8 @@ def rules_used(scores: Sequence, response: ResponseAssessment | None) -> list[st
     return kinds
 
 
-def _key(measure: str, side: str | None, day: date, value: float) -> ScoreKey:
-    return (measure, side, day, float(value))
+def _key(measure: str, side: str | None, source: str, day: date, value: float) -> ScoreKey:
+    return (measure, side, str(source), day, float(value))
 
 
 def _treatment(t: dict) -> TimelineTreatment:

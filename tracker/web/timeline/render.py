@@ -71,6 +71,8 @@ def _legend_keys(
     keys: list[str] = [k for k in ("trough", "peak", "plain", "clinic") if k in kinds]
     if kinds & {"trough", "peak"}:
         keys.append("lines")
+    if any(s.series.home for panel in panels for s in panel.series):
+        keys.append("home")
     keys += [
         s for s in (CourseStatus.GIVEN, CourseStatus.BOOKED) if any(c.status == s for c in courses)
     ]

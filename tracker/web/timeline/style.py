@@ -13,6 +13,7 @@ from dataclasses import dataclass
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 # One dash pattern per series within a panel, so series never differ by colour alone.
 DASHES = ("", "6 3", "2 2.5", "9 3 2 3")
+HOME_DASH = "1 3"  # a series recorded at home: dotted, whatever its place in the panel
 REGIMEN_FILLS = ("#e6eef5", "#f6f0e2")  # alternate periods: light blue-grey, light sand
 INK = "#1b2630"
 MUTED = "#55626e"

@@ -33,6 +33,9 @@ class TimelineSeries:
     higher_is_better: bool
     panel: str  # "grip", "mrc", "disability", "rods", "wear_off"
     points: tuple[TimelinePoint, ...]
+    # Readings the patient took at home (clinical rules 10): their own series, drawn dotted
+    # next to the clinic's.
+    home: bool = False
 
 
 @dataclass(frozen=True)
