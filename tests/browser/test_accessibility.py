@@ -4,7 +4,7 @@ axe-playwright-python ships axe-core in its wheel (axe.min.js) and injects it fr
 nothing is fetched at run time.
 """
 
-from tests.browser.test_layout import demo_site, log_in  # noqa: F401  (a fixture)
+from tests.browser.test_layout import NURSE, demo_site, log_in  # noqa: F401  (a fixture)
 
 PAGES = (
     "/",
@@ -22,6 +22,7 @@ PAGES = (
     "/admin/audit",
     "/admin/products",
     "/account/password",
+    "/nurses/week?nurse={nurse}",
     "/docs",
 )
 
@@ -44,7 +45,10 @@ def test_axe_finds_nothing_on_the_main_pages(chromium, demo_site):  # noqa: F811
     log_in(page, base)
     for path in PAGES:
         url = path.format(
-            pid=world.patient_id, infusion=world.infusion_id, auth=world.authorization_id
+            pid=world.patient_id,
+            infusion=world.infusion_id,
+            auth=world.authorization_id,
+            nurse=NURSE,
         )
         assert page.goto(f"{base}{url}").status == 200, url
         found[path] = violations(page)

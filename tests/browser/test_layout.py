@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.builders.records import build_world
+from tests.builders.records import build_world, home_visit
 from tests.conftest import TEST_PASSWORD
 from tracker.demo import load_demo
 from tracker.services.evaluation import refresh_all
@@ -17,6 +17,7 @@ from tracker.services.passwords import hash_password
 from tracker.store.engine import session_scope
 from tracker.store.models import StaffUser
 
+NURSE = "nina.nurse"  # whose week of home visits the pages show
 WIDTHS = (1366, 1024, 768, 390)
 FITS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 # The outermost elements that run past the window's right edge (to name them when one does).
@@ -28,12 +29,14 @@ PAST_EDGE = """() => [...document.querySelectorAll('body *')].filter(e => {
 
 @pytest.fixture
 def demo_site(browser_site):
-    """The browser site with a demo cohort, the test world and an admin (every nav link)."""
+    """The browser site with a demo cohort, the test world, a nurse's home visit this week and
+    an admin (every nav link)."""
     base, engine = browser_site
     today = datetime.now().date()
     with session_scope(engine) as s:
         load_demo(s, patients=20, seed=1, today=today, zone="UTC")
         world = build_world(s, today=today)
+        home_visit(s, today=today, nurse=NURSE)
         refresh_all(s, today=today)
         s.add(StaffUser(username="ada", role="admin", password_hash=hash_password(TEST_PASSWORD)))
     return base, engine, world
@@ -60,6 +63,7 @@ def test_pages_fit_every_width_with_log_out_on_screen(chromium, demo_site, artif
         "nurse-form": f"/log/{world.infusion_id}",
         "api-docs": "/docs",
         "products": "/admin/products",
+        "nurse-week": f"/nurses/week?nurse={NURSE}",
     }
     context = chromium.new_context(viewport={"width": WIDTHS[0], "height": 900})
     page = context.new_page()
@@ -69,6 +73,8 @@ def test_pages_fit_every_width_with_log_out_on_screen(chromium, demo_site, artif
         page.set_viewport_size({"width": width, "height": 900})
         for name, path in pages.items():
             assert page.goto(f"{base}{path}").status == 200, path
+            if name == "nurse-week":  # the visit is on the page, not just an empty week
+                assert page.get_by_text("12 Elm Street").first.is_visible(), width
             page.screenshot(path=str(artifacts / f"layout-{name}-{width}.png"), full_page=True)
             scroll_width, inner_width = page.evaluate(FITS)
             if scroll_width > inner_width:

@@ -472,3 +472,59 @@ def build_world(
         token_id=row.id,
         authorization_id=authorization.id,
     )
+
+
+def home_visit(session: Session, *, today: date, nurse: str = "nina.nurse") -> int:
+    """A nurse account, a patient with a home address and a regimen, and a home visit of
+    that nurse booked today at 09:00 (so this week's page shows one); the visit's id."""
+    from tracker.store.models import StaffUser
+
+    session.add(StaffUser(username=nurse, role="nurse", full_name="Nina Nurse", password_hash="!"))
+    patient = patients.create_patient(
+        session,
+        actor=SYSTEM,
+        today=today,
+        data=PatientCreate(
+            mrn="HOME-1",
+            given_name="Hana",
+            family_name="Homeward",
+            birth_date=date(1958, 3, 9),
+            sex="female",
+            height_cm=160,
+            address_line1="12 Elm Street",
+            address_line2="Flat 4, Riverside Court",
+            postcode="AB1 2CD",
+        ),
+    )
+    patients.add_weight(
+        session,
+        actor=SYSTEM,
+        patient_id=patient.id,
+        today=today,
+        data=WeightCreate(measured_on=today - timedelta(days=40), weight_kg=62),
+    )
+    regimens.create_regimen(
+        session,
+        actor=SYSTEM,
+        patient_id=patient.id,
+        today=today,
+        data=RegimenCreate(
+            starts_on=today - timedelta(days=30),
+            dose_g_per_kg=1,
+            interval_days=28,
+            product_code="privigen",
+            reason="maintenance",
+        ),
+    )
+    open_every_day(session)  # booked today, whatever day today is
+    visit = infusions.book_infusion(
+        session,
+        actor=SYSTEM,
+        patient_id=patient.id,
+        today=today,
+        data=InfusionCreate(
+            scheduled_on=today, start_time=time(9, 0), site="home_nurse", nurse=nurse
+        ),
+    )
+    session.flush()
+    return visit.id

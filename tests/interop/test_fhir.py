@@ -13,8 +13,18 @@ from tests.builders.records import patient_with_history
 from tracker.demo import load_demo
 from tracker.interop.fhir.codes import LBF_PER_KGF
 from tracker.interop.fhir.export import RESOURCE_TYPES, write_bulk_ndjson
+from tracker.schemas.authorizations import AuthorizationCreate
+from tracker.services import authorizations
+from tracker.services.actors import SYSTEM
 from tracker.services.evaluation import refresh_all
-from tracker.store.models import Assessment, AuditEvent, Infusion, Patient, Regimen
+from tracker.store.models import (
+    Assessment,
+    AuditEvent,
+    FundingAuthorization,
+    Infusion,
+    Patient,
+    Regimen,
+)
 
 LOINC = "http://loinc.org"
 
@@ -61,6 +71,7 @@ def test_bundle_and_every_resource_in_it_are_valid_r4(fhir_bundle):
         "MedicationAdministration": 4,
         "Observation": 11,
         "Appointment": 7,
+        "Coverage": 0,
     }
 
 
@@ -210,6 +221,78 @@ def test_appointments_map_given_missed_and_cancelled_courses(fhir_bundle):
     assert cancelled["cancelationReason"] == {"text": "patient unwell"}
 
 
+def test_each_funding_authorisation_is_a_coverage_with_its_payer_period_and_figures(
+    client, api_as, session
+):
+    today = date.today()
+    history = patient_with_history(session, today=today)
+    first = today - timedelta(days=7 + 28 * 3)
+
+    def authorize(**data):
+        return authorizations.create_authorization(
+            session,
+            actor=SYSTEM,
+            patient_id=history.patient_id,
+            today=today,
+            data=AuthorizationCreate(**data),
+        ).id
+
+    # The four given courses (70 g each) and the booking in three weeks fall in the first.
+    limited = authorize(
+        payer="NHS England",
+        reference="PA-1",
+        starts_on=first - timedelta(days=1),
+        ends_on=today + timedelta(days=60),
+        approved_g=500,
+        approved_courses=8,
+    )
+    open_ended = authorize(
+        payer="Blue Cross",
+        reference="BC-9",
+        starts_on=today + timedelta(days=61),
+        ends_on=today + timedelta(days=400),
+    )
+    session.commit()
+    bundle = client.get(
+        f"/api/v1/patients/{history.patient_id}/fhir", headers=api_as("viewer")
+    ).json()
+    coverages = {c["id"]: validated(c) for c in by_type(bundle, "Coverage")}
+    assert set(coverages) == {f"authorization-{limited}", f"authorization-{open_ended}"}
+    assert any(
+        e["fullUrl"].endswith(f"/fhir/Coverage/authorization-{limited}") for e in bundle["entry"]
+    )
+    nhs = coverages[f"authorization-{limited}"]
+    assert nhs["status"] == "active"
+    assert nhs["beneficiary"] == {"reference": f"Patient/patient-{history.patient_id}"}
+    assert nhs["payor"] == [{"display": "NHS England"}]
+    assert nhs["identifier"] == [{"value": "PA-1"}]
+    assert nhs["period"] == {
+        "start": (first - timedelta(days=1)).isoformat(),
+        "end": (today + timedelta(days=60)).isoformat(),
+    }
+    base = "http://127.0.0.1:8000/fhir/StructureDefinition/authorization-"
+    figures = {e["url"].removeprefix(base): e for e in nhs["extension"]}
+    assert all(e["url"].startswith(base) for e in nhs["extension"])
+    assert figures["approved-grams"]["valueQuantity"] == {
+        "value": 500.0,
+        "unit": "g",
+        "system": "http://unitsofmeasure.org",
+        "code": "g",
+    }
+    assert figures["approved-courses"] == {"url": base + "approved-courses", "valuePositiveInt": 8}
+    assert figures["used-grams"]["valueQuantity"]["value"] == 280
+    assert figures["used-courses"]["valueUnsignedInt"] == 4
+    assert figures["booked-grams"]["valueQuantity"]["value"] == 70
+    assert figures["booked-courses"]["valueUnsignedInt"] == 1
+    # No limit is no extension; nothing charged to it yet.
+    blue = coverages[f"authorization-{open_ended}"]
+    assert blue["payor"] == [{"display": "Blue Cross"}]
+    used = {e["url"].removeprefix(base): e for e in blue["extension"]}
+    assert set(used) == {"used-grams", "used-courses", "booked-grams", "booked-courses"}
+    assert used["used-courses"]["valueUnsignedInt"] == 0
+    assert used["booked-grams"]["valueQuantity"]["value"] == 0
+
+
 def test_the_route_needs_a_login_records_a_view_and_knows_unknown_patients(client, api_as, session):
     history = patient_with_history(session, today=date.today())
     session.commit()
@@ -250,6 +333,7 @@ def test_bulk_ndjson_writes_every_patient_valid_in_batches(session, tmp_path, se
         ),
         "Observation": len(session.exec(select(Assessment.id)).all()),
         "Appointment": len(session.exec(select(Infusion.id)).all()),
+        "Coverage": len(session.exec(select(FundingAuthorization.id)).all()),
     }
     assert counts == expected
     for kind in RESOURCE_TYPES:

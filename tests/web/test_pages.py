@@ -82,6 +82,53 @@ def test_patient_form_keeps_input_and_names_errors(client, make_user, session):
     assert session.exec(select(Patient).where(Patient.mrn == "KEEP-1")).one().height_cm == 165
 
 
+def test_patient_form_saves_the_home_address_and_staff_who_visit_see_it(client, make_user, session):
+    log_in(client, make_user)
+    form = client.get("/patients/new").text
+    assert 'name="address_line1"' in form and 'name="postcode"' in form
+    typed = {
+        "mrn": "HOME-1",
+        "given_name": "Home",
+        "family_name": "Visit",
+        "birth_date": "1960-01-01",
+        "sex": "female",
+        "address_line1": "12 Mill Lane",
+        "address_line2": "Flat 3",
+        "postcode": "LS6 2AB",
+        "diagnosis": "MMN",
+    }
+    answer = post_form(client, "/patients/new", "/patients/new", typed)
+    assert answer.status_code == 303
+    patient = session.exec(select(Patient).where(Patient.mrn == "HOME-1")).one()
+    assert (patient.address_line1, patient.address_line2, patient.postcode) == (
+        "12 Mill Lane",
+        "Flat 3",
+        "LS6 2AB",
+    )
+    shown = "Home: 12 Mill Lane, Flat 3, LS6 2AB"
+    assert shown in client.get(f"/patients/{patient.id}").text
+    edit = client.get(f"/patients/{patient.id}/edit").text
+    assert 'value="12 Mill Lane"' in edit and 'value="LS6 2AB"' in edit
+    # A blank line on the edit form clears it.
+    changed = post_form(
+        client,
+        f"/patients/{patient.id}/edit",
+        f"/patients/{patient.id}/edit",
+        typed | {"address_line2": "", "postcode": "LS6 9ZZ", "status": "active"},
+    )
+    assert changed.status_code == 303
+    session.refresh(patient)
+    assert (patient.address_line2, patient.postcode) == (None, "LS6 9ZZ")
+    assert "Home: 12 Mill Lane, LS6 9ZZ" in client.get(f"/patients/{patient.id}").text
+    # Nurses visit, so they see it; a viewer does not.
+    for role, sees in (("nurse", True), ("viewer", False)):
+        client.cookies.clear()
+        log_in(client, make_user, role, username=f"home.{role}")
+        page = client.get(f"/patients/{patient.id}")
+        assert page.status_code == 200
+        assert ("12 Mill Lane" in page.text) is sees, role
+
+
 def test_forms_without_csrf_token_are_refused(client, make_user, pharmacist_api):
     pid = patient_with_regimen(client, pharmacist_api, starts_on=TODAY)
     log_in(client, make_user)

@@ -143,11 +143,12 @@ def caseload_rows(session: Session, patient_ids: list[int]) -> CaseloadRows:
 
 @dataclass
 class TreatmentHistory:
-    """One patient's regimens, courses and scores, oldest first."""
+    """One patient's regimens, courses, scores and funding authorisations, oldest first."""
 
     regimens: list[Regimen] = field(default_factory=list)
     infusions: list[Infusion] = field(default_factory=list)
     assessments: list[Assessment] = field(default_factory=list)
+    authorizations: list[FundingAuthorization] = field(default_factory=list)
 
 
 def treatment_histories(
@@ -175,6 +176,12 @@ def treatment_histories(
         .order_by(col(Assessment.taken_on), col(Assessment.id))
     ):
         histories[a.patient_id].assessments.append(a)
+    for f in session.exec(
+        select(FundingAuthorization)
+        .where(col(FundingAuthorization.patient_id).in_(ids))
+        .order_by(col(FundingAuthorization.starts_on), col(FundingAuthorization.id))
+    ):
+        histories[f.patient_id].authorizations.append(f)
     lots: dict[int, list[InfusionLot]] = defaultdict(list)
     for lot in session.exec(
         select(InfusionLot)

@@ -17,6 +17,7 @@ class Can:
 
     log_infusions: bool = False  # the day's list and the log form (/log)
     record_weight: bool = False
+    see_home_address: bool = False  # the patient's home address, where a nurse visits
     book: bool = False  # book, reschedule and cancel infusions
     prescribe: bool = False  # a new regimen
     edit_patients: bool = False  # new patient, edit patient
@@ -36,6 +37,7 @@ class Can:
 NEEDS: dict[str, tuple[str, str]] = {
     "log_infusions": ("nurse", "GET /log"),
     "record_weight": ("nurse", "POST /patients/{patient_id}/weights"),
+    "see_home_address": ("nurse", "GET /nurses/week"),
     "book": ("pharmacist", "GET /patients/{patient_id}/book"),
     "prescribe": ("pharmacist", "GET /patients/{patient_id}/regimens/new"),
     "edit_patients": ("pharmacist", "GET /patients/{patient_id}/edit"),

@@ -8,9 +8,11 @@ from pathlib import Path
 from sqlmodel import Session
 
 from tracker.interop.fhir import resources as fhir
-from tracker.rules import RegimenFact, current_regimen
+from tracker.rules import CourseFact, RegimenFact, current_regimen
+from tracker.rules.authorizations import funded_courses, standings
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services.catalogue import every_chair, every_product
+from tracker.services.evaluation import authorization_fact, course_dose
 from tracker.services.exports import (
     TreatmentHistory,
     patient_batches,
@@ -28,6 +30,7 @@ RESOURCE_TYPES = (
     "MedicationAdministration",
     "Observation",
     "Appointment",
+    "Coverage",
 )
 BULK_BATCH = 200
 
@@ -108,7 +111,7 @@ def _resources(
     ctx: fhir.FhirContext,
 ) -> dict[str, list[dict]]:
     facts = [
-        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days)
+        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days, r.dose_g)
         for r in history.regimens
     ]
     current_fact = current_regimen(facts, today)
@@ -135,4 +138,26 @@ def _resources(
             fhir.observation(a, administered_ids=administered, ctx=ctx) for a in history.assessments
         ],
         "Appointment": [fhir.appointment(i, ctx) for i in history.infusions],
+        "Coverage": _coverages(history, facts, today, ctx),
     }
+
+
+def _coverages(
+    history: TreatmentHistory, regimens: list[RegimenFact], today: date, ctx: fhir.FhirContext
+) -> list[dict]:
+    """Each funding authorisation with what is used and booked against it on `today`, charged
+    by the rules as the funding bars charge it."""
+    if not history.authorizations:
+        return []
+    doses = {stored_id(i): d for i in history.infusions if (d := course_dose(i)) is not None}
+    courses = funded_courses(
+        [CourseFact(stored_id(i), i.scheduled_on, i.status) for i in history.infusions],
+        regimens=regimens,
+        doses=doses,
+        on=today,
+    )
+    by_id = {
+        s.authorization.id: s
+        for s in standings([authorization_fact(a) for a in history.authorizations], courses)
+    }
+    return [fhir.coverage(a, by_id.get(stored_id(a)), ctx) for a in history.authorizations]

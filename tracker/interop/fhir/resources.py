@@ -1,7 +1,7 @@
 """FHIR R4 resources from the tracker's rows: pure functions, plain dicts out (JSON-ready).
 
 Ids are stable across exports (`patient-7`, `regimen-3`, `infusion-41`, `appointment-41`,
-`assessment-9`), so a receiving system can update what it imported before.
+`assessment-9`, `authorization-5`), so a receiving system can update what it imported before.
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tracker.interop.fhir import codes
-from tracker.store.models import Assessment, Infusion, InfusionLot, Patient, Regimen
+from tracker.rules.authorizations import AuthorizationStanding
+from tracker.store.models import (
+    Assessment,
+    FundingAuthorization,
+    Infusion,
+    InfusionLot,
+    Patient,
+    Regimen,
+)
 
 APPOINTMENT_STATUS = {
     "booked": "booked",
@@ -290,6 +298,49 @@ def appointment(infusion: Infusion, ctx: FhirContext) -> dict:
         resource["supportingInformation"] = [
             ref("MedicationAdministration", f"infusion-{infusion.id}")
         ]
+    return resource
+
+
+def coverage(
+    authorization: FundingAuthorization, standing: AuthorizationStanding | None, ctx: FhirContext
+) -> dict:
+    """A funding authorisation: who pays (payor), for whom (beneficiary), its reference and
+    period; the approved grams and courses, and what is used and booked against them on the
+    export day, as the tracker's own extensions (Coverage has no field for an amount)."""
+    grams = {"approved-grams": authorization.approved_g}
+    counts = {"approved-courses": authorization.approved_courses}
+    if standing is not None:
+        grams |= {"used-grams": standing.used_g, "booked-grams": standing.booked_g}
+        counts |= {"used-courses": standing.used_courses, "booked-courses": standing.booked_courses}
+    extensions = [
+        (name, {"valueQuantity": _quantity(round(value, 3), "g", "g")})
+        for name, value in grams.items()
+        if value is not None
+    ] + [
+        (name, {"valuePositiveInt" if name.startswith("approved") else "valueUnsignedInt": value})
+        for name, value in counts.items()
+        if value is not None
+    ]
+    resource: dict = {"resourceType": "Coverage", "id": f"authorization-{authorization.id}"}
+    if extensions:
+        resource["extension"] = [
+            {"url": ctx.url(f"/fhir/StructureDefinition/authorization-{name}"), **value}
+            for name, value in extensions
+        ]
+    resource.update(
+        {
+            "identifier": [{"value": authorization.reference}],
+            # Coverage.status is active, cancelled (withdrawn), draft or entered-in-error: an
+            # approval that has run its course is still active, its period says until when.
+            "status": "active",
+            "beneficiary": ref("Patient", f"patient-{authorization.patient_id}"),
+            "period": {
+                "start": authorization.starts_on.isoformat(),
+                "end": authorization.ends_on.isoformat(),
+            },
+            "payor": [{"display": authorization.payer}],
+        }
+    )
     return resource
 
 
