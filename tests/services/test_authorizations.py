@@ -42,7 +42,8 @@ def _authorize(session, pid, reference, starts, ends, **limits):
 def funded_cohort(session):
     """A demo cohort, authorisations of every shape on most of its patients, and a site that
     requires them."""
-    load_demo(session, patients=40, seed=4, today=TODAY, zone="UTC")
+    # Without the demo's own authorisations and policy: the shapes below are the whole story.
+    load_demo(session, patients=40, seed=4, today=TODAY, zone="UTC", funding=False)
     shapes = [
         {"starts": -400, "ends": 20},  # ending
         {"starts": -400, "ends": 300, "approved_g": 900.0},  # may run out

@@ -52,16 +52,40 @@ def demo(
 
 
 def _ensure_demo_admin(path: Path) -> None:
-    """Make the demo admin, or give it a new password when its login file is gone; print it."""
+    """Make the demo admin, or give it a new password when its login file is gone; give the
+    demo's nurses passwords too, kept in the same file (a line each); print every login."""
+    from tracker.demo.homecare import NURSES
     from tracker.services import staff_admin
     from tracker.store.engine import session_scope
 
+    kept = _read_logins(path)
     with session_scope() as session:
-        if not path.exists() or staff_admin.find_user(session, DEMO_ADMIN) is None:
+        if staff_admin.find_user(session, DEMO_ADMIN) is None:
+            kept.pop(DEMO_ADMIN, None)
+        if DEMO_ADMIN not in kept:
+            kept = {DEMO_ADMIN: secrets.token_urlsafe(12)}  # a new file: new passwords
+            staff_admin.put_demo_admin(session, username=DEMO_ADMIN, password=kept[DEMO_ADMIN])
+        for username, _name in NURSES:
+            if username in kept:
+                continue
             password = secrets.token_urlsafe(12)
-            staff_admin.put_demo_admin(session, username=DEMO_ADMIN, password=password)
-            path.write_text(f"{DEMO_ADMIN} {password}\n")
-            path.chmod(0o600)
-    user, password = path.read_text().split()
+            if staff_admin.put_demo_password(session, username=username, password=password):
+                kept[username] = password
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)  # before the passwords go in
+    path.write_text("".join(f"{user} {password}\n" for user, password in kept.items()))
     base = get_settings().base_url
-    typer.echo(f"Demo login for {base}: username {user}  password {password}")
+    for user, password in kept.items():
+        typer.echo(f"Demo login for {base}: username {user}  password {password}")
+
+
+def _read_logins(path: Path) -> dict[str, str]:
+    """The logins kept in the file (username -> password), the admin's first."""
+    if not path.exists():
+        return {}
+    logins = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            logins[parts[0]] = parts[1]
+    return logins

@@ -1,7 +1,7 @@
 """Load the synthetic demo cohort straight into the tables, deterministically from a seed."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from random import Random
 from zoneinfo import ZoneInfo
@@ -9,13 +9,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from tracker.demo import archetypes as arch
+from tracker.demo import funding as fund
+from tracker.demo import homecare
+from tracker.demo.calendar import at
 from tracker.demo.guard import DemoRefused, ensure_demo_allowed, has_demo
 from tracker.demo.patient import Bundle, Context, Roles, build_patient
 from tracker.demo.pharmacy import ChairBook, LotPool
 from tracker.rules.policy import SitePolicy
 from tracker.services import demo_data
 from tracker.store.ids import stored_id
-from tracker.store.models import Assessment, InfusionLot, Review, Weight
+from tracker.store.models import (
+    Assessment,
+    FundingAuthorization,
+    InfusionLot,
+    Review,
+    Weight,
+)
 
 # Market shares of a sort; products an admin added later get a small share.
 PRODUCT_WEIGHTS = {
@@ -43,13 +52,29 @@ class DemoSummary:
     lots: int
     by_archetype: dict[str, int]
     archetype_of: dict[str, str]  # MRN -> archetype, to find an example of each
+    # Funding authorisations: the current one's state per patient, and every row written.
+    funding: dict[str, int] = field(default_factory=dict)
+    authorizations: int = 0
+    nurses: int = 0
+    home_patients: int = 0
+    home_given: int = 0  # given courses at home
+    home_booked: int = 0  # home visits to come
 
     def __str__(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in self.by_archetype.items() if v)
-        return (
+        text = (
             f"{self.patients} demo patients ({kinds}): {self.courses} courses given, "
             f"{self.bookings} booked, {self.assessments} assessments"
         )
+        if self.funding:
+            states = ", ".join(f"{k} {v}" for k, v in self.funding.items())
+            text += f"; funding authorisations {self.authorizations} (current: {states})"
+        if self.nurses:
+            text += (
+                f"; {self.nurses} nurses visit {self.home_patients} patients at home "
+                f"({self.home_given} courses given, {self.home_booked} booked)"
+            )
+        return text
 
 
 def load_demo(
@@ -60,8 +85,15 @@ def load_demo(
     today: date,
     progress: Callable[[int, int], None] | None = None,
     zone: ZoneInfo | str | None = None,
+    funding: bool = True,
+    home_care: bool = True,
 ) -> DemoSummary:
-    """Write a synthetic cohort ending on `today` into the session (the caller commits)."""
+    """Write a synthetic cohort ending on `today` into the session (the caller commits).
+
+    With `funding`, every patient has funding authorisations, a few in a state the worklist
+    flags, and the site policy requires them (so that a course no authorisation covers is
+    flagged); with `home_care`, two nurses visit a few patients at home.
+    """
     # The same seed, size, day and zone give the same rows, ids included on an empty
     # database. `zone` is the site time zone in which the clinical days' clock times are
     # read (default: the configured one), so that stored UTC instants are local 08:00-17:00.
@@ -93,16 +125,71 @@ def load_demo(
     rng.shuffle(kinds)  # archetypes spread over the MRNs, not in blocks
     roles = assign_roles(rng, kinds)
     tally = _Tally()
-    chunk: list[Bundle] = []
+    # Home care and funding draw from streams of their own: the cohort stays the same.
+    home_rng, funding_rng = Random(f"{seed}:home"), Random(f"{seed}:funding")
+    nurse_ids = (
+        [demo_data.put_demo_staff(session, u, name, "nurse") for u, name in homecare.NURSES]
+        if home_care
+        else []
+    )
+    wanted = homecare.home_count(patients) if nurse_ids else 0
+    trying = homecare.choose(home_rng, kinds, roles, wanted)
+    nurses = homecare.NurseBook(nurse_ids, ctx.policy.home_visit_buffer_minutes)
+    homes = 0
+    plans: list[fund.Current] = []
+    chunk: list[tuple[Bundle, Roles]] = []
     for number, (kind, role) in enumerate(zip(kinds, roles, strict=True), start=1):
-        chunk.append(build_patient(ctx, number, kind, role))
+        bundle = build_patient(ctx, number, kind, role)
+        chosen = homes < wanted and number - 1 in trying
+        if chosen and homecare.make_home(home_rng, bundle, nurses, homes % 2, today, ctx.zone):
+            homes += 1
+        chunk.append((bundle, role))
         if len(chunk) == CHUNK or number == patients:
-            _write(session, chunk)
-            tally.add(chunk)
+            bundles = [b for b, _ in chunk]
+            _write(session, bundles)
+            tally.add(bundles)
+            if funding:
+                plans += _fund(session, funding_rng, chunk, today, ctx.zone, tally)
             chunk = []
             if progress is not None:
                 progress(number, patients)
-    return tally.summary(counts)
+    summary = tally.summary(counts)
+    if funding:
+        states = fund.assign_states(funding_rng, plans, today)
+        rows = [plan.row(funding_rng, today) for plan in plans]
+        demo_data.insert_in_order(session, FundingAuthorization, rows)
+        demo_data.require_authorizations(session)
+        summary = replace(
+            summary, funding=states, authorizations=tally.numbers["authorizations"] + len(rows)
+        )
+    return replace(summary, nurses=len(nurse_ids), home_patients=homes)
+
+
+def _fund(
+    session: Session,
+    rng: Random,
+    chunk: list[tuple[Bundle, Roles]],
+    today: date,
+    zone: ZoneInfo,
+    tally: "_Tally",
+) -> list[fund.Current]:
+    # Past authorisations now; the current ones once every patient is known (their states).
+    rows: list[dict] = []
+    plans = []
+    for bundle, role in chunk:
+        past, current = fund.plan(
+            rng,
+            bundle,
+            role,
+            stored_id(bundle.patient),
+            today,
+            recorded_at=lambda day: at(day, 10, 0, zone),
+        )
+        rows += past
+        plans.append(current)
+    demo_data.insert_in_order(session, FundingAuthorization, rows)
+    tally.numbers["authorizations"] += len(rows)
+    return plans
 
 
 def assign_roles(rng: Random, kinds: Sequence[str]) -> list[Roles]:
@@ -209,6 +296,9 @@ class _Tally:
                 "weights",
                 "reviews",
                 "lots",
+                "authorizations",
+                "home_given",
+                "home_booked",
             ),
             0,
         )
@@ -225,11 +315,26 @@ class _Tally:
             n["weights"] += len(b.weights)
             n["reviews"] += len(b.reviews)
             n["lots"] += len(b.lots)
+            home = [i for i, _ in b.infusions if i.site == "home_nurse"]
+            n["home_given"] += sum(i.status == "given" for i in home)
+            n["home_booked"] += sum(i.status == "booked" for i in home)
             self.archetype_of[b.patient.mrn] = b.archetype
 
     def summary(self, counts: dict[str, int]) -> DemoSummary:
+        n = self.numbers
         return DemoSummary(
-            **self.numbers, by_archetype=dict(counts), archetype_of=self.archetype_of
+            patients=n["patients"],
+            regimens=n["regimens"],
+            courses=n["courses"],
+            bookings=n["bookings"],
+            assessments=n["assessments"],
+            weights=n["weights"],
+            reviews=n["reviews"],
+            lots=n["lots"],
+            by_archetype=dict(counts),
+            archetype_of=self.archetype_of,
+            home_given=n["home_given"],
+            home_booked=n["home_booked"],
         )
 
 

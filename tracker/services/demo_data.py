@@ -1,13 +1,20 @@
 """What the demo cohort reads and writes: its catalogue, its safety checks and bulk rows."""
 
+import secrets
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
+from sqlmodel import Session as ModelSession
 from sqlmodel import SQLModel
 
-from tracker.store.models import Chair, Patient, Product
+from tracker.services import audit
+from tracker.services.actors import SYSTEM
+from tracker.services.staff import create_user
+from tracker.store.ids import stored_id
+from tracker.store.models import Chair, Patient, Product, SitePolicyRow, StaffUser
+from tracker.store.types import utcnow
 
 
 def active_products(session: Session) -> dict[str, Product]:
@@ -55,3 +62,49 @@ def insert_in_order(
     if rows:
         # render_nulls: otherwise the ORM splits the batch wherever a different column is None.
         session.execute(insert(model).execution_options(render_nulls=True), list(rows))
+
+
+def put_demo_staff(session: Session, username: str, full_name: str, role: str) -> int:
+    """The id of the demo's staff account with this username, made when missing.
+
+    A new account gets a random password that nobody is told: `tracker demo
+    --admin-login-file` gives the demo's accounts passwords and keeps them in that file.
+    """
+    found = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar()
+    if found is not None:
+        return stored_id(found)
+    user = create_user(
+        cast(ModelSession, session),
+        actor=SYSTEM,
+        username=username,
+        role=role,
+        password=secrets.token_urlsafe(24),
+        full_name=full_name,
+    )
+    return stored_id(user)
+
+
+def require_authorizations(session: Session) -> None:
+    """Turn on the site policy's `authorizations_required` (audited), keeping its other values.
+
+    The demo's patients are evaluated after it (the caller's refresh), so no re-evaluation is
+    queued.
+    """
+    row = session.get(SitePolicyRow, 1)
+    if row is None:
+        row = SitePolicyRow(id=1, values={})
+        session.add(row)
+    if row.values.get("authorizations_required") is True:
+        return
+    before = bool(row.values.get("authorizations_required", False))
+    row.values = {**row.values, "authorizations_required": True}
+    row.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        cast(ModelSession, session),
+        actor=SYSTEM,
+        action="policy.update",
+        entity="site_policy",
+        entity_id=1,
+        changes={"authorizations_required": [before, True], "reason": "demo cohort"},
+    )

@@ -73,6 +73,19 @@ def put_demo_admin(session: Session, *, username: str, password: str) -> None:
         user.password_hash = hash_password(password)
 
 
+def put_demo_password(session: Session, *, username: str, password: str) -> bool:
+    """Give an existing demo account (a demo nurse) this password; False when it is missing.
+
+    Only for `tracker demo`, as `put_demo_admin`: its login file is the only place that
+    knows the password.
+    """
+    user = find_user(session, username)
+    if user is None:
+        return False
+    user.password_hash = hash_password(password)
+    return True
+
+
 def list_users(session: Session, *, now: datetime | None = None) -> list[StaffRow]:
     """Every staff account by username, with its count of live web sessions."""
     now = now or utcnow()
