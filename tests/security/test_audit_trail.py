@@ -196,6 +196,14 @@ def test_every_api_write_is_audited_with_who_when_and_what(app, client, api_as, 
     )
     assert entries[0].action == "authorization.update"
     assert entries[0].changes == {"approved_g": [900.0, 1200.0]}  # the changed fields only
+    _, entries = api.write(
+        "POST",
+        "/api/v1/patients/{patient_id}/regimens/convert-to-sc",
+        as_=pharmacist,
+        ids=ids,
+        json={"interval_days": 7},
+    )
+    assert entries[0].action == "regimen.convert_to_sc"
     for path, body, mrn in (("accept", {}, "WEAR-A"), ("dismiss", {"reason": "away"}, "WEAR-D")):
         waning = {"patient_id": _wearing_off_patient(client, pharmacist[0], mrn=mrn)}
         api.write(

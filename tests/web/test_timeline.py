@@ -562,12 +562,24 @@ def record(*, regimen: bool = True, treatments: tuple[dict, ...] = ()) -> Patien
     """A record as patient_record builds it, from plain values and the rules' evaluation."""
     scores = [
         SimpleNamespace(
-            taken_on=d(n), measure="grip_vigorimeter", side="right", value=float(v), timing=t
+            taken_on=d(n),
+            measure="grip_vigorimeter",
+            side="right",
+            value=float(v),
+            timing=t,
+            source="clinic",
         )
         for t, n, v in GRIP
     ]
     scores.append(
-        SimpleNamespace(taken_on=d(40), measure="mrc_sum", side=None, value=54.0, timing="clinic")
+        SimpleNamespace(
+            taken_on=d(40),
+            measure="mrc_sum",
+            side=None,
+            value=54.0,
+            timing="clinic",
+            source="clinic",
+        )
     )
     courses = [
         {
@@ -695,7 +707,12 @@ def test_with_no_evaluation_of_the_response_no_score_is_a_peak_or_trough():
 def test_a_reading_marks_one_score_and_prefers_the_fitting_timing():
     same_day = [
         SimpleNamespace(
-            taken_on=d(28), measure="grip_vigorimeter", side="right", value=60.0, timing=t
+            taken_on=d(28),
+            measure="grip_vigorimeter",
+            side="right",
+            value=60.0,
+            timing=t,
+            source="clinic",
         )
         for t in ("post_infusion", "pre_infusion")
     ]
