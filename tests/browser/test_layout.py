@@ -17,7 +17,7 @@ from tracker.services.passwords import hash_password
 from tracker.store.engine import session_scope
 from tracker.store.models import StaffUser
 
-NURSE = "nina.nurse"  # whose week of home visits the pages show
+NURSE = "vera.visits"  # whose week of home visits the pages show
 WIDTHS = (1366, 1024, 768, 390)
 FITS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 # The outermost elements that run past the window's right edge (to name them when one does).

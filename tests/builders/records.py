@@ -474,12 +474,12 @@ def build_world(
     )
 
 
-def home_visit(session: Session, *, today: date, nurse: str = "nina.nurse") -> int:
+def home_visit(session: Session, *, today: date, nurse: str = "vera.visits") -> int:
     """A nurse account, a patient with a home address and a regimen, and a home visit of
     that nurse booked today at 09:00 (so this week's page shows one); the visit's id."""
     from tracker.store.models import StaffUser
 
-    session.add(StaffUser(username=nurse, role="nurse", full_name="Nina Nurse", password_hash="!"))
+    session.add(StaffUser(username=nurse, role="nurse", full_name="Vera Visits", password_hash="!"))
     patient = patients.create_patient(
         session,
         actor=SYSTEM,
