@@ -158,4 +158,10 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /calendar/patient/{token}.ics": "public",
     "GET /calendar/chair/{token}.ics": "public",
     "GET /calendar/nurse/{token}.ics": "public",
+    # The patient's diary: its address holds a secret token naming one patient.
+    "GET /diary/{token}": "public",
+    "POST /diary/{token}": "public",
+    "GET /patients/{patient_id}/diary": "pharmacist",
+    "POST /patients/{patient_id}/diary/issue": "pharmacist",
+    "POST /patients/{patient_id}/diary/revoke": "pharmacist",
 }

@@ -413,6 +413,7 @@ PATIENT_RECORD_READS = {
     "/patients/{patient_id}",
     "/patients/{patient_id}/book",
     "/patients/{patient_id}/calendar",
+    "/patients/{patient_id}/diary",
     "/patients/{patient_id}/edit",
     "/patients/{patient_id}/regimens/new",
     "/patients/{patient_id}/other-treatments",
@@ -431,6 +432,7 @@ PATIENT_RECORD_READS = {
     "/calendar/patient/{token}.ics",
     "/calendar/chair/{token}.ics",
     "/calendar/nurse/{token}.ics",
+    "/diary/{token}",  # the first name, read as the diary link (tests/web/test_diary.py)
     "/recall",
     "/recall.csv",
     "/api/v1/recall",

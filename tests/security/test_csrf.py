@@ -12,9 +12,12 @@ from tracker.store.models import StaffUser, WebSession
 
 
 def _page_writes(app) -> list[tuple[str, str]]:
-    # /login is the one form without a session; its own token is tested below.
+    # /login and the patient's diary are the forms without a session; their own tokens are
+    # tested below and in tests/web/test_diary.py.
     return [
-        (m, p) for m, p in route_keys(app) if m in WRITE_METHODS and not is_api(p) and p != "/login"
+        (m, p)
+        for m, p in route_keys(app)
+        if m in WRITE_METHODS and not is_api(p) and p not in {"/login", "/diary/{token}"}
     ]
 
 

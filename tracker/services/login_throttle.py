@@ -68,3 +68,15 @@ def _serialise(session: Session, key: str) -> None:
             text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
             {"space": _LOCK_SPACE, "key": key},
         )
+
+
+def wait_for(session: Session, which: ColumnElement[bool], now: datetime) -> int:
+    """How long tries matching `which` must wait (0: they may try); for other guessed
+    secrets, such as diary links, counted in the same table."""
+    return _wait(session, which, now)
+
+
+def serialise(session: Session, key: str) -> None:
+    """Hold a lock on `key` to the end of the transaction (PostgreSQL), so that tries sent
+    all at once are counted one after the other."""
+    _serialise(session, key)

@@ -23,6 +23,8 @@ TOKEN_AUTHENTICATED_PATHS = (
     "/calendar/patient/{token}.ics",
     "/calendar/chair/{token}.ics",
     "/calendar/nurse/{token}.ics",
+    # The patient's diary (tracker.web.diary): the token names one patient.
+    "/diary/{token}",
 )
 _HEADERS = {
     # A feed is fetched fresh each time and never kept by a shared cache.

@@ -9,9 +9,15 @@
 
 from fastapi import APIRouter
 
-from tracker.web import feeds
+from tracker.web import diary, feeds
 from tracker.web.api import interop as api_interop
-from tracker.web.pages import calendar_links, caseload_import, recall, review_report
+from tracker.web.pages import (
+    calendar_links,
+    caseload_import,
+    diary_links,
+    recall,
+    review_report,
+)
 
 router = APIRouter()
 router.include_router(api_interop.router)
@@ -20,3 +26,5 @@ router.include_router(recall.router)
 router.include_router(review_report.router)
 router.include_router(calendar_links.router)
 router.include_router(feeds.router)
+router.include_router(diary_links.router)
+router.include_router(diary.router)

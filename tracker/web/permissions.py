@@ -27,6 +27,7 @@ class Can:
     record_other_treatments: bool = False
     record_authorizations: bool = False  # record and correct funding authorisations
     issue_calendar_feed: bool = False  # a patient's calendar feed address
+    issue_diary_link: bool = False  # a patient's diary link (clinical rules 10)
     see_outbox: bool = False
     recall_lots: bool = False
     import_caseload: bool = False
@@ -47,6 +48,7 @@ NEEDS: dict[str, tuple[str, str]] = {
     "record_other_treatments": ("pharmacist", "GET /patients/{patient_id}/other-treatments"),
     "record_authorizations": ("pharmacist", "GET /patients/{patient_id}/authorizations"),
     "issue_calendar_feed": ("pharmacist", "GET /patients/{patient_id}/calendar"),
+    "issue_diary_link": ("pharmacist", "GET /patients/{patient_id}/diary"),
     "see_outbox": ("pharmacist", "GET /outbox"),
     "recall_lots": ("pharmacist", "GET /recall"),
     "import_caseload": ("pharmacist", "GET /import"),

@@ -17,6 +17,8 @@ SQLModel.metadata.naming_convention = {
 from tracker.store.models.authorizations import FundingAuthorization
 from tracker.store.models.diagnosis import DiagnosticAssessment
 from tracker.store.models.interop import CalendarFeed as CalendarFeed
+from tracker.store.models.interop import DiaryLink as DiaryLink
+from tracker.store.models.interop import DiaryNote as DiaryNote
 from tracker.store.models.opening import ClosureDay, OpeningHours, SiteCalendar
 from tracker.store.models.other_treatments import OtherTreatment, OtherTreatmentKind
 from tracker.store.models.patients import PATIENT_STATUSES, SEXES, Patient, Weight

@@ -1,6 +1,6 @@
 """Calendar feeds: the secret links that calendar apps subscribe to."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
@@ -46,3 +46,36 @@ class CalendarFeed(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DiaryLink(SQLModel, table=True):
+    """A patient's diary link: a secret address through which the patient records grip
+    readings, wear-off days and notes at home, with no staff account.
+
+    Only the token's SHA-256 is kept; a link expires on `expires_on` and a revoked one
+    (`revoked_at`) never works again.
+    """
+
+    __tablename__ = "diary_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_on: date
+    revoked_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DiaryNote(SQLModel, table=True):
+    """A note the patient wrote through a diary link."""
+
+    __tablename__ = "diary_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", index=True)
+    diary_link_id: int = Field(foreign_key="diary_link.id", ondelete="CASCADE")
+    written_on: date
+    text: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,236 @@
+"""TOKEN-AUTHENTICATED: the patient's diary page, `/diary/{token}` (clinical rules 10).
+
+The secret token in the address names one patient and can do only this: show the page (the
+patient's first name, nothing else of the record) and record grip readings, a wear-off day
+and a note as home readings. It is not a session and not a bearer token: no other route
+reads it. An unknown token answers 404 and counts as a failed try from the address (429
+after `login_throttle.FAILURE_LIMIT` in its window); an expired or revoked link answers 410
+with plain words and writes nothing. The form carries a double-submit token of its own, as
+the login form does, and must come from this site.
+"""
+
+import math
+import secrets
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from tracker.rules.vocabulary import MeasureCode, Timing
+from tracker.services import diary
+from tracker.services.errors import Invalid, NotFound
+from tracker.store.types import utcnow
+from tracker.web.deps import DbSession, Today, client_ip
+from tracker.web.security import from_this_site
+from tracker.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+DIARY_CSRF_COOKIE = "tracker_diary_csrf"
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+}
+DEVICES = (
+    (MeasureCode.GRIP_DYNAMOMETER, "Jamar / dynamometer (kg)"),
+    (MeasureCode.GRIP_VIGORIMETER, "Vigorimeter (kPa)"),
+)
+TIMINGS = (
+    (Timing.PRE_INFUSION, "The day before or the morning of an infusion"),
+    (Timing.POST_INFUSION, "In the days after an infusion"),
+    (Timing.CLINIC, "Another day"),
+)
+
+
+def _opened(request: Request, db, token: str, today: date):
+    """(opened link, None) or (None, the answer to give instead)."""
+    try:
+        return diary.open_link(
+            db, token=token, today=today, now=utcnow(), ip_address=client_ip(request)
+        ), None
+    except diary.DiaryGuessThrottled as exc:
+        page = _gone(request, exc.status_code, exc.message)
+        page.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return None, page
+    except diary.DiaryLinkGone:
+        return None, _gone(
+            request,
+            410,
+            "This diary link no longer works: it has expired or was withdrawn. "
+            "Please ask the infusion team for a new one.",
+        )
+    except NotFound:
+        return None, _gone(
+            request, 404, "This diary link is not known. Check the address you were given."
+        )
+
+
+def _gone(request: Request, status: int, message: str) -> Response:
+    page = render(request, "diary_closed.html", {"message": message}, status_code=status)
+    page.headers.update(_HEADERS)
+    return page
+
+
+def _form(
+    request: Request,
+    *,
+    first_name: str,
+    today: date,
+    values: dict | None = None,
+    error: str = "",
+    done: int = 0,
+    status_code: int = 200,
+) -> Response:
+    csrf = secrets.token_urlsafe(24)
+    page = render(
+        request,
+        "diary.html",
+        {
+            "first_name": first_name,
+            "today": today,
+            "devices": DEVICES,
+            "timings": TIMINGS,
+            "values": values or {},
+            "error": error,
+            "done": done,
+            "diary_csrf": csrf,
+        },
+        status_code=status_code,
+    )
+    page.headers.update(_HEADERS)
+    settings = request.app.state.settings
+    page.set_cookie(
+        DIARY_CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="strict",
+        secure=settings.env == "production",
+        max_age=3600,
+        path="/diary",
+    )
+    return page
+
+
+@router.get("/diary/{token}")
+def diary_page(request: Request, db: DbSession, today: Today, token: str):
+    """The patient's diary form (the token in the address is the credential)."""
+    opened, refusal = _opened(request, db, token, today)
+    if opened is None:
+        return refusal
+    return _form(request, first_name=opened.first_name, today=today)
+
+
+def _number(text: str, field: str) -> float | None:
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise Invalid("write a number, such as 32.5", field=field) from None
+    if not math.isfinite(value):
+        raise Invalid("write a number, such as 32.5", field=field)
+    return value
+
+
+def _day(text: str, field: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid("choose a day", field=field) from None
+
+
+@router.post("/diary/{token}")
+def diary_submit(
+    request: Request,
+    db: DbSession,
+    today: Today,
+    token: str,
+    diary_csrf: Annotated[str, Form(max_length=100)] = "",
+    taken_on: Annotated[str, Form(max_length=10)] = "",
+    grip_measure: Annotated[str, Form(max_length=30)] = MeasureCode.GRIP_DYNAMOMETER,
+    grip_left: Annotated[str, Form(max_length=20)] = "",
+    grip_right: Annotated[str, Form(max_length=20)] = "",
+    timing: Annotated[str, Form(max_length=15)] = "",
+    wore_off_on: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+):
+    """Record what the patient entered, as home readings of the link's own patient."""
+    opened, refusal = _opened(request, db, token, today)
+    if opened is None:
+        return refusal
+    values = {
+        "taken_on": taken_on,
+        "grip_measure": grip_measure,
+        "grip_left": grip_left,
+        "grip_right": grip_right,
+        "timing": timing,
+        "wore_off_on": wore_off_on,
+        "note": note,
+    }
+    settings = request.app.state.settings
+    cookie = request.cookies.get(DIARY_CSRF_COOKIE, "")
+    foreign = not from_this_site(
+        request.headers, own_url=str(request.base_url), base_url=settings.base_url
+    )
+    if foreign or not cookie or not secrets.compare_digest(cookie, diary_csrf):
+        return _form(
+            request,
+            first_name=opened.first_name,
+            today=today,
+            values=values,
+            error="The form expired. Please try again.",
+            status_code=403,
+        )
+    try:
+        left = _number(grip_left, "grip_left")
+        right = _number(grip_right, "grip_right")
+        if (left is not None or right is not None) and not timing:
+            raise Invalid("say when you measured your grip", field="timing")
+        entry = diary.DiaryEntry(
+            taken_on=_day(taken_on, "taken_on") or today,
+            grip_measure=grip_measure,
+            grip_left=left,
+            grip_right=right,
+            timing=timing or Timing.CLINIC,
+            wore_off_on=_day(wore_off_on, "wore_off_on"),
+            note=note,
+        )
+        done = diary.record_entry(
+            db, link=opened.link, entry=entry, today=today, ip_address=client_ip(request)
+        )
+    except Invalid as exc:
+        return _form(
+            request,
+            first_name=opened.first_name,
+            today=today,
+            values=values,
+            error=f"{_FIELD_NAMES.get(exc.field or '', 'Entry')}: {exc.message}",
+            status_code=422,
+        )
+    if not done:
+        return _form(
+            request,
+            first_name=opened.first_name,
+            today=today,
+            values=values,
+            error="Nothing to save: fill in at least one box.",
+            status_code=422,
+        )
+    return _form(request, first_name=opened.first_name, today=today, done=done)
+
+
+_FIELD_NAMES = {
+    "grip_left": "Left hand",
+    "grip_right": "Right hand",
+    "value": "Grip",
+    "taken_on": "Day measured",
+    "timing": "When",
+    "grip_measure": "Device",
+    "wore_off_on": "Day it wore off",
+}
