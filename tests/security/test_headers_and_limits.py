@@ -276,6 +276,10 @@ PAGE_PARAMETERS_BOUNDED_ELSEWHERE = {
     "GET /calendar/patient/{token}.ics path:token",
     "GET /calendar/chair/{token}.ics path:token",
     "GET /calendar/nurse/{token}.ics path:token",
+    # The same shape check for a diary link (tracker/services/diary.py): 404, or 429 once an
+    # address has guessed too often.
+    "GET /diary/{token} path:token",
+    "POST /diary/{token} path:token",
 }
 
 
