@@ -14,22 +14,20 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from tracker.rules import MEASURES, RegimenFact, current_regimen
-from tracker.rules.adherence import count_in_window, course_timings
+from tracker.rules import MEASURES, current_regimen
 from tracker.rules.authorizations import AuthorizationStanding
 from tracker.rules.evaluate import Flag
 from tracker.rules.measures import series_label
 from tracker.rules.renewal import PeriodChange, TaperStep, period_changes, taper_steps
-from tracker.rules.vocabulary import CourseStatus, FlagCode
+from tracker.rules.vocabulary import FlagCode
 from tracker.services import regimens as regimen_service
 from tracker.services.authorizations import get_authorization
 from tracker.services.errors import NotFound
 from tracker.services.evaluation import evaluate_patient
 from tracker.services.patients import get_patient
-from tracker.services.policy import load_policy
-from tracker.services.review_report import CourseLine
+from tracker.services.review_report import CourseLine, period_courses
 from tracker.store.ids import stored_id
-from tracker.store.models import Assessment, FundingAuthorization, Infusion, Patient, Product
+from tracker.store.models import Assessment, FundingAuthorization, Patient
 
 # The flags a payer weighs against renewing.
 PACKET_FLAGS = (FlagCode.NO_RESPONSE, FlagCode.REFRACTORY)
@@ -87,41 +85,9 @@ def renewal_packet(
     standing = next(
         (s for s in evaluation.authorizations if s.authorization.id == authorization_id), None
     )
-    regimens = regimen_service.regimens(session, patient_id=patient_id)
-    facts = [
-        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in regimens
-    ]
-    given = session.exec(
-        select(Infusion)
-        .where(Infusion.patient_id == patient_id, Infusion.status == CourseStatus.GIVEN)
-        .order_by(Infusion.scheduled_on, Infusion.id)
-    ).all()
-    policy = load_policy(session).with_patient_bounds(
-        patient.min_interval_days, patient.max_interval_days
-    )
-    timings = {
-        t.given_on: t
-        for t in course_timings(
-            regimens=facts,
-            given_on=[c.scheduled_on for c in given if c.scheduled_on <= end],
-            policy=policy,
-        )
-    }
-    in_window, counted = count_in_window(timings.values(), start=start, end=end)
-    products = {p.id: p.name for p in session.exec(select(Product))}
-    lines = [
-        CourseLine(
-            given_on=c.scheduled_on,
-            days=c.days,
-            dose_g=c.dose_g,
-            product=products.get(c.product_id),
-            timing=timings.get(c.scheduled_on),
-            reactions=c.reactions,
-            premedication=c.premedication,
-        )
-        for c in given
-        if start <= c.scheduled_on <= end
-    ]
+    period = period_courses(session, patient=patient, start=start, end=end)
+    regimens, facts = period.regimens, period.facts
+    lines, in_window, counted = period.lines, period.in_window, period.counted
     first_course_on = lines[0].given_on if lines else None
     scores = session.exec(
         select(Assessment)

@@ -15,7 +15,7 @@ from tracker.services.errors import Invalid
 from tracker.services.patients import get_patient
 from tracker.services.policy import load_policy
 from tracker.store.ids import stored_id
-from tracker.store.models import Assessment, Infusion, Patient, Product, Review
+from tracker.store.models import Assessment, Infusion, Patient, Product, Regimen, Review
 
 # The two reviews the guidelines ask for: 6 months after starting, then every 12 months.
 PERIOD_DAYS = {6: 182, 12: 365}
@@ -86,41 +86,9 @@ def review_report(session: Session, *, patient_id: int, end: date, months: int) 
         raise Invalid("the period is 6 or 12 months", field="months")
     patient = get_patient(session, patient_id)
     start = end - timedelta(days=PERIOD_DAYS[months]) + timedelta(days=1)
-    regimens = regimen_service.regimens(session, patient_id=patient_id)
-    facts = [
-        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in regimens
-    ]
-    courses = session.exec(
-        select(Infusion)
-        .where(Infusion.patient_id == patient_id, Infusion.status == CourseStatus.GIVEN)
-        .order_by(Infusion.scheduled_on, Infusion.id)
-    ).all()
-    policy = load_policy(session).with_patient_bounds(
-        patient.min_interval_days, patient.max_interval_days
-    )
-    timings = {
-        t.given_on: t
-        for t in course_timings(
-            regimens=facts,
-            given_on=[c.scheduled_on for c in courses if c.scheduled_on <= end],
-            policy=policy,
-        )
-    }
-    in_window, given = count_in_window(timings.values(), start=start, end=end)
-    products = {p.id: p.name for p in session.exec(select(Product))}
-    lines = [
-        CourseLine(
-            given_on=c.scheduled_on,
-            days=c.days,
-            dose_g=c.dose_g,
-            product=products.get(c.product_id),
-            timing=timings.get(c.scheduled_on),
-            reactions=c.reactions,
-            premedication=c.premedication,
-        )
-        for c in courses
-        if start <= c.scheduled_on <= end
-    ]
+    period = period_courses(session, patient=patient, start=start, end=end)
+    regimens, facts, courses = period.regimens, period.facts, period.given_ever
+    lines, in_window, given = period.lines, period.in_window, period.counted
     first_course_on = courses[0].scheduled_on if courses else None
     current_at_start = current_regimen(facts, start)
     in_effect = [
@@ -220,3 +188,60 @@ def _score(row: Assessment) -> Score:
 def _order(key: tuple[str, str | None, str]) -> tuple[int, str, bool]:
     measure, side, source = key
     return list(MEASURES).index(measure), side or "", source != "clinic"
+
+
+@dataclass(frozen=True)
+class PeriodCourses:
+    """A patient's regimens and given courses, with the courses of a period as report lines
+    and how many of the period's counted courses came inside their window."""
+
+    regimens: list[Regimen]
+    facts: list[RegimenFact]
+    given_ever: list[Infusion]  # every course given, oldest first
+    lines: list[CourseLine]  # those given from start to end
+    in_window: int
+    counted: int
+
+
+def period_courses(session: Session, *, patient: Patient, start: date, end: date) -> PeriodCourses:
+    """The courses given from `start` to `end` as the review report and the renewal packet
+    show them, each with its timing against the regimen then current."""
+    patient_id = stored_id(patient)
+    regimens = regimen_service.regimens(session, patient_id=patient_id)
+    facts = [
+        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in regimens
+    ]
+    courses = list(
+        session.exec(
+            select(Infusion)
+            .where(Infusion.patient_id == patient_id, Infusion.status == CourseStatus.GIVEN)
+            .order_by(Infusion.scheduled_on, Infusion.id)
+        ).all()
+    )
+    policy = load_policy(session).with_patient_bounds(
+        patient.min_interval_days, patient.max_interval_days
+    )
+    timings = {
+        t.given_on: t
+        for t in course_timings(
+            regimens=facts,
+            given_on=[c.scheduled_on for c in courses if c.scheduled_on <= end],
+            policy=policy,
+        )
+    }
+    in_window, counted = count_in_window(timings.values(), start=start, end=end)
+    products = {p.id: p.name for p in session.exec(select(Product))}
+    lines = [
+        CourseLine(
+            given_on=c.scheduled_on,
+            days=c.days,
+            dose_g=c.dose_g,
+            product=products.get(c.product_id),
+            timing=timings.get(c.scheduled_on),
+            reactions=c.reactions,
+            premedication=c.premedication,
+        )
+        for c in courses
+        if start <= c.scheduled_on <= end
+    ]
+    return PeriodCourses(regimens, facts, courses, lines, in_window, counted)
