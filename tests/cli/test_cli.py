@@ -119,3 +119,17 @@ def test_sweep_reports_and_validates_the_day(db_url):
     assert "2026-03-01" in ok.stderr + ok.stdout
     bad = tracker("sweep", "--on", "2026-02-30", env_url=db_url)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_demo_prints_each_diary_keepers_link_once_and_keeps_only_its_digest(db_url):
+    from tracker.services.diary import token_digest
+    from tracker.store.models import DiaryLink
+
+    result = tracker("demo", "--patients", "40", "--today", "2026-06-10", env_url=db_url)
+    assert result.returncode == 0, result.stderr
+    links = [line for line in result.stdout.splitlines() if "Demo diary link for" in line]
+    assert links and sum("(home grips wear off)" in line for line in links) == 1
+    tokens = {line.rsplit("/diary/", 1)[1] for line in links}
+    with session_scope(make_engine(db_url), write=False) as session:
+        stored = set(session.exec(select(DiaryLink.token_hash)).all())
+    assert stored == {token_digest(t) for t in tokens}

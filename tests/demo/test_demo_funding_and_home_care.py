@@ -179,7 +179,14 @@ def test_one_nurses_visits_never_overlap(cohort, session):
 
 def test_without_funding_and_home_care_the_demo_is_as_before(session):
     summary = load_demo(
-        session, patients=20, seed=3, today=DAY, zone="UTC", funding=False, home_care=False
+        session,
+        patients=20,
+        seed=3,
+        today=DAY,
+        zone="UTC",
+        funding=False,
+        home_care=False,
+        self_care=False,
     )
     assert summary.funding == {} and summary.nurses == 0 and summary.home_patients == 0
     assert not session.exec(select(FundingAuthorization)).all()

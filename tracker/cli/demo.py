@@ -2,11 +2,15 @@
 
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from tracker.cli.console import console, day_or_today, fail
 from tracker.settings import get_settings
+
+if TYPE_CHECKING:
+    from tracker.demo import DemoSummary
 
 DEMO_ADMIN = "demo-admin"
 
@@ -47,8 +51,18 @@ def demo(
             except DemoRefused as exc:
                 fail(str(exc))
             console.print(f"loaded {summary}")
+            _print_diary_links(summary)
     if admin_login_file is not None:
         _ensure_demo_admin(admin_login_file)
+
+
+def _print_diary_links(summary: "DemoSummary") -> None:
+    """The demo diary keepers' links: shown once, as staff would hand them out (only their
+    digests are stored; a new one can be issued from the patient's page)."""
+    base = get_settings().base_url.rstrip("/")
+    for mrn, token in summary.diary_tokens.items():
+        why = " (home grips wear off)" if mrn == summary.wear_off_at_home else ""
+        typer.echo(f"Demo diary link for {mrn}{why}: {base}/diary/{token}")
 
 
 def _ensure_demo_admin(path: Path) -> None:

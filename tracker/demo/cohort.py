@@ -10,16 +10,19 @@ from sqlalchemy.orm import Session
 
 from tracker.demo import archetypes as arch
 from tracker.demo import funding as fund
-from tracker.demo import homecare
+from tracker.demo import homecare, selfcare
 from tracker.demo.calendar import at
 from tracker.demo.guard import DemoRefused, ensure_demo_allowed, has_demo
 from tracker.demo.patient import Bundle, Context, Roles, build_patient
 from tracker.demo.pharmacy import ChairBook, LotPool
 from tracker.rules.policy import SitePolicy
+from tracker.rules.vocabulary import Source
 from tracker.services import demo_data
 from tracker.store.ids import stored_id
 from tracker.store.models import (
     Assessment,
+    DiaryLink,
+    DiaryNote,
     FundingAuthorization,
     InfusionLot,
     Review,
@@ -59,6 +62,11 @@ class DemoSummary:
     home_patients: int = 0
     home_given: int = 0  # given courses at home
     home_booked: int = 0  # home visits to come
+    sc_patients: int = 0  # converted to weekly SCIG they infuse themselves
+    diary_patients: int = 0  # IVIG patients with home grip readings
+    wear_off_at_home: str | None = None  # MRN of the one whose home readings wear off
+    # Each diary link's token by MRN (only digests are stored): random, so not compared.
+    diary_tokens: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in self.by_archetype.items() if v)
@@ -74,6 +82,11 @@ class DemoSummary:
                 f"; {self.nurses} nurses visit {self.home_patients} patients at home "
                 f"({self.home_given} courses given, {self.home_booked} booked)"
             )
+        if self.sc_patients or self.diary_patients:
+            text += (
+                f"; {self.sc_patients} infuse SCIG themselves, {self.diary_patients} more "
+                f"keep a diary of home grips"
+            )
         return text
 
 
@@ -87,12 +100,14 @@ def load_demo(
     zone: ZoneInfo | str | None = None,
     funding: bool = True,
     home_care: bool = True,
+    self_care: bool = True,
 ) -> DemoSummary:
     """Write a synthetic cohort ending on `today` into the session (the caller commits).
 
     With `funding`, every patient has funding authorisations, a few in a state the worklist
     flags, and the site policy requires them (so that a course no authorisation covers is
-    flagged); with `home_care`, two nurses visit a few patients at home.
+    flagged); with `home_care`, two nurses visit a few patients at home; with `self_care`, a
+    few infuse SCIG themselves and a few IVIG patients keep a diary of home grip readings.
     """
     # The same seed, size, day and zone give the same rows, ids included on an empty
     # database. `zone` is the site time zone in which the clinical days' clock times are
@@ -136,6 +151,13 @@ def load_demo(
     trying = homecare.choose(home_rng, kinds, roles, wanted)
     nurses = homecare.NurseBook(nurse_ids, ctx.policy.home_visit_buffer_minutes)
     homes = 0
+    self_rng = Random(f"{seed}:self")
+    sc_wanted = selfcare.sc_count(patients) if self_care else 0
+    diary_wanted = selfcare.diary_count(patients) if self_care else 0
+    candidates = set(selfcare.choose(self_rng, kinds, roles))
+    sc_done = diaries = 0
+    wear_off_at_home = None
+    tokens: dict[str, str] = {}
     plans: list[fund.Current] = []
     chunk: list[tuple[Bundle, Roles]] = []
     for number, (kind, role) in enumerate(zip(kinds, roles, strict=True), start=1):
@@ -143,10 +165,18 @@ def load_demo(
         chosen = homes < wanted and number - 1 in trying
         if chosen and homecare.make_home(home_rng, bundle, nurses, homes % 2, today, ctx.zone):
             homes += 1
+        elif number - 1 in candidates:
+            if sc_done < sc_wanted and selfcare.make_sc(self_rng, ctx, bundle):
+                sc_done += 1
+            elif diaries < diary_wanted and selfcare.make_diary(
+                self_rng, ctx, bundle, wears_off=diaries == 0
+            ):
+                wear_off_at_home = wear_off_at_home or bundle.patient.mrn
+                diaries += 1
         chunk.append((bundle, role))
         if len(chunk) == CHUNK or number == patients:
             bundles = [b for b, _ in chunk]
-            _write(session, bundles)
+            tokens |= _write(session, bundles, today)
             tally.add(bundles)
             if funding:
                 plans += _fund(session, funding_rng, chunk, today, ctx.zone, tally)
@@ -162,7 +192,15 @@ def load_demo(
         summary = replace(
             summary, funding=states, authorizations=tally.numbers["authorizations"] + len(rows)
         )
-    return replace(summary, nurses=len(nurse_ids), home_patients=homes)
+    return replace(
+        summary,
+        nurses=len(nurse_ids),
+        home_patients=homes,
+        sc_patients=sc_done,
+        diary_patients=diaries,
+        wear_off_at_home=wear_off_at_home,
+        diary_tokens=tokens,
+    )
 
 
 def _fund(
@@ -248,7 +286,8 @@ def assign_roles(rng: Random, kinds: Sequence[str]) -> list[Roles]:
     return roles
 
 
-def _write(session: Session, bundles: list[Bundle]) -> None:
+def _write(session: Session, bundles: list[Bundle], today: date) -> dict[str, str]:
+    """Write the bundles' rows; the diary links' tokens by MRN."""
     # One flush per table level: the ids of one level are the foreign keys of the next.
     demo_data.add_and_flush(session, [b.patient for b in bundles])
     for b in bundles:
@@ -268,6 +307,7 @@ def _write(session: Session, bundles: list[Bundle]) -> None:
         reviews += [{**row, "patient_id": pid} for row in b.reviews]
         assessments += [
             {
+                "source": Source.CLINIC,  # every row names it: one bulk insert, one shape
                 **row,
                 "patient_id": pid,
                 "infusion_id": None if i is None else stored_id(b.infusions[i][0]),
@@ -282,6 +322,22 @@ def _write(session: Session, bundles: list[Bundle]) -> None:
         (Assessment, assessments),
     ):
         demo_data.insert_in_order(session, model, rows)
+    return _write_diaries(session, [b for b in bundles if b.diary_link is not None], today)
+
+
+def _write_diaries(session: Session, bundles: list[Bundle], today: date) -> dict[str, str]:
+    links, tokens = [], {}
+    for b in bundles:
+        row, tokens[b.patient.mrn] = selfcare.link_rows(b, stored_id(b.patient), today)
+        links.append(DiaryLink(**row))
+    demo_data.add_and_flush(session, links)
+    notes = [
+        {**note, "patient_id": stored_id(b.patient), "diary_link_id": stored_id(link)}
+        for b, link in zip(bundles, links, strict=True)
+        for note in b.diary_notes
+    ]
+    demo_data.insert_in_order(session, DiaryNote, notes)
+    return tokens
 
 
 class _Tally:

@@ -90,6 +90,9 @@ class Bundle:
     assessments: list[tuple[dict, int | None]] = field(default_factory=list)
     weights: list[dict] = field(default_factory=list)
     reviews: list[dict] = field(default_factory=list)
+    # A diary patient's link (when it was issued) and notes (selfcare), written with ids.
+    diary_link: dict | None = None
+    diary_notes: list[dict] = field(default_factory=list)
 
 
 def build_patient(ctx: Context, number: int, archetype: str, roles: Roles) -> Bundle:
