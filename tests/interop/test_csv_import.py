@@ -232,6 +232,47 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
         ("courses", {"scheduled_on": d(5), "status": "cancelled"}, "cancel_reason", ""),
         (
             "courses",
+            {"scheduled_on": d(5), "status": "booked", "site": "home_nurse"},
+            "nurse",
+            "a home visit needs a nurse",
+        ),
+        (
+            "courses",
+            {"scheduled_on": d(5), "status": "booked", "site": "home_nurse", "nurse": "nobody"},
+            "nurse",
+            "'nobody' is not an active nurse",
+        ),
+        (
+            "courses",
+            {"scheduled_on": d(5), "status": "booked", "site": "self", "chair": "C1"},
+            "chair",
+            "(site self) has no chair",
+        ),
+        (
+            "regimens",
+            {
+                "starts_on": d(-1),
+                "dose_g_per_kg": "0.5",
+                "interval_days": "10",
+                "route": "sc",
+            },
+            "interval_days",
+            "7 or 14",
+        ),
+        (
+            "scores",
+            {
+                "taken_on": d(-1),
+                "measure": "mrc_sum",
+                "value": "40",
+                "timing": "clinic",
+                "source": "ward",
+            },
+            "source",
+            "",
+        ),
+        (
+            "courses",
             {"scheduled_on": d(5), "status": "booked", "lots": "L1:1"},
             "lots",
             "lots are recorded when the course is given",

@@ -19,6 +19,7 @@ from tracker.store.models import (
     InfusionLot,
     Patient,
     Regimen,
+    StaffUser,
     Weight,
 )
 
@@ -34,6 +35,7 @@ REGIMEN_COLUMNS = (
     "weight_basis",
     "reason",
     "override_reason",
+    "route",
 )
 LOT_COLUMNS = ("infusion_id", "lot_number", "vials", "size_g", "expires_on")
 COURSE_COLUMNS = (
@@ -43,6 +45,8 @@ COURSE_COLUMNS = (
     "status",
     "start_time",
     "chair_id",
+    "site",
+    "nurse_id",
     "days",
     "chair_minutes",
     "dose_g",
@@ -52,7 +56,21 @@ COURSE_COLUMNS = (
     "notes",
     "cancel_reason",
 )
-SCORE_COLUMNS = ("patient_id", "taken_on", "measure", "side", "value", "timing", "infusion_id")
+SCORE_COLUMNS = (
+    "patient_id",
+    "taken_on",
+    "measure",
+    "side",
+    "value",
+    "timing",
+    "infusion_id",
+    "source",
+)
+
+
+def staff_usernames(session: Session) -> dict[int, str]:
+    """Every staff account's username by id, former staff too (the nurses of old visits)."""
+    return {uid: name for uid, name in session.exec(select(StaffUser.id, StaffUser.username))}
 
 
 def patient_count(session: Session) -> int:

@@ -16,7 +16,13 @@ from tracker.rules import weight_change
 from tracker.rules.plausibility import LOT_TOTAL_TOLERANCE_G, lots_total_difference
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services.catalogue import every_chair, every_product
-from tracker.services.exports import CaseloadRows, caseload_rows, patient_batches, patient_count
+from tracker.services.exports import (
+    CaseloadRows,
+    caseload_rows,
+    patient_batches,
+    patient_count,
+    staff_usernames,
+)
 from tracker.store.ids import stored_id
 from tracker.store.models import Patient
 
@@ -56,11 +62,16 @@ def write_caseload_to(
     counts = dict.fromkeys(KINDS, 0)
     products = {stored_id(p): p.code for p in every_product(session)}
     chairs = {stored_id(c): c.code for c in every_chair(session)}
+    nurses = staff_usernames(session)
     total = patient_count(session)
     done = 0
     for patients in patient_batches(session, batch_size):
         rows = _batch_rows(
-            caseload_rows(session, [stored_id(p) for p in patients]), patients, products, chairs
+            caseload_rows(session, [stored_id(p) for p in patients]),
+            patients,
+            products,
+            chairs,
+            nurses,
         )
         for kind in KINDS:
             for row in rows[kind]:
@@ -77,6 +88,7 @@ def _batch_rows(
     patients: Sequence[Patient],
     products: dict[int, str],
     chairs: dict[int, str],
+    nurses: dict[int, str],
 ) -> dict[str, list[dict]]:
     mrn = {stored_id(p): p.mrn for p in patients}
     out: dict[str, list[dict]] = {k: [] for k in KINDS}
@@ -123,6 +135,7 @@ def _batch_rows(
                 "weight_basis": r.weight_basis,
                 "reason": r.reason,
                 "override_reason": r.override_reason,
+                "route": r.route,
             }
         )
     lots: dict[int, list] = defaultdict(list)
@@ -139,6 +152,8 @@ def _batch_rows(
                 "status": c.status,
                 "start_time": c.start_time,
                 "chair": chairs.get(c.chair_id),
+                "site": c.site,
+                "nurse": nurses.get(c.nurse_id),
                 "days": c.days,
                 "chair_minutes": c.chair_minutes,
                 "dose_g": c.dose_g if given else None,
@@ -176,6 +191,7 @@ def _batch_rows(
                 "value": a.value,
                 "timing": a.timing,
                 "course_on": course_day.get(a.infusion_id),
+                "source": a.source,
             }
         )
     for au in stored.authorizations:

@@ -36,6 +36,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "weight_basis",
         "reason",
         "override_reason",
+        "route",
     ),
     "courses": (
         "mrn",
@@ -43,6 +44,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "status",
         "start_time",
         "chair",
+        "site",
+        "nurse",
         "days",
         "chair_minutes",
         "dose_g",
@@ -54,7 +57,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "notes",
         "cancel_reason",
     ),
-    "scores": ("mrn", "taken_on", "measure", "side", "value", "timing", "course_on"),
+    "scores": ("mrn", "taken_on", "measure", "side", "value", "timing", "course_on", "source"),
     "authorizations": (
         "mrn",
         "payer",

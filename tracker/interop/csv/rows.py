@@ -34,6 +34,7 @@ from tracker.rules.plausibility import (
     check_regimen_entry,
     check_weight_entry,
 )
+from tracker.rules.visits import bound_by_opening_hours
 from tracker.rules.vocabulary import CourseStatus, PatientStatus, codes
 from tracker.schemas.authorizations import AuthorizationCreate
 from tracker.schemas.common import TEXT_SOURCE, Day, Reason
@@ -43,6 +44,7 @@ from tracker.schemas.treatment import InfusionCreate, LotInput, RegimenCreate
 from tracker.services.errors import ServiceError
 from tracker.services.opening import check_course_open
 from tracker.services.regimens import check_regimen_limits
+from tracker.services.visits import check_site, claim_nurse, nurse_by_username
 
 Problems = list[tuple[str, str]]  # (column, message)
 COURSE_STATUSES = codes(CourseStatus)
@@ -162,6 +164,7 @@ def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> 
             interval_days=data.interval_days,
             override_reason=data.override_reason,
             policy=policy,
+            route=data.route,
         )
     )
     product_id = _product_id(data.product_code, ctx, "product_code")
@@ -184,7 +187,7 @@ def check_regimen(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> 
             dose_g_per_kg=data.dose_g_per_kg,
             days_per_course=data.days_per_course,
             basis=data.weight_basis,
-            policy=policy,
+            policy=policy.for_route(data.route),  # SC doses round to their own step
         )
     except DosingError as exc:
         raise RowRefused([(exc.field, exc.message)]) from exc
@@ -200,6 +203,8 @@ class CourseRow:
     status: str
     days: int
     chair_id: int | None
+    site: str
+    nurse_id: int | None
     chair_minutes: int
     dose_g: float | None
     product_id: int | None
@@ -253,7 +258,22 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     if minutes is None:
         minutes = _estimated_minutes(entry, data.scheduled_on, dose_g, product_id, ctx)
-    if status == CourseStatus.BOOKED:  # the suite's hours bind a booking, as in the service
+    _service_rule(lambda: check_site(data.site, chair=data.chair, nurse=data.nurse))
+    nurse = _service_value(lambda: nurse_by_username(ctx.session, data.nurse))
+    if nurse is not None and status == CourseStatus.BOOKED:  # held as the booking desk holds it
+        _service_rule(
+            lambda: claim_nurse(
+                ctx.session,
+                nurse=nurse,
+                first_day=data.scheduled_on,
+                days=data.days,
+                start=data.start_time,
+                minutes=minutes or 0,
+                buffer_minutes=ctx.policy.home_visit_buffer_minutes,
+            )
+        )
+    # The suite's hours bind a booking in the centre, as in the service.
+    if status == CourseStatus.BOOKED and bound_by_opening_hours(data.site):
         _service_rule(
             lambda: check_course_open(
                 ctx.session,
@@ -283,6 +303,8 @@ def check_course(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> C
         status=status,
         days=data.days,
         chair_id=chair.id if chair else None,
+        site=data.site,
+        nurse_id=nurse.id if nurse else None,
         chair_minutes=minutes,
         dose_g=data.dose_g if given else None,
         product_id=product_id,
@@ -432,8 +454,12 @@ def _plausible(check) -> None:
 
 
 def _service_rule(check) -> None:
+    _service_value(check)
+
+
+def _service_value(check):
     try:
-        check()
+        return check()
     except ServiceError as exc:
         raise RowRefused([(exc.field or "row", exc.message)]) from exc
 
