@@ -36,6 +36,7 @@ SEQUENCED = (
     "patient",
     "weight",
     "regimen",
+    "funding_authorization",
     "infusion",
     "infusion_lot",
     "assessment",
@@ -183,7 +184,22 @@ def build(
                 (f"B{k + 1:03d}", f"Bench chair {k + 1}", True),
             )[0][0]
         )
-    bookings = Bookings(chairs)
+    # Visiting nurses for the home-visit patients: about one per 1,500 patients.
+    nurses = [
+        writer.one(
+            "INSERT INTO staff_user (username, full_name, role, password_hash, is_active, "
+            "password_changed_at, created_at) VALUES (?, ?, 'nurse', ?, ?, ?, ?) RETURNING id",
+            (f"nurse{k + 1}", f"Bench Nurse {k + 1}", "!", True, _now(), _now()),
+        )[0][0]
+        for k in range(max(2, patients // 1500))
+    ]
+    # The site requires funding authorisations (clinical rules 8): every course is checked
+    # against them, and the sweep flags the patients whose next course none covers.
+    writer.one(
+        'INSERT INTO site_policy (id, "values", updated_at) VALUES (1, ?, ?)',
+        ('{"authorizations_required": true}', _now()),
+    )
+    bookings = Bookings(chairs, nurses)
     counts = dict.fromkeys(TABLES, 0)
     for first in range(1, patients + 1, CHUNK):
         last = min(patients, first + CHUNK - 1)
