@@ -1,4 +1,4 @@
-"""Build a synthetic cohort straight into a fresh database, in bulk, then sweep it once.
+"""Build a synthetic cohort straight into a fresh database, in bulk.
 
     .venv/bin/python bench/cohort.py --patients 10000 --url sqlite:///bench.db
     .venv/bin/python bench/cohort.py --patients 10000 \
@@ -7,8 +7,10 @@
 The database is migrated by Alembic, then written with PostgreSQL's COPY (foreign-key
 triggers off for the load: the rows are consistent by construction) or SQLite's executemany
 in large transactions with `synchronous=OFF`; sequences are moved past the ids written. One
-more patient gets 10 years of history (for the patient page benchmark) and a pharmacist
-`bench` logs in with BENCH_PASSWORD. The real sweep then fills `patient_state`.
+more patient gets 10 years of history (for the patient page benchmark), a pharmacist
+`bench` logs in with BENCH_PASSWORD, visiting nurses hold the home visits, the site policy
+requires funding authorisations and the suite opens every day. bench/run.py then fills
+`patient_state` with `tracker sweep --full`.
 """
 
 from __future__ import annotations

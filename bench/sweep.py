@@ -25,6 +25,7 @@ import io
 import json
 import os
 import pstats
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -146,12 +147,17 @@ class Tracker:
 
 
 def profile_text(path: Path, lines: int = PROFILE_LINES) -> str:
-    """The top functions of a cProfile file by cumulative time, paths made short."""
+    """The top functions of a cProfile file by cumulative time: the tracker's own and its
+    database drivers' (not the interpreter's start-up and the CLI's wrappers), paths short."""
     buffer = io.StringIO()
     stats = pstats.Stats(str(path), stream=buffer)
-    stats.strip_dirs().sort_stats("cumulative").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(r"/tracker/|sqlalchemy|psycopg|sqlite3", lines)
     text = buffer.getvalue()
-    return text[text.find("   ncalls") :].rstrip() if "   ncalls" in text else text.strip()
+    total = next((line.strip() for line in text.splitlines() if "function calls" in line), "")
+    table = text[text.find("   ncalls") :] if "   ncalls" in text else text
+    table = table.replace(str(ROOT) + "/", "")
+    table = re.sub(r"\S*/site-packages/", "", table)
+    return f"{total}\n\n{table.rstrip()}"
 
 
 def verify_in_process(url: str, today: date, sample: int) -> dict:
