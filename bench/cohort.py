@@ -1,4 +1,4 @@
-"""Build a synthetic cohort straight into a fresh database, in bulk, then sweep it once.
+"""Build a synthetic cohort straight into a fresh database, in bulk.
 
     .venv/bin/python bench/cohort.py --patients 10000 --url sqlite:///bench.db
     .venv/bin/python bench/cohort.py --patients 10000 \
@@ -7,8 +7,10 @@
 The database is migrated by Alembic, then written with PostgreSQL's COPY (foreign-key
 triggers off for the load: the rows are consistent by construction) or SQLite's executemany
 in large transactions with `synchronous=OFF`; sequences are moved past the ids written. One
-more patient gets 10 years of history (for the patient page benchmark) and a pharmacist
-`bench` logs in with BENCH_PASSWORD. The real sweep then fills `patient_state`.
+more patient gets 10 years of history (for the patient page benchmark), a pharmacist
+`bench` logs in with BENCH_PASSWORD, visiting nurses hold the home visits, the site policy
+requires funding authorisations and the suite opens every day. bench/run.py then fills
+`patient_state` with `tracker sweep --full`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ SEQUENCED = (
     "patient",
     "weight",
     "regimen",
+    "funding_authorization",
     "infusion",
     "infusion_lot",
     "assessment",
@@ -183,7 +186,25 @@ def build(
                 (f"B{k + 1:03d}", f"Bench chair {k + 1}", True),
             )[0][0]
         )
-    bookings = Bookings(chairs)
+    # Visiting nurses for the home-visit patients: about one per 1,500 patients.
+    nurses = [
+        writer.one(
+            "INSERT INTO staff_user (username, full_name, role, password_hash, is_active, "
+            "password_changed_at, created_at) VALUES (?, ?, 'nurse', ?, ?, ?, ?) RETURNING id",
+            (f"nurse{k + 1}", f"Bench Nurse {k + 1}", "!", True, _now(), _now()),
+        )[0][0]
+        for k in range(max(2, patients // 1500))
+    ]
+    # The site requires funding authorisations (clinical rules 8): every course is checked
+    # against them, and the sweep flags the patients whose next course none covers.
+    writer.one(
+        'INSERT INTO site_policy (id, "values", updated_at) VALUES (1, ?, ?)',
+        ('{"authorizations_required": true}', _now()),
+    )
+    # The bench suite opens every day (its bookings fall on any day, and the write benchmark
+    # books and gives courses today, whatever day the run falls on).
+    writer.one("UPDATE opening_hours SET opens = '08:00:00', closes = '18:00:00'")
+    bookings = Bookings(chairs, nurses)
     counts = dict.fromkeys(TABLES, 0)
     for first in range(1, patients + 1, CHUNK):
         last = min(patients, first + CHUNK - 1)

@@ -1,156 +1,179 @@
-"""Time the sweep, and a raw read of the rows it reads, each in a fresh process.
+"""The sweep as the site runs it: the real `tracker sweep` command, each run its own process.
 
-    .venv/bin/python bench/sweep.py --url URL --what sweep|rows|packed|job [--today D]
+    .venv/bin/python bench/sweep.py verify --url URL --on DAY [--sample 2000]
 
-Prints one JSON object: wall and CPU seconds, the process's peak resident memory, and how
-many patients and rows. A fresh process per measurement makes the peak memory that of the
-measured work alone (plus the interpreter and the app's imports, given as `base_rss_mb`).
+`Tracker` runs `.venv/bin/tracker` against one bench database with the deployment's kind of
+settings (production, log mail, UTC) through bench/measure.py: wall time, the process's CPU
+and peak memory, and on PostgreSQL the CPU of its database backends (found by the
+application_name the URL gives the command's connections).
 
-- sweep: `refresh_all` for the day, committed (what `tracker sweep` does before mailing);
-- job: the scheduler's whole daily job (`run_sweep`: the sweep, then the e-mails it queues);
-- rows: the raw read: the same rows of the same batches of patients, fetched as plain
-  tuples by the driver's ordinary cursor, and nothing else done with them;
-- all-rows: the same, but every score of every patient (the sweep skips scores too old to
-  matter, see `scores_needed_from`);
-- packed: the sweep's own queries (rows packed per patient), fetched and unpacked only;
-- verify: for a sample of patients, the stored state against the full evaluation (the
-  rules' `evaluate` on `load_facts`, the page's way): they must be identical.
+- `full(day)`: `tracker sweep --full --on DAY`, every patient re-evaluated;
+- `daily(day)`: `tracker sweep --on DAY`, the daily run (incremental where the command has
+  `--full`: only the patients whose facts or dates call for it);
+- `verify(day)`: `tracker sweep --verify --sample N --on DAY`, stored states against the
+  full evaluation (non-zero exit on a difference);
+- `profile(...)`: the same command under cProfile, its top functions by cumulative time.
+
+A command without `--full` (before the incremental sweep) sweeps everyone every time; then
+both runs are that, and `verify` falls back to the check below, run in this process.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
-import resource
+import pstats
+import re
+import subprocess
 import sys
-import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
-
-from tracker.services.evaluation import SWEEP_BATCH, read_batch, refresh_all  # noqa: E402
-from tracker.services.policy import load_policy  # noqa: E402
-from tracker.store.engine import make_engine, session_scope  # noqa: E402
-
-# Every row the sweep reads, table by table, for the patients with ids lo..hi.
-ROWS = (
-    "SELECT id, status, min_interval_days, max_interval_days FROM patient "
-    "WHERE id BETWEEN :lo AND :hi",
-    "SELECT patient_id, id, starts_on, dose_g_per_kg, interval_days FROM regimen "
-    "WHERE patient_id BETWEEN :lo AND :hi",
-    "SELECT patient_id, id, scheduled_on, status FROM infusion "
-    "WHERE patient_id BETWEEN :lo AND :hi AND status IN ('booked', 'given')",
-    "SELECT patient_id, taken_on, id, measure, side, value, timing FROM assessment "
-    "WHERE patient_id BETWEEN :lo AND :hi",
-    "SELECT patient_id, reviewed_on FROM review WHERE patient_id BETWEEN :lo AND :hi",
-    "SELECT patient_id, measured_on FROM weight WHERE patient_id BETWEEN :lo AND :hi",
-    "SELECT patient_id, regimen_id, action FROM recommendation_decision "
-    "WHERE patient_id BETWEEN :lo AND :hi AND decision = 'dismissed'",
-)
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+PYTHON = sys.executable
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+PROFILE_LINES = 30
 
 
-def rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
-    # VmHWM, not getrusage: Linux carries the parent's peak over into ru_maxrss at exec,
-    # and the parent here is the benchmark that has just built the cohort.
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def raw_rows(engine, batch: int, today: date, *, every_score: bool) -> tuple[int, int]:
-    """Fetch the rows the sweep reads, batch by batch, as tuples; (patients, rows).
-
-    The sweep reads a patient's scores only from scores_needed_from on; `every_score`
-    reads them all instead (what the sweep read before it knew that)."""
-
-    patients = rows = 0
-    with session_scope(engine, write=False) as session:
-        policy = load_policy(session)
-        connection = session.connection()
-        raw = connection.connection.dbapi_connection
-        postgres = engine.dialect.name == "postgresql"
-        ids = [r[0] for r in connection.execute(text("SELECT id FROM patient ORDER BY id"))]
-        for start in range(0, len(ids), batch):
-            chosen = ids[start : start + batch]
-            span = {"lo": chosen[0], "hi": chosen[-1]}
-            fetched = {}
-            for sql in ROWS:
-                cursor = raw.cursor()
-                if postgres:
-                    sql = sql.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s")
-                if "FROM assessment" in sql and not every_score:
-                    sql, params = _since(sql, fetched, chosen, today, policy, postgres)
-                    cursor.execute(sql, {**span, **params})
-                else:
-                    cursor.execute(sql, span)
-                fetched[sql.split(" FROM ")[1].split()[0]] = found = cursor.fetchall()
-                rows += len(found)
-                cursor.close()
-            patients += len(chosen)
-    return patients, rows
-
-
-def _since(sql, fetched, chosen, today, policy, postgres):
-    # The scores from each patient's first relevant day, worked out as the sweep does.
-    from tracker.rules import RegimenFact, scores_needed_from
-
-    regimens = {}
-    for pid, rid, starts, dose, interval in fetched["regimen"]:
-        starts = starts if isinstance(starts, date) else date.fromisoformat(starts)
-        regimens.setdefault(pid, []).append(RegimenFact(rid, starts, dose, interval))
-    since = {
-        pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy) for pid in chosen
+def tracker_env(url: str, workdir: Path, app: str = "bench") -> dict[str, str]:
+    """The settings the tracker's commands run with against a bench database."""
+    if url.startswith("postgresql"):
+        url += ("&" if "?" in url else "?") + f"application_name={app}"
+    return {
+        **os.environ,
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_SECRET_KEY": SECRET,
+        "TRACKER_ENV": "production",
+        "TRACKER_TIMEZONE": "UTC",
+        "TRACKER_MAIL_BACKEND": "log",
+        "TRACKER_BASE_URL": "https://bench.invalid",
+        "TRACKER_AUDIT_CHECKPOINT_FILE": str(workdir / "audit-checkpoints"),
     }
-    columns = sql.split(" FROM ")[0]
-    if postgres:
-        return (
-            f"{columns} FROM assessment JOIN unnest(%(ids)s::int4[], %(since)s::date[]) "
-            "AS h(pid, since) ON patient_id = h.pid AND taken_on >= h.since",
-            {"ids": list(since), "since": list(since.values())},
+
+
+@dataclass
+class Tracker:
+    """The tracker's command line against one bench database."""
+
+    url: str
+    workdir: Path
+
+    def __post_init__(self) -> None:
+        self.postgres = self.url.startswith("postgresql")
+        self.runs = 0
+        shown = subprocess.run(
+            [str(BIN / "tracker"), "sweep", "--help"],
+            env=tracker_env(self.url, self.workdir),
+            capture_output=True,
+            text=True,
+            cwd=self.workdir,
+        ).stdout
+        self.has_full = "--full" in shown
+        self.has_verify = "--verify" in shown
+
+    def measured(self, argv: list[str], name: str, *, check: bool = True) -> dict:
+        """Run a command (argv after the program) through bench/measure.py; its figures."""
+        self.runs += 1
+        app = f"bench-{name}-{self.runs}"
+        stem = self.workdir / f"{name}-{self.runs}"
+        out = stem.with_suffix(".json")
+        command = [
+            PYTHON,
+            str(ROOT / "bench" / "measure.py"),
+            "--out",
+            str(out),
+            "--stdout",
+            str(stem.with_suffix(".out")),
+            "--stderr",
+            str(stem.with_suffix(".err")),
+        ]
+        if self.postgres and name != "floor":
+            command += ["--postgres", self.url, "--app", app]
+        subprocess.run(
+            [*command, "--", *argv],
+            env=tracker_env(self.url, self.workdir, app),
+            cwd=self.workdir,
+            check=True,
         )
-    values = ", ".join(f"(:p{n}, :s{n})" for n in range(len(since)))
-    params = {}
-    for n, (pid, day) in enumerate(since.items()):
-        params[f"p{n}"], params[f"s{n}"] = pid, day.isoformat()
-    return (
-        f"WITH h(pid, since) AS (VALUES {values}) {columns} FROM assessment "
-        "JOIN h ON patient_id = h.pid AND taken_on >= h.since",
-        params,
-    )
+        result = json.loads(out.read_text())
+        result["output"] = stem.with_suffix(".err").read_text()[-2000:]
+        if check and result["returncode"]:
+            raise RuntimeError(
+                f"{' '.join(argv)} exited {result['returncode']}:\n{result['output']}"
+            )
+        result["load_average"] = os.getloadavg()[0]
+        return result
+
+    def sweep_args(self, day: date, *, full: bool) -> list[str]:
+        """`sweep` and its options for a full or a daily run."""
+        return ["sweep", *(["--full"] if full and self.has_full else []), "--on", day.isoformat()]
+
+    def full(self, day: date) -> dict:
+        """`tracker sweep --full --on DAY`, measured."""
+        return self.measured([str(BIN / "tracker"), *self.sweep_args(day, full=True)], "full")
+
+    def daily(self, day: date) -> dict:
+        """`tracker sweep --on DAY` (the daily run), measured."""
+        return self.measured([str(BIN / "tracker"), *self.sweep_args(day, full=False)], "daily")
+
+    def verify(self, day: date, sample: int) -> dict:
+        """Stored states against the full evaluation: {checked, differing, ok, how}."""
+        if self.has_verify:
+            argv = [str(BIN / "tracker"), "sweep", "--verify", "--sample", str(sample)]
+            result = self.measured([*argv, "--on", day.isoformat()], "verify", check=False)
+            return {
+                "how": "tracker sweep --verify",
+                "ok": result["returncode"] == 0,
+                "seconds": result["seconds"],
+                "output": result["output"],
+            }
+        argv = [PYTHON, str(ROOT / "bench" / "sweep.py"), "verify", "--url", self.url]
+        result = self.measured([*argv, "--on", day.isoformat(), "--sample", str(sample)], "verify")
+        found = json.loads((self.workdir / f"verify-{self.runs}.out").read_text())
+        return {"how": "bench/sweep.py verify", "ok": found["differing"] == 0, **found}
+
+    def profile(self, day: date, *, full: bool) -> str:
+        """The sweep under cProfile: its top functions by cumulative time, as text."""
+        prof = self.workdir / f"sweep-{'full' if full else 'daily'}.prof"
+        argv = [PYTHON, "-m", "cProfile", "-o", str(prof), "-m", "tracker.cli"]
+        self.measured([*argv, *self.sweep_args(day, full=full)], "profile")
+        return profile_text(prof)
 
 
-def packed(engine, batch: int, today: date) -> tuple[int, int]:
-    """The sweep's own reads alone, unpacked into facts; (patients, scores)."""
-    patients = scores = 0
-    with session_scope(engine, write=False) as session:
-        policy = load_policy(session)
-        connection = session.connection()
-        after = 0
-        while found := read_batch(connection, after, batch, today=today, policy=policy):
-            ids, facts = found
-            patients += len(ids)
-            scores += sum(len(f.scores.days) for f in facts.values())
-            after = ids[-1][0]
-    return patients, scores
+def profile_text(path: Path, lines: int = PROFILE_LINES) -> str:
+    """The top functions of a cProfile file by cumulative time: the tracker's own and its
+    database drivers' (not the interpreter's start-up and the CLI's wrappers), paths short."""
+    buffer = io.StringIO()
+    stats = pstats.Stats(str(path), stream=buffer)
+    stats.sort_stats("cumulative").print_stats(r"/tracker/|sqlalchemy|psycopg|sqlite3", lines)
+    text = buffer.getvalue()
+    total = next((line.strip() for line in text.splitlines() if "function calls" in line), "")
+    table = text[text.find("   ncalls") :] if "   ncalls" in text else text
+    table = table.replace(str(ROOT) + "/", "")
+    table = re.sub(r"\S*/site-packages/", "", table)
+    return f"{total}\n\n{table.rstrip()}"
 
 
-def verify(engine, today: date, sample: int = 2000) -> tuple[int, int]:
-    """Compare stored states with the full evaluation for every n-th patient; (checked,
-    differing)."""
+def verify_in_process(url: str, today: date, sample: int) -> dict:
+    """Compare stored states with the full evaluation for every n-th patient (for a
+    `tracker sweep` without --verify)."""
     from sqlmodel import select
 
     from tracker.rules import evaluate
     from tracker.services.evaluation import load_facts
     from tracker.services.patient_states import state_values
+    from tracker.services.policy import load_policy
+    from tracker.store.engine import make_engine, session_scope
     from tracker.store.models import Patient, PatientState
 
     checked = differing = 0
+    engine = make_engine(url)
     with session_scope(engine, write=False) as session:
         policy = load_policy(session)
         ids = list(session.exec(select(Patient.id).order_by(Patient.id)))
@@ -171,86 +194,18 @@ def verify(engine, today: date, sample: int = 2000) -> tuple[int, int]:
                 checked += 1
                 differing += stored.get(patient.id) != expected
             session.expunge_all()
-    return checked, differing
-
-
-def backend_cpu(pid: int | None) -> float | None:
-    """CPU seconds used so far by a PostgreSQL backend on this host (None if unknown)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError, TypeError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def measure(url: str, what: str, today: date, batch: int) -> dict:
-    """Run one measurement and describe it."""
-    # A pool of one connection: the measured work then runs on the backend whose CPU time
-    # is read before and after (PostgreSQL on the same host).
-    engine = (
-        make_engine(url, pool_size=1, max_overflow=0)
-        if url.startswith("postgres")
-        else make_engine(url)
-    )
-    with engine.connect() as connection:  # connect and import everything before timing
-        connection.execute(text("SELECT 1"))
-        pid = (
-            connection.execute(text("SELECT pg_backend_pid()")).scalar()
-            if engine.dialect.name == "postgresql"
-            else None
-        )
-    base = rss_mb()
-    database_cpu = backend_cpu(pid)
-    started, cpu = time.perf_counter(), time.process_time()
-    rows = None
-    if what == "sweep":
-        with session_scope(engine) as session:
-            patients = refresh_all(session, today=today, batch_size=batch)
-    elif what == "job":
-        from tracker.jobs.sweep import run_sweep
-        from tracker.settings import Settings
-
-        settings = Settings(
-            env="test",
-            secret_key="bench-secret-0123456789abcdefghijk",
-            database_url=url,
-            mail_backend="log",
-        )
-        patients = run_sweep(engine, on=today, settings=settings).patients
-    elif what == "rows":
-        patients, rows = raw_rows(engine, batch, today, every_score=False)
-    elif what == "all-rows":
-        patients, rows = raw_rows(engine, batch, today, every_score=True)
-    elif what == "packed":
-        patients, rows = packed(engine, batch, today)
-    elif what == "verify":
-        patients, rows = verify(engine, today)
-    else:
-        raise SystemExit(f"unknown measurement {what!r}")
-    after = backend_cpu(pid)
-    return {
-        "what": what,
-        "seconds": time.perf_counter() - started,
-        "cpu_seconds": time.process_time() - cpu,
-        "database_cpu_seconds": None if after is None else after - database_cpu,
-        "peak_rss_mb": rss_mb(),
-        "base_rss_mb": base,
-        "patients": patients,
-        "rows": rows,
-    }
+    return {"checked": checked, "differing": differing}
 
 
 def main() -> None:
-    """Measure from the command line; one JSON line on stdout."""
+    """`verify`: the in-process check, one JSON line on stdout."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("verify",))
     parser.add_argument("--url", required=True)
-    parser.add_argument(
-        "--what", required=True, choices=("sweep", "job", "rows", "all-rows", "packed", "verify")
-    )
-    parser.add_argument("--today", type=date.fromisoformat, default=date.today())
-    parser.add_argument("--batch", type=int, default=SWEEP_BATCH)
+    parser.add_argument("--on", type=date.fromisoformat, required=True)
+    parser.add_argument("--sample", type=int, default=2000)
     args = parser.parse_args()
-    print(json.dumps(measure(args.url, args.what, args.today, args.batch)))
+    print(json.dumps(verify_in_process(args.url, args.on, args.sample)))
 
 
 if __name__ == "__main__":

@@ -1,24 +1,31 @@
-"""Writes per second with concurrent clients against two workers, and a trivial endpoint's.
+"""Writes per second with one and with eight clients against two workers, and a trivial
+endpoint's with as many.
 
-    .venv/bin/python bench/writes.py --url URL [--clients 8] [--seconds 15]
+    .venv/bin/python bench/writes.py --url URL [--rounds 3] [--seconds 8]
 
 Each client logs in to the API (its own bearer token) and repeats, on a different patient
 each time: book a future course on its own chair (POST .../infusions), log a score (POST
 .../assessments), and book a course for today then record it as given with a lot (POST
 .../infusions, POST /infusions/{id}/administer): four writes, each one transaction with its
-audit entry and the patient's re-evaluation. The same clients then call GET /healthz (one
-SELECT 1) for as long. Both runs stop at a time limit or a request count, whichever first.
+audit entry, the funding check (the bench site requires authorisations; the bookings carry
+an override reason, used only when no authorisation covers the course) and the patient's
+re-evaluation. GET /healthz (one SELECT 1) is the trivial endpoint. A round runs writes
+with one client, /healthz with one, writes with eight, /healthz with eight, each for a
+time limit after a warm-up; the rounds repeat, so that noise falls on both sides of each
+ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,10 +51,13 @@ class Tally:
         self.failed: dict[str, int] = {}
         self.latency_ms: list[float] = []
         self.counting = False
+        self.errors: list[str] = []
 
     def add(self, kind: str, answer, expected: int) -> bool:
         """Count one answer (only once the warm-up is over); True when it succeeded."""
         good = answer.status == expected
+        if not good and len(self.errors) < 20:
+            self.errors.append(f"{kind}: {answer.status} {answer.body[:300]!r}")
         if self.counting:
             book = self.ok if good else self.failed
             book[kind] = book.get(kind, 0) + 1
@@ -55,25 +65,43 @@ class Tally:
         return good
 
 
+OVERRIDE = "bench: outside the funding authorisation"
+
+
+FIRST_DAY = 60  # days ahead: past the cohort's own bookings, within the 366 allowed
+
+
 async def _writer(
-    port: int, number: int, chair: str, patients: list[int], tally: Tally, stop: float, today
+    port: int,
+    number: int,
+    chairs: list[str],
+    patients: Iterator[int],
+    tally: Tally,
+    stop: float,
+    today,
+    next_slot: dict[str, int],
 ) -> None:
     connection = Connection("127.0.0.1", port)
     await api_token(connection, BENCH_USER, BENCH_PASSWORD)
-    rng = random.Random(number)
-    far = today + timedelta(days=200)
     for i in range(MAX_REQUESTS_PER_CLIENT // 4):
         if time.monotonic() >= stop:
             break
-        pid = rng.choice(patients)
-        # One booking per chair and day: the chair's own calendar never clashes.
+        # A patient not written to before (one course a day each), on the client's own
+        # chairs, each chair's day booked once, run after run (next_slot remembers each
+        # chair's next free day): no clash, and no chair shared between clients (a booking
+        # locks its chair).
+        pid = next(patients)
+        chair = chairs[i % len(chairs)]
+        slot = next_slot.get(chair, 0)
+        next_slot[chair] = slot + 1
         answer = await connection.request(
             "POST",
             f"/api/v1/patients/{pid}/infusions",
             json_body={
-                "scheduled_on": (far + timedelta(days=i)).isoformat(),
-                "start_time": "08:00:00",
+                "scheduled_on": (today + timedelta(days=FIRST_DAY + slot)).isoformat(),
+                "start_time": "08:00",
                 "chair": chair,
+                "override_reason": OVERRIDE,
             },
         )
         tally.add("book", answer, 201)
@@ -92,7 +120,7 @@ async def _writer(
         answer = await connection.request(
             "POST",
             f"/api/v1/patients/{pid}/infusions",
-            json_body={"scheduled_on": today.isoformat()},
+            json_body={"scheduled_on": today.isoformat(), "override_reason": OVERRIDE},
         )
         if tally.add("book today", answer, 201):
             answer = await connection.request(
@@ -101,6 +129,7 @@ async def _writer(
                 json_body={
                     "dose_g": 50,
                     "lots": [{"lot_number": f"BENCH{number}", "vials": 5, "size_g": 10}],
+                    "override_reason": OVERRIDE,
                 },
             )
             tally.add("administer", answer, 200)
@@ -137,38 +166,55 @@ def _summary(tally: Tally, elapsed: float) -> dict:
         "per_second": done / elapsed,
         "by_kind": {k: v / elapsed for k, v in tally.ok.items()},
         "failed": dict(tally.failed),
+        "errors": tally.errors[:5],
         "latency_p50_ms": statistics.median(tally.latency_ms) if tally.latency_ms else None,
         "latency_p95_ms": percentile(tally.latency_ms, 95) if tally.latency_ms else None,
     }
 
 
 async def _measure(
-    port: int, chairs: list[str], patients: list[int], clients: int, seconds: float
+    port: int,
+    chairs: list[str],
+    patients: list[int],
+    *,
+    rounds: int,
+    seconds: float,
+    clients: tuple[int, ...],
 ) -> dict:
     today = datetime.now(UTC).date()
-    writes = Tally()
-    stop = time.monotonic() + WARM_UP_SECONDS + seconds
-    elapsed = await _run(
-        [_writer(port, n, chairs[n], patients, writes, stop, today) for n in range(clients)],
-        seconds,
-        writes,
-    )
-    trivial = Tally()
-    stop = time.monotonic() + WARM_UP_SECONDS + seconds
-    trivial_elapsed = await _run(
-        [_trivial(port, trivial, stop) for _ in range(clients)], seconds, trivial
-    )
-    result = {
-        "clients": clients,
-        "writes": _summary(writes, elapsed),
-        "trivial": _summary(trivial, trivial_elapsed),
-    }
-    result["ratio"] = result["writes"]["per_second"] / result["trivial"]["per_second"]
-    return result
+    next_slot: dict[str, int] = {}
+    random.Random(1).shuffle(patients)
+    chosen = itertools.cycle(patients)
+    runs: dict[str, list[dict]] = {}
+    for _round in range(rounds):
+        for n in clients:
+            writes = Tally()
+            stop = time.monotonic() + WARM_UP_SECONDS + seconds
+            writers = [
+                _writer(port, k, chairs[k::n], chosen, writes, stop, today, next_slot)
+                for k in range(n)
+            ]
+            elapsed = await _run(writers, seconds, writes)
+            runs.setdefault(f"writes_{n}", []).append(_summary(writes, elapsed))
+            trivial = Tally()
+            stop = time.monotonic() + WARM_UP_SECONDS + seconds
+            elapsed = await _run(
+                [_trivial(port, trivial, stop) for _ in range(n)], seconds, trivial
+            )
+            runs.setdefault(f"healthz_{n}", []).append(_summary(trivial, elapsed))
+    return {"rounds": rounds, "seconds": seconds, **runs}
 
 
-def measure(url: str, *, clients: int, seconds: float, log_dir: Path) -> dict:
+def measure(
+    url: str,
+    *,
+    rounds: int,
+    seconds: float,
+    log_dir: Path,
+    clients: tuple[int, ...] = (1, 8),
+) -> dict:
     """Serve the database with two workers and measure writes against GET /healthz."""
+    today = datetime.now(UTC).date()
     engine = make_engine(url)
     with engine.connect() as connection:
         chairs = list(connection.execute(text("SELECT code FROM chair ORDER BY code")).scalars())
@@ -176,32 +222,40 @@ def measure(url: str, *, clients: int, seconds: float, log_dir: Path) -> dict:
             connection.execute(
                 text(
                     "SELECT p.id FROM patient p WHERE p.status = 'active' AND EXISTS "
-                    "(SELECT 1 FROM regimen r WHERE r.patient_id = p.id) ORDER BY p.id"
-                )
+                    "(SELECT 1 FROM regimen r WHERE r.patient_id = p.id AND r.route = 'iv') "
+                    "AND NOT EXISTS (SELECT 1 FROM regimen r WHERE r.patient_id = p.id "
+                    "AND r.route = 'sc') AND NOT EXISTS (SELECT 1 FROM infusion i WHERE "
+                    "i.patient_id = p.id AND i.scheduled_on = :today) ORDER BY p.id"
+                ),
+                {"today": today if engine.dialect.name == "postgresql" else today.isoformat()},
             ).scalars()
         )
     engine.dispose()
-    if len(chairs) < clients:
-        raise SystemExit(f"need a chair per client: {len(chairs)} chairs, {clients} clients")
+    if len(chairs) < max(clients):
+        raise SystemExit(f"need a chair per client: {len(chairs)} chairs, {max(clients)} clients")
     with Server(url, workers=2, log_dir=log_dir) as server:
-        return asyncio.run(_measure(server.port, chairs, patients, clients, seconds))
+        return asyncio.run(
+            _measure(server.port, chairs, patients, rounds=rounds, seconds=seconds, clients=clients)
+        )
 
 
 def main() -> None:
     """Measure from the command line and print the rates."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        result = measure(args.url, clients=args.clients, seconds=args.seconds, log_dir=Path(folder))
-    w, t = result["writes"], result["trivial"]
-    print(
-        f"writes: {w['per_second']:.0f}/s {w['by_kind']} failed {w['failed']} "
-        f"p50 {w['latency_p50_ms']:.0f} ms p95 {w['latency_p95_ms']:.0f} ms"
-    )
-    print(f"GET /healthz: {t['per_second']:.0f}/s; writes are {result['ratio']:.2f} of it")
+        result = measure(args.url, rounds=args.rounds, seconds=args.seconds, log_dir=Path(folder))
+    for key, runs in result.items():
+        if isinstance(runs, list):
+            rates = ", ".join(f"{r['per_second']:.0f}/s" for r in runs)
+            failed = [r["failed"] for r in runs if r["failed"]]
+            print(f"{key:10} {rates}" + (f"  failed: {failed}" if failed else ""))
+            for run in runs:
+                for error in run["errors"]:
+                    print("   ", error)
 
 
 if __name__ == "__main__":
