@@ -19,6 +19,7 @@ from tracker.services import regimens as regimen_service
 from tracker.services.evaluation import authorizations_of, build_facts, dismissed_actions
 from tracker.services.infusions import COURSE_FIELDS, LOT_FIELDS
 from tracker.services.policy import load_policy
+from tracker.services.self_courses import entered_by_patient
 from tracker.store.models import (
     Assessment,
     Chair,
@@ -131,9 +132,13 @@ def course_views(
         if nurse_ids
         else {}
     )
+    # Staff see who entered each value (clinical rules 10): a course the patient entered
+    # through the diary link says so.
+    by_patient = entered_by_patient(session, patient_id=patient_id) if rows else set()
     return [
         {
             **{k: row[k] for k in COURSE_FIELDS},
+            "entered_by_patient": row["id"] in by_patient,
             "chair": chairs.get(row["chair_id"]),
             "product_code": products.get(row["product_id"]),
             "nurse": nurses.get(row["nurse_id"]),
