@@ -21,6 +21,7 @@ SECTION_LIMIT = 50
 KIND_NAMES = {
     outbox.REMINDER: "appointment reminder",
     outbox.WINDOW_OPEN: "booking notice",
+    outbox.SC_REMINDER: "home infusion day reminder",
     outbox.DIGEST: "pharmacy digest",
     outbox.ALERT: "clinical alert",
 }
