@@ -133,9 +133,9 @@ def test_the_course_goes_through_the_same_plausibility_rules(client, session):
             "future",
         ),
         (
-            {"lot_number": "L1", "vials": "2", "given_on": "1950-01-01"},
+            {"lot_number": "L1", "vials": "2", "given_on": (TODAY - timedelta(3)).isoformat()},
             "Day you infused",
-            "birth",
+            "before the home (SC) treatment started",
         ),
         # A course is booked today: a second course that day is refused.
         ({"lot_number": "L1", "vials": "2", "given_on": TODAY.isoformat()}, "Day you infused", ""),

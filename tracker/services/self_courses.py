@@ -12,6 +12,7 @@ from datetime import date
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from tracker.formats.display import date_text
 from tracker.rules import DosingError, current_regimen, vial_plan
 from tracker.rules.facts import RegimenFact
 from tracker.rules.vocabulary import CareSite, CourseStatus, Route
@@ -47,6 +48,7 @@ class SelfCoursePlan:
     the vials the dose takes of that product (None when the plan cannot say)."""
 
     regimen_id: int
+    starts_on: date
     dose_g: float | None
     product_code: str | None
     product_name: str | None
@@ -75,6 +77,7 @@ def sc_plan(session: Session, *, patient_id: int, today: date) -> SelfCoursePlan
             vials = None
     return SelfCoursePlan(
         regimen_id=fact.id,
+        starts_on=regimen.starts_on,
         dose_g=regimen.dose_g,
         product_code=product.code if product else None,
         product_name=product.name if product else None,
@@ -94,6 +97,13 @@ def record_self_course(
             "only a patient whose current regimen is subcutaneous (SC) infuses at home; "
             "this one's is not",
             field="route",
+        )
+    if course.given_on < plan.starts_on:
+        # Before the SC regimen the patient was not infusing at home: the course would be
+        # charged to the IV regimen at the SC dose.
+        raise Invalid(
+            f"that is before the home (SC) treatment started on {date_text(plan.starts_on)}",
+            field="scheduled_on",
         )
     if not plan.dose_g:
         raise Invalid("the SC regimen has no dose in grams (no weight)", field="dose_g")
