@@ -13,6 +13,7 @@ from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from tracker.rules import Evaluation, evaluate
+from tracker.rules.vocabulary import CareSite
 from tracker.services import other_treatments as other_treatment_service
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
@@ -133,8 +134,13 @@ def course_views(
         else {}
     )
     # Staff see who entered each value (clinical rules 10): a course the patient entered
-    # through the diary link says so.
-    by_patient = entered_by_patient(session, patient_id=patient_id) if rows else set()
+    # through the diary link says so. Only self-infused courses can be, so the audit trail
+    # (long for a patient viewed for years) is read only for a patient who has one.
+    by_patient = (
+        entered_by_patient(session, patient_id=patient_id)
+        if any(row["site"] == CareSite.SELF for row in rows)
+        else set()
+    )
     return [
         {
             **{k: row[k] for k in COURSE_FIELDS},
