@@ -69,6 +69,7 @@ def test_reminders_arrive_with_recipients_content_and_a_valid_ics(committed_engi
     sweep = run_sweep(committed_engine, on=D + timedelta(days=1), settings=settings)
     assert sweep.queued == {
         outbox.REMINDER: 2,
+        outbox.SC_REMINDER: 0,
         outbox.DIGEST: 1,
         outbox.WINDOW_OPEN: 0,
         outbox.ALERT: 0,

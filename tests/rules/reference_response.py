@@ -136,10 +136,11 @@ def _cycle(
     swings = tuple(Swing(peaks[key], troughs[key]) for key in both)
     # A wear-off day is usually reported at the next visit, on S_k+1 before the infusion:
     # it belongs to the cycle that just ended, so the report window is (S_k, S_k+1].
-    reported = [
-        int(s.value) for s in scores if s.measure == WEAR_OFF_DAY and start < s.taken_on <= end
-    ]
+    reports = [s for s in scores if s.measure == WEAR_OFF_DAY and start < s.taken_on <= end]
+    reported = [int(s.value) for s in reports]
     earliest = min(reported) if reported else None
+    # The earliest day counts; it came from home when some report of that day did.
+    at_home = any(int(s.value) == earliest and s.source == "home" for s in reports)
     limit = min((end - start).days, interval) - policy.reported_wear_off_margin_days
     return Cycle(
         number=number,
@@ -153,6 +154,7 @@ def _cycle(
         interval_days=interval,
         evaluated=evaluated,
         peaks=tuple(peaks[k] for k in sorted(peaks, key=_series_order)),
+        reported_at_home=at_home,
     )
 
 

@@ -114,3 +114,54 @@ def test_the_dose_is_the_nearest_step_to_the_exact_figure(iv_g, iv_days, sc_days
     if exact >= rounding:
         # Within half a step, halves up.
         assert -rounding / 2 - 1e-9 < c.sc_dose_g - exact <= rounding / 2 + 1e-9
+
+
+# ---- the recommended action under SC (clinical rules 6 and 9) ----------------------------
+
+
+def _sc_recommendation(interval_days: int, *, end_of_dose: bool, dose: float = 0.25):
+    from tracker.rules.facts import RegimenFact
+    from tracker.rules.recommend import recommend
+    from tracker.rules.response import ResponseSummary
+
+    regimen = RegimenFact(1, date(2026, 1, 5), dose, interval_days, route="sc")
+    response = ResponseSummary(
+        end_of_dose=end_of_dose,
+        end_of_dose_cycles=(),
+        progressive=(),
+        recent_wear_off=end_of_dose,
+        counting_with_data=6,
+    )
+    return recommend(regimen=regimen, response=response, on=date(2026, 9, 1), policy=SitePolicy())
+
+
+@pytest.mark.parametrize(
+    ("interval_days", "action", "proposed"),
+    [
+        # End-of-dose waning is not evaluated under SC; were it found, a shorter interval is
+        # only ever the other SC one, and weekly has none shorter: the dose goes up instead.
+        (14, "shorten_interval", (7, None)),
+        (7, "escalate_dose", (None, 0.31)),
+    ],
+)
+def test_an_sc_shortening_stays_at_an_sc_interval(interval_days, action, proposed):
+    rec = _sc_recommendation(interval_days, end_of_dose=True)
+    assert rec is not None and rec.action == action
+    assert (rec.proposed_interval_days, rec.proposed_dose_g_per_kg) == proposed
+
+
+@pytest.mark.parametrize(
+    ("interval_days", "dose", "action", "proposed"),
+    [
+        (7, 0.25, "consider_taper", (14, None)),
+        # No SC interval is longer than 14 days: the dose is lowered instead...
+        (14, 0.5, "consider_taper", (None, 0.38)),
+        # ...unless that falls under the label's lowest intensity (0.19 g/kg a fortnight).
+        (14, 0.25, "consider_trial_off", (None, None)),
+    ],
+)
+def test_an_sc_taper_stays_at_an_sc_interval(interval_days, dose, action, proposed):
+    rec = _sc_recommendation(interval_days, end_of_dose=False, dose=dose)
+    assert rec is not None and rec.action == action
+    assert (rec.proposed_interval_days, rec.proposed_dose_g_per_kg) == proposed
+    assert "SC regimen" in rec.reason or interval_days == 7

@@ -48,6 +48,9 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /nurses/week": "nurse",
     "GET /log/{infusion_id}": "nurse",
     "POST /log/{infusion_id}": "nurse",
+    # A course the patient gave themselves at home (SC), recorded by staff.
+    "GET /patients/{patient_id}/self-course": "nurse",
+    "POST /patients/{patient_id}/self-course": "nurse",
     "POST /patients/{patient_id}/weights": "nurse",
     "POST /api/v1/patients/{patient_id}/weights": "nurse",
     "POST /api/v1/patients/{patient_id}/assessments": "nurse",
@@ -161,6 +164,7 @@ ROLE_MATRIX: dict[str, str] = {
     # The patient's diary: its address holds a secret token naming one patient.
     "GET /diary/{token}": "public",
     "POST /diary/{token}": "public",
+    "POST /diary/{token}/course": "public",
     "GET /patients/{patient_id}/diary": "pharmacist",
     "POST /patients/{patient_id}/diary/issue": "pharmacist",
     "POST /patients/{patient_id}/diary/revoke": "pharmacist",

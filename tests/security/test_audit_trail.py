@@ -414,6 +414,7 @@ PATIENT_RECORD_READS = {
     "/patients/{patient_id}/book",
     "/patients/{patient_id}/calendar",
     "/patients/{patient_id}/diary",
+    "/patients/{patient_id}/self-course",
     "/patients/{patient_id}/edit",
     "/patients/{patient_id}/regimens/new",
     "/patients/{patient_id}/other-treatments",

@@ -17,7 +17,9 @@ def _page_writes(app) -> list[tuple[str, str]]:
     return [
         (m, p)
         for m, p in route_keys(app)
-        if m in WRITE_METHODS and not is_api(p) and p not in {"/login", "/diary/{token}"}
+        if m in WRITE_METHODS
+        and not is_api(p)
+        and p not in {"/login", "/diary/{token}", "/diary/{token}/course"}
     ]
 
 

@@ -280,6 +280,7 @@ PAGE_PARAMETERS_BOUNDED_ELSEWHERE = {
     # address has guessed too often.
     "GET /diary/{token} path:token",
     "POST /diary/{token} path:token",
+    "POST /diary/{token}/course path:token",
 }
 
 

@@ -19,6 +19,7 @@ from tracker.services.reminders import (
     queue_reminders,
     queue_window_open,
 )
+from tracker.services.sc_reminders import queue_sc_reminders
 from tracker.settings import Settings, get_settings
 from tracker.store.engine import session_scope
 from tracker.store.types import utcnow
@@ -83,6 +84,7 @@ def run_sweep(
         # Correctness never rests on the booking pages remembering to withdraw.
         withdrawn = outbox.withdraw_stale_reminders(session)
         queued[outbox.REMINDER] += queue_reminders(session, on=on, policy=policy, settings=settings)
+        queued[outbox.SC_REMINDER] += queue_sc_reminders(session, on=on, settings=settings)
         alerts = []
         for found in findings:
             queued[outbox.WINDOW_OPEN] += queue_window_open(

@@ -112,9 +112,19 @@ def reaches_mcid(measure: str | Measure, difference: float) -> bool:
     return difference >= m.mcid - _EPSILON
 
 
+# How the rules' texts mark evidence from what the patient recorded at home (a home series,
+# a wear-off day reported through the diary): pages and the digest find it by this phrase.
+AT_HOME = "at home"
+
+
+def names_home_evidence(detail: str | None) -> bool:
+    """True when a flag's detail quotes readings or reports the patient made at home."""
+    return AT_HOME in (detail or "")
+
+
 def series_label(measure: str | Measure, side: str | None, source: str | None = None) -> str:
     """Human name of a series, e.g. "right grip (Vigorimeter)", "MRC sum" or, for readings
     the patient took at home, "right grip (Vigorimeter) at home"."""
     m = get_measure(measure)
     label = f"{side} {m.label}" if side else m.label
-    return f"{label} at home" if source == "home" else label
+    return f"{label} {AT_HOME}" if source == "home" else label

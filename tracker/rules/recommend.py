@@ -11,6 +11,7 @@ from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d, 
 from tracker.rules.facts import RegimenFact
 from tracker.rules.policy import SitePolicy
 from tracker.rules.response import ResponseAssessment, ResponseSummary
+from tracker.rules.subcutaneous import SC_INTERVAL_DAYS
 from tracker.rules.vocabulary import Action, codes
 from tracker.rules.wording import date_text
 
@@ -107,8 +108,13 @@ def _choose(
         )
     if response.end_of_dose:
         evidence = f"End-of-dose wear-off: {response.describe_end_of_dose()}."
-        shorter = interval - policy.step_interval_days
-        if shorter < policy.min_interval_days:
+        shorter = _shorter_interval(regimen, policy)
+        if shorter is None:
+            why_not = (
+                f"An SC regimen is given every {' or '.join(map(str, SC_INTERVAL_DAYS))} days: "
+                f"none is shorter than {interval}."
+            )
+        elif shorter < policy.min_interval_days and not regimen.subcutaneous:
             why_not = (
                 f"Shortening to {shorter} days would go below the shortest interval of "
                 f"{policy.min_interval_days} days."
@@ -135,8 +141,8 @@ def _choose(
         f"Stable: {stable_cycles} cycles with data and no wear-off since this regimen started "
         f"on {date_text(regimen.starts_on)}."
     )
-    longer = interval + policy.step_interval_days
-    if longer <= policy.max_interval_days:
+    longer = _longer_interval(regimen, policy)
+    if longer is not None:
         return Recommendation(
             CONSIDER_TAPER,
             longer,
@@ -149,8 +155,7 @@ def _choose(
             CONSIDER_TRIAL_OFF,
             None,
             None,
-            f"{evidence} The interval of {interval} days cannot grow past "
-            f"{policy.max_interval_days}, and {_g(lower)} g/kg would be "
+            f"{evidence} {_cannot_grow(regimen, policy)}, and {_g(lower)} g/kg would be "
             f"{_g(intensity_g_per_kg_28d(lower, interval))} g/kg per 28 days, under the "
             f"label's lowest of {_g(LABEL_MIN_INTENSITY_G_PER_KG_28D)}; consider a supervised "
             "trial off treatment (about a fifth of patients stay in remission).",
@@ -159,9 +164,39 @@ def _choose(
         CONSIDER_TAPER,
         None,
         lower,
-        f"{evidence} The interval of {interval} days cannot grow past "
-        f"{policy.max_interval_days}; consider lowering the dose from {_g(dose)} to "
-        f"{_g(lower)} g/kg.",
+        f"{evidence} {_cannot_grow(regimen, policy)}; consider lowering the dose from "
+        f"{_g(dose)} to {_g(lower)} g/kg.",
+    )
+
+
+# An SC regimen is given every 7 or 14 days, nothing else (clinical rules 9), and the regimen
+# API refuses any other SC interval with 422: an interval step of the IV rules (14 -> 21 for a
+# taper, 7 -> 0 for a shortening) would be a proposal the tracker then refuses to record. So
+# under SC an interval step moves to the neighbouring SC interval (7 <-> 14) or is not
+# proposed, and the action falls through to the dose as the IV rules do at their bounds.
+def _shorter_interval(regimen: RegimenFact, policy: SitePolicy) -> int | None:
+    interval = regimen.interval_days
+    if not regimen.subcutaneous:
+        return interval - policy.step_interval_days
+    return max((d for d in SC_INTERVAL_DAYS if d < interval), default=None)
+
+
+def _longer_interval(regimen: RegimenFact, policy: SitePolicy) -> int | None:
+    interval = regimen.interval_days
+    if regimen.subcutaneous:
+        return min((d for d in SC_INTERVAL_DAYS if d > interval), default=None)
+    longer = interval + policy.step_interval_days
+    return longer if longer <= policy.max_interval_days else None
+
+
+def _cannot_grow(regimen: RegimenFact, policy: SitePolicy) -> str:
+    if regimen.subcutaneous:
+        return (
+            f"An SC regimen is given every {' or '.join(map(str, SC_INTERVAL_DAYS))} days: "
+            f"its interval of {regimen.interval_days} days cannot grow"
+        )
+    return (
+        f"The interval of {regimen.interval_days} days cannot grow past {policy.max_interval_days}"
     )
 
 

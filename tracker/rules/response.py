@@ -7,7 +7,7 @@ and end-of-dose waning is not evaluated; progressive waning is, as for IV. Each 
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,9 +26,9 @@ from tracker.rules.cycles import (  # noqa: F401 (the timing and measure codes l
     series_key,
 )
 from tracker.rules.facts import ScoreColumns, ScoreFact
-from tracker.rules.measures import MEASURES, improvement, reaches_mcid, series_label
+from tracker.rules.measures import AT_HOME, MEASURES, improvement, reaches_mcid, series_label
 from tracker.rules.policy import SitePolicy
-from tracker.rules.vocabulary import WaningPattern
+from tracker.rules.vocabulary import Source, WaningPattern
 from tracker.rules.wording import date_text
 
 END_OF_DOSE = WaningPattern.END_OF_DOSE
@@ -88,6 +88,7 @@ class Cycle:
     interval_days: int = 0  # the interval prescribed on the cycle's first day
     evaluated: bool = True  # False for a late cycle or one spanning a hold: no marks
     peaks: tuple[Reading, ...] = ()  # every series' peak, with a trough or not
+    reported_at_home: bool = False  # the earliest report came from the patient's diary
 
     @property
     def length_days(self) -> int:
@@ -317,9 +318,13 @@ def describe_wear_off(cycles: Sequence[Cycle]) -> str:
         reported = [c.reported_wear_off_day or 0 for c in cycles]
         lengths = [c.length_days for c in cycles]
         long = f"each {lengths[0]}" if len(set(lengths)) == 1 else _list(lengths)
+        home = sum(c.reported_at_home for c in cycles)
+        where = ""
+        if home:
+            where = f", recorded {AT_HOME}" if home == n else f", {home} of them recorded {AT_HOME}"
         return (
             f"the patient reported the effect wearing off on day {_list(reported)} of the "
-            f"last {n} cycles ({long} days long)"
+            f"last {n} cycles ({long} days long){where}"
         )
     parts = []
     for c in cycles:
@@ -330,7 +335,8 @@ def describe_wear_off(cycles: Sequence[Cycle]) -> str:
             verb = "fell" if m.higher_is_better else "rose"
             what = f"{series_label(*s.peak.series)} {verb} {_n(s.drop)} {m.unit}"
         else:
-            what = f"wear-off reported on day {c.reported_wear_off_day} of {c.length_days}"
+            where = f" {AT_HOME}" if c.reported_at_home else ""
+            what = f"wear-off reported{where} on day {c.reported_wear_off_day} of {c.length_days}"
         parts.append(f"cycle from {date_text(c.starts_on)}: {what}")
     return "; ".join(parts)
 
@@ -382,7 +388,23 @@ def _cycle(
         interval_days=plan.interval_days[k],
         evaluated=plan.evaluated[k],
         peaks=tuple(_reading(marks, peaks[key]) for key in sorted(peaks, key=_series_order)),
+        reported_at_home=_reported_at_home(marks, k, earliest),
     )
+
+
+def _reported_at_home(marks: CycleMarks, k: int, earliest: int | None) -> bool:
+    # The marks keep only each cycle's earliest reported day, not its source: look it up
+    # among the cycle's reports, (S_k, S_k+1]. Only quoted cycles get here, so the hot loop
+    # that marks every patient's scores stays as it was.
+    if earliest is None:
+        return False
+    days, values = marks.scores.days, marks.scores.values
+    start, end = marks.plan.given[k], marks.plan.given[k + 1]
+    for i in range(bisect_right(days, start), bisect_right(days, end)):
+        measure, _side, _timing, source = marks.name(i)
+        if measure == WEAR_OFF_DAY and source == Source.HOME and int(values[i]) == earliest:
+            return True
+    return False
 
 
 def _progressive(

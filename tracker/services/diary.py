@@ -136,6 +136,8 @@ class Opened:
 
     link: DiaryLink
     first_name: str
+    # The address's token, so that the page's forms can name their own address.
+    token: str = ""
 
     @property
     def actor(self) -> Actor:
@@ -184,7 +186,7 @@ def open_link(
     audit.patient_viewed(
         session, actor=link_actor(link, ip_address), patient_id=link.patient_id, part="diary page"
     )
-    return Opened(link=link, first_name=patient.given_name)
+    return Opened(link=link, first_name=patient.given_name, token=token)
 
 
 @dataclass(frozen=True)

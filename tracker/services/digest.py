@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.formats.email import long_date, render_email
+from tracker.rules.measures import AT_HOME
 from tracker.rules.vocabulary import FlagCode, PatientStatus
 from tracker.services import outbox
 from tracker.services.reminders import Alert, patient_link
@@ -21,6 +22,7 @@ SECTION_LIMIT = 50
 KIND_NAMES = {
     outbox.REMINDER: "appointment reminder",
     outbox.WINDOW_OPEN: "booking notice",
+    outbox.SC_REMINDER: "home infusion day reminder",
     outbox.DIGEST: "pharmacy digest",
     outbox.ALERT: "clinical alert",
 }
@@ -103,6 +105,18 @@ def queue_digest(session: Session, *, on: date, settings: Settings, alerts: list
             ),
             order=(PatientState.authorization_ending_on, PatientState.patient_id),
         ),
+        # Waning that the patient's own readings show (clinical rules 10): the rules' detail
+        # names a home series, or a wear-off day reported through the diary, "at home".
+        _state_section(
+            session,
+            settings,
+            "Wear-off in home readings",
+            and_(
+                flags[FlagCode.WANING_RESPONSE], col(PatientState.waning_detail).contains(AT_HOME)
+            ),
+            lambda s: f"{_patterns(s.waning_patterns)} waning: {s.waning_detail}",
+            order=(PatientState.patient_id,),
+        ),
         _new_flags(session, settings, on, since_day, alerts),
         _failed_mail(session, settings, since_at),
     ]
@@ -135,6 +149,11 @@ def _long(day: date | None) -> str:
     # Each section's flag condition holds only where the dates it quotes are set.
     assert day is not None
     return long_date(day)
+
+
+def _patterns(stored: str | None) -> str:
+    # Stored as "end_of_dose,progressive"; said as "end-of-dose and progressive".
+    return " and ".join(p.replace("_", "-") for p in (stored or "").split(",") if p)
 
 
 def _state_section(

@@ -29,7 +29,8 @@ REMINDER = "infusion_reminder"
 WINDOW_OPEN = "window_open"
 DIGEST = "pharmacy_digest"
 ALERT = "clinical_alert"
-PATIENT_KINDS = (REMINDER, WINDOW_OPEN)
+SC_REMINDER = "sc_reminder"  # a self-infusing patient's SC day (services.sc_reminders)
+PATIENT_KINDS = (REMINDER, WINDOW_OPEN, SC_REMINDER)
 
 # The page's tabs: 'sending' is shown with pending, since for a person it is still to go.
 TABS = {
@@ -52,6 +53,11 @@ def reminder_key(infusion_id: int, day: date, start_time: time | None) -> str:
 def window_open_key(patient_id: int, window_start: date) -> str:
     """The notice that a patient's booking window has opened."""
     return f"window-open:{patient_id}:{window_start.isoformat()}"
+
+
+def sc_reminder_key(patient_id: int, due_on: date) -> str:
+    """A self-infusing patient's reminder of one SC day: once per due day."""
+    return f"sc-reminder:{patient_id}:{due_on.isoformat()}"
 
 
 def digest_key(day: date) -> str:

@@ -13,12 +13,14 @@ from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from tracker.rules import Evaluation, evaluate
+from tracker.rules.vocabulary import CareSite
 from tracker.services import other_treatments as other_treatment_service
 from tracker.services import patients as patient_service
 from tracker.services import regimens as regimen_service
 from tracker.services.evaluation import authorizations_of, build_facts, dismissed_actions
 from tracker.services.infusions import COURSE_FIELDS, LOT_FIELDS
 from tracker.services.policy import load_policy
+from tracker.services.self_courses import entered_by_patient
 from tracker.store.models import (
     Assessment,
     Chair,
@@ -131,9 +133,18 @@ def course_views(
         if nurse_ids
         else {}
     )
+    # Staff see who entered each value (clinical rules 10): a course the patient entered
+    # through the diary link says so. Only self-infused courses can be, so the audit trail
+    # (long for a patient viewed for years) is read only for a patient who has one.
+    by_patient = (
+        entered_by_patient(session, patient_id=patient_id)
+        if any(row["site"] == CareSite.SELF for row in rows)
+        else set()
+    )
     return [
         {
             **{k: row[k] for k in COURSE_FIELDS},
+            "entered_by_patient": row["id"] in by_patient,
             "chair": chairs.get(row["chair_id"]),
             "product_code": products.get(row["product_id"]),
             "nurse": nurses.get(row["nurse_id"]),

@@ -51,6 +51,7 @@ from tracker.web.pages import (
 )
 from tracker.web.pages import other_treatments as other_treatment_pages
 from tracker.web.pages import outbox as outbox_page
+from tracker.web.pages import self_course as self_course_pages
 from tracker.web.routes_index import methods_allowed
 from tracker.web.security import add_security_middleware
 from tracker.web.templating import render
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(diagnosis.router)
     app.include_router(booking.router)
     app.include_router(nurse.router)
+    app.include_router(self_course_pages.router)
     app.include_router(nurse_week.router)
     app.include_router(outbox_page.router)
     app.include_router(admin_pages.router)

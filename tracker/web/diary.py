@@ -2,11 +2,13 @@
 
 The secret token in the address names one patient and can do only this: show the page (the
 patient's first name, nothing else of the record) and record grip readings, a wear-off day
-and a note as home readings. It is not a session and not a bearer token: no other route
-reads it. An unknown token answers 404 and counts as a failed try from the address (429
-after `login_throttle.FAILURE_LIMIT` in its window); an expired or revoked link answers 410
-with plain words and writes nothing. The form carries a double-submit token of its own, as
-the login form does, and must come from this site.
+and a note as home readings, and, for a patient on an SC regimen, a course they infused
+themselves (site `self`, through the same service as a course staff record). It is not a
+session and not a bearer token: no other route reads it. An unknown token answers 404 and
+counts as a failed try from the address (429 after `login_throttle.FAILURE_LIMIT` in its
+window); an expired or revoked link answers 410 with plain words and writes nothing. The
+forms carry a double-submit token of their own, as the login form does, and must come from
+this site.
 """
 
 import math
@@ -18,8 +20,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from tracker.rules.vocabulary import MeasureCode, Timing
-from tracker.services import diary
-from tracker.services.errors import Invalid, NotFound
+from tracker.services import diary, self_courses
+from tracker.services.errors import Invalid, NotFound, ServiceError
+from tracker.services.products import product_choices
 from tracker.store.types import utcnow
 from tracker.web.deps import DbSession, Today, client_ip
 from tracker.web.security import from_this_site
@@ -76,26 +79,40 @@ def _gone(request: Request, status: int, message: str) -> Response:
 def _form(
     request: Request,
     *,
-    first_name: str,
+    db,
+    opened: diary.Opened,
     today: date,
     values: dict | None = None,
     error: str = "",
     done: int = 0,
+    course_values: dict | None = None,
+    course_error: str = "",
+    course_done: bool = False,
     status_code: int = 200,
 ) -> Response:
     csrf = secrets.token_urlsafe(24)
+    # The infusion section only for a patient whose current regimen is SC (clinical rules 9).
+    plan = self_courses.sc_plan(db, patient_id=opened.link.patient_id, today=today)
     page = render(
         request,
         "diary.html",
         {
-            "first_name": first_name,
+            "first_name": opened.first_name,
             "today": today,
             "devices": DEVICES,
             "timings": TIMINGS,
             "values": values or {},
             "error": error,
             "done": done,
+            "plan": plan,
+            "products": product_choices(db) if plan else [],
+            "course_values": course_values or {},
+            "course_error": course_error,
+            "course_done": course_done,
             "diary_csrf": csrf,
+            # Both forms name their address: after the infusion form's POST the page's own
+            # address ends in /course.
+            "diary_path": f"/diary/{opened.token}",
         },
         status_code=status_code,
     )
@@ -119,7 +136,17 @@ def diary_page(request: Request, db: DbSession, today: Today, token: str):
     opened, refusal = _opened(request, db, token, today)
     if opened is None:
         return refusal
-    return _form(request, first_name=opened.first_name, today=today)
+    return _form(request, db=db, opened=opened, today=today)
+
+
+def _forged(request: Request, diary_csrf: str) -> bool:
+    """True unless the form carries this browser's diary token and came from this site."""
+    settings = request.app.state.settings
+    cookie = request.cookies.get(DIARY_CSRF_COOKIE, "")
+    foreign = not from_this_site(
+        request.headers, own_url=str(request.base_url), base_url=settings.base_url
+    )
+    return foreign or not cookie or not secrets.compare_digest(cookie, diary_csrf)
 
 
 def _number(text: str, field: str) -> float | None:
@@ -173,15 +200,11 @@ def diary_submit(
         "wore_off_on": wore_off_on,
         "note": note,
     }
-    settings = request.app.state.settings
-    cookie = request.cookies.get(DIARY_CSRF_COOKIE, "")
-    foreign = not from_this_site(
-        request.headers, own_url=str(request.base_url), base_url=settings.base_url
-    )
-    if foreign or not cookie or not secrets.compare_digest(cookie, diary_csrf):
+    if _forged(request, diary_csrf):
         return _form(
             request,
-            first_name=opened.first_name,
+            db=db,
+            opened=opened,
             today=today,
             values=values,
             error="The form expired. Please try again.",
@@ -207,7 +230,8 @@ def diary_submit(
     except Invalid as exc:
         return _form(
             request,
-            first_name=opened.first_name,
+            db=db,
+            opened=opened,
             today=today,
             values=values,
             error=f"{_FIELD_NAMES.get(exc.field or '', 'Entry')}: {exc.message}",
@@ -216,14 +240,106 @@ def diary_submit(
     if not done:
         return _form(
             request,
-            first_name=opened.first_name,
+            db=db,
+            opened=opened,
             today=today,
             values=values,
             error="Nothing to save: fill in at least one box.",
             status_code=422,
         )
-    return _form(request, first_name=opened.first_name, today=today, done=done)
+    return _form(request, db=db, opened=opened, today=today, done=done)
 
+
+def _whole(text: str, field: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise Invalid("write a whole number, such as 2", field=field)
+    return int(text)
+
+
+@router.post("/diary/{token}/course")
+def diary_course(
+    request: Request,
+    db: DbSession,
+    today: Today,
+    token: str,
+    diary_csrf: Annotated[str, Form(max_length=100)] = "",
+    given_on: Annotated[str, Form(max_length=10)] = "",
+    product_code: Annotated[str, Form(max_length=40)] = "",
+    lot_number: Annotated[str, Form(max_length=60)] = "",
+    vials: Annotated[str, Form(max_length=6)] = "",
+    expires_on: Annotated[str, Form(max_length=10)] = "",
+    reactions: Annotated[str, Form(max_length=2000)] = "",
+):
+    """Record a course the patient infused at home (SC only), as entered by the patient."""
+    opened, refusal = _opened(request, db, token, today)
+    if opened is None:
+        return refusal
+    values = {
+        "given_on": given_on,
+        "product_code": product_code,
+        "lot_number": lot_number,
+        "vials": vials,
+        "expires_on": expires_on,
+        "reactions": reactions,
+    }
+
+    def again(error: str, status_code: int) -> Response:
+        return _form(
+            request,
+            db=db,
+            opened=opened,
+            today=today,
+            course_values=values,
+            course_error=error,
+            status_code=status_code,
+        )
+
+    if _forged(request, diary_csrf):
+        return again("The form expired. Please try again.", 403)
+    try:
+        course = self_courses.SelfCourse(
+            given_on=_day(given_on, "scheduled_on") or today,
+            lot_number=lot_number,
+            vials=_whole(vials, "lots.0.vials"),
+            expires_on=_day(expires_on, "lots.0.expires_on"),
+            product_code=product_code or None,
+            reactions=reactions,
+        )
+        self_courses.record_self_course(
+            db,
+            actor=diary.link_actor(opened.link, client_ip(request)),
+            patient_id=opened.link.patient_id,
+            course=course,
+            today=today,
+        )
+    except ServiceError as exc:
+        # Nothing of a refused course stays (the request's transaction is rolled back).
+        db.rollback()
+        if exc.field == "route":
+            message = (
+                "Your treatment is not one you give yourself at home, so there is nothing "
+                "to record here. Please call your infusion team."
+            )
+            return again(message, exc.status_code)
+        name = _COURSE_FIELD_NAMES.get(exc.field or "", "Infusion")
+        return again(f"{name}: {exc.message}", exc.status_code)
+    return _form(request, db=db, opened=opened, today=today, course_done=True)
+
+
+# The infusion section's boxes, as the patient sees them, by the field a refusal names.
+_COURSE_FIELD_NAMES = {
+    "scheduled_on": "Day you infused",
+    "lots": "Lot number",
+    "lots.0.lot_number": "Lot number",
+    "lots.0.vials": "Vials or syringes",
+    "lots.0.expires_on": "Expiry date",
+    "product_code": "Product",
+    "reactions": "How it went",
+    "dose_g": "Dose",
+}
 
 _FIELD_NAMES = {
     "grip_left": "Left hand",

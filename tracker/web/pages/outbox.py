@@ -18,6 +18,7 @@ TAB_LABELS = {"pending": "Pending", "sent": "Sent", "failed": "Failed", "withdra
 KIND_LABELS = {
     outbox.REMINDER: "Appointment reminder",
     outbox.WINDOW_OPEN: "Booking notice",
+    outbox.SC_REMINDER: "Home infusion day",
     outbox.DIGEST: "Pharmacy digest",
     outbox.ALERT: "Clinical alert",
 }

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from tracker.formats.display import date_text, dose_text
 from tracker.rules import MEASURES, ResponseAssessment
-from tracker.rules.vocabulary import CourseStatus, Source, Timing
+from tracker.rules.vocabulary import CareSite, CourseStatus, Source, Timing
 from tracker.services.patient_record import PatientRecord
 from tracker.web.labels import OTHER_TREATMENT_LABELS
 from tracker.web.timeline.render import render_timeline
@@ -178,4 +178,10 @@ def _course_label(course: dict, products: dict[str, str]) -> str:
         parts.append("lots " + ", ".join(lot["lot_number"] for lot in course["lots"]))
     if course["reactions"]:
         parts.append(f"reactions: {course['reactions']}")
+    if course.get("site") == CareSite.SELF:
+        parts.append(
+            "self-infused, entered by the patient"
+            if course.get("entered_by_patient")
+            else "self-infused"
+        )
     return ", ".join(parts)
