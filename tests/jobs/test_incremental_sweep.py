@@ -69,7 +69,6 @@ def test_a_daily_sweep_keeps_every_state_as_the_full_evaluation_says(connection,
     assert any(k.startswith("infusion-reminder:") for k, _ in full_mail)
     assert everyone == [everyone[0]] * DAYS and everyone[0] >= patients
     assert daily[0] == everyone[0]
-    print("daily", daily)
     assert sum(daily[1:]) < sum(everyone[1:]) / 3, daily
 
 

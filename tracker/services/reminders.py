@@ -279,6 +279,15 @@ def queue_window_open(
     session: Session, *, finding: Finding, on: date, policy: SitePolicy, settings: Settings
 ) -> bool:
     """Tell a patient their booking window is open when nothing is booked; True when new."""
+    message = window_open_message(finding, on=on, policy=policy, settings=settings)
+    return message is not None and outbox.enqueue(session, **message)
+
+
+def window_open_message(
+    finding: Finding, *, on: date, policy: SitePolicy, settings: Settings
+) -> dict[str, Any] | None:
+    """The window notice's outbox row (outbox.enqueue's arguments), or None when the
+    finding calls for none (nothing to book, window not open, patient not reachable)."""
     ev = finding.evaluation
     if not (
         policy.notify_window_open
@@ -288,8 +297,9 @@ def queue_window_open(
         and ev.window_end is not None
         and ev.window_start <= on <= ev.window_end
     ):
-        return False
+        return None
     assert finding.email is not None  # reachable
+    assert ev.window_start is not None  # checked above (for the type checker)
     mail = render_email(
         outbox.WINDOW_OPEN,
         "Time to book your next appointment",
@@ -301,16 +311,15 @@ def queue_window_open(
             "phone": settings.pharmacy_phone,
         },
     )
-    return outbox.enqueue(
-        session,
-        dedup_key=outbox.window_open_key(finding.patient_id, ev.window_start),
-        kind=outbox.WINDOW_OPEN,
-        to_address=finding.email.strip(),
-        subject=mail.subject,
-        body_text=mail.text,
-        body_html=mail.html,
-        patient_id=finding.patient_id,
-    )
+    return {
+        "dedup_key": outbox.window_open_key(finding.patient_id, ev.window_start),
+        "kind": outbox.WINDOW_OPEN,
+        "to_address": finding.email.strip(),
+        "subject": mail.subject,
+        "body_text": mail.text,
+        "body_html": mail.html,
+        "patient_id": finding.patient_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -412,6 +421,7 @@ def stored_findings(session: Session, *, on: date) -> list[Finding]:
     sweep runs first).
     """
     state = PatientState
+    columns = [getattr(state, name) for name in _FINDING_COLUMNS]
     rows = session.exec(
         select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
             Patient.id,
@@ -419,7 +429,7 @@ def stored_findings(session: Session, *, on: date) -> list[Finding]:
             Patient.given_name,
             Patient.email,
             Patient.reminder_consent,
-            state,
+            *columns,
         )
         .join(state, state.patient_id == Patient.id)
         .where(
@@ -445,31 +455,53 @@ def stored_findings(session: Session, *, on: date) -> list[Finding]:
             first_name=given_name,
             email=email,
             consent=consent,
-            evaluation=_stored_evaluation(row, on),
+            evaluation=_stored_evaluation(dict(zip(_FINDING_COLUMNS, values, strict=True)), on),
         )
-        for pid, mrn, given_name, email, consent, row in rows
+        for pid, mrn, given_name, email, consent, *values in rows
     ]
 
 
-def _stored_evaluation(row: PatientState, on: date) -> Evaluation:
+# What the e-mails read of a stored state (_stored_evaluation).
+_FINDING_COLUMNS = (
+    "status",
+    "regimen_id",
+    "due_on",
+    "window_start",
+    "window_end",
+    "next_booking_id",
+    "needs_booking_from",
+    "overdue_from",
+    "review_due_from",
+    "next_review_on",
+    "weight_stale_from",
+    "waning_patterns",
+    "waning_detail",
+    "recommendation_action",
+    "proposed_interval_days",
+    "proposed_dose_g_per_kg",
+    "recommendation_reason",
+)
+
+
+def _stored_evaluation(row: dict[str, Any], on: date) -> Evaluation:
     # What the mails read of an evaluation, as the state stores it for day `on`.
     flags = []
     if (
-        row.needs_booking_from is not None
-        and row.needs_booking_from <= on
-        and row.next_booking_id is None
+        row["needs_booking_from"] is not None
+        and row["needs_booking_from"] <= on
+        and row["next_booking_id"] is None
     ):
         flags.append(Flag(FlagCode.NEEDS_BOOKING))
-    if row.waning_patterns:
-        patterns = tuple(row.waning_patterns.split(","))
-        flags.append(Flag(FlagCode.WANING_RESPONSE, patterns, row.waning_detail or ""))
-    action = row.recommendation_action
+    if row["waning_patterns"]:
+        patterns = tuple(row["waning_patterns"].split(","))
+        flags.append(Flag(FlagCode.WANING_RESPONSE, patterns, row["waning_detail"] or ""))
+    action = row["recommendation_action"]
     return Evaluation(
         on=on,
-        regimen_id=row.regimen_id,
-        due_on=row.due_on,
-        window_start=row.window_start,
-        window_end=row.window_end,
+        regimen_id=row["regimen_id"],
+        due_on=row["due_on"],
+        window_start=row["window_start"],
+        window_end=row["window_end"],
         next_booking=None,
         flags=tuple(flags),
         recommendation=(
@@ -477,17 +509,17 @@ def _stored_evaluation(row: PatientState, on: date) -> Evaluation:
             if action is None
             else Recommendation(
                 action,
-                row.proposed_interval_days,
-                row.proposed_dose_g_per_kg,
-                row.recommendation_reason or "",
+                row["proposed_interval_days"],
+                row["proposed_dose_g_per_kg"],
+                row["recommendation_reason"] or "",
             )
         ),
-        needs_booking_from=row.needs_booking_from,
-        overdue_from=row.overdue_from,
-        review_due_from=row.review_due_from,
-        next_review_on=row.next_review_on,
-        weight_stale_from=row.weight_stale_from,
-        status=row.status,
+        needs_booking_from=row["needs_booking_from"],
+        overdue_from=row["overdue_from"],
+        review_due_from=row["review_due_from"],
+        next_review_on=row["next_review_on"],
+        weight_stale_from=row["weight_stale_from"],
+        status=row["status"],
     )
 
 
@@ -519,12 +551,12 @@ def queue_finding_mails(
             keys.append(outbox.max_dose_alert_key(found.patient_id, ev.regimen_id))
         wanted[found.patient_id] = keys
     existing = outbox.key_statuses(session, (k for keys in wanted.values() for k in keys))
-    notices, alerts = 0, []
+    notices, alerts = [], []
     for found in findings:
         if all(k in existing for k in wanted[found.patient_id]):
             continue
-        notices += queue_window_open(
-            session, finding=found, on=on, policy=policy, settings=settings
-        )
+        message = window_open_message(found, on=on, policy=policy, settings=settings)
+        if message is not None and message["dedup_key"] not in existing:
+            notices.append(message)
         alerts.extend(queue_alerts(session, finding=found, settings=settings))
-    return notices, alerts
+    return outbox.enqueue_many(session, notices), alerts
