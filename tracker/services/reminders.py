@@ -27,7 +27,6 @@ from tracker.rules.vocabulary import Action, CareSite, CourseStatus, FlagCode, P
 from tracker.services import outbox
 from tracker.services.policy import load_policy
 from tracker.settings import Settings, get_settings
-from tracker.store.ids import stored_id
 from tracker.store.models import Chair, Infusion, Patient, PatientState, StaffUser
 from tracker.store.types import utcnow
 
@@ -42,27 +41,6 @@ class Finding:
     email: str | None
     consent: bool
     evaluation: Evaluation
-
-
-def finding_for(patient: Patient, evaluation: Evaluation) -> Finding | None:
-    """The patient's finding if anything in the evaluation could lead to an e-mail."""
-    if patient.status != PatientStatus.ACTIVE:
-        return None
-    rec = evaluation.recommendation
-    if not (
-        evaluation.has_flag(FlagCode.NEEDS_BOOKING)
-        or evaluation.has_flag(FlagCode.WANING_RESPONSE)
-        or (rec is not None and rec.action == Action.MAX_DOSE_REACHED)
-    ):
-        return None
-    return Finding(
-        patient_id=stored_id(patient),
-        mrn=patient.mrn,
-        first_name=patient.given_name,
-        email=patient.email,
-        consent=patient.reminder_consent,
-        evaluation=evaluation,
-    )
 
 
 def _reachable(email: str | None, consent: bool) -> bool:
