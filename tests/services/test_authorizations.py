@@ -12,11 +12,13 @@ from tests.builders.records import patient_with_regimen
 from tests.builders.settings import mail_settings
 from tests.services import reference_worklist
 from tracker.demo import load_demo
+from tracker.rules.expiry import patient_expires_on
 from tracker.schemas.authorizations import AuthorizationCreate
 from tracker.services import authorizations, digest, outbox, worklist
 from tracker.services.actors import SYSTEM
-from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all
+from tracker.services.evaluation import evaluate_patient, latest_expiry, load_facts, refresh_all
 from tracker.services.patient_states import state_values
+from tracker.services.policy import load_policy
 from tracker.store.models import OutboxMessage, Patient, PatientState, SitePolicyRow
 
 TODAY = date(2026, 11, 21)
@@ -81,7 +83,14 @@ def test_the_sweep_stores_what_the_full_evaluation_says_about_funding(funded_coh
         full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
         assert seen[patient.id] == dataclasses.replace(full, response=None), patient.id
         stored = states[patient.id].model_dump(exclude={"evaluated_at"})
-        assert stored == state_values(patient.id, full, facts[patient.id].courses)
+        # The expiry from the sweep's packed reading equals the one from the full facts.
+        expiry = patient_expires_on(
+            facts[patient.id],
+            full,
+            policy=load_policy(session),
+            latest=latest_expiry(patient.id, TODAY),
+        )
+        assert stored == state_values(patient.id, full, facts[patient.id].courses, expiry)
         raised |= set(full.flag_codes)
     # The cohort exercises both flags, and the projection.
     assert {"authorization_ending", "authorization_missing"} <= raised

@@ -12,9 +12,17 @@ from sqlmodel import select
 
 from tracker.demo import load_demo
 from tracker.rules import SitePolicy
-from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all, refresh_state
+from tracker.rules.expiry import patient_expires_on
+from tracker.services.evaluation import (
+    evaluate_patient,
+    latest_expiry,
+    load_facts,
+    refresh_all,
+    refresh_state,
+)
 from tracker.services.packed_facts import load_packed
 from tracker.services.patient_states import state_values
+from tracker.services.policy import load_policy
 from tracker.store.models import Assessment, Infusion, Patient, PatientState, Regimen
 from tracker.store.types import utcnow
 
@@ -118,7 +126,14 @@ def test_the_sweep_stores_and_reports_what_the_full_evaluation_says(session):
         full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
         assert seen[patient.id] == dataclasses.replace(full, response=None)
         stored = states[patient.id].model_dump(exclude={"evaluated_at"})
-        assert stored == state_values(patient.id, full, facts[patient.id].courses)
+        # The expiry from the sweep's packed reading equals the one from the full facts.
+        expiry = patient_expires_on(
+            facts[patient.id],
+            full,
+            policy=load_policy(session),
+            latest=latest_expiry(patient.id, TODAY),
+        )
+        assert stored == state_values(patient.id, full, facts[patient.id].courses, expiry)
 
 
 def test_the_sweep_and_a_single_refresh_write_the_same_row(session):

@@ -1,4 +1,5 @@
-"""The daily sweep: every patient re-evaluated for the day, and the day's e-mails queued."""
+"""The daily sweep: the patients whose stored state has expired re-evaluated for the day
+(everyone with `full`, or after a policy change), and the day's e-mails queued."""
 
 from collections import Counter
 from collections.abc import Callable
@@ -12,13 +13,7 @@ from tracker.services import policy as policy_service
 from tracker.services.digest import queue_digest
 from tracker.services.evaluation import refresh_all
 from tracker.services.policy import load_policy
-from tracker.services.reminders import (
-    Finding,
-    finding_for,
-    queue_alerts,
-    queue_reminders,
-    queue_window_open,
-)
+from tracker.services.reminders import queue_finding_mails, queue_reminders, stored_findings
 from tracker.services.sc_reminders import queue_sc_reminders
 from tracker.settings import Settings, get_settings
 from tracker.store.engine import session_scope
@@ -57,27 +52,28 @@ def run_sweep(
     progress: Callable[[int], None] | None = None,
     settings: Settings | None = None,
     once_per_day: bool = False,
+    full: bool = False,
 ) -> SweepResult:
-    """Re-evaluate every patient for day `on` and queue its e-mails, in one transaction.
+    """Re-evaluate the patients whose state expired by day `on` (everyone when `full` or
+    after a policy change) and queue the day's e-mails, in one transaction.
 
     Safe to repeat: every e-mail has a deduplication key. `once_per_day` (the scheduler's
-    way) does nothing if a sweep for `on` or a later day has already been committed.
+    way) does nothing if a sweep for `on` or a later day has already been committed. The
+    e-mails are read from every patient's stored state, not only from those evaluated.
     """
     settings = settings or get_settings()
     with session_scope(engine) as session:
         if not job_runs.begin_day(session, name=JOB_NAME, on=on, once=once_per_day):
             return SweepResult(on=on, patients=0, skipped=True)
         policy = load_policy(session)
-        # Every patient is re-evaluated below: that is the run a policy change queued.
+        # A policy change queued everyone's re-evaluation: this sweep is then a full one.
         policy_change = policy_service.queued_re_evaluation(session)
-        findings: list[Finding] = []
-
-        def collect(patient, evaluation) -> None:
-            found = finding_for(patient, evaluation)
-            if found is not None:
-                findings.append(found)
-
-        evaluated = refresh_all(session, today=on, progress=progress, on_evaluated=collect)
+        evaluated = refresh_all(
+            session,
+            today=on,
+            progress=progress,
+            expired_only=not full and policy_change is None,
+        )
         if policy_change is not None:
             policy_service.clear_re_evaluation(session, seen=policy_change)
         queued: Counter[str] = Counter()
@@ -85,14 +81,15 @@ def run_sweep(
         withdrawn = outbox.withdraw_stale_reminders(session)
         queued[outbox.REMINDER] += queue_reminders(session, on=on, policy=policy, settings=settings)
         queued[outbox.SC_REMINDER] += queue_sc_reminders(session, on=on, settings=settings)
-        alerts = []
-        for found in findings:
-            queued[outbox.WINDOW_OPEN] += queue_window_open(
-                session, finding=found, on=on, policy=policy, settings=settings
-            )
-            written = queue_alerts(session, finding=found, settings=settings)
-            queued[outbox.ALERT] += len(written)
-            alerts.extend(written)
+        notices, alerts = queue_finding_mails(
+            session,
+            findings=stored_findings(session, on=on),
+            on=on,
+            policy=policy,
+            settings=settings,
+        )
+        queued[outbox.WINDOW_OPEN] += notices
+        queued[outbox.ALERT] += len(alerts)
         queued[outbox.DIGEST] += queue_digest(session, on=on, settings=settings, alerts=alerts)
         cleared = outbox.clear_old_bodies(
             session, before=utcnow() - timedelta(days=settings.outbox_keep_days)

@@ -164,6 +164,9 @@ class PackedFacts:
     # As PatientFacts.course_doses; the sweep reads them only for patients with an
     # authorisation, the only ones whose evaluation uses them.
     course_doses: tuple[tuple[int, float], ...] = ()
+    # The first weight dated after the day evaluated (which `weight_dates` may leave out):
+    # the evaluation ignores it, but its day is when the evaluation expires (rules.expiry).
+    next_weight_on: date | None = None
 
     @classmethod
     def of(cls, facts: PatientFacts) -> PackedFacts:

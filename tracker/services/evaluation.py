@@ -3,11 +3,12 @@
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, Connection, Row, or_
+from sqlmodel import Session, col, select
 
 from tracker.rules import (
     AuthorizationFact,
@@ -21,6 +22,7 @@ from tracker.rules import (
     evaluate,
     evaluate_packed,
 )
+from tracker.rules.expiry import packed_expires_on, patient_expires_on
 from tracker.rules.vocabulary import CourseStatus, Decision
 from tracker.services.errors import NotFound
 from tracker.services.packed_facts import load_packed
@@ -40,6 +42,10 @@ from tracker.store.models import (
 )
 
 SWEEP_BATCH = 500
+# A stored state is re-evaluated at the latest after STATE_DAYS_MIN plus (patient id modulo
+# STATE_DAYS_SPREAD) days, whatever rules.expiry finds (latest_expiry).
+STATE_DAYS_MIN = 21
+STATE_DAYS_SPREAD = 8
 # The courses the rules read: booked and given (cancelled and missed ones say nothing).
 COUNTED_STATUSES = (CourseStatus.BOOKED, CourseStatus.GIVEN)
 
@@ -257,7 +263,19 @@ def refresh_state(
         policy=policy,
     )[patient_id]
     evaluation = evaluate_packed(facts, on=today, policy=policy)
-    write_states(session, [state_values(patient_id, evaluation, facts.bookings)])
+    write_states(
+        session,
+        [
+            state_values(
+                patient_id,
+                evaluation,
+                facts.bookings,
+                packed_expires_on(
+                    facts, evaluation, policy=policy, latest=latest_expiry(patient_id, today)
+                ),
+            )
+        ],
+    )
     # A state already loaded in this session is now behind the row: read it again if used.
     stale = session.identity_map.get(session.identity_key(PatientState, patient_id))
     if stale is not None:
@@ -275,14 +293,24 @@ def refresh_states(session: Session, patient_ids: Sequence[int], *, today: date)
             select(Patient).where(Patient.id.in_(ids[start : start + SWEEP_BATCH]))
         ).all()
         facts = load_facts(session, patients)
-        write_states(
-            session,
-            [
-                state_values(pid, evaluate(facts[pid], on=today, policy=policy), facts[pid].courses)
-                for pid in map(stored_id, patients)
-            ],
-        )
+        rows = []
+        for pid in map(stored_id, patients):
+            evaluation = evaluate(facts[pid], on=today, policy=policy)
+            expiry = patient_expires_on(
+                facts[pid], evaluation, policy=policy, latest=latest_expiry(pid, today)
+            )
+            rows.append(state_values(pid, evaluation, facts[pid].courses, expiry))
+        write_states(session, rows)
         session.expunge_all()
+
+
+def latest_expiry(patient_id: int, today: date) -> date:
+    """The latest day a state evaluated `today` is kept without re-evaluation.
+
+    A guard against a calendar dependence rules.expiry does not know of: 21 to 28 days,
+    spread by patient so that a cohort evaluated on one day does not all expire together.
+    """
+    return today + timedelta(days=STATE_DAYS_MIN + patient_id % STATE_DAYS_SPREAD)
 
 
 def refresh_all(
@@ -292,8 +320,12 @@ def refresh_all(
     progress: Callable[[int], None] | None = None,
     batch_size: int = SWEEP_BATCH,
     on_evaluated: Callable[[Patient, Evaluation], None] | None = None,
+    expired_only: bool = False,
 ) -> int:
     """Re-evaluate every patient for today, streamed in batches; the number evaluated.
+
+    `expired_only` (the daily sweep): only the patients with no state, or whose state
+    expires on or before today (rules.expiry), or was evaluated for a later day.
 
     The evaluations given to `on_evaluated` are those of `evaluate`, except that they carry
     no cycle-by-cycle `response` (None): building every cycle of every patient was most of
@@ -307,12 +339,18 @@ def refresh_all(
     # SQLite's, which runs without the GIL) then overlaps Python's. Only one of the two
     # threads uses the connection at any time.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-read") as reader:
-        batch = read_batch(connection, 0, batch_size, today=today, policy=policy)
+        read = partial(
+            read_batch,
+            connection,
+            size=batch_size,
+            today=today,
+            policy=policy,
+            expired_only=expired_only,
+        )
+        batch = read(0)
         while batch:
             patients, facts = batch
-            upcoming = reader.submit(
-                read_batch, connection, patients[-1][0], batch_size, today=today, policy=policy
-            )
+            upcoming = reader.submit(read, patients[-1][0])
             evaluations = [
                 evaluate_packed(facts[pid], on=today, policy=policy) for pid, *_ in patients
             ]
@@ -320,7 +358,14 @@ def refresh_all(
             write_states(
                 session,
                 [
-                    state_values(pid, evaluation, facts[pid].bookings)
+                    state_values(
+                        pid,
+                        evaluation,
+                        facts[pid].bookings,
+                        packed_expires_on(
+                            facts[pid], evaluation, policy=policy, latest=latest_expiry(pid, today)
+                        ),
+                    )
                     for (pid, *_), evaluation in zip(patients, evaluations, strict=True)
                 ],
             )
@@ -338,21 +383,33 @@ def refresh_all(
 
 
 def read_batch(
-    connection: Connection, after_id: int, size: int, *, today: date, policy: SitePolicy
+    connection: Connection,
+    after_id: int,
+    size: int,
+    *,
+    today: date,
+    policy: SitePolicy,
+    expired_only: bool = False,
 ) -> tuple[Sequence[Row[Any]], dict[int, PackedFacts]] | None:
-    """The next `size` patients after `after_id` and their facts for `today`, or None."""
-    patients = connection.execute(
-        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-            Patient.id,
-            Patient.status,
-            Patient.min_interval_days,
-            Patient.max_interval_days,
-            Patient.resumed_on,
+    """The next `size` patients after `after_id` and their facts for `today`, or None
+    (`expired_only`: of the patients whose state is missing or expired, see refresh_all)."""
+    query = select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+        Patient.id,
+        Patient.status,
+        Patient.min_interval_days,
+        Patient.max_interval_days,
+        Patient.resumed_on,
+    ).where(Patient.id > after_id)
+    if expired_only:
+        query = query.outerjoin(PatientState, PatientState.patient_id == Patient.id).where(
+            or_(
+                col(PatientState.patient_id).is_(None),
+                col(PatientState.expires_on).is_(None),
+                col(PatientState.expires_on) <= today,
+                col(PatientState.evaluated_on) > today,
+            )
         )
-        .where(Patient.id > after_id)
-        .order_by(Patient.id)
-        .limit(size)
-    ).all()
+    patients = connection.execute(query.order_by(Patient.id).limit(size)).all()
     if not patients:
         return None
     return patients, load_packed(connection, patients, today=today, policy=policy)

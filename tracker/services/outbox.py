@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.formats.mime import new_message_id
 from tracker.rules.vocabulary import CourseStatus, PatientStatus
@@ -153,6 +153,77 @@ def enqueue(
         ),
     )  # an UPDATE's result is a CursorResult; Session.execute is typed for any statement
     return revived.rowcount == 1
+
+
+# Keys per IN list: well under SQLite's and PostgreSQL's limits on parameters.
+KEY_CHUNK = 1000
+
+
+def key_statuses(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """The status of each of these deduplication keys already in the outbox (absent: none)."""
+    wanted = sorted(set(keys))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), KEY_CHUNK):
+        found.update(
+            session.exec(
+                select(OutboxMessage.dedup_key, OutboxMessage.status).where(
+                    col(OutboxMessage.dedup_key).in_(wanted[start : start + KEY_CHUNK])
+                )
+            ).all()
+        )
+    return found
+
+
+def reminder_keys_by_course(session: Session, infusion_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The keys of every reminder written for each of these courses, whatever its status."""
+    found: dict[int, list[str]] = {}
+    ids = sorted(set(infusion_ids))
+    for start in range(0, len(ids), KEY_CHUNK):
+        for infusion_id, key in session.exec(
+            select(OutboxMessage.infusion_id, OutboxMessage.dedup_key).where(
+                col(OutboxMessage.infusion_id).in_(ids[start : start + KEY_CHUNK]),
+                OutboxMessage.kind == REMINDER,
+            )
+        ):
+            if infusion_id is not None:
+                found.setdefault(infusion_id, []).append(key)
+    return found
+
+
+def enqueue_many(session: Session, messages: Sequence[dict[str, Any]]) -> int:
+    """Write these messages (each enqueue's keyword arguments, without revive_withdrawn) in
+    few statements; a key that exists already is skipped. How many rows were written."""
+    if not messages:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "patient_id": None,
+            "infusion_id": None,
+            "body_html": None,
+            **m,
+            "subject": m["subject"][:200],
+            "attachments": list(m.get("attachments", ())),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    table = OutboxMessage.__table__
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    written = 0
+    for start in range(0, len(rows), KEY_CHUNK // 10):
+        written += len(
+            session.execute(
+                insert(table)
+                .values(rows[start : start + KEY_CHUNK // 10])
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(table.c.id)
+            ).all()
+        )
+    return written
 
 
 def withdraw_reminders(session: Session, *, infusion_id: int, keep_key: str | None = None) -> int:

@@ -51,14 +51,22 @@ def load_packed(
     connection: Connection, patients: Sequence[Patient], *, today: date, policy: SitePolicy
 ) -> dict[int, PackedFacts]:
     """PackedFacts for evaluating patients on `today`, given as (id, status, min, max), ids
-    ascending and forming every patient id from the first to the last (as a keyset batch
-    does, or one patient). Only the scores that can matter are read (scores_needed_from)."""
+    ascending. When they form every patient id from the first to the last (as a keyset
+    batch of the full sweep does, or one patient) the rows are read by that range, else
+    by the list of ids (the daily sweep's expired patients). Only the scores that can
+    matter are read (scores_needed_from)."""
     if not patients:
         return {}
     reader = _Reader(connection)
     day = reader.day
-    between = "WHERE patient_id BETWEEN :lo AND :hi"
+    dense = patients[-1][0] - patients[0][0] + 1 == len(patients)
+    between = "WHERE patient_id " + (
+        "BETWEEN :lo AND :hi" if dense else reader.members_sql(len(patients))
+    )
+    reader.members = between
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
+    if not dense:
+        span.update(reader.member_params([p[0] for p in patients]))
     (regimen_rows,) = reader.run(
         [
             f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g, "
@@ -84,6 +92,7 @@ def load_packed(
         dismissed_rows,
         authorization_rows,
         dose_rows,
+        later_weight_rows,
     ) = reader.run(
         [
             f"SELECT patient_id, id, {day('scheduled_on')}, days FROM infusion {between} "
@@ -103,6 +112,10 @@ def load_packed(
             "SELECT patient_id, id, CASE WHEN status = 'given' THEN dose_g ELSE planned_dose_g "
             f"END FROM infusion {between} AND status IN ('given', 'booked') AND patient_id IN "
             f"(SELECT patient_id FROM funding_authorization {between})",
+            # The first weight after the day: not evaluated, but its day ends the state's
+            # validity (rules.expiry).
+            f"SELECT patient_id, min({day('measured_on')}) FROM weight {between} "
+            "AND measured_on > :today GROUP BY patient_id",
         ],
         {**span, **reader.since_params(since), **reader.today_param(today)},
     )
@@ -115,6 +128,7 @@ def load_packed(
     for pid, reviewed in review_rows:
         reviews.setdefault(pid, []).append(_date(reviewed))
     weighed = dict(weight_rows)
+    weighed_later = dict(later_weight_rows)
     dismissed: dict[int, set[tuple[int, str]]] = {}
     for pid, rid, action in dismissed_rows:
         dismissed.setdefault(pid, set()).add((rid, action))
@@ -132,6 +146,7 @@ def load_packed(
     for pid, status, min_days, max_days, *resumed in patients:
         given_days, given_ids, given_lengths = given.get(pid, no_courses)
         latest = weighed.get(pid)
+        later = weighed_later.get(pid)
         out[pid] = PackedFacts(
             status=status,
             regimens=tuple(regimens.get(pid, ())),
@@ -148,6 +163,7 @@ def load_packed(
             resumed_on=resumed[0] if resumed else None,
             authorizations=tuple(authorizations.get(pid, ())),
             course_doses=tuple(doses.get(pid, ())),
+            next_weight_on=None if later is None else _date(later),
         )
     return out
 
@@ -161,6 +177,19 @@ class _Reader:
         # sqlite3's or psycopg's own connection: each branch below speaks its driver's API.
         self.raw: Any = connection.connection.dbapi_connection
         self.postgres = self.dialect == "postgresql"
+        self.members = "WHERE patient_id BETWEEN :lo AND :hi"
+
+    def member_params(self, ids: list[int]) -> dict[str, Any]:
+        """The parameters members_sql names (as since_params gives them too)."""
+        if self.postgres:
+            return {"ids": ids}
+        return {f"p{n}": pid for n, pid in enumerate(ids)}
+
+    def members_sql(self, patients: int) -> str:
+        """The batch's patients as a list (the same parameters as the scores' query)."""
+        if self.postgres:
+            return "= ANY(%(ids)s::int4[])"
+        return "IN (" + ", ".join(f":p{n}" for n in range(patients)) + ")"
 
     def day(self, column: str) -> str:
         return day_number_sql(column, self.dialect)
@@ -192,7 +221,7 @@ class _Reader:
         # Each patient's given courses as day numbers, ids and lengths in days (in no
         # particular order, but the three lists in the same one).
         day = self.day("scheduled_on")
-        where = "WHERE patient_id BETWEEN :lo AND :hi AND status = 'given'"
+        where = f"{self.members} AND status = 'given'"
         if self.postgres:
             return (
                 f"SELECT patient_id, array_agg({day}), array_agg(id), "

@@ -15,8 +15,14 @@ from tracker.store.types import utcnow
 DETAIL_CHARS = 1000  # waning_detail and recommendation_reason are kept this long
 
 
-def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact]) -> dict[str, Any]:
-    """The patient_state row for an evaluation (`courses`: any of theirs; booked ones count)."""
+def state_values(
+    patient_id: int,
+    ev: Evaluation,
+    courses: Iterable[CourseFact],
+    expires_on: date | None = None,
+) -> dict[str, Any]:
+    """The patient_state row for an evaluation (`courses`: any of theirs; booked ones count;
+    `expires_on`: the day it stops being true by the calendar, rules.expiry)."""
     flags = {f.code: f for f in ev.flags}
     waning = flags.get(FlagCode.WANING_RESPONSE)
     refractory = flags.get(FlagCode.REFRACTORY)
@@ -53,6 +59,7 @@ def state_values(patient_id: int, ev: Evaluation, courses: Iterable[CourseFact])
         "authorization_ending_detail": ending.detail[:DETAIL_CHARS] if ending else None,
         "authorization_missing_on": ev.authorization_missing_on if missing else None,
         "authorization_missing_detail": missing.detail[:DETAIL_CHARS] if missing else None,
+        "expires_on": expires_on,
     }
 
 

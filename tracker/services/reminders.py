@@ -4,11 +4,14 @@ Patient e-mails carry the least health information that does the job: a first na
 a time and a place, and how to change it. No diagnosis, no dose, no product.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import NoResultFound
+from sqlmodel import Session, col, select
 
 from tracker.formats.appointments import (
     PATIENT_SUMMARY,
@@ -18,14 +21,13 @@ from tracker.formats.appointments import (
 )
 from tracker.formats.email import long_date, render_email
 from tracker.formats.ics import appointment_ics
-from tracker.rules import Evaluation, SitePolicy
+from tracker.rules import Evaluation, Flag, Recommendation, SitePolicy
 from tracker.rules.visits import clock, visit_address, visit_minutes, visit_span
 from tracker.rules.vocabulary import Action, CareSite, CourseStatus, FlagCode, PatientStatus
 from tracker.services import outbox
 from tracker.services.policy import load_policy
 from tracker.settings import Settings, get_settings
-from tracker.store.ids import stored_id
-from tracker.store.models import Chair, Infusion, OutboxMessage, Patient, StaffUser
+from tracker.store.models import Chair, Infusion, Patient, PatientState, StaffUser
 from tracker.store.types import utcnow
 
 
@@ -41,27 +43,6 @@ class Finding:
     evaluation: Evaluation
 
 
-def finding_for(patient: Patient, evaluation: Evaluation) -> Finding | None:
-    """The patient's finding if anything in the evaluation could lead to an e-mail."""
-    if patient.status != PatientStatus.ACTIVE:
-        return None
-    rec = evaluation.recommendation
-    if not (
-        evaluation.has_flag(FlagCode.NEEDS_BOOKING)
-        or evaluation.has_flag(FlagCode.WANING_RESPONSE)
-        or (rec is not None and rec.action == Action.MAX_DOSE_REACHED)
-    ):
-        return None
-    return Finding(
-        patient_id=stored_id(patient),
-        mrn=patient.mrn,
-        first_name=patient.given_name,
-        email=patient.email,
-        consent=patient.reminder_consent,
-        evaluation=evaluation,
-    )
-
-
 def _reachable(email: str | None, consent: bool) -> bool:
     return bool(consent and email and email.strip())
 
@@ -72,104 +53,163 @@ def _first_name(given_name: str) -> str:
 
 
 def queue_reminders(session: Session, *, on: date, policy: SitePolicy, settings: Settings) -> int:
-    """Reminders for booked courses 1 to reminder_days_before days after `on`; how many new."""
+    """Reminders for booked courses 1 to reminder_days_before days after `on`; how many new.
+
+    In bulk: one read of the courses due a reminder with what the e-mail says, one read of
+    the keys already in the outbox, one insert of the new rows (existing keys skipped, so
+    each reminder is written exactly once).
+    """
     if policy.reminder_days_before <= 0:
         return 0
-    rows = session.exec(
-        select(Infusion.id)
-        .join(Patient, Patient.id == Infusion.patient_id)
-        .where(
-            Infusion.status == CourseStatus.BOOKED,
-            Infusion.scheduled_on > on,
-            Infusion.scheduled_on <= on + timedelta(days=policy.reminder_days_before),
-            Patient.status == PatientStatus.ACTIVE,
-            Patient.reminder_consent,
-            Patient.email.is_not(None),
-        )
-        .order_by(Infusion.scheduled_on, Infusion.id)
-    ).all()
-    return sum(queue_course_reminder(session, infusion_id=i, settings=settings) for i in rows)
+    courses = _reminder_courses(
+        session,
+        Infusion.status == CourseStatus.BOOKED,
+        Infusion.scheduled_on > on,
+        Infusion.scheduled_on <= on + timedelta(days=policy.reminder_days_before),
+        Patient.status == PatientStatus.ACTIVE,
+        Patient.reminder_consent,
+        Patient.email.is_not(None),
+    )
+    courses = [c for c in courses if _reachable(c.email, c.reminder_consent)]
+    keys = {c.id: outbox.reminder_key(c.id, c.scheduled_on, c.start_time) for c in courses}
+    existing = outbox.key_statuses(session, keys.values())
+    # A withdrawn row is brought back with new content (the course moved away and back).
+    todo = [c for c in courses if existing.get(keys[c.id], "withdrawn") == "withdrawn"]
+    if not todo:
+        return 0
+    sent_before = outbox.reminder_keys_by_course(session, [c.id for c in todo])
+    buffer = policy.home_visit_buffer_minutes
+    fresh, revived = [], 0
+    for course in todo:
+        key = keys[course.id]
+        earlier = sum(1 for k in sent_before.get(course.id, ()) if k != key)
+        message = _reminder_message(course, key, earlier, buffer, settings)
+        if key in existing:
+            revived += outbox.enqueue(session, **message, revive_withdrawn=True)
+        else:
+            fresh.append(message)
+    return revived + outbox.enqueue_many(session, fresh)
 
 
 def queue_course_reminder(session: Session, *, infusion_id: int, settings: Settings) -> bool:
     """Write the reminder for one booked course (with its .ics); True when it is new."""
-    infusion = session.get_one(Infusion, infusion_id)
-    patient = session.get_one(Patient, infusion.patient_id)
-    if infusion.status != CourseStatus.BOOKED or not _reachable(
-        patient.email, patient.reminder_consent
+    found = _reminder_courses(session, Infusion.id == infusion_id)
+    if not found:
+        raise NoResultFound(f"no course with id {infusion_id}")
+    (course,) = found
+    if course.status != CourseStatus.BOOKED or not _reachable(
+        course.email, course.reminder_consent
     ):
         return False
-    assert patient.email is not None  # reachable
-    key = outbox.reminder_key(infusion_id, infusion.scheduled_on, infusion.start_time)
-    chair = session.get(Chair, infusion.chair_id) if infusion.chair_id else None
-    location = course_location(settings, chair.name if chair else None)
-    minutes = infusion.chair_minutes
+    key = outbox.reminder_key(course.id, course.scheduled_on, course.start_time)
+    earlier = sum(
+        1
+        for k in outbox.reminder_keys_by_course(session, [course.id]).get(course.id, ())
+        if k != key
+    )
+    buffer = load_policy(session).home_visit_buffer_minutes
+    message = _reminder_message(course, key, earlier, buffer, settings)
+    return outbox.enqueue(session, **message, revive_withdrawn=True)
+
+
+# What a reminder says, read with the course in one query (_reminder_courses).
+_REMINDER_COLUMNS = (
+    Infusion.id,
+    Infusion.patient_id,
+    Infusion.status,
+    Infusion.scheduled_on,
+    Infusion.start_time,
+    Infusion.days,
+    Infusion.chair_minutes,
+    Infusion.site,
+    Infusion.visit_address,
+    Patient.given_name,
+    Patient.email,
+    Patient.reminder_consent,
+    Patient.address_line1,
+    Patient.address_line2,
+    Patient.postcode,
+    Chair.name.label("chair_name"),
+    StaffUser.id.label("nurse_id"),
+    StaffUser.full_name.label("nurse_full_name"),
+    StaffUser.username.label("nurse_username"),
+)
+
+
+def _reminder_courses(session: Session, *where: Any) -> list[Any]:
+    return list(
+        session.exec(
+            select(*_REMINDER_COLUMNS)  # type: ignore[call-overload]
+            .join(Patient, Patient.id == Infusion.patient_id)
+            .outerjoin(Chair, Chair.id == Infusion.chair_id)
+            .outerjoin(StaffUser, StaffUser.id == Infusion.nurse_id)
+            .where(*where)
+            .order_by(Infusion.scheduled_on, Infusion.id)
+        ).all()
+    )
+
+
+def _reminder_message(
+    course: Any, key: str, earlier: int, buffer_minutes: int, settings: Settings
+) -> dict[str, Any]:
+    """The reminder's outbox row (for outbox.enqueue) from the values _reminder_courses read;
+    `earlier`: how many reminders of this course went before (the calendar's SEQUENCE)."""
+    location = course_location(settings, course.chair_name)
+    minutes = course.chair_minutes
     visit: dict[str, str] | None = None
-    nurse = session.get(StaffUser, infusion.nurse_id) if infusion.nurse_id else None
-    if infusion.site == CareSite.HOME_NURSE and nurse is not None:
+    if course.site == CareSite.HOME_NURSE and course.nurse_id is not None:
         # A home visit names the nurse and the window she is there for (clinical rules 9).
-        buffer = load_policy(session).home_visit_buffer_minutes
-        minutes = visit_minutes(infusion.chair_minutes, buffer)
-        span = visit_span(infusion.start_time, infusion.chair_minutes, buffer)
+        minutes = visit_minutes(course.chair_minutes, buffer_minutes)
+        span = visit_span(course.start_time, course.chair_minutes, buffer_minutes)
         location = visit_address(
-            infusion.visit_address, patient.address_line1, patient.address_line2, patient.postcode
+            course.visit_address, course.address_line1, course.address_line2, course.postcode
         )
         visit = {
-            "nurse": nurse.full_name or nurse.username,
+            "nurse": course.nurse_full_name or course.nurse_username,
             "window": (
                 f"{clock(span[0])} to {clock(span[1])}"
-                if infusion.start_time is not None
+                if course.start_time is not None
                 else "during the day"
             ),
         }
     context = {
         "visit": visit,
-        "first_name": _first_name(patient.given_name),
-        "day": infusion.scheduled_on,
-        "start_time": infusion.start_time,
-        "days": infusion.days,
+        "first_name": _first_name(course.given_name),
+        "day": course.scheduled_on,
+        "start_time": course.start_time,
+        "days": course.days,
         "location": location,
         "site_name": settings.site_name,
         "phone": settings.pharmacy_phone,
     }
     mail = render_email(
         outbox.REMINDER,
-        f"Reminder: your appointment on {long_date(infusion.scheduled_on)}",
+        f"Reminder: your appointment on {long_date(course.scheduled_on)}",
         context,
     )
     # Same UID for every reminder of this course, a higher SEQUENCE each time: a calendar
     # that kept the old entry moves it instead of showing two.
-    earlier = session.exec(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.infusion_id == infusion.id,
-            OutboxMessage.kind == outbox.REMINDER,
-            OutboxMessage.dedup_key != key,
-        )
-    ).one()
     ics = appointment_ics(
-        uid=course_uid(infusion_id, settings),
+        uid=course_uid(course.id, settings),
         sequence=earlier,
-        day=infusion.scheduled_on,
-        start_time=infusion.start_time,
+        day=course.scheduled_on,
+        start_time=course.start_time,
         minutes=minutes,
-        days=infusion.days,
+        days=course.days,
         zone=settings.zone,
         summary=PATIENT_SUMMARY,
         location=location,
         description=how_to_change(settings),
         stamp=utcnow(),
     )
-    return outbox.enqueue(
-        session,
-        dedup_key=key,
-        kind=outbox.REMINDER,
-        to_address=patient.email.strip(),
-        subject=mail.subject,
-        body_text=mail.text,
-        body_html=mail.html,
-        attachments=[
+    return {
+        "dedup_key": key,
+        "kind": outbox.REMINDER,
+        "to_address": course.email.strip(),
+        "subject": mail.subject,
+        "body_text": mail.text,
+        "body_html": mail.html,
+        "attachments": [
             {
                 "filename": "appointment.ics",
                 "content_type": "text/calendar",
@@ -177,10 +217,9 @@ def queue_course_reminder(session: Session, *, infusion_id: int, settings: Setti
                 "content": ics,
             }
         ],
-        patient_id=patient.id,
-        infusion_id=infusion.id,
-        revive_withdrawn=True,
-    )
+        "patient_id": course.patient_id,
+        "infusion_id": course.id,
+    }
 
 
 def refresh_course_reminder(
@@ -218,6 +257,15 @@ def queue_window_open(
     session: Session, *, finding: Finding, on: date, policy: SitePolicy, settings: Settings
 ) -> bool:
     """Tell a patient their booking window is open when nothing is booked; True when new."""
+    message = window_open_message(finding, on=on, policy=policy, settings=settings)
+    return message is not None and outbox.enqueue(session, **message)
+
+
+def window_open_message(
+    finding: Finding, *, on: date, policy: SitePolicy, settings: Settings
+) -> dict[str, Any] | None:
+    """The window notice's outbox row (outbox.enqueue's arguments), or None when the
+    finding calls for none (nothing to book, window not open, patient not reachable)."""
     ev = finding.evaluation
     if not (
         policy.notify_window_open
@@ -227,8 +275,9 @@ def queue_window_open(
         and ev.window_end is not None
         and ev.window_start <= on <= ev.window_end
     ):
-        return False
+        return None
     assert finding.email is not None  # reachable
+    assert ev.window_start is not None  # checked above (for the type checker)
     mail = render_email(
         outbox.WINDOW_OPEN,
         "Time to book your next appointment",
@@ -240,16 +289,15 @@ def queue_window_open(
             "phone": settings.pharmacy_phone,
         },
     )
-    return outbox.enqueue(
-        session,
-        dedup_key=outbox.window_open_key(finding.patient_id, ev.window_start),
-        kind=outbox.WINDOW_OPEN,
-        to_address=finding.email.strip(),
-        subject=mail.subject,
-        body_text=mail.text,
-        body_html=mail.html,
-        patient_id=finding.patient_id,
-    )
+    return {
+        "dedup_key": outbox.window_open_key(finding.patient_id, ev.window_start),
+        "kind": outbox.WINDOW_OPEN,
+        "to_address": finding.email.strip(),
+        "subject": mail.subject,
+        "body_text": mail.text,
+        "body_html": mail.html,
+        "patient_id": finding.patient_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -338,3 +386,155 @@ def queue_alerts(session: Session, *, finding: Finding, settings: Settings) -> l
 def patient_link(settings: Settings, patient_id: int) -> str:
     """The patient's page in the tracker, for staff e-mails."""
     return f"{settings.base_url.rstrip('/')}/patients/{patient_id}"
+
+
+def stored_findings(session: Session, *, on: date) -> list[Finding]:
+    """The findings of every active patient whose stored state may lead to an e-mail on
+    `on`: nothing booked and the window open (needs_booking, read as the worklist reads
+    it), a waning response, or the maximum dose reached.
+
+    Read from the stored states, not from the patients the sweep evaluated: the daily sweep
+    evaluates only expired states, and a write (a score that shows waning, a cancelled
+    booking) refreshes a state without mailing. The states must be current for `on` (the
+    sweep runs first).
+    """
+    state = PatientState
+    columns = [getattr(state, name) for name in _FINDING_COLUMNS]
+    rows = session.exec(
+        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+            Patient.id,
+            Patient.mrn,
+            Patient.given_name,
+            Patient.email,
+            Patient.reminder_consent,
+            *columns,
+        )
+        .join(state, state.patient_id == Patient.id)
+        .where(
+            Patient.status == PatientStatus.ACTIVE,
+            state.status == PatientStatus.ACTIVE,
+            or_(
+                and_(
+                    col(state.needs_booking_from) <= on,
+                    col(state.next_booking_id).is_(None),
+                    col(state.window_start) <= on,
+                    col(state.window_end) >= on,
+                ),
+                col(state.waning_patterns).is_not(None),
+                state.recommendation_action == Action.MAX_DOSE_REACHED,
+            ),
+        )
+        .order_by(Patient.id)
+    ).all()
+    return [
+        Finding(
+            patient_id=pid,
+            mrn=mrn,
+            first_name=given_name,
+            email=email,
+            consent=consent,
+            evaluation=_stored_evaluation(dict(zip(_FINDING_COLUMNS, values, strict=True)), on),
+        )
+        for pid, mrn, given_name, email, consent, *values in rows
+    ]
+
+
+# What the e-mails read of a stored state (_stored_evaluation).
+_FINDING_COLUMNS = (
+    "status",
+    "regimen_id",
+    "due_on",
+    "window_start",
+    "window_end",
+    "next_booking_id",
+    "needs_booking_from",
+    "overdue_from",
+    "review_due_from",
+    "next_review_on",
+    "weight_stale_from",
+    "waning_patterns",
+    "waning_detail",
+    "recommendation_action",
+    "proposed_interval_days",
+    "proposed_dose_g_per_kg",
+    "recommendation_reason",
+)
+
+
+def _stored_evaluation(row: dict[str, Any], on: date) -> Evaluation:
+    # What the mails read of an evaluation, as the state stores it for day `on`.
+    flags = []
+    if (
+        row["needs_booking_from"] is not None
+        and row["needs_booking_from"] <= on
+        and row["next_booking_id"] is None
+    ):
+        flags.append(Flag(FlagCode.NEEDS_BOOKING))
+    if row["waning_patterns"]:
+        patterns = tuple(row["waning_patterns"].split(","))
+        flags.append(Flag(FlagCode.WANING_RESPONSE, patterns, row["waning_detail"] or ""))
+    action = row["recommendation_action"]
+    return Evaluation(
+        on=on,
+        regimen_id=row["regimen_id"],
+        due_on=row["due_on"],
+        window_start=row["window_start"],
+        window_end=row["window_end"],
+        next_booking=None,
+        flags=tuple(flags),
+        recommendation=(
+            None
+            if action is None
+            else Recommendation(
+                action,
+                row["proposed_interval_days"],
+                row["proposed_dose_g_per_kg"],
+                row["recommendation_reason"] or "",
+            )
+        ),
+        needs_booking_from=row["needs_booking_from"],
+        overdue_from=row["overdue_from"],
+        review_due_from=row["review_due_from"],
+        next_review_on=row["next_review_on"],
+        weight_stale_from=row["weight_stale_from"],
+        status=row["status"],
+    )
+
+
+def queue_finding_mails(
+    session: Session,
+    *,
+    findings: Iterable[Finding],
+    on: date,
+    policy: SitePolicy,
+    settings: Settings,
+) -> tuple[int, list[Alert]]:
+    """The window notices and alerts these findings call for: (notices written, alerts).
+
+    The keys already in the outbox are read in one query, and only a finding with a
+    missing key is rendered and written (most of them were mailed on an earlier day).
+    """
+    findings = list(findings)
+    wanted: dict[int, list[str]] = {}
+    for found in findings:
+        ev = found.evaluation
+        keys = []
+        if ev.window_start is not None and ev.has_flag(FlagCode.NEEDS_BOOKING):
+            keys.append(outbox.window_open_key(found.patient_id, ev.window_start))
+        waning = next((f for f in ev.flags if f.code == FlagCode.WANING_RESPONSE), None)
+        if waning is not None and settings.pharmacy_email:
+            keys.append(outbox.waning_alert_key(found.patient_id, ev.regimen_id, waning.patterns))
+        rec = ev.recommendation
+        if rec is not None and rec.action == Action.MAX_DOSE_REACHED and settings.pharmacy_email:
+            keys.append(outbox.max_dose_alert_key(found.patient_id, ev.regimen_id))
+        wanted[found.patient_id] = keys
+    existing = outbox.key_statuses(session, (k for keys in wanted.values() for k in keys))
+    notices, alerts = [], []
+    for found in findings:
+        if all(k in existing for k in wanted[found.patient_id]):
+            continue
+        message = window_open_message(found, on=on, policy=policy, settings=settings)
+        if message is not None and message["dedup_key"] not in existing:
+            notices.append(message)
+        alerts.extend(queue_alerts(session, finding=found, settings=settings))
+    return outbox.enqueue_many(session, notices), alerts

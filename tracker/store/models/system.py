@@ -42,6 +42,7 @@ class PatientState(SQLModel, table=True):
         Index("ix_state_action", "recommendation_action"),
         Index("ix_state_authorization_ending_on", "authorization_ending_on"),
         Index("ix_state_authorization_missing_on", "authorization_missing_on"),
+        Index("ix_state_expires_on", "expires_on"),
     )
 
     patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE", primary_key=True)
@@ -77,6 +78,10 @@ class PatientState(SQLModel, table=True):
     authorization_ending_detail: str | None = Field(default=None, max_length=1000)
     authorization_missing_on: date | None = None
     authorization_missing_detail: str | None = Field(default=None, max_length=1000)
+    # The first day on which this evaluation can change by the calendar alone
+    # (rules/expiry.py): the daily sweep re-evaluates the patient on or after it. None (a
+    # state stored before the column) is expired.
+    expires_on: date | None = None
 
 
 class AuditEvent(SQLModel, table=True):
