@@ -8,13 +8,10 @@ reader anywhere sees a new token and computes again.
 
 import secrets
 
-from sqlalchemy import event, update
+from sqlalchemy import event
 from sqlmodel import Session, select
 
-# The chain's lock is taken in audit's before_commit; the token is replaced after it (the
-# listeners run in the order they were registered), so that the token's row lock adds no
-# wait of its own to an audited write: those are serialised there already.
-from tracker.services import audit  # noqa: F401
+from tracker.services import audit
 from tracker.store.models import PatientState, PatientStateVersion
 
 _CHANGED = "patient_states_changed"
@@ -61,15 +58,25 @@ def _note_orm_changes(session: Session, _context: object) -> None:
         session.info[_CHANGED] = True
 
 
-@event.listens_for(Session, "before_commit")
+_REPLACE_SQL = "UPDATE patient_state_version SET token = {mark} WHERE id = 1"
+
+
+# Before audit's hook (insert=True), so that with an audit entry to write the token is
+# replaced in the round trip that takes the chain's lock, and under it: no statement and no
+# wait of its own (audited writes are serialised there already).
+@event.listens_for(Session, "before_commit", insert=True)
 def _replace_token(session: Session) -> None:
-    if not (session.info.get(_CHANGED) or _orm_changes(session)):
+    if _orm_changes(session):  # pending: flushed by the commit after this hook
+        session.flush()
+    if not session.info.pop(_CHANGED, None):
         return
-    session.flush()
-    session.info.pop(_CHANGED, None)
-    session.execute(
-        update(PatientStateVersion).where(PatientStateVersion.id == 1).values(token=new_token())
-    )
+    token = (new_token(),)
+    if audit.run_with_chain_lock(session, _REPLACE_SQL.format(mark="%s"), token):
+        return
+    # Straight to the driver: the ORM's statement handling cost more than the statement.
+    connection = session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    connection.exec_driver_sql(_REPLACE_SQL.format(mark=mark), token)
 
 
 @event.listens_for(Session, "after_rollback")
