@@ -125,3 +125,10 @@ def test_sqlite_reads_the_candidates_from_the_full_text_index(cohort):
     # The index holds one row per patient, and the same ones.
     indexed = cohort.execute(text("SELECT count(*) FROM patient_name_fts_docsize")).scalar_one()
     assert indexed == cohort.exec(select(func.count()).select_from(Patient)).one()
+    # The triggers that keep it are there at head (a batch rebuild of `patient` drops them).
+    triggers = set(
+        cohort.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'patient'")
+        ).scalars()
+    )
+    assert {f"patient_name_fts_{t}" for t in ("insert", "delete", "update")} <= triggers

@@ -4,6 +4,9 @@ PostgreSQL: trigram (pg_trgm) GIN indexes on the lower-cased columns the search 
 that `lower(column) LIKE '%text%'` is answered from an index. SQLite: an FTS5 table with the
 trigram tokenizer, contentless and kept by triggers, from which the candidates are read;
 the search's own comparison then decides (migration 0019).
+
+A SQLite batch migration that rebuilds `patient` (copy, drop, rename) drops the triggers
+with the old table: it must create them again, as 0019 does, or the index falls behind.
 """
 
 # The SQLite full-text table: one row per patient (rowid = patient.id), one column holding
