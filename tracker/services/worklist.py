@@ -164,7 +164,8 @@ def worklist(
 ) -> tuple[int, list[dict[str, Any]]]:
     """Patients with something to do on day `on`, most urgent first: (total, one page)."""
     conditions = flag_conditions(on)
-    views = view_conditions(on)
+    # Built only when a tab is asked for: each condition is a SQL expression to construct.
+    views = view_conditions(on) if view is not None else {}
     if flag is not None and flag not in conditions:
         raise Invalid(f"flag must be one of {', '.join(FLAG_CODES)}", field="flag")
     if action is not None and action not in ACTIONS:
