@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 import tracker.store.models  # noqa: F401  (registers every table)
 from tracker.settings import get_settings
 from tracker.store.engine import make_engine
+from tracker.store.search import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -18,6 +19,8 @@ def _configure(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The search indexes are not in the models (tracker/store/search.py).
+        include_name=include_name,
     )
 
 

@@ -190,11 +190,11 @@ def today() -> date:
     return date(2026, 3, 1)
 
 
-SEEDED_TABLES = {"product", "chair"}
+SEEDED_TABLES = {"product", "chair", "patient_state_version"}
 
 
 def wipe(engine: Engine) -> None:
-    """Delete every row a test committed (the seeded products and chairs stay)."""
+    """Delete every row a test committed (the seeded products, chairs and states' version stay)."""
     from sqlmodel import SQLModel
 
     with engine.begin() as connection:

@@ -10,6 +10,7 @@ import tracker.store.models  # noqa: F401
 from tests.conftest import _postgres_or_skip, create_postgres_database, drop_postgres_database
 from tracker.store import migrate
 from tracker.store.engine import make_engine
+from tracker.store.search import include_name, is_search_index
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -26,7 +27,8 @@ def empty_url(request, tmp_path):
 def _tables(url: str) -> set[str]:
     engine = make_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        return {t for t in tables if not is_search_index(t, "table")}
     finally:
         engine.dispose()
 
@@ -35,7 +37,9 @@ def _diff(url: str) -> list:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": include_name}
+            )
             return compare_metadata(context, SQLModel.metadata)
     finally:
         engine.dispose()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import psycopg
 
 _PENDING = "audit_pending"
+_WITH_LOCK = "audit_with_lock"
 # A fixed key for pg_advisory_xact_lock: one chain, appended by one transaction at a time.
 _CHAIN_LOCK_KEY = 0x1C_A0D1
 
@@ -52,6 +53,16 @@ def record(
             ip_address=actor.ip_address,
         )
     )
+
+
+def run_with_chain_lock(session: Session, sql: str, params: tuple[Any, ...]) -> bool:
+    """Have a statement sent with the chain's lock at commit, in the same round trip (and
+    under the lock): True when done so (PostgreSQL, with entries to write); False when the
+    caller must run it itself."""
+    if not session.info.get(_PENDING) or session.get_bind().dialect.name != "postgresql":
+        return False
+    session.info.setdefault(_WITH_LOCK, []).append((sql, params))
+    return True
 
 
 def patient_viewed(session: Session, *, actor: Actor, patient_id: int, part: str) -> None:
@@ -176,6 +187,8 @@ def _lock_chain_tail(session: Session) -> tuple[int, str]:
         with raw.pipeline():
             lock.execute(lock_sql, (_CHAIN_LOCK_KEY,))
             tail.execute(_TAIL_SQL)
+            for sql, params in session.info.pop(_WITH_LOCK, ()):
+                raw.execute(sql, params)
         last = tail.fetchone()
     if commit_early:
         session.info[_FLUSH_WAIT] = raw
@@ -213,6 +226,7 @@ def _wait_until_durable(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_WITH_LOCK, None)
     session.info.pop(_FLUSH_WAIT, None)
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from tracker.rules import CourseFact, Evaluation
 from tracker.rules.vocabulary import CourseStatus, FlagCode
+from tracker.services.state_version import states_changed
 from tracker.store.models import PatientState
 from tracker.store.types import utcnow
 
@@ -84,6 +85,7 @@ def write_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     # Straight to the driver: SQLAlchemy's per-row handling of 23 columns cost more than
     # the database's work on the rows.
     session.connection().exec_driver_sql(sql, values)
+    states_changed(session)  # the worklist's kept counts are behind from the commit
 
 
 def _sqlite(value: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -15,6 +15,7 @@ from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
+from tracker.services.name_search import name_condition, search_text
 from tracker.services.policy import load_policy
 from tracker.store.ids import stored_id
 from tracker.store.models import Patient, Weight
@@ -30,18 +31,9 @@ def search_patients(
 ) -> tuple[int, list[Patient]]:
     """Patients whose MRN or name contains the query, by family name; (total, one page)."""
     stmt = select(Patient)
-    needle = query.strip().lower()
+    needle = search_text(query)
     if needle:
-        like = f"%{needle}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Patient.mrn).like(like),
-                func.lower(Patient.family_name).like(like),
-                func.lower(Patient.given_name).like(like),
-                func.lower(Patient.family_name + ", " + Patient.given_name).like(like),
-                func.lower(Patient.given_name + " " + Patient.family_name).like(like),
-            )
-        )
+        stmt = stmt.where(name_condition(session, needle, whole_names=True))
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     rows = session.exec(
         stmt.order_by(Patient.family_name, Patient.given_name, Patient.id)

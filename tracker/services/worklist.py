@@ -1,5 +1,6 @@
 """The worklist: one indexed query over each patient's stored evaluation."""
 
+import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -19,7 +20,9 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from tracker.rules.vocabulary import Action, FlagCode, PatientStatus, WorklistTab, codes
+from tracker.services import state_version
 from tracker.services.errors import Invalid
+from tracker.services.name_search import name_condition, search_text
 from tracker.store.models import OutboxMessage, Patient, PatientState
 
 FLAG_CODES = codes(FlagCode)
@@ -93,21 +96,52 @@ def view_conditions(day: date, *, only_active: bool = True) -> dict[str, Any]:
 
 
 def view_counts(session: Session, *, on: date) -> dict[str, int]:
-    """How many patients each tab holds on day `on` (one query, once per transaction)."""
+    """How many patients each tab holds on day `on` (counted once per version of the states)."""
     # The worklist page asks for the counts and for its own total, which is one of them:
     # at 100,000 patients each is a scan of every state, so the first answer is kept for
-    # the rest of the transaction (until something is flushed or it ends). Every tab is of
-    # active patients only: that test is made once, not once per tab.
+    # the rest of the transaction (until something is flushed or it ends), and across
+    # requests in this worker while the states' version token is unchanged.
     memo = session.info.setdefault(_COUNTS, {})
     if on not in memo:
-        views = view_conditions(on, only_active=False)
-        row: Any = session.exec(  # Any: SQLModel types select(*columns) as one column
-            select(*[func.count().filter(cond).label(name) for name, cond in views.items()]).where(
-                PatientState.status == PatientStatus.ACTIVE
-            )
-        ).one()
-        memo[on] = dict(zip(views, (int(v) for v in row), strict=True))
+        memo[on] = _kept_counts(session, on)
     return dict(memo[on])
+
+
+# (database, day) -> (states' version token, counts). A few days are kept: the worklist is
+# asked for today mostly, the API for any day.
+_KEPT: dict[tuple[str, date], tuple[str, dict[str, int]]] = {}
+_KEPT_DAYS = 16
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept_counts(session: Session, on: date) -> dict[str, int]:
+    if state_version.changed_here(session):
+        # This transaction's own writes are in what it counts: never keep that for others.
+        return _count_views(session, on)
+    # The token is read before the counts: a change committed in between is then counted
+    # under the older token, which the next reader no longer sees, never the reverse.
+    token = state_version.current_token(session)
+    key = (str(session.get_bind().engine.url), on)
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0] == token:
+        return kept[1]
+    counts = _count_views(session, on)
+    with _KEPT_LOCK:
+        if len(_KEPT) >= _KEPT_DAYS:
+            _KEPT.clear()
+        _KEPT[key] = (token, counts)
+    return counts
+
+
+def _count_views(session: Session, on: date) -> dict[str, int]:
+    # Every tab is of active patients only: that test is made once, not once per tab.
+    views = view_conditions(on, only_active=False)
+    row: Any = session.exec(  # Any: SQLModel types select(*columns) as one column
+        select(*[func.count().filter(cond).label(name) for name, cond in views.items()]).where(
+            PatientState.status == PatientStatus.ACTIVE
+        )
+    ).one()
+    return dict(zip(views, (int(v) for v in row), strict=True))
 
 
 @event.listens_for(Session, "after_flush")
@@ -130,7 +164,8 @@ def worklist(
 ) -> tuple[int, list[dict[str, Any]]]:
     """Patients with something to do on day `on`, most urgent first: (total, one page)."""
     conditions = flag_conditions(on)
-    views = view_conditions(on)
+    # Built only when a tab is asked for: each condition is a SQL expression to construct.
+    views = view_conditions(on) if view is not None else {}
     if flag is not None and flag not in conditions:
         raise Invalid(f"flag must be one of {', '.join(FLAG_CODES)}", field="flag")
     if action is not None and action not in ACTIONS:
@@ -147,17 +182,10 @@ def worklist(
         where, tab = views[view], view
     else:
         where, tab = or_(has_action, *conditions.values()), WorklistTab.ALL
-    searching = bool(query.strip())
+    needle = search_text(query)
+    searching = bool(needle)
     if searching:
-        like = f"%{query.strip().lower()}%"
-        where = and_(
-            where,
-            or_(
-                func.lower(Patient.mrn).like(like),
-                func.lower(Patient.family_name).like(like),
-                func.lower(Patient.given_name).like(like),
-            ),
-        )
+        where = and_(where, name_condition(session, needle, whole_names=False))
     urgency = case(
         (conditions[FlagCode.OVERDUE], 0),
         (conditions[FlagCode.NEEDS_BOOKING], 1),

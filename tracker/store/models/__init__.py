@@ -29,6 +29,7 @@ from tracker.store.models.system import (
     Lease,
     OutboxMessage,
     PatientState,
+    PatientStateVersion,
     SitePolicyRow,
 )
 from tracker.store.models.treatment import (
@@ -64,6 +65,7 @@ __all__ = [
     "OutboxMessage",
     "Patient",
     "PatientState",
+    "PatientStateVersion",
     "Product",
     "RecommendationDecision",
     "Regimen",

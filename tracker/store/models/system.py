@@ -164,3 +164,18 @@ class JobRun(SQLModel, table=True):
     last_on: date
     last_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     detail: str = Field(default="", max_length=200)
+
+
+class PatientStateVersion(SQLModel, table=True):
+    """One row: a token that every committed change to the patients' stored states replaces.
+
+    A worker keeps the worklist's tab counts for a day under the token it read, and counts
+    again when the token differs: another worker's write, committed, is seen at once. The
+    token is random, not a counter, so that a value a rolled-back transaction saw is never
+    taken again by a later change.
+    """
+
+    __tablename__ = "patient_state_version"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(max_length=32)
