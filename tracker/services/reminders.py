@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, or_
 from sqlalchemy.exc import NoResultFound
 from sqlmodel import Session, col, select
 
@@ -27,7 +27,14 @@ from tracker.rules.vocabulary import Action, CareSite, CourseStatus, FlagCode, P
 from tracker.services import outbox
 from tracker.services.policy import load_policy
 from tracker.settings import Settings, get_settings
-from tracker.store.models import Chair, Infusion, Patient, PatientState, StaffUser
+from tracker.store.models import (
+    Chair,
+    Infusion,
+    OutboxMessage,
+    Patient,
+    PatientState,
+    StaffUser,
+)
 from tracker.store.types import utcnow
 
 # Findings read and mailed this many patients at a time (stored_findings).
@@ -391,7 +398,9 @@ def patient_link(settings: Settings, patient_id: int) -> str:
     return f"{settings.base_url.rstrip('/')}/patients/{patient_id}"
 
 
-def stored_findings(session: Session, *, on: date, page: int = FINDINGS_PAGE) -> Iterator[Finding]:
+def stored_findings(
+    session: Session, *, on: date, page: int = FINDINGS_PAGE, unmailed_only: bool = False
+) -> Iterator[Finding]:
     """The findings of every active patient whose stored state may lead to an e-mail on
     `on`: nothing booked and the window open (needs_booking, read as the worklist reads
     it), a waning response, or the maximum dose reached.
@@ -400,10 +409,12 @@ def stored_findings(session: Session, *, on: date, page: int = FINDINGS_PAGE) ->
     evaluates only expired states, and a write (a score that shows waning, a cancelled
     booking) refreshes a state without mailing. The states must be current for `on` (the
     sweep runs first). Read `page` patients at a time, so memory stays flat.
+    `unmailed_only`: leave out the patients whose e-mails are all in the outbox already
+    (the sweep's way: most waning patients were alerted on an earlier day).
     """
     after = 0
     while True:
-        rows = _findings_page(session, on=on, after=after, size=page)
+        rows = _findings_page(session, on=on, after=after, size=page, unmailed_only=unmailed_only)
         for pid, mrn, given_name, email, consent, *values in rows:
             yield Finding(
                 patient_id=pid,
@@ -418,7 +429,20 @@ def stored_findings(session: Session, *, on: date, page: int = FINDINGS_PAGE) ->
         after = rows[-1][0]
 
 
-def _findings_page(session: Session, *, on: date, after: int, size: int) -> Sequence[Any]:
+def _unwritten(wanted: bool, prefix: str, *parts: Any) -> list[ColumnElement[bool]]:
+    # No outbox row has the key outbox.*_key would give (the same text, built in SQL). Only
+    # a shortcut: a finding let through is checked against the outbox again in Python.
+    if not wanted:
+        return []
+    key: ColumnElement[str] = literal(prefix, String)
+    for part in parts:
+        key = key + ":" + cast(part, String)
+    return [~exists().where(OutboxMessage.dedup_key == key)]
+
+
+def _findings_page(
+    session: Session, *, on: date, after: int, size: int, unmailed_only: bool
+) -> Sequence[Any]:
     state = PatientState
     columns = [getattr(state, name) for name in _FINDING_COLUMNS]
     return session.exec(
@@ -440,9 +464,22 @@ def _findings_page(session: Session, *, on: date, after: int, size: int) -> Sequ
                     col(state.next_booking_id).is_(None),
                     col(state.window_start) <= on,
                     col(state.window_end) >= on,
+                    *_unwritten(unmailed_only, "window-open", Patient.id, state.window_start),
                 ),
-                col(state.waning_patterns).is_not(None),
-                state.recommendation_action == Action.MAX_DOSE_REACHED,
+                and_(
+                    col(state.waning_patterns).is_not(None),
+                    *_unwritten(
+                        unmailed_only,
+                        "alert-waning",
+                        Patient.id,
+                        state.regimen_id,
+                        func.replace(state.waning_patterns, ",", "+"),
+                    ),
+                ),
+                and_(
+                    state.recommendation_action == Action.MAX_DOSE_REACHED,
+                    *_unwritten(unmailed_only, "alert-max-dose", Patient.id, state.regimen_id),
+                ),
             ),
         )
         .where(Patient.id > after)
