@@ -81,7 +81,9 @@ def run_sweep(
         queued[outbox.REMINDER] += queue_reminders(session, on=on, policy=policy, settings=settings)
         notices, alerts = queue_finding_mails(
             session,
-            findings=stored_findings(session, on=on, unmailed_only=True),
+            findings=stored_findings(
+                session, on=on, unmailed_only=True, alerts=bool(settings.pharmacy_email)
+            ),
             on=on,
             policy=policy,
             settings=settings,

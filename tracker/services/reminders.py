@@ -399,7 +399,12 @@ def patient_link(settings: Settings, patient_id: int) -> str:
 
 
 def stored_findings(
-    session: Session, *, on: date, page: int = FINDINGS_PAGE, unmailed_only: bool = False
+    session: Session,
+    *,
+    on: date,
+    page: int = FINDINGS_PAGE,
+    unmailed_only: bool = False,
+    alerts: bool = True,
 ) -> Iterator[Finding]:
     """The findings of every active patient whose stored state may lead to an e-mail on
     `on`: nothing booked and the window open (needs_booking, read as the worklist reads
@@ -410,11 +415,14 @@ def stored_findings(
     booking) refreshes a state without mailing. The states must be current for `on` (the
     sweep runs first). Read `page` patients at a time, so memory stays flat.
     `unmailed_only`: leave out the patients whose e-mails are all in the outbox already
-    (the sweep's way: most waning patients were alerted on an earlier day).
+    (the sweep's way: most waning patients were alerted on an earlier day). `alerts`
+    False (no pharmacy address to alert): only the window notices' findings.
     """
     after = 0
     while True:
-        rows = _findings_page(session, on=on, after=after, size=page, unmailed_only=unmailed_only)
+        rows = _findings_page(
+            session, on=on, after=after, size=page, unmailed_only=unmailed_only, alerts=alerts
+        )
         for pid, mrn, given_name, email, consent, *values in rows:
             yield Finding(
                 patient_id=pid,
@@ -441,7 +449,7 @@ def _unwritten(wanted: bool, prefix: str, *parts: Any) -> list[ColumnElement[boo
 
 
 def _findings_page(
-    session: Session, *, on: date, after: int, size: int, unmailed_only: bool
+    session: Session, *, on: date, after: int, size: int, unmailed_only: bool, alerts: bool
 ) -> Sequence[Any]:
     state = PatientState
     columns = [getattr(state, name) for name in _FINDING_COLUMNS]
@@ -467,6 +475,7 @@ def _findings_page(
                     *_unwritten(unmailed_only, "window-open", Patient.id, state.window_start),
                 ),
                 and_(
+                    literal(alerts),
                     col(state.waning_patterns).is_not(None),
                     *_unwritten(
                         unmailed_only,
@@ -477,6 +486,7 @@ def _findings_page(
                     ),
                 ),
                 and_(
+                    literal(alerts),
                     state.recommendation_action == Action.MAX_DOSE_REACHED,
                     *_unwritten(unmailed_only, "alert-max-dose", Patient.id, state.regimen_id),
                 ),
