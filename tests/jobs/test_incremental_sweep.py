@@ -11,6 +11,7 @@ from tracker.demo import load_demo
 from tracker.jobs.sweep import run_sweep
 from tracker.services import outbox
 from tracker.services.evaluation import refresh_state
+from tracker.services.reminders import stored_findings
 from tracker.services.state_check import check_states
 from tracker.store.engine import session_scope
 from tracker.store.models import Infusion, OutboxMessage, PatientState
@@ -144,3 +145,33 @@ def test_bulk_reminders_are_written_exactly_once(connection, session):
     keys = [k for k, _ in _keys(session) if k.startswith("infusion-reminder:")]
     assert len(keys) == len(set(keys)) == 7
     assert {int(k.split(":")[1]) for k in keys} == {c.id for c in courses}
+
+
+def test_findings_are_read_a_page_at_a_time_and_none_is_lost(connection, session):
+    load_demo(session, patients=20, seed=4, today=TODAY, zone="UTC")
+    session.commit()
+    run_sweep(connection, on=TODAY, settings=SETTINGS, full=True)
+    whole = [f.patient_id for f in stored_findings(session, on=TODAY)]
+    assert len(whole) > 3
+    assert [f.patient_id for f in stored_findings(session, on=TODAY, page=2)] == whole
+    assert [f.patient_id for f in stored_findings(session, on=TODAY, page=len(whole))] == whole
+    # Once the sweep has mailed, only the findings with an e-mail not yet written are read
+    # (here: patients who cannot be reached, whose window notice is never written).
+    written = {k for k, _ in _keys(session)}
+
+    def unwritten(found) -> bool:
+        ev = found.evaluation
+        keys = []
+        if ev.has_flag("needs_booking") and ev.window_start <= TODAY <= ev.window_end:
+            keys.append(outbox.window_open_key(found.patient_id, ev.window_start))
+        waning = next((f for f in ev.flags if f.code == "waning_response"), None)
+        if waning is not None:
+            keys.append(outbox.waning_alert_key(found.patient_id, ev.regimen_id, waning.patterns))
+        if ev.recommendation is not None and ev.recommendation.action == "max_dose_reached":
+            keys.append(outbox.max_dose_alert_key(found.patient_id, ev.regimen_id))
+        return any(k not in written for k in keys)
+
+    expected = [f.patient_id for f in stored_findings(session, on=TODAY) if unwritten(f)]
+    assert len(expected) < len(whole)
+    unmailed = stored_findings(session, on=TODAY, page=3, unmailed_only=True)
+    assert [f.patient_id for f in unmailed] == expected

@@ -83,7 +83,9 @@ def run_sweep(
         queued[outbox.SC_REMINDER] += queue_sc_reminders(session, on=on, settings=settings)
         notices, alerts = queue_finding_mails(
             session,
-            findings=stored_findings(session, on=on),
+            findings=stored_findings(
+                session, on=on, unmailed_only=True, alerts=bool(settings.pharmacy_email)
+            ),
             on=on,
             policy=policy,
             settings=settings,

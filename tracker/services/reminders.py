@@ -4,12 +4,12 @@ Patient e-mails carry the least health information that does the job: a first na
 a time and a place, and how to change it. No diagnosis, no dose, no product.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, or_
 from sqlalchemy.exc import NoResultFound
 from sqlmodel import Session, col, select
 
@@ -27,8 +27,18 @@ from tracker.rules.vocabulary import Action, CareSite, CourseStatus, FlagCode, P
 from tracker.services import outbox
 from tracker.services.policy import load_policy
 from tracker.settings import Settings, get_settings
-from tracker.store.models import Chair, Infusion, Patient, PatientState, StaffUser
+from tracker.store.models import (
+    Chair,
+    Infusion,
+    OutboxMessage,
+    Patient,
+    PatientState,
+    StaffUser,
+)
 from tracker.store.types import utcnow
+
+# Findings read and mailed this many patients at a time (stored_findings).
+FINDINGS_PAGE = 2000
 
 
 @dataclass(frozen=True)
@@ -388,7 +398,14 @@ def patient_link(settings: Settings, patient_id: int) -> str:
     return f"{settings.base_url.rstrip('/')}/patients/{patient_id}"
 
 
-def stored_findings(session: Session, *, on: date) -> list[Finding]:
+def stored_findings(
+    session: Session,
+    *,
+    on: date,
+    page: int = FINDINGS_PAGE,
+    unmailed_only: bool = False,
+    alerts: bool = True,
+) -> Iterator[Finding]:
     """The findings of every active patient whose stored state may lead to an e-mail on
     `on`: nothing booked and the window open (needs_booking, read as the worklist reads
     it), a waning response, or the maximum dose reached.
@@ -396,11 +413,47 @@ def stored_findings(session: Session, *, on: date) -> list[Finding]:
     Read from the stored states, not from the patients the sweep evaluated: the daily sweep
     evaluates only expired states, and a write (a score that shows waning, a cancelled
     booking) refreshes a state without mailing. The states must be current for `on` (the
-    sweep runs first).
+    sweep runs first). Read `page` patients at a time, so memory stays flat.
+    `unmailed_only`: leave out the patients whose e-mails are all in the outbox already
+    (the sweep's way: most waning patients were alerted on an earlier day). `alerts`
+    False (no pharmacy address to alert): only the window notices' findings.
     """
+    after = 0
+    while True:
+        rows = _findings_page(
+            session, on=on, after=after, size=page, unmailed_only=unmailed_only, alerts=alerts
+        )
+        for pid, mrn, given_name, email, consent, *values in rows:
+            yield Finding(
+                patient_id=pid,
+                mrn=mrn,
+                first_name=given_name,
+                email=email,
+                consent=consent,
+                evaluation=_stored_evaluation(dict(zip(_FINDING_COLUMNS, values, strict=True)), on),
+            )
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
+
+
+def _unwritten(wanted: bool, prefix: str, *parts: Any) -> list[ColumnElement[bool]]:
+    # No outbox row has the key outbox.*_key would give (the same text, built in SQL). Only
+    # a shortcut: a finding let through is checked against the outbox again in Python.
+    if not wanted:
+        return []
+    key: ColumnElement[str] = literal(prefix, String)
+    for part in parts:
+        key = key + ":" + cast(part, String)
+    return [~exists().where(OutboxMessage.dedup_key == key)]
+
+
+def _findings_page(
+    session: Session, *, on: date, after: int, size: int, unmailed_only: bool, alerts: bool
+) -> Sequence[Any]:
     state = PatientState
     columns = [getattr(state, name) for name in _FINDING_COLUMNS]
-    rows = session.exec(
+    return session.exec(
         select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
             Patient.id,
             Patient.mrn,
@@ -419,24 +472,30 @@ def stored_findings(session: Session, *, on: date) -> list[Finding]:
                     col(state.next_booking_id).is_(None),
                     col(state.window_start) <= on,
                     col(state.window_end) >= on,
+                    *_unwritten(unmailed_only, "window-open", Patient.id, state.window_start),
                 ),
-                col(state.waning_patterns).is_not(None),
-                state.recommendation_action == Action.MAX_DOSE_REACHED,
+                and_(
+                    literal(alerts),
+                    col(state.waning_patterns).is_not(None),
+                    *_unwritten(
+                        unmailed_only,
+                        "alert-waning",
+                        Patient.id,
+                        state.regimen_id,
+                        func.replace(state.waning_patterns, ",", "+"),
+                    ),
+                ),
+                and_(
+                    literal(alerts),
+                    state.recommendation_action == Action.MAX_DOSE_REACHED,
+                    *_unwritten(unmailed_only, "alert-max-dose", Patient.id, state.regimen_id),
+                ),
             ),
         )
+        .where(Patient.id > after)
         .order_by(Patient.id)
+        .limit(size)
     ).all()
-    return [
-        Finding(
-            patient_id=pid,
-            mrn=mrn,
-            first_name=given_name,
-            email=email,
-            consent=consent,
-            evaluation=_stored_evaluation(dict(zip(_FINDING_COLUMNS, values, strict=True)), on),
-        )
-        for pid, mrn, given_name, email, consent, *values in rows
-    ]
 
 
 # What the e-mails read of a stored state (_stored_evaluation).
@@ -511,10 +570,29 @@ def queue_finding_mails(
 ) -> tuple[int, list[Alert]]:
     """The window notices and alerts these findings call for: (notices written, alerts).
 
-    The keys already in the outbox are read in one query, and only a finding with a
-    missing key is rendered and written (most of them were mailed on an earlier day).
+    A page of findings at a time: the keys already in the outbox are read in one query, and
+    only a finding with a missing key is rendered and written (most of them were mailed on
+    an earlier day).
     """
-    findings = list(findings)
+    notices, alerts, page = 0, list[Alert](), list[Finding]()
+    for found in findings:
+        page.append(found)
+        if len(page) == FINDINGS_PAGE:
+            notices += _queue_page(session, page, alerts, on=on, policy=policy, settings=settings)
+            page = []
+    notices += _queue_page(session, page, alerts, on=on, policy=policy, settings=settings)
+    return notices, alerts
+
+
+def _queue_page(
+    session: Session,
+    findings: list[Finding],
+    alerts: list[Alert],
+    *,
+    on: date,
+    policy: SitePolicy,
+    settings: Settings,
+) -> int:
     wanted: dict[int, list[str]] = {}
     for found in findings:
         ev = found.evaluation
@@ -529,7 +607,7 @@ def queue_finding_mails(
             keys.append(outbox.max_dose_alert_key(found.patient_id, ev.regimen_id))
         wanted[found.patient_id] = keys
     existing = outbox.key_statuses(session, (k for keys in wanted.values() for k in keys))
-    notices, alerts = [], []
+    notices = []
     for found in findings:
         if all(k in existing for k in wanted[found.patient_id]):
             continue
@@ -537,4 +615,4 @@ def queue_finding_mails(
         if message is not None and message["dedup_key"] not in existing:
             notices.append(message)
         alerts.extend(queue_alerts(session, finding=found, settings=settings))
-    return outbox.enqueue_many(session, notices), alerts
+    return outbox.enqueue_many(session, notices)
