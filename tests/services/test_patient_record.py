@@ -13,6 +13,7 @@ from tracker.services.evaluation import evaluate_patient
 from tracker.services.patient_record import patient_record
 from tracker.services.policy import load_policy
 from tracker.services.regimens import regimen_view, regimens
+from tracker.services.self_courses import entered_by_patient
 from tracker.store.models import Patient, Product
 
 TODAY = date(2026, 11, 21)
@@ -73,7 +74,11 @@ def test_the_record_matches_the_services_one_by_one(session):
         record = patient_record(session, patient_id=patient.id, today=TODAY)
         assert record.evaluation == evaluate_patient(session, patient_id=patient.id, on=TODAY)
         courses = infusion_service.infusions(session, patient_id=patient.id)
-        assert record.courses == infusion_service.infusion_views(session, courses)
+        by_patient = entered_by_patient(session, patient_id=patient.id)
+        assert record.courses == [
+            {**view, "entered_by_patient": view["id"] in by_patient}
+            for view in infusion_service.infusion_views(session, courses)
+        ]
         own = regimens(session, patient_id=patient.id)
         assert record.regimens == [_regimen_view_one_by_one(session, r) for r in own]
         assert [regimen_view(session, r) for r in own] == record.regimens

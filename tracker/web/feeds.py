@@ -25,6 +25,7 @@ TOKEN_AUTHENTICATED_PATHS = (
     "/calendar/nurse/{token}.ics",
     # The patient's diary (tracker.web.diary): the token names one patient.
     "/diary/{token}",
+    "/diary/{token}/course",  # a self-infused SC course, posted from the diary page
 )
 _HEADERS = {
     # A feed is fetched fresh each time and never kept by a shared cache.
