@@ -817,6 +817,8 @@ class _Patient:
             grams = float(
                 -(-(sum(g for _, g in inside) + fitting * self.regimens[-1][4]) * 1.15 // 10) * 10
             )
+        if grams is not None and grams <= 0:  # nothing to fund in grams: courses only
+            grams = None
         rows = [(starts, ends, grams, courses)]
         end = starts
         while first < end:
