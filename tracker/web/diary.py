@@ -26,6 +26,7 @@ from tracker.services.products import product_choices
 from tracker.store.types import utcnow
 from tracker.web.deps import DbSession, Today, client_ip
 from tracker.web.security import from_this_site
+from tracker.web.self_course_entry import form_day, self_course_entry
 from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -162,16 +163,6 @@ def _number(text: str, field: str) -> float | None:
     return value
 
 
-def _day(text: str, field: str) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Invalid("choose a day", field=field) from None
-
-
 @router.post("/diary/{token}")
 def diary_submit(
     request: Request,
@@ -200,63 +191,42 @@ def diary_submit(
         "wore_off_on": wore_off_on,
         "note": note,
     }
-    if _forged(request, diary_csrf):
+
+    def again(error: str, status_code: int) -> Response:
         return _form(
             request,
             db=db,
             opened=opened,
             today=today,
             values=values,
-            error="The form expired. Please try again.",
-            status_code=403,
+            error=error,
+            status_code=status_code,
         )
+
+    if _forged(request, diary_csrf):
+        return again("The form expired. Please try again.", 403)
     try:
         left = _number(grip_left, "grip_left")
         right = _number(grip_right, "grip_right")
         if (left is not None or right is not None) and not timing:
             raise Invalid("say when you measured your grip", field="timing")
         entry = diary.DiaryEntry(
-            taken_on=_day(taken_on, "taken_on") or today,
+            taken_on=form_day(taken_on, "taken_on") or today,
             grip_measure=grip_measure,
             grip_left=left,
             grip_right=right,
             timing=timing or Timing.CLINIC,
-            wore_off_on=_day(wore_off_on, "wore_off_on"),
+            wore_off_on=form_day(wore_off_on, "wore_off_on"),
             note=note,
         )
         done = diary.record_entry(
             db, link=opened.link, entry=entry, today=today, ip_address=client_ip(request)
         )
     except Invalid as exc:
-        return _form(
-            request,
-            db=db,
-            opened=opened,
-            today=today,
-            values=values,
-            error=f"{_FIELD_NAMES.get(exc.field or '', 'Entry')}: {exc.message}",
-            status_code=422,
-        )
+        return again(f"{_FIELD_NAMES.get(exc.field or '', 'Entry')}: {exc.message}", 422)
     if not done:
-        return _form(
-            request,
-            db=db,
-            opened=opened,
-            today=today,
-            values=values,
-            error="Nothing to save: fill in at least one box.",
-            status_code=422,
-        )
+        return again("Nothing to save: fill in at least one box.", 422)
     return _form(request, db=db, opened=opened, today=today, done=done)
-
-
-def _whole(text: str, field: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise Invalid("write a whole number, such as 2", field=field)
-    return int(text)
 
 
 @router.post("/diary/{token}/course")
@@ -300,14 +270,7 @@ def diary_course(
     if _forged(request, diary_csrf):
         return again("The form expired. Please try again.", 403)
     try:
-        course = self_courses.SelfCourse(
-            given_on=_day(given_on, "scheduled_on") or today,
-            lot_number=lot_number,
-            vials=_whole(vials, "lots.0.vials"),
-            expires_on=_day(expires_on, "lots.0.expires_on"),
-            product_code=product_code or None,
-            reactions=reactions,
-        )
+        course = self_course_entry(values, today=today)
         self_courses.record_self_course(
             db,
             actor=diary.link_actor(opened.link, client_ip(request)),

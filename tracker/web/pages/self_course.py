@@ -1,17 +1,16 @@
 """A course the patient gave themselves at home (clinical rules 9, site `self`), recorded
 by staff: the patient phoned it in, or brought the used vials' labels to clinic."""
 
-from datetime import date
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.services import audit, self_courses
-from tracker.services.errors import Invalid, ServiceError
+from tracker.services.errors import ServiceError
 from tracker.services.patients import get_patient
 from tracker.services.products import product_choices
 from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor
 from tracker.web.forms import VerifiedForm, form_values, service_error
+from tracker.web.self_course_entry import self_course_entry
 from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,21 +62,6 @@ def self_course_form(
     return _page(request, db, today, patient_id)
 
 
-def _day(text: str, field: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        raise Invalid("must be a date (YYYY-MM-DD)", field=field) from None
-
-
-def _whole(text: str, field: str) -> int | None:
-    if not text:
-        return None
-    if not text.isdigit():
-        raise Invalid("must be a whole number", field=field)
-    return int(text)
-
-
 @router.post("/patients/{patient_id}/self-course")
 def self_course_submit(
     request: Request,
@@ -91,14 +75,7 @@ def self_course_submit(
     reactions, through the same service as the patient's diary."""
     values = form_values(form, FIELDS)
     try:
-        course = self_courses.SelfCourse(
-            given_on=_day(values["given_on"], "scheduled_on") or today,
-            lot_number=values["lot_number"],
-            vials=_whole(values["vials"], "lots.0.vials"),
-            expires_on=_day(values["expires_on"], "lots.0.expires_on"),
-            product_code=values["product_code"] or None,
-            reactions=values["reactions"],
-        )
+        course = self_course_entry(values, today=today)
         self_courses.record_self_course(
             db, actor=actor(request, user), patient_id=patient_id, course=course, today=today
         )
