@@ -6,7 +6,7 @@ as its own process (bench/measure.py), so no Python driver, no ORM and no evalua
 part: it is the least any sweep that reads these rows must spend.
 
 The rows are those of `tracker/services/packed_facts.py` (`load_packed`) and of the
-patients' keyset batches (`evaluation.read_batch`), the same columns and the same filters:
+patients' keyset batches (`evaluation.patient_page`), the same columns and the same filters:
 each patient's scores only from the first day that can matter (`scores_needed_from`),
 which `prepare` works out with the rules and keeps in a table `bench_floor_since` before
 anything is timed. The weight query reads the rows; the sweep asks for each patient's latest.

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=12, ge=1, le=72)
     api_token_hours: int = Field(default=8, ge=1, le=24 * 30)
     sweep_time: str = "06:00"
+    # Processes that evaluate the sweep's batches (0: one per core the tracker may use).
+    sweep_processes: int = Field(default=0, ge=0, le=64)
     # The infusion suite's day, for free-chair suggestions.
     clinic_opens: str = "08:00"
     clinic_closes: str = "18:00"

@@ -8,16 +8,18 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from tests.builders.packed import packed_of
 from tests.builders.records import patient_with_regimen
 from tests.builders.settings import mail_settings
 from tests.services import reference_worklist
 from tracker.demo import load_demo
+from tracker.rules import evaluate_packed
 from tracker.rules.expiry import patient_expires_on
 from tracker.schemas.authorizations import AuthorizationCreate
 from tracker.services import authorizations, digest, outbox, worklist
 from tracker.services.actors import SYSTEM
-from tracker.services.evaluation import evaluate_patient, latest_expiry, load_facts, refresh_all
-from tracker.services.patient_states import state_values
+from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all
+from tracker.services.patient_states import latest_expiry, state_values
 from tracker.services.policy import load_policy
 from tracker.store.models import OutboxMessage, Patient, PatientState, SitePolicyRow
 
@@ -71,24 +73,21 @@ def funded_cohort(session):
 
 def test_the_sweep_stores_what_the_full_evaluation_says_about_funding(funded_cohort):
     session = funded_cohort
-    seen = {}
-    refresh_all(
-        session, today=TODAY, batch_size=7, on_evaluated=lambda p, ev: seen.setdefault(p.id, ev)
-    )
+    refresh_all(session, today=TODAY, batch_size=7)
     patients = session.exec(select(Patient).order_by(Patient.id)).all()
     facts = load_facts(session, patients)
+    packed = packed_of(session, patients, TODAY)
+    policy = load_policy(session)
     states = {s.patient_id: s for s in session.exec(select(PatientState))}
     raised = set()
     for patient in patients:
         full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
-        assert seen[patient.id] == dataclasses.replace(full, response=None), patient.id
+        swept = evaluate_packed(packed[patient.id], on=TODAY, policy=policy)
+        assert swept == dataclasses.replace(full, response=None), patient.id
         stored = states[patient.id].model_dump(exclude={"evaluated_at"})
         # The expiry from the sweep's packed reading equals the one from the full facts.
         expiry = patient_expires_on(
-            facts[patient.id],
-            full,
-            policy=load_policy(session),
-            latest=latest_expiry(patient.id, TODAY),
+            facts[patient.id], full, policy=policy, latest=latest_expiry(patient.id, TODAY)
         )
         assert stored == state_values(patient.id, full, facts[patient.id].courses, expiry)
         raised |= set(full.flag_codes)

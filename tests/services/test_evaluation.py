@@ -10,18 +10,13 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from tests.builders.packed import packed_of
 from tracker.demo import load_demo
-from tracker.rules import SitePolicy
+from tracker.rules import SitePolicy, evaluate_packed
 from tracker.rules.expiry import patient_expires_on
-from tracker.services.evaluation import (
-    evaluate_patient,
-    latest_expiry,
-    load_facts,
-    refresh_all,
-    refresh_state,
-)
+from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all, refresh_state
 from tracker.services.packed_facts import load_packed
-from tracker.services.patient_states import state_values
+from tracker.services.patient_states import latest_expiry, state_values
 from tracker.services.policy import load_policy
 from tracker.store.models import Assessment, Infusion, Patient, PatientState, Regimen
 from tracker.store.types import utcnow
@@ -111,27 +106,21 @@ def _add_awkward_scores(session) -> None:
 def test_the_sweep_stores_and_reports_what_the_full_evaluation_says(session):
     load_demo(session, patients=40, seed=3, today=TODAY, zone="UTC")
     _add_awkward_scores(session)
-    seen = {}
-    done = refresh_all(
-        session,
-        today=TODAY,
-        batch_size=7,
-        on_evaluated=lambda patient, ev: seen.setdefault(patient.id, ev),
-    )
+    done = refresh_all(session, today=TODAY, batch_size=7)
     patients = session.exec(select(Patient).order_by(Patient.id)).all()
-    assert done == len(patients) == len(seen)
+    assert done == len(patients)
     facts = load_facts(session, patients)
+    packed = packed_of(session, patients, TODAY)
+    policy = load_policy(session)
     states = {s.patient_id: s for s in session.exec(select(PatientState))}
     for patient in patients:
         full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
-        assert seen[patient.id] == dataclasses.replace(full, response=None)
+        swept = evaluate_packed(packed[patient.id], on=TODAY, policy=policy)
+        assert swept == dataclasses.replace(full, response=None)
         stored = states[patient.id].model_dump(exclude={"evaluated_at"})
         # The expiry from the sweep's packed reading equals the one from the full facts.
         expiry = patient_expires_on(
-            facts[patient.id],
-            full,
-            policy=load_policy(session),
-            latest=latest_expiry(patient.id, TODAY),
+            facts[patient.id], full, policy=policy, latest=latest_expiry(patient.id, TODAY)
         )
         assert stored == state_values(patient.id, full, facts[patient.id].courses, expiry)
 

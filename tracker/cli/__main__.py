@@ -2,4 +2,6 @@
 
 from tracker.cli.main import app
 
-app()
+# Guarded: the sweep's worker processes are spawned, and import the main module again.
+if __name__ == "__main__":
+    app()

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from tracker.services import policy as policy_service
 from tracker.services.evaluation import refresh_all
+from tracker.settings import get_settings
 from tracker.store.engine import session_scope
 
 JOB_NAME = "policy-re-evaluation"
@@ -46,6 +47,8 @@ def run_queued_re_evaluation(
         seen = policy_service.queued_re_evaluation(session)
         if seen is None:
             return ReEvaluation(on=on)
-        evaluated = refresh_all(session, today=on, progress=progress)
+        evaluated = refresh_all(
+            session, today=on, progress=progress, processes=get_settings().sweep_processes
+        )
         policy_service.clear_re_evaluation(session, seen=seen)
     return ReEvaluation(on=on, patients=evaluated, ran=True)

@@ -73,6 +73,7 @@ def run_sweep(
             today=on,
             progress=progress,
             expired_only=not full and policy_change is None,
+            processes=settings.sweep_processes,
         )
         if policy_change is not None:
             policy_service.clear_re_evaluation(session, seen=policy_change)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker.rules.facts import BOOKED, GIVEN, AuthorizationFact, CourseFact, RegimenFact
 from tracker.rules.window import current_regimen
@@ -30,6 +30,7 @@ __all__ = [
     "course_grams",
     "ending",
     "funded_courses",
+    "funded_days",
     "funding_bar",
     "funding_report",
     "missing",
@@ -45,10 +46,10 @@ GRAM_TOLERANCE = 1e-9
 NEW_COURSE_ID = 2**63 - 1
 
 
-@dataclass(frozen=True)
-class FundedCourse:
+class FundedCourse(NamedTuple):
     """A course as it is charged: its first day, its grams, and whether it counts as used
-    (given on or before the day evaluated) or as booked."""
+    (given on or before the day evaluated) or as booked. (A tuple: the sweep makes some
+    forty per patient.)"""
 
     id: int
     starts_on: date
@@ -172,16 +173,39 @@ def funded_courses(
 ) -> list[FundedCourse]:
     """The given and booked courses as charged on day `on`: a course given after `on` was
     still a booking then (as everywhere in the rules)."""
-    return [
-        FundedCourse(
-            c.id,
-            c.starts_on,
-            course_grams(c, regimens, doses),
-            given=c.status == GIVEN and c.starts_on <= on,
+    funded = []
+    for c in courses:
+        if c.status not in (GIVEN, BOOKED):
+            continue
+        grams = doses.get(c.id)
+        if grams is None:
+            grams = course_grams(c, regimens, doses)
+        funded.append(
+            FundedCourse(c.id, c.starts_on, grams, c.status == GIVEN and c.starts_on <= on)
         )
-        for c in courses
-        if c.status in (GIVEN, BOOKED)
-    ]
+    return funded
+
+
+def funded_days(
+    given_days: Sequence[int],
+    given_ids: Sequence[int],
+    bookings: Iterable[CourseFact],
+    *,
+    regimens: Sequence[RegimenFact],
+    doses: Mapping[int, float],
+    on: date,
+) -> list[FundedCourse]:
+    """funded_courses of given courses held as day numbers and ids (the sweep's packed
+    facts) and of booked courses, without building a CourseFact for each given one."""
+    today = on.toordinal()
+    funded = []
+    for day, course_id in zip(given_days, given_ids, strict=True):
+        starts_on = date.fromordinal(day)
+        grams = doses.get(course_id)
+        if grams is None:
+            grams = course_grams(CourseFact(course_id, starts_on, GIVEN), regimens, doses)
+        funded.append(FundedCourse(course_id, starts_on, grams, day <= today))
+    return funded + funded_courses(bookings, regimens=regimens, doses=doses, on=on)
 
 
 def charge(
@@ -196,23 +220,31 @@ def charge(
     to the earliest-ending of them.
     """
     ordered = sorted(authorizations, key=lambda a: (a.ends_on, a.id))
-    grams_left: dict[int, float | None] = {a.id: a.approved_g for a in ordered}
-    courses_left: dict[int, int | None] = {a.id: a.approved_courses for a in ordered}
+    # Plain lists indexed alike: this runs for every course of every patient in the sweep.
+    spans = [(a.starts_on, a.ends_on) for a in ordered]
+    grams_left = [a.approved_g for a in ordered]
+    courses_left = [a.approved_courses for a in ordered]
     charged: dict[int, int] = {}
     for course in sorted(courses, key=lambda c: (c.starts_on, c.id)):
-        holding = [a for a in ordered if a.covers(course.starts_on)]
-        if not holding:
+        day, grams = course.starts_on, course.grams
+        first = chosen = -1
+        for k, (starts_on, ends_on) in enumerate(spans):
+            if not starts_on <= day <= ends_on:
+                continue
+            if first < 0:
+                first = k
+            g, n = grams_left[k], courses_left[k]
+            if (g is None or g >= grams - GRAM_TOLERANCE) and (n is None or n >= 1):
+                chosen = k
+                break
+        if first < 0:
             continue
-
-        def room(a: AuthorizationFact, grams: float = course.grams) -> bool:
-            g, n = grams_left[a.id], courses_left[a.id]
-            return (g is None or g >= grams - GRAM_TOLERANCE) and (n is None or n >= 1)
-
-        chosen = next((a for a in holding if room(a)), holding[0])
-        charged[course.id] = chosen.id
-        g, n = grams_left[chosen.id], courses_left[chosen.id]
-        grams_left[chosen.id] = None if g is None else g - course.grams
-        courses_left[chosen.id] = None if n is None else n - 1
+        if chosen < 0:
+            chosen = first
+        charged[course.id] = ordered[chosen].id
+        g, n = grams_left[chosen], courses_left[chosen]
+        grams_left[chosen] = None if g is None else g - grams
+        courses_left[chosen] = None if n is None else n - 1
     return charged
 
 
@@ -246,9 +278,12 @@ def standings(
     authorizations = tuple(authorizations)
     charged = charge(authorizations, courses)
     by_id = {c.id: c for c in courses}
+    charged_to: dict[int, list[FundedCourse]] = {}
+    for cid, aid in charged.items():
+        charged_to.setdefault(aid, []).append(by_id[cid])
     out = []
     for a in sorted(authorizations, key=lambda a: (a.starts_on, a.id)):
-        mine = [by_id[cid] for cid, aid in charged.items() if aid == a.id]
+        mine = charged_to.get(a.id, [])
         mine.sort(key=lambda c: (c.starts_on, c.id))
         used = [c for c in mine if c.given]
         booked = [c for c in mine if not c.given]
@@ -383,7 +418,8 @@ def missing(
 def funding_report(
     *,
     authorizations: Sequence[AuthorizationFact],
-    courses: Iterable[CourseFact],
+    courses: Iterable[CourseFact] = (),
+    funded: Sequence[FundedCourse] | None = None,
     regimens: Sequence[RegimenFact],
     doses: Mapping[int, float],
     on: date,
@@ -396,10 +432,12 @@ def funding_report(
     required: bool,
 ) -> FundingReport:
     """Everything section 8 says about one patient on day `on` (`flags`: whether the patient
-    can have flags at all, i.e. is active with a regimen; the projection needs the same)."""
+    can have flags at all, i.e. is active with a regimen; the projection needs the same).
+    `funded`: the courses as funded_courses gives them, where the caller has them already."""
     if not authorizations and not (flags and required):
         return FundingReport()
-    funded = funded_courses(courses, regimens=regimens, doses=doses, on=on)
+    if funded is None:
+        funded = funded_courses(courses, regimens=regimens, doses=doses, on=on)
     first = (
         projection_start(
             on=on,

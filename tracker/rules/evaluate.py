@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from tracker.rules.authorizations import AuthorizationStanding, FundingReport, funding_report
+from tracker.rules.authorizations import (
+    AuthorizationStanding,
+    FundedCourse,
+    FundingReport,
+    funded_days,
+    funding_report,
+)
 from tracker.rules.benefit import changes_after
 from tracker.rules.cycles import CyclePlan, plan_cycles
 from tracker.rules.dosing import exceeds_intensity_cap, intensity_g_per_kg_28d
@@ -233,12 +239,23 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     def funding(dates: DateFlags | None) -> FundingReport:
         if not (facts.authorizations or policy.authorizations_required):
             return FundingReport()  # (what _funding finds, without listing the courses)
+        doses = dict(facts.course_doses)
         return _funding(
             facts.authorizations,
-            # Without an authorisation nothing is charged: only the days matter (missing).
-            (*facts.given_courses(), *facts.bookings) if facts.authorizations else (),
+            (),
             facts.regimens,
-            facts.course_doses,
+            doses,
+            # Without an authorisation nothing is charged: only the days matter (missing).
+            funded=funded_days(
+                facts.given_days,
+                facts.given_ids,
+                facts.bookings,
+                regimens=facts.regimens,
+                doses=doses,
+                on=on,
+            )
+            if facts.authorizations
+            else [],
             on=on,
             policy=policy,
             regimen=regimen,
@@ -306,11 +323,13 @@ def _funding(
     dates: DateFlags | None,
     last_booking_on: date | None,
     active: bool,
+    funded: Sequence[FundedCourse] | None = None,
 ) -> FundingReport:
     """Section 8 for one patient: flags only for an active patient with a regimen."""
     return funding_report(
         authorizations=authorizations,
         courses=courses,
+        funded=funded,
         regimens=regimens,
         doses=dict(doses),
         on=on,

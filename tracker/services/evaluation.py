@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -20,14 +20,20 @@ from tracker.rules import (
     ScoreFact,
     SitePolicy,
     evaluate,
-    evaluate_packed,
 )
-from tracker.rules.expiry import packed_expires_on, patient_expires_on
+from tracker.rules.expiry import patient_expires_on
 from tracker.rules.vocabulary import CourseStatus, Decision
 from tracker.services.errors import NotFound
 from tracker.services.packed_facts import load_packed
-from tracker.services.patient_states import state_values, write_states
+from tracker.services.patient_states import (
+    latest_expiry,
+    packed_state,
+    packed_states,
+    state_values,
+    write_states,
+)
 from tracker.services.policy import load_policy
+from tracker.services.sweep_pool import WorkerPool, processes_for, shareable
 from tracker.store.ids import stored_id
 from tracker.store.models import (
     Assessment,
@@ -42,10 +48,6 @@ from tracker.store.models import (
 )
 
 SWEEP_BATCH = 500
-# A stored state is re-evaluated at the latest after STATE_DAYS_MIN plus (patient id modulo
-# STATE_DAYS_SPREAD) days, whatever rules.expiry finds (latest_expiry).
-STATE_DAYS_MIN = 21
-STATE_DAYS_SPREAD = 8
 # The courses the rules read: booked and given (cancelled and missed ones say nothing).
 COUNTED_STATUSES = (CourseStatus.BOOKED, CourseStatus.GIVEN)
 
@@ -262,20 +264,8 @@ def refresh_state(
         today=today,
         policy=policy,
     )[patient_id]
-    evaluation = evaluate_packed(facts, on=today, policy=policy)
-    write_states(
-        session,
-        [
-            state_values(
-                patient_id,
-                evaluation,
-                facts.bookings,
-                packed_expires_on(
-                    facts, evaluation, policy=policy, latest=latest_expiry(patient_id, today)
-                ),
-            )
-        ],
-    )
+    evaluation, row = packed_state(patient_id, facts, today=today, policy=policy)
+    write_states(session, [row])
     # A state already loaded in this session is now behind the row: read it again if used.
     stale = session.identity_map.get(session.identity_key(PatientState, patient_id))
     if stale is not None:
@@ -304,95 +294,89 @@ def refresh_states(session: Session, patient_ids: Sequence[int], *, today: date)
         session.expunge_all()
 
 
-def latest_expiry(patient_id: int, today: date) -> date:
-    """The latest day a state evaluated `today` is kept without re-evaluation.
-
-    A guard against a calendar dependence rules.expiry does not know of: 21 to 28 days,
-    spread by patient so that a cohort evaluated on one day does not all expire together.
-    """
-    return today + timedelta(days=STATE_DAYS_MIN + patient_id % STATE_DAYS_SPREAD)
-
-
 def refresh_all(
     session: Session,
     *,
     today: date,
     progress: Callable[[int], None] | None = None,
     batch_size: int = SWEEP_BATCH,
-    on_evaluated: Callable[[Patient, Evaluation], None] | None = None,
     expired_only: bool = False,
+    processes: int = 1,
 ) -> int:
     """Re-evaluate every patient for today, streamed in batches; the number evaluated.
 
     `expired_only` (the daily sweep): only the patients with no state, or whose state
     expires on or before today (rules.expiry), or was evaluated for a later day.
+    `processes`: how many processes read and evaluate (0: one per core). Worker processes
+    read on connections of their own, which see only what is committed: a caller that has
+    changed facts in this transaction keeps the default, 1 (see services.sweep_pool).
 
-    The evaluations given to `on_evaluated` are those of `evaluate`, except that they carry
-    no cycle-by-cycle `response` (None): building every cycle of every patient was most of
-    the sweep's time, and only the flags, schedule and recommendation are stored or mailed.
+    The sweep evaluates packed facts (`evaluate_packed`): building every cycle of every
+    patient was most of its time, and only the flags, schedule and recommendation are stored.
     """
     policy = load_policy(session)
     session.flush()  # the batches are read with plain SQL: let it see pending changes
     connection = session.connection()
     done = 0
-    # While one batch is evaluated, a thread reads the next one: the database's work (or
-    # SQLite's, which runs without the GIL) then overlaps Python's. Only one of the two
-    # threads uses the connection at any time.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-read") as reader:
-        read = partial(
-            read_batch,
-            connection,
-            size=batch_size,
-            today=today,
-            policy=policy,
-            expired_only=expired_only,
-        )
-        batch = read(0)
-        while batch:
-            patients, facts = batch
-            upcoming = reader.submit(read, patients[-1][0])
-            evaluations = [
-                evaluate_packed(facts[pid], on=today, policy=policy) for pid, *_ in patients
-            ]
-            batch = upcoming.result()
-            write_states(
-                session,
-                [
-                    state_values(
-                        pid,
-                        evaluation,
-                        facts[pid].bookings,
-                        packed_expires_on(
-                            facts[pid], evaluation, policy=policy, latest=latest_expiry(pid, today)
-                        ),
-                    )
-                    for (pid, *_), evaluation in zip(patients, evaluations, strict=True)
-                ],
-            )
-            if on_evaluated is not None:
-                entities = _entities(session, patients)
-                for (pid, *_), evaluation in zip(patients, evaluations, strict=True):
-                    on_evaluated(entities[pid], evaluation)
-            session.flush()
-            done += len(patients)
-            # Never hold every patient in memory: forget this batch before the next one.
-            session.expunge_all()
-            if progress is not None:
-                progress(done)
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        nonlocal done
+        write_states(session, rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done)
+
+    page = partial(patient_page, connection, size=batch_size, today=today,
+                   expired_only=expired_only)  # fmt: skip
+    first = page(0)
+    workers = processes_for(processes)
+    engine = connection.engine
+    if workers > 1 and shareable(engine) and len(first) == batch_size:
+        url = engine.url.render_as_string(hide_password=False)
+        with WorkerPool(workers, url=url, today=today, policy=policy) as pool:
+            patients = first
+            while patients:
+                for rows in pool.submit([tuple(p) for p in patients]):
+                    write(rows)
+                patients = page(patients[-1][0])
+            for rows in pool.drain():
+                write(rows)
+    else:
+        _evaluate_here(connection, first, page, today=today, policy=policy, write=write)
+    # Never hold every patient in memory: nothing read here stays in the session.
+    session.expunge_all()
     return done
 
 
-def read_batch(
+def _evaluate_here(
     connection: Connection,
-    after_id: int,
-    size: int,
+    first: Sequence[Row[Any]],
+    page: Callable[[int], Sequence[Row[Any]]],
     *,
     today: date,
     policy: SitePolicy,
-    expired_only: bool = False,
-) -> tuple[Sequence[Row[Any]], dict[int, PackedFacts]] | None:
-    """The next `size` patients after `after_id` and their facts for `today`, or None
-    (`expired_only`: of the patients whose state is missing or expired, see refresh_all)."""
+    write: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    # While one batch is evaluated, a thread reads the next one: the database's work (or
+    # SQLite's, which runs without the GIL) then overlaps Python's. Only one of the two
+    # threads uses the connection at any time: the rows are written once the read is done.
+    def read(patients: Sequence[Row[Any]]) -> tuple[Sequence[Row[Any]], dict[int, PackedFacts]]:
+        return patients, load_packed(connection, patients, today=today, policy=policy)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-read") as reader:
+        patients, facts = read(first)
+        while patients:
+            upcoming = reader.submit(lambda after: read(page(after)), patients[-1][0])
+            rows = packed_states([(pid, facts[pid]) for pid, *_ in patients], today, policy)
+            patients, facts = upcoming.result()
+            write(rows)
+
+
+def patient_page(
+    connection: Connection, after_id: int, size: int, *, today: date, expired_only: bool = False
+) -> Sequence[Row[Any]]:
+    """The next `size` patients after `after_id` as (id, status, min and max interval days,
+    resumed_on) (`expired_only`: those whose state is missing or expired, see refresh_all)."""
     query = select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
         Patient.id,
         Patient.status,
@@ -409,16 +393,4 @@ def read_batch(
                 col(PatientState.evaluated_on) > today,
             )
         )
-    patients = connection.execute(query.order_by(Patient.id).limit(size)).all()
-    if not patients:
-        return None
-    return patients, load_packed(connection, patients, today=today, policy=policy)
-
-
-def _entities(session: Session, patients: Sequence[Sequence[Any]]) -> dict[int, Patient]:
-    return {
-        stored_id(p): p
-        for p in session.exec(
-            select(Patient).where(Patient.id.between(patients[0][0], patients[-1][0]))
-        )
-    }
+    return connection.execute(query.order_by(Patient.id).limit(size)).all()

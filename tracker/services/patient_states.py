@@ -1,19 +1,52 @@
 """Each patient's stored evaluation: the row values, and writing many rows at once."""
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
 from sqlmodel import Session
 
-from tracker.rules import CourseFact, Evaluation
+from tracker.rules import CourseFact, Evaluation, PackedFacts, SitePolicy, evaluate_packed
+from tracker.rules.expiry import packed_expires_on
 from tracker.rules.vocabulary import CourseStatus, FlagCode
 from tracker.services.state_version import states_changed
 from tracker.store.models import PatientState
 from tracker.store.types import utcnow
 
 DETAIL_CHARS = 1000  # waning_detail and recommendation_reason are kept this long
+# A stored state is re-evaluated at the latest after STATE_DAYS_MIN plus (patient id modulo
+# STATE_DAYS_SPREAD) days, whatever rules.expiry finds (latest_expiry).
+STATE_DAYS_MIN = 21
+STATE_DAYS_SPREAD = 8
+
+
+def latest_expiry(patient_id: int, today: date) -> date:
+    """The latest day a state evaluated `today` is kept without re-evaluation.
+
+    A guard against a calendar dependence rules.expiry does not know of: 21 to 28 days,
+    spread by patient so that a cohort evaluated on one day does not all expire together.
+    """
+    return today + timedelta(days=STATE_DAYS_MIN + patient_id % STATE_DAYS_SPREAD)
+
+
+def packed_state(
+    patient_id: int, facts: PackedFacts, *, today: date, policy: SitePolicy
+) -> tuple[Evaluation, dict[str, Any]]:
+    """A patient's packed facts evaluated for today, and the patient_state row that stores
+    it with the day it expires (pure: the sweep runs it in worker processes)."""
+    evaluation = evaluate_packed(facts, on=today, policy=policy)
+    expires = packed_expires_on(
+        facts, evaluation, policy=policy, latest=latest_expiry(patient_id, today)
+    )
+    return evaluation, state_values(patient_id, evaluation, facts.bookings, expires)
+
+
+def packed_states(
+    batch: Sequence[tuple[int, PackedFacts]], today: date, policy: SitePolicy
+) -> list[dict[str, Any]]:
+    """The patient_state rows of a batch of (patient id, packed facts)."""
+    return [packed_state(pid, facts, today=today, policy=policy)[1] for pid, facts in batch]
 
 
 def state_values(

@@ -1,0 +1,48 @@
+"""The sweep's batches read and evaluated in worker processes store what one process stores,
+on both databases."""
+
+import multiprocessing
+from datetime import date
+
+from sqlalchemy import delete
+from sqlmodel import select
+
+from tracker.demo import load_demo
+from tracker.services.evaluation import refresh_all
+from tracker.store.engine import session_scope
+from tracker.store.models import PatientState
+
+TODAY = date(2026, 11, 21)
+PATIENTS = 30
+
+
+def _sweep(engine, processes: int) -> tuple[int, dict, bool]:
+    """refresh_all in batches of 7; the count, the stored states, and whether worker
+    processes were alive while it wrote."""
+    alive = []
+    with session_scope(engine) as session:
+        session.exec(delete(PatientState))
+        session.commit()
+        done = refresh_all(
+            session,
+            today=TODAY,
+            batch_size=7,
+            processes=processes,
+            progress=lambda _n: alive.append(bool(multiprocessing.active_children())),
+        )
+        states = {
+            s.patient_id: s.model_dump(exclude={"evaluated_at"})
+            for s in session.exec(select(PatientState))
+        }
+    return done, states, any(alive)
+
+
+def test_worker_processes_store_what_one_process_stores(committed_engine):
+    with session_scope(committed_engine) as session:
+        load_demo(session, patients=PATIENTS, seed=4, today=TODAY, zone="UTC")
+    done_here, here, children_here = _sweep(committed_engine, processes=1)
+    done_pooled, pooled, children_pooled = _sweep(committed_engine, processes=2)
+    assert not children_here
+    assert children_pooled  # the batches after the first went to worker processes
+    assert done_here == done_pooled == len(here) >= PATIENTS
+    assert pooled == here
