@@ -67,3 +67,68 @@ def test_session_scope_rolls_back_everything_on_error(tmp_path):
     with session_scope(engine, write=False) as session:
         assert session.exec(select(Patient).where(Patient.mrn == "WHOLE")).first() is not None
     engine.dispose()
+
+
+def test_sqlite_writers_of_one_process_take_turns(tmp_path):
+    # Two threads' write scopes: the second starts while the first holds the write lock,
+    # waits for its commit (it reads what the first wrote) and then writes itself.
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    first_in, seen = threading.Event(), []
+
+    def second() -> None:
+        first_in.wait()
+        with session_scope(engine) as session:
+            seen.append(session.exec(select(Patient.mrn)).all())
+            session.add(_patient("SECOND"))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with session_scope(engine) as session:
+        session.add(_patient("FIRST"))
+        session.flush()
+        first_in.set()
+        thread.join(timeout=0.2)
+        assert thread.is_alive()  # queued behind this scope, not writing alongside it
+    thread.join(timeout=10)
+    assert seen == [["FIRST"]]
+    with session_scope(engine, write=False) as session:
+        assert sorted(session.exec(select(Patient.mrn)).all()) == ["FIRST", "SECOND"]
+    engine.dispose()
+
+
+def test_a_sqlite_writer_waits_out_another_process_lock_and_keeps_the_busy_timeout(tmp_path):
+    # Another engine (as another process's would) holds SQLite's write lock for a moment:
+    # this writer polls for it and gets in once the other commits.
+    import threading
+    import time
+
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    migrate.upgrade(url)
+    engine, other_engine = make_engine(url), make_engine(url)
+    holding = threading.Event()
+
+    def other() -> None:
+        with session_scope(other_engine) as session:
+            session.add(_patient("OTHER"))
+            session.flush()
+            holding.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    holding.wait(timeout=10)
+    with session_scope(engine) as session:
+        assert session.exec(select(Patient.mrn)).all() == ["OTHER"]  # in after its commit
+        timeout = session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert timeout == 10_000  # the short wait was for BEGIN only
+    thread.join(timeout=10)
+    engine.dispose()
+    other_engine.dispose()
+
+
+def _patient(mrn: str) -> Patient:
+    return Patient(mrn=mrn, given_name="A", family_name="B", birth_date=date(1970, 1, 1))

@@ -1,15 +1,22 @@
 """Engine creation and the caller-owned session scope."""
 
+import random
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from tracker.settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BEGIN_POLL_MS = 1  # how long one BEGIN IMMEDIATE waits before it is tried again
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -42,7 +49,31 @@ def _tune_sqlite(engine: Engine) -> None:
         # no waiting) when another writer committed in between; writers therefore begin
         # IMMEDIATE and queue on the busy timeout instead.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            _begin_immediate(connection)
+        else:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # SQLite's own busy handler backs off to sleeps of 25 to 100 ms, so writers queued
+    # behind a lock held for a few milliseconds waited a third of a second or more (every
+    # page request writes on SQLite: deps._db). Poll in steps of a millisecond or two
+    # instead, within the same overall timeout; the statements after BEGIN keep it.
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BEGIN_POLL_MS}")
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                    raise
+            # Random, so that two waiting writers do not keep colliding.
+            time.sleep(random.uniform(0.0005, 0.002))
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 @lru_cache
@@ -66,10 +97,21 @@ def session_scope(
         session = Session(
             bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+    elif write and bind.dialect.name == "sqlite":
+        with _one_writer_at_a_time(bind):
+            session = Session(bind, expire_on_commit=False)
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            with _committed(session) as session:
+                yield session
+        return
     else:
         session = Session(bind, expire_on_commit=False)
-        if write and bind.dialect.name == "sqlite":
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    with _committed(session) as session:
+        yield session
+
+
+@contextmanager
+def _committed(session: Session) -> Iterator[Session]:
     with session:
         try:
             yield session
@@ -77,3 +119,25 @@ def session_scope(
         except BaseException:
             session.rollback()
             raise
+
+
+_writer_locks: "WeakKeyDictionary[Engine, threading.Lock]" = WeakKeyDictionary()
+_writer_locks_made = threading.Lock()
+
+
+@contextmanager
+def _one_writer_at_a_time(engine: Engine) -> Iterator[None]:
+    # SQLite has one write lock for the whole database and a write scope holds it from
+    # BEGIN IMMEDIATE to commit. This process's threads queue for it on a lock of their
+    # own, in turn and without polling; only other processes' writers meet at SQLite's.
+    # (A plain Lock: a request's scope may end on another thread than it began on.)
+    with _writer_locks_made:
+        lock = _writer_locks.setdefault(engine, threading.Lock())
+    if not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise OperationalError(
+            "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+        )
+    try:
+        yield
+    finally:
+        lock.release()
