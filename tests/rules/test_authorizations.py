@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.builders.packed import as_swept
 from tracker.rules import (
     AuthorizationFact,
     CourseFact,
@@ -29,6 +30,7 @@ from tracker.rules.authorizations import (
     course_grams,
     ending,
     funded_courses,
+    in_play,
     missing,
     projection_start,
     standings,
@@ -382,9 +384,7 @@ def _patient(*, authorizations, courses=None, status="active", bookings=()):
 
 def _both(facts, on, policy=REQUIRED):
     full = evaluate(facts, on=on, policy=policy)
-    assert evaluate_packed(PackedFacts.of(facts), on=on, policy=policy) == dataclasses.replace(
-        full, response=None
-    )
+    assert evaluate_packed(PackedFacts.of(facts), on=on, policy=policy) == as_swept(full)
     return full
 
 
@@ -558,3 +558,22 @@ def test_the_projection_agrees_with_counting_day_by_day(
                     break
             projected += timedelta(days=interval)
         assert s.projected_exhausted_on == expected
+
+
+def test_in_play_keeps_the_authorisations_not_ended_and_those_overlapping_them_in_a_chain():
+    on = date(2026, 6, 1)
+    current = auth(1, date(2026, 5, 1), date(2026, 12, 31))
+    overlapping = auth(2, date(2026, 2, 1), date(2026, 5, 15))  # ended, overlaps current
+    chained = auth(3, date(2026, 1, 1), date(2026, 2, 10))  # ended, overlaps only 2
+    before = auth(4, date(2025, 1, 1), date(2025, 12, 31))  # ended, touches none of them
+    renewal = auth(5, date(2027, 1, 1), date(2027, 12, 31))  # not started: kept
+    kept = in_play([renewal, before, chained, overlapping, current], on)
+    assert [a.id for a in kept] == [3, 2, 1, 5]  # by start day
+    assert in_play([before], on) == ()
+    # The charge of the courses from the earliest kept start, among the kept, is the charge
+    # of every course among every authorisation: 2 and 3 compete for February's courses.
+    courses = [course(k, date(2025, 6, 1) + timedelta(days=28 * k)) for k in range(20)]
+    everything = [renewal, before, chained, overlapping, current]
+    full = charge(everything, courses)
+    part = charge(kept, [c for c in courses if c.starts_on >= date(2026, 1, 1)])
+    assert part == {cid: aid for cid, aid in full.items() if aid in {1, 2, 3, 5}}

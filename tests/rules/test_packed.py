@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.builders.packed import as_swept
 from tests.rules import reference_response
 from tests.rules.test_properties import policies
 from tracker.rules import (
@@ -297,7 +298,7 @@ def test_the_summary_agrees_with_the_full_assessment(history, data):
 @given(history=histories())
 def test_evaluate_packed_equals_evaluate_without_the_cycles(history):
     policy, facts, on = history
-    expected = dataclasses.replace(evaluate(facts, on=on, policy=policy), response=None)
+    expected = as_swept(evaluate(facts, on=on, policy=policy))
     assert evaluate_packed(PackedFacts.of(facts), on=on, policy=policy) == expected
 
 
@@ -350,7 +351,7 @@ def test_scores_before_the_horizon_change_nothing_the_sweep_stores(history, look
     recent = dataclasses.replace(
         facts, scores=tuple(s for s in facts.scores if s.taken_on >= since)
     )
-    expected = dataclasses.replace(evaluate(facts, on=on, policy=policy), response=None)
+    expected = as_swept(evaluate(facts, on=on, policy=policy))
     assert evaluate_packed(PackedFacts.of(recent), on=on, policy=policy) == expected
 
 

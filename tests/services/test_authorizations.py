@@ -2,13 +2,12 @@
 evaluation, the worklist's funding tabs agree with the original queries, the digest lists
 them, and the funding check reads the stored courses."""
 
-import dataclasses
 from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
 
-from tests.builders.packed import packed_of
+from tests.builders.packed import as_swept, packed_of
 from tests.builders.records import patient_with_regimen
 from tests.builders.settings import mail_settings
 from tests.services import reference_worklist
@@ -83,7 +82,7 @@ def test_the_sweep_stores_what_the_full_evaluation_says_about_funding(funded_coh
     for patient in patients:
         full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
         swept = evaluate_packed(packed[patient.id], on=TODAY, policy=policy)
-        assert swept == dataclasses.replace(full, response=None), patient.id
+        assert swept == as_swept(full), patient.id
         stored = states[patient.id].model_dump(exclude={"evaluated_at"})
         # The expiry from the sweep's packed reading equals the one from the full facts.
         expiry = patient_expires_on(

@@ -5,12 +5,11 @@
 checked against `evaluate` on `load_facts` and against the state `_store` would write.
 """
 
-import dataclasses
 from datetime import date, timedelta
 
 from sqlmodel import select
 
-from tests.builders.packed import packed_of
+from tests.builders.packed import as_swept, packed_of
 from tracker.demo import load_demo
 from tracker.rules import SitePolicy, evaluate_packed
 from tracker.rules.expiry import patient_expires_on
@@ -116,7 +115,7 @@ def test_the_sweep_stores_and_reports_what_the_full_evaluation_says(session):
     for patient in patients:
         full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
         swept = evaluate_packed(packed[patient.id], on=TODAY, policy=policy)
-        assert swept == dataclasses.replace(full, response=None)
+        assert swept == as_swept(full)
         stored = states[patient.id].model_dump(exclude={"evaluated_at"})
         # The expiry from the sweep's packed reading equals the one from the full facts.
         expiry = patient_expires_on(

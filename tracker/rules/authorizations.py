@@ -33,6 +33,7 @@ __all__ = [
     "funded_days",
     "funding_bar",
     "funding_report",
+    "in_play",
     "missing",
     "preview_course",
     "projection_start",
@@ -186,6 +187,31 @@ def funded_courses(
     return funded
 
 
+def in_play(authorizations: Iterable[AuthorizationFact], on: date) -> tuple[AuthorizationFact, ...]:
+    """The authorisations whose figures can still matter on day `on`: those not ended
+    before it, and any whose days overlap one of those (and so on), by start day then id.
+
+    A course is charged among the authorisations covering its first day only, so these
+    are charged exactly as with every authorisation and every course counted; the others
+    ended before `on`, can have no projection and raise no flag (the sweep leaves them out).
+    """
+    kept = [a for a in authorizations if a.ends_on >= on]
+    ended = [a for a in authorizations if a.ends_on < on]
+    if not kept:
+        return ()
+    # Every kept one ends on or after `on`, so an ended one overlaps a kept one exactly when
+    # it ends on or after that one's start: the earliest start is all that is needed.
+    earliest = min(a.starts_on for a in kept)
+    while True:
+        joining = [a for a in ended if a.ends_on >= earliest]
+        if not joining:
+            break
+        kept += joining
+        ended = [a for a in ended if a.ends_on < earliest]
+        earliest = min(earliest, *(a.starts_on for a in joining))
+    return tuple(sorted(kept, key=lambda a: (a.starts_on, a.id)))
+
+
 def funded_days(
     given_days: Sequence[int],
     given_ids: Sequence[int],
@@ -194,18 +220,23 @@ def funded_days(
     regimens: Sequence[RegimenFact],
     doses: Mapping[int, float],
     on: date,
+    since: date = date.min,
 ) -> list[FundedCourse]:
     """funded_courses of given courses held as day numbers and ids (the sweep's packed
-    facts) and of booked courses, without building a CourseFact for each given one."""
-    today = on.toordinal()
+    facts) and of booked courses, without building a CourseFact for each given one; only
+    the courses from day `since` on."""
+    today, first = on.toordinal(), since.toordinal()
     funded = []
     for day, course_id in zip(given_days, given_ids, strict=True):
+        if day < first:
+            continue
         starts_on = date.fromordinal(day)
         grams = doses.get(course_id)
         if grams is None:
             grams = course_grams(CourseFact(course_id, starts_on, GIVEN), regimens, doses)
         funded.append(FundedCourse(course_id, starts_on, grams, day <= today))
-    return funded + funded_courses(bookings, regimens=regimens, doses=doses, on=on)
+    later = [c for c in bookings if c.starts_on >= since]
+    return funded + funded_courses(later, regimens=regimens, doses=doses, on=on)
 
 
 def charge(
@@ -420,6 +451,7 @@ def funding_report(
     authorizations: Sequence[AuthorizationFact],
     courses: Iterable[CourseFact] = (),
     funded: Sequence[FundedCourse] | None = None,
+    standing: Sequence[AuthorizationFact] | None = None,
     regimens: Sequence[RegimenFact],
     doses: Mapping[int, float],
     on: date,
@@ -433,7 +465,9 @@ def funding_report(
 ) -> FundingReport:
     """Everything section 8 says about one patient on day `on` (`flags`: whether the patient
     can have flags at all, i.e. is active with a regimen; the projection needs the same).
-    `funded`: the courses as funded_courses gives them, where the caller has them already."""
+    `funded`: the courses as funded_courses gives them, where the caller has them already;
+    `standing`: the authorisations to give figures for (all of them when None), such as
+    in_play's, with the courses they can be charged."""
     if not authorizations and not (flags and required):
         return FundingReport()
     if funded is None:
@@ -449,7 +483,7 @@ def funding_report(
         else None
     )
     report = standings(
-        authorizations,
+        authorizations if standing is None else standing,
         funded,
         first_projected_on=first,
         interval_days=regimen.interval_days if regimen is not None else None,

@@ -13,6 +13,7 @@ from tracker.rules.authorizations import (
     FundingReport,
     funded_days,
     funding_report,
+    in_play,
 )
 from tracker.rules.benefit import changes_after
 from tracker.rules.cycles import CyclePlan, plan_cycles
@@ -216,10 +217,12 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
 
 
 def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Evaluation:
-    """The same evaluation as `evaluate` gives on the unpacked facts, with `response` None.
+    """The same evaluation as `evaluate` gives on the unpacked facts, with `response` None
+    and figures only for the authorisations in play (`authorizations.in_play`).
 
     For the daily sweep: it builds only the cycles that the flags and the recommendation
-    quote, not every cycle of the patient's history.
+    quote, not every cycle of the patient's history, and charges only the courses that the
+    authorisations in play can be charged.
     """
     _check_status(facts.status)
     policy = policy.with_patient_bounds(facts.min_interval_days, facts.max_interval_days)
@@ -240,12 +243,14 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
         if not (facts.authorizations or policy.authorizations_required):
             return FundingReport()  # (what _funding finds, without listing the courses)
         doses = dict(facts.course_doses)
+        # Only the authorisations still in play get figures, and only their courses are
+        # charged: the sweep stores no figures, and older ones cannot change a flag.
+        kept = in_play(facts.authorizations, on)
         return _funding(
             facts.authorizations,
             (),
             facts.regimens,
             doses,
-            # Without an authorisation nothing is charged: only the days matter (missing).
             funded=funded_days(
                 facts.given_days,
                 facts.given_ids,
@@ -253,9 +258,11 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
                 regimens=facts.regimens,
                 doses=doses,
                 on=on,
+                since=min(a.starts_on for a in kept),
             )
-            if facts.authorizations
+            if kept
             else [],
+            standing=kept,
             on=on,
             policy=policy,
             regimen=regimen,
@@ -324,12 +331,14 @@ def _funding(
     last_booking_on: date | None,
     active: bool,
     funded: Sequence[FundedCourse] | None = None,
+    standing: Sequence[AuthorizationFact] | None = None,
 ) -> FundingReport:
     """Section 8 for one patient: flags only for an active patient with a regimen."""
     return funding_report(
         authorizations=authorizations,
         courses=courses,
         funded=funded,
+        standing=standing,
         regimens=regimens,
         doses=dict(doses),
         on=on,

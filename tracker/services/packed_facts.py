@@ -38,6 +38,8 @@ MEASURE_CODES = tuple(MEASURES)
 KIND_BASE = 48
 # id, status, min and max interval days, and (optional) the day they came back from hold
 Patient = Sequence[Any]  # (int, str, int | None, int | None[, date | None])
+# A patient's given courses: first day numbers, ids, lengths in days, grams (None: unknown)
+GivenColumns = tuple[list[int], list[int], list[int], list[float | None]]
 
 
 def day_number_sql(column: str, dialect: str) -> str:
@@ -91,12 +93,11 @@ def load_packed(
         weight_rows,
         dismissed_rows,
         authorization_rows,
-        dose_rows,
         later_weight_rows,
     ) = reader.run(
         [
-            f"SELECT patient_id, id, {day('scheduled_on')}, days FROM infusion {between} "
-            "AND status = 'booked'",
+            f"SELECT patient_id, id, {day('scheduled_on')}, days, planned_dose_g FROM infusion "
+            f"{between} AND status = 'booked'",
             reader.given_sql(),
             reader.scores_sql(len(patients)),
             f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
@@ -108,10 +109,6 @@ def load_packed(
             f"SELECT patient_id, id, {day('starts_on')}, {day('ends_on')}, approved_g, "
             f"approved_courses, reference, payer FROM funding_authorization {between} "
             "ORDER BY patient_id, starts_on, id",
-            # Each course's own grams, only where an authorisation will charge them.
-            "SELECT patient_id, id, CASE WHEN status = 'given' THEN dose_g ELSE planned_dose_g "
-            f"END FROM infusion {between} AND status IN ('given', 'booked') AND patient_id IN "
-            f"(SELECT patient_id FROM funding_authorization {between})",
             # The first weight after the day: not evaluated, but its day ends the state's
             # validity (rules.expiry).
             f"SELECT patient_id, min({day('measured_on')}) FROM weight {between} "
@@ -120,8 +117,11 @@ def load_packed(
         {**span, **reader.since_params(since), **reader.today_param(today)},
     )
     bookings: dict[int, list[CourseFact]] = {}
-    for pid, cid, starts, days in booked_rows:
+    planned: dict[int, list[tuple[int, float]]] = {}
+    for pid, cid, starts, days, grams in booked_rows:
         bookings.setdefault(pid, []).append(CourseFact(cid, _date(starts), BOOKED, days))
+        if grams is not None:
+            planned.setdefault(pid, []).append((cid, grams))
     given = reader.given(given_rows)
     scores = reader.scores(score_rows)
     reviews: dict[int, list[date]] = {}
@@ -137,14 +137,21 @@ def load_packed(
         authorizations.setdefault(pid, []).append(
             AuthorizationFact(aid, _date(starts), _date(ends), grams, courses, reference, payer)
         )
-    doses: dict[int, list[tuple[int, float]]] = {}
-    for pid, cid, grams in dose_rows:
-        if grams is not None:
-            doses.setdefault(pid, []).append((cid, grams))
     out: dict[int, PackedFacts] = {}
-    no_courses: tuple[list[int], list[int], list[int]] = ([], [], [])
+    no_courses: GivenColumns = ([], [], [], [])
     for pid, status, min_days, max_days, *resumed in patients:
-        given_days, given_ids, given_lengths = given.get(pid, no_courses)
+        given_days, given_ids, given_lengths, given_grams = given.get(pid, no_courses)
+        funded = authorizations.get(pid, ())
+        # Each course's own grams (given, or planned for a booking), only where an
+        # authorisation will charge them.
+        doses = (
+            (
+                *((cid, g) for cid, g in zip(given_ids, given_grams, strict=True) if g is not None),
+                *planned.get(pid, ()),
+            )
+            if funded
+            else ()
+        )
         latest = weighed.get(pid)
         later = weighed_later.get(pid)
         out[pid] = PackedFacts(
@@ -161,8 +168,8 @@ def load_packed(
             max_interval_days=max_days,
             dismissed=frozenset(dismissed.get(pid, ())),
             resumed_on=resumed[0] if resumed else None,
-            authorizations=tuple(authorizations.get(pid, ())),
-            course_doses=tuple(doses.get(pid, ())),
+            authorizations=tuple(funded),
+            course_doses=doses,
             next_weight_on=None if later is None else _date(later),
         )
     return out
@@ -218,29 +225,36 @@ class _Reader:
                 cursor.close()
 
     def given_sql(self) -> str:
-        # Each patient's given courses as day numbers, ids and lengths in days (in no
-        # particular order, but the three lists in the same one).
+        # Each patient's given courses as day numbers, ids, lengths in days and grams given
+        # (in no particular order, but the four lists in the same one).
         day = self.day("scheduled_on")
         where = f"{self.members} AND status = 'given'"
         if self.postgres:
             return (
-                f"SELECT patient_id, array_agg({day}), array_agg(id), "
-                f"array_agg(days) FROM infusion {where} GROUP BY patient_id"
+                f"SELECT patient_id, array_agg({day}), array_agg(id), array_agg(days), "
+                f"array_agg(dose_g) FROM infusion {where} GROUP BY patient_id"
             )
-        # SQLite: day, id and length of each course in one string, the three kept together.
+        # SQLite: the four of each course in one string, kept together; no dose is an empty
+        # field, and '%!.17g' prints enough digits to read back the same double.
         return (
             "SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
-            f"{day} || char(31) || id || char(31) || days AS x FROM infusion {where}) "
-            "GROUP BY patient_id"
+            f"{day} || char(31) || id || char(31) || days || char(31) || "
+            "coalesce(printf('%!.17g', dose_g), '') AS x FROM infusion "
+            f"{where}) GROUP BY patient_id"
         )
 
-    def given(self, rows: Iterable[Any]) -> dict[int, tuple[list[int], list[int], list[int]]]:
+    def given(self, rows: Iterable[Any]) -> dict[int, GivenColumns]:
         if self.postgres:
-            return {pid: (days, ids, lengths) for pid, days, ids, lengths in rows}
-        out: dict[int, tuple[list[int], list[int], list[int]]] = {}
+            return {pid: (days, ids, lengths, grams) for pid, days, ids, lengths, grams in rows}
+        out: dict[int, GivenColumns] = {}
         for pid, packed in rows:
-            numbers = _ints(packed)
-            out[pid] = (numbers[0::3], numbers[1::3], numbers[2::3])
+            fields = packed.split(SEP)
+            out[pid] = (
+                list(map(int, fields[0::4])),
+                list(map(int, fields[1::4])),
+                list(map(int, fields[2::4])),
+                [float(g) if g else None for g in fields[3::4]],
+            )
         return out
 
     def today_param(self, today: date) -> dict[str, Any]:
@@ -325,10 +339,6 @@ def _kind_names() -> dict[Hashable, KindName]:
 
 
 KIND_NAMES = _kind_names()
-
-
-def _ints(packed: str) -> list[int]:
-    return list(map(int, packed.split(SEP)))
 
 
 @lru_cache(maxsize=20_000)
