@@ -110,3 +110,21 @@ def test_0012_refuses_to_merge_mrns_that_are_one_mrn(empty_url):
     _add_patient(empty_url, "bad65252.")
     with pytest.raises(RuntimeError, match="BAD65252 = bad65252."):
         migrate.upgrade(empty_url)
+
+
+@pytest.mark.postgres
+def test_0020_leaves_room_on_patient_state_pages_on_postgresql():
+    base = _postgres_or_skip()
+    url = create_postgres_database(base)
+    engine = make_engine(url)
+    query = text("SELECT reloptions FROM pg_class WHERE relname = 'patient_state'")
+    try:
+        migrate.upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(query).scalar_one() == ["fillfactor=70"]
+        migrate.downgrade(url, "0019")
+        with engine.connect() as connection:
+            assert connection.execute(query).scalar_one() is None
+    finally:
+        engine.dispose()
+        drop_postgres_database(base, url)
