@@ -13,7 +13,6 @@ from sqlalchemy import (
     event,
     false,
     func,
-    literal,
     or_,
 )
 from sqlmodel import Session, select
@@ -210,7 +209,9 @@ def worklist(
         total = session.exec(select(func.count()).select_from(counted.subquery())).one()
     # Sort and cut the page on the states alone, then read the page's few patients: joining
     # every matching state to its patient first cost more than the rest of the query.
-    within = (func.coalesce(PatientState.window_end, literal(date.max)), PatientState.patient_id)
+    # By window end (none last), then id: the order of ix_state_window_end on PostgreSQL, so
+    # that the overdue, whose windows ended first, are read off its start.
+    within = (PatientState.window_end.asc().nulls_last(), PatientState.patient_id)
     bite = BITE_DAYS.get(str(tab)) if tab is not None else None
     ids = _page_ids(
         session,

@@ -39,6 +39,7 @@ class PatientState(SQLModel, table=True):
         Index("ix_state_needs_booking_from", "needs_booking_from"),
         Index("ix_state_review_due_from", "review_due_from"),
         Index("ix_state_window_start", "window_start"),
+        Index("ix_state_window_end", "window_end", "patient_id"),
         Index("ix_state_action", "recommendation_action"),
         Index("ix_state_authorization_ending_on", "authorization_ending_on"),
         Index("ix_state_authorization_missing_on", "authorization_missing_on"),
