@@ -114,6 +114,13 @@ class Infusion(SQLModel, table=True):
         CheckConstraint(SITE_RESOURCES, name="site_resources"),
         Index("ix_infusion_patient_day", "patient_id", "scheduled_on"),
         Index("ix_infusion_day_status", "scheduled_on", "status"),
+        # The sweep reads each batch's bookings: a few among forty-odd courses a patient.
+        Index(
+            "ix_infusion_booked_patient",
+            "patient_id",
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
         # A booking's clash check reads one chair's courses around the day, booked or given.
         Index("ix_infusion_chair_day", "chair_id", "scheduled_on"),
         # Backstop for the chair lock: two live bookings can never share a chair's start.
