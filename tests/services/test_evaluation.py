@@ -7,15 +7,17 @@ checked against `evaluate` on `load_facts` and against the state `_store` would 
 
 from datetime import date, timedelta
 
+from sqlalchemy import delete
 from sqlmodel import select
 
 from tests.builders.packed import as_swept, packed_of
+from tests.builders.rows import add_patient
 from tracker.demo import load_demo
 from tracker.rules import SitePolicy, evaluate_packed
 from tracker.rules.expiry import patient_expires_on
 from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all, refresh_state
 from tracker.services.packed_facts import load_packed
-from tracker.services.patient_states import latest_expiry, state_values
+from tracker.services.patient_states import COPY_FROM, latest_expiry, state_values
 from tracker.services.policy import load_policy
 from tracker.store.models import Assessment, Infusion, Patient, PatientState, Regimen
 from tracker.store.types import utcnow
@@ -144,6 +146,32 @@ def test_the_sweep_and_a_single_refresh_write_the_same_row(session):
     # The states are written straight to the driver: instants still read back as UTC.
     stamps = session.exec(select(PatientState.evaluated_at)).all()
     assert all(s.tzinfo is not None and abs(utcnow() - s) < timedelta(hours=1) for s in stamps)
+
+
+def test_a_batch_of_states_is_written_as_one_at_a_time_would_be(session):
+    # From COPY_FROM rows a batch goes in through COPY on PostgreSQL: the stored rows are
+    # those that single-row writes store.
+    load_demo(session, patients=12, seed=5, today=TODAY, zone="UTC")
+    for n in range(COPY_FROM):
+        add_patient(session, f"BATCH-{n}", regimen_from=TODAY - timedelta(days=n % 60))
+    session.flush()
+    assert refresh_all(session, today=TODAY) >= COPY_FROM
+    batch = {
+        s.patient_id: s.model_dump(exclude={"evaluated_at"})
+        for s in session.exec(select(PatientState))
+    }
+    session.expunge_all()
+    session.exec(delete(PatientState))
+    for patient_id in batch:
+        refresh_state(session, patient_id=patient_id, today=TODAY)
+    session.flush()
+    session.expunge_all()
+    single = {
+        s.patient_id: s.model_dump(exclude={"evaluated_at"})
+        for s in session.exec(select(PatientState))
+    }
+    assert single == batch
+    assert sum(1 for s in batch.values() if s["due_on"] is not None) > COPY_FROM // 2
 
 
 def test_same_day_scores_come_back_in_recorded_order(session):

@@ -15,6 +15,7 @@ from tracker.store.models import PatientState
 from tracker.store.types import utcnow
 
 DETAIL_CHARS = 1000  # waning_detail and recommendation_reason are kept this long
+COPY_FROM = 100  # PostgreSQL: from this many rows, states are copied in (_copy_and_upsert)
 # A stored state is re-evaluated at the latest after STATE_DAYS_MIN plus (patient id modulo
 # STATE_DAYS_SPREAD) days, whatever rules.expiry finds (latest_expiry).
 STATE_DAYS_MIN = 21
@@ -115,10 +116,36 @@ def write_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         ]
     else:
         values = [tuple(now if c == "evaluated_at" else row[c] for c in columns) for row in rows]
-    # Straight to the driver: SQLAlchemy's per-row handling of 23 columns cost more than
-    # the database's work on the rows.
-    session.connection().exec_driver_sql(sql, values)
+    if dialect == "postgresql" and len(values) >= COPY_FROM:
+        _copy_and_upsert(session, columns, values)
+    else:
+        # Straight to the driver: SQLAlchemy's per-row handling of 23 columns cost more
+        # than the database's work on the rows.
+        session.connection().exec_driver_sql(sql, values)
     states_changed(session)  # the worklist's kept counts are behind from the commit
+
+
+def _copy_and_upsert(session: Session, columns: tuple[str, ...], values: list[tuple]) -> None:
+    # A sweep's batch: COPY into a temporary table and upsert from it in one statement.
+    # As single-row upserts, 100,000 states cost the sweeping process about 8 s of its own
+    # time in the driver, and the database a statement each.
+    names = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "patient_id")
+    raw = session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS patient_state_incoming "
+            "(LIKE patient_state) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY patient_state_incoming ({names}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO patient_state ({names}) SELECT {names} FROM patient_state_incoming "
+            f"ON CONFLICT (patient_id) DO UPDATE SET {updates}"
+        )
+        # Emptied for the next batch of the same transaction (a commit empties it too).
+        cursor.execute("TRUNCATE patient_state_incoming")
 
 
 def _sqlite(value: Any) -> Any:
