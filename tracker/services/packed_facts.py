@@ -288,17 +288,15 @@ class _Reader:
             )
         # SQLite before 3.44 has no ORDER BY inside group_concat: an ordered subquery per
         # patient feeds it in order (the index on (patient_id, taken_on) yields rows by day,
-        # then rowid). Values must come back as the same doubles: '%!.17g' prints enough.
+        # then rowid). Day, value and kind of each score go in one string, read once; values
+        # must come back as the same doubles: '%!.17g' prints enough.
         rows = ", ".join(f"(:p{n}, :s{n})" for n in range(patients))
-        ordered = (
-            "FROM assessment a WHERE a.patient_id = h.pid AND a.taken_on >= h.since "
-            "ORDER BY a.taken_on, a.id"
-        )
         return (
             f"WITH h(pid, since) AS (VALUES {rows}) SELECT h.pid, "
             f"(SELECT group_concat(x, char(31)) FROM (SELECT {day} || char(31) || "
-            f"printf('%!.17g', a.value) AS x {ordered})), "
-            f"(SELECT group_concat(x, '') FROM (SELECT {kind} AS x {ordered})) FROM h"
+            f"printf('%!.17g', a.value) || char(31) || {kind} AS x FROM assessment a "
+            "WHERE a.patient_id = h.pid AND a.taken_on >= h.since ORDER BY a.taken_on, a.id)) "
+            "FROM h"
         )
 
     def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
@@ -308,11 +306,14 @@ class _Reader:
                 for pid, days, values, kinds in rows
             }
         out: dict[int, ScoreColumns] = {}
-        for pid, pairs, kinds in rows:
-            if pairs:
-                parts = pairs.split(SEP)
+        for pid, packed in rows:
+            if packed:
+                parts = packed.split(SEP)
                 out[pid] = ScoreColumns(
-                    list(map(int, parts[0::2])), kinds, list(map(float, parts[1::2])), KIND_NAMES
+                    list(map(int, parts[0::3])),
+                    "".join(parts[2::3]),
+                    list(map(float, parts[1::3])),
+                    KIND_NAMES,
                 )
         return out
 
