@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -168,7 +168,7 @@ def evaluate(facts: PatientFacts, *, on: date, policy: SitePolicy) -> Evaluation
             facts.authorizations,
             facts.courses,
             facts.regimens,
-            facts.course_doses,
+            dict(facts.course_doses),
             on=on,
             policy=policy,
             regimen=regimen,
@@ -322,7 +322,7 @@ def _funding(
     authorizations: Sequence[AuthorizationFact],
     courses: Iterable[CourseFact],
     regimens: Sequence[RegimenFact],
-    doses: Iterable[tuple[int, float]],
+    doses: Mapping[int, float],
     *,
     on: date,
     policy: SitePolicy,
@@ -340,7 +340,7 @@ def _funding(
         funded=funded,
         standing=standing,
         regimens=regimens,
-        doses=dict(doses),
+        doses=doses,
         on=on,
         regimen=regimen,
         due_on=dates.window.due_on if dates is not None else None,

@@ -125,13 +125,16 @@ def write_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     states_changed(session)  # the worklist's kept counts are behind from the commit
 
 
-def _copy_and_upsert(session: Session, columns: tuple[str, ...], values: list[tuple]) -> None:
+def _copy_and_upsert(
+    session: Session, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> None:
     # A sweep's batch: COPY into a temporary table and upsert from it in one statement.
     # As single-row upserts, 100,000 states cost the sweeping process about 8 s of its own
     # time in the driver, and the database a statement each.
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "patient_id")
-    raw = session.connection().connection.dbapi_connection
+    # psycopg's own connection, for its COPY.
+    raw: Any = session.connection().connection.dbapi_connection
     with raw.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS patient_state_incoming "
