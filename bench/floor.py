@@ -33,8 +33,9 @@ def queries(day: date) -> list[str]:
         "SELECT id, status, min_interval_days, max_interval_days, resumed_on FROM patient",
         "SELECT patient_id, id, starts_on, dose_g_per_kg, interval_days, dose_g, route "
         "FROM regimen",
-        "SELECT patient_id, id, scheduled_on, days FROM infusion WHERE status = 'booked'",
-        "SELECT patient_id, scheduled_on, id, days FROM infusion WHERE status = 'given'",
+        "SELECT patient_id, id, scheduled_on, days, planned_dose_g FROM infusion "
+        "WHERE status = 'booked'",
+        "SELECT patient_id, scheduled_on, id, days, dose_g FROM infusion WHERE status = 'given'",
         "SELECT a.patient_id, a.taken_on, a.id, a.value, a.measure, a.side, a.timing, "
         f"a.source FROM assessment a JOIN {SINCE_TABLE} h ON a.patient_id = h.patient_id "
         "AND a.taken_on >= h.since",
@@ -44,8 +45,6 @@ def queries(day: date) -> list[str]:
         "WHERE decision = 'dismissed'",
         "SELECT patient_id, id, starts_on, ends_on, approved_g, approved_courses, reference, "
         "payer FROM funding_authorization",
-        "SELECT patient_id, id, dose_g, planned_dose_g FROM infusion WHERE status IN "
-        "('given', 'booked') AND patient_id IN (SELECT patient_id FROM funding_authorization)",
     ]
 
 

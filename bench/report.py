@@ -266,8 +266,10 @@ def _profiles(runs: dict, backend: str, label: str) -> list[str]:
                 "",
                 "cProfile of `tracker sweep"
                 + (" --full" if which == "full" else "")
-                + "`, top functions by cumulative time (the main thread: the reader thread's "
-                "queries show as the main thread's wait for them).",
+                + "` run in one process (`TRACKER_SWEEP_PROCESSES=1`, so that the reading "
+                "and the evaluation show; the timed sweeps hand them to a worker process per "
+                "core), top functions by cumulative time (the main thread: the reader "
+                "thread's queries show as the main thread's wait for them).",
                 "",
                 "```",
                 text,

@@ -77,8 +77,11 @@ class Tracker:
         self.has_full = "--full" in shown
         self.has_verify = "--verify" in shown
 
-    def measured(self, argv: list[str], name: str, *, check: bool = True) -> dict:
-        """Run a command (argv after the program) through bench/measure.py; its figures."""
+    def measured(
+        self, argv: list[str], name: str, *, check: bool = True, env: dict | None = None
+    ) -> dict:
+        """Run a command (argv after the program) through bench/measure.py; its figures
+        (`env`: settings of its own on top of the tracker's)."""
         self.runs += 1
         app = f"bench-{name}-{self.runs}"
         stem = self.workdir / f"{name}-{self.runs}"
@@ -97,7 +100,7 @@ class Tracker:
             command += ["--postgres", self.url, "--app", app]
         subprocess.run(
             [*command, "--", *argv],
-            env=tracker_env(self.url, self.workdir, app),
+            env={**tracker_env(self.url, self.workdir, app), **(env or {})},
             cwd=self.workdir,
             check=True,
         )
@@ -142,7 +145,13 @@ class Tracker:
         """The sweep under cProfile: its top functions by cumulative time, as text."""
         prof = self.workdir / f"sweep-{'full' if full else 'daily'}.prof"
         argv = [PYTHON, "-m", "cProfile", "-o", str(prof), "-m", "tracker.cli"]
-        self.measured([*argv, *self.sweep_args(day, full=full)], "profile")
+        # In one process: cProfile sees the reading and the evaluation, which the timed
+        # sweeps leave to their worker processes.
+        self.measured(
+            [*argv, *self.sweep_args(day, full=full)],
+            "profile",
+            env={"TRACKER_SWEEP_PROCESSES": "1"},
+        )
         return profile_text(prof)
 
 
