@@ -36,10 +36,10 @@ DISPATCH_JOB = "outbox-dispatch"
 LEASE_JOB = "scheduler-lease"
 POLICY_JOB = "policy-re-evaluation"
 # The daily sweep re-evaluates only expired states (rules.expiry); once a week it
-# re-evaluates everyone. At 100,000 patients that costs about 75 s once a week (PostgreSQL,
-# docs/benchmarks.md), and it bounds the life of a state that a missed calendar dependence
-# would leave wrong to a week (states are otherwise kept at most 21 to 28 days:
-# services.evaluation.latest_expiry).
+# re-evaluates everyone. At 100,000 patients that costs about 36 s once a week (PostgreSQL,
+# 2 cores, docs/benchmarks.md), and it bounds the life of a state that a missed calendar
+# dependence would leave wrong to a week (states are otherwise kept at most 21 to 28 days:
+# services.patient_states.latest_expiry).
 FULL_SWEEP_WEEKDAY = 6  # Sunday, when the chairs are quietest
 # A sweep held up (a suspended host, a long previous job) still runs the same day.
 SWEEP_MISFIRE_GRACE_SECONDS = 12 * 3600
