@@ -126,23 +126,29 @@ def test_the_sweep_stores_and_reports_what_the_full_evaluation_says(session):
         assert stored == state_values(patient.id, full, facts[patient.id].courses, expiry)
 
 
+def _stored_states(session) -> dict[int, dict]:
+    """Every stored state as its values (not when it was evaluated), read afresh."""
+    session.expunge_all()
+    return {
+        s.patient_id: s.model_dump(exclude={"evaluated_at"})
+        for s in session.exec(select(PatientState))
+    }
+
+
+def _refreshed_one_at_a_time(session, patient_ids) -> dict[int, dict]:
+    """The states `refresh_state` stores, patient by patient, with none stored before."""
+    session.exec(delete(PatientState))
+    for patient_id in patient_ids:
+        refresh_state(session, patient_id=patient_id, today=TODAY)
+    session.flush()
+    return _stored_states(session)
+
+
 def test_the_sweep_and_a_single_refresh_write_the_same_row(session):
     load_demo(session, patients=12, seed=5, today=TODAY, zone="UTC")
     refresh_all(session, today=TODAY)
-    swept = {
-        s.patient_id: s.model_dump(exclude={"evaluated_at"})
-        for s in session.exec(select(PatientState))
-    }
-    session.expunge_all()
-    for patient_id in swept:
-        refresh_state(session, patient_id=patient_id, today=TODAY)
-    session.flush()
-    session.expunge_all()
-    again = {
-        s.patient_id: s.model_dump(exclude={"evaluated_at"})
-        for s in session.exec(select(PatientState))
-    }
-    assert again == swept
+    swept = _stored_states(session)
+    assert _refreshed_one_at_a_time(session, swept) == swept
     # The states are written straight to the driver: instants still read back as UTC.
     stamps = session.exec(select(PatientState.evaluated_at)).all()
     assert all(s.tzinfo is not None and abs(utcnow() - s) < timedelta(hours=1) for s in stamps)
@@ -156,21 +162,8 @@ def test_a_batch_of_states_is_written_as_one_at_a_time_would_be(session):
         add_patient(session, f"BATCH-{n}", regimen_from=TODAY - timedelta(days=n % 60))
     session.flush()
     assert refresh_all(session, today=TODAY) >= COPY_FROM
-    batch = {
-        s.patient_id: s.model_dump(exclude={"evaluated_at"})
-        for s in session.exec(select(PatientState))
-    }
-    session.expunge_all()
-    session.exec(delete(PatientState))
-    for patient_id in batch:
-        refresh_state(session, patient_id=patient_id, today=TODAY)
-    session.flush()
-    session.expunge_all()
-    single = {
-        s.patient_id: s.model_dump(exclude={"evaluated_at"})
-        for s in session.exec(select(PatientState))
-    }
-    assert single == batch
+    batch = _stored_states(session)
+    assert _refreshed_one_at_a_time(session, batch) == batch
     assert sum(1 for s in batch.values() if s["due_on"] is not None) > COPY_FROM // 2
 
 

@@ -174,17 +174,16 @@ def funded_courses(
 ) -> list[FundedCourse]:
     """The given and booked courses as charged on day `on`: a course given after `on` was
     still a booking then (as everywhere in the rules)."""
-    funded = []
-    for c in courses:
-        if c.status not in (GIVEN, BOOKED):
-            continue
-        grams = doses.get(c.id)
-        if grams is None:
-            grams = course_grams(c, regimens, doses)
-        funded.append(
-            FundedCourse(c.id, c.starts_on, grams, c.status == GIVEN and c.starts_on <= on)
+    return [
+        FundedCourse(
+            c.id,
+            c.starts_on,
+            course_grams(c, regimens, doses),
+            given=c.status == GIVEN and c.starts_on <= on,
         )
-    return funded
+        for c in courses
+        if c.status in (GIVEN, BOOKED)
+    ]
 
 
 def in_play(authorizations: Iterable[AuthorizationFact], on: date) -> tuple[AuthorizationFact, ...]:

@@ -190,11 +190,3 @@ class PackedFacts:
             authorizations=facts.authorizations,
             course_doses=facts.course_doses,
         )
-
-    def given_courses(self) -> tuple[CourseFact, ...]:
-        """The given courses as CourseFacts (day order is not promised)."""
-        lengths = self.given_lengths or [1] * len(self.given_days)
-        return tuple(
-            CourseFact(course_id, date.fromordinal(day), GIVEN, days)
-            for day, course_id, days in zip(self.given_days, self.given_ids, lengths, strict=True)
-        )

@@ -132,7 +132,6 @@ def _copy_and_upsert(
     # As single-row upserts, 100,000 states cost the sweeping process about 8 s of its own
     # time in the driver, and the database a statement each.
     names = ", ".join(columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "patient_id")
     # psycopg's own connection, for its COPY.
     raw: Any = session.connection().connection.dbapi_connection
     with raw.cursor() as cursor:
@@ -145,7 +144,7 @@ def _copy_and_upsert(
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO patient_state ({names}) SELECT {names} FROM patient_state_incoming "
-            f"ON CONFLICT (patient_id) DO UPDATE SET {updates}"
+            f"{_on_conflict()}"
         )
         # Emptied for the next batch of the same transaction (a commit empties it too).
         cursor.execute("TRUNCATE patient_state_incoming")
@@ -157,12 +156,21 @@ def _sqlite(value: Any) -> Any:
 
 @cache
 def _upsert(dialect: str) -> tuple[str, tuple[str, ...]]:
-    columns = tuple(c.name for c in PatientState.__table__.columns)
+    columns = _columns()
     mark = "%s" if dialect == "postgresql" else "?"
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "patient_id")
     return (
         f"INSERT INTO patient_state ({', '.join(columns)}) VALUES "
-        f"({', '.join(mark for _ in columns)}) "
-        f"ON CONFLICT (patient_id) DO UPDATE SET {updates}",
+        f"({', '.join(mark for _ in columns)}) {_on_conflict()}",
         columns,
     )
+
+
+@cache
+def _columns() -> tuple[str, ...]:
+    return tuple(c.name for c in PatientState.__table__.columns)
+
+
+@cache
+def _on_conflict() -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _columns() if c != "patient_id")
+    return f"ON CONFLICT (patient_id) DO UPDATE SET {updates}"
