@@ -15,6 +15,7 @@ from tests.opening_days import open_every_day, weekday_on_or_after
 from tests.security.routes import WRITE_METHODS, fill, is_api, route_keys
 from tests.web.test_api_response import _wearing_off_patient
 from tracker.store.models import AuditEvent
+from tracker.web.routes_index import iter_routes
 
 TODAY = date.today()
 
@@ -481,6 +482,14 @@ def test_every_get_route_is_classified_for_the_audit_trail(app):
     assert sorted((PATIENT_RECORD_READS | NOT_A_PATIENT_RECORD.keys()) - gets) == []
     by_path = {p for p in gets if "{patient_id}" in p or "{infusion_id}" in p}
     assert by_path <= PATIENT_RECORD_READS
+    # Each writes its audit entry: on SQLite it must begin IMMEDIATE (web/deps.py).
+    undeclared = [
+        route.path
+        for route in iter_routes(app)
+        if "GET" in route.methods and route.path in PATIENT_RECORD_READS
+        if not getattr(route.endpoint, "writes_on_get", False)
+    ]
+    assert undeclared == [], "an audited read writes: declare it @writes_on_get"
 
 
 def test_feeds_and_recalls_are_audited_as_reads(app, client, make_user, api_as, session):

@@ -2,9 +2,12 @@
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -176,8 +179,39 @@ def start_web_session(
     return token, row
 
 
+# A write saved apart from the session that read: given the session to save it in.
+Touch = Callable[[Session], None]
+# How often a session's or token's last use is noted: a page view need not always write.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _touch(
+    row: WebSession | ApiToken,
+    field: str,
+    at: datetime,
+    save_touch: Callable[[Touch], None] | None,
+) -> None:
+    # save_touch: the caller's session must not write (a SQLite read, web/deps.py), so the
+    # touch is handed over as an UPDATE to run in a scope of its own; the row already read
+    # shows the new time without being marked changed.
+    if save_touch is None:
+        setattr(row, field, at)
+        return
+    model, row_id = type(row), row.id
+
+    def touch(writer: Session) -> None:
+        writer.execute(update(model).where(col(model.id) == row_id).values({field: at}))
+
+    save_touch(touch)
+    set_committed_value(row, field, at)
+
+
 def resume_web_session(
-    session: Session, *, token: str, idle_minutes: int
+    session: Session,
+    *,
+    token: str,
+    idle_minutes: int,
+    save_touch: Callable[[Touch], None] | None = None,
 ) -> tuple[WebSession, StaffUser] | None:
     """The live session and its user for a cookie token, touching its last-seen time."""
     row = session.exec(
@@ -192,9 +226,8 @@ def resume_web_session(
     user = session.get(StaffUser, row.user_id)
     if user is None or not user.is_active:
         return None
-    # Touch at most once a minute: a page view need not always be a write.
-    if now - row.last_seen_at > timedelta(minutes=1):
-        row.last_seen_at = now
+    if now - row.last_seen_at > TOUCH_EVERY:
+        _touch(row, "last_seen_at", now, save_touch)
     return row, user
 
 
@@ -229,7 +262,9 @@ def issue_api_token(
     return token, row
 
 
-def api_token_login(session: Session, *, token: str) -> tuple[ApiToken, StaffUser] | None:
+def api_token_login(
+    session: Session, *, token: str, save_touch: Callable[[Touch], None] | None = None
+) -> tuple[ApiToken, StaffUser] | None:
     """The live bearer token and the active user behind it, else None."""
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
     now = utcnow()
@@ -240,9 +275,9 @@ def api_token_login(session: Session, *, token: str) -> tuple[ApiToken, StaffUse
     user = session.get(StaffUser, row.user_id)
     if user is None or not user.is_active:
         return None
-    # Touch at most once a minute: admins see stale integration tokens without a write per call.
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
+    # Admins see stale integration tokens without a write per call.
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        _touch(row, "last_used_at", now, save_touch)
     return row, user
 
 

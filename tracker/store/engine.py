@@ -1,6 +1,7 @@
 """Engine creation and the caller-owned session scope."""
 
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -43,6 +44,15 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_writes(connection, _cursor, statement, *_args):
+        # On the cursor, so that the audit trail's entries, written at commit with plain
+        # SQL, are caught as well as the ORM's flushes (session_scope's refuse_writes).
+        what = connection.get_execution_options().get("refuse_writes")
+        if what and _WRITES.match(statement):
+            shown = " ".join(statement.split())[:200]
+            raise WriteInReadScope(f"{what} ran in a read-only scope but wrote: {shown}")
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # A deferred transaction that reads and then writes fails at once (SQLITE_BUSY,
@@ -58,7 +68,7 @@ def _tune_sqlite(engine: Engine) -> None:
 def _begin_immediate(connection: Connection) -> None:
     # SQLite's own busy handler backs off to sleeps of 25 to 100 ms, so writers queued
     # behind a lock held for a few milliseconds waited a third of a second or more (every
-    # page request writes on SQLite: deps._db). Poll in steps of a millisecond or two
+    # write, and every audited read: deps._db). Poll in steps of a millisecond or two
     # instead, within the same overall timeout; the statements after BEGIN keep it.
     connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BEGIN_POLL_MS}")
     try:
@@ -84,14 +94,21 @@ def get_engine() -> Engine:
 
 @contextmanager
 def session_scope(
-    bind: Engine | Connection | None = None, *, write: bool = True
+    bind: Engine | Connection | None = None,
+    *,
+    write: bool = True,
+    refuse_writes: str | None = None,
 ) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error, always close.
 
     Services never commit; whoever opens the scope (a request, a job, a CLI command) does.
     A Connection as `bind` joins its open transaction through a savepoint (the tests' way of
-    rolling every test back).
+    rolling every test back). `refuse_writes` (SQLite, a read scope) names what the scope
+    serves, a request's route: any INSERT, UPDATE or DELETE it sends, at its commit too,
+    raises WriteInReadScope naming it and the statement.
     """
+    if write and refuse_writes:
+        raise ValueError("a write scope cannot refuse writes")
     bind = bind if bind is not None else get_engine()
     if isinstance(bind, Connection):
         session = Session(
@@ -106,19 +123,36 @@ def session_scope(
         return
     else:
         session = Session(bind, expire_on_commit=False)
-    with _committed(session) as session:
+    with _committed(session, refuse_writes) as session:
         yield session
 
 
 @contextmanager
-def _committed(session: Session) -> Iterator[Session]:
+def _committed(session: Session, refuse_writes: str | None = None) -> Iterator[Session]:
     with session:
+        refusing = (
+            session.connection(execution_options={"refuse_writes": refuse_writes})
+            if refuse_writes
+            else None
+        )
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        finally:
+            if refusing is not None:
+                # A test's connection serves every request in turn: it must not go on refusing.
+                refusing.execution_options(refuse_writes=None)
+
+
+class WriteInReadScope(RuntimeError):
+    """A read scope (session_scope's refuse_writes) sent a statement that writes."""
+
+
+# What writes: DML, and DDL for good measure (SAVEPOINT, RELEASE and PRAGMA do not).
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
 
 _writer_locks: "WeakKeyDictionary[Engine, threading.Lock]" = WeakKeyDictionary()

@@ -1,11 +1,12 @@
 """Request dependencies: the unit-of-work session, the logged-in user and role checks."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from tracker.services import staff
@@ -29,15 +30,58 @@ class LoginRequired(Exception):
     """Raised on a page when nobody is logged in; the app answers with a redirect."""
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable)
+
+
+def writes_on_get(endpoint: Endpoint) -> Endpoint:
+    """Declare that a GET route writes (an audit entry): on SQLite it takes the write lock."""
+    endpoint.writes_on_get = True  # type: ignore[attr-defined]  # read by _db
+    return endpoint
+
+
 def _db(request: Request) -> Iterator[Session]:
     engine = request.app.state.engine
-    # Writes queue on SQLite's write lock from their first statement. So do reads there:
-    # reading a record is audited and a session notes when it was last used, so a read
-    # writes too, and a deferred SQLite transaction that read first fails at once
-    # (SQLITE_BUSY, no waiting) when it then writes after another writer got in between.
-    write = request.method not in READ_METHODS or engine.dialect.name == "sqlite"
+    route = request.scope.get("route")
+    reads = request.method in READ_METHODS
+    if reads and engine.dialect.name == "sqlite" and not _writes_on_get(route):
+        yield from _sqlite_read(request, engine, route)
+        return
+    # On SQLite a GET route that writes (reading a record is audited) says so
+    # (writes_on_get) and begins IMMEDIATE, queueing on the write lock like any write: a
+    # deferred SQLite transaction that read first fails at once (SQLITE_BUSY, no waiting)
+    # when it then writes after another writer got in between. (On PostgreSQL `write`
+    # changes nothing: reads that write wait on row locks like any transaction.)
+    write = not reads or engine.dialect.name == "sqlite"
     with session_scope(engine, write=write) as s:
         yield s
+
+
+def _writes_on_get(route: object) -> bool:
+    return getattr(getattr(route, "endpoint", None), "writes_on_get", False)
+
+
+def _sqlite_read(request: Request, engine: Engine | Connection, route: object) -> Iterator[Session]:
+    # A GET route that does not write reads in a deferred transaction, in parallel with
+    # other readers and a writer (WAL). It is refused any write, so that a route that
+    # writes without saying so fails (in the tests) instead of meeting SQLITE_BUSY under
+    # load. A due touch of the session's or token's last use is saved after the read, in a
+    # short write scope of its own.
+    touches: list[staff.Touch] = []
+    request.state.save_touch = touches.append
+    path = getattr(route, "path", request.url.path)
+    what = f"{request.method} {path} (not declared @writes_on_get)"
+    with session_scope(engine, write=False, refuse_writes=what) as s:
+        yield s
+    if touches:
+        with session_scope(engine, write=True) as s:
+            for touch in touches:
+                touch(s)
+
+
+def _save_touch(request: Request) -> Callable[[staff.Touch], None] | None:
+    # Where a due touch of a session's or token's last use goes: None, the request's own
+    # session; else saved after the read (deps._sqlite_read).
+    return getattr(request.state, "save_touch", None)
 
 
 # scope="function": the commit happens before the answer is sent, so a client that sees
@@ -58,7 +102,9 @@ def session_cookie_name(settings: Settings) -> str:
 def _api_user(
     request: Request, db: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> StaffUser:
-    found = staff.api_token_login(db, token=token) if token else None
+    found = (
+        staff.api_token_login(db, token=token, save_touch=_save_touch(request)) if token else None
+    )
     if found is None:
         raise HTTPException(
             status_code=401,
@@ -95,7 +141,12 @@ def _page_login(request: Request, db: DbSession) -> tuple[WebSession, StaffUser]
     settings: Settings = request.app.state.settings
     token = request.cookies.get(session_cookie_name(settings))
     found = (
-        staff.resume_web_session(db, token=token, idle_minutes=settings.session_idle_minutes)
+        staff.resume_web_session(
+            db,
+            token=token,
+            idle_minutes=settings.session_idle_minutes,
+            save_touch=_save_touch(request),
+        )
         if token
         else None
     )

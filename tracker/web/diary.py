@@ -24,7 +24,7 @@ from tracker.services import diary, self_courses
 from tracker.services.errors import Invalid, NotFound, ServiceError
 from tracker.services.products import product_choices
 from tracker.store.types import utcnow
-from tracker.web.deps import DbSession, Today, client_ip
+from tracker.web.deps import DbSession, Today, client_ip, writes_on_get
 from tracker.web.security import from_this_site
 from tracker.web.self_course_entry import form_day, self_course_entry
 from tracker.web.templating import render
@@ -132,6 +132,7 @@ def _form(
 
 
 @router.get("/diary/{token}")
+@writes_on_get
 def diary_page(request: Request, db: DbSession, today: Today, token: str):
     """The patient's diary form (the token in the address is the credential)."""
     opened, refusal = _opened(request, db, token, today)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tracker.services import calendar_feeds
-from tracker.web.deps import DbSession, Today, client_ip
+from tracker.web.deps import DbSession, Today, client_ip, writes_on_get
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,18 +36,21 @@ _HEADERS = {
 
 
 @router.get("/calendar/patient/{token}.ics")
+@writes_on_get
 def patient_feed(request: Request, db: DbSession, today: Today, token: str):
     """A patient's appointments as an iCalendar feed (the token is the credential)."""
     return _answer(request, db, today, token, "patient")
 
 
 @router.get("/calendar/chair/{token}.ics")
+@writes_on_get
 def chair_feed(request: Request, db: DbSession, today: Today, token: str):
     """A chair's bookings as an iCalendar feed for staff (the token is the credential)."""
     return _answer(request, db, today, token, "chair")
 
 
 @router.get("/calendar/nurse/{token}.ics")
+@writes_on_get
 def nurse_feed(request: Request, db: DbSession, today: Today, token: str):
     """A nurse's home visits as an iCalendar feed for her phone: each visit's window, address
     and the patient's initials only (the token is the credential)."""

@@ -18,7 +18,15 @@ from tracker.schemas.staff import (
 )
 from tracker.services import audit, staff, staff_admin
 from tracker.store.models import ApiToken, StaffUser
-from tracker.web.deps import MAX_ROW_ID, ApiAdmin, DbSession, IdPath, actor, api_token_in_use
+from tracker.web.deps import (
+    MAX_ROW_ID,
+    ApiAdmin,
+    DbSession,
+    IdPath,
+    actor,
+    api_token_in_use,
+    writes_on_get,
+)
 from tracker.web.openapi_answers import also_answers
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -110,6 +118,7 @@ def revoke_token(request: Request, db: DbSession, user: ApiAdmin, token_id: IdPa
 
 
 @router.get("/audit", response_model=AuditPage)
+@writes_on_get
 def read_audit(
     request: Request,
     db: DbSession,

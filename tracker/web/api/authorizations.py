@@ -13,7 +13,7 @@ from tracker.schemas.common import Day
 from tracker.services import audit
 from tracker.services import authorizations as authorization_service
 from tracker.services import patients as patient_service
-from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
+from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
 
 router = APIRouter(prefix="/api/v1", tags=["authorizations"])
 
@@ -38,6 +38,7 @@ def record_authorization(
 
 
 @router.get("/patients/{patient_id}/authorizations", response_model=list[AuthorizationRead])
+@writes_on_get
 def list_authorizations(
     request: Request,
     db: DbSession,

@@ -10,7 +10,7 @@ from tracker.services import audit
 from tracker.services import diagnosis as diagnosis_service
 from tracker.services import patients as patient_service
 from tracker.services.errors import NotFound
-from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
+from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
 
 router = APIRouter(prefix="/api/v1/patients", tags=["diagnosis"])
 
@@ -32,6 +32,7 @@ def record_diagnosis(
 
 
 @router.get("/{patient_id}/diagnosis", response_model=DiagnosisRead)
+@writes_on_get
 def read_diagnosis(
     request: Request,
     db: DbSession,

@@ -23,6 +23,7 @@ from tracker.web.deps import (
     Today,
     actor,
     require_role,
+    writes_on_get,
 )
 from tracker.web.openapi_answers import also_answers
 
@@ -61,6 +62,7 @@ def book_infusion(
 
 
 @router.get("/patients/{patient_id}/infusions", response_model=list[InfusionRead])
+@writes_on_get
 def list_infusions(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's courses, oldest first."""
     patient_service.get_patient(db, patient_id)
@@ -71,6 +73,7 @@ def list_infusions(request: Request, db: DbSession, user: ApiUser, patient_id: I
 
 
 @router.get("/infusions/{infusion_id}", response_model=InfusionRead)
+@writes_on_get
 def read_infusion(request: Request, db: DbSession, user: ApiUser, infusion_id: InfusionId):
     """One course."""
     infusion = infusion_service.get_infusion(db, infusion_id)

@@ -9,7 +9,7 @@ from tracker.interop.fhir.export import patient_bundle
 from tracker.schemas.recall import RecallRead
 from tracker.services import audit, recall
 from tracker.services import patients as patient_service
-from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
+from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
 
 router = APIRouter(prefix="/api/v1", tags=["interoperability"])
 
@@ -59,6 +59,7 @@ BUNDLE = {
         }
     },
 )
+@writes_on_get
 def patient_fhir(request: Request, db: DbSession, user: ApiUser, today: Today, patient_id: IdPath):
     """The patient as a FHIR R4 Bundle: Patient, MedicationRequest, MedicationAdministration,
     Observation and Appointment resources."""
@@ -84,6 +85,7 @@ def patient_fhir(request: Request, db: DbSession, user: ApiUser, today: Today, p
         }
     },
 )
+@writes_on_get
 def lot_recall(
     request: Request,
     db: DbSession,

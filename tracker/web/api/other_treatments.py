@@ -10,7 +10,7 @@ from tracker.schemas.other_treatments import (
 from tracker.services import audit
 from tracker.services import other_treatments as treatment_service
 from tracker.services import patients as patient_service
-from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
+from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
 
 router = APIRouter(prefix="/api/v1", tags=["other treatments"])
 
@@ -34,6 +34,7 @@ def record_other_treatment(
 
 
 @router.get("/patients/{patient_id}/other-treatments", response_model=list[OtherTreatmentRead])
+@writes_on_get
 def list_other_treatments(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's other treatments, by start day."""
     patient_service.get_patient(db, patient_id)

@@ -29,7 +29,16 @@ from tracker.services import patients as patient_service
 from tracker.services import recommendations as recommendation_service
 from tracker.services import regimens as regimen_service
 from tracker.services.evaluation import evaluate_patient
-from tracker.web.deps import ApiNurse, ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor
+from tracker.web.deps import (
+    ApiNurse,
+    ApiPharmacist,
+    ApiUser,
+    DbSession,
+    IdPath,
+    Today,
+    actor,
+    writes_on_get,
+)
 from tracker.web.openapi_answers import also_answers
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
@@ -63,6 +72,7 @@ def list_patients(
 
 
 @router.get("/{patient_id}", response_model=PatientRead)
+@writes_on_get
 def read_patient(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """One patient."""
     patient = patient_service.get_patient(db, patient_id)
@@ -101,6 +111,7 @@ def add_weight(
 
 
 @router.get("/{patient_id}/weights", response_model=list[WeightRead])
+@writes_on_get
 def list_weights(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's weights, oldest first."""
     patient_service.get_patient(db, patient_id)
@@ -148,6 +159,7 @@ def convert_to_sc(
 
 
 @router.get("/{patient_id}/regimens", response_model=list[RegimenRead])
+@writes_on_get
 def list_regimens(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's regimens in the order they start."""
     patient_service.get_patient(db, patient_id)
@@ -175,6 +187,7 @@ def record_assessment(
 
 
 @router.get("/{patient_id}/assessments", response_model=list[AssessmentRead])
+@writes_on_get
 def list_assessments(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's scores, oldest first."""
     patient_service.get_patient(db, patient_id)
@@ -201,6 +214,7 @@ def record_review(
 
 
 @router.get("/{patient_id}/reviews", response_model=list[ReviewRead])
+@writes_on_get
 def list_reviews(request: Request, db: DbSession, user: ApiUser, patient_id: IdPath):
     """A patient's reviews, oldest first."""
     patient_service.get_patient(db, patient_id)
@@ -209,6 +223,7 @@ def list_reviews(request: Request, db: DbSession, user: ApiUser, patient_id: IdP
 
 
 @router.get("/{patient_id}/schedule", response_model=ScheduleRead)
+@writes_on_get
 def schedule(
     request: Request,
     db: DbSession,

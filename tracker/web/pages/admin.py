@@ -14,7 +14,7 @@ from tracker.services.errors import ServiceError
 from tracker.store.engine import session_scope
 from tracker.store.models import ROLES
 from tracker.store.types import utcnow
-from tracker.web.deps import MAX_ROW_ID, DbSession, IdPath, PageAdmin, actor
+from tracker.web.deps import MAX_ROW_ID, DbSession, IdPath, PageAdmin, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.templating import render
 
@@ -264,6 +264,7 @@ def _filter_query(where: audit.AuditFilter) -> dict:
 
 
 @router.get("/audit.csv")
+@writes_on_get
 def audit_export(request: Request, db: DbSession, user: PageAdmin, where: AuditWhere):
     """The filtered trail as CSV, oldest first; the export itself is recorded."""
     upto_id = audit.last_id(db)  # the export ends where the trail stood when it was asked for

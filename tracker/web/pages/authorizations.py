@@ -14,7 +14,15 @@ from tracker.services import patients as patient_service
 from tracker.services.errors import ServiceError
 from tracker.services.evaluation import evaluate_patient
 from tracker.services.renewal_packet import renewal_packet
-from tracker.web.deps import DbSession, IdPath, PagePharmacist, PageUser, Today, actor
+from tracker.web.deps import (
+    DbSession,
+    IdPath,
+    PagePharmacist,
+    PageUser,
+    Today,
+    actor,
+    writes_on_get,
+)
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.labels import STATUS_LABELS, TIMING_LABELS
 from tracker.web.templating import render
@@ -68,6 +76,7 @@ def _page(
 
 
 @router.get("/patients/{patient_id}/authorizations")
+@writes_on_get
 def authorizations_page(
     request: Request,
     db: DbSession,
@@ -162,6 +171,7 @@ def correct_authorization(
 
 
 @router.get("/patients/{patient_id}/authorizations/{authorization_id}/packet")
+@writes_on_get
 def renewal_packet_page(
     request: Request,
     db: DbSession,

@@ -18,7 +18,7 @@ from tracker.services.evaluation import evaluate_patient
 from tracker.services.policy import load_policy
 from tracker.services.regimens import regimens
 from tracker.store.models import Product
-from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.templating import render
 
@@ -144,6 +144,7 @@ def _booking_page(
 
 
 @router.get("/patients/{patient_id}/book")
+@writes_on_get
 def booking_page(
     request: Request,
     db: DbSession,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from tracker.services import audit, calendar_feeds
 from tracker.services import patients as patient_service
 from tracker.services.errors import NotFound
-from tracker.web.deps import DbSession, IdPath, PageAdmin, PagePharmacist, actor
+from tracker.web.deps import DbSession, IdPath, PageAdmin, PagePharmacist, actor, writes_on_get
 from tracker.web.forms import VerifiedForm
 from tracker.web.templating import render
 
@@ -47,6 +47,7 @@ def _no_store(response):
 
 
 @router.get("/patients/{patient_id}/calendar")
+@writes_on_get
 def patient_calendar(request: Request, db: DbSession, user: PagePharmacist, patient_id: IdPath):
     """Whether the patient has a live calendar feed; forms to make, replace or revoke it."""
     page = _patient_page(request, db, patient_id)

@@ -25,7 +25,7 @@ from tracker.interop.csv.importer import CsvSource, run_import
 from tracker.interop.csv.layout import KINDS, file_name
 from tracker.services import audit
 from tracker.web import import_runs
-from tracker.web.deps import DbSession, PageAdmin, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, PageAdmin, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm
 from tracker.web.templating import render
 
@@ -104,6 +104,7 @@ def import_progress(
 
 
 @router.get("/export/caseload.zip")
+@writes_on_get
 def export_caseload(request: Request, db: DbSession, user: PageAdmin):
     """The whole caseload as the six CSV files the import reads, in one zip (admin)."""
     spool = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115

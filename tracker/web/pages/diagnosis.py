@@ -12,7 +12,7 @@ from tracker.services import diagnosis as diagnosis_service
 from tracker.services import patients as patient_service
 from tracker.store.models import Patient
 from tracker.store.models.diagnosis import MAX_FINDING_COUNT
-from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, saved
 from tracker.web.templating import render
 
@@ -108,6 +108,7 @@ def _form(request, patient: Patient, *, values: dict, errors=None, status=200):
 
 
 @router.get("/patients/{patient_id}/diagnosis/new")
+@writes_on_get
 def diagnosis_form(
     request: Request, db: DbSession, user: PagePharmacist, today: Today, patient_id: IdPath
 ):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from tracker.services import audit, diary
 from tracker.services import patients as patient_service
-from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm
 from tracker.web.templating import render
 
@@ -40,6 +40,7 @@ def _page(request, db, patient_id: int, today, *, new_address: str | None = None
 
 
 @router.get("/patients/{patient_id}/diary")
+@writes_on_get
 def patient_diary(
     request: Request, db: DbSession, user: PagePharmacist, today: Today, patient_id: IdPath
 ):

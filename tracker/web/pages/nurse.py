@@ -14,7 +14,7 @@ from tracker.services.errors import ServiceError
 from tracker.services.infusions import get_infusion
 from tracker.services.patients import get_patient
 from tracker.services.products import product_choices
-from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor
+from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, errors_by_field, service_error
 from tracker.web.templating import render
 
@@ -88,6 +88,7 @@ def _form_page(request, db, today, infusion_id, *, values=None, errors=None, sta
 
 
 @router.get("/log/{infusion_id}")
+@writes_on_get
 def log_form(request: Request, db: DbSession, user: PageNurse, today: Today, infusion_id: IdPath):
     """The log form, pre-filled from the regimen and its vial plan."""
     infusion = get_infusion(db, infusion_id)

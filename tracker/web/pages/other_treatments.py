@@ -9,7 +9,7 @@ from tracker.services import other_treatments as treatment_service
 from tracker.services import patients as patient_service
 from tracker.services.errors import ServiceError
 from tracker.store.models import OtherTreatmentKind
-from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, saved, service_error
 from tracker.web.labels import OTHER_TREATMENT_LABELS
 from tracker.web.templating import render
@@ -44,6 +44,7 @@ def _page(request, db, user, today, patient_id, *, values=None, errors=None, sto
 
 
 @router.get("/patients/{patient_id}/other-treatments")
+@writes_on_get
 def other_treatments_page(
     request: Request, db: DbSession, user: PagePharmacist, today: Today, patient_id: IdPath
 ):

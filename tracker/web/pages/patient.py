@@ -28,6 +28,7 @@ from tracker.web.deps import (
     PageUser,
     Today,
     actor,
+    writes_on_get,
 )
 from tracker.web.forms import VerifiedForm, form_values, in_stored_unit, parse, service_error
 from tracker.web.labels import (
@@ -124,6 +125,7 @@ def saved_item(record, saved: str) -> dict | None:
 
 
 @router.get("/patients/{patient_id}")
+@writes_on_get
 def patient_page(
     request: Request,
     db: DbSession,
@@ -138,6 +140,7 @@ def patient_page(
 
 
 def _history_route(kind: str):
+    @writes_on_get
     def history(
         request: Request,
         db: DbSession,
@@ -175,6 +178,7 @@ for _kind in HISTORY_KINDS:
 
 
 @router.get("/patients/{patient_id}/summary")
+@writes_on_get
 def patient_summary(
     request: Request, db: DbSession, user: PageUser, today: Today, patient_id: IdPath
 ):

@@ -21,7 +21,7 @@ from tracker.services.errors import ServiceError
 from tracker.services.policy import display_units, load_policy
 from tracker.services.products import product_choices
 from tracker.services.regimens import product_by_code
-from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor
+from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, in_stored_unit, parse, service_error
 from tracker.web.templating import render
 
@@ -129,6 +129,7 @@ def create_patient(
 
 
 @router.get("/patients/{patient_id}/edit")
+@writes_on_get
 def edit_patient_form(request: Request, db: DbSession, user: PagePharmacist, patient_id: IdPath):
     """The form to change a patient."""
     patient = patient_service.get_patient(db, patient_id)
@@ -205,6 +206,7 @@ def _regimen_form(request, db, patient, *, values, errors=None, preview=None, st
 
 
 @router.get("/patients/{patient_id}/regimens/new")
+@writes_on_get
 def new_regimen_form(
     request: Request, db: DbSession, user: PagePharmacist, today: Today, patient_id: IdPath
 ):

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tracker.services import recall
 from tracker.services.errors import ServiceError
-from tracker.web.deps import DbSession, PagePharmacist, actor
+from tracker.web.deps import DbSession, PagePharmacist, actor, writes_on_get
 from tracker.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -16,6 +16,7 @@ Lot = Annotated[str, Query(max_length=60)]
 
 
 @router.get("/recall")
+@writes_on_get
 def recall_page(request: Request, db: DbSession, user: PagePharmacist, lot: Lot = ""):
     """Search a lot; list the patients and courses that received it."""
     rows, error = [], None
@@ -38,6 +39,7 @@ def recall_page(request: Request, db: DbSession, user: PagePharmacist, lot: Lot 
 
 
 @router.get("/recall.csv")
+@writes_on_get
 def recall_csv(request: Request, db: DbSession, user: PagePharmacist, lot: Lot = ""):
     """The recall list as a CSV file for a spreadsheet."""
     if not lot.strip():

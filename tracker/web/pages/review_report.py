@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from tracker.schemas.common import Day
 from tracker.services import audit
 from tracker.services.review_report import PERIOD_DAYS, review_report
-from tracker.web.deps import DbSession, IdPath, PageUser, Today, actor
+from tracker.web.deps import DbSession, IdPath, PageUser, Today, actor, writes_on_get
 from tracker.web.labels import STATUS_LABELS, TIMING_LABELS
 from tracker.web.templating import render
 
@@ -15,6 +15,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/patients/{patient_id}/review-report")
+@writes_on_get
 def review_report_page(
     request: Request,
     db: DbSession,

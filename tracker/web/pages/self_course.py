@@ -8,7 +8,7 @@ from tracker.services import audit, self_courses
 from tracker.services.errors import ServiceError
 from tracker.services.patients import get_patient
 from tracker.services.products import product_choices
-from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor
+from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, service_error
 from tracker.web.self_course_entry import self_course_entry
 from tracker.web.templating import render
@@ -52,6 +52,7 @@ def _page(request, db, today, patient_id, *, values=None, errors=None, status=20
 
 
 @router.get("/patients/{patient_id}/self-course")
+@writes_on_get
 def self_course_form(
     request: Request, db: DbSession, user: PageNurse, today: Today, patient_id: IdPath
 ):
