@@ -1,6 +1,7 @@
 """The sweep's batches read and evaluated in worker processes store what one process stores,
 on both databases."""
 
+import gc
 import multiprocessing
 from datetime import date
 
@@ -9,6 +10,7 @@ from sqlmodel import select
 
 from tracker.demo import load_demo
 from tracker.services.evaluation import refresh_all
+from tracker.services.sweep_pool import SWEEP_GC_THRESHOLD, rare_collections
 from tracker.store.engine import session_scope
 from tracker.store.models import PatientState
 
@@ -46,3 +48,28 @@ def test_worker_processes_store_what_one_process_stores(committed_engine):
     assert children_pooled  # the batches after the first went to worker processes
     assert done_here == done_pooled == len(here) >= PATIENTS
     assert pooled == here
+
+
+def test_a_sweep_collects_garbage_rarely_and_then_as_before(committed_engine):
+    with session_scope(committed_engine) as session:
+        load_demo(session, patients=8, seed=4, today=TODAY, zone="UTC")
+    before = gc.get_threshold()
+    during = []
+    with session_scope(committed_engine) as session:
+        refresh_all(
+            session,
+            today=TODAY,
+            batch_size=3,
+            progress=lambda _n: during.append(gc.get_threshold()),
+        )
+    assert during and all(t == (SWEEP_GC_THRESHOLD, *before[1:]) for t in during)
+    assert gc.get_threshold() == before
+
+
+def test_overlapping_sweeps_put_the_threshold_back_when_the_last_one_ends():
+    before = gc.get_threshold()
+    with rare_collections():
+        with rare_collections():
+            assert gc.get_threshold()[0] == SWEEP_GC_THRESHOLD
+        assert gc.get_threshold()[0] == SWEEP_GC_THRESHOLD  # the first is still sweeping
+    assert gc.get_threshold() == before

@@ -34,8 +34,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
-from operator import le
+from itertools import islice, repeat
+from math import inf
+from operator import add, le, sub
 
 from tracker.rules.facts import KindName, RegimenFact, ScoreColumns
 from tracker.rules.measures import _EPSILON, MEASURES
@@ -182,32 +183,45 @@ def plan_cycles(
 
     A cycle under an SC regimen is late beyond its interval plus `sc_tolerance_days` (the
     IV tolerance when None)."""
-    lengths: dict[int, int] = {}
-    for day, days in courses:
-        if day <= on_ordinal:
-            # Two courses on one first day are one course: the longer one says when it ends.
-            lengths[day] = max(days, lengths.get(day, 1))
-    given = sorted(lengths)
+    # Sorted by first day, then length: of two courses on one first day (one course) the
+    # longer one, coming last, says when it ends.
+    pairs = sorted(courses)
+    if pairs and pairs[-1][0] > on_ordinal:
+        del pairs[bisect_right(pairs, (on_ordinal, inf)) :]
+    ends = dict(pairs)
+    given = list(ends)
+    cycles = max(0, len(given) - 1)
+    # Per cycle: the day after its course's last day (a course lasts at least its first day).
+    peak_from = list(map(add, given, map(max, ends.values(), repeat(1, cycles))))
+    lengths = list(map(sub, islice(given, 1, None), given))
     starts = sorted(
         (r.starts_on.toordinal(), r.id, r.interval_days, r.route == Route.SC) for r in regimens
     )
-    first_days = [s[0] for s in starts]
-    back = resumed_on.toordinal() if resumed_on is not None else None
     sc_tolerance = tolerance_days if sc_tolerance_days is None else sc_tolerance_days
-    peak_from, intervals, evaluated, steady = [], [], [], []
-    for k in range(len(given) - 1):
-        start, end = given[k], given[k + 1]
-        peak_from.append(start + lengths[start])
-        # The regimen with the latest start on or before the cycle's first day (the first
-        # regimen for a course given before any was written).
-        at = bisect_right(first_days, start) - 1
-        interval = starts[max(at, 0)][2] if starts else end - start
-        sc = bool(starts) and starts[max(at, 0)][3]
-        intervals.append(interval)
-        steady.append(sc)
-        spans_hold = back is not None and start < back <= end
-        late = end - start > interval + (sc_tolerance if sc else tolerance_days)
-        evaluated.append(not late and not spans_hold)
+    intervals: list[int] = []
+    steady: list[bool] = []
+    evaluated: list[bool] = []
+    if not starts:
+        # A course given before any regimen was written: its own length is its interval.
+        intervals, steady, evaluated = lengths, [False] * cycles, [True] * cycles
+    # Each regimen covers the cycles from the first one starting on or after its own start to
+    # the next regimen's (the first also covers those before it); of regimens starting on
+    # one day the last in (day, id) order, leaving the others none. A cycle is late when it
+    # runs longer than the interval then prescribed plus the tolerance.
+    for n, (_day, _id, interval, sc) in enumerate(starts):
+        upto = bisect_left(given, starts[n + 1][0], 0, cycles) if n + 1 < len(starts) else cycles
+        count = upto - len(intervals)
+        if count <= 0:
+            continue
+        limit = interval + (sc_tolerance if sc else tolerance_days)
+        intervals += [interval] * count
+        steady += [sc] * count
+        evaluated += map(limit.__ge__, islice(lengths, len(evaluated), upto))
+    if resumed_on is not None:
+        # The one cycle spanning the return from hold, start < back <= end, is not evaluated.
+        k = bisect_left(given, resumed_on.toordinal()) - 1
+        if 0 <= k < cycles:
+            evaluated[k] = False
     return CyclePlan(given, peak_from, intervals, evaluated, steady)
 
 

@@ -33,7 +33,7 @@ from tracker.services.patient_states import (
     write_states,
 )
 from tracker.services.policy import load_policy
-from tracker.services.sweep_pool import WorkerPool, processes_for, shareable
+from tracker.services.sweep_pool import WorkerPool, processes_for, rare_collections, shareable
 from tracker.store.ids import stored_id
 from tracker.store.models import (
     Assessment,
@@ -328,6 +328,32 @@ def refresh_all(
 
     page = partial(patient_page, connection, size=batch_size, today=today,
                    expired_only=expired_only)  # fmt: skip
+    with rare_collections():
+        _evaluate_all(
+            connection,
+            page,
+            today=today,
+            policy=policy,
+            processes=processes,
+            batch_size=batch_size,
+            write=write,
+        )
+    # Never hold every patient in memory: nothing read here stays in the session.
+    session.expunge_all()
+    return done
+
+
+def _evaluate_all(
+    connection: Connection,
+    page: Callable[[int], Sequence[Row[Any]]],
+    *,
+    today: date,
+    policy: SitePolicy,
+    processes: int,
+    batch_size: int,
+    write: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    # Across processes when asked and there is more than one batch, else here.
     first = page(0)
     workers = processes_for(processes)
     engine = connection.engine
@@ -343,9 +369,6 @@ def refresh_all(
                 write(rows)
     else:
         _evaluate_here(connection, first, page, today=today, policy=policy, write=write)
-    # Never hold every patient in memory: nothing read here stays in the session.
-    session.expunge_all()
-    return done
 
 
 def _evaluate_here(

@@ -13,11 +13,14 @@ the sweep and the re-evaluation change no facts before they evaluate.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -31,6 +34,17 @@ from tracker.store.engine import make_engine
 StateRows = list[dict[str, Any]]
 
 _engines: dict[str, Engine] = {}  # a worker's engine, made at its first batch
+
+# A sweep allocates millions of short-lived objects, nearly all freed by their reference
+# counts, yet each 700 allocations (the default) start a collection, and the batches alive
+# at the time survive into the older generations, whose collections then scan them again
+# and again: measured at 100,000 patients in one process, 14.7 of 55.5 s of CPU went to
+# the collector. Collecting after 50,000 allocations cut that to 0.2 s, the peak memory
+# staying within 130 MB.
+SWEEP_GC_THRESHOLD = 50_000
+_collection_lock = threading.Lock()
+_sweeps_collecting_rarely = 0
+_threshold_before: tuple[int, int, int] = gc.get_threshold()
 
 
 def processes_for(asked: int) -> int:
@@ -59,6 +73,30 @@ def read_and_evaluate(
     return packed_states([(p[0], facts[p[0]]) for p in patients], today, policy)
 
 
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    """The garbage collector's first threshold raised for a sweep (SWEEP_GC_THRESHOLD), and
+    put back when the last sweep running in this process ends."""
+    global _sweeps_collecting_rarely, _threshold_before
+    with _collection_lock:
+        if not _sweeps_collecting_rarely:
+            _threshold_before = gc.get_threshold()
+            gc.set_threshold(SWEEP_GC_THRESHOLD, *_threshold_before[1:])
+        _sweeps_collecting_rarely += 1
+    try:
+        yield
+    finally:
+        with _collection_lock:
+            _sweeps_collecting_rarely -= 1
+            if not _sweeps_collecting_rarely:
+                gc.set_threshold(*_threshold_before)
+
+
+def _worker_started() -> None:
+    # A worker process only ever sweeps.
+    gc.set_threshold(SWEEP_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
 class WorkerPool:
     """Batches read and evaluated by worker processes, their rows handed back in the order
     submitted. Use as a context manager."""
@@ -71,7 +109,9 @@ class WorkerPool:
         # "spawn": the sweeping process holds open connections (and, on the in-process
         # path, a reader thread), which a forked child must not inherit.
         self._pool = ProcessPoolExecutor(
-            max_workers=processes, mp_context=multiprocessing.get_context("spawn")
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_started,
         )
         self._pending: deque[Future[StateRows]] = deque()
 
