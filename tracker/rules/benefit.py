@@ -47,7 +47,7 @@ def changes_after(
         measure, side, _timing, source = scores.name(kind)
         names[kind] = (measure, side, source)
     return changes_in(
-        zip(scores.days, (names[k] for k in scores.kinds), scores.values, strict=True),
+        zip(scores.days, map(names.__getitem__, scores.kinds), scores.values, strict=True),
         baseline_on=baseline_on,
         first_day=first_day,
         last_day=last_day,

@@ -281,7 +281,7 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
                 reported_day = int(values[i])
                 if j - 1 not in reported or reported_day < reported[j - 1]:
                     reported[j - 1] = reported_day
-    trough_series = frozenset(key >> CYCLE_BITS for key in troughs)
+    trough_series = frozenset(map(CYCLE_BITS.__rrshift__, troughs))  # key >> CYCLE_BITS
     return CycleMarks(plan, scores, peaks, troughs, reported, trough_series)
 
 

@@ -144,14 +144,7 @@ def load_packed(
         funded = authorizations.get(pid, ())
         # Each course's own grams (given, or planned for a booking), only where an
         # authorisation will charge them.
-        doses = (
-            (
-                *((cid, g) for cid, g in zip(given_ids, given_grams, strict=True) if g is not None),
-                *planned.get(pid, ()),
-            )
-            if funded
-            else ()
-        )
+        doses = (*_known(given_ids, given_grams), *planned.get(pid, ())) if funded else ()
         latest = weighed.get(pid)
         later = weighed_later.get(pid)
         out[pid] = PackedFacts(
@@ -173,6 +166,14 @@ def load_packed(
             next_weight_on=None if later is None else _date(later),
         )
     return out
+
+
+def _known(ids: list[int], grams: list[float | None]) -> Iterable[tuple[int, float]]:
+    # (course id, grams) where the grams are known; zipped whole when all are (most patients:
+    # a generator over every course of every patient was a tenth of reading a batch).
+    if None not in grams:
+        return zip(ids, grams, strict=True)  # type: ignore[arg-type]  # no None, as checked
+    return ((cid, g) for cid, g in zip(ids, grams, strict=True) if g is not None)
 
 
 class _Reader:
@@ -234,11 +235,12 @@ class _Reader:
                 f"SELECT patient_id, array_agg({day}), array_agg(id), array_agg(days), "
                 f"array_agg(dose_g) FROM infusion {where} GROUP BY patient_id"
             )
-        # SQLite: the four of each course in one string, kept together; no dose is an empty
-        # field, and '%!.17g' prints enough digits to read back the same double.
+        # SQLite: the four of each course in one string, kept together; the day as its ISO
+        # text (DAY_NUMBERS), no dose an empty field, and '%!.17g' prints enough digits to
+        # read back the same double.
         return (
             "SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
-            f"{day} || char(31) || id || char(31) || days || char(31) || "
+            "scheduled_on || char(31) || id || char(31) || days || char(31) || "
             "coalesce(printf('%!.17g', dose_g), '') AS x FROM infusion "
             f"{where}) GROUP BY patient_id"
         )
@@ -250,7 +252,7 @@ class _Reader:
         for pid, packed in rows:
             fields = packed.split(SEP)
             out[pid] = (
-                list(map(int, fields[0::4])),
+                list(map(DAY_NUMBERS.__getitem__, fields[0::4])),
                 list(map(int, fields[1::4])),
                 list(map(int, fields[2::4])),
                 [float(g) if g else None for g in fields[3::4]],
@@ -288,12 +290,13 @@ class _Reader:
             )
         # SQLite before 3.44 has no ORDER BY inside group_concat: an ordered subquery per
         # patient feeds it in order (the index on (patient_id, taken_on) yields rows by day,
-        # then rowid). Day, value and kind of each score go in one string, read once; values
-        # must come back as the same doubles: '%!.17g' prints enough.
+        # then rowid). Day (its ISO text: DAY_NUMBERS), value and kind of each score go in
+        # one string, read once; values must come back as the same doubles: '%!.17g' prints
+        # enough.
         rows = ", ".join(f"(:p{n}, :s{n})" for n in range(patients))
         return (
             f"WITH h(pid, since) AS (VALUES {rows}) SELECT h.pid, "
-            f"(SELECT group_concat(x, char(31)) FROM (SELECT {day} || char(31) || "
+            "(SELECT group_concat(x, char(31)) FROM (SELECT a.taken_on || char(31) || "
             f"printf('%!.17g', a.value) || char(31) || {kind} AS x FROM assessment a "
             "WHERE a.patient_id = h.pid AND a.taken_on >= h.since ORDER BY a.taken_on, a.id)) "
             "FROM h"
@@ -310,12 +313,24 @@ class _Reader:
             if packed:
                 parts = packed.split(SEP)
                 out[pid] = ScoreColumns(
-                    list(map(int, parts[0::3])),
+                    list(map(DAY_NUMBERS.__getitem__, parts[0::3])),
                     "".join(parts[2::3]),
                     list(map(float, parts[1::3])),
                     KIND_NAMES,
                 )
         return out
+
+
+class _DayNumbers(dict[str, int]):
+    """ISO date text -> day number (`date.toordinal()`), each date parsed once: SQLite's
+    julianday() on every score's date was about a tenth of the scores query's time."""
+
+    def __missing__(self, text: str) -> int:
+        number = self[text] = date.fromisoformat(text).toordinal()
+        return number
+
+
+DAY_NUMBERS = _DayNumbers()
 
 
 def _kind_sql(char_function: str) -> str:
