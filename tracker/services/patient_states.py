@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlmodel import Session
@@ -106,16 +107,15 @@ def write_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     sql, columns = _upsert(dialect)
     now = utcnow()
-    if dialect == "sqlite":
-        # The driver gets plain values, as SQLAlchemy would store them: ISO dates, and
-        # instants as naive UTC text (UTCDateTime on SQLite).
-        stamp = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        values = [
-            tuple(stamp if c == "evaluated_at" else _sqlite(row[c]) for c in columns)
-            for row in rows
-        ]
-    else:
-        values = [tuple(now if c == "evaluated_at" else row[c] for c in columns) for row in rows]
+    # On SQLite, instants are naive UTC text (UTCDateTime) and dates ISO text, as the
+    # driver's date adapter gives them (store.engine); evaluated_at is the last column.
+    stamp = (
+        now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        if dialect == "sqlite"
+        else now
+    )
+    values_of = _state_getter()
+    values = [(*values_of(row), stamp) for row in rows]
     if dialect == "postgresql" and len(values) >= COPY_FROM:
         _copy_and_upsert(session, columns, values)
     else:
@@ -150,10 +150,6 @@ def _copy_and_upsert(
         cursor.execute("TRUNCATE patient_state_incoming")
 
 
-def _sqlite(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 @cache
 def _upsert(dialect: str) -> tuple[str, tuple[str, ...]]:
     columns = _columns()
@@ -167,7 +163,15 @@ def _upsert(dialect: str) -> tuple[str, tuple[str, ...]]:
 
 @cache
 def _columns() -> tuple[str, ...]:
-    return tuple(c.name for c in PatientState.__table__.columns)
+    # evaluated_at last: write_states appends the write's instant to each row's values.
+    names = [c.name for c in PatientState.__table__.columns if c.name != "evaluated_at"]
+    return (*names, "evaluated_at")
+
+
+@cache
+def _state_getter() -> "itemgetter[Any]":
+    # A state row's values in _columns' order, but for evaluated_at.
+    return itemgetter(*_columns()[:-1])
 
 
 @cache

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
@@ -18,6 +19,12 @@ from tracker.settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_BEGIN_POLL_MS = 1  # how long one BEGIN IMMEDIATE waits before it is tried again
+
+
+# Dates handed straight to the sqlite3 driver (the sweep's state rows) are stored as
+# SQLAlchemy stores them, ISO text; set here because Python 3.12 deprecates the driver's
+# own default adapters.
+sqlite3.register_adapter(date, date.isoformat)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
