@@ -169,8 +169,8 @@ def load_packed(
 
 
 def _known(ids: list[int], grams: list[float | None]) -> Iterable[tuple[int, float]]:
-    # (course id, grams) where the grams are known; zipped whole when all are (most patients:
-    # a generator over every course of every patient was a tenth of reading a batch).
+    # (course id, grams) where the grams are known: zipped whole when all are (most
+    # patients), with no Python step per course.
     if None not in grams:
         return zip(ids, grams, strict=True)  # type: ignore[arg-type]  # no None, as checked
     return ((cid, g) for cid, g in zip(ids, grams, strict=True) if g is not None)
