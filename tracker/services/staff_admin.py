@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -86,13 +86,21 @@ def put_demo_password(session: Session, *, username: str, password: str) -> bool
     return True
 
 
-def list_users(session: Session, *, now: datetime | None = None) -> list[StaffRow]:
-    """Every staff account by username, with its count of live web sessions."""
+def list_users(
+    session: Session, *, idle_minutes: int, now: datetime | None = None
+) -> list[StaffRow]:
+    """Every staff account by username, with its count of live web sessions: not ended, not
+    expired, and used within the last `idle_minutes` (an idle one is refused at its next
+    request, which cannot mark it ended: that request's transaction rolls back)."""
     now = now or utcnow()
     live: dict[int | None, int] = dict(
         session.exec(
             select(WebSession.user_id, func.count())
-            .where(col(WebSession.ended_at).is_(None), WebSession.expires_at > now)
+            .where(
+                col(WebSession.ended_at).is_(None),
+                WebSession.expires_at > now,
+                WebSession.last_seen_at > now - timedelta(minutes=idle_minutes),
+            )
             .group_by(WebSession.user_id)
         ).all()
     )

@@ -45,9 +45,11 @@ def _token_read(token: ApiToken, username: str) -> dict:
 
 
 @router.get("/users", response_model=list[StaffUserRead])
-def list_users(db: DbSession, user: ApiAdmin):
+def list_users(request: Request, db: DbSession, user: ApiAdmin):
     """Every staff account, with its count of live web sessions."""
-    return [_user_read(row.user, row.live_sessions) for row in staff_admin.list_users(db)]
+    idle = request.app.state.settings.session_idle_minutes
+    rows = staff_admin.list_users(db, idle_minutes=idle)
+    return [_user_read(row.user, row.live_sessions) for row in rows]
 
 
 @router.post("/users", status_code=201, response_model=StaffUserRead, responses=also_answers(409))

@@ -24,12 +24,16 @@ USER_FIELDS = ["username", "full_name", "email", "role"]
 TOKEN_FIELDS = ["user_id", "name", "days"]
 
 
+def _idle_minutes(request: Request) -> int:
+    return request.app.state.settings.session_idle_minutes
+
+
 def _users_page(request, db, *, values=None, errors=None, shown=None, notice="", status=200):
     return render(
         request,
         "admin_users.html",
         {
-            "rows": staff_admin.list_users(db),
+            "rows": staff_admin.list_users(db, idle_minutes=_idle_minutes(request)),
             "roles": ROLES,
             "role_options": [(r, r.title()) for r in ROLES],
             "values": values or {"role": "viewer"},
@@ -149,7 +153,7 @@ def _tokens_page(request, db, *, values=None, errors=None, issued=None, status=2
             ],
             "accounts": [
                 (row.user.id, f"{row.user.username} ({row.user.role})")
-                for row in staff_admin.list_users(db)
+                for row in staff_admin.list_users(db, idle_minutes=_idle_minutes(request))
                 if row.user.is_active
             ],
             "values": values or {"days": "365"},
