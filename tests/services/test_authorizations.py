@@ -17,7 +17,7 @@ from tracker.rules.expiry import patient_expires_on
 from tracker.schemas.authorizations import AuthorizationCreate
 from tracker.services import authorizations, digest, outbox, worklist
 from tracker.services.actors import SYSTEM
-from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all
+from tracker.services.evaluation import evaluate_patient, load_facts, read_packed, refresh_all
 from tracker.services.patient_states import latest_expiry, state_values
 from tracker.services.policy import load_policy
 from tracker.store.models import OutboxMessage, Patient, PatientState, SitePolicyRow
@@ -141,11 +141,8 @@ def test_the_digest_lists_the_funding_flags_soonest_first(session):
 def test_the_funding_check_reads_the_stored_courses_and_names_the_reference(session):
     pid = patient_with_regimen(session, today=TODAY, starts_on=TODAY - timedelta(days=10))
     _authorize(session, pid, "CHK-1", -10, 100, approved_g=100.0)
-    ok = authorizations.funding_check(
-        session, patient_id=pid, day=TODAY, status="booked", dose_g=None
-    )
+    facts = read_packed(session, patient_id=pid, today=TODAY, policy=load_policy(session))
+    ok = authorizations.funding_check(facts, day=TODAY, status="booked", dose_g=None)
     assert ok is None  # the regimen's 70 g fits in 100
-    refusal = authorizations.funding_check(
-        session, patient_id=pid, day=TODAY, status="booked", dose_g=110.0
-    )
+    refusal = authorizations.funding_check(facts, day=TODAY, status="booked", dose_g=110.0)
     assert refusal is not None and "CHK-1: 10 g short" in refusal.message

@@ -6,21 +6,22 @@ the rows, asks the rules, writes and audits. For the pages and exports built on 
 
 - `authorization_views(session, patient_id=, on=)`: each authorisation with used, booked,
   remaining and the projected exhaustion day on `on` (the API's GET answer);
-- `funding_check(session, ...)`: what the rules say about one course, without refusing
-  (None, or the refusal with its message), e.g. for a preview of what a booking would leave;
+- `funding_check(facts, ...)`: what the rules say about one course among the patient's
+  packed facts (`evaluation.read_packed`), without refusing (None, or the refusal with its
+  message);
 - `funding_preview(session, ...)`: what booking a course would leave on the authorisation
   it would be charged to (the booking page shows it before saving);
-- `require_funding(session, ...)`: the same, raising Conflict (409, field `override_reason`)
-  unless the course carries an override reason; it locks the patient first.
+- `require_funding(facts, ...)`: the same, raising Conflict (409, field `override_reason`)
+  unless the course carries an override reason. A write of a course checks the facts as
+  it leaves them, read once for this check and for the patient's new state.
 """
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from tracker.rules import RegimenFact, SitePolicy, current_regimen
+from tracker.rules import PackedFacts, SitePolicy, current_regimen
 from tracker.rules.authorizations import (
     NEW_COURSE_ID,
     AuthorizationStanding,
@@ -28,7 +29,7 @@ from tracker.rules.authorizations import (
     FundingRefusal,
     check_course_funding,
     course_grams,
-    funded_courses,
+    funded_days,
     preview_course,
 )
 from tracker.rules.facts import CourseFact
@@ -38,17 +39,10 @@ from tracker.schemas.authorizations import AuthorizationCreate, AuthorizationUpd
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
-from tracker.services.evaluation import (
-    COUNTED_STATUSES,
-    authorization_fact,
-    authorizations_of,
-    course_dose,
-    evaluate_patient,
-    refresh_state,
-)
+from tracker.services.evaluation import evaluate_patient, read_packed, refresh_state
 from tracker.services.patients import get_patient
-from tracker.store.ids import stored_id
-from tracker.store.models import FundingAuthorization, Infusion, Patient, Regimen
+from tracker.services.policy import load_policy
+from tracker.store.models import FundingAuthorization, Patient
 from tracker.store.types import utcnow
 
 # What recording or correcting an authorisation may set.
@@ -140,45 +134,22 @@ def authorization_view(session: Session, row: FundingAuthorization, *, on: date)
 
 
 def _funding_inputs(
-    session: Session,
-    *,
-    patient_id: int,
-    day: date,
-    status: str,
-    dose_g: float | None,
-    course_id: int | None,
-) -> tuple[list[FundedCourse], FundedCourse, list[RegimenFact], list[Any]]:
-    """The patient's charged courses, the course asked about, the regimens and the
-    authorisations, for the checks below."""
-    rows: Sequence[Any] = session.exec(
-        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-            Infusion.id,
-            Infusion.scheduled_on,
-            Infusion.status,
-            Infusion.dose_g,
-            Infusion.planned_dose_g,
-        ).where(Infusion.patient_id == patient_id, Infusion.status.in_(COUNTED_STATUSES))
-    ).all()
-    regimens = [
-        RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days, r.dose_g)
-        for r in session.exec(select(Regimen).where(Regimen.patient_id == patient_id))
-    ]
-    doses = {row.id: dose for row in rows if (dose := course_dose(row)) is not None}
-    courses = funded_courses(
-        [CourseFact(r.id, r.scheduled_on, r.status) for r in rows],
-        regimens=regimens,
-        doses=doses,
+    facts: PackedFacts, *, day: date, status: str, dose_g: float | None, course_id: int | None
+) -> tuple[list[FundedCourse], FundedCourse]:
+    """The patient's charged courses and the course asked about, from their packed facts."""
+    courses = funded_days(
+        facts.given_days,
+        facts.given_ids,
+        facts.bookings,
+        regimens=facts.regimens,
+        doses=dict(facts.course_doses),
         on=day,
     )
     cid = NEW_COURSE_ID if course_id is None else course_id
     grams = course_grams(
-        CourseFact(cid, day, status), regimens, {} if dose_g is None else {cid: dose_g}
+        CourseFact(cid, day, status), facts.regimens, {} if dose_g is None else {cid: dose_g}
     )
-    authorizations = [
-        authorization_fact(a) for a in authorizations_of(session, [patient_id])[patient_id]
-    ]
-    course = FundedCourse(cid, day, grams, status == CourseStatus.GIVEN)
-    return courses, course, regimens, authorizations
+    return courses, FundedCourse(cid, day, grams, status == CourseStatus.GIVEN)
 
 
 def funding_preview(
@@ -187,17 +158,13 @@ def funding_preview(
     """What booking a course on `day` (at `dose_g`, else the regimen's dose) would leave: the
     course as charged and the standing of the authorisation it would be charged to after
     it, with the projection from it onwards (None: no authorisation covers the day)."""
-    courses, course, regimens, authorizations = _funding_inputs(
-        session,
-        patient_id=patient_id,
-        day=day,
-        status=CourseStatus.BOOKED,
-        dose_g=dose_g,
-        course_id=None,
+    facts = read_packed(session, patient_id=patient_id, today=day, policy=load_policy(session))
+    courses, course = _funding_inputs(
+        facts, day=day, status=CourseStatus.BOOKED, dose_g=dose_g, course_id=None
     )
-    regimen = current_regimen(regimens, day)
+    regimen = current_regimen(facts.regimens, day)
     standing = preview_course(
-        authorizations=authorizations,
+        authorizations=facts.authorizations,
         courses=courses,
         course=course,
         interval_days=regimen.interval_days if regimen is not None else None,
@@ -207,36 +174,30 @@ def funding_preview(
 
 
 def funding_check(
-    session: Session,
+    facts: PackedFacts,
     *,
-    patient_id: int,
     day: date,
     status: str,
     dose_g: float | None,
     course_id: int | None = None,
 ) -> FundingRefusal | None:
     """Whether a course may be booked or given on `day` within the patient's
-    authorisations, whatever the policy says: None, or why not.
+    authorisations (their packed facts, `read_packed`), whatever the policy says: None, or
+    why not.
 
     `dose_g` is the course's own dose (given, or planned for a booking; None: the regimen's
     dose_g on `day`); `course_id` a stored course being given or moved, which is then
-    checked at its new day and dose instead of where it stands.
+    checked at its new day and dose wherever the facts hold it.
     """
-    courses, course, _regimens, authorizations = _funding_inputs(
-        session,
-        patient_id=patient_id,
-        day=day,
-        status=status,
-        dose_g=dose_g,
-        course_id=course_id,
+    courses, course = _funding_inputs(
+        facts, day=day, status=status, dose_g=dose_g, course_id=course_id
     )
-    return check_course_funding(authorizations=authorizations, courses=courses, course=course)
+    return check_course_funding(authorizations=facts.authorizations, courses=courses, course=course)
 
 
 def require_funding(
-    session: Session,
+    facts: PackedFacts,
     *,
-    patient_id: int,
     day: date,
     status: str,
     dose_g: float | None,
@@ -248,21 +209,14 @@ def require_funding(
     the shortfall, or the day none covers) a course outside or beyond them, unless it
     carries an override reason. Returns the refusal that was overridden, if any.
 
-    The patient's row is locked first (PostgreSQL: SELECT ... FOR UPDATE; SQLite writes
-    one at a time already), so two bookings of one patient are checked one after the other
-    and cannot together overspend an authorisation.
+    The facts are the patient's as the write leaves them, read after it under the patient's
+    row lock (`patients.lock_patient`, taken by the write first), so two bookings of one
+    patient are checked one after the other and cannot together overspend an
+    authorisation; a refusal rolls the write back.
     """
     if not policy.authorizations_required:
         return None
-    session.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update()).one()
-    refusal = funding_check(
-        session,
-        patient_id=patient_id,
-        day=day,
-        status=status,
-        dose_g=dose_g,
-        course_id=course_id,
-    )
+    refusal = funding_check(facts, day=day, status=status, dose_g=dose_g, course_id=course_id)
     if refusal is None:
         return None
     if not override_reason:

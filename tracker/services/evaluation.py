@@ -245,12 +245,21 @@ def refresh_state(
     regimen ends here, so it is read packed and stored in one statement. A caller that
     read the policy already passes it (`policy`), saving a round trip.
     """
+    policy = policy or load_policy(session)
+    facts = read_packed(session, patient_id=patient_id, today=today, policy=policy)
+    return store_state(session, patient_id=patient_id, facts=facts, today=today, policy=policy)
+
+
+def read_packed(
+    session: Session, *, patient_id: int, today: date, policy: SitePolicy
+) -> PackedFacts:
+    """One patient's packed facts as this transaction sees them (its changes flushed first),
+    in one round trip: what refresh_state evaluates, and a write may check before storing."""
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
     session.flush()  # read with plain SQL below: let it see this unit of work's changes
-    policy = policy or load_policy(session)
-    facts = load_packed(
+    return load_packed(
         session.connection(),
         [
             (
@@ -264,6 +273,12 @@ def refresh_state(
         today=today,
         policy=policy,
     )[patient_id]
+
+
+def store_state(
+    session: Session, *, patient_id: int, facts: PackedFacts, today: date, policy: SitePolicy
+) -> Evaluation:
+    """Evaluate a patient's packed facts (read_packed) for today and store the state."""
     evaluation, row = packed_state(patient_id, facts, today=today, policy=policy)
     write_states(session, [row])
     # A state already loaded in this session is now behind the row: read it again if used.

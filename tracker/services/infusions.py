@@ -1,7 +1,7 @@
 """Infusion courses: booking a chair, recording a course as given, rescheduling, cancelling."""
 
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -38,9 +38,9 @@ from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.authorizations import require_funding
 from tracker.services.errors import Conflict, Invalid, NotFound
-from tracker.services.evaluation import refresh_state
+from tracker.services.evaluation import read_packed, store_state
 from tracker.services.opening import check_course_open
-from tracker.services.patients import get_patient, weight_on
+from tracker.services.patients import get_patient, lock_patient, weight_on
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
@@ -50,7 +50,6 @@ from tracker.store.models import (
     Chair,
     Infusion,
     InfusionLot,
-    Patient,
     Product,
     Regimen,
     StaffUser,
@@ -218,9 +217,8 @@ def _check_one_course_a_day(
     field: str = "scheduled_on",
     ignore_id: int | None = None,
 ) -> None:
-    # The patient's row is locked first (PostgreSQL; SQLite requests write one at a time),
-    # so two bookings of one patient for one day are checked one after the other.
-    session.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update()).one()
+    # The caller has locked the patient's row (patients.lock_patient), so two bookings of
+    # one patient for one day are checked one after the other.
     # A course lasts at most 5 days, so only courses starting 4 days before can reach it.
     others = session.exec(
         select(Infusion.scheduled_on, Infusion.days).where(
@@ -251,7 +249,7 @@ def book_infusion(
     session: Session, *, actor: Actor, patient_id: int, data: InfusionCreate, today: date
 ) -> Infusion:
     """Book a course (or record one given already); a chair is never double-booked."""
-    patient = get_patient(session, patient_id)
+    patient = lock_patient(session, patient_id)
     if patient.status == PatientStatus.DISCHARGED:
         raise Conflict("the patient is discharged", field="patient_id")
     given = data.status == CourseStatus.GIVEN.value
@@ -270,17 +268,6 @@ def book_infusion(
         session, patient_id=patient_id, first_day=data.scheduled_on, days=data.days
     )
     policy = load_policy(session)
-    # Within the patient's funding authorisations, or with a reason (the patient is locked
-    # from here to the commit: two bookings cannot both spend the last grams).
-    overridden = require_funding(
-        session,
-        patient_id=patient_id,
-        day=data.scheduled_on,
-        status=data.status,
-        dose_g=data.dose_g,
-        override_reason=data.override_reason,
-        policy=policy,
-    )
     regimen = _regimen_on(session, patient_id, data.scheduled_on)
     product = product_by_code(session, data.product_code) or (
         session.get(Product, regimen.product_id) if regimen and regimen.product_id else None
@@ -362,6 +349,16 @@ def book_infusion(
             )
         )
         session.flush()
+    # Within the patient's funding authorisations, or with a reason (the patient is locked
+    # from the start to the commit: two bookings cannot both spend the last grams).
+    overridden = _refresh(
+        session,
+        infusion,
+        today=today,
+        new_course=True,
+        policy=policy,
+        funding=_Funding(data.scheduled_on, data.status, data.dose_g, data.override_reason),
+    )
     audit.record(
         session,
         actor=actor,
@@ -371,8 +368,16 @@ def book_infusion(
         patient_id=patient_id,
         changes={**data.model_dump(exclude=_unconfirmed(data)), **_overridden(overridden)},
     )
-    _refresh(session, infusion, today=today, new_course=True, policy=policy)
     return infusion
+
+
+class _Funding(NamedTuple):
+    """A course's funding check, made on the facts as the write leaves them."""
+
+    day: date
+    status: str
+    dose_g: float | None
+    override_reason: str | None
 
 
 def _refresh(
@@ -382,14 +387,30 @@ def _refresh(
     today: date,
     new_course: bool = False,
     policy: SitePolicy | None = None,
-) -> None:
-    """After a change to a course: the patient's state and the course's reminder."""
-    # One read of the policy for both (each read is a round trip).
+    funding: _Funding | None = None,
+) -> FundingRefusal | None:
+    """After a change to a course: its funding check (the refusal overridden, if any), the
+    patient's state and the course's reminder."""
+    # One read of the policy, and one of the patient's facts, for all three (each read is a
+    # round trip).
     policy = policy or load_policy(session)
-    refresh_state(session, patient_id=infusion.patient_id, today=today, policy=policy)
+    facts = read_packed(session, patient_id=infusion.patient_id, today=today, policy=policy)
+    overridden = None
+    if funding is not None:
+        overridden = require_funding(
+            facts,
+            day=funding.day,
+            status=funding.status,
+            dose_g=funding.dose_g,
+            override_reason=funding.override_reason,
+            policy=policy,
+            course_id=stored_id(infusion),
+        )
+    store_state(session, patient_id=infusion.patient_id, facts=facts, today=today, policy=policy)
     refresh_course_reminder(
         session, infusion_id=stored_id(infusion), today=today, policy=policy, new_course=new_course
     )
+    return overridden
 
 
 def _flush_booking(session: Session, chair: Chair | None, nurse: StaffUser | None = None) -> None:
@@ -426,7 +447,7 @@ def administer_infusion(
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
     given_on = data.given_on or infusion.scheduled_on
     try:
-        patient = get_patient(session, infusion.patient_id)
+        patient = lock_patient(session, infusion.patient_id)
         check_day_in_life(
             given_on, life=Life(born_on=patient.birth_date, today=today), field="given_on"
         )
@@ -443,16 +464,6 @@ def administer_infusion(
         )
     _check_dose(data.dose_g, days=infusion.days)
     policy = load_policy(session)
-    overridden = require_funding(
-        session,
-        patient_id=infusion.patient_id,
-        day=given_on,
-        status=CourseStatus.GIVEN,
-        dose_g=data.dose_g,
-        override_reason=data.override_reason,
-        policy=policy,
-        course_id=stored_id(infusion),
-    )
     product = product_by_code(session, data.product_code)
     if given_on != infusion.scheduled_on and infusion.chair_id is not None:
         chair = session.get(Chair, infusion.chair_id)
@@ -498,6 +509,14 @@ def administer_infusion(
         )
     )
     session.flush()
+    # Withdraws its reminder; checks the funding as the course now stands.
+    overridden = _refresh(
+        session,
+        infusion,
+        today=today,
+        policy=policy,
+        funding=_Funding(given_on, CourseStatus.GIVEN, data.dose_g, data.override_reason),
+    )
     audit.record(
         session,
         actor=actor,
@@ -512,7 +531,6 @@ def administer_infusion(
             **_overridden(overridden),
         },
     )
-    _refresh(session, infusion, today=today, policy=policy)  # withdraws its reminder
     return infusion
 
 
@@ -523,6 +541,7 @@ def reschedule_infusion(
     infusion = get_infusion(session, infusion_id)
     if infusion.status != CourseStatus.BOOKED:
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
+    lock_patient(session, infusion.patient_id)
     _check_course_day(
         session, patient_id=infusion.patient_id, day=data.scheduled_on, given=False, today=today
     )
@@ -534,16 +553,6 @@ def reschedule_infusion(
         ignore_id=infusion.id,
     )
     policy = load_policy(session)
-    overridden = require_funding(
-        session,
-        patient_id=infusion.patient_id,
-        day=data.scheduled_on,
-        status=CourseStatus.BOOKED,
-        dose_g=infusion.planned_dose_g,
-        override_reason=data.override_reason,
-        policy=policy,
-        course_id=stored_id(infusion),
-    )
     # A visit keeps its nurse unless another is named; either is checked at the new time.
     nurse: StaffUser | None = None
     if infusion.site == CareSite.HOME_NURSE:
@@ -595,6 +604,17 @@ def reschedule_infusion(
     infusion.override_reason = data.override_reason or infusion.override_reason
     infusion.updated_at = utcnow()
     _flush_booking(session, chair, nurse)
+    # A moved course gets a fresh reminder (the old one is withdrawn), and its funding is
+    # checked at the new day.
+    overridden = _refresh(
+        session,
+        infusion,
+        today=today,
+        policy=policy,
+        funding=_Funding(
+            data.scheduled_on, CourseStatus.BOOKED, infusion.planned_dose_g, data.override_reason
+        ),
+    )
     audit.record(
         session,
         actor=actor,
@@ -616,8 +636,6 @@ def reschedule_infusion(
             **_overridden(overridden),
         },
     )
-    # A moved course gets a fresh reminder; the old one is withdrawn.
-    _refresh(session, infusion, today=today, policy=policy)
     return infusion
 
 

@@ -51,6 +51,19 @@ def get_patient(session: Session, patient_id: int) -> Patient:
     return patient
 
 
+def lock_patient(session: Session, patient_id: int) -> Patient:
+    """The patient with this id, or NotFound, its row locked to the end of the transaction
+    (PostgreSQL: SELECT ... FOR UPDATE; SQLite writes one transaction at a time already).
+
+    A write that checks the patient's other courses or funding takes it first, so two such
+    writes for one patient are checked one after the other.
+    """
+    patient = session.get(Patient, patient_id, with_for_update=True)
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    return patient
+
+
 def create_patient(
     session: Session, *, actor: Actor, data: PatientCreate, today: date, is_demo: bool = False
 ) -> Patient:
