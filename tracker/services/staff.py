@@ -214,17 +214,22 @@ def resume_web_session(
     save_touch: Callable[[Touch], None] | None = None,
 ) -> tuple[WebSession, StaffUser] | None:
     """The live session and its user for a cookie token, touching its last-seen time."""
-    row = session.exec(
-        select(WebSession).where(WebSession.token_hash == token_digest(token))
+    # The session and its user in one statement: every page asks this first.
+    found = session.exec(
+        select(WebSession, StaffUser)
+        .join(StaffUser, StaffUser.id == WebSession.user_id)
+        .where(WebSession.token_hash == token_digest(token))
     ).first()
     now = utcnow()
-    if row is None or row.ended_at is not None or row.expires_at <= now:
+    if found is None:
+        return None
+    row, user = found
+    if row.ended_at is not None or row.expires_at <= now:
         return None
     if now - row.last_seen_at > timedelta(minutes=idle_minutes):
         row.ended_at = now
         return None
-    user = session.get(StaffUser, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
         _touch(row, "last_seen_at", now, save_touch)
@@ -266,14 +271,21 @@ def api_token_login(
     session: Session, *, token: str, save_touch: Callable[[Touch], None] | None = None
 ) -> tuple[ApiToken, StaffUser] | None:
     """The live bearer token and the active user behind it, else None."""
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    # The token and its user in one statement: every API call asks this first.
+    found = session.exec(
+        select(ApiToken, StaffUser)
+        .join(StaffUser, StaffUser.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(token))
+    ).first()
     now = utcnow()
-    if row is None or row.revoked_at is not None:
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    user = session.get(StaffUser, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     # Admins see stale integration tokens without a write per call.
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
