@@ -190,7 +190,7 @@ def today() -> date:
     return date(2026, 3, 1)
 
 
-SEEDED_TABLES = {"product", "chair", "patient_state_version"}
+SEEDED_TABLES = {"product", "chair", "patient_state_version", "site_settings_version"}
 
 
 def wipe(engine: Engine) -> None:

@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from tracker.formats.display import date_text
 from tracker.rules.opening import (
-    DEFAULT_HOURS,
     DayHours,
     OpeningCalendar,
     course_opening_problem,
@@ -21,6 +20,7 @@ from tracker.rules.opening import (
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
+from tracker.services.site_settings import site_settings
 from tracker.store.models import ClosureDay, OpeningHours, SiteCalendar
 from tracker.store.types import utcnow
 
@@ -35,17 +35,7 @@ def supported_countries() -> dict[str, list[str]]:
 
 def weekly_hours(session: Session) -> tuple[DayHours | None, ...]:
     """The hours per weekday, Monday first (None = closed); the default for a day not stored."""
-    stored = {row.weekday: row for row in session.exec(select(OpeningHours)).all()}
-    week: list[DayHours | None] = []
-    for weekday in range(7):
-        row = stored.get(weekday)
-        if row is None:
-            week.append(DEFAULT_HOURS[weekday])
-        elif row.opens is None or row.closes is None:
-            week.append(None)
-        else:
-            week.append(DayHours(row.opens, row.closes))
-    return tuple(week)
+    return site_settings(session).hours
 
 
 def site_calendar(session: Session) -> SiteCalendar:
@@ -77,12 +67,12 @@ def public_holidays(country: str, subdivision: str, *, first: date, last: date) 
 
 def opening_calendar(session: Session, *, first: date, last: date) -> OpeningCalendar:
     """Hours, closures and holidays as the rule takes them, for the days `first` to `last`."""
-    calendar = site_calendar(session)
+    settings = site_settings(session)
     return OpeningCalendar(
-        hours=weekly_hours(session),
-        closures={c.day: c.reason for c in closures(session, first=first, last=last)},
+        hours=settings.hours,
+        closures={day: why for day, why in settings.closures.items() if first <= day <= last},
         holidays=public_holidays(
-            calendar.holiday_country, calendar.holiday_subdivision, first=first, last=last
+            settings.holiday_country, settings.holiday_subdivision, first=first, last=last
         ),
     )
 

@@ -5,7 +5,6 @@ reason) and never re-evaluates the patients inside the request: it queues that f
 scheduler's next run (jobs/re_evaluation.py), which `tracker sweep` also honours.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,10 +25,9 @@ from tracker.schemas.policy import REASON_MAX_LENGTH
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
+from tracker.services.site_settings import site_settings
 from tracker.store.models import Patient, SitePolicyRow
 from tracker.store.types import utcnow
-
-log = logging.getLogger("tracker.services.policy")
 
 RE_EVALUATION_QUEUED = "queued: every patient is re-evaluated by the scheduler's next run"
 RE_EVALUATION_NOT_NEEDED = "not needed: no setting the evaluation reads was changed"
@@ -54,31 +52,7 @@ class DisplayUnits:
 
 def load_policy(session: Session) -> SitePolicy:
     """The site policy in force (the defaults where nothing was changed)."""
-    row = session.get(SitePolicyRow, 1)
-    if not (row and row.values):
-        return SitePolicy()
-    try:
-        return SitePolicy.from_dict(row.values)
-    except PolicyError:
-        return _policy_without_refused_values(row.values)
-
-
-def _policy_without_refused_values(values: dict[str, Any]) -> SitePolicy:
-    # A value stored before its range was checked (e.g. a cap of 1e300) would stop every
-    # page: the default is used in its place, and the log says so until an admin fixes it.
-    kept = dict(values)
-    while True:
-        try:
-            return SitePolicy.from_dict(kept)
-        except PolicyError as exc:
-            if exc.field not in kept:
-                return SitePolicy()
-            log.warning(
-                "stored site policy %s=%r refused (%s): the default is used",
-                exc.field,
-                kept.pop(exc.field),
-                exc.message,
-            )
+    return site_settings(session).policy
 
 
 def display_units(session: Session) -> DisplayUnits:

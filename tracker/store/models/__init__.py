@@ -31,6 +31,7 @@ from tracker.store.models.system import (
     PatientState,
     PatientStateVersion,
     SitePolicyRow,
+    SiteSettingsVersion,
 )
 from tracker.store.models.treatment import (
     INFUSION_STATUSES,
@@ -66,6 +67,7 @@ __all__ = [
     "Patient",
     "PatientState",
     "PatientStateVersion",
+    "SiteSettingsVersion",
     "Product",
     "RecommendationDecision",
     "Regimen",

@@ -180,3 +180,17 @@ class PatientStateVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     token: str = Field(max_length=32)
+
+
+class SiteSettingsVersion(SQLModel, table=True):
+    """One row: a token that every change to the site's settings replaces (the policy, the
+    suite's weekly hours, closure days and holiday country), by triggers on their tables.
+
+    Each worker keeps the settings under the token it read (services/site_settings.py) and
+    reads them again when the token differs. Random, as PatientStateVersion's token is.
+    """
+
+    __tablename__ = "site_settings_version"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(max_length=32)
