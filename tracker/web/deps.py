@@ -1,6 +1,7 @@
 """Request dependencies: the unit-of-work session, the logged-in user and role checks."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from typing import Annotated, TypeVar
 
@@ -8,6 +9,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from tracker.services import staff
 from tracker.services.actors import Actor
@@ -39,21 +41,38 @@ def writes_on_get(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def _db(request: Request) -> Iterator[Session]:
+async def _db(request: Request) -> AsyncIterator[Session]:
+    # Each sync step of a request is a hand-over to the thread pool and back, which costs
+    # more CPU than most statements. On PostgreSQL the scope opens nothing until its first
+    # statement, so it is made here on the event loop; on SQLite it may wait for the write
+    # lock, so it is made on a thread. The commit (or rollback) always runs on a thread.
+    scope = _scope(request)
+    if request.app.state.engine.dialect.name == "postgresql":
+        session = scope.__enter__()
+    else:
+        session = await run_in_threadpool(scope.__enter__)
+    try:
+        yield session
+    except BaseException as exc:
+        if not await run_in_threadpool(scope.__exit__, type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        await run_in_threadpool(scope.__exit__, None, None, None)
+
+
+def _scope(request: Request) -> AbstractContextManager[Session]:
     engine = request.app.state.engine
     route = request.scope.get("route")
     reads = request.method in READ_METHODS
     if reads and engine.dialect.name == "sqlite" and not _writes_on_get(route):
-        yield from _sqlite_read(request, engine, route)
-        return
+        return contextmanager(_sqlite_read)(request, engine, route)
     # On SQLite a GET route that writes (reading a record is audited) says so
     # (writes_on_get) and begins IMMEDIATE, queueing on the write lock like any write: a
     # deferred SQLite transaction that read first fails at once (SQLITE_BUSY, no waiting)
     # when it then writes after another writer got in between. (On PostgreSQL `write`
     # changes nothing: reads that write wait on row locks like any transaction.)
     write = not reads or engine.dialect.name == "sqlite"
-    with session_scope(engine, write=write) as s:
-        yield s
+    return session_scope(engine, write=write)
 
 
 def _writes_on_get(route: object) -> bool:
