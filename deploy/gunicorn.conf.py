@@ -6,7 +6,8 @@ import os
 bind = os.environ.get("TRACKER_BIND", "127.0.0.1:8000")
 # Two workers per core is plenty for an I/O-bound app on PostgreSQL.
 workers = int(os.environ.get("TRACKER_WEB_WORKERS", max(2, multiprocessing.cpu_count())))
-# uvicorn's worker without the `server: uvicorn` banner (tracker/web/serving.py).
+# uvicorn's worker without the `server: uvicorn` banner, sharing a burst of new connections
+# with the other workers instead of taking them all (tracker/web/serving.py).
 worker_class = "tracker.web.serving.UvicornWorker"
 # The app is built by its factory in each worker; no scheduler runs inside web workers.
 wsgi_app = "tracker.web.app:create_app()"
