@@ -11,8 +11,10 @@ the settings kept under one are those of every transaction that sees it.
 """
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from sqlmodel import Session, select
@@ -37,7 +39,8 @@ class SiteSettings:
     hours: tuple[DayHours | None, ...] = DEFAULT_HOURS
     holiday_country: str = ""
     holiday_subdivision: str = ""
-    closures: dict[date, str] = field(default_factory=dict)
+    # Read-only: one worker's requests share it.
+    closures: Mapping[date, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 _kept: SiteSettings | None = None
@@ -73,7 +76,7 @@ def _read(session: Session, token: str) -> SiteSettings:
         hours=_week({row.weekday: row for row in session.exec(select(OpeningHours))}),
         holiday_country=calendar.holiday_country if calendar else "",
         holiday_subdivision=calendar.holiday_subdivision if calendar else "",
-        closures={c.day: c.reason for c in session.exec(select(ClosureDay))},
+        closures=MappingProxyType({c.day: c.reason for c in session.exec(select(ClosureDay))}),
     )
 
 
