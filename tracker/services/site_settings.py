@@ -23,6 +23,7 @@ from tracker.rules import PolicyError, SitePolicy
 from tracker.rules.opening import DEFAULT_HOURS, DayHours
 from tracker.store.models import ClosureDay, OpeningHours, SiteCalendar, SitePolicyRow
 
+# The policy's own logger, as before the settings were kept here: operators filter on it.
 log = logging.getLogger("tracker.services.policy")
 
 # The tables whose rows the settings are read from (each has the token's trigger).
@@ -68,12 +69,12 @@ def site_settings(session: Session) -> SiteSettings:
 
 
 def _read(session: Session, token: str) -> SiteSettings:
-    row = session.get(SitePolicyRow, 1)
+    policy_row = session.get(SitePolicyRow, 1)
     calendar = session.get(SiteCalendar, 1)
     return SiteSettings(
         token=token,
-        policy=policy_of(row.values if row else None),
-        hours=_week({row.weekday: row for row in session.exec(select(OpeningHours))}),
+        policy=_policy_of(policy_row.values if policy_row else None),
+        hours=_week({day.weekday: day for day in session.exec(select(OpeningHours))}),
         holiday_country=calendar.holiday_country if calendar else "",
         holiday_subdivision=calendar.holiday_subdivision if calendar else "",
         closures=MappingProxyType({c.day: c.reason for c in session.exec(select(ClosureDay))}),
@@ -94,8 +95,8 @@ def _week(stored: dict[int, OpeningHours]) -> tuple[DayHours | None, ...]:
     return tuple(week)
 
 
-def policy_of(values: dict[str, Any] | None) -> SitePolicy:
-    """The policy from its stored values (the defaults where nothing was changed)."""
+def _policy_of(values: dict[str, Any] | None) -> SitePolicy:
+    # The policy from its stored values (the defaults where nothing was changed).
     if not values:
         return SitePolicy()
     try:
