@@ -7,6 +7,8 @@ accepts every waiting connection in one go, and the other worker idled. The real
 holds each connection is read from /proc.
 """
 
+import os
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +29,7 @@ from tests.deploy.test_topology_smoke import (
 from tests.jobs.processes import run_tracker
 
 BURST = 8
-BURSTS = 10
+BURSTS = 20
 
 
 @pytest.fixture
@@ -76,8 +78,22 @@ def _ask(connection: socket.socket) -> bool:
 
 
 def _burst(port: int, workers: set[int]) -> dict[int, int]:
-    """Open BURST connections at once, ask on each; how many each worker holds."""
-    connections = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(BURST)]
+    """BURST connections waiting when the workers wake; ask on each; how many each holds.
+
+    The workers are paused while the kernel completes the connections into the listening
+    socket's queue, as when they are busy serving and a burst arrives, so the burst is
+    waiting whole when they wake (on an idle machine they would otherwise take the
+    connections one by one as they arrive, whatever the server).
+    """
+    connections: list[socket.socket] = []
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        for _ in range(BURST):
+            connections.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
     try:
         assert all(_ask(c) for c in connections)
         held = dict.fromkeys(workers, 0)
@@ -98,12 +114,13 @@ def test_a_burst_of_new_connections_is_shared_by_both_workers(gunicorn):
         splits.append(_burst(port, workers))
         # The workers see the connections closed before the next burst opens.
         wait_until(lambda: _burst_gone(port), 10, lambda: f"connections left open: {splits}")
-    totals = {pid: sum(split[pid] for split in splits) for pid in workers}
-    # Before EvenServer, one worker took all eight in most bursts (and 27 of 40 in five
-    # bursts at best). Each worker now takes about half of each burst; the bounds leave room
-    # for a loaded machine waking one worker late.
-    assert min(totals.values()) >= BURST * BURSTS * 35 // 100, splits
-    assert all(min(split.values()) > 0 for split in splits), splits
+    # A burst split 4/4, 3/5 or 5/3.
+    even_bursts = sum(1 for split in splits if min(split.values()) >= BURST * 3 // 8)
+    # uvicorn's own server split 4 to 12 bursts of 20 that evenly (one worker took all eight
+    # in 2 to 10 of them). EvenServer split 19 or 20 of 20 evenly, also with three CPU hogs
+    # beside it on two cores; the bound leaves room for a loaded CI machine waking one worker
+    # late now and then.
+    assert even_bursts >= BURSTS * 3 // 4, splits
 
 
 def _burst_gone(port: int) -> bool:
