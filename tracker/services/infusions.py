@@ -3,7 +3,7 @@
 from datetime import date, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -79,6 +79,50 @@ COURSE_FIELDS = (
 )
 LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 
+# The statements every booking sends, built once with their values bound at each call:
+# building a statement anew cost more of the server's CPU than sending it
+# (docs/write-profile.md, round four).
+_COUNTED = (CourseStatus.BOOKED, CourseStatus.GIVEN)
+_ACTIVE_CHAIR = select(Chair).where(Chair.code == bindparam("code"), Chair.active)
+_PATIENT_REGIMENS = select(Regimen).where(Regimen.patient_id == bindparam("patient_id"))
+_BUMP_CHAIR = (
+    update(Chair)
+    .where(Chair.id == bindparam("chair_id"))
+    .values(booking_version=Chair.booking_version + 1)
+)
+_CHAIR_COURSES = select(Infusion).where(
+    Infusion.chair_id == bindparam("chair_id"),
+    Infusion.status.in_(_COUNTED),
+    Infusion.scheduled_on >= bindparam("from_day"),
+    Infusion.scheduled_on <= bindparam("to_day"),
+)
+_PATIENT_COURSE_DAYS = select(Infusion.scheduled_on, Infusion.days).where(
+    Infusion.patient_id == bindparam("patient_id"),
+    Infusion.status.in_(_COUNTED),
+    Infusion.scheduled_on >= bindparam("from_day"),
+    Infusion.scheduled_on < bindparam("before_day"),
+    Infusion.id != bindparam("ignore_id"),
+)
+_COURSE_VIEWS = (
+    select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
+        Infusion.id,
+        Chair.code,
+        Product.code,
+        StaffUser.username,
+        InfusionLot.lot_number,
+        InfusionLot.vials,
+        InfusionLot.size_g,
+        InfusionLot.expires_on,
+    )
+    .select_from(Infusion)
+    .outerjoin(Chair, Chair.id == Infusion.chair_id)
+    .outerjoin(Product, Product.id == Infusion.product_id)
+    .outerjoin(StaffUser, StaffUser.id == Infusion.nurse_id)
+    .outerjoin(InfusionLot, InfusionLot.infusion_id == Infusion.id)
+    .where(Infusion.id.in_(bindparam("ids", expanding=True)))
+    .order_by(InfusionLot.id)
+)
+
 
 def chairs(session: Session) -> list[Chair]:
     """The site's active infusion chairs, by code."""
@@ -89,7 +133,7 @@ def chair_by_code(session: Session, code: str | None) -> Chair | None:
     """The active chair with this code (None for None), or Invalid naming `chair`."""
     if code is None:
         return None
-    chair = session.exec(select(Chair).where(Chair.code == code, Chair.active)).first()
+    chair = session.exec(_ACTIVE_CHAIR, params={"code": code}).first()
     if chair is None:
         raise Invalid(f"unknown chair {code!r}", field="chair")
     return chair
@@ -104,7 +148,7 @@ def get_infusion(session: Session, infusion_id: int) -> Infusion:
 
 
 def _regimen_on(session: Session, patient_id: int, day: date) -> Regimen | None:
-    rows = session.exec(select(Regimen).where(Regimen.patient_id == patient_id)).all()
+    rows = session.exec(_PATIENT_REGIMENS, params={"patient_id": patient_id}).all()
     fact = current_regimen(
         [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in rows],
         day,
@@ -144,18 +188,16 @@ def _claim_chair(
     """Hold the chair for these days and hours, or raise Conflict if someone has it."""
     # Bumping the chair's version takes its row lock (PostgreSQL) or the write lock
     # (SQLite) first, so two bookings of one chair are checked one after the other.
-    session.exec(
-        update(Chair).where(Chair.id == chair.id).values(booking_version=Chair.booking_version + 1)
-    )
+    session.exec(_BUMP_CHAIR, params={"chair_id": chair.id})
     wanted_days = course_days(first_day, days)
     span = chair_span(start, minutes)
     others = session.exec(
-        select(Infusion).where(
-            Infusion.chair_id == chair.id,
-            Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
-            Infusion.scheduled_on >= first_day - timedelta(days=4),
-            Infusion.scheduled_on <= first_day + timedelta(days=days),
-        )
+        _CHAIR_COURSES,
+        params={
+            "chair_id": chair.id,
+            "from_day": first_day - timedelta(days=4),
+            "to_day": first_day + timedelta(days=days),
+        },
     ).all()
     for other in others:
         if other.id == ignore_id or not (course_days(other.scheduled_on, other.days) & wanted_days):
@@ -221,13 +263,13 @@ def _check_one_course_a_day(
     # one patient for one day are checked one after the other.
     # A course lasts at most 5 days, so only courses starting 4 days before can reach it.
     others = session.exec(
-        select(Infusion.scheduled_on, Infusion.days).where(
-            Infusion.patient_id == patient_id,
-            Infusion.status.in_((CourseStatus.BOOKED, CourseStatus.GIVEN)),
-            Infusion.scheduled_on >= first_day - timedelta(days=4),
-            Infusion.scheduled_on < first_day + timedelta(days=days),
-            Infusion.id != (ignore_id or 0),
-        )
+        _PATIENT_COURSE_DAYS,
+        params={
+            "patient_id": patient_id,
+            "from_day": first_day - timedelta(days=4),
+            "before_day": first_day + timedelta(days=days),
+            "ignore_id": ignore_id or 0,
+        },
     ).all()
     try:
         check_one_course_a_day(first_day, days, [(on, n) for on, n in others], field=field)
@@ -708,27 +750,7 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
     # Only the courses' own chairs and products: reading every chair and product of the
     # site as ORM rows cost more than the rest of a booking.
     for course_id, chair, product, nurse, *lot in (
-        session.exec(
-            select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-                Infusion.id,
-                Chair.code,
-                Product.code,
-                StaffUser.username,
-                InfusionLot.lot_number,
-                InfusionLot.vials,
-                InfusionLot.size_g,
-                InfusionLot.expires_on,
-            )
-            .select_from(Infusion)
-            .outerjoin(Chair, Chair.id == Infusion.chair_id)
-            .outerjoin(Product, Product.id == Infusion.product_id)
-            .outerjoin(StaffUser, StaffUser.id == Infusion.nurse_id)
-            .outerjoin(InfusionLot, InfusionLot.infusion_id == Infusion.id)
-            .where(Infusion.id.in_(ids))
-            .order_by(InfusionLot.id)
-        )
-        if ids
-        else ()
+        session.exec(_COURSE_VIEWS, params={"ids": ids}) if ids else ()
     ):
         chair_codes[course_id], product_codes[course_id] = chair, product
         nurse_names[course_id] = nurse

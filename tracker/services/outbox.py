@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, update
+from sqlalchemy import CursorResult, and_, bindparam, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -226,24 +226,31 @@ def enqueue_many(session: Session, messages: Sequence[dict[str, Any]]) -> int:
     return written
 
 
+# Built once, bound at each call: every move of a course sends one (docs/write-profile.md,
+# round four).
+_WITHDRAW_REMINDERS = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.infusion_id == bindparam("course_id"),
+        OutboxMessage.kind == REMINDER,
+        OutboxMessage.status == "pending",
+    )
+    .values(status="withdrawn")
+)
+_WITHDRAW_OTHER_REMINDERS = _WITHDRAW_REMINDERS.where(
+    OutboxMessage.dedup_key != bindparam("keep_key")
+)
+
+
 def withdraw_reminders(session: Session, *, infusion_id: int, keep_key: str | None = None) -> int:
     """Withdraw a course's pending reminders (call after cancelling or moving it); how many.
 
     A reminder already being sent cannot be stopped; one already sent stays sent.
     """
-    conditions = [
-        OutboxMessage.infusion_id == infusion_id,
-        OutboxMessage.kind == REMINDER,
-        OutboxMessage.status == "pending",
-    ]
-    if keep_key is not None:
-        conditions.append(OutboxMessage.dedup_key != keep_key)
-    result = cast(
-        CursorResult[Any],
-        session.execute(  # an UPDATE's result (as above)
-            update(OutboxMessage).where(*conditions).values(status="withdrawn")
-        ),
-    )
+    params: dict[str, Any] = {"course_id": infusion_id, "keep_key": keep_key}
+    statement = _WITHDRAW_REMINDERS if keep_key is None else _WITHDRAW_OTHER_REMINDERS
+    # an UPDATE's result (as above)
+    result = cast(CursorResult[Any], session.execute(statement, params))
     return result.rowcount
 
 

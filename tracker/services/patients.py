@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -278,13 +278,17 @@ def weights(session: Session, *, patient_id: int) -> list[Weight]:
     )
 
 
+# Built once, bound at each call: every booking asks it (docs/write-profile.md, round four).
+_WEIGHTS_UP_TO = (
+    select(Weight)
+    .where(Weight.patient_id == bindparam("patient_id"), Weight.measured_on <= bindparam("day"))
+    .order_by(Weight.id)
+)
+
+
 def weight_on(session: Session, *, patient_id: int, day: date) -> Weight | None:
     """The weight that counts on `day` (the rules' latest_weight), or None."""
-    rows = session.exec(
-        select(Weight)
-        .where(Weight.patient_id == patient_id, Weight.measured_on <= day)
-        .order_by(Weight.id)
-    ).all()
+    rows = session.exec(_WEIGHTS_UP_TO, params={"patient_id": patient_id, "day": day}).all()
     return latest_weight(rows, day, measured_on=lambda w: w.measured_on)
 
 

@@ -5,7 +5,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from tracker.formats.display import date_text
@@ -36,6 +36,9 @@ from tracker.services.policy import load_policy
 from tracker.store.ids import stored_id
 from tracker.store.models import Infusion, Patient, Product, Regimen, Weight
 
+# Built once, bound at each call: every booking asks it (docs/write-profile.md, round four).
+_PRODUCT_BY_CODE = select(Product).where(Product.code == bindparam("code"))
+
 
 def product_by_code(
     session: Session, code: str | None, *, field: str = "product_code"
@@ -43,7 +46,7 @@ def product_by_code(
     """The product with this code (None for None), or Invalid naming the field."""
     if code is None:
         return None
-    product = session.exec(select(Product).where(Product.code == code)).first()
+    product = session.exec(_PRODUCT_BY_CODE, params={"code": code}).first()
     if product is None or not product.active:
         raise Invalid(f"unknown product {code!r}", field=field)
     return product

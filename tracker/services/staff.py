@@ -5,7 +5,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -206,6 +206,20 @@ def _touch(
     set_committed_value(row, field, at)
 
 
+# The login checks every page and API call makes first, built once and bound at each call
+# (docs/write-profile.md, round four).
+_WEB_SESSION_AND_USER = (
+    select(WebSession, StaffUser)
+    .join(StaffUser, StaffUser.id == WebSession.user_id)
+    .where(WebSession.token_hash == bindparam("digest"))
+)
+_API_TOKEN_AND_USER = (
+    select(ApiToken, StaffUser)
+    .join(StaffUser, StaffUser.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
 def resume_web_session(
     session: Session,
     *,
@@ -215,11 +229,7 @@ def resume_web_session(
 ) -> tuple[WebSession, StaffUser] | None:
     """The live session and its user for a cookie token, touching its last-seen time."""
     # The session and its user in one statement: every page asks this first.
-    found = session.exec(
-        select(WebSession, StaffUser)
-        .join(StaffUser, StaffUser.id == WebSession.user_id)
-        .where(WebSession.token_hash == token_digest(token))
-    ).first()
+    found = session.exec(_WEB_SESSION_AND_USER, params={"digest": token_digest(token)}).first()
     now = utcnow()
     if found is None:
         return None
@@ -272,11 +282,7 @@ def api_token_login(
 ) -> tuple[ApiToken, StaffUser] | None:
     """The live bearer token and the active user behind it, else None."""
     # The token and its user in one statement: every API call asks this first.
-    found = session.exec(
-        select(ApiToken, StaffUser)
-        .join(StaffUser, StaffUser.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_digest(token))
-    ).first()
+    found = session.exec(_API_TOKEN_AND_USER, params={"digest": token_digest(token)}).first()
     now = utcnow()
     if found is None:
         return None
