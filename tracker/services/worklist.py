@@ -3,12 +3,15 @@
 import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
-    SQLColumnExpression,
+    Date,
+    Integer,
     and_,
+    bindparam,
     case,
     event,
     false,
@@ -35,11 +38,28 @@ BITE_DAYS: dict[str, Any] = {
 }
 
 
-def flag_conditions(day: date, *, only_active: bool = True) -> dict[str, ColumnElement[bool]]:
+# The worklist's statements are built once, with the day, the page's bounds and its
+# patients bound at each call: building and keying them anew for every request took a fifth
+# of the workers' CPU with eight clients on the worklist (docs/write-profile.md, round four).
+_DAY = bindparam("day", type_=Date)
+_WEEK_END = bindparam("week_end", type_=Date)  # the day + 6: the booked-this-week tab's last day
+_LIMIT = bindparam("limit", type_=Integer)
+_OFFSET = bindparam("offset", type_=Integer)
+_FIRST = bindparam("first", type_=Integer)  # limit + offset
+
+
+def _bound(on: date) -> dict[str, date]:
+    return {"day": on, "week_end": on + timedelta(days=6)}
+
+
+def flag_conditions(
+    day: date | ColumnElement[date], *, only_active: bool = True
+) -> dict[str, ColumnElement[bool]]:
     """Each flag as a SQL condition on the stored state for `day` (the one definition).
 
     Every flag is off for a patient who is not active; `only_active=False` leaves that test
-    out, for a query that keeps to active patients already.
+    out, for a query that keeps to active patients already. `day` is a date, or the
+    worklist's bound day.
     """
     s = PatientState
     active = (s.status == PatientStatus.ACTIVE,) if only_active else ()
@@ -73,9 +93,15 @@ def _has_action(only_active: bool = True) -> ColumnElement[bool]:
     return and_(*active, PatientState.recommendation_action.is_not(None))
 
 
-def view_conditions(day: date, *, only_active: bool = True) -> dict[str, Any]:
+def view_conditions(
+    day: date | ColumnElement[date],
+    *,
+    only_active: bool = True,
+    week_end: date | ColumnElement[date] | None = None,
+) -> dict[str, Any]:
     """The worklist's tabs as SQL conditions: every flag, plus bookings and actions (all of
-    them only for active patients; `only_active` as for flag_conditions)."""
+    them only for active patients; `only_active` as for flag_conditions; `week_end`, given
+    with a bound day, the last day of the booked-this-week tab)."""
     s = PatientState
     active = (s.status == PatientStatus.ACTIVE,) if only_active else ()
     flags = flag_conditions(day, only_active=only_active)
@@ -84,7 +110,9 @@ def view_conditions(day: date, *, only_active: bool = True) -> dict[str, Any]:
         WorklistTab.ALL: or_(has_action, *flags.values()),
         **flags,
         WorklistTab.BOOKED_THIS_WEEK: and_(
-            *active, s.next_booking_on >= day, s.next_booking_on <= day + timedelta(days=6)
+            *active,
+            s.next_booking_on >= day,
+            s.next_booking_on <= (day + timedelta(days=6) if week_end is None else week_end),
         ),
         WorklistTab.TAPER_CANDIDATES: and_(
             has_action,
@@ -132,15 +160,16 @@ def _kept_counts(session: Session, on: date) -> dict[str, int]:
     return counts
 
 
+# Every tab is of active patients only: that test is made once, not once per tab.
+_VIEWS = view_conditions(_DAY, only_active=False, week_end=_WEEK_END)
+_COUNT_VIEWS = select(
+    *[func.count().filter(cond).label(name) for name, cond in _VIEWS.items()]
+).where(PatientState.status == PatientStatus.ACTIVE)
+
+
 def _count_views(session: Session, on: date) -> dict[str, int]:
-    # Every tab is of active patients only: that test is made once, not once per tab.
-    views = view_conditions(on, only_active=False)
-    row: Any = session.exec(  # Any: SQLModel types select(*columns) as one column
-        select(*[func.count().filter(cond).label(name) for name, cond in views.items()]).where(
-            PatientState.status == PatientStatus.ACTIVE
-        )
-    ).one()
-    return dict(zip(views, (int(v) for v in row), strict=True))
+    row: Any = session.exec(_COUNT_VIEWS, params=_bound(on)).one()  # Any: as one column
+    return dict(zip(_VIEWS, (int(v) for v in row), strict=True))
 
 
 @event.listens_for(Session, "after_flush")
@@ -162,114 +191,141 @@ def worklist(
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Patients with something to do on day `on`, most urgent first: (total, one page)."""
-    conditions = flag_conditions(on)
-    # Built only when a tab is asked for: each condition is a SQL expression to construct.
-    views = view_conditions(on) if view is not None else {}
-    if flag is not None and flag not in conditions:
+    if flag is not None and flag not in FLAG_CODES:
         raise Invalid(f"flag must be one of {', '.join(FLAG_CODES)}", field="flag")
     if action is not None and action not in ACTIONS:
         raise Invalid(f"action must be one of {', '.join(ACTIONS)}", field="action")
-    if view is not None and view not in views:
-        raise Invalid(f"view must be one of {', '.join(views)}", field="view")
-    has_action = _has_action()
-    tab = None
-    if flag is not None:
-        where, tab = conditions[flag], flag
-    elif action is not None:
-        where = and_(has_action, PatientState.recommendation_action == action)
-    elif view is not None:
-        where, tab = views[view], view
-    else:
-        where, tab = or_(has_action, *conditions.values()), WorklistTab.ALL
+    if view is not None and view not in _VIEWS:
+        raise Invalid(f"view must be one of {', '.join(_VIEWS)}", field="view")
+    listing = _listing(flag, action, view)
+    params: dict[str, Any] = {
+        **_bound(on),
+        "limit": limit,
+        "offset": offset,
+        "first": limit + offset,
+    }
     needle = search_text(query)
-    searching = bool(needle)
-    if searching:
-        where = and_(where, name_condition(session, needle, whole_names=False))
-    urgency = case(
-        (conditions[FlagCode.OVERDUE], 0),
-        (conditions[FlagCode.NEEDS_BOOKING], 1),
-        (conditions[FlagCode.BOOKING_OUTSIDE_WINDOW], 2),
-        (conditions[FlagCode.AUTHORIZATION_MISSING], 2),
-        (conditions[FlagCode.WANING_RESPONSE], 3),
-        (conditions[FlagCode.NO_RESPONSE], 3),
-        (has_action, 4),
-        (conditions[FlagCode.REVIEW_DUE], 5),
-        (conditions[FlagCode.AUTHORIZATION_ENDING], 5),
-        else_=6,
-    )
-    flag_columns = [
-        case((cond, True), else_=false()).label(code) for code, cond in conditions.items()
-    ]
-    if tab is not None and not searching:
-        total = view_counts(session, on=on)[tab]  # the tab's count is the total
+    if needle:
+        # A search's condition holds the words searched: built for each search.
+        where = and_(listing.where, name_condition(session, needle, whole_names=False))
+        matching = select(PatientState.patient_id).where(where)
+        matching = matching.join(Patient, Patient.id == PatientState.patient_id)
+        pages = _pages(matching, listing.order)
+        counted = select(func.count()).select_from(matching.subquery())
+        total = session.exec(counted, params=params).one()
+    elif listing.tab is not None:
+        pages = listing.pages
+        total = view_counts(session, on=on)[listing.tab]  # the tab's count is the total
     else:
-        counted = select(PatientState.patient_id).where(where)
-        if searching:
-            counted = counted.join(Patient, Patient.id == PatientState.patient_id)
-        total = session.exec(select(func.count()).select_from(counted.subquery())).one()
-    # Sort and cut the page on the states alone, then read the page's few patients: joining
-    # every matching state to its patient first cost more than the rest of the query.
-    # By window end (none last), then id: the order of ix_state_window_end on PostgreSQL, so
-    # that the overdue, whose windows ended first, are read off its start.
-    within = (PatientState.window_end.asc().nulls_last(), PatientState.patient_id)
-    bite = BITE_DAYS.get(str(tab)) if tab is not None else None
-    ids = _page_ids(
-        session,
-        select(PatientState.patient_id).where(where),
-        searching,
-        overdue=conditions[FlagCode.OVERDUE],
-        urgency=urgency,
-        within=within,
-        limit=limit,
-        offset=offset,
-        order=None if bite is None else (bite, PatientState.patient_id),
-    )
+        pages = listing.pages
+        total = session.exec(listing.counted, params=params).one()
+    ids = _page_ids(session, pages, params, limit=limit, offset=offset)
     found = (
-        {
-            row[0].patient_id: row
-            for row in session.exec(
-                select(
-                    PatientState,
-                    Patient.mrn,
-                    Patient.given_name,
-                    Patient.family_name,
-                    *flag_columns,
-                )
-                .join(Patient, Patient.id == PatientState.patient_id)
-                .where(PatientState.patient_id.in_(ids))
-            )
-        }
+        {row[0].patient_id: row for row in session.exec(_PAGE_ROWS, params={**params, "ids": ids})}
         if ids
         else {}
     )
-    rows = [found[pid] for pid in ids]
-    return total, [_item(row) for row in rows]
+    return total, [_item(found[pid]) for pid in ids]
+
+
+class _Pages(NamedTuple):
+    """The statements that read a page of patient ids (limit and offset bound)."""
+
+    overdue: SelectOfScalar[int] | None  # the overdue alone (None: a tab with its own order)
+    ranked: SelectOfScalar[int]  # every match, most urgent first, or in the tab's order
+
+
+class _Listing(NamedTuple):
+    """A tab, flag or action of the worklist: its condition and statements, day bound."""
+
+    tab: str | None  # the tab whose count is the total (None: an action's list)
+    where: ColumnElement[bool]
+    order: tuple[Any, ...] | None  # a tab with an order of its own
+    pages: _Pages
+    counted: SelectOfScalar[int]  # how many match (for an action's list)
+
+
+# Each flag on the bound day, the urgency they make, and the flags as columns of a row.
+_FLAGS = flag_conditions(_DAY)
+_HAS_ACTION = _has_action()
+_URGENCY = case(
+    (_FLAGS[FlagCode.OVERDUE], 0),
+    (_FLAGS[FlagCode.NEEDS_BOOKING], 1),
+    (_FLAGS[FlagCode.BOOKING_OUTSIDE_WINDOW], 2),
+    (_FLAGS[FlagCode.AUTHORIZATION_MISSING], 2),
+    (_FLAGS[FlagCode.WANING_RESPONSE], 3),
+    (_FLAGS[FlagCode.NO_RESPONSE], 3),
+    (_HAS_ACTION, 4),
+    (_FLAGS[FlagCode.REVIEW_DUE], 5),
+    (_FLAGS[FlagCode.AUTHORIZATION_ENDING], 5),
+    else_=6,
+)
+# By window end (none last), then id: the order of ix_state_window_end on PostgreSQL, so
+# that the overdue, whose windows ended first, are read off its start.
+_WITHIN = (PatientState.window_end.asc().nulls_last(), PatientState.patient_id)
+# Sort and cut the page on the states alone, then read the page's few patients: joining
+# every matching state to its patient first cost more than the rest of the query.
+_PAGE_ROWS = (
+    select(
+        PatientState,
+        Patient.mrn,
+        Patient.given_name,
+        Patient.family_name,
+        *[case((cond, True), else_=false()).label(code) for code, cond in _FLAGS.items()],
+    )
+    .join(Patient, Patient.id == PatientState.patient_id)
+    .where(PatientState.patient_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+@lru_cache(maxsize=64)
+def _listing(flag: str | None, action: str | None, view: str | None) -> _Listing:
+    # Called with a known flag, action or view only (a few dozen in all).
+    tab: str | None
+    order = None
+    if flag is not None:
+        where, tab = _FLAGS[flag], flag
+    elif action is not None:
+        where, tab = and_(_HAS_ACTION, PatientState.recommendation_action == action), None
+    elif view is not None:
+        where, tab = _VIEWS_OF_ACTIVE[view], view
+    else:
+        where, tab = or_(_HAS_ACTION, *_FLAGS.values()), WorklistTab.ALL
+    bite = BITE_DAYS.get(str(tab)) if tab is not None else None
+    if bite is not None:
+        order = (bite, PatientState.patient_id)
+    matching = select(PatientState.patient_id).where(where)
+    return _Listing(
+        tab=tab,
+        where=where,
+        order=order,
+        pages=_pages(matching, order),
+        counted=select(func.count()).select_from(matching.subquery()),
+    )
+
+
+_VIEWS_OF_ACTIVE = view_conditions(_DAY, week_end=_WEEK_END)
+
+
+def _pages(matching: SelectOfScalar[int], order: tuple[Any, ...] | None) -> _Pages:
+    if order is not None:
+        return _Pages(None, matching.order_by(*order).limit(_LIMIT).offset(_OFFSET))
+    return _Pages(
+        matching.where(_FLAGS[FlagCode.OVERDUE]).order_by(*_WITHIN).limit(_FIRST),
+        matching.order_by(_URGENCY, *_WITHIN).limit(_LIMIT).offset(_OFFSET),
+    )
 
 
 def _page_ids(
-    session: Session,
-    matching: SelectOfScalar[int],
-    searching: bool,
-    *,
-    overdue: ColumnElement[bool],
-    urgency: ColumnElement[int],
-    within: tuple[SQLColumnExpression[Any], ...],
-    limit: int,
-    offset: int,
-    order: tuple[Any, ...] | None = None,
+    session: Session, pages: _Pages, params: dict[str, Any], *, limit: int, offset: int
 ) -> list[int]:
-    if searching:
-        matching = matching.join(Patient, Patient.id == PatientState.patient_id)
-    if order is not None:  # a tab with an order of its own
-        return list(session.exec(matching.order_by(*order).limit(limit).offset(offset)).all())
-    # Overdue comes first (urgency 0), and the overdue are few and indexed: when they fill
-    # the page it is read from them alone, without ranking every other match.
-    first = list(
-        session.exec(matching.where(overdue).order_by(*within).limit(limit + offset)).all()
-    )
-    if len(first) == limit + offset:
-        return first[offset:]
-    return list(session.exec(matching.order_by(urgency, *within).limit(limit).offset(offset)).all())
+    if pages.overdue is not None:
+        # Overdue comes first (urgency 0), and the overdue are few and indexed: when they
+        # fill the page it is read from them alone, without ranking every other match.
+        first = list(session.exec(pages.overdue, params=params).all())
+        if len(first) == limit + offset:
+            return first[offset:]
+    return list(session.exec(pages.ranked, params=params).all())
 
 
 def _item(row: Sequence[Any]) -> dict[str, Any]:
@@ -304,8 +360,11 @@ def _item(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+_FAILED_EMAILS = (
+    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
+)
+
+
 def failed_email_count(session: Session) -> int:
     """How many e-mails the outbox gave up on."""
-    return session.exec(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
-    ).one()
+    return session.exec(_FAILED_EMAILS).one()
