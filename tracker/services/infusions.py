@@ -44,6 +44,7 @@ from tracker.services.patients import get_patient, lock_patient, weight_on
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
+from tracker.services.site_settings import site_settings
 from tracker.services.visits import check_site, claim_nurse, nurse_by_username
 from tracker.store.ids import stored_id
 from tracker.store.models import (
@@ -84,7 +85,12 @@ LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 # (docs/write-profile.md, round four).
 _COUNTED = (CourseStatus.BOOKED, CourseStatus.GIVEN)
 _ACTIVE_CHAIR = select(Chair).where(Chair.code == bindparam("code"), Chair.active)
-_PATIENT_REGIMENS = select(Regimen).where(Regimen.patient_id == bindparam("patient_id"))
+# With their products, which the booking then finds loaded (session.get sends nothing).
+_PATIENT_REGIMENS = (
+    select(Regimen, Product)
+    .outerjoin(Product, Product.id == Regimen.product_id)
+    .where(Regimen.patient_id == bindparam("patient_id"))
+)
 _BUMP_CHAIR = (
     update(Chair)
     .where(Chair.id == bindparam("chair_id"))
@@ -148,7 +154,10 @@ def get_infusion(session: Session, infusion_id: int) -> Infusion:
 
 
 def _regimen_on(session: Session, patient_id: int, day: date) -> Regimen | None:
-    rows = session.exec(_PATIENT_REGIMENS, params={"patient_id": patient_id}).all()
+    rows = [
+        regimen
+        for regimen, _product in session.exec(_PATIENT_REGIMENS, params={"patient_id": patient_id})
+    ]
     fact = current_regimen(
         [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in rows],
         day,
@@ -309,7 +318,9 @@ def book_infusion(
     _check_one_course_a_day(
         session, patient_id=patient_id, first_day=data.scheduled_on, days=data.days
     )
-    policy = load_policy(session)
+    # Read once for the booking: the policy, and the hours the course must fit in.
+    settings = site_settings(session)
+    policy = settings.policy
     regimen = _regimen_on(session, patient_id, data.scheduled_on)
     product = product_by_code(session, data.product_code) or (
         session.get(Product, regimen.product_id) if regimen and regimen.product_id else None
@@ -334,6 +345,7 @@ def book_infusion(
             days=data.days,
             start=data.start_time,
             minutes=minutes,
+            settings=settings,
         )
     if chair is not None:
         _claim_chair(
@@ -594,7 +606,8 @@ def reschedule_infusion(
         days=infusion.days,
         ignore_id=infusion.id,
     )
-    policy = load_policy(session)
+    settings = site_settings(session)
+    policy = settings.policy
     # A visit keeps its nurse unless another is named; either is checked at the new time.
     nurse: StaffUser | None = None
     if infusion.site == CareSite.HOME_NURSE:
@@ -610,6 +623,7 @@ def reschedule_infusion(
             days=infusion.days,
             start=data.start_time,
             minutes=infusion.chair_minutes or 0,
+            settings=settings,
         )
     if nurse is not None:
         claim_nurse(

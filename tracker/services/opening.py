@@ -20,7 +20,7 @@ from tracker.rules.opening import (
 from tracker.services import audit
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
-from tracker.services.site_settings import site_settings
+from tracker.services.site_settings import SiteSettings, site_settings
 from tracker.store.models import ClosureDay, OpeningHours, SiteCalendar
 from tracker.store.types import utcnow
 
@@ -65,9 +65,12 @@ def public_holidays(country: str, subdivision: str, *, first: date, last: date) 
     return {day: name for day, name in sorted(found.items()) if first <= day <= last}
 
 
-def opening_calendar(session: Session, *, first: date, last: date) -> OpeningCalendar:
-    """Hours, closures and holidays as the rule takes them, for the days `first` to `last`."""
-    settings = site_settings(session)
+def opening_calendar(
+    session: Session, *, first: date, last: date, settings: SiteSettings | None = None
+) -> OpeningCalendar:
+    """Hours, closures and holidays as the rule takes them, for the days `first` to `last`
+    (from `settings` when the caller has read them in this transaction already)."""
+    settings = settings or site_settings(session)
     return OpeningCalendar(
         hours=settings.hours,
         closures={day: why for day, why in settings.closures.items() if first <= day <= last},
@@ -78,11 +81,21 @@ def opening_calendar(session: Session, *, first: date, last: date) -> OpeningCal
 
 
 def check_course_open(
-    session: Session, *, first_day: date, days: int, start: time | None, minutes: int
+    session: Session,
+    *,
+    first_day: date,
+    days: int,
+    start: time | None,
+    minutes: int,
+    settings: SiteSettings | None = None,
 ) -> None:
-    """Raise Invalid naming the field unless the suite is open for the whole course."""
+    """Raise Invalid naming the field unless the suite is open for the whole course
+    (`settings`: as opening_calendar's)."""
     calendar = opening_calendar(
-        session, first=first_day, last=first_day + timedelta(days=max(days, 1) - 1)
+        session,
+        first=first_day,
+        last=first_day + timedelta(days=max(days, 1) - 1),
+        settings=settings,
     )
     problem = course_opening_problem(
         calendar, first_day=first_day, days=days, start=start, minutes=minutes
