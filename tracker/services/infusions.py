@@ -85,7 +85,7 @@ LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 # (docs/write-profile.md, round four).
 _COUNTED = (CourseStatus.BOOKED, CourseStatus.GIVEN)
 _ACTIVE_CHAIR = select(Chair).where(Chair.code == bindparam("code"), Chair.active)
-# With their products, which the booking then finds loaded (session.get sends nothing).
+# With their products: a booking names the regimen's product unless it names another.
 _PATIENT_REGIMENS = (
     select(Regimen, Product)
     .outerjoin(Product, Product.id == Regimen.product_id)
@@ -153,16 +153,16 @@ def get_infusion(session: Session, infusion_id: int) -> Infusion:
     return infusion
 
 
-def _regimen_on(session: Session, patient_id: int, day: date) -> Regimen | None:
-    rows = [
-        regimen
-        for regimen, _product in session.exec(_PATIENT_REGIMENS, params={"patient_id": patient_id})
-    ]
+def _regimen_on(
+    session: Session, patient_id: int, day: date
+) -> tuple[Regimen | None, Product | None]:
+    """The regimen in force on `day` and its product (either None)."""
+    rows = session.exec(_PATIENT_REGIMENS, params={"patient_id": patient_id}).all()
     fact = current_regimen(
-        [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r in rows],
+        [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r, _ in rows],
         day,
     )
-    return next((r for r in rows if fact and r.id == fact.id), None)
+    return next(((r, p) for r, p in rows if fact and r.id == fact.id), (None, None))
 
 
 def estimate_chair_minutes(
@@ -321,10 +321,8 @@ def book_infusion(
     # Read once for the booking: the policy, and the hours the course must fit in.
     settings = site_settings(session)
     policy = settings.policy
-    regimen = _regimen_on(session, patient_id, data.scheduled_on)
-    product = product_by_code(session, data.product_code) or (
-        session.get(Product, regimen.product_id) if regimen and regimen.product_id else None
-    )
+    regimen, regimen_product = _regimen_on(session, patient_id, data.scheduled_on)
+    product = product_by_code(session, data.product_code) or regimen_product
     dose_g = data.dose_g if data.dose_g is not None else (regimen.dose_g if regimen else None)
     chair = chair_by_code(session, data.chair)
     nurse = nurse_by_username(session, data.nurse)
