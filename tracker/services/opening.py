@@ -70,7 +70,8 @@ def opening_calendar(
 ) -> OpeningCalendar:
     """Hours, closures and holidays as the rule takes them, for the days `first` to `last`
     (from `settings` when the caller has read them in this transaction already)."""
-    settings = settings or site_settings(session)
+    if settings is None:
+        settings = site_settings(session)
     return OpeningCalendar(
         hours=settings.hours,
         closures={day: why for day, why in settings.closures.items() if first <= day <= last},

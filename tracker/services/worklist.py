@@ -245,8 +245,10 @@ class _Listing(NamedTuple):
     counted: SelectOfScalar[int]  # how many match (for an action's list)
 
 
-# Each flag on the bound day, the urgency they make, and the flags as columns of a row.
+# Each flag and tab on the bound day, the urgency they make, and the flags as columns of a
+# row.
 _FLAGS = flag_conditions(_DAY)
+_VIEWS_OF_ACTIVE = view_conditions(_DAY, week_end=_WEEK_END)
 _HAS_ACTION = _has_action()
 _URGENCY = case(
     (_FLAGS[FlagCode.OVERDUE], 0),
@@ -302,9 +304,6 @@ def _listing(flag: str | None, action: str | None, view: str | None) -> _Listing
         pages=_pages(matching, order),
         counted=select(func.count()).select_from(matching.subquery()),
     )
-
-
-_VIEWS_OF_ACTIVE = view_conditions(_DAY, week_end=_WEEK_END)
 
 
 def _pages(matching: SelectOfScalar[int], order: tuple[Any, ...] | None) -> _Pages:
