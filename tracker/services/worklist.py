@@ -42,14 +42,18 @@ BITE_DAYS: dict[str, Any] = {
 # patients bound at each call: building and keying them anew for every request took a fifth
 # of the workers' CPU with eight clients on the worklist (docs/write-profile.md, round four).
 _DAY = bindparam("day", type_=Date)
-_WEEK_END = bindparam("week_end", type_=Date)  # the day + 6: the booked-this-week tab's last day
+_WEEK_END = bindparam("week_end", type_=Date)  # the booked-this-week tab's last day
 _LIMIT = bindparam("limit", type_=Integer)
 _OFFSET = bindparam("offset", type_=Integer)
 _FIRST = bindparam("first", type_=Integer)  # limit + offset
 
 
+# The booked-this-week tab: the day and the six after it.
+_WEEK_AFTER = timedelta(days=6)
+
+
 def _bound(on: date) -> dict[str, date]:
-    return {"day": on, "week_end": on + timedelta(days=6)}
+    return {"day": on, "week_end": on + _WEEK_AFTER}
 
 
 def flag_conditions(
@@ -112,7 +116,7 @@ def view_conditions(
         WorklistTab.BOOKED_THIS_WEEK: and_(
             *active,
             s.next_booking_on >= day,
-            s.next_booking_on <= (day + timedelta(days=6) if week_end is None else week_end),
+            s.next_booking_on <= (day + _WEEK_AFTER if week_end is None else week_end),
         ),
         WorklistTab.TAPER_CANDIDATES: and_(
             has_action,
