@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tracker.cli.console import console, day_or_today, fail
+from tracker.cli.console import console, day_or_today, fail, rich_console
 from tracker.settings import get_settings
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def demo(
             console.print("demo cohort already loaded")
         else:
             try:
-                with Progress(console=console, transient=True) as progress:
+                with Progress(console=rich_console(), transient=True) as progress:
                     task = progress.add_task("demo cohort", total=patients)
                     summary = load_demo(
                         session,
