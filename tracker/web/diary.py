@@ -16,7 +16,7 @@ import secrets
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from tracker.rules.vocabulary import MeasureCode, Timing
@@ -25,11 +25,12 @@ from tracker.services.errors import Invalid, NotFound, ServiceError
 from tracker.services.products import product_choices
 from tracker.store.types import utcnow
 from tracker.web.deps import DbSession, Today, client_ip, writes_on_get
+from tracker.web.routing import Router
 from tracker.web.security import from_this_site
 from tracker.web.self_course_entry import form_day, self_course_entry
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 DIARY_CSRF_COOKIE = "tracker_diary_csrf"
 _HEADERS = {

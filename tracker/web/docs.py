@@ -7,15 +7,16 @@ landmarks as every other page, no JavaScript), built from the schema by
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from tracker.web.api_reference import Reference, build_reference
 from tracker.web.deps import AnyUser
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def openapi_of(app: FastAPI) -> dict[str, Any]:

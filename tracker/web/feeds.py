@@ -9,13 +9,14 @@ a place; chair feeds (for staff) add the patient's initials and MRN; a nurse's f
 each home visit's window, address and the patient's initials (no name, no MRN).
 """
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from tracker.services import calendar_feeds
 from tracker.web.deps import DbSession, Today, client_ip, writes_on_get
+from tracker.web.routing import Router
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 # Routes that authenticate by the token in their path instead of a login (for the
 # route-by-role and login tests).

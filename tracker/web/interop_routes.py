@@ -7,8 +7,6 @@
   /calendar/chair/{token}.ics (tracker.web.feeds).
 """
 
-from fastapi import APIRouter
-
 from tracker.web import diary, feeds
 from tracker.web.api import interop as api_interop
 from tracker.web.pages import (
@@ -18,8 +16,9 @@ from tracker.web.pages import (
     recall,
     review_report,
 )
+from tracker.web.routing import Router
 
-router = APIRouter()
+router = Router()
 router.include_router(api_interop.router)
 router.include_router(caseload_import.router)
 router.include_router(recall.router)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from tracker.schemas.common import Day
 from tracker.schemas.staff import (
@@ -28,8 +28,9 @@ from tracker.web.deps import (
     writes_on_get,
 )
 from tracker.web.openapi_answers import also_answers
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = Router(prefix="/api/v1/admin", tags=["admin"])
 
 
 def _user_read(user: StaffUser, live_sessions: int = 0) -> StaffUserRead:

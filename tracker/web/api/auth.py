@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -10,8 +10,9 @@ from tracker.services import staff
 from tracker.services.login_throttle import LoginThrottled
 from tracker.web.deps import DbSession, client_ip
 from tracker.web.openapi_answers import also_answers
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = Router(prefix="/api/v1/auth", tags=["auth"])
 
 
 class TokenAnswer(BaseModel):

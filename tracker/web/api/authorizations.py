@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from tracker.schemas.authorizations import (
     AuthorizationCreate,
@@ -14,8 +14,9 @@ from tracker.services import audit
 from tracker.services import authorizations as authorization_service
 from tracker.services import patients as patient_service
 from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1", tags=["authorizations"])
+router = Router(prefix="/api/v1", tags=["authorizations"])
 
 
 @router.post(

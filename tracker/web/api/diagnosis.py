@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from tracker.schemas.common import Day
 from tracker.schemas.diagnosis import DiagnosisCreate, DiagnosisRead
@@ -11,8 +11,9 @@ from tracker.services import diagnosis as diagnosis_service
 from tracker.services import patients as patient_service
 from tracker.services.errors import NotFound
 from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1/patients", tags=["diagnosis"])
+router = Router(prefix="/api/v1/patients", tags=["diagnosis"])
 
 
 @router.post("/{patient_id}/diagnosis", status_code=201, response_model=DiagnosisRead)

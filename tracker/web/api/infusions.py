@@ -1,6 +1,6 @@
 """Chairs and infusion courses: booking, recording as given, rescheduling, cancelling."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from tracker.rules.vocabulary import CourseStatus
 from tracker.schemas.treatment import (
@@ -26,8 +26,9 @@ from tracker.web.deps import (
     writes_on_get,
 )
 from tracker.web.openapi_answers import also_answers
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1", tags=["infusions"])
+router = Router(prefix="/api/v1", tags=["infusions"])
 
 InfusionId = IdPath
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from tracker.interop.fhir.export import patient_bundle
@@ -10,8 +10,9 @@ from tracker.schemas.recall import RecallRead
 from tracker.services import audit, recall
 from tracker.services import patients as patient_service
 from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1", tags=["interoperability"])
+router = Router(prefix="/api/v1", tags=["interoperability"])
 
 FHIR_JSON = "application/fhir+json"
 CSV = "text/csv"

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from tracker.rules.opening import WEEKDAY_NAMES
 from tracker.schemas.common import Day
@@ -17,8 +17,9 @@ from tracker.services import opening
 from tracker.services.errors import Invalid
 from tracker.web.deps import ApiAdmin, ApiUser, DbSession, IdPath, Today, actor
 from tracker.web.openapi_answers import also_answers
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1", tags=["opening hours"])
+router = Router(prefix="/api/v1", tags=["opening hours"])
 
 # The longest span of closures one request may list (public holidays are computed per year).
 MAX_CLOSURE_SPAN_DAYS = 3 * 366

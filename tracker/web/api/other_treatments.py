@@ -1,6 +1,6 @@
 """Other treatments of MMN besides IVIG: recording, stopping, listing a patient's."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from tracker.schemas.other_treatments import (
     OtherTreatmentCreate,
@@ -11,8 +11,9 @@ from tracker.services import audit
 from tracker.services import other_treatments as treatment_service
 from tracker.services import patients as patient_service
 from tracker.web.deps import ApiPharmacist, ApiUser, DbSession, IdPath, Today, actor, writes_on_get
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1", tags=["other treatments"])
+router = Router(prefix="/api/v1", tags=["other treatments"])
 
 
 @router.post(

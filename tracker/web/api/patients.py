@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from tracker.schemas.common import Day
 from tracker.schemas.evaluation import ScheduleRead
@@ -40,8 +40,9 @@ from tracker.web.deps import (
     writes_on_get,
 )
 from tracker.web.openapi_answers import also_answers
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+router = Router(prefix="/api/v1/patients", tags=["patients"])
 
 
 @router.post("", status_code=201, response_model=PatientCreated, responses=also_answers(409))

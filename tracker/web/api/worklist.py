@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import Body, Query, Request
 
 from tracker.rules.vocabulary import Action, FlagCode, codes
 from tracker.schemas.common import Day
@@ -11,8 +11,9 @@ from tracker.schemas.policy import POLICY_CHANGE_SCHEMA, PolicyChanged, PolicyRe
 from tracker.services import policy as policy_service
 from tracker.services import worklist as worklist_service
 from tracker.web.deps import ApiAdmin, ApiUser, DbSession, Today, actor
+from tracker.web.routing import Router
 
-router = APIRouter(prefix="/api/v1", tags=["worklist"])
+router = Router(prefix="/api/v1", tags=["worklist"])
 
 # The codes the service takes (any other is a 422 naming the parameter), declared.
 FLAGS = {"enum": list(codes(FlagCode))}

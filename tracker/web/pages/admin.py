@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from tracker.schemas.common import Day
@@ -16,9 +16,10 @@ from tracker.store.models import ROLES
 from tracker.store.types import utcnow
 from tracker.web.deps import MAX_ROW_ID, DbSession, IdPath, PageAdmin, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = Router(prefix="/admin", include_in_schema=False)
 
 USER_FIELDS = ["username", "full_name", "email", "role"]
 TOKEN_FIELDS = ["user_id", "name", "days"]

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.rules.opening import WEEKDAY_NAMES
@@ -12,9 +12,10 @@ from tracker.services import chair_admin, opening
 from tracker.services.errors import ServiceError
 from tracker.web.deps import DbSession, IdPath, PageAdmin, Today, actor
 from tracker.web.forms import FormResult, VerifiedForm, form_values, parse, service_error
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(prefix="/admin/chairs", include_in_schema=False)
+router = Router(prefix="/admin/chairs", include_in_schema=False)
 
 CHAIR_FIELDS = ["code", "name"]
 CLOSURE_FIELDS = ["day", "reason"]

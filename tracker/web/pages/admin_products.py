@@ -3,16 +3,17 @@ nurse's form reads to pick the product (set, changed or cleared here, audited)."
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.services import products
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.deps import MAX_ROW_ID, DbSession, IdPath, PageAdmin, actor
 from tracker.web.forms import VerifiedForm, form_values, service_error
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(prefix="/admin/products", include_in_schema=False)
+router = Router(prefix="/admin/products", include_in_schema=False)
 
 
 def _key(product_id: int) -> str:

@@ -4,7 +4,7 @@ import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.services import staff, staff_admin
@@ -13,10 +13,11 @@ from tracker.services.login_throttle import LoginThrottled
 from tracker.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from tracker.web.deps import DbSession, PageLogin, client_ip, session_cookie_name
 from tracker.web.forms import VerifiedForm, service_error
+from tracker.web.routing import Router
 from tracker.web.security import from_this_site
 from tracker.web.templating import render
 
-router = APIRouter()
+router = Router()
 
 LOGIN_CSRF_COOKIE = "tracker_login_csrf"
 

@@ -3,7 +3,7 @@ pharmacist's forms), and the printable renewal packet of one."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.rules.authorizations import funding_bar
@@ -25,9 +25,10 @@ from tracker.web.deps import (
 )
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.labels import STATUS_LABELS, TIMING_LABELS
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 FIELDS = ["payer", "reference", "starts_on", "ends_on", "approved_g", "approved_courses"]
 # A blank limit on the form means no limit (sent as None, which removes it on a correction).

@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.rules.vocabulary import CourseStatus
@@ -20,9 +20,10 @@ from tracker.services.regimens import regimens
 from tracker.store.models import Product
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 # override_reason: typed when a booking outside or beyond the patient's funding
 # authorisations was refused (the field then appears with the refusal beside it).

@@ -4,16 +4,17 @@ A new feed address is shown once, on the page that answers the form that made it
 SHA-256 is kept, so it can never be shown again, only replaced or revoked.
 """
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from tracker.services import audit, calendar_feeds
 from tracker.services import patients as patient_service
 from tracker.services.errors import NotFound
 from tracker.web.deps import DbSession, IdPath, PageAdmin, PagePharmacist, actor, writes_on_get
 from tracker.web.forms import VerifiedForm
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def feed_address(request: Request, kind: str, token: str) -> str:

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlmodel import Session
 
 from tracker.rules.diagnosis import COUNT_FINDINGS, FINDINGS, Classification
@@ -14,9 +14,10 @@ from tracker.store.models import Patient
 from tracker.store.models.diagnosis import MAX_FINDING_COUNT
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, saved
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 DATE_FIELDS = ["assessed_on", "symptom_onset_on", "diagnosis_on"]
 FORM_FIELDS = [*DATE_FIELDS, *FINDINGS, "notes"]

@@ -4,15 +4,16 @@ A new link is shown once, on the page that answers the form that made it: only i
 is kept. The page lists the notes the patient wrote through the link.
 """
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from tracker.services import audit, diary
 from tracker.services import patients as patient_service
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def diary_address(request: Request, token: str) -> str:

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
@@ -16,9 +16,10 @@ from tracker.services.patients import get_patient
 from tracker.services.products import product_choices
 from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, errors_by_field, service_error
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 LOT_ROWS = 4
 # The scores asked for at each course: (form field, measure, side, timing, label).

@@ -5,7 +5,7 @@ nurse's calendar feed. Pharmacists choose any nurse and book; a nurse reads her 
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.schemas.common import Day
@@ -25,9 +25,10 @@ from tracker.web.deps import (
 )
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.pages.calendar_links import feed_address
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 VISIT_FIELDS = ["patient_id", "nurse", "scheduled_on", "start_time", "visit_address", "week"]
 

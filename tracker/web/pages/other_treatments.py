@@ -1,6 +1,6 @@
 """A patient's other treatments besides IVIG: the list, recording one, setting its last day."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from tracker.schemas.other_treatments import OtherTreatmentCreate, OtherTreatmentStop
@@ -12,9 +12,10 @@ from tracker.store.models import OtherTreatmentKind
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, parse, saved, service_error
 from tracker.web.labels import OTHER_TREATMENT_LABELS
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 FIELDS = ["kind", "description", "started_on", "stopped_on", "notes"]
 

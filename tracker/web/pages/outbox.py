@@ -3,16 +3,17 @@
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.jobs.sweep import JOB_NAME as SWEEP_RUN_NAME
 from tracker.services import job_runs, outbox, staff
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, client_ip
 from tracker.web.forms import VerifiedForm
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 TAB_LABELS = {"pending": "Pending", "sent": "Sent", "failed": "Failed", "withdrawn": "Withdrawn"}
 KIND_LABELS = {

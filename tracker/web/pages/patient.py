@@ -4,7 +4,7 @@ import math
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from tracker.rules import MEASURES, to_kg
@@ -39,10 +39,11 @@ from tracker.web.labels import (
 )
 from tracker.web.pages.authorizations import funding_rows
 from tracker.web.pages.diagnosis import diagnosis_panel
+from tracker.web.routing import Router
 from tracker.web.templating import render
 from tracker.web.timeline import timeline_svg
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _page(

@@ -1,6 +1,6 @@
 """Creating and editing patients, and writing a new regimen with its dose shown first."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from tracker.rules import (
@@ -23,9 +23,10 @@ from tracker.services.products import product_choices
 from tracker.services.regimens import product_by_code
 from tracker.web.deps import DbSession, IdPath, PagePharmacist, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, in_stored_unit, parse, service_error
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 PATIENT_FIELDS = [
     "mrn",

@@ -3,15 +3,16 @@
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tracker.services import recall
 from tracker.services.errors import ServiceError
 from tracker.web.deps import DbSession, PagePharmacist, actor, writes_on_get
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 Lot = Annotated[str, Query(max_length=60)]
 
 

@@ -2,16 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from tracker.schemas.common import Day
 from tracker.services import audit
 from tracker.services.review_report import PERIOD_DAYS, review_report
 from tracker.web.deps import DbSession, IdPath, PageUser, Today, actor, writes_on_get
 from tracker.web.labels import STATUS_LABELS, TIMING_LABELS
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/patients/{patient_id}/review-report")

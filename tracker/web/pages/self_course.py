@@ -1,7 +1,7 @@
 """A course the patient gave themselves at home (clinical rules 9, site `self`), recorded
 by staff: the patient phoned it in, or brought the used vials' labels to clinic."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from tracker.services import audit, self_courses
@@ -10,10 +10,11 @@ from tracker.services.patients import get_patient
 from tracker.services.products import product_choices
 from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor, writes_on_get
 from tracker.web.forms import VerifiedForm, form_values, service_error
+from tracker.web.routing import Router
 from tracker.web.self_course_entry import self_course_entry
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 FIELDS = ["given_on", "product_code", "lot_number", "vials", "expires_on", "reactions"]
 # The field a refusal names (the course's, as the service has it) -> the box on this form.

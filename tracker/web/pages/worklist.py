@@ -3,16 +3,17 @@
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from tracker.rules.vocabulary import FlagCode, WorklistTab
 from tracker.schemas.common import Day
 from tracker.services import worklist as worklist_service
 from tracker.web.deps import DbSession, PageUser, Today
 from tracker.web.labels import ACTION_LABELS, FLAG_LABELS
+from tracker.web.routing import Router
 from tracker.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 # The tabs in the order staff work through them: (view code, label).
 TABS = (
