@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Annotated, TypeVar
 
@@ -41,23 +42,59 @@ def writes_on_get(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+class _UnitOfWork:
+    """A request's session scope, ended once: by the endpoint's thread when it returns
+    (end_unit_of_work), else by the dependency after it."""
+
+    def __init__(self, scope: AbstractContextManager[Session]) -> None:
+        self.scope = scope
+        self.ended = False
+
+    def end(self, *exc_info: object) -> bool | None:
+        """Commit (or roll back, given an exception) and close, the first time only."""
+        if self.ended:
+            return None
+        self.ended = True
+        return self.scope.__exit__(*exc_info)  # type: ignore[arg-type]
+
+
+# The request's unit of work, seen by the thread its endpoint runs on (the thread pool runs
+# each call in a copy of the request's context).
+_unit_of_work: ContextVar[_UnitOfWork | None] = ContextVar("unit_of_work", default=None)
+
+
+def end_unit_of_work() -> None:
+    """Commit and close the request's session now, on the endpoint's own thread (see
+    tracker.web.routing): the dependency then has nothing left to do."""
+    unit = _unit_of_work.get()
+    if unit is not None:
+        unit.end(None, None, None)
+
+
 async def _db(request: Request) -> AsyncIterator[Session]:
     # Each sync step of a request is a hand-over to the thread pool and back, which costs
     # more CPU than most statements. On PostgreSQL the scope opens nothing until its first
     # statement, so it is made here on the event loop; on SQLite it may wait for the write
-    # lock, so it is made on a thread. The commit (or rollback) always runs on a thread.
+    # lock, so it is made on a thread. The commit is made by the endpoint's own thread when
+    # it returns (end_unit_of_work); only after an error, or for an endpoint that did not
+    # end it, is it made here, on a thread.
     scope = _scope(request)
     if request.app.state.engine.dialect.name == "postgresql":
         session = scope.__enter__()
     else:
         session = await run_in_threadpool(scope.__enter__)
+    unit = _UnitOfWork(scope)
+    _unit_of_work.set(unit)  # in this request's own context (its task's)
     try:
         yield session
     except BaseException as exc:
-        if not await run_in_threadpool(scope.__exit__, type(exc), exc, exc.__traceback__):
+        # Ended already: the endpoint's thread committed (and its commit failed, or the
+        # error came after it, in the answer's validation).
+        if unit.ended or not await run_in_threadpool(unit.end, type(exc), exc, exc.__traceback__):
             raise
     else:
-        await run_in_threadpool(scope.__exit__, None, None, None)
+        if not unit.ended:
+            await run_in_threadpool(unit.end, None, None, None)
 
 
 def _scope(request: Request) -> AbstractContextManager[Session]:
