@@ -20,11 +20,11 @@ class Router(APIRouter):
     """An APIRouter that refuses at once a path beginning with none of its routes' fixed
     starts (each route's path up to its first parameter).
 
-    The app tries its routers in turn, and FastAPI tries every route of a router it passes
-    over: a write to the API went through the pages' 150 routes twice (finding its router,
-    then its route), about 5% of a worker's CPU with eight clients writing. A route's
-    pattern can only match a path that begins with its fixed start, so the answer is the
-    same, got by one `str.startswith`.
+    The app tries its routers in turn, and FastAPI tries every route of each router it
+    passes over: a write to the API was matched against every page's route first, 165 to
+    235 us of a worker's CPU (docs/write-profile.md, round five). A route's pattern can only
+    match a path that begins with its fixed start, so the answer is the same, got by one
+    `str.startswith` per router.
     """
 
     _starts: tuple[str, ...] = ("",)
