@@ -2,7 +2,8 @@
 
 import re
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Match
 
 from tracker.web.app import create_app
@@ -40,40 +41,86 @@ def test_every_route_of_the_app_passes_its_own_routers_refusal():
     assert checked > 100  # the pages and the API, every one of them (145 today)
 
 
+def _items_router() -> Router:
+    router = Router(prefix="/items")
+
+    @router.get("/{item_id}")
+    def item(item_id: int) -> dict:
+        return {"item": item_id}
+
+    return router
+
+
+def _served(app: FastAPI, path: str) -> int:
+    with TestClient(app) as client:
+        return client.get(path).status_code
+
+
 def test_a_path_no_route_can_take_is_refused_without_trying_the_routes(monkeypatch):
-    router = Router(prefix="/api/v1/patients")
-
-    @router.get("/{patient_id}")
-    def one(patient_id: int) -> None: ...
-
-    @router.get("/login-help")
-    def other() -> None: ...
-
-    assert set(router.fixed_starts()) == {"/api/v1/patients/", "/api/v1/patients/login-help"}
+    app = FastAPI()
+    app.include_router(_items_router())
+    (included,) = [r for r in app.router.routes if getattr(r, "original_router", None)]
     tried: list[str] = []
-    monkeypatch.setattr(
-        APIRouter, "matches", lambda self, scope: tried.append(scope["path"]) or (Match.FULL, {})
-    )
-    assert router.matches(_scope("/patients/7")) == (Match.NONE, {})
-    assert router.matches(_scope("/api/v1/patient")) == (Match.NONE, {})
+    real = APIRouter.matches
+
+    def counted(self, scope):
+        tried.append(scope["path"])
+        return real(self, scope)
+
+    monkeypatch.setattr(APIRouter, "matches", counted)
+    assert included.matches(_scope("/patients/7"))[0] == Match.NONE
+    assert included.matches(_scope("/item/7"))[0] == Match.NONE
     assert tried == []
     # A path that may match goes to FastAPI's own matching.
-    assert router.matches(_scope("/api/v1/patients/7"))[0] == Match.FULL
-    assert tried == ["/api/v1/patients/7"]
+    assert included.matches(_scope("/items/7"))[0] == Match.FULL
+    assert tried == ["/items/7"]
+
+
+def test_routers_included_under_a_prefix_still_serve_their_paths():
+    # The prefix of the inclusion, and that of a router included in another, come before
+    # the routes' own paths: a refusal that forgot them would answer 404 here.
+    app = FastAPI()
+    app.include_router(_items_router(), prefix="/v2")
+    outer = Router(prefix="/p")
+    outer.include_router(_items_router())
+    app.include_router(outer)
+    nested = Router()
+    nested.include_router(_items_router(), prefix="/c")
+    app.include_router(nested)
+    with_parameter = Router()
+    with_parameter.include_router(_items_router(), prefix="/sites/{site}")
+    app.include_router(with_parameter)
+    for path in ("/v2/items/3", "/p/items/3", "/c/items/3", "/sites/x/items/3"):
+        assert _served(app, path) == 200, path
+    assert _served(app, "/items/3") == 404  # no inclusion serves it without its prefix
 
 
 def test_a_route_added_later_is_let_through():
-    router = Router()
+    app = FastAPI()
+    inner = Router()
+    outer = Router()
 
-    @router.get("/outbox")
-    def outbox() -> None: ...
+    @inner.get("/items/{item_id}")
+    def item(item_id: int) -> dict:
+        return {"item": item_id}
 
-    assert router.fixed_starts() == ("/outbox",)
+    outer.include_router(inner)
+    app.include_router(outer)
+    assert _served(app, "/items/1") == 200
+    assert _served(app, "/orders/1") == 404  # the routers' starts are worked out now
 
-    @router.get("/recall/{day}")
-    def recall(day: str) -> None: ...
+    @inner.get("/orders/{order_id}")  # to the included router, after the first requests
+    def order(order_id: int) -> dict:
+        return {"order": order_id}
 
-    assert set(router.fixed_starts()) == {"/outbox", "/recall/"}
+    assert _served(app, "/orders/1") == 200
+
+    @outer.get("/recall/{day}")
+    def recall(day: str) -> dict:
+        return {"day": day}
+
+    assert _served(app, "/recall/2026-12-06") == 200
+    assert {"/items/", "/orders/", "/recall/"} <= set(outer.fixed_starts())
 
 
 def test_the_app_still_routes_past_the_pages_to_the_api(client):
