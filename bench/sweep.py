@@ -176,8 +176,8 @@ def verify_in_process(url: str, today: date, sample: int) -> dict:
 
     from tracker.rules import evaluate
     from tracker.services.evaluation import load_facts
-    from tracker.services.patient_states import state_values
     from tracker.services.policy import load_policy
+    from tracker.services.state_rows import state_values
     from tracker.store.engine import make_engine, session_scope
     from tracker.store.models import Patient, PatientState
 

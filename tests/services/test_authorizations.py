@@ -18,8 +18,8 @@ from tracker.schemas.authorizations import AuthorizationCreate
 from tracker.services import authorizations, digest, outbox, worklist
 from tracker.services.actors import SYSTEM
 from tracker.services.evaluation import evaluate_patient, load_facts, read_packed, refresh_all
-from tracker.services.patient_states import latest_expiry, state_values
 from tracker.services.policy import load_policy
+from tracker.services.state_rows import latest_expiry, state_values
 from tracker.store.models import OutboxMessage, Patient, PatientState, SitePolicyRow
 
 TODAY = date(2026, 11, 21)

@@ -17,8 +17,9 @@ from tracker.rules import SitePolicy, evaluate_packed
 from tracker.rules.expiry import patient_expires_on
 from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all, refresh_state
 from tracker.services.packed_facts import load_packed
-from tracker.services.patient_states import COPY_FROM, latest_expiry, state_values
+from tracker.services.patient_states import COPY_FROM
 from tracker.services.policy import load_policy
+from tracker.services.state_rows import latest_expiry, state_values
 from tracker.store.models import Assessment, Infusion, Patient, PatientState, Regimen
 from tracker.store.types import utcnow
 

@@ -1,5 +1,4 @@
-"""The `tracker` command line: database, accounts, serving, jobs, the demo, interop, backups."""
+"""The `tracker` command line: database, accounts, serving, jobs, the demo, interop, backups.
 
-from tracker.cli.main import app
-
-__all__ = ["app"]
+The command line itself is tracker.cli.main's `app`; the script enters by tracker.cli.entry.
+"""

@@ -25,14 +25,9 @@ from tracker.rules.expiry import patient_expires_on
 from tracker.rules.vocabulary import CourseStatus, Decision
 from tracker.services.errors import NotFound
 from tracker.services.packed_facts import load_packed
-from tracker.services.patient_states import (
-    latest_expiry,
-    packed_state,
-    packed_states,
-    state_values,
-    write_states,
-)
+from tracker.services.patient_states import write_states
 from tracker.services.policy import load_policy
+from tracker.services.state_rows import latest_expiry, packed_state, packed_states, state_values
 from tracker.services.sweep_pool import WorkerPool, processes_for, rare_collections, shareable
 from tracker.store.ids import stored_id
 from tracker.store.models import (

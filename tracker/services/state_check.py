@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from tracker.rules import evaluate
 from tracker.services.evaluation import SWEEP_BATCH, load_facts
-from tracker.services.patient_states import state_values
 from tracker.services.policy import load_policy
+from tracker.services.state_rows import state_values
 from tracker.store.models import Patient, PatientState
 
 # Not compared: when the row was written, for which day, and until when it is kept.

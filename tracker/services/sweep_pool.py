@@ -28,8 +28,8 @@ from sqlalchemy import Engine
 
 from tracker.rules import SitePolicy
 from tracker.services.packed_facts import Patient, load_packed
-from tracker.services.patient_states import packed_states
-from tracker.store.engine import make_engine
+from tracker.services.state_rows import packed_states
+from tracker.store.connect import make_engine
 
 StateRows = list[dict[str, Any]]
 
