@@ -3,16 +3,15 @@ due (clinical rules 9), once, through the outbox, in one read of who is due."""
 
 from datetime import date, timedelta
 
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlmodel import select
 
 from tests.builders.rows import add_patient, book, give
 from tests.builders.settings import mail_settings
 from tracker.jobs.sweep import run_sweep
-from tracker.services import diary, outbox
+from tracker.services import diary, outbox, sc_reminders
 from tracker.services.actors import SYSTEM
 from tracker.services.evaluation import refresh_state
-from tracker.services.sc_reminders import due_sc_days
 from tracker.store.models import OutboxMessage, Regimen
 
 D = date(2026, 6, 10)
@@ -96,21 +95,44 @@ def test_no_reminder_unless_sc_due_today_consenting_active_and_not_booked(sessio
     assert _sc_mails(session) == []
 
 
-def test_who_is_due_is_one_query_whatever_the_number_of_patients(session, connection):
+def test_the_reminders_are_queued_in_three_statements_whatever_the_number_of_patients(
+    session, connection, monkeypatch
+):
     for n in range(6):
         _sc_patient(session, f"SC-BULK-{n}")
     session.commit()
-    run_sweep(connection, on=D, settings=SETTINGS)  # the states for D
+    run_sweep(connection, on=D, settings=SETTINGS)  # the states for D, and their mails
+    assert len(_sc_mails(session)) == 6
+    written_before = {m.dedup_key for m in _sc_mails(session)}
+    # The six deleted, then two written again first, as if a sweep had stopped after them.
+    session.exec(delete(OutboxMessage).where(OutboxMessage.kind == outbox.SC_REMINDER))
+    session.flush()
+    due = sc_reminders.due_sc_days
+    with monkeypatch.context() as patch:
+        patch.setattr(sc_reminders, "due_sc_days", lambda session, on: due(session, on=on)[:2])
+        assert queue_sc_reminders_counted(session, connection) == (
+            2,
+            ["SELECT", "SELECT", "INSERT"],
+        )
+    # The rest: who is due, the keys already there, one insert of the four new rows.
+    assert queue_sc_reminders_counted(session, connection) == (4, ["SELECT", "SELECT", "INSERT"])
+    assert {m.dedup_key for m in _sc_mails(session)} == written_before
+    # Nothing new: the two reads, no insert.
+    assert queue_sc_reminders_counted(session, connection) == (0, ["SELECT", "SELECT"])
+    assert len(_sc_mails(session)) == 6
+
+
+def queue_sc_reminders_counted(session, connection):
+    """queue_sc_reminders for D: how many it wrote, and the first word of each statement it
+    sent."""
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
+        statements.append(statement.split(None, 1)[0].upper())
 
     event.listen(connection, "before_cursor_execute", count)
     try:
-        due = due_sc_days(session, on=D)
+        written = sc_reminders.queue_sc_reminders(session, on=D, settings=SETTINGS)
     finally:
         event.remove(connection, "before_cursor_execute", count)
-    assert len(due) == 6 and len(statements) == 1
-    assert len(_sc_mails(session)) == 6
+    return written, statements

@@ -9,6 +9,7 @@ stays fast at 100,000 patients; the deduplication key (patient and due day) make
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, exists, or_
 from sqlmodel import Session, col, select
@@ -70,11 +71,26 @@ def due_sc_days(session: Session, *, on: date) -> list[ScDay]:
 
 
 def queue_sc_reminders(session: Session, *, on: date, settings: Settings) -> int:
-    """Remind each self-infusing patient whose SC course is due `on`; how many were new."""
-    return sum(_queue(session, due, settings) for due in due_sc_days(session, on=on))
+    """Remind each self-infusing patient whose SC course is due `on`; how many were new.
+
+    In bulk, as the course reminders are: one read of who is due, one of the keys already
+    in the outbox, one insert of the new rows (a key written already, whatever became of
+    it, is skipped: once per patient and day). Only the new ones are rendered.
+    """
+    due = due_sc_days(session, on=on)
+    keys = [outbox.sc_reminder_key(d.patient_id, d.due_on) for d in due]
+    existing = outbox.key_statuses(session, keys)
+    return outbox.enqueue_many(
+        session,
+        [
+            _message(d, key, settings)
+            for d, key in zip(due, keys, strict=True)
+            if key not in existing
+        ],
+    )
 
 
-def _queue(session: Session, due: ScDay, settings: Settings) -> bool:
+def _message(due: ScDay, key: str, settings: Settings) -> dict[str, Any]:
     mail = render_email(
         outbox.SC_REMINDER,
         f"Reminder: your home infusion is due on {long_date(due.due_on)}",
@@ -89,13 +105,12 @@ def _queue(session: Session, due: ScDay, settings: Settings) -> bool:
             "phone": settings.pharmacy_phone,
         },
     )
-    return outbox.enqueue(
-        session,
-        dedup_key=outbox.sc_reminder_key(due.patient_id, due.due_on),
-        kind=outbox.SC_REMINDER,
-        to_address=due.email,
-        subject=mail.subject,
-        body_text=mail.text,
-        body_html=mail.html,
-        patient_id=due.patient_id,
-    )
+    return {
+        "dedup_key": key,
+        "kind": outbox.SC_REMINDER,
+        "to_address": due.email,
+        "subject": mail.subject,
+        "body_text": mail.text,
+        "body_html": mail.html,
+        "patient_id": due.patient_id,
+    }
