@@ -1,5 +1,6 @@
 """The engine's SQLite tuning, UTC instants and the caller-owned session scope."""
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -132,3 +133,26 @@ def test_a_sqlite_writer_waits_out_another_process_lock_and_keeps_the_busy_timeo
 
 def _patient(mrn: str) -> Patient:
     return Patient(mrn=mrn, given_name="A", family_name="B", birth_date=date(1970, 1, 1))
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(postgres_database):
+    # No ping per checkout (a round trip per request): the pool drops a connection whose
+    # socket the server closed. Without that, the next statement fails on the dead one.
+    url, engine = postgres_database
+    with engine.connect() as connection:
+        ended = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    assert engine.pool.checkedin() == 1  # idle in the pool, as between two requests
+    admin = make_engine(url)
+    try:
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": ended})
+            deadline = time.monotonic() + 10
+            while other.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": ended}
+            ).scalar():
+                assert time.monotonic() < deadline, "the backend did not end"
+                time.sleep(0.02)
+    finally:
+        admin.dispose()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != ended
