@@ -5,10 +5,11 @@
 checked against `evaluate` on `load_facts` and against the state `_store` would write.
 """
 
+import tempfile
 from datetime import date, timedelta
 
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tests.builders.packed import as_swept, packed_of
 from tests.builders.rows import add_patient
@@ -20,6 +21,7 @@ from tracker.services.packed_facts import load_packed
 from tracker.services.patient_states import COPY_FROM
 from tracker.services.policy import load_policy
 from tracker.services.state_rows import latest_expiry, state_values
+from tracker.store.ids import stored_id
 from tracker.store.models import Assessment, Infusion, Patient, PatientState, Regimen
 from tracker.store.types import utcnow
 
@@ -190,3 +192,48 @@ def test_same_day_scores_come_back_in_recorded_order(session):
         if d == day.toordinal() and v in (30.0, 10.0, 20.0)
     ]
     assert same_day == [30.0, 10.0, 20.0]
+
+
+def _round_trips(raw, read) -> int:
+    # Each round trip to PostgreSQL ends with the server's ReadyForQuery (a pipeline's
+    # statements share one): count them in libpq's trace of the protocol.
+    with tempfile.TemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        try:
+            read()
+        finally:
+            raw.pgconn.untrace()
+        trace.seek(0)
+        return sum(1 for line in trace if "\tB\t" in line and "\tReadyForQuery" in line)
+
+
+def test_one_patient_is_read_for_re_evaluation_in_one_round_trip(postgres_database):
+    # Every write re-evaluates its patient: the regimens and the other facts go together.
+    _url, engine = postgres_database
+    with Session(engine) as session:
+        patient = add_patient(session, "ONE-TRIP", regimen_from=TODAY - timedelta(days=90))
+        session.add(
+            Assessment(
+                patient_id=patient.id, taken_on=TODAY, measure="mrc_sum", value=50, timing="clinic"
+            )
+        )
+        session.commit()
+        pid = stored_id(patient)
+        policy = load_policy(session)
+        connection = session.connection()
+        raw = connection.connection.dbapi_connection
+        row = (pid, "active", None, None, None)
+        read = {}
+        trips = _round_trips(
+            raw, lambda: read.update(load_packed(connection, [row], today=TODAY, policy=policy))
+        )
+        assert trips == 1
+        assert len(read[pid].regimens) == 1 and len(read[pid].scores.days) == 1
+        # A batch asks first which scores can matter (two round trips, whatever its size).
+        other = add_patient(session, "TWO-TRIPS")
+        session.flush()
+        batch = [row, (stored_id(other), "active", None, None, None)]
+        assert (
+            _round_trips(raw, lambda: load_packed(connection, batch, today=TODAY, policy=policy))
+            == 2
+        )

@@ -55,8 +55,8 @@ def load_packed(
     """PackedFacts for evaluating patients on `today`, given as (id, status, min, max), ids
     ascending. When they form every patient id from the first to the last (as a keyset
     batch of the full sweep does, or one patient) the rows are read by that range, else
-    by the list of ids (the daily sweep's expired patients). Only the scores that can
-    matter are read (scores_needed_from)."""
+    by the list of ids (the daily sweep's expired patients). A batch reads only the scores
+    that can matter (scores_needed_from); one patient is read in one round trip."""
     if not patients:
         return {}
     reader = _Reader(connection)
@@ -69,22 +69,52 @@ def load_packed(
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
     if not dense:
         span.update(reader.member_params([p[0] for p in patients]))
-    (regimen_rows,) = reader.run(
-        [
-            f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g, "
-            f"route FROM regimen {between}"
-        ],
-        span,
+    regimen_sql = (
+        f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g, "
+        f"route FROM regimen {between}"
     )
+    fact_sql = [
+        f"SELECT patient_id, id, {day('scheduled_on')}, days, planned_dose_g FROM infusion "
+        f"{between} AND status = 'booked'",
+        reader.given_sql(),
+        reader.scores_sql(len(patients)),
+        f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
+        # Only a weight on or before the day evaluated counts (a later one is ignored).
+        f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
+        "AND measured_on <= :today GROUP BY patient_id",
+        f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
+        "AND decision = 'dismissed'",
+        f"SELECT patient_id, id, {day('starts_on')}, {day('ends_on')}, approved_g, "
+        f"approved_courses, reference, payer FROM funding_authorization {between} "
+        "ORDER BY patient_id, starts_on, id",
+        # The first weight after the day: not evaluated, but its day ends the state's
+        # validity (rules.expiry).
+        f"SELECT patient_id, min({day('measured_on')}) FROM weight {between} "
+        "AND measured_on > :today GROUP BY patient_id",
+    ]
+    alone = len(patients) == 1
+    if alone:
+        # One patient (the re-evaluation after every write): all of their scores with the
+        # regimens, in one round trip, rather than a round trip to ask whether any matter.
+        params = {**span, **reader.since_params({patients[0][0]: date.min})}
+        regimen_rows, *fact_rows = reader.run(
+            [regimen_sql, *fact_sql], {**params, **reader.today_param(today)}
+        )
+    else:
+        (regimen_rows,) = reader.run([regimen_sql], span)
     regimens: dict[int, list[RegimenFact]] = {}
     for pid, rid, starts, dose, interval, dose_g, route in regimen_rows:
         regimens.setdefault(pid, []).append(
             RegimenFact(rid, _date(starts), dose, interval, dose_g, route)
         )
-    since = {
-        pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
-        for pid, *_ in patients
-    }
+    if not alone:
+        since = {
+            pid: scores_needed_from(regimens.get(pid, ()), on=today, policy=policy)
+            for pid, *_ in patients
+        }
+        fact_rows = reader.run(
+            fact_sql, {**span, **reader.since_params(since), **reader.today_param(today)}
+        )
     (
         booked_rows,
         given_rows,
@@ -94,28 +124,7 @@ def load_packed(
         dismissed_rows,
         authorization_rows,
         later_weight_rows,
-    ) = reader.run(
-        [
-            f"SELECT patient_id, id, {day('scheduled_on')}, days, planned_dose_g FROM infusion "
-            f"{between} AND status = 'booked'",
-            reader.given_sql(),
-            reader.scores_sql(len(patients)),
-            f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
-            # Only a weight on or before the day evaluated counts (a later one is ignored).
-            f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
-            "AND measured_on <= :today GROUP BY patient_id",
-            f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
-            "AND decision = 'dismissed'",
-            f"SELECT patient_id, id, {day('starts_on')}, {day('ends_on')}, approved_g, "
-            f"approved_courses, reference, payer FROM funding_authorization {between} "
-            "ORDER BY patient_id, starts_on, id",
-            # The first weight after the day: not evaluated, but its day ends the state's
-            # validity (rules.expiry).
-            f"SELECT patient_id, min({day('measured_on')}) FROM weight {between} "
-            "AND measured_on > :today GROUP BY patient_id",
-        ],
-        {**span, **reader.since_params(since), **reader.today_param(today)},
-    )
+    ) = fact_rows
     bookings: dict[int, list[CourseFact]] = {}
     planned: dict[int, list[tuple[int, float]]] = {}
     for pid, cid, starts, days, grams in booked_rows:
