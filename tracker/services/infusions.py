@@ -40,7 +40,7 @@ from tracker.services.authorizations import require_funding
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import read_packed, store_state
 from tracker.services.opening import check_course_open
-from tracker.services.patients import get_patient, lock_patient, weight_on
+from tracker.services.patients import get_patient, lock_patient, weight_kg_on
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
@@ -96,7 +96,10 @@ _BUMP_CHAIR = (
     .where(Chair.id == bindparam("chair_id"))
     .values(booking_version=Chair.booking_version + 1)
 )
-_CHAIR_COURSES = select(Infusion).where(
+# Only what the clash check reads: loading the courses as rows cost more than the SQL.
+_CHAIR_COURSES = select(  # type: ignore[call-overload]  # SQLModel's select() types 4 columns
+    Infusion.id, Infusion.scheduled_on, Infusion.days, Infusion.start_time, Infusion.chair_minutes
+).where(
     Infusion.chair_id == bindparam("chair_id"),
     Infusion.status.in_(_COUNTED),
     Infusion.scheduled_on >= bindparam("from_day"),
@@ -174,10 +177,9 @@ def estimate_chair_minutes(
     product: Product | None,
 ) -> int:
     """Minutes a course will hold the chair, from the dose, weight and product's rates."""
-    weight = weight_on(session, patient_id=patient_id, day=day)
     return chair_minutes(
         dose_g=dose_g,
-        weight_kg=weight.weight_kg if weight else None,
+        weight_kg=weight_kg_on(session, patient_id=patient_id, day=day),
         concentration_percent=product.concentration_percent if product else None,
         max_rate_mg_per_kg_per_min=product.max_rate_mg_per_kg_per_min if product else None,
         start_rate_mg_per_kg_per_min=product.start_rate_mg_per_kg_per_min if product else None,

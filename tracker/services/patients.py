@@ -286,6 +286,13 @@ _WEIGHTS_UP_TO = (
 )
 
 
+_WEIGHT_VALUES_UP_TO = (
+    select(Weight.measured_on, Weight.weight_kg)
+    .where(Weight.patient_id == bindparam("patient_id"), Weight.measured_on <= bindparam("day"))
+    .order_by(Weight.id)
+)
+
+
 def weight_on(session: Session, *, patient_id: int, day: date) -> Weight | None:
     """The weight that counts on `day` (the rules' latest_weight), or None."""
     rows = session.exec(_WEIGHTS_UP_TO, params={"patient_id": patient_id, "day": day}).all()
@@ -296,10 +303,11 @@ def _weights_on_or_before(
     session: Session, *, patient_id: int, day: date
 ) -> list[tuple[date, float]]:
     # The candidates in the order recorded; the rules choose among them.
-    return list(
-        session.exec(
-            select(Weight.measured_on, Weight.weight_kg)
-            .where(Weight.patient_id == patient_id, Weight.measured_on <= day)
-            .order_by(Weight.id)
-        ).all()
-    )
+    return list(session.exec(_WEIGHT_VALUES_UP_TO, params={"patient_id": patient_id, "day": day}))
+
+
+def weight_kg_on(session: Session, *, patient_id: int, day: date) -> float | None:
+    """The weight in kg that counts on `day` (the rules' latest_weight), or None: values
+    only, for a booking's chair time (loading the weights as rows cost more than the SQL)."""
+    found = latest_weight(_weights_on_or_before(session, patient_id=patient_id, day=day), day)
+    return found[1] if found else None
