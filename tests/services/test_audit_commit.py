@@ -1,0 +1,75 @@
+"""The audit chain appended at real commits on PostgreSQL: its round trips, and a whole chain
+when writers commit at once."""
+
+import tempfile
+import threading
+
+from sqlmodel import Session, select
+
+from tests.builders.rows import add_patient
+from tracker.services import audit
+from tracker.services.actors import SYSTEM
+from tracker.store.models import AuditEvent, Patient
+
+
+def _round_trips(raw, act) -> int:
+    # Each round trip ends with the server's ReadyForQuery (a pipeline's statements share
+    # one): counted in libpq's trace of the protocol.
+    with tempfile.TemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        try:
+            act()
+        finally:
+            raw.pgconn.untrace()
+        trace.seek(0)
+        return sum(1 for line in trace if "\tB\t" in line and "\tReadyForQuery" in line)
+
+
+def _audited_change(session: Session, mrn: str) -> None:
+    patient = add_patient(session, mrn)
+    session.flush()
+    audit.record(
+        session, actor=SYSTEM, action="patient.create", entity="patient", patient_id=patient.id
+    )
+
+
+def test_an_audited_commit_is_three_round_trips(postgres_database):
+    # The lock with the chain's tail, the entries with the COMMIT, the wait for the flush.
+    _url, engine = postgres_database
+    with Session(engine) as session:
+        _audited_change(session, "TRIPS-1")
+        raw = session.connection().connection.dbapi_connection
+        assert _round_trips(raw, session.commit) == 3
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEvent)).all()
+        assert [(e.action, e.entity_id) for e in entries] == [("patient.create", None)]
+        assert audit.verify_chain(session) == []
+
+
+def test_writers_committing_at_once_leave_one_whole_chain(postgres_database):
+    _url, engine = postgres_database
+    failures: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for k in range(15):
+                with Session(engine) as session:
+                    _audited_change(session, f"W{n}-{k}")
+                    session.commit()
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with Session(engine) as session:
+        ids = session.exec(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+        assert ids == list(range(1, 61))
+        assert audit.verify_chain(session) == []
+        # Each entry was committed with its change: the patients it names are there.
+        assert len(session.exec(select(Patient.id)).all()) == 60
+        named = set(session.exec(select(AuditEvent.patient_id)).all())
+        assert named == set(session.exec(select(Patient.id)).all())
