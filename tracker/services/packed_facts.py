@@ -61,9 +61,12 @@ def load_packed(
         return {}
     reader = _Reader(connection)
     day = reader.day
+    alone = len(patients) == 1
     dense = patients[-1][0] - patients[0][0] + 1 == len(patients)
+    # One patient by equality: PostgreSQL plans a prepared `=` once (a generic plan), where
+    # a range's estimate depends on its values and was planned again at every write.
     between = "WHERE patient_id " + (
-        "BETWEEN :lo AND :hi" if dense else reader.members_sql(len(patients))
+        "= :lo" if alone else "BETWEEN :lo AND :hi" if dense else reader.members_sql(len(patients))
     )
     reader.members = between
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
@@ -77,7 +80,7 @@ def load_packed(
         f"SELECT patient_id, id, {day('scheduled_on')}, days, planned_dose_g FROM infusion "
         f"{between} AND status = 'booked'",
         reader.given_sql(),
-        reader.scores_sql(len(patients)),
+        reader.one_patients_scores_sql() if alone else reader.scores_sql(len(patients)),
         f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
         # Only a weight on or before the day evaluated counts (a later one is ignored).
         f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
@@ -92,7 +95,6 @@ def load_packed(
         f"SELECT patient_id, min({day('measured_on')}) FROM weight {between} "
         "AND measured_on > :today GROUP BY patient_id",
     ]
-    alone = len(patients) == 1
     if alone:
         # One patient (the re-evaluation after every write): all of their scores with the
         # regimens, in one round trip, rather than a round trip to ask whether any matter.
@@ -280,6 +282,19 @@ class _Reader:
         for n, (pid, day) in enumerate(since.items()):
             params[f"p{n}"], params[f"s{n}"] = pid, day.isoformat()
         return params
+
+    def one_patients_scores_sql(self) -> str:
+        # As scores_sql, for one patient and all of their scores (load_packed): on
+        # PostgreSQL without the list of patients, which made each write's plan anew.
+        if not self.postgres:
+            return self.scores_sql(1)
+        day, kind = self.day("a.taken_on"), _kind_sql("chr")
+        order = "ORDER BY a.taken_on, a.id"
+        return (
+            f"SELECT a.patient_id, array_agg({day} {order}), array_agg(a.value {order}), "
+            f"string_agg({kind}, '' {order}) FROM assessment a WHERE a.patient_id = :lo "
+            "GROUP BY a.patient_id"
+        )
 
     def scores_sql(self, patients: int) -> str:
         # Each patient's scores from their first relevant day, by day and then as recorded
