@@ -1,28 +1,15 @@
 """The audit chain appended at real commits on PostgreSQL: its round trips, and a whole chain
 when writers commit at once."""
 
-import tempfile
 import threading
 
 from sqlmodel import Session, select
 
 from tests.builders.rows import add_patient
+from tests.protocol_trace import round_trips
 from tracker.services import audit
 from tracker.services.actors import SYSTEM
 from tracker.store.models import AuditEvent, Patient
-
-
-def _round_trips(raw, act) -> int:
-    # Each round trip ends with the server's ReadyForQuery (a pipeline's statements share
-    # one): counted in libpq's trace of the protocol.
-    with tempfile.TemporaryFile("w+") as trace:
-        raw.pgconn.trace(trace.fileno())
-        try:
-            act()
-        finally:
-            raw.pgconn.untrace()
-        trace.seek(0)
-        return sum(1 for line in trace if "\tB\t" in line and "\tReadyForQuery" in line)
 
 
 def _audited_change(session: Session, mrn: str) -> None:
@@ -33,13 +20,13 @@ def _audited_change(session: Session, mrn: str) -> None:
     )
 
 
-def test_an_audited_commit_is_three_round_trips(postgres_database):
+def test_an_audited_commit_is_threeround_trips(postgres_database):
     # The lock with the chain's tail, the entries with the COMMIT, the wait for the flush.
     _url, engine = postgres_database
     with Session(engine) as session:
         _audited_change(session, "TRIPS-1")
         raw = session.connection().connection.dbapi_connection
-        assert _round_trips(raw, session.commit) == 3
+        assert round_trips(raw, session.commit) == 3
     with Session(engine) as session:
         entries = session.exec(select(AuditEvent)).all()
         assert [(e.action, e.entity_id) for e in entries] == [("patient.create", None)]

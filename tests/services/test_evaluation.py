@@ -5,7 +5,6 @@
 checked against `evaluate` on `load_facts` and against the state `_store` would write.
 """
 
-import tempfile
 from datetime import date, timedelta
 
 from sqlalchemy import delete
@@ -13,6 +12,7 @@ from sqlmodel import Session, select
 
 from tests.builders.packed import as_swept, packed_of
 from tests.builders.rows import add_patient
+from tests.protocol_trace import round_trips
 from tracker.demo import load_demo
 from tracker.rules import SitePolicy, evaluate_packed
 from tracker.rules.expiry import patient_expires_on
@@ -194,19 +194,6 @@ def test_same_day_scores_come_back_in_recorded_order(session):
     assert same_day == [30.0, 10.0, 20.0]
 
 
-def _round_trips(raw, read) -> int:
-    # Each round trip to PostgreSQL ends with the server's ReadyForQuery (a pipeline's
-    # statements share one): count them in libpq's trace of the protocol.
-    with tempfile.TemporaryFile("w+") as trace:
-        raw.pgconn.trace(trace.fileno())
-        try:
-            read()
-        finally:
-            raw.pgconn.untrace()
-        trace.seek(0)
-        return sum(1 for line in trace if "\tB\t" in line and "\tReadyForQuery" in line)
-
-
 def test_one_patient_is_read_for_re_evaluation_in_one_round_trip(postgres_database):
     # Every write re-evaluates its patient: the regimens and the other facts go together.
     _url, engine = postgres_database
@@ -224,7 +211,7 @@ def test_one_patient_is_read_for_re_evaluation_in_one_round_trip(postgres_databa
         raw = connection.connection.dbapi_connection
         row = (pid, "active", None, None, None)
         read = {}
-        trips = _round_trips(
+        trips = round_trips(
             raw, lambda: read.update(load_packed(connection, [row], today=TODAY, policy=policy))
         )
         assert trips == 1
@@ -234,6 +221,6 @@ def test_one_patient_is_read_for_re_evaluation_in_one_round_trip(postgres_databa
         session.flush()
         batch = [row, (stored_id(other), "active", None, None, None)]
         assert (
-            _round_trips(raw, lambda: load_packed(connection, batch, today=TODAY, policy=policy))
+            round_trips(raw, lambda: load_packed(connection, batch, today=TODAY, policy=policy))
             == 2
         )
