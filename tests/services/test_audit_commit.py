@@ -3,6 +3,8 @@ when writers commit at once."""
 
 import threading
 
+from psycopg.pq import TransactionStatus
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from tests.builders.rows import add_patient
@@ -20,13 +22,19 @@ def _audited_change(session: Session, mrn: str) -> None:
     )
 
 
-def test_an_audited_commit_is_threeround_trips(postgres_database):
-    # The lock with the chain's tail, the entries with the COMMIT, the wait for the flush.
+def test_an_audited_commit_is_two_round_trips_and_ends_its_transaction(postgres_database):
+    # The lock with the chain's tail; the entries with the COMMIT and the wait for the WAL
+    # flush, which runs as a transaction of its own after the COMMIT.
     _url, engine = postgres_database
     with Session(engine) as session:
         _audited_change(session, "TRIPS-1")
         raw = session.connection().connection.dbapi_connection
-        assert round_trips(raw, session.commit) == 3
+        assert round_trips(raw, session.commit) == 2
+        assert raw.info.transaction_status == TransactionStatus.IDLE
+        # The wait was a transaction of its own, after the write's: a newer transaction id.
+        written = session.exec(select(text("xmin::text::bigint")).select_from(Patient)).one()
+        waited = raw.execute("SELECT txid_current()").fetchone()[0]
+        assert waited > written + 1
     with Session(engine) as session:
         entries = session.exec(select(AuditEvent)).all()
         assert [(e.action, e.entity_id) for e in entries] == [("patient.create", None)]

@@ -157,7 +157,8 @@ def _write_pending(session: Session) -> None:
         rows.append({c: getattr(entry, c) for c in _COLUMNS})
     raw = session.info.get(_FLUSH_WAIT)
     if raw is not None and not (session.new or session.dirty or session.deleted):
-        _insert_and_commit(raw, rows)
+        _insert_commit_and_wait(raw, rows)
+        del session.info[_FLUSH_WAIT]  # waited for already
         return
     # A plain INSERT, not the unit of work: its bookkeeping would run while others wait.
     session.execute(insert(AuditEvent.__table__), rows)
@@ -171,15 +172,19 @@ _INSERT_SQL = (
 )
 
 
-def _insert_and_commit(raw: "psycopg.Connection[Any]", rows: list[dict[str, Any]]) -> None:
-    # PostgreSQL, a top-level commit with nothing left to flush: the entries and the COMMIT
-    # go in one round trip (pipeline mode; a failed INSERT leaves the COMMIT unrun). The
-    # session's own commit, just after, finds the transaction ended and sends nothing
-    # (psycopg commits only an open transaction). COMMIT as a statement, not raw.commit():
-    # that waits for its own sync inside the pipeline, a second round trip.
+def _insert_commit_and_wait(raw: "psycopg.Connection[Any]", rows: list[dict[str, Any]]) -> None:
+    # PostgreSQL, a top-level commit with nothing left to flush: the entries, the COMMIT and
+    # the wait for the WAL flush (see _wait_until_durable) go in one round trip, pipeline
+    # mode (a failed INSERT leaves the rest unrun). After the COMMIT, the SELECT before the
+    # pipeline's sync runs in an implicit transaction of its own, committed at the sync with
+    # the session's synchronous commit: the server answers once the WAL is flushed past it,
+    # and so past ours, with the chain's lock already released. The session's own commit,
+    # just after, finds no transaction open and sends nothing (psycopg commits only an open
+    # one). COMMIT as a statement, not raw.commit(), which waits for a sync of its own.
     with raw.cursor() as cursor, raw.pipeline():
         cursor.executemany(_INSERT_SQL, [{**row, "changes": Json(row["changes"])} for row in rows])
         cursor.execute("COMMIT")
+        cursor.execute("SELECT txid_current()")
 
 
 def _lock_chain_tail(session: Session) -> tuple[int, str]:
