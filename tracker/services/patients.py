@@ -286,6 +286,8 @@ _WEIGHTS_UP_TO = (
 )
 
 
+# The same as values, (measured_on, weight_kg): what the rules choose among. A select of
+# its own: SQLModel keeps the one-entity select's scalar results through with_only_columns.
 _WEIGHT_VALUES_UP_TO = (
     select(Weight.measured_on, Weight.weight_kg)
     .where(Weight.patient_id == bindparam("patient_id"), Weight.measured_on <= bindparam("day"))
