@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     sweep_time: str = "06:00"
     # Processes that evaluate the sweep's batches (0: one per core the tracker may use).
     sweep_processes: int = Field(default=0, ge=0, le=64)
+    # Threads per web worker for requests' database work (0: one on PostgreSQL, anyio's
+    # default of 40 on SQLite; tracker/web/threads.py says why).
+    web_threads: int = Field(default=0, ge=0, le=200)
     # The infusion suite's day, for free-chair suggestions.
     clinic_opens: str = "08:00"
     clinic_closes: str = "18:00"

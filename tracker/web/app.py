@@ -55,6 +55,7 @@ from tracker.web.pages import self_course as self_course_pages
 from tracker.web.routes_index import methods_allowed
 from tracker.web.security import add_security_middleware
 from tracker.web.templating import render, templates
+from tracker.web.threads import request_threads, set_request_threads
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -74,6 +75,9 @@ def create_app(
         # lives as long as the process; frozen, the collector stops walking them, which
         # otherwise took 100 ms and more now and then in the middle of a request.
         gc.freeze()
+        set_request_threads(
+            request_threads(settings.web_threads, app.state.engine.dialect.name)
+        )
         if lifespan is None:
             yield
         else:

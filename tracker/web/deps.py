@@ -43,18 +43,34 @@ def writes_on_get(endpoint: Endpoint) -> Endpoint:
 
 
 class _UnitOfWork:
-    """A request's session scope, ended once: by the endpoint's thread when it returns
-    (end_unit_of_work), else by the dependency after it."""
+    """A request's session scope, ended once: by the endpoint's thread when it returns or
+    raises (end_unit_of_work), else by the dependency after it.
 
-    def __init__(self, scope: AbstractContextManager[Session]) -> None:
+    A due touch of the login's last use is held back to the end (`touches`), so that no
+    row is locked before the endpoint's own hand-over: between two hand-overs a request
+    holds no thread, and a lock it held there could be waited on by the request holding
+    the only thread (see tracker.web.threads).
+    """
+
+    def __init__(self, scope: AbstractContextManager[Session], session: Session) -> None:
         self.scope = scope
+        self.session = session
+        self.touches: list[staff.Touch] = []
         self.ended = False
 
     def end(self, *exc_info: object) -> bool | None:
-        """Commit (or roll back, given an exception) and close, the first time only."""
+        """Save the held touches and commit (or roll back, given an exception) and close,
+        the first time only."""
         if self.ended:
             return None
         self.ended = True
+        if exc_info[0] is None:
+            try:
+                for touch in self.touches:
+                    touch(self.session)
+            except BaseException as exc:
+                self.scope.__exit__(type(exc), exc, exc.__traceback__)  # rolls back
+                raise
         return self.scope.__exit__(*exc_info)  # type: ignore[arg-type]
 
 
@@ -63,12 +79,17 @@ class _UnitOfWork:
 _unit_of_work: ContextVar[_UnitOfWork | None] = ContextVar("unit_of_work", default=None)
 
 
-def end_unit_of_work() -> None:
-    """Commit and close the request's session now, on the endpoint's own thread (see
-    tracker.web.routing): the dependency then has nothing left to do."""
+def end_unit_of_work(error: BaseException | None = None) -> None:
+    """Commit (or, after `error`, roll back) and close the request's session now, on the
+    endpoint's own thread (see tracker.web.routing): the dependency then has nothing left
+    to do, and no lock the endpoint took outlives its hand-over."""
     unit = _unit_of_work.get()
-    if unit is not None:
+    if unit is None:
+        return
+    if error is None:
         unit.end(None, None, None)
+    else:
+        unit.end(type(error), error, error.__traceback__)
 
 
 async def _db(request: Request) -> AsyncIterator[Session]:
@@ -83,8 +104,10 @@ async def _db(request: Request) -> AsyncIterator[Session]:
         session = scope.__enter__()
     else:
         session = await run_in_threadpool(scope.__enter__)
-    unit = _UnitOfWork(scope)
+    unit = _UnitOfWork(scope, session)
     _unit_of_work.set(unit)  # in this request's own context (its task's)
+    if getattr(request.state, "save_touch", None) is None:  # a SQLite read saves its own
+        request.state.save_touch = unit.touches.append
     try:
         yield session
     except BaseException as exc:
@@ -135,8 +158,8 @@ def _sqlite_read(request: Request, engine: Engine | Connection, route: object) -
 
 
 def _save_touch(request: Request) -> Callable[[staff.Touch], None] | None:
-    # Where a due touch of a session's or token's last use goes: None, the request's own
-    # session; else saved after the read (deps._sqlite_read).
+    # Where a due touch of a session's or token's last use goes: saved at the end of the
+    # request's unit of work (_UnitOfWork), or after a SQLite read (_sqlite_read).
     return getattr(request.state, "save_touch", None)
 
 

@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import fastapi.routing
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, Match, get_route_path
 from starlette.types import Scope
 
 from tracker.web.deps import end_unit_of_work
+from tracker.web.threads import thread_limiter_for
 
 # Which inclusion of a router FastAPI is matching: FastAPI 0.16x keeps it in the scope.
 # Another FastAPI without it: no refusal, its own matching only.
@@ -103,6 +105,17 @@ def in_one_hand_over(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     is then a 500 for a write that was saved.
     """
 
+    if getattr(endpoint, "runs_long", False):
+
+        @functools.wraps(endpoint)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            lane = thread_limiter_for(endpoint)
+            return await anyio.to_thread.run_sync(
+                _then_commit, endpoint, args, kwargs, limiter=lane
+            )
+
+        return run
+
     @functools.wraps(endpoint)
     async def run(*args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(_then_commit, endpoint, args, kwargs)
@@ -111,6 +124,12 @@ def in_one_hand_over(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _then_commit(endpoint: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
-    answer = endpoint(*args, **kwargs)
+    # On an error the rollback is made here too: the rows the endpoint wrote stay locked
+    # until then, and a request waiting for a thread must not hold a lock.
+    try:
+        answer = endpoint(*args, **kwargs)
+    except BaseException as exc:
+        end_unit_of_work(exc)
+        raise
     end_unit_of_work()
     return answer

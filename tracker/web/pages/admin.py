@@ -18,6 +18,7 @@ from tracker.web.deps import MAX_ROW_ID, DbSession, IdPath, PageAdmin, actor, wr
 from tracker.web.forms import VerifiedForm, form_values, parse, service_error
 from tracker.web.routing import Router
 from tracker.web.templating import render
+from tracker.web.threads import runs_long
 
 router = Router(prefix="/admin", include_in_schema=False)
 
@@ -270,6 +271,7 @@ def _filter_query(where: audit.AuditFilter) -> dict:
 
 @router.get("/audit.csv")
 @writes_on_get
+@runs_long
 def audit_export(request: Request, db: DbSession, user: PageAdmin, where: AuditWhere):
     """The filtered trail as CSV, oldest first; the export itself is recorded."""
     upto_id = audit.last_id(db)  # the export ends where the trail stood when it was asked for

@@ -29,6 +29,7 @@ from tracker.web.deps import DbSession, PageAdmin, PagePharmacist, Today, actor,
 from tracker.web.forms import VerifiedForm
 from tracker.web.routing import Router
 from tracker.web.templating import render
+from tracker.web.threads import runs_long
 
 router = Router(include_in_schema=False)
 _RUN_ID = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -55,6 +56,7 @@ def import_page(request: Request, user: PagePharmacist):
 
 
 @router.post("/import")
+@runs_long
 def import_files(
     request: Request, db: DbSession, user: PagePharmacist, today: Today, form: VerifiedForm
 ):
@@ -106,6 +108,7 @@ def import_progress(
 
 @router.get("/export/caseload.zip")
 @writes_on_get
+@runs_long
 def export_caseload(request: Request, db: DbSession, user: PageAdmin):
     """The whole caseload as the six CSV files the import reads, in one zip (admin)."""
     spool = tempfile.NamedTemporaryFile(suffix=".zip", delete=False)  # noqa: SIM115
