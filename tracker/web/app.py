@@ -75,9 +75,7 @@ def create_app(
         # lives as long as the process; frozen, the collector stops walking them, which
         # otherwise took 100 ms and more now and then in the middle of a request.
         gc.freeze()
-        set_request_threads(
-            request_threads(settings.web_threads, app.state.engine.dialect.name)
-        )
+        set_request_threads(request_threads(settings.web_threads, app.state.engine.dialect.name))
         if lifespan is None:
             yield
         else:
