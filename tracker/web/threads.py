@@ -3,7 +3,7 @@
 Each request's sync work (its login check, then its endpoint with its commit) runs on
 anyio's thread pool, 40 threads by default. On PostgreSQL a worker's threads do little
 but wait for the database and contend for the GIL: with eight clients writing, one thread
-per worker gave 1.21 times the writes a second at 0.83 of the CPU per write
+per worker gave 1.14 times the writes a second at 0.85 of the CPU per write
 (docs/write-profile.md, round eight). Fewer threads are safe because no request holds a
 lock while it waits for a thread: the login's touch is saved at the end of the unit of
 work, and the endpoint's thread commits or rolls back before it is left
