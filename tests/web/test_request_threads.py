@@ -136,3 +136,26 @@ def test_a_long_request_runs_on_a_thread_of_its_own():
         finally:
             release.set()
             exporting.join(timeout=10)
+
+
+def test_the_login_checks_reads_are_committed_before_the_endpoints_hand_over(
+    app, client, api_as, session
+):
+    # Between the two hand-overs a request holds no thread: on PostgreSQL it must hold no
+    # transaction either, whose share locks could queue DDL, and every later request of
+    # the worker behind that, the one holding the thread too.
+    from tracker.web.deps import ApiUser, DbSession
+    from tracker.web.routing import Router
+
+    probe = Router()
+
+    @probe.post("/test-probe/transaction")
+    def transaction_open(db: DbSession, user: ApiUser) -> dict:
+        return {"open": db.in_transaction(), "user": user.username}
+
+    app.include_router(probe)
+    answer = client.post("/test-probe/transaction", headers=api_as("nurse", "probe.nurse"))
+    assert answer.status_code == 200, answer.text
+    # SQLite: the write scope keeps the write lock it began with (and its 40 threads).
+    postgres = session.get_bind().dialect.name == "postgresql"
+    assert answer.json() == {"open": not postgres, "user": "probe.nurse"}

@@ -193,7 +193,20 @@ def _api_user(
     row, user = found
     _remember(request, user)
     request.state.api_token_id = row.id
+    _end_login_reads(db)
     return user
+
+
+def _end_login_reads(db: Session) -> None:
+    # The login check runs on a hand-over of its own, the endpoint on the next. On
+    # PostgreSQL its reads are committed here, so that no transaction is open while the
+    # request waits for the worker's one thread (tracker.web.threads): an open one holds
+    # its tables' share locks, and DDL queued behind them (an online migration's ALTER
+    # TABLE) would queue every later request of the worker behind it, the one holding the
+    # thread too, for ever. (What the check read stays loaded: nothing expires on commit.)
+    # On SQLite a write scope keeps the write lock it began with; SQLite keeps its threads.
+    if db.get_bind().dialect.name == "postgresql":
+        db.commit()
 
 
 def api_token_in_use(request: Request) -> int | None:
@@ -232,6 +245,7 @@ def _page_login(request: Request, db: DbSession) -> tuple[WebSession, StaffUser]
     if found is None:
         raise LoginRequired()
     _remember(request, found[1], csrf_token=found[0].csrf_token)
+    _end_login_reads(db)
     return found
 
 
