@@ -5,10 +5,11 @@ anyio's thread pool, 40 threads by default. On PostgreSQL a worker's threads do 
 but wait for the database and contend for the GIL: with eight clients writing, one thread
 per worker gave 1.14 times the writes a second at 0.85 of the CPU per write
 (docs/write-profile.md, round eight). Fewer threads are safe because no request holds a
-lock while it waits for a thread: the login's touch is saved at the end of the unit of
-work, and the endpoint's thread commits or rolls back before it is left
-(tracker.web.deps, tracker.web.routing). SQLite keeps anyio's default: its write scope
-holds the write lock from the scope's start, across hand-overs.
+lock or a transaction while it waits for a thread: the login check's reads are committed
+on its own hand-over and its touch saved at the end of the unit of work, and the
+endpoint's thread commits or rolls back before it is left (tracker.web.deps,
+tracker.web.routing). SQLite keeps anyio's default: its write scope holds the write lock
+from the scope's start, across hand-overs.
 
 Requests that run long (exports, imports: `@runs_long`) take threads of their own, so that
 one of them never holds up a worker's other requests.
