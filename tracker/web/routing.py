@@ -108,13 +108,13 @@ def in_one_hand_over(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     if getattr(endpoint, "runs_long", False):
 
         @functools.wraps(endpoint)
-        async def run(*args: Any, **kwargs: Any) -> Any:
+        async def run_long(*args: Any, **kwargs: Any) -> Any:
             lane = thread_limiter_for(endpoint)
             return await anyio.to_thread.run_sync(
                 _then_commit, endpoint, args, kwargs, limiter=lane
             )
 
-        return run
+        return run_long
 
     @functools.wraps(endpoint)
     async def run(*args: Any, **kwargs: Any) -> Any:
