@@ -18,13 +18,23 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 
 
 class Server:
     """A running gunicorn; stop() ends it and its workers."""
 
-    def __init__(self, url: str, *, workers: int = 2, log_dir: Path) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        workers: int = 2,
+        log_dir: Path,
+        root: Path = ROOT,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        # root: the checkout to serve (its own .venv and deploy/), for comparing versions;
+        # gunicorn puts its working directory first on sys.path, so the app is imported
+        # from there whatever PYTHONPATH says.
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -36,13 +46,14 @@ class Server:
             "TRACKER_TIMEZONE": "UTC",
             "TRACKER_MAIL_BACKEND": "log",
             "TRACKER_BASE_URL": f"http://127.0.0.1:{self.port}",
+            **(env or {}),
         }
         self.log = log_dir / f"gunicorn-{self.port}.log"
         self.process = subprocess.Popen(
             [
-                str(GUNICORN),
+                str(root / ".venv" / "bin" / "gunicorn"),
                 "-c",
-                str(ROOT / "deploy" / "gunicorn.conf.py"),
+                str(root / "deploy" / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
@@ -54,7 +65,7 @@ class Server:
                 "--error-logfile",
                 str(self.log),
             ],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

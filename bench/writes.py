@@ -205,15 +205,9 @@ async def _measure(
     return {"rounds": rounds, "seconds": seconds, **runs}
 
 
-def measure(
-    url: str,
-    *,
-    rounds: int,
-    seconds: float,
-    log_dir: Path,
-    clients: tuple[int, ...] = (1, 8),
-) -> dict:
-    """Serve the database with two workers and measure writes against GET /healthz."""
+def chairs_and_patients(url: str) -> tuple[list[str], list[int]]:
+    """The chairs, and the patients the writers may book today: active, on an IV regimen
+    only, with no course today yet."""
     today = datetime.now(UTC).date()
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -231,6 +225,19 @@ def measure(
             ).scalars()
         )
     engine.dispose()
+    return chairs, patients
+
+
+def measure(
+    url: str,
+    *,
+    rounds: int,
+    seconds: float,
+    log_dir: Path,
+    clients: tuple[int, ...] = (1, 8),
+) -> dict:
+    """Serve the database with two workers and measure writes against GET /healthz."""
+    chairs, patients = chairs_and_patients(url)
     if len(chairs) < max(clients):
         raise SystemExit(f"need a chair per client: {len(chairs)} chairs, {max(clients)} clients")
     with Server(url, workers=2, log_dir=log_dir) as server:
