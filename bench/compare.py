@@ -13,7 +13,7 @@ Summed per burst: the writes, and the CPU of the server's workers and of Postgre
 processes (on SQLite, the workers' alone).
 
 The two servers are not alike even with the same code: the one started second wrote 1.04
-to 1.2 times as fast on the machines this was written on (docs/write-profile.md, round
+to 1.23 times as fast on the machines this was written on (docs/write-profile.md, round
 eight). So the comparison runs twice, the versions swapped between the two places, and
 prints the two ratios and their combination (the geometric mean of the one and the
 inverse of the other), which cancels a lean that stays the same. Run it on a quiet
