@@ -9,8 +9,8 @@ this one's .venv will do), or the same checkout twice with different settings
 workers, the deployment's settings); eight clients write as bench/writes.py's do (book,
 score, book for today, give), in bursts of `--seconds` on one server then the other, in
 alternating order, after a burst each that is not counted (the first meets a cold cache).
-Summed per burst: the writes, and the CPU of the server's workers and of PostgreSQL's
-processes (on SQLite, the workers' alone).
+Summed per burst: the writes, and the CPU of the server's processes and of PostgreSQL's
+(on SQLite, the server's alone).
 
 The two servers are not alike even with the same code: the one started second wrote 1.04
 to 1.23 times as fast on the machines this was written on (docs/write-profile.md, round
@@ -29,7 +29,6 @@ import asyncio
 import itertools
 import json
 import math
-import os
 import random
 import sys
 import tempfile
@@ -39,28 +38,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.measure import cpu_seconds, process_tree  # noqa: E402
 from bench.server import Server  # noqa: E402
 from bench.writes import Tally, _writer, chairs_and_patients  # noqa: E402
 
 CLIENTS = 8
 UNCOUNTED_SECONDS = 0.5
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    # utime + stime of each process, from /proc (Linux).
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue  # ended meanwhile
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _workers(server: Server) -> list[int]:
-    pid = server.process.pid
-    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def _postgres_processes() -> list[int]:
@@ -107,12 +90,14 @@ class Writers:
         ]
         tasks = [asyncio.create_task(c) for c in clients]
         await asyncio.sleep(UNCOUNTED_SECONDS)
-        pids = _workers(server) + (_postgres_processes() if self.postgres else [])
+        database = _postgres_processes() if self.postgres else []
+        pids = {*process_tree(server.process.pid), *database}
         tally.counting = True
-        cpu, started = _cpu_seconds(pids), time.perf_counter()
+        cpu, started = sum(cpu_seconds(pids).values()), time.perf_counter()
         await asyncio.sleep(seconds)
         tally.counting = False
-        cpu, elapsed = _cpu_seconds(pids) - cpu, time.perf_counter() - started
+        cpu = sum(cpu_seconds(pids).values()) - cpu
+        elapsed = time.perf_counter() - started
         await asyncio.gather(*tasks)
         if tally.failed:
             print(f"  failed: {tally.failed} {tally.errors[:2]}", file=sys.stderr)

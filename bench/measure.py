@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 
-def _backend_cpu(pids: set[int]) -> dict[int, float]:
+def cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """The CPU time (user and system) of each process still running, from /proc."""
     out = {}
     for pid in pids:
         try:
@@ -62,7 +63,7 @@ class BackendSampler(threading.Thread):
                 "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (self.app,)
             )
         }
-        for pid, cpu in _backend_cpu(pids | set(self.seen)).items():
+        for pid, cpu in cpu_seconds(pids | set(self.seen)).items():
             self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
 
     def run(self) -> None:
@@ -90,7 +91,7 @@ class TreeMemory(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.peak_kb = max(self.peak_kb, sum(map(_rss_kb, _tree(self.pid))))
+            self.peak_kb = max(self.peak_kb, sum(map(_rss_kb, process_tree(self.pid))))
             self.stop.wait(self.interval)
 
     def peak_mb(self) -> float:
@@ -100,8 +101,8 @@ class TreeMemory(threading.Thread):
         return self.peak_kb / 1024
 
 
-def _tree(pid: int) -> list[int]:
-    # The process and its descendants, from each task's children list.
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants, from each task's children list."""
     out, todo = [], [pid]
     while todo:
         current = todo.pop()

@@ -250,6 +250,28 @@ def live_server(settings, committed_engine):
 
 
 @pytest.fixture
+def live_api_as(live_server, committed_engine):
+    """Log in to the live server's API as a new (committed) user of a role; returns headers
+    with the bearer token."""
+    import httpx
+
+    from tracker.store.engine import session_scope
+
+    def login(username: str, role: str = "pharmacist") -> dict:
+        with session_scope(committed_engine) as s:
+            s.add(StaffUser(username=username, role=role, password_hash=_TEST_HASH))
+        answer = httpx.post(
+            f"{live_server}/api/v1/auth/token",
+            data={"username": username, "password": TEST_PASSWORD},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    return login
+
+
+@pytest.fixture
 def sqlite_database(tmp_path) -> Iterator[tuple[str, Engine]]:
     """A fresh migrated SQLite file for tests about SQLite alone: (URL, engine)."""
     url = f"sqlite:///{tmp_path / 'only-sqlite.db'}"

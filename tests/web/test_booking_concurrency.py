@@ -5,27 +5,14 @@ from datetime import date, timedelta
 
 import httpx
 
-from tests.conftest import TEST_PASSWORD
 from tests.opening_days import weekday_on_or_after
-from tracker.services.passwords import hash_password
-from tracker.store.engine import session_scope
-from tracker.store.models import StaffUser
 
 CLIENTS = 8
 
 
-def test_concurrent_bookings_of_one_chair_give_one_booking(live_server, committed_engine):
-    with session_scope(committed_engine) as s:
-        s.add(
-            StaffUser(
-                username="booker", role="pharmacist", password_hash=hash_password(TEST_PASSWORD)
-            )
-        )
+def test_concurrent_bookings_of_one_chair_give_one_booking(live_server, live_api_as):
+    headers = live_api_as("booker")
     with httpx.Client(base_url=live_server, timeout=30) as http:
-        token = http.post(
-            "/api/v1/auth/token", data={"username": "booker", "password": TEST_PASSWORD}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
         patient_ids = []
         for i in range(CLIENTS):
             answer = http.post(

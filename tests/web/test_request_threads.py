@@ -10,11 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.conftest import TEST_PASSWORD
 from tests.opening_days import weekday_on_or_after
-from tracker.services.passwords import hash_password
-from tracker.store.engine import session_scope
-from tracker.store.models import StaffUser
 from tracker.web.app import create_app
 from tracker.web.threads import POSTGRESQL_THREADS
 
@@ -44,23 +40,14 @@ def committed_engine(postgres_database):
 
 
 def test_bookings_refused_after_locking_their_patient_do_not_wait_on_each_other(
-    live_server, committed_engine
+    live_server, live_api_as
 ):
     # Each booking locks the patient's row before it finds the day taken (one course a
     # day). A refused booking's rollback is made on the endpoint's own thread: were it left
     # for a later hand-over, the next booking would hold the worker's one thread waiting
     # for that lock, and the rollback would wait for the thread for ever.
-    with session_scope(committed_engine) as s:
-        s.add(
-            StaffUser(
-                username="booker", role="pharmacist", password_hash=hash_password(TEST_PASSWORD)
-            )
-        )
+    headers = live_api_as("booker")
     with httpx.Client(base_url=live_server, timeout=30) as http:
-        token = http.post(
-            "/api/v1/auth/token", data={"username": "booker", "password": TEST_PASSWORD}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
         patient = http.post(
             "/api/v1/patients",
             headers=headers,

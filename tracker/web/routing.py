@@ -11,12 +11,11 @@ from typing import Any
 import anyio.to_thread
 import fastapi.routing
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Match, get_route_path
 from starlette.types import Scope
 
 from tracker.web.deps import end_unit_of_work
-from tracker.web.threads import thread_limiter_for
+from tracker.web.threads import long_requests_lane
 
 # Which inclusion of a router FastAPI is matching: FastAPI 0.16x keeps it in the scope.
 # Another FastAPI without it: no refusal, its own matching only.
@@ -102,23 +101,16 @@ def in_one_hand_over(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     of some 50 us of CPU each, more with eight requests in flight. Run this way, the answer
     is checked on the event loop, and the commit is made before the thread is left. The
     commit still comes before the answer is sent; an answer that fails its model (a bug)
-    is then a 500 for a write that was saved.
+    is then a 500 for a write that was saved. An endpoint declared @runs_long runs on the
+    long requests' own threads (tracker.web.threads).
     """
 
-    if getattr(endpoint, "runs_long", False):
-
-        @functools.wraps(endpoint)
-        async def run_long(*args: Any, **kwargs: Any) -> Any:
-            lane = thread_limiter_for(endpoint)
-            return await anyio.to_thread.run_sync(
-                _then_commit, endpoint, args, kwargs, limiter=lane
-            )
-
-        return run_long
+    long = getattr(endpoint, "runs_long", False)
 
     @functools.wraps(endpoint)
     async def run(*args: Any, **kwargs: Any) -> Any:
-        return await run_in_threadpool(_then_commit, endpoint, args, kwargs)
+        lane = long_requests_lane() if long else None  # None: the worker's request threads
+        return await anyio.to_thread.run_sync(_then_commit, endpoint, args, kwargs, limiter=lane)
 
     return run
 

@@ -18,7 +18,7 @@ one of them never holds up a worker's other requests.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -37,7 +37,7 @@ _long_lane: RunVar[CapacityLimiter] = RunVar("long_requests")
 def runs_long(endpoint: Endpoint) -> Endpoint:
     """Declare that an endpoint may run for seconds (an export, an import): its work runs
     on threads of its own, not the worker's request threads."""
-    endpoint.runs_long = True  # type: ignore[attr-defined]  # read by thread_limiter_for
+    endpoint.runs_long = True  # type: ignore[attr-defined]  # read by routing.in_one_hand_over
     return endpoint
 
 
@@ -55,11 +55,8 @@ def set_request_threads(threads: int | None) -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
-def thread_limiter_for(endpoint: Callable[..., Any]) -> CapacityLimiter | None:
-    """The long requests' own limiter for an endpoint declared @runs_long, else None (the
-    default pool). Made once per event loop."""
-    if not getattr(endpoint, "runs_long", False):
-        return None
+def long_requests_lane() -> CapacityLimiter:
+    """The threads of the requests declared @runs_long, made once per event loop."""
     try:
         return _long_lane.get()
     except LookupError:
