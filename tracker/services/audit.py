@@ -42,7 +42,7 @@ def record(
 ) -> None:
     """Queue an audit entry; it is written, chained, in the same commit as the change."""
     session.info.setdefault(_PENDING, []).append(
-        AuditEvent(
+        PendingEntry(
             at=utcnow(),
             actor_id=actor.id,
             actor_name=actor.username,
@@ -54,6 +54,25 @@ def record(
             ip_address=actor.ip_address,
         )
     )
+
+
+@dataclass(slots=True)
+class PendingEntry:
+    """An entry waiting for the commit that chains and writes it (an audit_event row's
+    fields: a plain object, as building the ORM row cost more than writing it)."""
+
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    entity: str
+    entity_id: str | None
+    patient_id: int | None
+    changes: dict[str, Any]
+    ip_address: str | None
+    id: int | None = None
+    prev_hmac: str = ""
+    hmac: str = ""
 
 
 def run_with_chain_lock(session: Session, sql: str, params: tuple[Any, ...]) -> bool:
@@ -94,7 +113,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def entry_mac(entry: AuditEvent, prev_hmac: str, key: str | None = None) -> str:
+def entry_mac(entry: AuditEvent | PendingEntry, prev_hmac: str, key: str | None = None) -> str:
     """The HMAC-SHA256 of an entry's content chained to the previous entry's HMAC."""
     payload = json.dumps(
         {

@@ -23,6 +23,7 @@ from tracker.rules import (
 )
 from tracker.rules.expiry import patient_expires_on
 from tracker.rules.vocabulary import CourseStatus, Decision
+from tracker.services import plain_sql
 from tracker.services.errors import NotFound
 from tracker.services.packed_facts import load_packed
 from tracker.services.patient_states import write_states
@@ -250,24 +251,17 @@ def read_packed(
 ) -> PackedFacts:
     """One patient's packed facts as this transaction sees them (its changes flushed first),
     in one round trip: what refresh_state evaluates, and a write may check before storing."""
-    patient = session.get(Patient, patient_id)
+    session.flush()  # read with plain SQL below: let it see this unit of work's changes
+    patient = plain_sql.first(
+        session,
+        "SELECT id, status, min_interval_days, max_interval_days, resumed_on "
+        "FROM patient WHERE id = :id",
+        {"id": patient_id},
+        dates=(4,),
+    )
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
-    session.flush()  # read with plain SQL below: let it see this unit of work's changes
-    return load_packed(
-        session.connection(),
-        [
-            (
-                patient.id,
-                patient.status,
-                patient.min_interval_days,
-                patient.max_interval_days,
-                patient.resumed_on,
-            )
-        ],
-        today=today,
-        policy=policy,
-    )[patient_id]
+    return load_packed(session.connection(), [patient], today=today, policy=policy)[patient_id]
 
 
 def store_state(

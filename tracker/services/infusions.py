@@ -3,7 +3,7 @@
 from datetime import date, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -34,13 +34,13 @@ from tracker.schemas.treatment import (
     InfusionReschedule,
     LotInput,
 )
-from tracker.services import audit
+from tracker.services import audit, plain_sql
 from tracker.services.actors import Actor
 from tracker.services.authorizations import require_funding
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import read_packed, store_state
 from tracker.services.opening import check_course_open
-from tracker.services.patients import get_patient, lock_patient, weight_kg_on
+from tracker.services.patients import lock_patient, weight_kg_on
 from tracker.services.policy import load_policy
 from tracker.services.regimens import product_by_code
 from tracker.services.reminders import refresh_course_reminder
@@ -52,7 +52,6 @@ from tracker.store.models import (
     Infusion,
     InfusionLot,
     Product,
-    Regimen,
     StaffUser,
 )
 from tracker.store.types import utcnow
@@ -80,56 +79,58 @@ COURSE_FIELDS = (
 )
 LOT_FIELDS = ("lot_number", "vials", "size_g", "expires_on")
 
-# The statements every booking sends, built once with their values bound at each call:
-# building a statement anew cost more of the server's CPU than sending it
-# (docs/write-profile.md, round four).
-_COUNTED = (CourseStatus.BOOKED, CourseStatus.GIVEN)
-_ACTIVE_CHAIR = select(Chair).where(Chair.code == bindparam("code"), Chair.active)
-# With their products: a booking names the regimen's product unless it names another.
+# The statements every booking sends, as plain SQL (services.plain_sql): through the ORM
+# they cost a worker three to four times the CPU (docs/write-profile.md, round nine).
+_BOOKED, _GIVEN = CourseStatus.BOOKED.value, CourseStatus.GIVEN.value
+_ACTIVE_CHAIR = "SELECT id, code FROM chair WHERE code = :code AND active"
+# With their products' rates: a booking names the regimen's product unless it names another.
 _PATIENT_REGIMENS = (
-    select(Regimen, Product)
-    .outerjoin(Product, Product.id == Regimen.product_id)
-    .where(Regimen.patient_id == bindparam("patient_id"))
+    "SELECT r.id, r.starts_on, r.dose_g_per_kg, r.interval_days, r.dose_g, p.id, "
+    "p.concentration_percent, p.max_rate_mg_per_kg_per_min, p.start_rate_mg_per_kg_per_min "
+    "FROM regimen r LEFT JOIN product p ON p.id = r.product_id WHERE r.patient_id = :patient_id"
 )
-_BUMP_CHAIR = (
-    update(Chair)
-    .where(Chair.id == bindparam("chair_id"))
-    .values(booking_version=Chair.booking_version + 1)
+_BUMP_CHAIR = "UPDATE chair SET booking_version = booking_version + 1 WHERE id = :chair_id"
+_CHAIR_COURSES = (
+    "SELECT id, scheduled_on, days, start_time, chair_minutes FROM infusion "
+    f"WHERE chair_id = :chair_id AND status IN ('{_BOOKED}', '{_GIVEN}') "
+    "AND scheduled_on >= :from_day AND scheduled_on <= :to_day"
 )
-# Only what the clash check reads: loading the courses as rows cost more than the SQL.
-_CHAIR_COURSES = select(  # type: ignore[call-overload]  # SQLModel's select() types 4 columns
-    Infusion.id, Infusion.scheduled_on, Infusion.days, Infusion.start_time, Infusion.chair_minutes
-).where(
-    Infusion.chair_id == bindparam("chair_id"),
-    Infusion.status.in_(_COUNTED),
-    Infusion.scheduled_on >= bindparam("from_day"),
-    Infusion.scheduled_on <= bindparam("to_day"),
+_PATIENT_COURSE_DAYS = (
+    "SELECT scheduled_on, days FROM infusion "
+    f"WHERE patient_id = :patient_id AND status IN ('{_BOOKED}', '{_GIVEN}') "
+    "AND scheduled_on >= :from_day AND scheduled_on < :before_day AND id != :ignore_id"
 )
-_PATIENT_COURSE_DAYS = select(Infusion.scheduled_on, Infusion.days).where(
-    Infusion.patient_id == bindparam("patient_id"),
-    Infusion.status.in_(_COUNTED),
-    Infusion.scheduled_on >= bindparam("from_day"),
-    Infusion.scheduled_on < bindparam("before_day"),
-    Infusion.id != bindparam("ignore_id"),
-)
+
+
+class ChairRef(NamedTuple):
+    """A chair as a booking needs it."""
+
+    id: int
+    code: str
+
+
+class ProductRates(NamedTuple):
+    """A product as a booking needs it: its id, and what sets the chair time."""
+
+    id: int
+    concentration_percent: float | None
+    max_rate_mg_per_kg_per_min: float | None
+    start_rate_mg_per_kg_per_min: float | None
+
+
+class RegimenRef(NamedTuple):
+    """The regimen a booking falls under: its id and fixed dose (if any)."""
+
+    id: int
+    dose_g: float | None
+
+
+# A course's chair, product, visiting nurse and lots, for showing it.
 _COURSE_VIEWS = (
-    select(  # type: ignore[call-overload]  # SQLModel's select() is typed for 4 columns
-        Infusion.id,
-        Chair.code,
-        Product.code,
-        StaffUser.username,
-        InfusionLot.lot_number,
-        InfusionLot.vials,
-        InfusionLot.size_g,
-        InfusionLot.expires_on,
-    )
-    .select_from(Infusion)
-    .outerjoin(Chair, Chair.id == Infusion.chair_id)
-    .outerjoin(Product, Product.id == Infusion.product_id)
-    .outerjoin(StaffUser, StaffUser.id == Infusion.nurse_id)
-    .outerjoin(InfusionLot, InfusionLot.infusion_id == Infusion.id)
-    .where(Infusion.id.in_(bindparam("ids", expanding=True)))
-    .order_by(InfusionLot.id)
+    "SELECT i.id, c.code, p.code, n.username, l.lot_number, l.vials, l.size_g, l.expires_on "
+    "FROM infusion i LEFT JOIN chair c ON c.id = i.chair_id "
+    "LEFT JOIN product p ON p.id = i.product_id LEFT JOIN staff_user n ON n.id = i.nurse_id "
+    "LEFT JOIN infusion_lot l ON l.infusion_id = i.id WHERE i.id {ids} ORDER BY l.id"
 )
 
 
@@ -138,14 +139,14 @@ def chairs(session: Session) -> list[Chair]:
     return list(session.exec(select(Chair).where(Chair.active).order_by(Chair.code)).all())
 
 
-def chair_by_code(session: Session, code: str | None) -> Chair | None:
+def chair_by_code(session: Session, code: str | None) -> ChairRef | None:
     """The active chair with this code (None for None), or Invalid naming `chair`."""
     if code is None:
         return None
-    chair = session.exec(_ACTIVE_CHAIR, params={"code": code}).first()
+    chair = plain_sql.first(session, _ACTIVE_CHAIR, {"code": code})
     if chair is None:
         raise Invalid(f"unknown chair {code!r}", field="chair")
-    return chair
+    return ChairRef(*chair)
 
 
 def get_infusion(session: Session, infusion_id: int) -> Infusion:
@@ -158,14 +159,15 @@ def get_infusion(session: Session, infusion_id: int) -> Infusion:
 
 def _regimen_on(
     session: Session, patient_id: int, day: date
-) -> tuple[Regimen | None, Product | None]:
+) -> tuple[RegimenRef | None, ProductRates | None]:
     """The regimen in force on `day` and its product (either None)."""
-    rows = session.exec(_PATIENT_REGIMENS, params={"patient_id": patient_id}).all()
-    fact = current_regimen(
-        [RegimenFact(stored_id(r), r.starts_on, r.dose_g_per_kg, r.interval_days) for r, _ in rows],
-        day,
-    )
-    return next(((r, p) for r, p in rows if fact and r.id == fact.id), (None, None))
+    rows = plain_sql.rows(session, _PATIENT_REGIMENS, {"patient_id": patient_id}, dates=(1,))
+    fact = current_regimen([RegimenFact(*row[:4]) for row in rows], day)
+    for row in rows:
+        if fact is not None and row[0] == fact.id:
+            product = ProductRates(*row[5:]) if row[5] is not None else None
+            return RegimenRef(row[0], row[4]), product
+    return None, None
 
 
 def estimate_chair_minutes(
@@ -174,7 +176,7 @@ def estimate_chair_minutes(
     patient_id: int,
     day: date,
     dose_g: float | None,
-    product: Product | None,
+    product: Product | ProductRates | None,
 ) -> int:
     """Minutes a course will hold the chair, from the dose, weight and product's rates."""
     return chair_minutes(
@@ -189,7 +191,7 @@ def estimate_chair_minutes(
 def _claim_chair(
     session: Session,
     *,
-    chair: Chair,
+    chair: Chair | ChairRef,
     first_day: date,
     days: int,
     start: time | None,
@@ -199,25 +201,28 @@ def _claim_chair(
     """Hold the chair for these days and hours, or raise Conflict if someone has it."""
     # Bumping the chair's version takes its row lock (PostgreSQL) or the write lock
     # (SQLite) first, so two bookings of one chair are checked one after the other.
-    session.exec(_BUMP_CHAIR, params={"chair_id": chair.id})
+    plain_sql.run(session, _BUMP_CHAIR, {"chair_id": chair.id})
     wanted_days = course_days(first_day, days)
     span = chair_span(start, minutes)
-    others = session.exec(
+    others = plain_sql.rows(
+        session,
         _CHAIR_COURSES,
-        params={
+        {
             "chair_id": chair.id,
             "from_day": first_day - timedelta(days=4),
             "to_day": first_day + timedelta(days=days),
         },
-    ).all()
-    for other in others:
-        if other.id == ignore_id or not (course_days(other.scheduled_on, other.days) & wanted_days):
+        dates=(1,),
+        times=(3,),
+    )
+    for other_id, other_day, other_days, other_start, other_minutes in others:
+        if other_id == ignore_id or not (course_days(other_day, other_days) & wanted_days):
             continue
-        if spans_clash(span, chair_span(other.start_time, other.chair_minutes)):
-            taken = other.start_time.strftime("%H:%M") if other.start_time else "all day"
+        if spans_clash(span, chair_span(other_start, other_minutes)):
+            taken = other_start.strftime("%H:%M") if other_start else "all day"
             raise Conflict(
-                f"chair {chair.code} is taken on {date_text(other.scheduled_on)} "
-                f"({taken}, {other.chair_minutes or DEFAULT_CHAIR_MINUTES} min)",
+                f"chair {chair.code} is taken on {date_text(other_day)} "
+                f"({taken}, {other_minutes or DEFAULT_CHAIR_MINUTES} min)",
                 field="chair",
             )
 
@@ -244,6 +249,12 @@ def _lots(
     return [InfusionLot(infusion_id=infusion_id, **lot.model_dump()) for lot in lots]
 
 
+def _save_lots(session: Session, lots: list[InfusionLot]) -> None:
+    # Plain INSERTs: the unit of work's flush cost more than the statements.
+    for lot in lots:
+        plain_sql.insert(session, lot)
+
+
 def _check_dose(dose_g: float, *, days: int) -> None:
     try:
         check_course_dose(dose_g, days=days)
@@ -251,12 +262,9 @@ def _check_dose(dose_g: float, *, days: int) -> None:
         raise Invalid(exc.message, field=exc.field) from exc
 
 
-def _check_course_day(
-    session: Session, *, patient_id: int, day: date, given: bool, today: date
-) -> None:
-    patient = get_patient(session, patient_id)
+def _check_course_day(day: date, *, born_on: date, given: bool, today: date) -> None:
     try:
-        check_course_day(day, given=given, life=Life(born_on=patient.birth_date, today=today))
+        check_course_day(day, given=given, life=Life(born_on=born_on, today=today))
     except ImplausibleEntry as exc:
         raise Invalid(exc.message, field=exc.field) from exc
 
@@ -273,15 +281,17 @@ def _check_one_course_a_day(
     # The caller has locked the patient's row (patients.lock_patient), so two bookings of
     # one patient for one day are checked one after the other.
     # A course lasts at most 5 days, so only courses starting 4 days before can reach it.
-    others = session.exec(
+    others = plain_sql.rows(
+        session,
         _PATIENT_COURSE_DAYS,
-        params={
+        {
             "patient_id": patient_id,
             "from_day": first_day - timedelta(days=4),
             "before_day": first_day + timedelta(days=days),
             "ignore_id": ignore_id or 0,
         },
-    ).all()
+        dates=(0,),
+    )
     try:
         check_one_course_a_day(first_day, days, [(on, n) for on, n in others], field=field)
     except ImplausibleEntry as exc:
@@ -312,9 +322,7 @@ def book_infusion(
         raise Invalid("lots are recorded when the course is given, not booked", field="lots")
     # Which resources the site holds (clinical rules 9): a nurse at home, a chair or none.
     check_site(data.site, chair=data.chair, nurse=data.nurse, visit_address=data.visit_address)
-    _check_course_day(
-        session, patient_id=patient_id, day=data.scheduled_on, given=given, today=today
-    )
+    _check_course_day(data.scheduled_on, born_on=patient.birth_date, given=given, today=today)
     if data.dose_g is not None:
         _check_dose(data.dose_g, days=data.days)
     _check_one_course_a_day(
@@ -390,19 +398,18 @@ def book_infusion(
         override_reason=data.override_reason,
         created_by_id=actor.id,
     )
-    session.add(infusion)
-    _flush_booking(session, chair, nurse)
+    _flush_booking(session, chair, nurse, new=infusion)
     if given:
-        session.add_all(
+        _save_lots(
+            session,
             _lots(
                 stored_id(infusion),
                 data.lots,
                 data.scheduled_on,
                 data.dose_g,
                 confirmed=data.confirm_lot_total,
-            )
+            ),
         )
-        session.flush()
     # Within the patient's funding authorisations, or with a reason (the patient is locked
     # from the start to the commit: two bookings cannot both spend the last grams).
     overridden = _refresh(
@@ -467,9 +474,20 @@ def _refresh(
     return overridden
 
 
-def _flush_booking(session: Session, chair: Chair | None, nurse: StaffUser | None = None) -> None:
+def _flush_booking(
+    session: Session,
+    chair: Chair | ChairRef | None,
+    nurse: StaffUser | None = None,
+    *,
+    new: Infusion | None = None,
+) -> None:
+    # A new course is inserted with plain SQL (the unit of work's flush cost more than the
+    # INSERT); a course moved is flushed.
     try:
-        session.flush()
+        if new is not None:
+            plain_sql.insert(session, new)
+        else:
+            session.flush()
     except IntegrityError as exc:  # the unique start index: a same-start booking won
         if nurse is not None:
             raise Conflict(f"nurse {nurse.username} is taken at that time", field="nurse") from exc
@@ -545,24 +563,31 @@ def administer_infusion(
             ignore_id=infusion.id,
         )
     before = {name: getattr(infusion, name) for name in _GIVEN_FIELDS}
-    infusion.scheduled_on = given_on
-    infusion.status = CourseStatus.GIVEN
-    infusion.dose_g = data.dose_g
-    if product is not None:
-        infusion.product_id = product.id
-    infusion.reactions = data.reactions
-    infusion.premedication = data.premedication or infusion.premedication
-    infusion.notes = data.notes or infusion.notes
-    infusion.given_by_id = actor.id
-    infusion.given_at = utcnow()
-    infusion.override_reason = data.override_reason or infusion.override_reason
-    infusion.updated_at = utcnow()
-    session.add_all(
+    now = utcnow()
+    # Saved with plain SQL: the unit of work's flush cost more than the UPDATE.
+    plain_sql.update(
+        session,
+        infusion,
+        {
+            "scheduled_on": given_on,
+            "status": CourseStatus.GIVEN.value,
+            "dose_g": data.dose_g,
+            "product_id": product.id if product is not None else infusion.product_id,
+            "reactions": data.reactions,
+            "premedication": data.premedication or infusion.premedication,
+            "notes": data.notes or infusion.notes,
+            "given_by_id": actor.id,
+            "given_at": now,
+            "override_reason": data.override_reason or infusion.override_reason,
+            "updated_at": now,
+        },
+    )
+    _save_lots(
+        session,
         _lots(
             stored_id(infusion), data.lots, given_on, data.dose_g, confirmed=data.confirm_lot_total
-        )
+        ),
     )
-    session.flush()
     # Withdraws its reminder; checks the funding as the course now stands.
     overridden = _refresh(
         session,
@@ -595,10 +620,8 @@ def reschedule_infusion(
     infusion = get_infusion(session, infusion_id)
     if infusion.status != CourseStatus.BOOKED:
         raise Conflict(f"the course is {infusion.status}, not booked", field="status")
-    lock_patient(session, infusion.patient_id)
-    _check_course_day(
-        session, patient_id=infusion.patient_id, day=data.scheduled_on, given=False, today=today
-    )
+    patient = lock_patient(session, infusion.patient_id)
+    _check_course_day(data.scheduled_on, born_on=patient.birth_date, given=False, today=today)
     _check_one_course_a_day(
         session,
         patient_id=infusion.patient_id,
@@ -754,6 +777,11 @@ def infusion_view(session: Session, infusion: Infusion) -> dict[str, Any]:
     return infusion_views(session, [infusion])[0]
 
 
+def _course_view_rows(session: Session, ids: list[int]) -> list[tuple[Any, ...]]:
+    members, params = plain_sql.in_list("id", ids)
+    return plain_sql.rows(session, _COURSE_VIEWS.format(ids=members), params, dates=(7,))
+
+
 def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, Any]]:
     """Several courses as shown, with their chair and product codes and lots, in one query."""
     ids = [stored_id(c) for c in courses]
@@ -763,9 +791,7 @@ def infusion_views(session: Session, courses: list[Infusion]) -> list[dict[str, 
     lots: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     # Only the courses' own chairs and products: reading every chair and product of the
     # site as ORM rows cost more than the rest of a booking.
-    for course_id, chair, product, nurse, *lot in (
-        session.exec(_COURSE_VIEWS, params={"ids": ids}) if ids else ()
-    ):
+    for course_id, chair, product, nurse, *lot in _course_view_rows(session, ids) if ids else ():
         chair_codes[course_id], product_codes[course_id] = chair, product
         nurse_names[course_id] = nurse
         if lot[0] is not None:

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, bindparam, func, or_, update
+from sqlalchemy import CursorResult, and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from tracker.formats.mime import new_message_id
 from tracker.rules.vocabulary import CourseStatus, PatientStatus
-from tracker.services import audit
+from tracker.services import audit, plain_sql
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, NotFound
 from tracker.store.ids import stored_id
@@ -229,16 +229,8 @@ def enqueue_many(session: Session, messages: Sequence[dict[str, Any]]) -> int:
 # Built once, bound at each call: every move of a course sends one (docs/write-profile.md,
 # round four).
 _WITHDRAW_REMINDERS = (
-    update(OutboxMessage)
-    .where(
-        OutboxMessage.infusion_id == bindparam("course_id"),
-        OutboxMessage.kind == REMINDER,
-        OutboxMessage.status == "pending",
-    )
-    .values(status="withdrawn")
-)
-_WITHDRAW_OTHER_REMINDERS = _WITHDRAW_REMINDERS.where(
-    OutboxMessage.dedup_key != bindparam("keep_key")
+    "UPDATE outbox_message SET status = 'withdrawn' WHERE infusion_id = :course_id "
+    f"AND kind = '{REMINDER}' AND status = 'pending'"
 )
 
 
@@ -247,11 +239,15 @@ def withdraw_reminders(session: Session, *, infusion_id: int, keep_key: str | No
 
     A reminder already being sent cannot be stopped; one already sent stays sent.
     """
-    params: dict[str, Any] = {"course_id": infusion_id, "keep_key": keep_key}
-    statement = _WITHDRAW_REMINDERS if keep_key is None else _WITHDRAW_OTHER_REMINDERS
-    # an UPDATE's result (as above)
-    result = cast(CursorResult[Any], session.execute(statement, params))
-    return result.rowcount
+    # Plain SQL: every course given, moved or cancelled sends it (services.plain_sql).
+    sql = _WITHDRAW_REMINDERS + ("" if keep_key is None else " AND dedup_key != :keep_key")
+    withdrawn = plain_sql.run(session, sql, {"course_id": infusion_id, "keep_key": keep_key})
+    if withdrawn:
+        # A message loaded in this session is behind its row now: read it again if used.
+        for loaded in list(session.identity_map.values()):
+            if isinstance(loaded, OutboxMessage):
+                session.expire(loaded)
+    return withdrawn
 
 
 def withdraw_stale_reminders(session: Session) -> int:

@@ -1,6 +1,7 @@
 """Patients and their weights: create, read, change, search."""
 
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +12,7 @@ from tracker.rules.hold import resumed_on_after, status_after_review
 from tracker.rules.identity import mrn_key, same_person
 from tracker.rules.plausibility import ImplausibleEntry, Life, check_weight_entry
 from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
-from tracker.services import audit
+from tracker.services import audit, plain_sql
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid, NotFound
 from tracker.services.evaluation import refresh_state
@@ -51,17 +52,38 @@ def get_patient(session: Session, patient_id: int) -> Patient:
     return patient
 
 
-def lock_patient(session: Session, patient_id: int) -> Patient:
+class LockedPatient(NamedTuple):
+    """What a write checks of the patient whose row it has locked."""
+
+    id: int
+    status: str
+    birth_date: date
+
+
+def lock_patient(session: Session, patient_id: int) -> LockedPatient:
     """The patient with this id, or NotFound, its row locked to the end of the transaction
     (PostgreSQL: SELECT ... FOR UPDATE; SQLite writes one transaction at a time already).
 
     A write that checks the patient's other courses or funding takes it first, so two such
-    writes for one patient are checked one after the other.
+    writes for one patient are checked one after the other. Plain SQL, three columns: every
+    booking and course given begins here.
     """
-    patient = session.get(Patient, patient_id, with_for_update=True)
-    if patient is None:
+    lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
+    found = plain_sql.first(
+        session,
+        f"SELECT id, status, birth_date FROM patient WHERE id = :id{lock}",
+        {"id": patient_id},
+        dates=(2,),
+    )
+    if found is None:
         raise NotFound(f"no patient with id {patient_id}")
-    return patient
+    return LockedPatient(*found)
+
+
+def require_patient(session: Session, patient_id: int) -> None:
+    """NotFound unless the patient exists (one plain read, for a write that needs no more)."""
+    if plain_sql.first(session, "SELECT 1 FROM patient WHERE id = :id", {"id": patient_id}) is None:
+        raise NotFound(f"no patient with id {patient_id}")
 
 
 def create_patient(
@@ -286,15 +308,6 @@ _WEIGHTS_UP_TO = (
 )
 
 
-# The same as values, (measured_on, weight_kg): what the rules choose among. A select of
-# its own: SQLModel keeps the one-entity select's scalar results through with_only_columns.
-_WEIGHT_VALUES_UP_TO = (
-    select(Weight.measured_on, Weight.weight_kg)
-    .where(Weight.patient_id == bindparam("patient_id"), Weight.measured_on <= bindparam("day"))
-    .order_by(Weight.id)
-)
-
-
 def weight_on(session: Session, *, patient_id: int, day: date) -> Weight | None:
     """The weight that counts on `day` (the rules' latest_weight), or None."""
     rows = session.exec(_WEIGHTS_UP_TO, params={"patient_id": patient_id, "day": day}).all()
@@ -304,8 +317,15 @@ def weight_on(session: Session, *, patient_id: int, day: date) -> Weight | None:
 def _weights_on_or_before(
     session: Session, *, patient_id: int, day: date
 ) -> list[tuple[date, float]]:
-    # The candidates in the order recorded; the rules choose among them.
-    return list(session.exec(_WEIGHT_VALUES_UP_TO, params={"patient_id": patient_id, "day": day}))
+    # The candidates in the order recorded; the rules choose among them. Plain SQL: every
+    # booking asks (services.plain_sql).
+    return plain_sql.rows(
+        session,
+        "SELECT measured_on, weight_kg FROM weight "
+        "WHERE patient_id = :patient_id AND measured_on <= :day ORDER BY id",
+        {"patient_id": patient_id, "day": day},
+        dates=(0,),
+    )
 
 
 def weight_kg_on(session: Session, *, patient_id: int, day: date) -> float | None:

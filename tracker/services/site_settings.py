@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from tracker.rules import PolicyError, SitePolicy
 from tracker.rules.opening import DEFAULT_HOURS, DayHours
+from tracker.services import plain_sql
 from tracker.store.models import ClosureDay, OpeningHours, SiteCalendar, SitePolicyRow
 
 # The policy's own logger, as before the settings were kept here: operators filter on it.
@@ -54,11 +55,8 @@ def site_settings(session: Session) -> SiteSettings:
     pending = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(obj, SETTINGS_MODELS) for obj in pending):
         session.flush()  # its triggers give this transaction's changes a token of their own
-    token = (
-        session.connection()
-        .exec_driver_sql("SELECT token FROM site_settings_version WHERE id = 1")
-        .scalar()
-    )
+    found = plain_sql.first(session, "SELECT token FROM site_settings_version WHERE id = 1")
+    token = found[0] if found else None
     kept = _kept
     if token is not None and kept is not None and kept.token == token:
         return kept

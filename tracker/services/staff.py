@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from tracker.services import audit
+from tracker.services import audit, plain_sql
 from tracker.services.actors import Actor
 from tracker.services.errors import Conflict, Invalid
 from tracker.services.login_throttle import LoginThrottled, seconds_to_wait
@@ -214,9 +214,8 @@ _WEB_SESSION_AND_USER = (
     .where(WebSession.token_hash == bindparam("digest"))
 )
 _API_TOKEN_AND_USER = (
-    select(ApiToken, StaffUser)
-    .join(StaffUser, StaffUser.id == ApiToken.user_id)
-    .where(ApiToken.token_hash == bindparam("digest"))
+    f"SELECT {plain_sql.columns_sql(ApiToken, 't')}, {plain_sql.columns_sql(StaffUser, 'u')} "
+    "FROM api_token t JOIN staff_user u ON u.id = t.user_id WHERE t.token_hash = :digest"
 )
 
 
@@ -281,12 +280,17 @@ def api_token_login(
     session: Session, *, token: str, save_touch: Callable[[Touch], None] | None = None
 ) -> tuple[ApiToken, StaffUser] | None:
     """The live bearer token and the active user behind it, else None."""
-    # The token and its user in one statement: every API call asks this first.
-    found = session.exec(_API_TOKEN_AND_USER, params={"digest": token_digest(token)}).first()
+    # The token and its user in one plain statement: every API call asks this first.
+    # On PostgreSQL, first in a request, it is a transaction of its own (plain_sql `alone`).
+    found = plain_sql.first(
+        session, _API_TOKEN_AND_USER, {"digest": token_digest(token)}, alone=True
+    )
     now = utcnow()
     if found is None:
         return None
-    row, user = found
+    split = len(plain_sql.column_names(ApiToken))
+    row = plain_sql.loaded(session, ApiToken, found[:split])
+    user = plain_sql.loaded(session, StaffUser, found[split:])
     if row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:

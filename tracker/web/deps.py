@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from tracker.services import staff
+from tracker.services import plain_sql, staff
 from tracker.services.actors import Actor
 from tracker.settings import Settings
 from tracker.store.engine import session_scope
@@ -205,7 +205,8 @@ def _end_login_reads(db: Session) -> None:
     # TABLE) would queue every later request of the worker behind it, the one holding the
     # thread too, for ever. (What the check read stays loaded: nothing expires on commit.)
     # On SQLite a write scope keeps the write lock it began with; SQLite keeps its threads.
-    if db.get_bind().dialect.name == "postgresql":
+    # A token's check read alone (services.plain_sql) left nothing open to commit.
+    if db.get_bind().dialect.name == "postgresql" and plain_sql.in_transaction(db):
         db.commit()
 
 
