@@ -87,6 +87,13 @@ def test_rows_give_dates_and_times_as_such_on_either_database(session):
         times=(1,),
     )
     assert found == [(date(2026, 3, 4), time(8, 30), 52.5)]
+    (given_at,) = plain_sql.first(
+        session,
+        "SELECT given_at FROM infusion WHERE patient_id = :pid",
+        {"pid": patient.id},
+        instants=(0,),
+    )
+    assert given_at == GIVEN_AT and given_at.utcoffset().total_seconds() == 0
     assert plain_sql.first(session, "SELECT id FROM infusion WHERE id = :id", {"id": 0}) is None
 
 

@@ -23,9 +23,8 @@ from tracker.rules import (
 )
 from tracker.rules.expiry import patient_expires_on
 from tracker.rules.vocabulary import CourseStatus, Decision
-from tracker.services import plain_sql
 from tracker.services.errors import NotFound
-from tracker.services.packed_facts import load_packed
+from tracker.services.packed_facts import load_one_packed, load_packed
 from tracker.services.patient_states import write_states
 from tracker.services.policy import load_policy
 from tracker.services.state_rows import latest_expiry, packed_state, packed_states, state_values
@@ -252,16 +251,10 @@ def read_packed(
     """One patient's packed facts as this transaction sees them (its changes flushed first),
     in one round trip: what refresh_state evaluates, and a write may check before storing."""
     session.flush()  # read with plain SQL below: let it see this unit of work's changes
-    patient = plain_sql.first(
-        session,
-        "SELECT id, status, min_interval_days, max_interval_days, resumed_on "
-        "FROM patient WHERE id = :id",
-        {"id": patient_id},
-        dates=(4,),
-    )
-    if patient is None:
+    facts = load_one_packed(session.connection(), patient_id, today=today, policy=policy)
+    if facts is None:
         raise NotFound(f"no patient with id {patient_id}")
-    return load_packed(session.connection(), [patient], today=today, policy=policy)[patient_id]
+    return facts
 
 
 def store_state(

@@ -49,14 +49,30 @@ def day_number_sql(column: str, dialect: str) -> str:
     return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
 
 
+def load_one_packed(
+    connection: Connection, patient_id: int, *, today: date, policy: SitePolicy
+) -> PackedFacts | None:
+    """One patient's PackedFacts for `today`, their own row read with the rest in one
+    round trip (every write's re-evaluation); None when there is no such patient."""
+    return load_packed(
+        connection, [(patient_id,)], today=today, policy=policy, read_patient=True
+    ).get(patient_id)
+
+
 def load_packed(
-    connection: Connection, patients: Sequence[Patient], *, today: date, policy: SitePolicy
+    connection: Connection,
+    patients: Sequence[Patient],
+    *,
+    today: date,
+    policy: SitePolicy,
+    read_patient: bool = False,
 ) -> dict[int, PackedFacts]:
     """PackedFacts for evaluating patients on `today`, given as (id, status, min, max), ids
     ascending. When they form every patient id from the first to the last (as a keyset
     batch of the full sweep does, or one patient) the rows are read by that range, else
     by the list of ids (the daily sweep's expired patients). A batch reads only the scores
-    that can matter (scores_needed_from); one patient is read in one round trip."""
+    that can matter (scores_needed_from); one patient is read in one round trip, with
+    their own row when `read_patient` (given then as (id,) alone)."""
     if not patients:
         return {}
     reader = _Reader(connection)
@@ -99,9 +115,18 @@ def load_packed(
         # One patient (the re-evaluation after every write): all of their scores with the
         # regimens, in one round trip, rather than a round trip to ask whether any matter.
         params = {**span, **reader.since_params({patients[0][0]: date.min})}
-        regimen_rows, *fact_rows = reader.run(
-            [regimen_sql, *fact_sql], {**params, **reader.today_param(today)}
+        own_sql = [_PATIENT_SQL.format(resumed=day("resumed_on"))] if read_patient else []
+        found = reader.run(
+            [*own_sql, regimen_sql, *fact_sql], {**params, **reader.today_param(today)}
         )
+        if read_patient:
+            own_rows = found.pop(0)
+            if not own_rows:
+                return {}
+            pid, status, min_days, max_days, resumed = own_rows[0]
+            back_on = None if resumed is None else _date(resumed)
+            patients = [(pid, status, min_days, max_days, back_on)]
+        regimen_rows, *fact_rows = found
     else:
         (regimen_rows,) = reader.run([regimen_sql], span)
     regimens: dict[int, list[RegimenFact]] = {}
@@ -177,6 +202,12 @@ def load_packed(
             next_weight_on=None if later is None else _date(later),
         )
     return out
+
+
+# A patient's own facts, as load_packed takes them (the day they came back as its number).
+_PATIENT_SQL = (
+    "SELECT id, status, min_interval_days, max_interval_days, {resumed} FROM patient WHERE id = :lo"
+)
 
 
 def _known(ids: list[int], grams: list[float | None]) -> Iterable[tuple[int, float]]:

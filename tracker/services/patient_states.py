@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from tracker.services import plain_sql
 from tracker.services.state_version import states_changed
 from tracker.store.models import PatientState
 from tracker.store.types import utcnow
@@ -35,9 +36,9 @@ def write_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if dialect == "postgresql" and len(values) >= COPY_FROM:
         _copy_and_upsert(session, columns, values)
     else:
-        # Straight to the driver: SQLAlchemy's per-row handling of 23 columns cost more
-        # than the database's work on the rows.
-        session.connection().exec_driver_sql(sql, values)
+        # Straight to the driver's cursor: SQLAlchemy's per-row handling of 23 columns cost
+        # more than the database's work on the rows.
+        plain_sql.run_rows(session, sql, values)
     states_changed(session)  # the worklist's kept counts are behind from the commit
 
 

@@ -44,9 +44,11 @@ def rows(
     *,
     dates: Sequence[int] = (),
     times: Sequence[int] = (),
+    instants: Sequence[int] = (),
     alone: bool = False,
 ) -> list[tuple[Any, ...]]:
-    """The statement's rows as tuples (dates and times as such on either database).
+    """The statement's rows as tuples (dates, times and instants, aware UTC, as such on
+    either database).
 
     `alone`: on PostgreSQL, where the session's transaction has sent nothing yet, the
     statement runs as a transaction of its own (it holds nothing once read)."""
@@ -54,6 +56,8 @@ def rows(
     postgres = connection.dialect.name == "postgresql"
     with _cursor(connection, sql, params, alone=alone) as cursor:
         found = cursor.fetchall() if cursor.description is not None else []
+    if instants:
+        found = [_instants(row, instants) for row in found]
     if postgres or not (dates or times):
         return [tuple(row) for row in found]
     return [_typed(row, dates, times) for row in found]
@@ -66,10 +70,11 @@ def first(
     *,
     dates: Sequence[int] = (),
     times: Sequence[int] = (),
+    instants: Sequence[int] = (),
     alone: bool = False,
 ) -> tuple[Any, ...] | None:
-    """The statement's first row, or None (`alone` as for rows)."""
-    found = rows(session, sql, params, dates=dates, times=times, alone=alone)
+    """The statement's first row, or None (as rows reads them)."""
+    found = rows(session, sql, params, dates=dates, times=times, instants=instants, alone=alone)
     return found[0] if found else None
 
 
@@ -104,6 +109,19 @@ def loaded(session: Session, model: type[M], values: Sequence[Any]) -> M:
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+def run_rows(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run a statement written with the driver's own positional marks (%s for psycopg, ?
+    for SQLite) for each of the rows; one row as one statement (psycopg sends a statement
+    for many rows in pipeline mode, which costs more than the round trip it saves)."""
+    if not rows:
+        return
+    one = len(rows) == 1
+    with _cursor(
+        session.connection(), sql, rows[0] if one else rows, positional=True, many=not one
+    ):
+        pass
 
 
 def insert(session: Session, row: SQLModel) -> int:
@@ -225,16 +243,20 @@ class _cursor:
         self,
         connection: Any,
         sql: str,
-        params: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | Sequence[Any] | None,
         *,
         alone: bool = False,
+        positional: bool = False,
+        many: bool = False,
     ) -> None:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
         self.dbapi = connection.dialect.dbapi
         self.raw: Any = connection.connection.dbapi_connection
-        self.sql = _for_psycopg(sql) if self.postgres else sql
+        # `positional`: the driver's own marks, one row of values or (`many`) a sequence
+        self.sql = _for_psycopg(sql) if self.postgres and not positional else sql
         self.params = params or {}
+        self.many = many
         # psycopg begins a transaction before the first statement (a round trip of its
         # own, and one more to commit it); with autocommit on for this one statement, it
         # is its own transaction, ended once answered.
@@ -247,7 +269,7 @@ class _cursor:
             # scope, store.connect) see these too; the app has none on PostgreSQL.
             listeners = self.connection.dispatch.before_cursor_execute
             if listeners:
-                listeners(self.connection, self.cursor, self.sql, self.params, None, False)
+                listeners(self.connection, self.cursor, self.sql, self.params, None, self.many)
             self._execute()
         except BaseException:
             self.cursor.close()
@@ -258,7 +280,10 @@ class _cursor:
         if self.alone:
             self.raw.autocommit = True
         try:
-            self.cursor.execute(self.sql, self.params)
+            if self.many:
+                self.cursor.executemany(self.sql, self.params)
+            else:
+                self.cursor.execute(self.sql, self.params)
         except self.dbapi.Error as exc:
             raise DBAPIError.instance(self.sql, self.params, exc, self.dbapi.Error) from exc
         finally:
@@ -275,6 +300,13 @@ def in_list(name: str, values: Iterable[Any]) -> tuple[str, dict[str, Any]]:
     if not params:
         return "IN (NULL)", {}
     return "IN (" + ", ".join(f":{key}" for key in params) + ")", params
+
+
+def _instants(row: Sequence[Any], columns: Sequence[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in columns:
+        values[i] = _read(values[i], "instant")
+    return tuple(values)
 
 
 def _typed(row: Sequence[Any], dates: Sequence[int], times: Sequence[int]) -> tuple[Any, ...]:

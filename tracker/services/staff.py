@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -214,8 +215,9 @@ _WEB_SESSION_AND_USER = (
     .where(WebSession.token_hash == bindparam("digest"))
 )
 _API_TOKEN_AND_USER = (
-    f"SELECT {plain_sql.columns_sql(ApiToken, 't')}, {plain_sql.columns_sql(StaffUser, 'u')} "
-    "FROM api_token t JOIN staff_user u ON u.id = t.user_id WHERE t.token_hash = :digest"
+    "SELECT t.id, t.kind, t.expires_at, t.revoked_at, t.last_used_at, "
+    f"{plain_sql.columns_sql(StaffUser, 'u')} FROM api_token t "
+    "JOIN staff_user u ON u.id = t.user_id WHERE t.token_hash = :digest"
 )
 
 
@@ -276,31 +278,54 @@ def issue_api_token(
     return token, row
 
 
+class TokenInUse(NamedTuple):
+    """A live bearer token, as a request knows it."""
+
+    id: int
+    kind: str
+
+
 def api_token_login(
     session: Session, *, token: str, save_touch: Callable[[Touch], None] | None = None
-) -> tuple[ApiToken, StaffUser] | None:
+) -> tuple[TokenInUse, StaffUser] | None:
     """The live bearer token and the active user behind it, else None."""
-    # The token and its user in one plain statement: every API call asks this first.
-    # On PostgreSQL, first in a request, it is a transaction of its own (plain_sql `alone`).
+    # The token and its user in one plain statement: every API call asks this first. On
+    # PostgreSQL, first in a request, it is a transaction of its own (plain_sql `alone`).
     found = plain_sql.first(
-        session, _API_TOKEN_AND_USER, {"digest": token_digest(token)}, alone=True
+        session,
+        _API_TOKEN_AND_USER,
+        {"digest": token_digest(token)},
+        instants=(2, 3, 4),
+        alone=True,
     )
     now = utcnow()
     if found is None:
         return None
-    split = len(plain_sql.column_names(ApiToken))
-    row = plain_sql.loaded(session, ApiToken, found[:split])
-    user = plain_sql.loaded(session, StaffUser, found[split:])
-    if row.revoked_at is not None:
+    token_id, kind, expires_at, revoked_at, last_used_at, *user_values = found
+    if revoked_at is not None:
         return None
-    if row.expires_at is not None and row.expires_at <= now:
+    if expires_at is not None and expires_at <= now:
         return None
+    user = plain_sql.loaded(session, StaffUser, user_values)
     if not user.is_active:
         return None
     # Admins see stale integration tokens without a write per call.
-    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        _touch(row, "last_used_at", now, save_touch)
-    return row, user
+    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+        _touch_token(session, token_id, now, save_touch)
+    return TokenInUse(token_id, kind), user
+
+
+def _touch_token(
+    session: Session, token_id: int, at: datetime, save_touch: Callable[[Touch], None] | None
+) -> None:
+    # As _touch, for a token read as values: the UPDATE now, or handed over (save_touch).
+    def touch(writer: Session) -> None:
+        writer.execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=at))
+
+    if save_touch is None:
+        touch(session)
+    else:
+        save_touch(touch)
 
 
 def user_for_api_token(session: Session, *, token: str) -> StaffUser | None:
