@@ -226,8 +226,7 @@ def enqueue_many(session: Session, messages: Sequence[dict[str, Any]]) -> int:
     return written
 
 
-# Built once, bound at each call: every move of a course sends one (docs/write-profile.md,
-# round four).
+# Plain SQL (services.plain_sql): every course given, moved or cancelled sends it.
 _WITHDRAW_REMINDERS = (
     "UPDATE outbox_message SET status = 'withdrawn' WHERE infusion_id = :course_id "
     f"AND kind = '{REMINDER}' AND status = 'pending'"
@@ -239,7 +238,6 @@ def withdraw_reminders(session: Session, *, infusion_id: int, keep_key: str | No
 
     A reminder already being sent cannot be stopped; one already sent stays sent.
     """
-    # Plain SQL: every course given, moved or cancelled sends it (services.plain_sql).
     sql = _WITHDRAW_REMINDERS + ("" if keep_key is None else " AND dedup_key != :keep_key")
     withdrawn = plain_sql.run(session, sql, {"course_id": infusion_id, "keep_key": keep_key})
     if withdrawn:

@@ -1,11 +1,13 @@
-"""Plain statements sent straight to the database driver, in the session's transaction: for
-the reads and checks every write makes.
+"""Plain statements sent straight to the database driver, in the session's transaction: the
+reads, checks and writes every write request makes.
 
 A statement through the ORM cost a web worker 370-500 us of CPU, through SQLAlchemy's Core
 200-300 us, through the driver's own cursor 80-120 us (docs/write-profile.md, round nine);
 a booking sends a dozen. The SQL is written once with `:name` parameters, for both
-databases; on SQLite, whose driver hands dates and times back as the text stored, the
-columns named in `dates` and `times` are read back into `date` and `time`.
+databases; on SQLite, whose driver hands dates, times and instants back as the text
+stored, the columns named in `dates`, `times` and `instants` are read back as such (an
+instant as aware UTC on either database). `insert`, `update` and `loaded` keep the rows
+they write or read in the session, as if the ORM had.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 
 
 def _touch(
-    row: WebSession | ApiToken,
+    row: WebSession,
     field: str,
     at: datetime,
     save_touch: Callable[[Touch], None] | None,
@@ -198,13 +198,18 @@ def _touch(
     if save_touch is None:
         setattr(row, field, at)
         return
-    model, row_id = type(row), row.id
+    save_touch(_touch_update(WebSession, stored_id(row), field, at))
+    set_committed_value(row, field, at)
 
+
+def _touch_update(
+    model: type[WebSession] | type[ApiToken], row_id: int, field: str, at: datetime
+) -> Touch:
+    # The UPDATE that notes a session's or token's last use, to run in the session given.
     def touch(writer: Session) -> None:
         writer.execute(update(model).where(col(model.id) == row_id).values({field: at}))
 
-    save_touch(touch)
-    set_committed_value(row, field, at)
+    return touch
 
 
 # The login checks every page and API call makes first, built once and bound at each call
@@ -319,9 +324,7 @@ def _touch_token(
     session: Session, token_id: int, at: datetime, save_touch: Callable[[Touch], None] | None
 ) -> None:
     # As _touch, for a token read as values: the UPDATE now, or handed over (save_touch).
-    def touch(writer: Session) -> None:
-        writer.execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=at))
-
+    touch = _touch_update(ApiToken, token_id, "last_used_at", at)
     if save_touch is None:
         touch(session)
     else:
