@@ -160,3 +160,12 @@ def test_a_plain_write_in_a_sqlite_read_scope_is_refused_as_the_orms_is(sqlite_d
     reading = session_scope(engine, write=False, refuse_writes="GET /somewhere")
     with pytest.raises(WriteInReadScope, match="GET /somewhere"), reading as session:
         plain_sql.run(session, "UPDATE chair SET active = active WHERE id = 0")
+
+
+def test_a_plain_read_sees_the_sessions_unsent_changes_as_the_orms_would(session):
+    patient = add_patient(session, "PS-5")
+    patient.status = "on_hold"  # changed on the object, not yet sent
+    found = plain_sql.first(
+        session, "SELECT status FROM patient WHERE id = :id", {"id": patient.id}
+    )
+    assert found == ("on_hold",)

@@ -54,6 +54,7 @@ def rows(
 
     `alone`: on PostgreSQL, where the session's transaction has sent nothing yet, the
     statement runs as a transaction of its own (it holds nothing once read)."""
+    _autoflush(session)
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     with _cursor(connection, sql, params, alone=alone) as cursor:
@@ -82,6 +83,7 @@ def first(
 
 def run(session: Session, sql: str, params: Mapping[str, Any] | None = None) -> int:
     """Run a statement that returns no rows; the number of rows it changed."""
+    _autoflush(session)
     with _cursor(session.connection(), sql, params) as cursor:
         return int(cursor.rowcount)
 
@@ -119,6 +121,7 @@ def run_rows(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     for many rows in pipeline mode, which costs more than the round trip it saves)."""
     if not rows:
         return
+    _autoflush(session)
     one = len(rows) == 1
     with _cursor(
         session.connection(), sql, rows[0] if one else rows, positional=True, many=not one
@@ -320,6 +323,14 @@ def _typed(row: Sequence[Any], dates: Sequence[int], times: Sequence[int]) -> tu
         if isinstance(values[i], str):
             values[i] = time.fromisoformat(values[i])
     return tuple(values)
+
+
+def _autoflush(session: Session) -> None:
+    # As the ORM does before its own statements: changes made to the session's objects and
+    # not yet sent are sent first, so that a plain statement sees them (nothing is sent,
+    # and next to nothing spent, when there are none).
+    if session.autoflush:
+        session.flush()
 
 
 def _idle(raw: Any) -> bool:
