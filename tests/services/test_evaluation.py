@@ -5,6 +5,7 @@
 checked against `evaluate` on `load_facts` and against the state `_store` would write.
 """
 
+import dataclasses
 from datetime import date, timedelta
 
 from sqlalchemy import delete
@@ -12,17 +13,27 @@ from sqlmodel import Session, select
 
 from tests.builders.packed import as_swept, packed_of
 from tests.builders.rows import add_patient
-from tests.protocol_trace import round_trips
+from tests.protocol_trace import round_trips, statements
 from tracker.demo import load_demo
 from tracker.rules import SitePolicy, evaluate_packed
 from tracker.rules.expiry import patient_expires_on
 from tracker.services.evaluation import evaluate_patient, load_facts, refresh_all, refresh_state
-from tracker.services.packed_facts import load_packed
+from tracker.services.packed_facts import load_one_packed, load_packed
 from tracker.services.patient_states import COPY_FROM
 from tracker.services.policy import load_policy
 from tracker.services.state_rows import latest_expiry, state_values
 from tracker.store.ids import stored_id
-from tracker.store.models import Assessment, Infusion, Patient, PatientState, Regimen
+from tracker.store.models import (
+    Assessment,
+    FundingAuthorization,
+    Infusion,
+    Patient,
+    PatientState,
+    RecommendationDecision,
+    Regimen,
+    Review,
+    Weight,
+)
 from tracker.store.types import utcnow
 
 TODAY = date(2026, 11, 21)
@@ -216,6 +227,9 @@ def test_one_patient_is_read_for_re_evaluation_in_one_round_trip(postgres_databa
         )
         assert trips == 1
         assert len(read[pid].regimens) == 1 and len(read[pid].scores.days) == 1
+        # In one statement: a statement each cost more than the rows they read.
+        sent = statements(raw, lambda: load_one_packed(connection, pid, today=TODAY, policy=policy))
+        assert sent == 1
         # A batch asks first which scores can matter (two round trips, whatever its size).
         other = add_patient(session, "TWO-TRIPS")
         session.flush()
@@ -224,3 +238,68 @@ def test_one_patient_is_read_for_re_evaluation_in_one_round_trip(postgres_databa
             round_trips(raw, lambda: load_packed(connection, batch, today=TODAY, policy=policy))
             == 2
         )
+
+
+def _patient_with_every_fact(session) -> Patient:
+    # One of each kind of row the packed read gathers, some kinds twice and in an order
+    # other than the one the rules read them in.
+    patient = add_patient(session, "EVERY-FACT", regimen_from=TODAY - timedelta(days=200))
+    pid = patient.id
+    sc = Regimen(patient_id=pid, starts_on=TODAY - timedelta(days=40), dose_g_per_kg=0.3,
+                 interval_days=7, route="sc", dose_g=20)  # fmt: skip
+    session.add(sc)
+    for n, dose in enumerate((70.0, None, 68.5)):
+        day = TODAY - timedelta(days=90 - 28 * n)
+        session.add(Infusion(patient_id=pid, scheduled_on=day, status="given", dose_g=dose,
+                             days=1 + n % 2))  # fmt: skip
+    for days_ahead, planned in ((21, 71.0), (49, None)):
+        session.add(Infusion(patient_id=pid, scheduled_on=TODAY + timedelta(days=days_ahead),
+                             status="booked", planned_dose_g=planned))  # fmt: skip
+    for value in (40.0, 12.0, 55.30000000000001):
+        session.add(Assessment(patient_id=pid, taken_on=TODAY - timedelta(days=34),
+                               measure="mrc_sum", value=value, timing="pre_infusion"))  # fmt: skip
+    session.add(Review(patient_id=pid, reviewed_on=TODAY - timedelta(days=60), outcome="continue"))
+    session.add(Weight(patient_id=pid, measured_on=TODAY - timedelta(days=10), weight_kg=71))
+    session.add(Weight(patient_id=pid, measured_on=TODAY + timedelta(days=3), weight_kg=72))
+    session.flush()
+    session.add(RecommendationDecision(patient_id=pid, regimen_id=sc.id, action="taper_trial",
+                                       decision="dismissed"))  # fmt: skip
+    # The later authorisation recorded first: the read gives them by start day.
+    for starts, grams in ((TODAY - timedelta(days=30), 400.0), (TODAY - timedelta(days=400), None)):
+        session.add(FundingAuthorization(patient_id=pid, payer="NHS", reference=f"A{grams}",
+                                         starts_on=starts, ends_on=starts + timedelta(days=365),
+                                         approved_g=grams, approved_courses=12))  # fmt: skip
+    session.flush()
+    return patient
+
+
+def test_one_patients_read_gives_what_a_batch_read_gives(session):
+    # A write's re-evaluation reads its patient in one statement on PostgreSQL (every query
+    # as arrays of columns), a batch in a statement each: the same facts, row for row.
+    patient = _patient_with_every_fact(session)
+    other = add_patient(session, "NEXT-ONE", regimen_from=TODAY - timedelta(days=30))
+    policy = load_policy(session)
+    connection = session.connection()
+    one = load_one_packed(connection, patient.id, today=TODAY, policy=policy)
+    batch = load_packed(
+        connection,
+        [(p.id, p.status, p.min_interval_days, p.max_interval_days, p.resumed_on)
+         for p in (patient, other)],
+        today=TODAY,
+        policy=policy,
+    )[patient.id]  # fmt: skip
+    assert one is not None
+    # A batch reads only the scores that can matter; the rest must be the same.
+    assert dataclasses.replace(one, scores=batch.scores) == batch
+    assert [a.starts_on for a in one.authorizations] == sorted(
+        a.starts_on for a in one.authorizations
+    )
+    assert len(one.regimens) == 2 and len(one.bookings) == 2 and len(one.given_ids) == 3
+    assert sorted(one.course_doses) == sorted(batch.course_doses) and len(one.course_doses) == 3
+    assert one.next_weight_on == TODAY + timedelta(days=3) and one.dismissed
+    assert list(one.scores.values[-3:]) == [40.0, 12.0, 55.30000000000001]
+    # And what the full evaluation says (a given course of unknown grams is charged as
+    # the full evaluation charges it: SQLite's read once made it 0 g).
+    full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
+    assert evaluate_packed(one, on=TODAY, policy=policy) == as_swept(full)
+    assert load_one_packed(connection, patient.id + other.id, today=TODAY, policy=policy) is None

@@ -75,49 +75,26 @@ def load_packed(
     their own row when `read_patient` (given then as (id,) alone)."""
     if not patients:
         return {}
-    reader = _Reader(connection)
-    day = reader.day
+    reader = _Reader(connection.dialect.name, connection.connection.dbapi_connection)
     alone = len(patients) == 1
     dense = patients[-1][0] - patients[0][0] + 1 == len(patients)
-    # One patient by equality: PostgreSQL plans a prepared `=` once (a generic plan), where
-    # a range's estimate depends on its values and was planned again at every write.
-    between = "WHERE patient_id " + (
-        "= :lo" if alone else "BETWEEN :lo AND :hi" if dense else reader.members_sql(len(patients))
-    )
-    reader.members = between
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
     if not dense:
         span.update(reader.member_params([p[0] for p in patients]))
-    regimen_sql = (
-        f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g, "
-        f"route FROM regimen {between}"
-    )
-    fact_sql = [
-        f"SELECT patient_id, id, {day('scheduled_on')}, days, planned_dose_g FROM infusion "
-        f"{between} AND status = 'booked'",
-        reader.given_sql(),
-        reader.one_patients_scores_sql() if alone else reader.scores_sql(len(patients)),
-        f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
-        # Only a weight on or before the day evaluated counts (a later one is ignored).
-        f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
-        "AND measured_on <= :today GROUP BY patient_id",
-        f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
-        "AND decision = 'dismissed'",
-        f"SELECT patient_id, id, {day('starts_on')}, {day('ends_on')}, approved_g, "
-        f"approved_courses, reference, payer FROM funding_authorization {between} "
-        "ORDER BY patient_id, starts_on, id",
-        # The first weight after the day: not evaluated, but its day ends the state's
-        # validity (rules.expiry).
-        f"SELECT patient_id, min({day('measured_on')}) FROM weight {between} "
-        "AND measured_on > :today GROUP BY patient_id",
-    ]
+    shape = "one" if alone else "range" if dense else "list"
+    # SQLite names each patient's parameters (a list's ids, every batch's score days): its
+    # SQL depends on how many there are.
+    listed = 0 if alone or reader.postgres else len(patients)
+    regimen_sql, fact_sql = _statements(reader.dialect, shape, listed)
     if alone:
         # One patient (the re-evaluation after every write): all of their scores with the
         # regimens, in one round trip, rather than a round trip to ask whether any matter.
         params = {**span, **reader.since_params({patients[0][0]: date.min})}
-        own_sql = [_PATIENT_SQL.format(resumed=day("resumed_on"))] if read_patient else []
+        own_sql = [_patient_sql(reader.dialect)] if read_patient else []
         found = reader.run(
-            [*own_sql, regimen_sql, *fact_sql], {**params, **reader.today_param(today)}
+            [*own_sql, regimen_sql, *fact_sql],
+            {**params, **reader.today_param(today)},
+            as_one=True,
         )
         if read_patient:
             own_rows = found.pop(0)
@@ -204,10 +181,57 @@ def load_packed(
     return out
 
 
-# A patient's own facts, as load_packed takes them (the day they came back as its number).
-_PATIENT_SQL = (
-    "SELECT id, status, min_interval_days, max_interval_days, {resumed} FROM patient WHERE id = :lo"
-)
+@lru_cache(maxsize=64)
+def _statements(dialect: str, shape: str, listed: int) -> tuple[str, tuple[str, ...]]:
+    """The regimens' query and the facts' queries of a batch: of one patient, of a range
+    of ids, or of a list (of `listed` patients on SQLite, else 0). Built once: a write's
+    re-evaluation built its SQL anew each time, a tenth of its read's CPU."""
+    reader = _Reader(dialect)
+    day = reader.day
+    # One patient by equality: PostgreSQL plans a prepared `=` once (a generic plan), where
+    # a range's estimate depends on its values and was planned again at every write.
+    between = "WHERE patient_id " + (
+        "= :lo"
+        if shape == "one"
+        else "BETWEEN :lo AND :hi"
+        if shape == "range"
+        else reader.members_sql(listed)
+    )
+    reader.members = between
+    regimen_sql = (
+        f"SELECT patient_id, id, {day('starts_on')}, dose_g_per_kg, interval_days, dose_g, "
+        f"route FROM regimen {between}"
+    )
+    fact_sql = (
+        f"SELECT patient_id, id, {day('scheduled_on')}, days, planned_dose_g FROM infusion "
+        f"{between} AND status = 'booked'",
+        reader.given_sql(),
+        reader.one_patients_scores_sql() if shape == "one" else reader.scores_sql(listed),
+        f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
+        # Only a weight on or before the day evaluated counts (a later one is ignored).
+        f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
+        "AND measured_on <= :today GROUP BY patient_id",
+        f"SELECT patient_id, regimen_id, action FROM recommendation_decision {between} "
+        "AND decision = 'dismissed'",
+        f"SELECT patient_id, id, {day('starts_on')}, {day('ends_on')}, approved_g, "
+        f"approved_courses, reference, payer FROM funding_authorization {between} "
+        "ORDER BY patient_id, starts_on, id",
+        # The first weight after the day: not evaluated, but its day ends the state's
+        # validity (rules.expiry).
+        f"SELECT patient_id, min({day('measured_on')}) FROM weight {between} "
+        "AND measured_on > :today GROUP BY patient_id",
+    )
+    return regimen_sql, fact_sql
+
+
+@lru_cache(maxsize=2)
+def _patient_sql(dialect: str) -> str:
+    # A patient's own facts, as load_packed takes them (the day they came back as its number).
+    resumed = day_number_sql("resumed_on", dialect)
+    return (
+        f"SELECT id, status, min_interval_days, max_interval_days, {resumed} FROM patient "
+        "WHERE id = :lo"
+    )
 
 
 def _known(ids: list[int], grams: list[float | None]) -> Iterable[tuple[int, float]]:
@@ -220,13 +244,14 @@ def _known(ids: list[int], grams: list[float | None]) -> Iterable[tuple[int, flo
 
 class _Reader:
     """The batch's queries on the driver's own cursor: on PostgreSQL sent all at once (one
-    round trip, in pipeline mode) with binary results."""
+    round trip, in pipeline mode; one patient's as one statement) with binary results."""
 
-    def __init__(self, connection: Connection) -> None:
-        self.dialect = connection.dialect.name
-        # sqlite3's or psycopg's own connection: each branch below speaks its driver's API.
-        self.raw: Any = connection.connection.dbapi_connection
-        self.postgres = self.dialect == "postgresql"
+    def __init__(self, dialect: str, raw: Any = None) -> None:
+        self.dialect = dialect
+        # sqlite3's or psycopg's own connection (None: for building SQL only): each branch
+        # below speaks its driver's API.
+        self.raw = raw
+        self.postgres = dialect == "postgresql"
         self.members = "WHERE patient_id BETWEEN :lo AND :hi"
 
     def member_params(self, ids: list[int]) -> dict[str, Any]:
@@ -244,28 +269,42 @@ class _Reader:
     def day(self, column: str) -> str:
         return day_number_sql(column, self.dialect)
 
-    def run(self, queries: list[str], params: dict[str, Any]) -> list[list[Any]]:
-        """Run the queries, in one round trip on PostgreSQL; their rows, in order."""
+    def run(
+        self, queries: Sequence[str], params: dict[str, Any], *, as_one: bool = False
+    ) -> list[list[Any]]:
+        """Run the queries, in one round trip on PostgreSQL; their rows, in order. With
+        `as_one` (a few rows each, one patient's) PostgreSQL runs them as one statement."""
         if not self.postgres:
             cursor = self.raw.cursor()
             try:
                 return [cursor.execute(sql, params).fetchall() for sql in queries]
             finally:
                 cursor.close()
+        if as_one:
+            return self._run_as_one(queries, params)
+        queries = [_psycopg_marks(sql) for sql in queries]
         cursors = [self.raw.cursor(binary=True) for _ in queries]
         with self.raw.pipeline():
             for cursor, sql in zip(cursors, queries, strict=True):
-                cursor.execute(
-                    sql.replace(":lo", "%(lo)s")
-                    .replace(":hi", "%(hi)s")
-                    .replace(":today", "%(today)s"),
-                    params,
-                )
+                cursor.execute(sql, params)
         try:
             return [cursor.fetchall() for cursor in cursors]
         finally:
             for cursor in cursors:
                 cursor.close()
+
+    def _run_as_one(self, queries: Sequence[str], params: dict[str, Any]) -> list[list[Any]]:
+        # A statement each cost the driver and the server more than the few rows they read
+        # (docs/write-profile.md, round ten).
+        sql, widths = _as_one(tuple(queries))
+        with self.raw.cursor(binary=True) as cursor:
+            row = cursor.execute(sql, params).fetchone()
+        found, at = [], 0
+        for width in widths:
+            columns = row[at : at + width]
+            at += width
+            found.append([] if columns[0] is None else list(zip(*columns, strict=True)))
+        return found
 
     def given_sql(self) -> str:
         # Each patient's given courses as day numbers, ids, lengths in days and grams given
@@ -278,12 +317,13 @@ class _Reader:
                 f"array_agg(dose_g) FROM infusion {where} GROUP BY patient_id"
             )
         # SQLite: the four of each course in one string, kept together; the day as its ISO
-        # text (DAY_NUMBERS), no dose an empty field, and '%!.17g' prints enough digits to
-        # read back the same double.
+        # text (DAY_NUMBERS), no dose an empty field (printf makes NULL '0.0'), and
+        # '%!.17g' prints enough digits to read back the same double.
         return (
             "SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
             "scheduled_on || char(31) || id || char(31) || days || char(31) || "
-            "coalesce(printf('%!.17g', dose_g), '') AS x FROM infusion "
+            "CASE WHEN dose_g IS NULL THEN '' ELSE printf('%!.17g', dose_g) END AS x "
+            "FROM infusion "
             f"{where}) GROUP BY patient_id"
         )
 
@@ -374,6 +414,44 @@ class _Reader:
                     KIND_NAMES,
                 )
         return out
+
+
+@lru_cache(maxsize=8)
+def _as_one(queries: tuple[str, ...]) -> tuple[str, list[int]]:
+    """The queries as one statement, and how many columns each has: each query's rows come
+    back as one array per column (an aggregate with no GROUP BY gives one row, even of no
+    rows; in the order the query gives them), the arrays of all in one row."""
+    queries = tuple(_psycopg_marks(sql) for sql in queries)
+    widths = [_select_width(sql) for sql in queries]
+    parts = []
+    for n, (sql, width) in enumerate(zip(queries, widths, strict=True)):
+        names = [f"c{k}" for k in range(width)]
+        arrays = ", ".join(f"array_agg({name})" for name in names)
+        parts.append(f"(SELECT {arrays} FROM ({sql}) AS q({', '.join(names)})) AS r{n}")
+    return f"SELECT * FROM {', '.join(parts)}", widths
+
+
+def _select_width(sql: str) -> int:
+    """How many columns a query of this module selects: the commas at the top level of its
+    SELECT list, plus one (its SQL is ours: no comma inside a string literal)."""
+    depth, width = 0, 1
+    body = sql[len("SELECT ") :] if sql.startswith("SELECT ") else sql
+    for at, char in enumerate(body):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and char == ",":
+            width += 1
+        elif depth == 0 and body.startswith(" FROM ", at):
+            return width
+    raise ValueError(f"not a SELECT ... FROM: {sql[:60]}")
+
+
+@lru_cache(maxsize=256)
+def _psycopg_marks(sql: str) -> str:
+    # The queries name their parameters as SQLite does; psycopg's marks are %(name)s.
+    return sql.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s").replace(":today", "%(today)s")
 
 
 class _DayNumbers(dict[str, int]):
