@@ -124,10 +124,24 @@ def test_loaded_gives_the_sessions_own_object_and_flushes_its_changes(session, m
     assert plain_sql.loaded(session, StaffUser, values) is first  # one object per row
     assert session.get(StaffUser, user_id) is first  # no second read
 
+    # Made without __init__, as the ORM makes what it loads: it dumps as a loaded row does.
+    dumped = first.model_dump()
     first.full_name = "Lou Loaded"
     session.flush()
     session.expunge_all()
-    assert session.get(StaffUser, user_id).full_name == "Lou Loaded"
+    again = session.get(StaffUser, user_id)
+    assert again.full_name == "Lou Loaded"
+    assert again.model_dump() == {**dumped, "full_name": "Lou Loaded"}
+
+
+def test_rows_of_a_statement_that_returns_none_are_no_rows(session, make_user):
+    user_id = make_user("nora.none", role="nurse").id
+    session.flush()
+    renamed = "UPDATE staff_user SET full_name = :name WHERE id = :id"
+    assert plain_sql.rows(session, renamed, {"name": "Nora", "id": user_id}) == []
+    returned = plain_sql.rows(session, renamed + " RETURNING id", {"name": "N", "id": user_id})
+    assert returned == [(user_id,)]
+    assert plain_sql.rows(session, "SELECT id FROM staff_user WHERE id = :id", {"id": 0}) == []
 
 
 def test_the_columns_are_read_in_the_order_named(session):

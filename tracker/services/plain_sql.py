@@ -19,10 +19,11 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
+from psycopg.pq import ExecStatus
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, manager_of_class, set_committed_value
 from sqlmodel import Session, SQLModel
 
 from tracker.store.types import UTCDateTime
@@ -58,12 +59,21 @@ def rows(
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     with _cursor(connection, sql, params, alone=alone) as cursor:
-        found = cursor.fetchall() if cursor.description is not None else []
+        found = cursor.fetchall() if _has_rows(cursor) else []
     if instants:
         found = [_instants(row, instants) for row in found]
     if postgres or not (dates or times):
         return [tuple(row) for row in found]
     return [_typed(row, dates, times) for row in found]
+
+
+def _has_rows(cursor: Any) -> bool:
+    # Whether the statement returned rows (even none). psycopg makes a Column object for
+    # each column at every read of `description`; its result's status says as much.
+    result = getattr(cursor, "pgresult", None)
+    if result is not None:
+        return bool(result.status == ExecStatus.TUPLES_OK)
+    return cursor.description is not None
 
 
 def first(
@@ -107,8 +117,13 @@ def loaded(session: Session, model: type[M], values: Sequence[Any]) -> M:
     if held is not None:
         return cast(M, held)  # the identity map holds this model's row
     sqlite = session.get_bind().dialect.name == "sqlite"
-    row = model(
-        **dict(zip(_columns(table), map(_read, values, _kinds(table, sqlite)), strict=True))
+    # Made as the ORM makes a row it loads: no __init__ (SQLModel's checks every field as
+    # input, some 150 us for a staff user's row), the values put in the object's dict.
+    # Only __init__ would have set the mappers up (their relationships): done here if not.
+    configure_mappers()
+    row: M = manager_of_class(model).new_instance()
+    instance_dict(row).update(
+        zip(_columns(table), map(_read, values, _kinds(table, sqlite)), strict=True)
     )
     make_transient_to_detached(row)
     session.add(row)
