@@ -146,3 +146,19 @@ def test_a_router_with_a_route_of_unknown_paths_refuses_nothing():
     router.mount("/files", FastAPI())  # a mount takes paths beyond its own
     assert router.path_pattern() is None
     assert Router().path_pattern().match("/any") is None  # no routes: no path
+
+
+def test_a_routers_version_changes_with_any_route_added_below_it():
+    # FastAPI keeps what it worked out of a router's routes while their version stays the
+    # same: a change anywhere below must change it, a router of FastAPI's own below too.
+    outer, inner, plain = Router(), Router(), APIRouter()
+    outer.include_router(inner)
+    seen = outer._get_routes_version()
+    inner.add_api_route("/a", lambda: None)
+    assert outer._get_routes_version() != seen
+    seen = outer._get_routes_version()
+    assert outer._get_routes_version() == seen  # asked again, nothing changed
+    outer.include_router(plain)
+    seen = outer._get_routes_version()
+    plain.add_api_route("/b", lambda: None)  # FastAPI's own router: not counted by Router
+    assert outer._get_routes_version() != seen

@@ -7,7 +7,7 @@ import functools
 import inspect
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio.to_thread
 import fastapi.routing
@@ -42,6 +42,10 @@ class Router(APIRouter):
 
     _patterns_version: int | None = None
     _patterns_by_prefix: dict[str, re.Pattern[str] | None]
+    # Bumped at every change to any Router's routes (see _get_routes_version).
+    _changes: ClassVar[int] = 0
+    _foreign_checked: int | None = None
+    _foreign: bool = False
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         """FastAPI's, with a plain (sync) function as endpoint run as `in_one_hand_over`
@@ -84,10 +88,42 @@ class Router(APIRouter):
     def _routes_version_now(self) -> int:
         # FastAPI's count of changes to these routes and those of the routers included in
         # them (a route added later to an included router must not be refused).
-        version = getattr(self, "_get_routes_version", None)
-        return version() if version is not None else len(self.routes)
+        return self._get_routes_version() if _COUNTS_CHANGES else len(self.routes)
+
+    def _mark_routes_changed(self) -> None:
+        """FastAPI's, and the count of changes to any Router's routes."""
+        super()._mark_routes_changed()
+        Router._changes += 1
+
+    def _get_routes_version(self, seen: set[int] | None = None) -> int:
+        """A number that changes whenever these routes or those of a router included in
+        them change: the count of changes to any Router's routes.
+
+        FastAPI asks for it at each level of inclusion at every match, twice, and its own
+        walks every router included below (some 100 us of a worker's CPU a request);
+        a count bumped by every change answers at once. Below a router of another class,
+        whose changes it does not see, FastAPI's own sum is given."""
+        if self._foreign_below():
+            return super()._get_routes_version(seen)
+        return Router._changes
+
+    def _foreign_below(self) -> bool:
+        # Whether a router not of this class is included here or below. Kept until the
+        # count changes: only an inclusion in a Router (counted) can make it true, and
+        # once true it stays so.
+        if self._foreign_checked != Router._changes:
+            self._foreign = any(
+                (inner := getattr(route, "original_router", None)) is not None
+                and (not isinstance(inner, Router) or inner._foreign_below())
+                for route in self.routes
+            )
+            self._foreign_checked = Router._changes
+        return self._foreign
 
 
+# FastAPI 0.16x counts the changes to a router's routes; before it, the number of routes
+# stands in for that count.
+_COUNTS_CHANGES = hasattr(APIRouter, "_mark_routes_changed")
 _NOTHING = "(?!)"  # a router with no routes takes no path
 
 
