@@ -68,3 +68,29 @@ def test_writers_committing_at_once_leave_one_whole_chain(postgres_database):
         assert len(session.exec(select(Patient.id)).all()) == 60
         named = set(session.exec(select(AuditEvent.patient_id)).all())
         assert named == set(session.exec(select(Patient.id)).all())
+
+
+def test_the_chains_tail_is_read_by_a_plan_made_at_each_read(postgres_database):
+    # A plan prepared while the table was short (a new database) would read and sort the
+    # whole table at every append for the connection's life; the read is never prepared.
+    _url, engine = postgres_database
+    with Session(engine) as session:
+        session.exec(text("ANALYZE audit_event"))
+        session.commit()
+        backend = session.exec(select(text("pg_backend_pid()"))).one()
+        for k in range(8):  # psycopg prepares a statement at its fifth run
+            _audited_change(session, f"TAIL-{k}")
+            session.commit()
+        assert session.exec(select(text("pg_backend_pid()"))).one() == backend  # one connection
+        prepared = session.exec(
+            text("SELECT statement FROM pg_prepared_statements WHERE statement LIKE :tail"),
+            params={"tail": "%FROM audit_event ORDER BY id DESC%"},
+        ).all()
+        assert prepared == []
+        # What else the append sends is prepared, as before.
+        inserts = session.exec(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :insert"),
+            params={"insert": "INSERT INTO audit_event%"},
+        ).one()
+        assert inserts == (1,)
+        assert audit.verify_chain(session) == []
