@@ -10,6 +10,8 @@ from sqlmodel import Session, select
 from tests.builders.rows import add_patient, chair
 from tracker.rules.vocabulary import CourseStatus
 from tracker.services import plain_sql
+from tracker.services.errors import NotFound
+from tracker.services.infusions import get_infusion
 from tracker.store.connect import WriteInReadScope
 from tracker.store.engine import session_scope
 from tracker.store.models import ApiToken, Infusion, StaffUser
@@ -183,3 +185,25 @@ def test_a_plain_read_sees_the_sessions_unsent_changes_as_the_orms_would(session
         session, "SELECT status FROM patient WHERE id = :id", {"id": patient.id}
     )
     assert found == ("on_hold",)
+
+
+def test_a_course_got_by_its_id_is_the_one_the_orm_reads_and_its_changes_are_saved(session):
+    patient = add_patient(session, "PS-GET")
+    seat = chair(session)
+    new_id = plain_sql.insert(session, _course(patient.id, seat.id))
+    session.commit()
+    session.expunge_all()
+    course = get_infusion(session, new_id)
+    assert course in session and course not in session.dirty
+    as_orm = session.get(Infusion, new_id)
+    assert as_orm is course  # the session's own object: the ORM finds it held
+    expected = _read_back(session, new_id).model_dump()
+    session.expunge_all()
+    course = get_infusion(session, new_id)
+    assert course.model_dump() == expected  # every column, dates and instants as such
+    assert get_infusion(session, new_id) is course  # held: no second object
+    course.notes = "reaction: none"
+    session.commit()
+    assert _read_back(session, new_id).notes == "reaction: none"
+    with pytest.raises(NotFound):
+        get_infusion(session, new_id + 1000)
