@@ -147,10 +147,14 @@ def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(postg
         with admin.connect() as other:
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": ended})
             deadline = time.monotonic() + 10
+            # Each look in a transaction of its own: PostgreSQL keeps what pg_stat_activity
+            # showed first for the rest of a transaction, so a backend still ending at the
+            # first look would seem to live on.
             while other.execute(
                 text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": ended}
             ).scalar():
                 assert time.monotonic() < deadline, "the backend did not end"
+                other.commit()
                 time.sleep(0.02)
     finally:
         admin.dispose()
