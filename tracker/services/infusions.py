@@ -125,6 +125,7 @@ class RegimenRef(NamedTuple):
     dose_g: float | None
 
 
+# One course, every column (for plain_sql.loaded): get_infusion.
 _COURSE_BY_ID = f"SELECT {plain_sql.columns_sql(Infusion, 'i')} FROM infusion i WHERE i.id = :id"
 # A course's chair, product, visiting nurse and lots, for showing it.
 _COURSE_VIEWS = (
