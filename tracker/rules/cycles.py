@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice, repeat
 from math import inf
-from operator import add, le, sub
+from operator import add, sub
 
 from tracker.rules.facts import KindName, RegimenFact, ScoreColumns
 from tracker.rules.measures import _EPSILON, MEASURES
@@ -227,7 +227,7 @@ def plan_cycles(
 
 def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) -> CycleMarks:
     """Mark each score as a peak, trough or reported wear-off of its cycle, or as nothing."""
-    scores = _in_date_order(scores)
+    scores = scores.in_date_order()
     peaks: dict[int, int] = {}
     troughs: dict[int, int] = {}
     reported: dict[int, int] = {}
@@ -283,21 +283,6 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
                     reported[j - 1] = reported_day
     trough_series = frozenset(map(CYCLE_BITS.__rrshift__, troughs))  # key >> CYCLE_BITS
     return CycleMarks(plan, scores, peaks, troughs, reported, trough_series)
-
-
-def _in_date_order(scores: ScoreColumns) -> ScoreColumns:
-    # Same-day scores keep their recorded order (a stable sort). The sweep reads them
-    # already in order, so nothing is copied then.
-    days = scores.days
-    if all(map(le, days, islice(days, 1, None))):
-        return scores
-    order = sorted(range(len(days)), key=days.__getitem__)
-    return ScoreColumns(
-        days=[days[i] for i in order],
-        kinds=[scores.kinds[i] for i in order],
-        values=[scores.values[i] for i in order],
-        names=scores.names,
-    )
 
 
 def series_key(mark_key: int) -> Series:

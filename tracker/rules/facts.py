@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import islice
+from operator import le
 
 from tracker.rules.vocabulary import CourseStatus, PatientStatus, Route, Source, codes
 
@@ -135,6 +137,20 @@ class ScoreColumns:
     def name(self, kind: Hashable) -> KindName:
         """(measure, side, timing, source) of a kind."""
         return kind if self.names is None else self.names[kind]  # type: ignore[return-value]
+
+    def in_date_order(self) -> ScoreColumns:
+        """The same scores sorted by day, same-day ones in their recorded order (a stable
+        sort); itself when already so, as the sweep reads them, so that nothing is copied."""
+        days = self.days
+        if all(map(le, days, islice(days, 1, None))):
+            return self
+        order = sorted(range(len(days)), key=days.__getitem__)
+        return ScoreColumns(
+            days=[days[i] for i in order],
+            kinds=[self.kinds[i] for i in order],
+            values=[self.values[i] for i in order],
+            names=self.names,
+        )
 
 
 @dataclass(frozen=True)
