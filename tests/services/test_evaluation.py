@@ -303,3 +303,45 @@ def test_one_patients_read_gives_what_a_batch_read_gives(session):
     full = evaluate_patient(session, patient_id=patient.id, on=TODAY)
     assert evaluate_packed(one, on=TODAY, policy=policy) == as_swept(full)
     assert load_one_packed(connection, patient.id + other.id, today=TODAY, policy=policy) is None
+
+
+def test_the_packed_read_gives_back_the_stored_doubles(session):
+    # SQLite's packed read sends each value as text: a whole number as an integer, any other
+    # with all 17 digits. Both must read back as the very double stored, on both databases.
+    patient = add_patient(session, "EXACT", regimen_from=TODAY - timedelta(days=200))
+    awkward = (40.0, 0.1 + 0.2, 1 / 3, 58.99999999999999, 2.0**60, 1e20, 0.0, 7.5)
+    for n, value in enumerate(awkward):
+        session.add(Assessment(patient_id=patient.id, taken_on=TODAY - timedelta(days=20 - n),
+                               measure="mrc_sum", value=value, timing="pre_infusion"))  # fmt: skip
+    courses = [
+        Infusion(
+            patient_id=patient.id,
+            status="given",
+            dose_g=dose,
+            scheduled_on=TODAY - timedelta(days=150 - 28 * n),
+        )  # fmt: skip
+        for n, dose in enumerate((70.0, None, 0.1 + 0.2, 68.5, 2.0**60))
+    ]
+    session.add_all(courses)
+    # Each course's grams are read where an authorisation charges them.
+    session.add(
+        FundingAuthorization(
+            patient_id=patient.id,
+            payer="NHS",
+            reference="A1",
+            starts_on=TODAY - timedelta(days=200),
+            ends_on=TODAY + timedelta(days=165),
+            approved_g=5000.0,
+        )
+    )
+    session.flush()
+    packed = load_packed(
+        session.connection(),
+        [(patient.id, "active", None, None, None)],
+        today=TODAY,
+        policy=load_policy(session),
+    )[patient.id]
+    assert list(packed.scores.values) == list(awkward)
+    assert all(type(v) is float for v in packed.scores.values)
+    assert dict(packed.course_doses) == {c.id: c.dose_g for c in courses if c.dose_g is not None}
+    assert all(type(g) is float for _, g in packed.course_doses)

@@ -317,12 +317,11 @@ class _Reader:
                 f"array_agg(dose_g) FROM infusion {where} GROUP BY patient_id"
             )
         # SQLite: the four of each course in one string, kept together; the day as its ISO
-        # text (DAY_NUMBERS), no dose an empty field (printf makes NULL '0.0'), and
-        # '%!.17g' prints enough digits to read back the same double.
+        # text (DAY_NUMBERS), no dose an empty field (printf, in _exact_text, makes NULL '0.0').
         return (
             "SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
             "scheduled_on || char(31) || id || char(31) || days || char(31) || "
-            "CASE WHEN dose_g IS NULL THEN '' ELSE printf('%!.17g', dose_g) END AS x "
+            f"CASE WHEN dose_g IS NULL THEN '' ELSE {_exact_text('dose_g')} END AS x "
             "FROM infusion "
             f"{where}) GROUP BY patient_id"
         )
@@ -393,15 +392,14 @@ class _Reader:
             )
         # SQLite before 3.44 has no ORDER BY inside group_concat: an ordered subquery per
         # patient feeds it in order (the index on (patient_id, taken_on) yields rows by day,
-        # then rowid). Day (its ISO text: DAY_NUMBERS), value and kind of each score go in
-        # one string, read once; values must come back as the same doubles: '%!.17g' prints
-        # enough.
+        # then rowid). Day (its ISO text: DAY_NUMBERS), value (_exact_text) and kind of each
+        # score go in one string, read once.
         kind = _kind_sql("char")
         rows = ", ".join(f"(:p{n}, :s{n})" for n in range(patients))
         return (
             f"WITH h(pid, since) AS (VALUES {rows}) SELECT h.pid, "
             "(SELECT group_concat(x, char(31)) FROM (SELECT a.taken_on || char(31) || "
-            f"printf('%!.17g', a.value) || char(31) || {kind} AS x FROM assessment a "
+            f"{_exact_text('a.value')} || char(31) || {kind} AS x FROM assessment a "
             "WHERE a.patient_id = h.pid AND a.taken_on >= h.since ORDER BY a.taken_on, a.id)) "
             "FROM h"
         )
@@ -473,6 +471,16 @@ class _DayNumbers(dict[str, int]):
 
 
 DAY_NUMBERS = _DayNumbers()
+
+
+def _exact_text(column: str) -> str:
+    """SQLite: a REAL column as text that reads back as the same double."""
+    # '%!.17g' prints enough digits for any double, but was a tenth of SQLite's work on
+    # the scores' read; a whole number (nearly every score) prints exactly as an integer.
+    return (
+        f"CASE WHEN {column} = CAST({column} AS INTEGER) THEN CAST({column} AS INTEGER) "
+        f"ELSE printf('%!.17g', {column}) END"
+    )
 
 
 def _kind_sql(char_function: str) -> str:
