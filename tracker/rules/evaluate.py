@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -388,9 +389,11 @@ def _up_to(scores: ScoreColumns, today: int) -> ScoreColumns:
 
 
 def _counting_cycles(plan: CyclePlan, regimen: RegimenFact) -> int:
-    # Completed cycles that started on or after the regimen's start.
-    start = regimen.starts_on.toordinal()
-    return sum(1 for k in range(plan.cycle_count) if plan.given[k] >= start)
+    # Completed cycles that started on or after the regimen's start: the given days are in
+    # order, so counted by bisection rather than a step per course.
+    return plan.cycle_count - bisect_left(
+        plan.given, regimen.starts_on.toordinal(), 0, plan.cycle_count
+    )
 
 
 def _no_response(
@@ -404,7 +407,8 @@ def _no_response(
     first = ordered[0]
     # The first regimen's courses: those given while it was the current one.
     until = ordered[1].starts_on.toordinal() if len(ordered) > 1 else on.toordinal() + 1
-    courses = sum(1 for d in plan.given if first.starts_on.toordinal() <= d < until)
+    given = plan.given  # in order
+    courses = bisect_left(given, until) - bisect_left(given, first.starts_on.toordinal())
     if courses < NO_RESPONSE_MIN_COURSES:
         return None
     started = date.fromordinal(plan.given[0])
