@@ -115,7 +115,9 @@ def test_lower_is_better_takes_the_least_of_the_span_and_ignores_the_wear_off_da
         (day, ("wear_off_day", None, "home"), 20.0),
         (day + 4, ("wear_off_day", None, "home"), 30.0),
     ]
-    span = {"baseline_on": START, "first_day": START + timedelta(days=1)}
-    assert changes_in(readings, **span, last_day=START + timedelta(days=10)) == (
-        SeriesChange(("incat", None, "clinic"), 5.0, 3.0),
-    )
+    span = {
+        "baseline_on": START,
+        "first_day": START + timedelta(days=1),
+        "last_day": START + timedelta(days=10),
+    }
+    assert changes_in(readings, **span) == (SeriesChange(("incat", None, "clinic"), 5.0, 3.0),)

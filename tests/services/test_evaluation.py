@@ -319,7 +319,7 @@ def test_the_packed_read_gives_back_the_stored_doubles(session):
             status="given",
             dose_g=dose,
             scheduled_on=TODAY - timedelta(days=150 - 28 * n),
-        )  # fmt: skip
+        )
         for n, dose in enumerate((70.0, None, 0.1 + 0.2, 68.5, 2.0**60))
     ]
     session.add_all(courses)
