@@ -295,7 +295,7 @@ def test_one_patients_read_gives_what_a_batch_read_gives(session):
         a.starts_on for a in one.authorizations
     )
     assert len(one.regimens) == 2 and len(one.bookings) == 2 and len(one.given_ids) == 3
-    assert sorted(one.course_doses) == sorted(batch.course_doses) and len(one.course_doses) == 3
+    assert one.course_doses == batch.course_doses and len(one.course_doses) == 3
     assert one.next_weight_on == TODAY + timedelta(days=3) and one.dismissed
     assert list(one.scores.values[-3:]) == [40.0, 12.0, 55.30000000000001]
     # And what the full evaluation says (a given course of unknown grams is charged as
@@ -343,5 +343,5 @@ def test_the_packed_read_gives_back_the_stored_doubles(session):
     )[patient.id]
     assert list(packed.scores.values) == list(awkward)
     assert all(type(v) is float for v in packed.scores.values)
-    assert dict(packed.course_doses) == {c.id: c.dose_g for c in courses if c.dose_g is not None}
-    assert all(type(g) is float for _, g in packed.course_doses)
+    assert packed.course_doses == {c.id: c.dose_g for c in courses if c.dose_g is not None}
+    assert all(type(g) is float for g in packed.course_doses.values())

@@ -243,7 +243,7 @@ def evaluate_packed(facts: PackedFacts, *, on: date, policy: SitePolicy) -> Eval
     def funding(dates: DateFlags | None) -> FundingReport:
         if not (facts.authorizations or policy.authorizations_required):
             return FundingReport()  # (what _funding finds, without listing the courses)
-        doses = dict(facts.course_doses)
+        doses = facts.course_doses
         # Only the authorisations still in play get figures, and only their courses are
         # charged: the sweep stores no figures, and older ones cannot change a flag.
         kept = in_play(facts.authorizations, on)

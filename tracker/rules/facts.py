@@ -177,9 +177,10 @@ class PackedFacts:
     dismissed: frozenset[tuple[int, str]] = frozenset()
     resumed_on: date | None = None
     authorizations: tuple[AuthorizationFact, ...] = ()
-    # As PatientFacts.course_doses; the sweep reads them only for patients with an
-    # authorisation, the only ones whose evaluation uses them.
-    course_doses: tuple[tuple[int, float], ...] = ()
+    # As PatientFacts.course_doses, as a mapping (course id -> grams): the sweep builds it
+    # in one step from its columns, and reads it only for patients with an authorisation,
+    # the only ones whose evaluation uses it.
+    course_doses: Mapping[int, float] = field(default_factory=dict)
     # The first weight dated after the day evaluated (which `weight_dates` may leave out):
     # the evaluation ignores it, but its day is when the evaluation expires (rules.expiry).
     next_weight_on: date | None = None
@@ -204,5 +205,5 @@ class PackedFacts:
             dismissed=facts.dismissed,
             resumed_on=facts.resumed_on,
             authorizations=facts.authorizations,
-            course_doses=facts.course_doses,
+            course_doses=dict(facts.course_doses),
         )

@@ -142,7 +142,7 @@ def _funding_inputs(
         facts.given_ids,
         facts.bookings,
         regimens=facts.regimens,
-        doses=dict(facts.course_doses),
+        doses=facts.course_doses,
         on=day,
     )
     cid = NEW_COURSE_ID if course_id is None else course_id

@@ -31,7 +31,10 @@ from tracker.rules.facts import KindName
 from tracker.rules.vocabulary import CourseStatus
 
 BOOKED = CourseStatus.BOOKED
-SEP = "\x1f"  # between numbers in SQLite's strings (char(31) in the SQL)
+SEP = "\x1f"  # between numbers in SQLite's strings
+# The same character as a literal in SQLite's SQL: char(31) was called for every field of
+# every score and course, 4 to 9% of the two queries' time.
+SEP_SQL = "'" + SEP + "'"
 # A score's measure, side, timing and source travel as one character: KIND_BASE + ((measure
 # * 3 + side) * 3 + timing) * 2 + source, measure 0 being one the rules do not know.
 MEASURE_CODES = tuple(MEASURES)
@@ -157,7 +160,7 @@ def load_packed(
         funded = authorizations.get(pid, ())
         # Each course's own grams (given, or planned for a booking), only where an
         # authorisation will charge them.
-        doses = (*_known(given_ids, given_grams), *planned.get(pid, ())) if funded else ()
+        doses = _known_doses(given_ids, given_grams, planned.get(pid)) if funded else {}
         latest = weighed.get(pid)
         later = weighed_later.get(pid)
         out[pid] = PackedFacts(
@@ -234,12 +237,19 @@ def _patient_sql(dialect: str) -> str:
     )
 
 
-def _known(ids: list[int], grams: list[float | None]) -> Iterable[tuple[int, float]]:
-    # (course id, grams) where the grams are known: zipped whole when all are (most
+def _known_doses(
+    ids: list[int], grams: list[float | None], planned: list[tuple[int, float]] | None
+) -> dict[int, float]:
+    """Course id -> grams of the courses whose grams are known (given, then planned)."""
+    # Made whole from the two columns when every given course's grams are known (most
     # patients), with no Python step per course.
     if None not in grams:
-        return zip(ids, grams, strict=True)  # type: ignore[arg-type]  # no None, as checked
-    return ((cid, g) for cid, g in zip(ids, grams, strict=True) if g is not None)
+        doses: dict[int, float] = dict(zip(ids, grams, strict=True))  # type: ignore[arg-type]
+    else:
+        doses = {cid: g for cid, g in zip(ids, grams, strict=True) if g is not None}
+    if planned:
+        doses.update(planned)
+    return doses
 
 
 class _Reader:
@@ -319,8 +329,8 @@ class _Reader:
         # SQLite: the four of each course in one string, kept together; the day as its ISO
         # text (DAY_NUMBERS), no dose an empty field (printf, in _exact_text, makes NULL '0.0').
         return (
-            "SELECT patient_id, group_concat(x, char(31)) FROM (SELECT patient_id, "
-            "scheduled_on || char(31) || id || char(31) || days || char(31) || "
+            f"SELECT patient_id, group_concat(x, {SEP_SQL}) FROM (SELECT patient_id, "
+            f"scheduled_on || {SEP_SQL} || id || {SEP_SQL} || days || {SEP_SQL} || "
             f"CASE WHEN dose_g IS NULL THEN '' ELSE {_exact_text('dose_g')} END AS x "
             "FROM infusion "
             f"{where}) GROUP BY patient_id"
@@ -398,8 +408,8 @@ class _Reader:
         rows = ", ".join(f"(:p{n}, :s{n})" for n in range(patients))
         return (
             f"WITH h(pid, since) AS (VALUES {rows}) SELECT h.pid, "
-            "(SELECT group_concat(x, char(31)) FROM (SELECT a.taken_on || char(31) || "
-            f"{_exact_text('a.value')} || char(31) || {kind} AS x FROM assessment a "
+            f"(SELECT group_concat(x, {SEP_SQL}) FROM (SELECT a.taken_on || {SEP_SQL} || "
+            f"{_exact_text('a.value')} || {SEP_SQL} || {kind} AS x FROM assessment a "
             "WHERE a.patient_id = h.pid AND a.taken_on >= h.since ORDER BY a.taken_on, a.id)) "
             "FROM h"
         )
