@@ -302,6 +302,21 @@ def test_evaluate_packed_equals_evaluate_without_the_cycles(history):
     assert evaluate_packed(PackedFacts.of(facts), on=on, policy=policy) == expected
 
 
+@EQUIVALENCE
+@given(history=histories())
+def test_scores_given_in_date_order_and_marked_so_evaluate_the_same(history):
+    # The sweep's read sorts the scores in SQL and says so (in_order): the rules then skip
+    # their own look at the order, and _up_to takes the last day as the latest.
+    policy, facts, on = history
+    packed = PackedFacts.of(facts)
+    marked = dataclasses.replace(
+        packed, scores=dataclasses.replace(packed.scores.in_date_order(), in_order=True)
+    )
+    assert marked.scores.in_order
+    expected = evaluate_packed(packed, on=on, policy=policy)
+    assert evaluate_packed(marked, on=on, policy=policy) == expected
+
+
 def test_score_columns_keep_the_recorded_order():
     scores = (
         ScoreFact(START, "mrc_sum", None, 50, "pre_infusion"),

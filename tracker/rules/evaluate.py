@@ -377,7 +377,7 @@ def _plan(
 def _up_to(scores: ScoreColumns, today: int) -> ScoreColumns:
     # Scores dated after the day evaluated are ignored; the sweep reads none, so no copy.
     days = scores.days
-    if not days or max(days) <= today:
+    if not days or (days[-1] if scores.in_order else max(days)) <= today:
         return scores
     keep = [i for i, d in enumerate(days) if d <= today]
     return ScoreColumns(
@@ -385,6 +385,7 @@ def _up_to(scores: ScoreColumns, today: int) -> ScoreColumns:
         kinds=[scores.kinds[i] for i in keep],
         values=[scores.values[i] for i in keep],
         names=scores.names,
+        in_order=scores.in_order,
     )
 
 

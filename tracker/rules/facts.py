@@ -123,6 +123,9 @@ class ScoreColumns:
     kinds: Sequence[Hashable] = ()
     values: Sequence[float] = ()
     names: Mapping[Hashable, KindName] | None = None
+    # True when whoever made the columns knows them to be in date order, same-day ones as
+    # recorded (the sweep's read sorts them in SQL): in_date_order then need not look.
+    in_order: bool = field(default=False, compare=False)
 
     @classmethod
     def of(cls, scores: Iterable[ScoreFact]) -> ScoreColumns:
@@ -142,7 +145,7 @@ class ScoreColumns:
         """The same scores sorted by day, same-day ones in their recorded order (a stable
         sort); itself when already so, as the sweep reads them, so that nothing is copied."""
         days = self.days
-        if all(map(le, days, islice(days, 1, None))):
+        if self.in_order or all(map(le, days, islice(days, 1, None))):
             return self
         order = sorted(range(len(days)), key=days.__getitem__)
         return ScoreColumns(
@@ -150,6 +153,7 @@ class ScoreColumns:
             kinds=[self.kinds[i] for i in order],
             values=[self.values[i] for i in order],
             names=self.names,
+            in_order=True,
         )
 
 

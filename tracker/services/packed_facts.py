@@ -10,7 +10,7 @@ the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tracker.rules import (
-    MEASURES,
     AuthorizationFact,
     CourseFact,
     PackedFacts,
@@ -27,18 +26,15 @@ from tracker.rules import (
     SitePolicy,
     scores_needed_from,
 )
-from tracker.rules.facts import KindName
 from tracker.rules.vocabulary import CourseStatus
+from tracker.store.score_kinds import KIND_BASE, KIND_NAMES
 
 BOOKED = CourseStatus.BOOKED
 SEP = "\x1f"  # between numbers in SQLite's strings
 # The same character as a literal in SQLite's SQL: char(31) was called for every field of
 # every score and course, 4 to 9% of the two queries' time.
 SEP_SQL = "'" + SEP + "'"
-# A score's measure, side, timing and source travel as one character: KIND_BASE + ((measure
-# * 3 + side) * 3 + timing) * 2 + source, measure 0 being one the rules do not know.
-MEASURE_CODES = tuple(MEASURES)
-KIND_BASE = 48
+NO_TEXT = "''"  # SQL's empty string
 # id, status, min and max interval days, and (optional) the day they came back from hold
 Patient = Sequence[Any]  # (int, str, int | None, int | None[, date | None])
 # A patient's given courses: first day numbers, ids, lengths in days, grams (None: unknown)
@@ -327,11 +323,11 @@ class _Reader:
                 f"array_agg(dose_g) FROM infusion {where} GROUP BY patient_id"
             )
         # SQLite: the four of each course in one string, kept together; the day as its ISO
-        # text (DAY_NUMBERS), no dose an empty field (printf, in _exact_text, makes NULL '0.0').
+        # text (DAY_NUMBERS), no dose an empty field.
         return (
             f"SELECT patient_id, group_concat(x, {SEP_SQL}) FROM (SELECT patient_id, "
             f"scheduled_on || {SEP_SQL} || id || {SEP_SQL} || days || {SEP_SQL} || "
-            f"CASE WHEN dose_g IS NULL THEN '' ELSE {_exact_text('dose_g')} END AS x "
+            f"{_exact_text('dose_g', if_null=NO_TEXT)} AS x "
             "FROM infusion "
             f"{where}) GROUP BY patient_id"
         )
@@ -342,11 +338,15 @@ class _Reader:
         out: dict[int, GivenColumns] = {}
         for pid, packed in rows:
             fields = packed.split(SEP)
+            grams = fields[3::4]
             out[pid] = (
                 list(map(DAY_NUMBERS.__getitem__, fields[0::4])),
                 list(map(int, fields[1::4])),
                 list(map(int, fields[2::4])),
-                [float(g) if g else None for g in fields[3::4]],
+                # Most patients' every course has its grams: converted in C when so.
+                [float(g) if g else None for g in grams]
+                if "" in grams
+                else list(map(float, grams)),
             )
         return out
 
@@ -380,7 +380,7 @@ class _Reader:
         # aggregate); one sort rather than the three that ORDER BY in each of the three
         # aggregates makes (PostgreSQL 15 sorts each aggregate's input anew): 165 to 200 us
         # of the server's time for a patient's 180 scores against 240 to 310.
-        day, kind = self.day("a.taken_on"), _kind_sql("chr")
+        day, kind = self.day("a.taken_on"), _kind_char("chr")
         return (
             f"SELECT a.patient_id, {day} AS day, a.value, {kind} AS kind FROM assessment a "
             f"WHERE {where} ORDER BY a.taken_on, a.id"
@@ -404,7 +404,7 @@ class _Reader:
         # patient feeds it in order (the index on (patient_id, taken_on) yields rows by day,
         # then rowid). Day (its ISO text: DAY_NUMBERS), value (_exact_text) and kind of each
         # score go in one string, read once.
-        kind = _kind_sql("char")
+        kind = _kind_char("char")
         rows = ", ".join(f"(:p{n}, :s{n})" for n in range(patients))
         return (
             f"WITH h(pid, since) AS (VALUES {rows}) SELECT h.pid, "
@@ -417,7 +417,7 @@ class _Reader:
     def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
         if self.postgres:
             return {
-                pid: ScoreColumns(days, kinds, values, KIND_NAMES)
+                pid: ScoreColumns(days, kinds, values, KIND_NAMES, in_order=True)
                 for pid, days, values, kinds in rows
             }
         out: dict[int, ScoreColumns] = {}
@@ -429,6 +429,7 @@ class _Reader:
                     "".join(parts[2::3]),
                     list(map(float, parts[1::3])),
                     KIND_NAMES,
+                    in_order=True,  # ORDER BY a.taken_on, a.id
                 )
         return out
 
@@ -483,38 +484,22 @@ class _DayNumbers(dict[str, int]):
 DAY_NUMBERS = _DayNumbers()
 
 
-def _exact_text(column: str) -> str:
-    """SQLite: a REAL column as text that reads back as the same double."""
+def _exact_text(column: str, if_null: str | None = None) -> str:
+    """SQLite: a REAL column as text that reads back as the same double (`if_null`: the
+    SQL for NULL, where the column may hold it; printf would make it '0.0')."""
     # '%!.17g' prints enough digits for any double, but was a tenth of SQLite's work on
     # the scores' read; a whole number (nearly every score) prints exactly as an integer.
+    null = "" if if_null is None else f"WHEN {column} IS NULL THEN {if_null} "
     return (
         f"CASE WHEN {column} = CAST({column} AS INTEGER) THEN CAST({column} AS INTEGER) "
-        f"ELSE printf('%!.17g', {column}) END"
+        f"{null}ELSE printf('%!.17g', {column}) END"
     )
 
 
-def _kind_sql(char_function: str) -> str:
-    measures = " ".join(f"WHEN '{code}' THEN {n}" for n, code in enumerate(MEASURE_CODES, 1))
-    return (
-        f"{char_function}({KIND_BASE} + (((CASE measure {measures} ELSE 0 END) * 3 + "
-        "(CASE side WHEN 'left' THEN 1 WHEN 'right' THEN 2 ELSE 0 END)) * 3 + "
-        "(CASE timing WHEN 'pre_infusion' THEN 0 WHEN 'post_infusion' THEN 1 ELSE 2 END)) * 2 + "
-        "(CASE source WHEN 'home' THEN 1 ELSE 0 END))"
-    )
-
-
-def _kind_names() -> dict[Hashable, KindName]:
-    names: dict[Hashable, KindName] = {}
-    for m, measure in enumerate(("?", *MEASURE_CODES)):  # "?": a measure the rules ignore
-        for n, side in enumerate((None, "left", "right")):
-            for t, timing in enumerate(("pre_infusion", "post_infusion", "clinic")):
-                for o, source in enumerate(("clinic", "home")):
-                    kind = chr(KIND_BASE + ((m * 3 + n) * 3 + t) * 2 + o)
-                    names[kind] = (measure, side, timing, source)
-    return names
-
-
-KIND_NAMES = _kind_names()
+def _kind_char(char_function: str) -> str:
+    """A score's kind as one character (store.score_kinds): the row's stored code, which
+    spares the read working it out from four text columns."""
+    return f"{char_function}({KIND_BASE} + a.kind_code)"
 
 
 @lru_cache(maxsize=20_000)

@@ -148,12 +148,14 @@ def insert(session: Session, row: SQLModel) -> int:
     """INSERT a new row (its `id` left to the database) and keep it in the session as if
     loaded: its id, set here, and its values are then read without a statement."""
     table: Table = type(row).__table__  # type: ignore[attr-defined]  # a table model
-    columns = _insert_columns(table)
+    columns, computed = _insert_columns(table), _computed_columns(table)
     sqlite = session.get_bind().dialect.name == "sqlite"
     values = {name: _bound(getattr(row, name), sqlite) for name in columns}
-    found = first(session, _insert_sql(table.name, columns), values)
-    assert found is not None  # RETURNING id
+    found = first(session, _insert_sql(table.name, columns, computed), values)
+    assert found is not None  # RETURNING id and the columns the database computes
     row.id = found[0]
+    for name, value in zip(computed, found[1:], strict=True):
+        setattr(row, name, value)
     make_transient_to_detached(row)
     session.add(row)
     return int(found[0])
@@ -178,7 +180,13 @@ def _update_sql(name: str, columns: tuple[str, ...]) -> str:
 
 @lru_cache(maxsize=64)
 def _insert_columns(table: Table) -> tuple[str, ...]:
-    return tuple(c.name for c in table.columns if c.name != "id")
+    return tuple(c.name for c in table.columns if c.name != "id" and c.computed is None)
+
+
+@lru_cache(maxsize=64)
+def _computed_columns(table: Table) -> tuple[str, ...]:
+    # Generated columns (assessment.kind_code): the database refuses a value for them.
+    return tuple(c.name for c in table.columns if c.computed is not None)
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -230,10 +238,10 @@ def _read(value: Any, kind: str) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(name: str, columns: tuple[str, ...]) -> str:
+def _insert_sql(name: str, columns: tuple[str, ...], computed: tuple[str, ...] = ()) -> str:
     return (
         f"INSERT INTO {name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(':' + c for c in columns)}) RETURNING id"
+        f"VALUES ({', '.join(':' + c for c in columns)}) RETURNING {', '.join(('id', *computed))}"
     )
 
 

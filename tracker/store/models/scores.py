@@ -2,10 +2,11 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Column, Computed, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from tracker.rules.vocabulary import Decision, ReviewOutcome, Side, Source, Timing, sql_in
+from tracker.store.score_kinds import kind_code_sql
 from tracker.store.types import UTCDateTime, utcnow
 
 
@@ -32,6 +33,12 @@ class Assessment(SQLModel, table=True):
     infusion_id: int | None = Field(default=None, foreign_key="infusion.id")
     recorded_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # (measure, side, timing, source) as one number, computed by the database when the row
+    # is written or changed (store.score_kinds): the sweep reads it for every score.
+    kind_code: int | None = Field(
+        default=None,
+        sa_column=Column("kind_code", Integer, Computed(kind_code_sql(), persisted=True)),
+    )
 
 
 class Review(SQLModel, table=True):
