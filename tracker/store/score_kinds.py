@@ -14,6 +14,8 @@ tests/store/test_score_kinds.py catches.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from tracker.rules.facts import KindName
 from tracker.rules.measures import MEASURES
 
@@ -47,8 +49,8 @@ def kind_code(measure: str, side: str | None, timing: str, source: str) -> int:
     return ((m * 3 + s) * 3 + t) * 2 + o
 
 
-def _kind_names() -> dict[str, KindName]:
-    names: dict[str, KindName] = {}
+def _kind_names() -> dict[Hashable, KindName]:
+    names: dict[Hashable, KindName] = {}
     for m, measure in enumerate(("?", *MEASURE_CODES)):  # "?": a measure the rules ignore
         for n, side in enumerate(SIDE_CODES):
             for t, timing in enumerate(TIMING_CODES):
