@@ -289,15 +289,19 @@ def _context(runs: dict) -> list[str]:
             f"Python {m['python']}; commit {m['commit']}."
         )
     lines.append("")
-    lines.append("| run | date (UTC) | database | rows | load average at the end | minutes |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append(
+        "| run | date (UTC) | database | rows | load average at the end | minutes "
+        "| bare Python loop, start and end |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
     for key in sorted(runs, key=lambda k: (int(k.split(":")[1]), k)):
         r = runs[key]
         rows = sum(r.get("rows", {}).values())
+        loop = " and ".join(f"{s:.2f} s" for s in r.get("python_loop_seconds", [])) or "-"
         lines.append(
             f"| {r['backend']}, {r['patients']:,} patients | {r['date']} | "
             f"{r.get('version', '')} | {rows:,} | {round(r.get('load_average_end', 0), 1)} | "
-            f"{r.get('run_seconds', 0) / 60:.0f} |"
+            f"{r.get('run_seconds', 0) / 60:.0f} | {loop} |"
         )
     return lines
 

@@ -82,6 +82,15 @@ def machine() -> dict:
     }
 
 
+def python_loop_seconds(steps: int = 20_000_000) -> float:
+    """How long a bare Python loop takes here now: the machine's speed for this run, which
+    has changed by a third between sessions and within one (shared machines)."""
+    started, total = time.perf_counter(), 0
+    for step in range(steps):
+        total += step
+    return round(time.perf_counter() - started, 2)
+
+
 class Database:
     """A fresh database for one run: created, handed out by URL, dropped."""
 
@@ -215,6 +224,7 @@ def missed(sweeps: dict) -> list[str]:
 def run_one(backend: str, size: int, args, today: date, workdir: Path) -> dict:
     """Build, sweep, serve and time one database of one size."""
     started = time.perf_counter()
+    loop_at_start = python_loop_seconds()
     database = Database(backend, size, postgres=args.postgres, workdir=workdir)
     result: dict = {"backend": backend, "patients": size, "today": today.isoformat()}
     scratch = workdir / f"{backend}-{size}"
@@ -265,6 +275,7 @@ def run_one(backend: str, size: int, args, today: date, workdir: Path) -> dict:
             database.drop()
     result["run_seconds"] = time.perf_counter() - started
     result["load_average_end"] = os.getloadavg()[0]
+    result["python_loop_seconds"] = [loop_at_start, python_loop_seconds()]
     log(f"{backend} {size}: done in {result['run_seconds'] / 60:.1f} min")
     return result
 
