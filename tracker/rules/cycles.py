@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice, repeat
@@ -236,13 +236,7 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
     if completed < 1:
         return CycleMarks(plan, scores, peaks, troughs, reported)
     days, values = scores.days, scores.values
-    roles = {kind: role(scores.name(kind)) for kind in set(scores.kinds)}
-    # Per kind, what the loop needs: its role, its series already shifted into a key, and
-    # whether higher is better (the hot loop below runs for every score of every patient).
-    kinds = {
-        kind: (what, sid << CYCLE_BITS, sid >= 0 and SERIES[sid].higher_is_better)
-        for kind, (what, sid) in roles.items()
-    }
+    kinds = _kind_table(scores)
     # Only scores between the first and the last given course fall in a cycle.
     lo, hi = bisect_left(days, given[0]), bisect_right(days, given[-1])
     ends = [*given, given[-1] + 1]  # ends[k + 1] is where cycle k stops (a sentinel last)
@@ -283,6 +277,35 @@ def mark_cycles(scores: ScoreColumns, plan: CyclePlan, trough_window_days: int) 
                     reported[j - 1] = reported_day
     trough_series = frozenset(map(CYCLE_BITS.__rrshift__, troughs))  # key >> CYCLE_BITS
     return CycleMarks(plan, scores, peaks, troughs, reported, trough_series)
+
+
+KindEntry = tuple[int, int, bool]  # (role, series << CYCLE_BITS, higher is better)
+# Kind tables of shared `names` mappings (the sweep's one-character kinds), by the mapping's
+# id, with the mapping itself held so that its id is not reused while it is here.
+_KIND_TABLES: dict[int, tuple[Mapping[Hashable, KindName], dict[Hashable, KindEntry]]] = {}
+
+
+def _kind_table(scores: ScoreColumns) -> Mapping[Hashable, KindEntry]:
+    # Per kind, what mark_cycles' loop needs: its role, its series already shifted into a
+    # key, and whether higher is better (the loop runs for every score of every patient).
+    # For a shared names mapping the table is made once, for all its kinds, rather than
+    # for each patient's kinds at each evaluation.
+    names = scores.names
+    if names is None:
+        return {kind: _kind_entry(kind) for kind in set(scores.kinds)}  # type: ignore[arg-type]  # kinds are names
+    held = _KIND_TABLES.get(id(names))
+    if held is not None and held[0] is names:
+        return held[1]
+    if len(_KIND_TABLES) >= 8:  # only tests make mappings of their own
+        _KIND_TABLES.clear()
+    table = {kind: _kind_entry(name) for kind, name in names.items()}
+    _KIND_TABLES[id(names)] = (names, table)
+    return table
+
+
+def _kind_entry(name: KindName) -> KindEntry:
+    what, sid = role(name)
+    return what, sid << CYCLE_BITS, sid >= 0 and SERIES[sid].higher_is_better
 
 
 def series_key(mark_key: int) -> Series:
