@@ -416,8 +416,10 @@ class _Reader:
 
     def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
         if self.postgres:
+            # Not marked in_order: PostgreSQL's planner chooses how the sorted subquery
+            # feeds the aggregates, so the rules still check the days' order themselves.
             return {
-                pid: ScoreColumns(days, kinds, values, KIND_NAMES, in_order=True)
+                pid: ScoreColumns(days, kinds, values, KIND_NAMES)
                 for pid, days, values, kinds in rows
             }
         out: dict[int, ScoreColumns] = {}
@@ -429,7 +431,8 @@ class _Reader:
                     "".join(parts[2::3]),
                     list(map(float, parts[1::3])),
                     KIND_NAMES,
-                    in_order=True,  # ORDER BY a.taken_on, a.id
+                    # ORDER BY a.taken_on, a.id in the co-routine group_concat reads
+                    in_order=True,
                 )
         return out
 
