@@ -23,6 +23,7 @@ from tracker.rules.measures import MEASURES
 MEASURE_CODES = tuple(MEASURES)
 SIDE_CODES = (None, "left", "right")
 TIMING_CODES = ("pre_infusion", "post_infusion", "clinic")
+CLINIC_TIMING = 2  # also the code of a timing the rules do not know
 SOURCE_CODES = ("clinic", "home")
 # The character of kind code 0: above the separator of SQLite's packed strings, and '0' on.
 KIND_BASE = 48
@@ -30,35 +31,39 @@ KIND_BASE = 48
 
 def kind_code_sql() -> str:
     """The kind code of an assessment row as SQL, the same on SQLite and PostgreSQL:
-    ((measure * 3 + side) * 3 + timing) * 2 + source."""
+    ((measure * 3 + side) * 3 + timing) * 2 + source, as kind_code reckons it."""
     measures = " ".join(f"WHEN '{code}' THEN {n}" for n, code in enumerate(MEASURE_CODES, 1))
     return (
         f"(((CASE measure {measures} ELSE 0 END) * 3 + "
-        "(CASE side WHEN 'left' THEN 1 WHEN 'right' THEN 2 ELSE 0 END)) * 3 + "
-        "(CASE timing WHEN 'pre_infusion' THEN 0 WHEN 'post_infusion' THEN 1 ELSE 2 END)) * 2 + "
-        "(CASE source WHEN 'home' THEN 1 ELSE 0 END)"
+        f"{_case('side', SIDE_CODES)}) * 3 + "
+        f"{_case('timing', TIMING_CODES, default=CLINIC_TIMING)}) * 2 + "
+        f"{_case('source', SOURCE_CODES)}"
     )
+
+
+def _case(column: str, codes: tuple[str | None, ...], default: int = 0) -> str:
+    # Each value its index in `codes`; any other value (and NULL) the default index.
+    whens = " ".join(
+        f"WHEN '{code}' THEN {n}" for n, code in enumerate(codes) if code and n != default
+    )
+    return f"(CASE {column} {whens} ELSE {default} END)"
 
 
 def kind_code(measure: str, side: str | None, timing: str, source: str) -> int:
     """The code kind_code_sql gives a row with these values."""
     m = MEASURE_CODES.index(measure) + 1 if measure in MEASURE_CODES else 0
     s = SIDE_CODES.index(side) if side in SIDE_CODES else 0
-    t = TIMING_CODES.index(timing) if timing in TIMING_CODES[:2] else 2
-    o = 1 if source == "home" else 0
+    t = TIMING_CODES.index(timing) if timing in TIMING_CODES else CLINIC_TIMING
+    o = SOURCE_CODES.index(source) if source in SOURCE_CODES else 0
     return ((m * 3 + s) * 3 + t) * 2 + o
 
 
-def _kind_names() -> dict[Hashable, KindName]:
-    names: dict[Hashable, KindName] = {}
-    for m, measure in enumerate(("?", *MEASURE_CODES)):  # "?": a measure the rules ignore
-        for n, side in enumerate(SIDE_CODES):
-            for t, timing in enumerate(TIMING_CODES):
-                for o, source in enumerate(SOURCE_CODES):
-                    kind = chr(KIND_BASE + ((m * 3 + n) * 3 + t) * 2 + o)
-                    names[kind] = (measure, side, timing, source)
-    return names
-
-
-# The kind character (KIND_BASE + kind code) -> (measure, side, timing, source).
-KIND_NAMES = _kind_names()
+# The kind character (KIND_BASE + kind code) -> (measure, side, timing, source); "?" is a
+# measure the rules ignore.
+KIND_NAMES: dict[Hashable, KindName] = {
+    chr(KIND_BASE + kind_code(measure, side, timing, source)): (measure, side, timing, source)
+    for measure in ("?", *MEASURE_CODES)
+    for side in SIDE_CODES
+    for timing in TIMING_CODES
+    for source in SOURCE_CODES
+}
