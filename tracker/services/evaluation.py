@@ -27,6 +27,7 @@ from tracker.services.errors import NotFound
 from tracker.services.packed_facts import load_one_packed, load_packed
 from tracker.services.patient_states import write_states
 from tracker.services.policy import load_policy
+from tracker.services.score_packs import store_packs
 from tracker.services.state_rows import latest_expiry, packed_state, packed_states, state_values
 from tracker.services.sweep_pool import WorkerPool, processes_for, rare_collections, shareable
 from tracker.store.ids import stored_id
@@ -316,9 +317,10 @@ def refresh_all(
     connection = session.connection()
     done = 0
 
-    def write(rows: list[dict[str, Any]]) -> None:
+    def write(rows: list[dict[str, Any]], packs: dict[int, str]) -> None:
         nonlocal done
         write_states(session, rows)
+        store_packs(session, packs)
         done += len(rows)
         if progress is not None:
             progress(done)
@@ -348,7 +350,7 @@ def _evaluate_all(
     policy: SitePolicy,
     processes: int,
     batch_size: int,
-    write: Callable[[list[dict[str, Any]]], None],
+    write: Callable[[list[dict[str, Any]], dict[int, str]], None],
 ) -> None:
     # Across processes when asked and there is more than one batch, else here.
     first = page(0)
@@ -359,13 +361,17 @@ def _evaluate_all(
         with WorkerPool(workers, url=url, today=today, policy=policy) as pool:
             patients = first
             while patients:
-                for rows in pool.submit([tuple(p) for p in patients]):
-                    write(rows)
+                for rows, packs in pool.submit([tuple(p) for p in patients]):
+                    write(rows, packs)
                 patients = page(patients[-1][0])
-            for rows in pool.drain():
-                write(rows)
+            for rows, packs in pool.drain():
+                write(rows, packs)
     else:
         _evaluate_here(connection, first, page, today=today, policy=policy, write=write)
+
+
+# A batch read: its patients, their facts and the score packs the read made.
+Read = tuple[Sequence[Row[Any]], dict[int, PackedFacts], dict[int, str]]
 
 
 def _evaluate_here(
@@ -375,21 +381,24 @@ def _evaluate_here(
     *,
     today: date,
     policy: SitePolicy,
-    write: Callable[[list[dict[str, Any]]], None],
+    write: Callable[[list[dict[str, Any]], dict[int, str]], None],
 ) -> None:
     # While one batch is evaluated, a thread reads the next one: the database's work (or
     # SQLite's, which runs without the GIL) then overlaps Python's. Only one of the two
     # threads uses the connection at any time: the rows are written once the read is done.
-    def read(patients: Sequence[Row[Any]]) -> tuple[Sequence[Row[Any]], dict[int, PackedFacts]]:
-        return patients, load_packed(connection, patients, today=today, policy=policy)
+    def read(patients: Sequence[Row[Any]]) -> Read:
+        packs: dict[int, str] = {}
+        facts = load_packed(connection, patients, today=today, policy=policy, fresh_packs=packs)
+        return patients, facts, packs
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep-read") as reader:
-        patients, facts = read(first)
+        patients, facts, packs = read(first)
         while patients:
             upcoming = reader.submit(lambda after: read(page(after)), patients[-1][0])
             rows = packed_states([(pid, facts[pid]) for pid, *_ in patients], today, policy)
-            patients, facts = upcoming.result()
-            write(rows)
+            written_packs = packs
+            patients, facts, packs = upcoming.result()
+            write(rows, written_packs)
 
 
 def patient_page(

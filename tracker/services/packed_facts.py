@@ -4,8 +4,10 @@ A patient has some 40 given courses and 150-200 scores for three years of care; 
 patients that is millions of rows, and fetching each as a row object cost more than
 evaluating it. So the database packs each patient's course days and scores (in date order,
 same-day scores in the order they were recorded) into arrays on PostgreSQL, read in binary,
-or into strings on SQLite, split in C. The queries go straight to the driver's cursor, in
-the caller's transaction.
+or into strings on SQLite, split in C. SQLite's batches read each patient's scores from the
+string kept since the last sweep (store.score_packs) where there is one, and pack the others
+anew, handing their strings to the caller to keep (services.score_packs). The queries go straight to
+the driver's cursor, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tracker.rules import (
 )
 from tracker.rules.vocabulary import CourseStatus
 from tracker.store.score_kinds import KIND_BASE, KIND_NAMES
+from tracker.store.score_packs import PACK_FORMAT, SCORE_PACK_TABLE
 
 BOOKED = CourseStatus.BOOKED
 SEP = "\x1f"  # between numbers in SQLite's strings
@@ -65,13 +68,17 @@ def load_packed(
     today: date,
     policy: SitePolicy,
     read_patient: bool = False,
+    fresh_packs: dict[int, str] | None = None,
 ) -> dict[int, PackedFacts]:
     """PackedFacts for evaluating patients on `today`, given as (id, status, min, max), ids
     ascending. When they form every patient id from the first to the last (as a keyset
     batch of the full sweep does, or one patient) the rows are read by that range, else
     by the list of ids (the daily sweep's expired patients). A batch reads only the scores
     that can matter (scores_needed_from); one patient is read in one round trip, with
-    their own row when `read_patient` (given then as (id,) alone)."""
+    their own row when `read_patient` (given then as (id,) alone).
+
+    On SQLite a batch reads its patients' kept score packs; the packs it had to make are
+    put in `fresh_packs`, when given, for the caller to keep (score_packs.store_packs)."""
     if not patients:
         return {}
     reader = _Reader(connection.dialect.name, connection.connection.dbapi_connection)
@@ -118,10 +125,12 @@ def load_packed(
         fact_rows = reader.run(
             fact_sql, {**span, **reader.since_params(since), **reader.today_param(today)}
         )
+        if not reader.postgres:
+            fact_rows[SCORES] = reader.complete_packs(fact_rows[SCORES], since, fresh_packs)
     (
         booked_rows,
         given_rows,
-        score_rows,
+        score_rows,  # fact_sql[SCORES]
         review_rows,
         weight_rows,
         dismissed_rows,
@@ -180,6 +189,9 @@ def load_packed(
     return out
 
 
+SCORES = 2  # where the scores' query is among a batch's fact queries
+
+
 @lru_cache(maxsize=64)
 def _statements(dialect: str, shape: str, listed: int) -> tuple[str, tuple[str, ...]]:
     """The regimens' query and the facts' queries of a batch: of one patient, of a range
@@ -205,7 +217,11 @@ def _statements(dialect: str, shape: str, listed: int) -> tuple[str, tuple[str, 
         f"SELECT patient_id, id, {day('scheduled_on')}, days, planned_dose_g FROM infusion "
         f"{between} AND status = 'booked'",
         reader.given_sql(),
-        reader.one_patients_scores_sql() if shape == "one" else reader.scores_sql(listed),
+        reader.one_patients_scores_sql()
+        if shape == "one"
+        else reader.scores_sql(listed)
+        if reader.postgres
+        else reader.kept_packs_sql(),
         f"SELECT patient_id, {day('reviewed_on')} FROM review {between}",
         # Only a weight on or before the day evaluated counts (a later one is ignored).
         f"SELECT patient_id, max({day('measured_on')}) FROM weight {between} "
@@ -414,6 +430,42 @@ class _Reader:
             "FROM h"
         )
 
+    def kept_packs_sql(self) -> str:
+        # SQLite: the batch's kept score packs of the current format.
+        return (
+            f"SELECT patient_id, packed FROM {SCORE_PACK_TABLE} {self.members} "
+            f"AND format = {PACK_FORMAT}"
+        )
+
+    def complete_packs(
+        self,
+        kept: Iterable[tuple[int, str]],
+        since: dict[int, date],
+        fresh: dict[int, str] | None,
+    ) -> list[tuple[int, str]]:
+        """SQLite: the batch's score rows for scores_sql's reader (patients whose scores can
+        matter): the kept packs, and the others packed now (all of their scores, so that
+        the pack serves any later day too) and added to `fresh`."""
+        packs = dict(kept)
+        missing = [pid for pid, day in since.items() if day != date.max and pid not in packs]
+        if missing:
+            cursor = self.raw.cursor()
+            try:
+                made = cursor.execute(
+                    _sqlite_scores_sql(len(missing)),
+                    self.since_params(dict.fromkeys(missing, date.min)),
+                ).fetchall()
+            finally:
+                cursor.close()
+            # A patient with no score keeps an empty pack, not a second read at every sweep.
+            made_packs = {pid: packed or "" for pid, packed in made}
+            packs.update(made_packs)
+            if fresh is not None:
+                fresh.update(made_packs)
+        # A score before a patient's `since` changes nothing (scores_needed_from), so a pack
+        # of all of them serves; a patient whose scores cannot matter gets none.
+        return [(pid, packs[pid]) for pid, day in since.items() if day != date.max]
+
     def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
         if self.postgres:
             # Not marked in_order: PostgreSQL's planner chooses how the sorted subquery
@@ -503,6 +555,11 @@ def _kind_char(char_function: str) -> str:
     """A score's kind as one character (store.score_kinds): the row's stored code, which
     spares the read working it out from four text columns."""
     return f"{char_function}({KIND_BASE} + a.kind_code)"
+
+
+@lru_cache(maxsize=64)
+def _sqlite_scores_sql(patients: int) -> str:
+    return _Reader("sqlite").scores_sql(patients)
 
 
 @lru_cache(maxsize=20_000)

@@ -4,11 +4,13 @@ Reading a batch (the database packing each patient's lists, the driver fetching 
 evaluating it (pure Python) are CPU-bound, so one process uses one core however many the
 machine has. With more than one process asked for, the sweeping process only lists each
 batch's patients and hands the list to a worker, which reads their facts on a connection of
-its own, evaluates them and sends back the patient_state rows; the sweeping process writes
-them in its own transaction.
+its own, evaluates them and sends back the patient_state rows (and, on SQLite, the score
+packs it made); the sweeping process writes them in its own transaction.
 
 A worker's connection sees what is committed, not the sweeping transaction's own changes:
-the sweep and the re-evaluation change no facts before they evaluate.
+the sweep and the re-evaluation change no facts before they evaluate. On SQLite that
+transaction holds the write lock from its start (BEGIN IMMEDIATE), so nothing is committed
+between a worker's read and the sweep's commit: the packs it keeps are current.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from tracker.services.state_rows import packed_states
 from tracker.store.connect import make_engine
 
 StateRows = list[dict[str, Any]]
+Evaluated = tuple[StateRows, dict[int, str]]  # a batch's state rows and fresh score packs
 
 _engines: dict[str, Engine] = {}  # a worker's engine, made at its first batch
 
@@ -63,14 +66,16 @@ def shareable(engine: Engine) -> bool:
 
 def read_and_evaluate(
     url: str, patients: Sequence[Patient], today: date, policy: SitePolicy
-) -> StateRows:
-    """A worker's task: read these patients' packed facts and give their state rows."""
+) -> Evaluated:
+    """A worker's task: read these patients' packed facts and give their state rows, with
+    the score packs the read made (SQLite) for the sweep to keep."""
     engine = _engines.get(url)
     if engine is None:
         engine = _engines[url] = make_engine(url)
+    packs: dict[int, str] = {}
     with engine.connect() as connection:
-        facts = load_packed(connection, patients, today=today, policy=policy)
-    return packed_states([(p[0], facts[p[0]]) for p in patients], today, policy)
+        facts = load_packed(connection, patients, today=today, policy=policy, fresh_packs=packs)
+    return packed_states([(p[0], facts[p[0]]) for p in patients], today, policy), packs
 
 
 @contextmanager
@@ -98,8 +103,8 @@ def _worker_started() -> None:
 
 
 class WorkerPool:
-    """Batches read and evaluated by worker processes, their rows handed back in the order
-    submitted. Use as a context manager."""
+    """Batches read and evaluated by worker processes, their rows (and fresh score packs)
+    handed back in the order submitted. Use as a context manager."""
 
     def __init__(self, processes: int, *, url: str, today: date, policy: SitePolicy) -> None:
         self.processes = processes
@@ -113,7 +118,7 @@ class WorkerPool:
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_started,
         )
-        self._pending: deque[Future[StateRows]] = deque()
+        self._pending: deque[Future[Evaluated]] = deque()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -123,7 +128,7 @@ class WorkerPool:
         failed = exc[0] is not None
         self._pool.shutdown(wait=not failed, cancel_futures=failed)
 
-    def submit(self, patients: Sequence[Patient]) -> list[StateRows]:
+    def submit(self, patients: Sequence[Patient]) -> list[Evaluated]:
         """Hand over a batch; the rows of the batches finished by now, oldest first. Two
         batches per process are kept in flight, so that none waits for the next."""
         self._pending.append(
@@ -136,6 +141,6 @@ class WorkerPool:
             done.append(self._pending.popleft().result())
         return done
 
-    def drain(self) -> list[StateRows]:
+    def drain(self) -> list[Evaluated]:
         """The rows of every batch still in flight, in order."""
         return [self._pending.popleft().result() for _ in range(len(self._pending))]

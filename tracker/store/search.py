@@ -9,6 +9,8 @@ A SQLite batch migration that rebuilds `patient` (copy, drop, rename) drops the 
 with the old table: it must create them again, as 0019 does, or the index falls behind.
 """
 
+from tracker.store.score_packs import is_score_pack
+
 # The SQLite full-text table: one row per patient (rowid = patient.id), one column holding
 # every text the search compares, so that each of them is a substring of it.
 NAME_SEARCH_TABLE = "patient_name_fts"
@@ -33,5 +35,6 @@ def is_search_index(name: str | None, type_: str) -> bool:
 
 
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    """Alembic's include_name hook: everything but the search indexes."""
-    return not is_search_index(name, type_)
+    """Alembic's include_name hook: everything but the search indexes and the sweep's score
+    packs (store.score_packs), neither of which the models describe."""
+    return not is_search_index(name, type_) and not is_score_pack(name, type_)
