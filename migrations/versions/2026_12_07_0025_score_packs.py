@@ -1,7 +1,8 @@
 """each patient's scores kept packed for SQLite's sweep, dropped by triggers when they change
 
 The sweep strung every score of every patient together at each run, a fifth of its time on
-SQLite; `score_pack` keeps each patient's string between sweeps (store/score_packs.py).
+SQLite; `score_pack` keeps each patient's scores, packed in binary, between sweeps
+(store/score_packs.py).
 Triggers on `assessment` delete a patient's pack whenever one of their scores is inserted,
 changed or deleted; the next sweep packs them again. SQLite only: PostgreSQL reads its
 arrays fast enough. The table starts empty: the first sweep after the upgrade fills it.
@@ -38,7 +39,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE TABLE score_pack (patient_id INTEGER NOT NULL PRIMARY KEY "
         "REFERENCES patient (id) ON DELETE CASCADE, format INTEGER NOT NULL, "
-        "packed TEXT NOT NULL)"
+        "scores BLOB NOT NULL)"
     )
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")

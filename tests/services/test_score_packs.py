@@ -7,28 +7,36 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from tracker.demo import load_demo
+from tracker.rules import ScoreColumns
 from tracker.services.evaluation import refresh_all
-from tracker.services.packed_facts import _sqlite_scores_sql
+from tracker.services.packed_facts import _Reader, _sqlite_scores_sql
 from tracker.services.state_check import check_states
 from tracker.store.engine import session_scope
 from tracker.store.models import Assessment, Patient
-from tracker.store.score_packs import PACK_FORMAT, SCORE_PACK_TRIGGERS
+from tracker.store.score_packs import (
+    PACK_FORMAT,
+    SCORE_PACK_TRIGGERS,
+    pack_scores,
+    unpack_scores,
+)
 
 TODAY = date(2026, 11, 21)
 
 
-def _packs(engine) -> dict[int, tuple[int, str]]:
+def _packs(engine) -> dict[int, tuple[int, ScoreColumns]]:
+    """Every kept pack: its format and the scores it holds."""
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT patient_id, format, packed FROM score_pack"))
-        return {pid: (form, packed) for pid, form, packed in rows}
+        rows = connection.execute(text("SELECT patient_id, format, scores FROM score_pack"))
+        return {pid: (form, unpack_scores(pack)) for pid, form, pack in rows}
 
 
-def _packed_now(engine, pid: int) -> str:
-    """The patient's scores as the sweep's query packs them (no kept pack involved)."""
+def _packed_now(engine, pid: int) -> ScoreColumns:
+    """The patient's scores as the sweep reads them without a pack."""
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
-        found = raw.execute(_sqlite_scores_sql(1), {"p0": pid, "s0": "0001-01-01"}).fetchone()
-        return found[1] or ""
+        rows = raw.execute(_sqlite_scores_sql(1), {"p0": pid, "s0": "0001-01-01"}).fetchall()
+        # As a pack has them: a patient without scores has an empty one.
+        return unpack_scores(pack_scores(_Reader("sqlite").scores(rows).get(pid, ScoreColumns())))
 
 
 def _sweep(engine, processes: int = 1) -> None:
@@ -55,9 +63,10 @@ def test_every_change_to_a_score_drops_its_patients_pack(sqlite_database):
     kept = _packs(engine)
     scored = _scored_patients(engine)
     assert len(scored) >= 4 and set(scored) <= set(kept)
-    for pid, (form, packed) in kept.items():
+    for pid, (form, scores) in kept.items():
         assert form == PACK_FORMAT
-        assert packed == _packed_now(engine, pid)
+        assert scores == _packed_now(engine, pid)
+    assert sum(len(scores.days) for _form, scores in kept.values()) > 20 * len(scored)
     changed, deleted, added, moved_from, moved_to = scored[:5]
     with session_scope(engine) as session:
         # Through the ORM: a value changed, a score deleted, a score added.
@@ -103,7 +112,7 @@ def test_the_sweep_reads_the_kept_pack_and_ignores_another_format(sqlite_databas
     first, *_rest, last = _scored_patients(engine)
     with engine.begin() as connection:
         connection.execute(
-            text("UPDATE score_pack SET packed = (SELECT packed FROM score_pack WHERE "
+            text("UPDATE score_pack SET scores = (SELECT scores FROM score_pack WHERE "
                  "patient_id = :other) WHERE patient_id = :pid"),
             {"pid": first, "other": last},
         )  # fmt: skip
@@ -127,7 +136,7 @@ def test_worker_processes_make_packs_the_sweep_keeps(sqlite_database):
     _sweep(engine, processes=2)
     kept = _packs(engine)
     assert set(_scored_patients(engine)) <= set(kept)
-    assert all(packed == _packed_now(engine, pid) for pid, (_f, packed) in kept.items())
+    assert all(scores == _packed_now(engine, pid) for pid, (_f, scores) in kept.items())
     _sweep(engine, processes=2)
     assert _packs(engine) == kept
     assert _differences(engine) == []
@@ -157,10 +166,10 @@ def test_a_deleted_patient_takes_their_pack_along(sqlite_database):
     _sweep(engine)
     with session_scope(engine, write=False) as session:
         lonely = session.exec(select(Patient.id).where(Patient.mrn == "P-1")).one()
-    assert _packs(engine).get(lonely) is None or _packs(engine)[lonely][1] == ""
+    assert _packs(engine).get(lonely) is None
     with engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO score_pack (patient_id, format, packed) VALUES (:pid, :f, '')"),
+            text("INSERT INTO score_pack (patient_id, format, scores) VALUES (:pid, :f, '')"),
             {"pid": lonely, "f": PACK_FORMAT},
         )
         connection.execute(text("DELETE FROM patient WHERE id = :pid"), {"pid": lonely})

@@ -317,7 +317,7 @@ def refresh_all(
     connection = session.connection()
     done = 0
 
-    def write(rows: list[dict[str, Any]], packs: dict[int, str]) -> None:
+    def write(rows: list[dict[str, Any]], packs: dict[int, bytes]) -> None:
         nonlocal done
         write_states(session, rows)
         store_packs(session, packs)
@@ -350,7 +350,7 @@ def _evaluate_all(
     policy: SitePolicy,
     processes: int,
     batch_size: int,
-    write: Callable[[list[dict[str, Any]], dict[int, str]], None],
+    write: Callable[[list[dict[str, Any]], dict[int, bytes]], None],
 ) -> None:
     # Across processes when asked and there is more than one batch, else here.
     first = page(0)
@@ -371,7 +371,7 @@ def _evaluate_all(
 
 
 # A batch read: its patients, their facts and the score packs the read made.
-Read = tuple[Sequence[Row[Any]], dict[int, PackedFacts], dict[int, str]]
+Read = tuple[Sequence[Row[Any]], dict[int, PackedFacts], dict[int, bytes]]
 
 
 def _evaluate_here(
@@ -381,13 +381,13 @@ def _evaluate_here(
     *,
     today: date,
     policy: SitePolicy,
-    write: Callable[[list[dict[str, Any]], dict[int, str]], None],
+    write: Callable[[list[dict[str, Any]], dict[int, bytes]], None],
 ) -> None:
     # While one batch is evaluated, a thread reads the next one: the database's work (or
     # SQLite's, which runs without the GIL) then overlaps Python's. Only one of the two
     # threads uses the connection at any time: the rows are written once the read is done.
     def read(patients: Sequence[Row[Any]]) -> Read:
-        packs: dict[int, str] = {}
+        packs: dict[int, bytes] = {}
         facts = load_packed(connection, patients, today=today, policy=policy, fresh_packs=packs)
         return patients, facts, packs
 

@@ -5,9 +5,9 @@ patients that is millions of rows, and fetching each as a row object cost more t
 evaluating it. So the database packs each patient's course days and scores (in date order,
 same-day scores in the order they were recorded) into arrays on PostgreSQL, read in binary,
 or into strings on SQLite, split in C. SQLite's batches read each patient's scores from the
-string kept since the last sweep (store.score_packs) where there is one, and pack the others
-anew, handing their strings to the caller to keep (services.score_packs). The queries go straight to
-the driver's cursor, in the caller's transaction.
+pack kept since the last sweep (store.score_packs) where there is one, and read the others'
+as strings, handing their packs to the caller to keep (services.score_packs). The queries go
+straight to the driver's cursor, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ from tracker.rules import (
 )
 from tracker.rules.vocabulary import CourseStatus
 from tracker.store.score_kinds import KIND_BASE, KIND_NAMES
-from tracker.store.score_packs import PACK_FORMAT, SCORE_PACK_TABLE
+from tracker.store.score_packs import (
+    PACK_FORMAT,
+    SCORE_PACK_TABLE,
+    pack_scores,
+    unpack_scores,
+)
 
 BOOKED = CourseStatus.BOOKED
 SEP = "\x1f"  # between numbers in SQLite's strings
@@ -68,7 +73,7 @@ def load_packed(
     today: date,
     policy: SitePolicy,
     read_patient: bool = False,
-    fresh_packs: dict[int, str] | None = None,
+    fresh_packs: dict[int, bytes] | None = None,
 ) -> dict[int, PackedFacts]:
     """PackedFacts for evaluating patients on `today`, given as (id, status, min, max), ids
     ascending. When they form every patient id from the first to the last (as a keyset
@@ -82,6 +87,7 @@ def load_packed(
     if not patients:
         return {}
     reader = _Reader(connection.dialect.name, connection.connection.dbapi_connection)
+    from_packs: dict[int, ScoreColumns] | None = None  # SQLite's batches: their scores
     alone = len(patients) == 1
     dense = patients[-1][0] - patients[0][0] + 1 == len(patients)
     span = {"lo": patients[0][0], "hi": patients[-1][0]}
@@ -126,7 +132,7 @@ def load_packed(
             fact_sql, {**span, **reader.since_params(since), **reader.today_param(today)}
         )
         if not reader.postgres:
-            fact_rows[SCORES] = reader.complete_packs(fact_rows[SCORES], since, fresh_packs)
+            from_packs = reader.scores_from_packs(fact_rows[SCORES], since, fresh_packs)
     (
         booked_rows,
         given_rows,
@@ -144,7 +150,7 @@ def load_packed(
         if grams is not None:
             planned.setdefault(pid, []).append((cid, grams))
     given = reader.given(given_rows)
-    scores = reader.scores(score_rows)
+    scores = from_packs if from_packs is not None else reader.scores(score_rows)
     reviews: dict[int, list[date]] = {}
     for pid, reviewed in review_rows:
         reviews.setdefault(pid, []).append(_date(reviewed))
@@ -433,38 +439,44 @@ class _Reader:
     def kept_packs_sql(self) -> str:
         # SQLite: the batch's kept score packs of the current format.
         return (
-            f"SELECT patient_id, packed FROM {SCORE_PACK_TABLE} {self.members} "
+            f"SELECT patient_id, scores FROM {SCORE_PACK_TABLE} {self.members} "
             f"AND format = {PACK_FORMAT}"
         )
 
-    def complete_packs(
+    def scores_from_packs(
         self,
-        kept: Iterable[tuple[int, str]],
+        kept: Iterable[tuple[int, bytes]],
         since: dict[int, date],
-        fresh: dict[int, str] | None,
-    ) -> list[tuple[int, str]]:
-        """SQLite: the batch's score rows for scores_sql's reader (patients whose scores can
-        matter): the kept packs, and the others packed now (all of their scores, so that
-        the pack serves any later day too) and added to `fresh`."""
+        fresh: dict[int, bytes] | None,
+    ) -> dict[int, ScoreColumns]:
+        """SQLite: the scores of the batch's patients whose scores can matter, from their
+        kept packs, or else read now (all of them, so that the pack serves any later day
+        too) with their new packs added to `fresh`."""
         packs = dict(kept)
-        missing = [pid for pid, day in since.items() if day != date.max and pid not in packs]
+        # A score before a patient's `since` changes nothing (scores_needed_from), so a pack
+        # of all of them serves; a patient whose scores cannot matter gets none.
+        wanted = [pid for pid, day in since.items() if day != date.max]
+        missing = [pid for pid in wanted if pid not in packs]
+        read: dict[int, ScoreColumns] = {}
         if missing:
             cursor = self.raw.cursor()
             try:
-                made = cursor.execute(
+                rows = cursor.execute(
                     _sqlite_scores_sql(len(missing)),
                     self.since_params(dict.fromkeys(missing, date.min)),
                 ).fetchall()
             finally:
                 cursor.close()
-            # A patient with no score keeps an empty pack, not a second read at every sweep.
-            made_packs = {pid: packed or "" for pid, packed in made}
-            packs.update(made_packs)
+            read = self.scores(rows)
             if fresh is not None:
-                fresh.update(made_packs)
-        # A score before a patient's `since` changes nothing (scores_needed_from), so a pack
-        # of all of them serves; a patient whose scores cannot matter gets none.
-        return [(pid, packs[pid]) for pid, day in since.items() if day != date.max]
+                # A patient with no score keeps an empty pack, not a read at every sweep.
+                none = ScoreColumns()
+                fresh.update((pid, pack_scores(read.get(pid, none))) for pid in missing)
+        return {
+            pid: read[pid] if pid in read else unpack_scores(packs[pid])
+            for pid in wanted
+            if pid in packs or pid in read
+        }
 
     def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
         if self.postgres:

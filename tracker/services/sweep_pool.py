@@ -34,7 +34,7 @@ from tracker.services.state_rows import packed_states
 from tracker.store.connect import make_engine
 
 StateRows = list[dict[str, Any]]
-Evaluated = tuple[StateRows, dict[int, str]]  # a batch's state rows and fresh score packs
+Evaluated = tuple[StateRows, dict[int, bytes]]  # a batch's state rows and fresh score packs
 
 _engines: dict[str, Engine] = {}  # a worker's engine, made at its first batch
 
@@ -72,7 +72,7 @@ def read_and_evaluate(
     engine = _engines.get(url)
     if engine is None:
         engine = _engines[url] = make_engine(url)
-    packs: dict[int, str] = {}
+    packs: dict[int, bytes] = {}
     with engine.connect() as connection:
         facts = load_packed(connection, patients, today=today, policy=policy, fresh_packs=packs)
     return packed_states([(p[0], facts[p[0]]) for p in patients], today, policy), packs
