@@ -13,9 +13,11 @@ from tracker.services.packed_facts import _Reader, _sqlite_scores_sql
 from tracker.services.state_check import check_states
 from tracker.store.engine import session_scope
 from tracker.store.models import Assessment, Patient
+from tracker.store.score_kinds import KIND_NAMES
 from tracker.store.score_packs import (
     PACK_FORMAT,
     SCORE_PACK_TRIGGERS,
+    pack_format,
     pack_scores,
     unpack_scores,
 )
@@ -174,3 +176,12 @@ def test_a_deleted_patient_takes_their_pack_along(sqlite_database):
         )
         connection.execute(text("DELETE FROM patient WHERE id = :pid"), {"pid": lonely})
     assert lonely not in _packs(engine)
+
+
+def test_a_new_kind_or_byte_order_makes_another_format():
+    # Packs made before a migration that adds a measure (new kind characters), or on a
+    # machine of the other byte order, are made again rather than misread.
+    assert pack_format(KIND_NAMES) == PACK_FORMAT
+    more = {**KIND_NAMES, chr(0x100): ("pinch_gauge", None, "clinic", "clinic")}
+    other = "big" if pack_format(KIND_NAMES, "little") == PACK_FORMAT else "little"
+    assert len({PACK_FORMAT, pack_format(more), pack_format(KIND_NAMES, other)}) == 3

@@ -13,7 +13,7 @@ table.
 A pack is only ever current: triggers on `assessment` delete a patient's pack whenever one
 of their scores is inserted, changed or deleted, whoever writes it (the services, an
 import, plain SQL), and the next sweep packs them again. A row also carries the format of
-its string (PACK_FORMAT): a pack of another format is ignored, and replaced, by the next
+its layout (PACK_FORMAT): a pack of another format is ignored, and replaced, by the next
 sweep. A pack holds all of the patient's scores by day and as recorded (id): their count,
 then their day numbers, values and kind characters (pack_scores).
 
@@ -23,18 +23,30 @@ scores they were made from. tests/store/test_score_packs.py fails if a trigger i
 """
 
 import sys
+import zlib
 from array import array
+from collections.abc import Hashable, Mapping
 
 from tracker.rules import ScoreColumns
+from tracker.rules.facts import KindName
 from tracker.store.score_kinds import KIND_NAMES
 
 SCORE_PACK_TABLE = "score_pack"
 
-# Raised whenever a pack's layout changes (its fields, their order or encoding, the kinds'
-# characters): every stored pack is then made again by the next sweep. The arrays are in
-# the machine's byte order, which the format names: a file moved to a machine of the other
-# order has its packs made again rather than misread.
-PACK_FORMAT = 2 if sys.byteorder == "little" else 3
+# What a pack's bytes mean: the layout (LAYOUT, raised whenever its fields, their order or
+# their encoding change), the machine's byte order and what each kind character stands for
+# (store.score_kinds: a migration that adds a measure changes it). A change to any of them
+# gives another format, and every stored pack is made again by the next sweep rather than
+# misread (a file moved to a machine of the other byte order, say).
+LAYOUT = 1
+
+
+def pack_format(names: Mapping[Hashable, KindName], byteorder: str = sys.byteorder) -> int:
+    """The format number of packs made here, whose kinds `names` decodes."""
+    return zlib.crc32(repr((LAYOUT, byteorder, sorted(names.items()))).encode()) >> 1
+
+
+PACK_FORMAT = pack_format(KIND_NAMES)
 _COUNT = array("i", [0]).itemsize  # bytes of the count, and of each day number
 _VALUE = array("d", [0.0]).itemsize
 
