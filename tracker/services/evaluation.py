@@ -307,7 +307,8 @@ def refresh_all(
     expires on or before today (rules.expiry), or was evaluated for a later day.
     `processes`: how many processes read and evaluate (0: one per core). Worker processes
     read on connections of their own, which see only what is committed: a caller that has
-    changed facts in this transaction keeps the default, 1 (see services.sweep_pool).
+    changed facts in this transaction keeps the default, 1 (see services.sweep_pool), or
+    the states, and on SQLite the score packs kept from those reads, would miss them.
 
     The sweep evaluates packed facts (`evaluate_packed`): building every cycle of every
     patient was most of its time, and only the flags, schedule and recommendation are stored.
