@@ -118,8 +118,13 @@ def test_the_sweep_reads_the_kept_pack_and_ignores_another_format(sqlite_databas
                  "patient_id = :other) WHERE patient_id = :pid"),
             {"pid": first, "other": last},
         )  # fmt: skip
+    # `tracker sweep --verify` names the pack that is not its patient's scores.
+    (stale,) = _differences(engine)
+    assert (stale.patient_id, stale.fields) == (first, ("score_pack",))
     _sweep(engine)
-    assert [d.patient_id for d in _differences(engine)] == [first]
+    (wrong,) = _differences(engine)
+    assert wrong.patient_id == first and "score_pack" in wrong.fields
+    assert len(wrong.fields) > 1  # the state evaluated from it is wrong too
     # Of another format, the same pack is ignored and replaced.
     with engine.begin() as connection:
         connection.execute(

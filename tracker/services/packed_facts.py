@@ -198,6 +198,26 @@ def load_packed(
 SCORES = 2  # where the scores' query is among a batch's fact queries
 
 
+def stale_packs(connection: Connection, patient_ids: Sequence[int]) -> set[int]:
+    """SQLite: those of these patients whose kept score pack is not their scores as they
+    are now (none, while the triggers hold); on PostgreSQL, which keeps none, no one."""
+    if connection.dialect.name != "sqlite" or not patient_ids:
+        return set()
+    reader = _Reader("sqlite", connection.connection.dbapi_connection)
+    marks = ", ".join("?" * len(patient_ids))
+    kept = dict(
+        reader.raw.execute(
+            f"SELECT patient_id, scores FROM {SCORE_PACK_TABLE} WHERE format = ? "
+            f"AND patient_id IN ({marks})",
+            [PACK_FORMAT, *patient_ids],
+        ).fetchall()
+    )
+    now = reader.all_scores(list(kept)) if kept else {}
+    # A patient without scores has an empty pack.
+    empty = unpack_scores(pack_scores(ScoreColumns()))
+    return {pid for pid, pack in kept.items() if unpack_scores(pack) != now.get(pid, empty)}
+
+
 @lru_cache(maxsize=64)
 def _statements(dialect: str, shape: str, listed: int) -> tuple[str, tuple[str, ...]]:
     """The regimens' query and the facts' queries of a batch: of one patient, of a range
@@ -459,15 +479,7 @@ class _Reader:
         missing = [pid for pid in wanted if pid not in packs]
         read: dict[int, ScoreColumns] = {}
         if missing:
-            cursor = self.raw.cursor()
-            try:
-                rows = cursor.execute(
-                    _sqlite_scores_sql(len(missing)),
-                    self.since_params(dict.fromkeys(missing, date.min)),
-                ).fetchall()
-            finally:
-                cursor.close()
-            read = self.scores(rows)
+            read = self.all_scores(missing)
             if fresh is not None:
                 # A patient with no score keeps an empty pack, not a read at every sweep.
                 none = ScoreColumns()
@@ -477,6 +489,18 @@ class _Reader:
             for pid in wanted
             if pid in packs or pid in read
         }
+
+    def all_scores(self, patient_ids: Sequence[int]) -> dict[int, ScoreColumns]:
+        """SQLite: every score of these patients, read from `assessment` (none: absent)."""
+        cursor = self.raw.cursor()
+        try:
+            rows = cursor.execute(
+                _sqlite_scores_sql(len(patient_ids)),
+                self.since_params(dict.fromkeys(patient_ids, date.min)),
+            ).fetchall()
+        finally:
+            cursor.close()
+        return self.scores(rows)
 
     def scores(self, rows: Iterable[Any]) -> dict[int, ScoreColumns]:
         if self.postgres:

@@ -2,7 +2,8 @@
 
 The daily sweep keeps a state until it expires (rules.expiry); this is how one sees that
 the states it kept are still what the patient page's evaluation (`rules.evaluate` on
-`load_facts`) says today.
+`load_facts`) says today. On SQLite the same patients' kept score packs
+(store.score_packs) are compared with their scores as they are now ("score_pack").
 """
 
 import random
@@ -14,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from tracker.rules import evaluate
 from tracker.services.evaluation import SWEEP_BATCH, load_facts
+from tracker.services.packed_facts import stale_packs
 from tracker.services.policy import load_policy
 from tracker.services.state_rows import state_values
 from tracker.store.models import Patient, PatientState
@@ -27,7 +29,9 @@ class StateDifference:
     """One patient whose stored state is not what a fresh evaluation says."""
 
     patient_id: int
-    fields: tuple[str, ...]  # "state" alone when the patient has no stored state
+    # "state" alone when the patient has no stored state; "score_pack" when their kept
+    # score pack is not their scores
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ def check_states(
         chosen = ids[start : start + SWEEP_BATCH]
         patients = session.exec(select(Patient).where(col(Patient.id).in_(chosen))).all()
         facts = load_facts(session, patients)
+        stale = stale_packs(session.connection(), chosen)
         stored = {
             s.patient_id: s.model_dump()
             for s in session.exec(
@@ -76,6 +81,8 @@ def check_states(
             full = evaluate(facts[pid], on=on, policy=policy)
             expected = state_values(pid, full, facts[pid].courses)
             found = _differing(stored.get(pid), expected, on)
+            if pid in stale:
+                found += ("score_pack",)
             if found:
                 differences.append(StateDifference(pid, found))
         session.expunge_all()
