@@ -19,7 +19,7 @@ then their day numbers, values and kind characters (pack_scores).
 
 A SQLite batch migration that rebuilds `assessment` (copy, drop, rename) drops the triggers
 with the old table: it must create them again (SCORE_PACK_TRIGGERS), or packs outlive the
-scores they were made from. tests/store/test_score_packs.py fails if a trigger is missing.
+scores they were made from. tests/services/test_score_packs.py fails if a trigger is missing.
 """
 
 import sys
