@@ -2,10 +2,10 @@
 
 The sweep strung every score of every patient together at each run, a fifth of its time on
 SQLite; `score_pack` keeps each patient's scores, packed in binary, between sweeps
-(store/score_packs.py).
-Triggers on `assessment` delete a patient's pack whenever one of their scores is inserted,
-changed or deleted; the next sweep packs them again. SQLite only: PostgreSQL reads its
-arrays fast enough. The table starts empty: the first sweep after the upgrade fills it.
+(store/score_packs.py). Triggers on `assessment` delete a patient's pack whenever one of
+their scores is inserted, changed or deleted; the next sweep packs them again. SQLite
+only: PostgreSQL reads its arrays fast enough. The table starts empty: the first sweep
+after the upgrade fills it.
 
 The trigger SQL is written out here, as it was at this revision, not imported.
 
