@@ -204,14 +204,9 @@ def stale_packs(connection: Connection, patient_ids: Sequence[int]) -> set[int]:
     if connection.dialect.name != "sqlite" or not patient_ids:
         return set()
     reader = _Reader("sqlite", connection.connection.dbapi_connection)
-    marks = ", ".join("?" * len(patient_ids))
-    kept = dict(
-        reader.raw.execute(
-            f"SELECT patient_id, scores FROM {SCORE_PACK_TABLE} WHERE format = ? "
-            f"AND patient_id IN ({marks})",
-            [PACK_FORMAT, *patient_ids],
-        ).fetchall()
-    )
+    reader.members = "WHERE patient_id " + reader.members_sql(len(patient_ids))
+    (kept_rows,) = reader.run([reader.kept_packs_sql()], reader.member_params(list(patient_ids)))
+    kept = dict(kept_rows)
     now = reader.all_scores(list(kept)) if kept else {}
     # A patient without scores has an empty pack.
     empty = unpack_scores(pack_scores(ScoreColumns()))
