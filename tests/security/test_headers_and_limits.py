@@ -1,5 +1,7 @@
 """Security headers on every answer, HSTS in production, and the cap on request bodies."""
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -432,6 +434,45 @@ def test_a_nul_character_in_any_text_is_refused_before_the_database_sees_it(
     assert client.get("/login?next=/%00").status_code == 422
     fine = client.post("/api/v1/patients", headers=headers, json=patient | {"given_name": "Ab"})
     assert fine.status_code == 201
+
+
+def test_a_nul_character_is_refused_whatever_json_type_or_form_encoding_carries_it(
+    app, client, api_as, make_user
+):
+    # FastAPI reads any application/...+json body as JSON, and a page form may come as
+    # multipart: each carried a NUL past the raw body's check into the database.
+    headers = api_as("pharmacist", "nul.types")
+    patient = {
+        "mrn": "NUL-2",
+        "given_name": "A\x00b",
+        "family_name": "Nul",
+        "birth_date": "1970-01-01",
+        "sex": None,
+    }
+    for kind in ("application/merge-patch+json", "application/json; charset=utf-8"):
+        made = client.post(
+            "/api/v1/patients",
+            headers=headers | {"content-type": kind},
+            content=json.dumps(patient).encode(),
+        )
+        assert made.status_code == 422, kind
+        assert made.json()["detail"][0]["msg"] == "text must not contain NUL characters"
+    pages = page_client(app, make_user, "pharmacist", "nul.forms")
+    fields = {
+        "csrf_token": pages.csrf,
+        "mrn": "NUL-3",
+        "given_name": "A\x00b",
+        "family_name": "Nul",
+        "birth_date": "1970-01-01",
+        "sex": "",
+    }
+    page = pages.post("/patients/new", files={k: (None, v) for k, v in fields.items()})
+    assert page.status_code == 422 and "given_name" in page.text
+    fields["given_name"] = "Ab"
+    page = pages.post(
+        "/patients/new", files={k: (None, v) for k, v in fields.items()}, follow_redirects=False
+    )
+    assert page.status_code == 303, page.text
 
 
 def test_what_schemathesis_found_is_a_422_now(client, api_as):

@@ -15,7 +15,7 @@ from tracker.rules import UnitError
 from tracker.schemas.common import TEXT_SOURCE
 from tracker.services.errors import ServiceError
 from tracker.web.deps import PageLogin
-from tracker.web.security import from_this_site
+from tracker.web.security import NUL_REFUSED, from_this_site
 
 FOREIGN_FORM = "The form expired or came from elsewhere. Go back, reload the page and try again."
 
@@ -41,6 +41,11 @@ async def _verified_form(request: Request, login: PageLogin) -> FormData:
         or not secrets.compare_digest(token, session.csrf_token)
     ):
         raise HTTPException(status_code=403, detail=FOREIGN_FORM)
+    for name, value in form.multi_items():
+        # A multipart form's text fields pass the NUL check of the raw body (its files may
+        # hold any byte), and PostgreSQL refuses NUL in text.
+        if isinstance(value, str) and "\x00" in value:
+            raise HTTPException(status_code=422, detail=f"{name}: {NUL_REFUSED}")
     return form
 
 

@@ -198,12 +198,14 @@ class RefuseNulCharacters:
             await _refuse_nul(scope, send)
             return
         kind = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
-        if kind.startswith(b"application/json"):
+        if _is_json(kind):
             markers = _JSON_NUL
         elif kind.startswith(b"application/x-www-form-urlencoded"):
             markers = _URL_NUL
         else:
-            await self.app(scope, receive, send)  # files may hold any byte
+            # Files may hold any byte; a multipart form's text fields are checked once parsed
+            # (tracker.web.forms).
+            await self.app(scope, receive, send)
             return
         tail = b""
         found = False
@@ -233,12 +235,24 @@ class RefuseNulCharacters:
             await _refuse_nul(scope, send)
 
 
+def _is_json(content_type: bytes) -> bool:
+    # As FastAPI reads a body as JSON: application/json or any application/...+json (a
+    # merge patch, say); the parameters (charset) aside.
+    kind = content_type.split(b";", 1)[0].strip()
+    return kind == b"application/json" or (
+        kind.startswith(b"application/") and kind.endswith(b"+json")
+    )
+
+
 def _has_nul(data: bytes, markers: tuple[bytes, ...]) -> bool:
     return any(marker in data for marker in markers)
 
 
+NUL_REFUSED = "text must not contain NUL characters"
+
+
 async def _refuse_nul(scope: Scope, send: Send) -> None:
-    message = "text must not contain NUL characters"
+    message = NUL_REFUSED
     if scope["path"].startswith("/api/"):
         body = json.dumps(
             {"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]}
