@@ -5,9 +5,17 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import func, select
 
-from tests.builders.api import iso, patient_with_regimen
+from tests.builders.api import give, iso, patient_with_regimen
 from tests.opening_days import weekday_on_or_after
-from tracker.store.models import Infusion, Patient, Regimen, Weight
+from tracker.store.models import (
+    Assessment,
+    DiagnosticAssessment,
+    Infusion,
+    Patient,
+    Regimen,
+    Review,
+    Weight,
+)
 
 TODAY = date.today()
 
@@ -129,3 +137,80 @@ def test_two_courses_for_one_patient_on_one_day_are_refused(client, session, pat
         json={"scheduled_on": iso(day)},
     )
     assert moved.status_code == 422, moved.text
+
+
+def _life_counts(session):
+    return tuple(
+        session.exec(select(func.count()).select_from(model)).one()
+        for model in (Assessment, Review, DiagnosticAssessment)
+    )
+
+
+@pytest.mark.parametrize(
+    ("what", "body", "field"),
+    [
+        (
+            "assessments",
+            {"taken_on": "1960-01-01", "measure": "incat", "value": 2, "timing": "clinic"},
+            "taken_on",
+        ),
+        ("reviews", {"reviewed_on": "1960-01-01", "outcome": "continue"}, "reviewed_on"),
+        ("diagnosis", {"assessed_on": "1960-01-01"}, "assessed_on"),
+    ],
+)
+def test_a_score_review_or_diagnosis_before_the_birth_date_is_refused(
+    client, session, patient, what, body, field
+):
+    # Born 1975-06-15: each of these was saved (weights, regimens and courses were refused).
+    api, pid = patient
+    before = _life_counts(session)
+    answer = client.post(f"/api/v1/patients/{pid}/{what}", headers=api, json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body", field]
+    assert "before the birth date" in answer.text
+    assert _life_counts(session) == before
+
+
+def test_a_birth_date_moved_after_a_record_or_into_the_future_is_refused(client, session, patient):
+    api, pid = patient  # a weight and a regimen from ten days ago
+    url = f"/api/v1/patients/{pid}"
+    for born in (TODAY - timedelta(days=5), TODAY + timedelta(days=1)):
+        answer = client.patch(url, headers=api, json={"birth_date": iso(born)})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["loc"] == ["body", "birth_date"]
+    assert "within the patient's life" in answer.text or "future" in answer.text
+    assert client.get(url, headers=api).json()["birth_date"] == "1975-06-15"
+    moved = client.patch(url, headers=api, json={"birth_date": "1975-06-16"})
+    assert moved.status_code == 200 and moved.json()["birth_date"] == "1975-06-16"
+
+
+def test_interval_bounds_out_of_order_name_the_field(client, patient):
+    api, pid = patient
+    answer = client.patch(
+        f"/api/v1/patients/{pid}",
+        headers=api,
+        json={"min_interval_days": 30, "max_interval_days": 20},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body", "max_interval_days"]
+
+
+def test_an_onset_after_the_first_course_given_is_refused(client, session, patient):
+    api, pid = patient
+    give(client, api, pid, TODAY - timedelta(days=7))
+    before = _life_counts(session)
+    answer = client.post(
+        f"/api/v1/patients/{pid}/diagnosis",
+        headers=api,
+        json={"assessed_on": iso(TODAY), "symptom_onset_on": iso(TODAY - timedelta(days=3))},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body", "symptom_onset_on"]
+    assert "after the first IVIG course" in answer.text
+    assert _life_counts(session) == before
+    earlier = client.post(
+        f"/api/v1/patients/{pid}/diagnosis",
+        headers=api,
+        json={"assessed_on": iso(TODAY), "symptom_onset_on": iso(TODAY - timedelta(days=90))},
+    )
+    assert earlier.status_code == 201, earlier.text

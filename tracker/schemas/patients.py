@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from tracker.rules.policy import PATIENT_INTERVAL_DAYS
 from tracker.schemas.common import Day, Email, Given, Input, Name, Output, StrictBool
@@ -24,12 +24,22 @@ IntervalBound = Annotated[int, Field(ge=PATIENT_INTERVAL_DAYS.low, le=PATIENT_IN
 
 
 class _IntervalBounds:
-    @model_validator(mode="after")
-    def _bounds_in_order(self):
-        low, high = self.min_interval_days, self.max_interval_days
+    # Field validators, not a model validator: the error then names its field (a model
+    # validator's is the whole body's). min_interval_days is declared, so checked, first.
+    @field_validator("max_interval_days")
+    @classmethod
+    def _bounds_in_order(cls, high: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("min_interval_days")
         if low is not None and high is not None and low > high:
-            raise ValueError("min_interval_days must not be above max_interval_days")
-        return self
+            raise ValueError("max_interval_days must not be below min_interval_days")
+        return high
+
+    @field_validator("birth_date", check_fields=False)
+    @classmethod
+    def _born_in_the_past(cls, born: date | None) -> date | None:
+        if born is not None and born > date.today():
+            raise ValueError("birth_date is in the future")
+        return born
 
 
 class PatientCreate(_IntervalBounds, Input):
@@ -50,12 +60,6 @@ class PatientCreate(_IntervalBounds, Input):
     diagnosis: Name = "MMN"
     min_interval_days: IntervalBound | None = None
     max_interval_days: IntervalBound | None = None
-
-    @model_validator(mode="after")
-    def _born_in_the_past(self):
-        if self.birth_date > date.today():
-            raise ValueError("birth_date is in the future")
-        return self
 
 
 class PatientUpdate(_IntervalBounds, Input):

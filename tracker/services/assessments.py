@@ -6,12 +6,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tracker.rules import MEASURES, ScoreError, validate_score
+from tracker.rules.plausibility import ImplausibleEntry, Life, check_day_in_life
 from tracker.schemas.scores import AssessmentCreate, ReviewCreate
 from tracker.services import audit, plain_sql
 from tracker.services.actors import Actor
 from tracker.services.errors import Invalid
 from tracker.services.evaluation import refresh_state
-from tracker.services.patients import get_patient, put_on_hold_after_review, require_patient
+from tracker.services.patients import get_patient, life_of, put_on_hold_after_review
 from tracker.store.models import Assessment, Infusion, Review
 
 
@@ -24,14 +25,16 @@ def record_assessment(
     today: date,
     refresh: bool = True,
 ) -> Assessment:
-    """Record one score, checked against its measure's unit, range and side rules."""
-    require_patient(session, patient_id)
+    """Record one score, checked against its measure's unit, range and side rules, on a
+    day within the patient's life."""
+    life = life_of(session, patient_id, today=today)
     try:
         validate_score(data.measure, data.side, data.value)
+        check_day_in_life(data.taken_on, life=life, field="taken_on")
     except ScoreError as exc:
         raise Invalid(exc.message, field=exc.field) from exc
-    if data.taken_on > today:
-        raise Invalid("taken_on is in the future", field="taken_on")
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
     if data.infusion_id is not None:
         infusion = session.get(Infusion, data.infusion_id)
         if infusion is None or infusion.patient_id != patient_id:
@@ -87,10 +90,16 @@ def assessments(session: Session, *, patient_id: int) -> list[Assessment]:
 def record_review(
     session: Session, *, actor: Actor, patient_id: int, data: ReviewCreate, today: date
 ) -> Review:
-    """Record a formal review of the treatment."""
-    get_patient(session, patient_id)
-    if data.reviewed_on > today:
-        raise Invalid("reviewed_on is in the future", field="reviewed_on")
+    """Record a formal review of the treatment, on a day within the patient's life."""
+    patient = get_patient(session, patient_id)
+    try:
+        check_day_in_life(
+            data.reviewed_on,
+            life=Life(born_on=patient.birth_date, today=today),
+            field="reviewed_on",
+        )
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
     row = Review(patient_id=patient_id, reviewed_by_id=actor.id, **data.model_dump())
     session.add(row)
     session.flush()

@@ -16,6 +16,8 @@ from tracker.rules.diagnosis import (
     diagnose,
 )
 from tracker.rules.facts import GIVEN
+from tracker.rules.plausibility import ImplausibleEntry, Life, check_day_in_life
+from tracker.rules.wording import date_text
 from tracker.schemas.diagnosis import DiagnosisCreate
 from tracker.services import audit
 from tracker.services.actors import Actor
@@ -31,21 +33,32 @@ _SCORE_SOURCE = getattr(Assessment, "source", None)
 def record_diagnosis(
     session: Session, *, actor: Actor, patient_id: int, data: DiagnosisCreate, today: date
 ) -> DiagnosticAssessment:
-    """Record a diagnostic assessment, dated no later than today and after the onset."""
+    """Record a diagnostic assessment: its days within the patient's life, the onset on or
+    before the assessment and the first course given."""
     patient = get_patient(session, patient_id)
-    if data.assessed_on > today:
-        raise Invalid("assessed_on is in the future", field="assessed_on")
-    if data.diagnosis_on is not None and data.diagnosis_on > today:
-        raise Invalid("diagnosis_on is in the future", field="diagnosis_on")
+    life = Life(born_on=patient.birth_date, today=today)
+    try:
+        check_day_in_life(data.assessed_on, life=life, field="assessed_on")
+        if data.diagnosis_on is not None:
+            check_day_in_life(data.diagnosis_on, life=life, field="diagnosis_on")
+        if data.symptom_onset_on is not None:
+            check_day_in_life(data.symptom_onset_on, life=life, field="symptom_onset_on")
+    except ImplausibleEntry as exc:
+        raise Invalid(exc.message, field=exc.field) from exc
     if data.symptom_onset_on is not None:
         if data.symptom_onset_on > data.assessed_on:
             raise Invalid("symptom_onset_on is after assessed_on", field="symptom_onset_on")
-        if data.symptom_onset_on < patient.birth_date:
+        first_course_on = _first_course_on(session, patient_id)
+        # The delay from onset to the first IVIG is shown (clinical rules 7): an onset after
+        # treatment began would show a negative delay and derive the duration of weakness
+        # from the wrong day.
+        if first_course_on is not None and data.symptom_onset_on > first_course_on:
             raise Invalid(
-                "symptom_onset_on is before the patient's birth date", field="symptom_onset_on"
+                f"symptom_onset_on {date_text(data.symptom_onset_on)} is after the first "
+                f"IVIG course, given on {date_text(first_course_on)}: the symptoms began "
+                "before treatment",
+                field="symptom_onset_on",
             )
-    if data.diagnosis_on is not None and data.diagnosis_on < patient.birth_date:
-        raise Invalid("diagnosis_on is before the patient's birth date", field="diagnosis_on")
     row = DiagnosticAssessment(patient_id=patient_id, assessed_by_id=actor.id, **data.model_dump())
     session.add(row)
     session.flush()
@@ -71,13 +84,17 @@ def latest_assessment(session: Session, *, patient_id: int) -> DiagnosticAssessm
     ).first()
 
 
-def classify(session: Session, row: DiagnosticAssessment, *, on: date) -> Diagnosis:
-    """The assessment classified on `on`: improvement after IVIG derived from scores to then."""
-    first_course_on = session.exec(
+def _first_course_on(session: Session, patient_id: int) -> date | None:
+    return session.exec(
         select(func.min(Infusion.scheduled_on)).where(
-            Infusion.patient_id == row.patient_id, Infusion.status == GIVEN
+            Infusion.patient_id == patient_id, Infusion.status == GIVEN
         )
     ).one()
+
+
+def classify(session: Session, row: DiagnosticAssessment, *, on: date) -> Diagnosis:
+    """The assessment classified on `on`: improvement after IVIG derived from scores to then."""
+    first_course_on = _first_course_on(session, row.patient_id)
     scores: list[ScoreReading] = []
     if first_course_on is not None and first_course_on <= on:
         # Only scores up to 6 weeks after the first course can take part.

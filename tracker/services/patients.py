@@ -11,6 +11,7 @@ from tracker.rules import PolicyError, WeightChangeError, check_weight_change, l
 from tracker.rules.hold import resumed_on_after, status_after_review
 from tracker.rules.identity import mrn_key, same_person
 from tracker.rules.plausibility import ImplausibleEntry, Life, check_weight_entry
+from tracker.rules.wording import date_text
 from tracker.schemas.patients import PatientCreate, PatientUpdate, WeightCreate
 from tracker.services import audit, plain_sql
 from tracker.services.actors import Actor
@@ -80,10 +81,21 @@ def lock_patient(session: Session, patient_id: int) -> LockedPatient:
     return LockedPatient(*found)
 
 
-def require_patient(session: Session, patient_id: int) -> None:
-    """NotFound unless the patient exists (one plain read, for a write that needs no more)."""
-    if plain_sql.first(session, "SELECT 1 FROM patient WHERE id = :id", {"id": patient_id}) is None:
+def birth_date_of(session: Session, patient_id: int) -> date:
+    """The patient's birth date, NotFound unless they exist (one plain read, for a write
+    that needs no more)."""
+    found = plain_sql.first(
+        session, "SELECT birth_date FROM patient WHERE id = :id", {"id": patient_id}, dates=(0,)
+    )
+    if found is None:
         raise NotFound(f"no patient with id {patient_id}")
+    return found[0]
+
+
+def life_of(session: Session, patient_id: int, *, today: date) -> Life:
+    """The patient's life up to today, for checking a day entered; NotFound unless they
+    exist."""
+    return Life(born_on=birth_date_of(session, patient_id), today=today)
 
 
 def create_patient(
@@ -166,6 +178,44 @@ def check_own_bounds(session: Session, low: int | None, high: int | None) -> Non
         raise Invalid(exc.message, field=exc.field) from exc
 
 
+# What a patient's record holds dated, each as (the table's date column, what it is called).
+_DATED_RECORDS = (
+    ("weight", "measured_on", "a weight"),
+    ("infusion", "scheduled_on", "a course"),
+    ("assessment", "taken_on", "a score"),
+    ("regimen", "starts_on", "a regimen"),
+    ("review", "reviewed_on", "a review"),
+    ("diagnostic_assessment", "assessed_on", "a diagnostic assessment"),
+    ("diagnostic_assessment", "symptom_onset_on", "the symptoms' onset"),
+    ("funding_authorization", "starts_on", "a funding authorisation"),
+    ("other_treatment", "started_on", "another treatment"),
+)
+
+
+def _refuse_birth_after_records(session: Session, patient_id: int, born_on: date) -> None:
+    # Every dated record must lie within the patient's life, as each was checked when
+    # written: a birth date moved later must not leave one before it.
+    found = plain_sql.first(
+        session,
+        "SELECT day, what FROM ("
+        + " UNION ALL ".join(
+            f"SELECT min({column}) AS day, {n} AS what FROM {table} WHERE patient_id = :id"
+            for n, (table, column, _what) in enumerate(_DATED_RECORDS)
+        )
+        + ") AS dated WHERE day < :born ORDER BY day LIMIT 1",
+        {"id": patient_id, "born": born_on},
+        dates=(0,),
+    )
+    if found is not None:
+        first_on, n = found
+        what = _DATED_RECORDS[n][2]
+        raise Invalid(
+            f"birth_date {date_text(born_on)} is after {what} on {date_text(first_on)}: "
+            "every record must lie within the patient's life",
+            field="birth_date",
+        )
+
+
 def update_patient(
     session: Session, *, actor: Actor, patient_id: int, data: PatientUpdate, today: date
 ) -> Patient:
@@ -185,6 +235,8 @@ def update_patient(
             raise Invalid(f"{name} cannot be emptied", field=name)
     if "mrn" in changes:
         _refuse_taken_mrn(session, changes["mrn"], other_than=stored_id(patient))
+    if changes.get("birth_date") is not None:
+        _refuse_birth_after_records(session, stored_id(patient), changes["birth_date"])
     low = changes.get("min_interval_days", patient.min_interval_days)
     high = changes.get("max_interval_days", patient.max_interval_days)
     if low is not None and high is not None and low > high:

@@ -30,6 +30,7 @@ from tracker.rules.plausibility import (
     check_course_dose,
     check_course_lots,
     check_day_ahead,
+    check_day_in_life,
     check_one_course_a_day,
     check_regimen_entry,
     check_weight_entry,
@@ -372,8 +373,9 @@ def check_score(row: dict[str, str], entry: PatientEntry, ctx: RowContext) -> Sc
         validate_score(data.measure, data.side, data.value)
     except ScoreError as exc:
         raise RowRefused([(exc.field, exc.message)]) from exc
-    if data.taken_on > ctx.today:
-        raise RowRefused([("taken_on", "taken_on is in the future")])
+    _plausible(
+        lambda: check_day_in_life(data.taken_on, life=entry.life(ctx.today), field="taken_on")
+    )
     course = None
     if course_on is not None:
         found = entry.courses.get(course_on, [])
