@@ -485,3 +485,40 @@ def test_the_patient_form_warns_of_a_likely_duplicate_before_making_a_second_rec
     )
     assert confirmed.status_code == 303, confirmed.text
     assert session.exec(select(Patient).where(Patient.mrn == "DUP-2")).one()
+
+
+def test_a_refusal_the_log_form_has_no_field_for_is_said_on_the_form(
+    client, make_user, api_as, session
+):
+    # Given two days early, the course's chair was taken that day: the form came back (422)
+    # with no message anywhere, for it has no chair field.
+    api = api_as("pharmacist", "api.pharmacist")
+    first = patient_with_regimen(client, api, starts_on=TODAY - timedelta(days=10))
+    second = patient_with_regimen(client, api, mrn="MRN-10", starts_on=TODAY - timedelta(days=10))
+    chair = {"start_time": "09:00", "chair": "C1"}
+    for pid, day in ((first, TODAY), (second, TODAY + timedelta(days=2))):
+        booked = client.post(
+            f"/api/v1/patients/{pid}/infusions",
+            headers=api,
+            json={"scheduled_on": iso(day)} | chair,
+        )
+        assert booked.status_code == 201, booked.text
+    course = booked.json()["id"]
+    log_in(client, make_user, "nurse")
+    url = f"/log/{course}"
+    answer = post_form(
+        client,
+        url,
+        url,
+        {
+            "given_on": iso(TODAY),
+            "dose_g": "70",
+            "product_code": "privigen",
+            "lots.0.lot_number": "P1",
+            "lots.0.vials": "7",
+            "lots.0.size_g": "10",
+        },
+    )
+    assert answer.status_code == 422, answer.status_code
+    assert "Nothing was saved: chair C1 is taken" in answer.text
+    assert session.get(Infusion, course).status == "booked"

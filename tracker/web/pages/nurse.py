@@ -141,7 +141,7 @@ def log_submit(
         except ServiceError as exc:
             db.rollback()
             errors = service_error(exc)
-    errors = _form_rows(errors, values.pop("_lot_rows", []))
+    errors = _shown_on_the_form(_form_rows(errors, values.pop("_lot_rows", [])))
     # A course no longer booked, or one outside or beyond the funding authorisations (the
     # override reason field then appears with the refusal beside it): conflicts.
     conflict = "status" in errors or "override_reason" in errors
@@ -237,6 +237,43 @@ def _administered(values: dict, errors: dict) -> InfusionAdminister | None:
     except ValidationError as exc:
         errors.update(errors_by_field(exc, InfusionAdminister))
         return None
+
+
+# The log form's own fields (with its lot rows, `lots.N.x`, and its score fields).
+_FIELDS = frozenset(
+    {
+        "scan",
+        "given_on",
+        "dose_g",
+        "product_code",
+        "override_reason",
+        "lots",
+        "confirm_lot_total",
+        "grip_measure",
+        "reactions",
+        "premedication",
+        "notes",
+        "status",  # said where the form's own errors appear, below
+        *(field for field, *_ in SCORE_FIELDS),
+    }
+)
+
+
+def _shown_on_the_form(errors: dict) -> dict:
+    """Errors about what the form has no field for (the course's chair taken on the day it
+    was given, say) said where the form's own errors appear: a form that came back with
+    no message at all left the nurse guessing why nothing was saved."""
+    elsewhere = [
+        message
+        for key, message in errors.items()
+        if key != "__all__" and key not in _FIELDS and not key.startswith("lots.")
+    ]
+    if not elsewhere:
+        return errors
+    kept = {k: v for k, v in errors.items() if k in _FIELDS or k.startswith("lots.")}
+    said = [errors["__all__"]] if "__all__" in errors else []
+    kept["__all__"] = " ".join([*said, f"Nothing was saved: {'; '.join(elsewhere)}."])
+    return kept
 
 
 def _form_rows(errors: dict, rows: list[int]) -> dict:
