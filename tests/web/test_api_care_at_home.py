@@ -335,3 +335,16 @@ def test_home_wear_off_days_count_as_reports(client, pharmacist):
     for k in range(2):
         score(client, pharmacist, pid, days[k + 1], 14, "clinic", "home", measure="wear_off_day")
     assert waning(schedule(client, pharmacist, pid)) == ["end_of_dose"]
+
+
+def test_a_conversion_dated_in_the_past_is_refused(client, pharmacist):
+    # From a past day the regimen current then (an old induction dose, say) was converted
+    # into a new SC regimen starting at the next IV course due.
+    pid = patient_with_regimen(client, pharmacist, starts_on=TODAY - timedelta(days=400))
+    url = f"/api/v1/patients/{pid}/regimens"
+    before = client.get(url, headers=pharmacist).json()
+    past = convert(client, pharmacist, pid, interval_days=14, on=iso(TODAY - timedelta(days=1)))
+    assert past.status_code == 422, past.text
+    assert past.json()["detail"][0]["loc"] == ["body", "on"]
+    assert client.get(url, headers=pharmacist).json() == before
+    assert convert(client, pharmacist, pid, interval_days=14, on=iso(TODAY)).status_code == 201

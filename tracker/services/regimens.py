@@ -384,6 +384,14 @@ def sc_conversion(
 
     Conflict when there is no IV regimen with a dose in grams to convert."""
     get_patient(session, patient_id)
+    if data.on is not None and data.on < today:
+        # The regimen converted is the one current on `on`, while the SC regimen starts no
+        # earlier than the next IV course due: a past day converted an old regimen (an
+        # induction dose, say) into a new SC one.
+        raise Invalid(
+            f"on {date_text(data.on)} is in the past: a conversion takes effect today or later",
+            field="on",
+        )
     on = data.on or today
     rows = regimens(session, patient_id=patient_id)
     current = current_regimen(
