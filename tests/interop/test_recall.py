@@ -159,3 +159,36 @@ def test_recall_page_and_its_csv(client, make_user, cohort):
 def test_nurses_cannot_open_the_recall_page(client, make_user, cohort):
     log_in(client, make_user, "nurse")
     assert client.get("/recall", params={"lot": "LOT-9"}).status_code == 403
+
+
+def test_one_lot_in_two_vial_sizes_is_two_lines_with_their_own_sizes(session):
+    # 2 x 30 g and 1 x 20 g of lot L9 in one course were one line of 3 vials of 30 g (90 g
+    # for an 80 g course); the same lot entered twice at one size stays one line.
+    today = date.today()
+    pid = _patient(session, "R-9", "Evans", today)
+    give(
+        session,
+        pid,
+        today - timedelta(days=3),
+        today=today,
+        dose_g=80,
+        lots=[
+            LotInput(lot_number="L9", vials=2, size_g=30),
+            LotInput(lot_number="L9", vials=1, size_g=20),
+        ],
+    )
+    give(
+        session,
+        pid,
+        today - timedelta(days=33),
+        today=today,
+        dose_g=80,
+        lots=[LotInput(lot_number="L9", vials=2, size_g=20)] * 2,
+    )
+    session.commit()
+    rows = lot_recall(session, actor=SYSTEM, lot="L9", via="test")
+    assert sorted((r.given_on, r.vials, r.size_g) for r in rows) == [
+        (today - timedelta(days=33), 4, 20),
+        (today - timedelta(days=3), 1, 20),
+        (today - timedelta(days=3), 2, 30),
+    ]

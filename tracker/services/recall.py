@@ -83,10 +83,12 @@ def lot_recall(session: Session, *, actor: Actor, lot: str, via: str) -> list[Re
             InfusionLot.id,
         )
     ).all()
-    merged: dict[tuple[int, str], RecallRow] = {}
+    merged: dict[tuple[int, str, float], RecallRow] = {}
     for lot_row, course, patient, product in found:
-        key = (stored_id(course), lot_row.lot_number)
-        if key in merged:  # the same lot entered twice for one course: one line, all vials
+        # The same lot entered twice for one course: one line, all vials; vials of two sizes
+        # stay two lines (one line would count every vial at the first size).
+        key = (stored_id(course), lot_row.lot_number, lot_row.size_g)
+        if key in merged:
             old = merged[key]
             merged[key] = RecallRow(**{**asdict(old), "vials": old.vials + lot_row.vials})
             continue
