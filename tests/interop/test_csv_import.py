@@ -158,7 +158,8 @@ def test_dry_run_writes_nothing_and_reports_every_error_in_every_file(session, t
     assert all(f.outcome == "refused" for f in report.files)
     assert count(session, Patient) == 0
     messages = {(e.file, e.line): e.message for f in report.files for e in f.errors}
-    assert messages[("patients.csv", 4)] == "a patient with MRN CSV-1 exists"
+    # The MRN clashes with line 2 of the same file, not with a stored patient.
+    assert messages[("patients.csv", 4)] == "MRN CSV-1 is on an earlier row of this file"
     assert messages[("regimens.csv", 2)].startswith("3.00 g/kg per 28 days is above the cap")
     assert messages[("courses.csv", 7)].startswith("a booking cannot be in the past")
     # A dry run is audited as one check, with each file's fingerprint.
@@ -612,6 +613,7 @@ def test_an_mrn_differing_only_in_case_or_punctuation_is_one_patient(session):
     )
     refused = [e for f in report.files for e in f.errors]
     assert [(e.line, e.field) for e in refused] == [(3, "mrn")], refused
+    assert refused[0].message == "MRN bad65252. is on an earlier row of this file (as BAD65252)"
     weights = f"mrn,measured_on,weight_kg\nbad-65252,{d(-60)},70\n"
     report = run_import(
         [source("patients", patients.rsplit("bad", 1)[0]), source("weights", weights)],

@@ -109,10 +109,17 @@ class Caseload:
         """A negative key for a row not written (yet, or ever: a dry run)."""
         return next(self._stand_ins)
 
-    def mrn_taken(self, mrn: str) -> bool:
-        """True when a stored patient or an earlier imported row has this MRN."""
+    def mrn_taken(self, mrn: str) -> str | None:
+        """Why this MRN is taken (by a stored patient, or by an earlier row of the file), or
+        None when it is free."""
         key = mrn_key(mrn)
-        return key in self._stored_ids or key in self.patients
+        if key in self._stored_ids:
+            return f"a patient with MRN {mrn} exists"
+        if key in self.patients:
+            earlier = self.patients[key].mrn  # as compared: case and punctuation aside
+            written = "" if earlier == mrn else f" (as {earlier})"
+            return f"MRN {mrn} is on an earlier row of this file{written}"
+        return None
 
     def patient(self, session: Session, mrn: str) -> PatientEntry | None:
         """The patient with this MRN, with their stored rows read in on first use."""

@@ -100,8 +100,9 @@ def check_patient(row: dict[str, str], ctx: RowContext) -> PatientRow:
     problems += _problems(_STATUS, status, "status")
     if problems:
         raise RowRefused(problems)
-    if ctx.caseload.mrn_taken(data.mrn):
-        raise RowRefused([("mrn", f"a patient with MRN {data.mrn} exists")])
+    taken = ctx.caseload.mrn_taken(data.mrn)
+    if taken:
+        raise RowRefused([("mrn", taken)])
     return PatientRow(data=data, status=status)
 
 
