@@ -51,6 +51,15 @@ def test_a_backup_never_overwrites_a_file(tmp_path):
     assert out.read_text() == "an earlier backup"
 
 
+def test_a_backup_into_a_missing_folder_says_so(tmp_path):
+    # It ended in a traceback (sqlite3: unable to open database file).
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    assert tracker("db", "upgrade", env_url=url).returncode == 0
+    refused = tracker("backup", "--out", str(tmp_path / "no" / "such" / "x.db"), env_url=url)
+    assert refused.returncode == 2 and "is not a folder" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 @pytest.mark.postgres
 def test_a_postgresql_backup_restores_into_an_empty_database(tmp_path):
     database_url = _postgres_or_skip()

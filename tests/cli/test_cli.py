@@ -78,6 +78,7 @@ def test_users_create_reads_the_password_from_stdin(db_url):
         (["--role", "wizard"], "a long enough password\n", "role"),
         (["--role", "nurse"], "short\n", "password"),
         (["--role", "nurse"], "", "password"),
+        (["--role", "nurse", "--email", "notanemail"], "a long enough password\n", "email"),
     ],
 )
 def test_users_create_refuses_bad_input(db_url, args, stdin, message):
@@ -111,6 +112,14 @@ def test_users_create_refuses_a_duplicate(db_url):
     )
     assert first.returncode == 0 and again.returncode != 0
     assert "taken" in again.stderr
+
+
+def test_sweep_verify_refuses_a_sample_of_no_patients(db_url):
+    # -3 ended in a traceback (random.sample), 0 checked nobody and said all was well.
+    for size in ("-3", "0"):
+        answer = tracker("sweep", "--verify", "--sample", size, env_url=db_url)
+        assert answer.returncode == 2 and "--sample" in answer.stderr, answer.stderr
+        assert "Traceback" not in answer.stderr
 
 
 def test_sweep_reports_and_validates_the_day(db_url):

@@ -19,6 +19,8 @@ def backup(
     out = out.resolve()
     if out.exists():
         fail(f"{out} exists; choose a new file", 2)
+    if not out.parent.is_dir():
+        fail(f"{out.parent} is not a folder; create it first, or choose another", 2)
     if url.get_backend_name() == "sqlite":
         try:
             pages = sqlite_backup(Path(url.database or ""), out)

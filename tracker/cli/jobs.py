@@ -18,7 +18,9 @@ def sweep(
         help="sweep nothing: compare stored states with a fresh full evaluation "
         "(exit 1 when any differ)",
     ),
-    sample: int = typer.Option(2000, "--sample", help="--verify: how many patients, at random"),
+    sample: int = typer.Option(
+        2000, "--sample", min=1, help="--verify: how many patients, at random"
+    ),
     check_all: bool = typer.Option(False, "--all", help="--verify: every patient"),
 ) -> None:
     """Run the daily sweep once (statuses, flags, reminders into the outbox) and exit."""

@@ -16,6 +16,9 @@ def users_create(
     full_name: str = typer.Option("", help="name shown in the app"),
 ) -> None:
     """Make a staff account; the password is read from standard input."""
+    from pydantic import ValidationError
+
+    from tracker.schemas.staff import StaffUserCreate
     from tracker.services import staff
     from tracker.services.actors import SYSTEM
     from tracker.services.errors import ServiceError
@@ -23,15 +26,24 @@ def users_create(
 
     password = read_password(password_stdin)
     try:
+        # The API's own checks (POST /api/v1/admin/users), so that the console cannot make
+        # an account the API would refuse (an e-mail address that is not one, say).
+        data = StaffUserCreate(
+            username=username, role=role, password=password, email=email, full_name=full_name
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc']) or 'user'}: {first['msg']}")
+    try:
         with session_scope() as session:
             user = staff.create_user(
                 session,
                 actor=SYSTEM,
-                username=username,
-                role=role,
+                username=data.username,
+                role=data.role,
                 password=password,
-                email=email,
-                full_name=full_name,
+                email=data.email,
+                full_name=data.full_name,
             )
     except ServiceError as exc:
         fail(f"{exc.field or 'user'}: {exc.message}")
