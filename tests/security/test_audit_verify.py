@@ -18,9 +18,13 @@ from tracker.store.engine import session_scope
 from tracker.store.models import AuditEvent, StaffUser, WebSession
 
 
-def tracker(*args: str, database_url: str, checkpoints=None) -> subprocess.CompletedProcess:
+def tracker(
+    *args: str, database_url: str, checkpoints=None, secret_key=None
+) -> subprocess.CompletedProcess:
     """Run `tracker ARGS` as an operator would, against this database (and checkpoint file)."""
     env = {**os.environ, **FIXED_WIDTH, "TRACKER_DATABASE_URL": database_url}
+    if secret_key is not None:
+        env["TRACKER_SECRET_KEY"] = secret_key
     if checkpoints is not None:
         env["TRACKER_AUDIT_CHECKPOINT_FILE"] = str(checkpoints)
     return subprocess.run(
@@ -86,6 +90,19 @@ def test_the_cli_says_ok_then_names_the_entry_edited_in_the_database(
     assert broken.returncode == 1
     assert f"audit entry {victim.id}: content does not match its HMAC" in broken.stdout
     assert "audit trail broken" in broken.stderr
+    assert "TRACKER_SECRET_KEY" not in broken.stdout  # one entry edited: no word of the key
+    # Every entry failing alike: a backup checked without its key, not a trail all forged.
+    other_key = tracker(
+        "audit",
+        "verify",
+        database_url=database_url,
+        checkpoints=tmp_path / "none.json",
+        secret_key="another key entirely, of more than 32 characters",
+    )
+    assert other_key.returncode == 1
+    assert "check that TRACKER_SECRET_KEY is the key the trail was written with" in (
+        other_key.stdout
+    )
 
 
 def test_users_disable_from_the_console_ends_the_sessions(committed_engine, database_url):

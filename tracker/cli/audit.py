@@ -12,8 +12,8 @@ def audit_verify() -> None:
     """Check every entry's HMAC, its link to the one before and the trail's head against the
     newest checkpoint; exit 1 naming each problem."""
     from tracker.services import audit_checkpoint
-    from tracker.services.audit import newest_entry, verify_chain
-    from tracker.settings import get_settings
+    from tracker.services.audit import HMAC_MISMATCH, newest_entry, verify_chain
+    from tracker.settings import PLACEHOLDER_SECRET, get_settings
     from tracker.store.engine import session_scope
 
     settings = get_settings()
@@ -24,15 +24,23 @@ def audit_verify() -> None:
     except audit_checkpoint.CheckpointFileError as exc:
         lines.append(f"checkpoint: {exc}")
     with session_scope(write=False) as session:
-        lines += [
-            f"audit entry {entry_id}: {problem}" for entry_id, problem in verify_chain(session)
-        ]
+        problems = verify_chain(session)
+        lines += [f"audit entry {entry_id}: {problem}" for entry_id, problem in problems]
         if checkpoint is not None:
             lines += [f"checkpoint: {gap}" for gap in audit_checkpoint.compare(session, checkpoint)]
         count, head_hmac = newest_entry(session)
     if lines:
         for line in lines:
             typer.echo(line)
+        if count and sum(HMAC_MISMATCH in problem for _, problem in problems) == count:
+            # Every entry failing alike is a key not the one the trail was written with (a
+            # backup checked without its .env, say) far more often than every entry forged.
+            placeholder = settings.secret_key == PLACEHOLDER_SECRET
+            typer.echo(
+                "no entry matches its HMAC: check that TRACKER_SECRET_KEY is the key the trail "
+                "was written with"
+                + (" (it is the placeholder: no key was configured)" if placeholder else "")
+            )
         console.print(f"[red]audit trail broken:[/red] {len(lines)} problem(s)")
         raise typer.Exit(1)
     typer.echo(f"OK: {count} audit entries verified; newest #{count} {head_hmac}")

@@ -279,6 +279,9 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_FLUSH_WAIT, None)
 
 
+HMAC_MISMATCH = "content does not match its HMAC"
+
+
 def verify_chain(session: Session, *, batch_size: int = 5000) -> list[tuple[int, str]]:
     """Check every entry's HMAC and link; the list of (id, problem) is empty when intact."""
     problems: list[tuple[int, str]] = []
@@ -297,7 +300,7 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> list[tuple[int,
             if entry.prev_hmac != prev:
                 problems.append((stored_id(entry), "link to the previous entry is broken"))
             if not hmac.compare_digest(entry.hmac, entry_mac(entry, entry.prev_hmac)):
-                problems.append((stored_id(entry), "content does not match its HMAC"))
+                problems.append((stored_id(entry), HMAC_MISMATCH))
             prev = entry.hmac
             last_id = stored_id(entry)
         session.expunge_all()
