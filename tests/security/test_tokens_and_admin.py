@@ -93,6 +93,30 @@ def test_integration_tokens_through_the_admin_api(client, api_as, make_user):
     assert too_long.status_code == 422
 
 
+def test_disabling_an_account_ends_its_integration_tokens_for_good(client, api_as, make_user):
+    # Refused while the account was disabled, its integration token worked again once the
+    # account was enabled; a password reset leaves it alone (it is not the password's).
+    admin = api_as("admin", "adm.disable")
+    feed = make_user("feed.disabled", "viewer")
+    body = client.post(
+        "/api/v1/admin/tokens",
+        headers=admin,
+        json={"user_id": feed.id, "name": "Lab feed", "days": 30},
+    ).json()
+    bearer = _bearer(body["token"])
+    reset = client.post(f"/api/v1/admin/users/{feed.id}/reset-password", headers=admin)
+    assert reset.status_code == 200
+    assert client.get("/api/v1/chairs", headers=bearer).status_code == 200
+    for active in (False, True):
+        changed = client.patch(
+            f"/api/v1/admin/users/{feed.id}", headers=admin, json={"is_active": active}
+        )
+        assert changed.status_code == 200, changed.text
+    assert client.get("/api/v1/chairs", headers=bearer).status_code == 401
+    (listed,) = client.get("/api/v1/admin/tokens", headers=admin).json()
+    assert listed["status"] == "revoked"
+
+
 def test_an_admin_makes_an_account_with_a_password_shown_once(app, make_user, client, session):
     admin = page_client(app, make_user, "admin")
     made = admin.post(

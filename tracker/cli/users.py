@@ -52,7 +52,8 @@ def users_create(
 
 @users_app.command("disable")
 def users_disable(username: str) -> None:
-    """Stop an account logging in; its sessions and login tokens end at once."""
+    """Stop an account logging in; its sessions and tokens (login and integration) end at
+    once."""
     _set_active(username, active=False)
 
 

@@ -337,8 +337,11 @@ def user_for_api_token(session: Session, *, token: str) -> StaffUser | None:
     return found[1] if found else None
 
 
-def end_all_sessions(session: Session, *, user_id: int, at: datetime | None = None) -> int:
-    """End every live web session and login token of a user; the number ended."""
+def end_all_sessions(
+    session: Session, *, user_id: int, at: datetime | None = None, integration: bool = False
+) -> int:
+    """End every live web session and login token of a user (and, with `integration`, their
+    integration tokens too); the number ended."""
     at = at or utcnow()
     ended = 0
     for row in session.exec(
@@ -346,9 +349,12 @@ def end_all_sessions(session: Session, *, user_id: int, at: datetime | None = No
     ):
         row.ended_at = at
         ended += 1
+    kinds = ("login", "integration") if integration else ("login",)
     for token in session.exec(
         select(ApiToken).where(
-            ApiToken.user_id == user_id, ApiToken.kind == "login", ApiToken.revoked_at.is_(None)
+            ApiToken.user_id == user_id,
+            col(ApiToken.kind).in_(kinds),
+            ApiToken.revoked_at.is_(None),
         )
     ):
         token.revoked_at = at

@@ -158,7 +158,9 @@ def update_user(
     if not changes:
         return user
     if changes.get("is_active") is False:
-        end_all_sessions(session, user_id=stored_id(user))
+        # Its integration tokens too: refused while the account is disabled, they came back
+        # to life when it was enabled again (a new token is issued if it is still wanted).
+        end_all_sessions(session, user_id=stored_id(user), integration=True)
         action = "user.disable"
     elif changes.get("is_active") is True:
         action = "user.enable"
