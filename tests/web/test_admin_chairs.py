@@ -117,6 +117,31 @@ def test_an_admin_closes_the_suite_on_a_day_and_opens_it_again(admin_page, sessi
     assert {"closure.create", "closure.delete"} <= set(_actions(session))
 
 
+def test_a_closure_is_refused_on_a_day_past_or_with_courses_booked_in_the_suite(
+    admin_page, session
+):
+    # Both were accepted: the bookings stayed on a closed day, flagged nowhere.
+    day = TODAY + timedelta(days=20)
+    patient = add_patient(session, "CLOSE-1")
+    book(session, patient, day - timedelta(days=1), chair_code="C2", days=2)  # runs into it
+    session.flush()
+    url = f"{PAGE}/closures"
+    booked = post_form(admin_page, PAGE, url, {"day": day.isoformat(), "reason": "training"})
+    assert booked.status_code == 409, booked.status_code
+    assert "1 course is booked in the suite" in booked.text and "C2 09:30" in booked.text
+    past = TODAY - timedelta(days=1)
+    earlier = post_form(admin_page, PAGE, url, {"day": past.isoformat(), "reason": "training"})
+    assert earlier.status_code == 422 and "in the past" in earlier.text
+    assert session.exec(select(ClosureDay)).all() == []
+    free = day + timedelta(days=1)
+    assert (
+        post_form(
+            admin_page, PAGE, url, {"day": free.isoformat(), "reason": "training"}
+        ).status_code
+        == 303
+    )
+
+
 def test_other_roles_cannot_manage_the_suite(client, make_user):
     log_in(client, make_user, "pharmacist")
     assert client.get(PAGE).status_code == 403

@@ -61,7 +61,11 @@ def test_a_closed_window_offers_the_first_free_days_after_it_labelled_so(
     who = Actor(id=admin.id, username=admin.username, role="admin")
     for i in range(4):  # Monday to Thursday: the rest of the window
         opening.add_closure(
-            session, actor=who, day=MONDAY + timedelta(days=i), reason="ward refurbishment"
+            session,
+            actor=who,
+            day=MONDAY + timedelta(days=i),
+            reason="ward refurbishment",
+            today=MONDAY,
         )
     session.flush()
     log_in(client, make_user)

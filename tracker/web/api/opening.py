@@ -93,9 +93,12 @@ def list_closures(
 
 
 @router.post("/closures", status_code=201, response_model=ClosureRead, responses=also_answers(409))
-def add_closure(request: Request, db: DbSession, user: ApiAdmin, body: ClosureCreate):
-    """Close the suite on a day (409 when it is closed already); bookings that day are refused."""
-    row = opening.add_closure(db, actor=actor(request, user), day=body.day, reason=body.reason)
+def add_closure(request: Request, db: DbSession, user: ApiAdmin, body: ClosureCreate, today: Today):
+    """Close the suite on a day (409 when it is closed already, or while courses are booked
+    in the suite that day; 422 for a day past); bookings that day are refused."""
+    row = opening.add_closure(
+        db, actor=actor(request, user), day=body.day, reason=body.reason, today=today
+    )
     return {"id": row.id, "day": row.day, "reason": row.reason, "kind": "site"}
 
 

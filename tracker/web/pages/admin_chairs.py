@@ -210,7 +210,7 @@ def add_closure(request: Request, db: DbSession, user: PageAdmin, form: Verified
         today,
         result,
         lambda data: opening.add_closure(
-            db, actor=actor(request, user), day=data.day, reason=data.reason
+            db, actor=actor(request, user), day=data.day, reason=data.reason, today=today
         ),
         "closure",
         prefix="closure_",
