@@ -176,6 +176,7 @@ def test_worklist_orders_overdue_first_and_pages(client, pharmacist):
     assert one["total"] == 2 and [i["patient_id"] for i in one["items"]] == [soon]
     bad = client.get("/api/v1/worklist?flag=sleepy", headers=pharmacist)
     assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "flag"]  # a query parameter, not body
     on_hold = client.patch(
         f"/api/v1/patients/{overdue}", headers=pharmacist, json={"status": "on_hold"}
     )

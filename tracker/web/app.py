@@ -242,7 +242,16 @@ def _add_error_handlers(app: FastAPI) -> None:
             )
         detail: list[dict[str, Any]] | dict[str, str] | str
         if exc.status_code == 422:  # the documented shape, even with no one field to name
-            loc = ["body", exc.field] if exc.field else ["body"]
+            # Where the field came from, as FastAPI's own errors say it: a query parameter
+            # refused by a service (the worklist's flag) is no part of a body.
+            where = (
+                "query"
+                if exc.field in request.query_params
+                else "path"
+                if exc.field in request.path_params
+                else "body"
+            )
+            loc = [where, exc.field] if exc.field else ["body"]
             detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
         elif exc.field:
             detail = {"msg": exc.message, "field": exc.field}
