@@ -52,6 +52,7 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /patients/{patient_id}/self-course": "nurse",
     "POST /patients/{patient_id}/self-course": "nurse",
     "POST /patients/{patient_id}/weights": "nurse",
+    "POST /patients/{patient_id}/scores": "nurse",
     "POST /api/v1/patients/{patient_id}/weights": "nurse",
     "POST /api/v1/patients/{patient_id}/assessments": "nurse",
     # Nurses record a course as given here; booking one needs a pharmacist (checked inside).

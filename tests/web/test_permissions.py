@@ -18,7 +18,7 @@ def test_every_permission_names_the_least_role_of_the_route_it_leads_to():
     ("role", "allowed"),
     [
         ("viewer", set()),
-        ("nurse", {"log_infusions", "record_weight", "see_home_address"}),
+        ("nurse", {"log_infusions", "record_weight", "record_score", "see_home_address"}),
         ("pharmacist", set(NEEDS) - {"admin"}),
         ("admin", set(NEEDS)),
     ],

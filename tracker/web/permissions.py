@@ -17,6 +17,7 @@ class Can:
 
     log_infusions: bool = False  # the day's list and the log form (/log)
     record_weight: bool = False
+    record_score: bool = False  # a clinic score of any measure (RODS, INCAT, ONLS...)
     see_home_address: bool = False  # the patient's home address, where a nurse visits
     book: bool = False  # book, reschedule and cancel infusions
     prescribe: bool = False  # a new regimen
@@ -38,6 +39,7 @@ class Can:
 NEEDS: dict[str, tuple[str, str]] = {
     "log_infusions": ("nurse", "GET /log"),
     "record_weight": ("nurse", "POST /patients/{patient_id}/weights"),
+    "record_score": ("nurse", "POST /patients/{patient_id}/scores"),
     "see_home_address": ("nurse", "GET /nurses/week"),
     "book": ("pharmacist", "GET /patients/{patient_id}/book"),
     "prescribe": ("pharmacist", "GET /patients/{patient_id}/regimens/new"),

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from tracker.rules import MEASURES, to_kg
 from tracker.schemas.patients import WeightCreate
-from tracker.schemas.scores import DismissRecommendation, ReviewCreate
+from tracker.schemas.scores import AssessmentCreate, DismissRecommendation, ReviewCreate
 from tracker.schemas.treatment import ConvertToSc
 from tracker.services import assessments as assessment_service
 from tracker.services import audit
@@ -79,6 +79,7 @@ def _page(
             "latest_scores": latest_scores(record.scores),
             "recent_items": RECENT_ITEMS,
             "measures": MEASURES,
+            "score_measures": SCORE_MEASURES,
             "action_labels": ACTION_LABELS,
             "status_labels": STATUS_LABELS,
             "timing_labels": TIMING_LABELS,
@@ -119,6 +120,7 @@ def saved_item(record, saved: str) -> dict | None:
         return {"kind": "patient", "row": record.patient}
     rows = {
         "weight": [(w.id, w) for w in record.weights],
+        "score": [(a.id, a) for a in record.scores],
         "regimen": [(r["id"], r) for r in record.regimens],
     }.get(kind, [])
     row = next((row for i, row in rows if str(i) == row_id), None)
@@ -377,6 +379,53 @@ def add_review(
         patient_id,
         errors=result.errors,
         values={"review": values},
+        status=422,
+    )
+
+
+# The score form's fields (AssessmentCreate's, a clinic score: source left at its default)
+# and its measures, each with its unit.
+SCORE_FORM_FIELDS = ["taken_on", "measure", "side", "value", "timing"]
+SCORE_MEASURES = [("", "Choose a measure")] + [
+    (code, f"{measure.label} ({measure.unit})") for code, measure in MEASURES.items()
+]
+
+
+@router.post("/patients/{patient_id}/scores")
+def add_score(
+    request: Request,
+    db: DbSession,
+    user: PageNurse,
+    form: VerifiedForm,
+    today: Today,
+    patient_id: IdPath,
+):
+    """Record a clinic score of any measure: RODS, INCAT, ONLS and the reported wear-off day
+    as well as grip and MRC (the log form asks for those two at each course)."""
+    values = form_values(form, SCORE_FORM_FIELDS)
+    data = {k: v for k, v in values.items() if v}  # a blank side: none
+    result = parse(AssessmentCreate, data, values)
+    if result.ok:
+        try:
+            score = assessment_service.record_assessment(
+                db,
+                actor=actor(request, user),
+                patient_id=patient_id,
+                data=result.model,
+                today=today,
+            )
+            return _redirect(patient_id, "scores", saved=f"score:{score.id}")
+        except ServiceError as exc:
+            db.rollback()
+            result.errors = service_error(exc)
+    return _page(
+        request,
+        db,
+        user,
+        today,
+        patient_id,
+        errors=result.errors,
+        values={"score": values},
         status=422,
     )
 
