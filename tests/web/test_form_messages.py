@@ -7,7 +7,8 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from tracker.schemas.treatment import InfusionCreate, LotInput
-from tracker.web.forms import errors_by_field, parse
+from tracker.services.errors import Conflict
+from tracker.web.forms import errors_by_field, parse, service_error
 
 
 class Sample(BaseModel):
@@ -49,3 +50,22 @@ def test_missing_fields_and_nested_lots_are_named():
     with pytest.raises(ValidationError) as refused:
         LotInput.model_validate({"lot_number": "", "vials": 1})
     assert errors_by_field(refused.value, LotInput)["lot_number"] == "Lot number is required."
+
+
+@pytest.mark.parametrize(
+    "message,words",
+    [
+        ("give an override_reason to go ahead", "give an override reason to go ahead"),
+        ("symptom_onset_on is after assessed_on", "Symptom onset is after assessed on"),
+        (
+            "check the lots, or confirm the difference (confirm_lot_total)",
+            "check the lots, or confirm the difference (the box to confirm the difference)",
+        ),
+        # A lot number or a username with an underscore is no field: left as typed.
+        ("lot ab_12 expired on 01 Jan 2026", "lot ab_12 expired on 01 Jan 2026"),
+        ("a user named ann_lee exists", "a user named ann_lee exists"),
+    ],
+)
+def test_a_services_refusal_names_the_fields_as_the_form_labels_them(message, words):
+    # The API's messages name its JSON fields; a page showed "override_reason" to a nurse.
+    assert service_error(Conflict(message, field="x")) == {"x": words}

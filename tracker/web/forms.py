@@ -1,6 +1,7 @@
 """Form handling for the pages: CSRF, parsing into the shared schemas, errors by field."""
 
 import math
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Generic, TypeVar, get_args
@@ -142,8 +143,27 @@ FIELD_LABELS = {
     "expires_on": "expiry",
     "lot_number": "Lot number",
     "taken_on": "Taken on",
+    "reviewed_on": "Reviewed on",
+    "assessed_on": "Assessed on",
+    "symptom_onset_on": "Symptom onset",
+    "diagnosis_on": "Diagnosed on",
+    "birth_date": "Birth date",
+    "given_on": "Given on",
+    "measured_on": "Measured on",
+    "starts_on": "Starts on",
+    "ends_on": "Ends on",
+    "override_reason": "override reason",
+    "confirm_weight_change": 'the box "Yes, this weight is right"',
+    "confirm_lot_total": "the box to confirm the difference",
 }
 _BOUND_WORDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+# The fields a service's message may name as the API does (its JSON field names); only these,
+# so that a lot number or a username with an underscore is left as typed.
+_FIELD_NAMES = re.compile(
+    r"\b(?:"
+    + "|".join(sorted((n for n in FIELD_LABELS if "_" in n), key=len, reverse=True))
+    + r")\b"
+)
 
 
 def field_label(loc: list[str]) -> str:
@@ -259,8 +279,21 @@ def saved(
 
 
 def service_error(exc: ServiceError) -> dict[str, str]:
-    """A service's refusal as a field error (or a form-wide one)."""
-    return {exc.field or "__all__": exc.message}
+    """A service's refusal as a field error (or a form-wide one), in the form's words."""
+    return {exc.field or "__all__": in_form_words(exc.message)}
+
+
+def in_form_words(message: str) -> str:
+    """A message with the fields it names as the forms label them: "give an override reason",
+    not "give an override_reason" (the API's words are its field names)."""
+
+    def label(found: re.Match[str]) -> str:
+        words = FIELD_LABELS.get(found.group(), found.group().replace("_", " "))
+        # Mid-sentence, "Taken on" reads "taken on"; "MRN" stays as it is.
+        at_start = found.start() == 0
+        return words if at_start or words[1:2].isupper() else words[:1].lower() + words[1:]
+
+    return _FIELD_NAMES.sub(label, message)
 
 
 def in_stored_unit(

@@ -153,10 +153,10 @@ def log_submit(
             f"This course is already recorded as {status}: nothing was "
             f"saved ({errors.pop('status')})."
         )
-    if "confirm_lot_total" in errors.get("lots", ""):
+    if "the box to confirm the difference" in errors.get("lots", ""):
         # The lots differ from the dose: said in grams, and a box to confirm it is right.
         errors["lots"] = errors["lots"].replace(
-            "or confirm the difference (confirm_lot_total)",
+            "or confirm the difference (the box to confirm the difference)",
             "or tick the box to confirm the difference is right",
         )
         values["ask_lot_confirmation"] = True
