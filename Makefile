@@ -12,6 +12,9 @@ PYTEST_WORKERS ?= auto
 
 .PHONY: run test test-fast install lint format bench clean
 
+# The links the demo prints and the app sends (diary, calendar feeds) name the address served,
+# unless TRACKER_BASE_URL says otherwise (a proxy in front).
+run: export TRACKER_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP) .env ## set up, migrate a SQLite file, load the demo once, serve on :8000
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker demo --once --admin-login-file .demo-login
