@@ -364,6 +364,22 @@ def test_flags_in_the_contract_order():
     assert late.flag_codes == ("booking_outside_window", "waning_response", "weight_stale")
 
 
+def test_needs_booking_names_the_window_until_it_closes_then_asks_for_the_soonest_day():
+    # Once closed, "book for" a window of past days named days that cannot be booked.
+    days = course_days(date(2025, 1, 6), 28, 5)
+    patient = PatientFacts(regimens=(regimen(days[0]),), courses=given(days))
+    due = days[-1] + timedelta(days=28)
+    in_window = evaluate(patient, on=due - timedelta(days=1), policy=POLICY)
+    window = f"{in_window.window_start} to {in_window.window_end}"
+    (detail,) = [f.detail for f in in_window.flags if f.code == "needs_booking"]
+    assert detail == f"book for {window}"
+    closed = evaluate(patient, on=in_window.window_end + timedelta(days=1), policy=POLICY)
+    (detail,) = [f.detail for f in closed.flags if f.code == "needs_booking"]
+    assert detail == (
+        f"the window closed on {in_window.window_end}: book the next course as soon as possible"
+    )
+
+
 @pytest.mark.parametrize("status", ["on_hold", "discharged"])
 def test_a_patient_on_hold_or_discharged_gets_no_flags_and_no_action(status):
     ev = run(status=status, weight_dates=(), on=day(400))

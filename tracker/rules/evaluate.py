@@ -489,9 +489,16 @@ def _assemble(
         if dates.overdue:
             flags.append(Flag(OVERDUE, detail=f"the window closed on {window.window_end}"))
         if dates.needs_booking:
-            flags.append(
-                Flag(NEEDS_BOOKING, detail=f"book for {window.window_start} to {window.window_end}")
+            # Once the window has closed its days cannot be booked: the next course is due as
+            # soon as can be. (The wording changes with the overdue flag, on the day the stored
+            # state expires anyway.)
+            booking = (
+                f"the window closed on {window.window_end}: book the next course as soon as "
+                "possible"
+                if dates.overdue
+                else f"book for {window.window_start} to {window.window_end}"
             )
+            flags.append(Flag(NEEDS_BOOKING, detail=booking))
         if dates.booking_outside_window and dates.next_booking is not None:
             flags.append(
                 Flag(
