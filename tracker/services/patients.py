@@ -178,7 +178,7 @@ def check_own_bounds(session: Session, low: int | None, high: int | None) -> Non
         raise Invalid(exc.message, field=exc.field) from exc
 
 
-# What a patient's record holds dated, each as (the table's date column, what it is called).
+# What a patient's record holds dated: (table, date column, what it is called).
 _DATED_RECORDS = (
     ("weight", "measured_on", "a weight"),
     ("infusion", "scheduled_on", "a course"),
