@@ -89,7 +89,8 @@ def birth_date_of(session: Session, patient_id: int) -> date:
     )
     if found is None:
         raise NotFound(f"no patient with id {patient_id}")
-    return found[0]
+    born: date = found[0]
+    return born
 
 
 def life_of(session: Session, patient_id: int, *, today: date) -> Life:

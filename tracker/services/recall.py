@@ -83,7 +83,7 @@ def lot_recall(session: Session, *, actor: Actor, lot: str, via: str) -> list[Re
             InfusionLot.id,
         )
     ).all()
-    merged: dict[tuple[int, str, float], RecallRow] = {}
+    merged: dict[tuple[int, str, float | None], RecallRow] = {}
     for lot_row, course, patient, product in found:
         # The same lot entered twice for one course: one line, all vials; vials of two sizes
         # stay two lines (one line would count every vial at the first size).
