@@ -96,7 +96,8 @@ KNOWN: dict[tuple[str, str], Known] = {
     ),
     ("PATCH /api/v1/patients/{patient_id}", POSITIVE): Known(
         "the patient's own interval bounds, with the stored ones, out of order or outside the "
-        "site policy's (its shortest interval is 14 days by default)",
+        "site policy's (its shortest interval is 14 days by default); a birth date after one "
+        "of the patient's dated records",
         "PATCH",
         "/api/v1/patients/{pid}",
         body={"max_interval_days": 7},
@@ -117,13 +118,13 @@ KNOWN: dict[tuple[str, str], Known] = {
     ),
     ("POST /api/v1/patients/{patient_id}/assessments", POSITIVE): Known(
         "each measure's own range and whole numbers, a side for grip strength and none for the "
-        f"others, an infusion of this patient; taken on {AFTER_TODAY}",
+        f"others, an infusion of this patient; taken on {AFTER_TODAY} or before the birth date",
         "POST",
         "/api/v1/patients/{pid}/assessments",
         body={"taken_on": TODAY, "measure": "grip_vigorimeter", "value": 50, "timing": "clinic"},
     ),
     ("POST /api/v1/patients/{patient_id}/reviews", POSITIVE): Known(
-        f"reviewed on {AFTER_TODAY}",
+        f"reviewed on {AFTER_TODAY} or before the birth date",
         "POST",
         "/api/v1/patients/{pid}/reviews",
         body={"reviewed_on": TOMORROW, "outcome": "continue"},
@@ -143,7 +144,8 @@ KNOWN: dict[tuple[str, str], Known] = {
     ),
     ("POST /api/v1/patients/{patient_id}/diagnosis", POSITIVE): Known(
         f"assessed or diagnosed on {AFTER_TODAY}; symptoms after the assessment; findings "
-        "at odds (more nerves with a definite block than weak nerves); a diagnosis before birth",
+        "at odds (more nerves with a definite block than weak nerves); a day before birth; an "
+        "onset after the first course given",
         "POST",
         "/api/v1/patients/{pid}/diagnosis",
         body={"assessed_on": TOMORROW},
@@ -198,6 +200,19 @@ KNOWN: dict[tuple[str, str], Known] = {
         "PUT",
         "/api/v1/policy",
         body={"min_interval_days": 42, "max_interval_days": 14},
+    ),
+    ("POST /api/v1/closures", POSITIVE): Known(
+        "a day before today (a day with courses booked in the suite is a 409)",
+        "POST",
+        "/api/v1/closures",
+        body={"day": YESTERDAY, "reason": "training"},
+    ),
+    ("POST /api/v1/patients/{patient_id}/regimens/convert-to-sc", POSITIVE): Known(
+        "converting from a day before today (the regimen current then is no longer the one "
+        "to convert)",
+        "POST",
+        "/api/v1/patients/{pid}/regimens/convert-to-sc",
+        body={"interval_days": 7, "on": YESTERDAY},
     ),
     ("POST /api/v1/admin/users", POSITIVE): Known(
         "the password rules: a common password, too few different characters, or the "
