@@ -171,11 +171,6 @@ def _hours_text(week: tuple[DayHours | None, ...]) -> list[str]:
     return [str(h) if h else "closed" for h in week]
 
 
-# How far back a course may start and still run into a day: more than any course lasts
-# (five days at most), the exact span checked after.
-_LONGEST_COURSE_DAYS = 14
-
-
 def add_closure(
     session: Session, *, actor: Actor, day: date, reason: str, today: date
 ) -> ClosureDay:
@@ -219,6 +214,7 @@ def add_closure(
 
 def _booked_in_the_suite(session: Session, day: date) -> list[str]:
     # Courses in the suite (not at home) booked on the day or running into it: "C4 08:00".
+    # A course lasts five days at most: from four days back, as the chair plan reads them.
     rows = session.exec(
         select(Infusion, Chair.code)
         .join(Chair, Chair.id == Infusion.chair_id, isouter=True)
@@ -226,21 +222,16 @@ def _booked_in_the_suite(session: Session, day: date) -> list[str]:
             Infusion.status == CourseStatus.BOOKED,
             Infusion.site == CareSite.CHAIR,
             Infusion.scheduled_on <= day,
-            Infusion.scheduled_on > day - timedelta(days=_LONGEST_COURSE_DAYS),
+            Infusion.scheduled_on >= day - timedelta(days=4),
         )
         .order_by(Infusion.start_time, Infusion.id)
     ).all()
     return [
-        " ".join(
-            part
-            for part in (
-                code or "no chair",
-                course.start_time and course.start_time.strftime("%H:%M"),
-            )
-            if part
-        )
+        f"{code or 'no chair'} {course.start_time:%H:%M}"
+        if course.start_time
+        else code or "no chair"
         for course, code in rows
-        if course.scheduled_on + timedelta(days=max(course.days, 1)) > day
+        if course.scheduled_on + timedelta(days=course.days) > day
     ]
 
 

@@ -81,22 +81,15 @@ def lock_patient(session: Session, patient_id: int) -> LockedPatient:
     return LockedPatient(*found)
 
 
-def birth_date_of(session: Session, patient_id: int) -> date:
-    """The patient's birth date, NotFound unless they exist (one plain read, for a write
-    that needs no more)."""
+def life_of(session: Session, patient_id: int, *, today: date) -> Life:
+    """The patient's life up to today, for checking a day entered; NotFound unless they
+    exist (one plain read of the birth date, for a write that needs no more)."""
     found = plain_sql.first(
         session, "SELECT birth_date FROM patient WHERE id = :id", {"id": patient_id}, dates=(0,)
     )
     if found is None:
         raise NotFound(f"no patient with id {patient_id}")
-    born: date = found[0]
-    return born
-
-
-def life_of(session: Session, patient_id: int, *, today: date) -> Life:
-    """The patient's life up to today, for checking a day entered; NotFound unless they
-    exist."""
-    return Life(born_on=birth_date_of(session, patient_id), today=today)
+    return Life(born_on=found[0], today=today)
 
 
 def create_patient(

@@ -15,7 +15,7 @@ from tracker.services.infusions import get_infusion
 from tracker.services.patients import get_patient
 from tracker.services.products import product_choices
 from tracker.web.deps import DbSession, IdPath, PageNurse, Today, actor, writes_on_get
-from tracker.web.forms import VerifiedForm, errors_by_field, service_error
+from tracker.web.forms import FIELD_LABELS, VerifiedForm, errors_by_field, service_error
 from tracker.web.routing import Router
 from tracker.web.templating import render
 
@@ -153,10 +153,11 @@ def log_submit(
             f"This course is already recorded as {status}: nothing was "
             f"saved ({errors.pop('status')})."
         )
-    if "the box to confirm the difference" in errors.get("lots", ""):
+    confirm = FIELD_LABELS["confirm_lot_total"]  # as service_error words the field
+    if confirm in errors.get("lots", ""):
         # The lots differ from the dose: said in grams, and a box to confirm it is right.
         errors["lots"] = errors["lots"].replace(
-            "or confirm the difference (the box to confirm the difference)",
+            f"or confirm the difference ({confirm})",
             "or tick the box to confirm the difference is right",
         )
         values["ask_lot_confirmation"] = True
